@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Idempotent set-up behind `npm test` and `npm run demo`: Debian packages the tests and the
+# demo use, a running Docker engine, npm dependencies, and the compiled CLI.
+# Each step is skipped when already done, so repeated runs cost a second or two.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+log() { printf 'setup: %s\n' "$*" >&2; }
+
+# Debian packages: the Docker engine, shellcheck (entry.sh checks), and what the test
+# stand-ins are made from (busybox-static for a shell, golang-go for a Go builder).
+need=()
+command -v dockerd >/dev/null 2>&1 || need+=(docker.io)
+command -v shellcheck >/dev/null 2>&1 || need+=(shellcheck)
+[ -x /bin/busybox ] || need+=(busybox-static)
+command -v go >/dev/null 2>&1 || need+=(golang-go)
+command -v unzip >/dev/null 2>&1 || need+=(unzip)
+command -v zip >/dev/null 2>&1 || need+=(zip)
+if [ ${#need[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    log "installing ${need[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq >/dev/null
+    apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+  else
+    log "missing ${need[*]}: install them (Debian: apt-get install ${need[*]}); Docker tests will be skipped"
+  fi
+fi
+
+# A Docker engine: use the one DOCKER_HOST names or the default socket; start dockerd if we can.
+if [ -z "${DOCKER_HOST:-}" ] && ! docker info >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v dockerd >/dev/null 2>&1; then
+  log "starting dockerd"
+  nohup dockerd >/tmp/lambda-image-dockerd.log 2>&1 &
+  for _ in $(seq 1 60); do
+    if [ -S /var/run/docker.sock ] && docker info >/dev/null 2>&1; then break; fi
+    sleep 1
+  done
+  docker info >/dev/null 2>&1 || { log "dockerd did not start; see /tmp/lambda-image-dockerd.log"; tail -20 /tmp/lambda-image-dockerd.log >&2; exit 1; }
+fi
+
+# npm dependencies, when missing or older than the lock file.
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  log "installing npm dependencies"
+  npm ci --no-audit --no-fund --loglevel=error
+fi
+
+log "building the CLI"
+npx tsc -p tsconfig.json

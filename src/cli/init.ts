@@ -1,0 +1,18 @@
+// `lambda-image init`: wiring only; the work is in src/project/init.ts.
+import { initProject, type InitOptions } from '../project/init.js';
+import { createUi } from '../ui.js';
+
+export async function runInit(dir: string, opts: InitOptions & { rie?: boolean }): Promise<void> {
+  const ui = createUi();
+  const result = await initProject(dir, opts);
+  for (const w of result.warnings) ui.warn(w);
+  for (const f of result.plan.files) {
+    if (opts.dryRun) {
+      ui.out(`==> ${f.path} (${f.action === 'unchanged' ? 'unchanged' : `would ${f.action}`})`);
+      if (f.action !== 'unchanged') ui.out(f.content.trimEnd());
+    } else {
+      ui.out(`${f.action === 'create' ? 'created' : f.action === 'overwrite' ? 'overwrote' : 'unchanged'} ${f.path}`);
+    }
+  }
+  if (opts.dryRun) ui.info('dry run: nothing was written');
+}

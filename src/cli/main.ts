@@ -1,0 +1,43 @@
+// The CLI entry: commander wiring, lazy command loading, and the one place that turns
+// errors into a message, a hint and an exit code.
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError } from 'commander';
+import { EXIT_INTERNAL, isLambdaImageError } from '../errors.js';
+import { registerCommands } from './commands.js';
+
+const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+
+export function buildProgram(): Command {
+  const program = new Command('lambda-image')
+    .description('Package, build, inspect and run AWS Lambda functions as container images.')
+    .version(pkg.version, '-v, --version')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+  registerCommands(program);
+  return program;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  try {
+    await buildProgram().parseAsync(argv);
+  } catch (err) {
+    process.exitCode = reportError(err);
+  }
+}
+
+/** Prints one clear line (and a hint) for known errors, the stack for unknown ones. */
+export function reportError(err: unknown): number {
+  if (err instanceof CommanderError) {
+    // commander already printed its message (or the help / version text).
+    return err.exitCode === 0 ? 0 : 2;
+  }
+  if (isLambdaImageError(err)) {
+    process.stderr.write(`error: ${err.message}\n`);
+    for (const line of err.details ?? []) process.stderr.write(`  ${line}\n`);
+    if (err.hint) process.stderr.write(`hint: ${err.hint}\n`);
+    return err.exitCode;
+  }
+  process.stderr.write(`internal error (this is a bug in lambda-image; please report it):\n${(err as Error)?.stack ?? String(err)}\n`);
+  return EXIT_INTERNAL;
+}

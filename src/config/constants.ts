@@ -1,0 +1,8 @@
+// The config's enumerations, kept free of the schema library so the CLI's start-up stays light.
+export const BASES = ['aws', 'alpine'] as const;
+export const ARCHES = ['x86_64', 'arm64'] as const;
+export const RUNTIMES = ['go', 'provided'] as const;
+export type Base = (typeof BASES)[number];
+export type Arch = (typeof ARCHES)[number];
+export type Runtime = (typeof RUNTIMES)[number];
+export const CONFIG_FILE = 'lambda-image.json';

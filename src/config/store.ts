@@ -1,0 +1,32 @@
+// Loading and saving lambda-image.json in a project directory.
+import path from 'node:path';
+import { LambdaImageError } from '../errors.js';
+import { readTextIfExists, writeFileAtomic } from '../fs-util.js';
+import { CONFIG_FILE, parseConfig, serializeConfig, type Config } from './schema.js';
+
+export async function loadConfigIfExists(dir: string): Promise<Config | undefined> {
+  const file = path.join(dir, CONFIG_FILE);
+  const text = await readTextIfExists(file);
+  if (text === undefined) return undefined;
+  const result = parseConfig(text);
+  if (result.errors.length) {
+    throw new LambdaImageError('CONFIG_INVALID', `${file} is invalid: ${result.errors.join('; ')}`, {
+      hint: `fix the file by hand, or recreate it with "lambda-image init --force"`,
+    });
+  }
+  return result.config!;
+}
+
+export async function loadConfig(dir: string): Promise<Config> {
+  const config = await loadConfigIfExists(dir);
+  if (!config) {
+    throw new LambdaImageError('CONFIG_INVALID', `no ${CONFIG_FILE} in ${path.resolve(dir)}`, {
+      hint: 'run "lambda-image init" in the function\'s directory first',
+    });
+  }
+  return config;
+}
+
+export async function saveConfig(dir: string, config: Config): Promise<void> {
+  await writeFileAtomic(path.join(dir, CONFIG_FILE), serializeConfig(config));
+}

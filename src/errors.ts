@@ -1,0 +1,48 @@
+// The one error family. Core code throws these; only src/cli/main.ts turns them into a
+// message line, a hint and an exit code.
+
+export const EXIT_CODES = {
+  INVALID_INPUT: 2,
+  CONFIG_INVALID: 3,
+  FILE_EXISTS: 4,
+  IO_FAILED: 5,
+  ENGINE_UNREACHABLE: 10,
+  IMAGE_NOT_FOUND: 11,
+  BUILD_FAILED: 12,
+  PLATFORM_MISMATCH: 13,
+  CONTAINER_FAILED: 14,
+  AWS_FAILED: 20,
+  LAYER_NOT_FOUND: 21,
+  DOWNLOAD_FAILED: 22,
+  CHECKSUM_MISMATCH: 23,
+  UNSAFE_ARCHIVE: 24,
+  INCOMPATIBLE_LAYER: 25,
+} as const;
+
+export type ErrorCode = keyof typeof EXIT_CODES;
+
+/** Exit code for errors that are not ours: a bug. */
+export const EXIT_INTERNAL = 1;
+
+export class LambdaImageError extends Error {
+  readonly code: ErrorCode;
+  readonly hint?: string;
+  /** Extra lines shown after the message (e.g. the failing build step's output). */
+  readonly details?: string[];
+
+  constructor(code: ErrorCode, message: string, opts: { hint?: string; details?: string[]; cause?: unknown } = {}) {
+    super(message, { cause: opts.cause });
+    this.name = 'LambdaImageError';
+    this.code = code;
+    this.hint = opts.hint;
+    this.details = opts.details;
+  }
+
+  get exitCode(): number {
+    return EXIT_CODES[this.code];
+  }
+}
+
+export function isLambdaImageError(err: unknown): err is LambdaImageError {
+  return err instanceof LambdaImageError;
+}

@@ -1,0 +1,108 @@
+// `init`: reads the user's project and options, and plans the config and generated files.
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { configSchema, type Arch, type Base, type Config, type Runtime } from '../config/schema.js';
+import { loadConfigIfExists } from '../config/store.js';
+import { LambdaImageError } from '../errors.js';
+import { checkConflicts, planProjectFiles, writePlan, type FilePlan } from './files.js';
+import { checkBinary, checkMainPackage, readGoModule } from './go-module.js';
+
+export interface InitOptions {
+  runtime?: Runtime;
+  base?: Base;
+  rie?: boolean;
+  arch?: Arch;
+  baseImage?: string;
+  goVersion?: string;
+  name?: string;
+  main?: string;
+  binary?: string;
+  force?: boolean;
+  dryRun?: boolean;
+}
+
+export interface InitResult {
+  config: Config;
+  plan: FilePlan;
+  warnings: string[];
+  written: boolean;
+}
+
+export async function initProject(dir: string, opts: InitOptions): Promise<InitResult> {
+  const st = await fs.stat(dir).catch(() => undefined);
+  if (!st?.isDirectory()) {
+    throw new LambdaImageError('INVALID_INPUT', `${dir} is not a directory`, { hint: 'pass the directory of your function' });
+  }
+  const warnings: string[] = [];
+  const runtime: Runtime = opts.runtime ?? (opts.binary ? 'provided' : 'go');
+  const draft: Record<string, unknown> = {
+    name: opts.name ?? defaultImageName(dir),
+    runtime,
+    base: opts.base ?? 'aws',
+    rie: opts.rie ?? false,
+    arch: opts.arch ?? 'x86_64',
+    baseImage: opts.baseImage,
+  };
+  if (runtime === 'go') {
+    if (opts.binary) {
+      throw new LambdaImageError('INVALID_INPUT', '--binary only goes with --runtime provided', {
+        hint: 'drop --binary to build from Go sources, or add --runtime provided',
+      });
+    }
+    const mod = await readGoModule(dir);
+    const main = normalizeMain(opts.main ?? '.');
+    await checkMainPackage(dir, main);
+    draft.go = { module: mod.module, version: opts.goVersion ?? mod.goVersion, main };
+  } else {
+    if (!opts.binary) {
+      throw new LambdaImageError('INVALID_INPUT', '--runtime provided needs --binary <path>', {
+        hint: 'pass the path of your prebuilt bootstrap binary inside the project',
+      });
+    }
+    draft.binary = await checkBinary(dir, opts.binary);
+  }
+  if (draft.base === 'aws' && opts.rie === false) {
+    warnings.push('the AWS base always carries the emulator; --no-rie changes nothing there');
+  }
+  if (draft.base === 'aws') draft.rie = false;
+
+  // Re-initialising keeps what other commands recorded (extensions, emulator source).
+  const previous = await loadConfigIfExists(dir).catch((err) => {
+    if (opts.force) return undefined;
+    throw err;
+  });
+  if (previous) {
+    draft.extensions = previous.extensions;
+    draft.rieVersion = previous.rieVersion;
+    if (previous.rieFrom) draft.rieFrom = previous.rieFrom;
+    if (previous.tag) draft.tag = previous.tag;
+  }
+
+  const parsed = configSchema.safeParse(draft);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new LambdaImageError('INVALID_INPUT', `invalid ${issue.path.join('.')}: ${issue.message}`, {
+      hint: issue.path[0] === 'name' ? 'pass --name <image-name>' : 'check the options given to init',
+    });
+  }
+  const config = parsed.data;
+  const plan = await planProjectFiles(dir, config, { includeConfig: true, replaceGenerated: false });
+  warnings.push(...plan.warnings, ...checkConflicts(plan, opts.force ?? false));
+  if (!opts.dryRun) await writePlan(dir, plan);
+  return { config, plan, warnings, written: !opts.dryRun };
+}
+
+function normalizeMain(main: string): string {
+  const n = path.posix.normalize(main.replace(/\\/g, '/')).replace(/\/$/, '');
+  return n === '' ? '.' : n.replace(/^\.\//, '') || '.';
+}
+
+/** A Docker-legal image name from the directory name. */
+export function defaultImageName(dir: string): string {
+  const base = path
+    .basename(path.resolve(dir))
+    .toLowerCase()
+    .replace(/[^a-z0-9._-]+/g, '-')
+    .replace(/^[^a-z0-9]+|[^a-z0-9]+$/g, '');
+  return base || 'lambda-function';
+}

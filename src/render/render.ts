@@ -1,0 +1,87 @@
+// Renders the generated files (Dockerfile, entry.sh, .dockerignore) from the templates
+// under templates/, with one private Handlebars instance. Pure apart from reading templates.
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import Handlebars from 'handlebars';
+import type { RenderSpec } from './variant.js';
+
+const TEMPLATE_DIR = new URL('../../templates/', import.meta.url);
+const hbs = Handlebars.create();
+const compiled = new Map<string, Handlebars.TemplateDelegate>();
+
+function template(name: string): Handlebars.TemplateDelegate {
+  let t = compiled.get(name);
+  if (!t) {
+    const source = readFileSync(new URL(name, TEMPLATE_DIR), 'utf8');
+    // strict: a missing field fails loudly; noEscape: "&&" stays "&&".
+    t = hbs.compile(source, { strict: true, noEscape: true });
+    compiled.set(name, t);
+    if (name === 'Dockerfile.hbs') hbs.registerPartial('final', template('final-stage.hbs'));
+  }
+  return t;
+}
+
+export const GENERATED_MARK = '# lambda-image: generated';
+
+/** Data for the templates: every field present, so strict mode catches typos, not absences. */
+function templateData(spec: RenderSpec) {
+  return {
+    isGo: spec.runtime === 'go',
+    isAws: spec.base === 'aws',
+    hasRie: spec.base === 'alpine' && spec.rie !== undefined,
+    builderImage: spec.builderImage ?? '',
+    goMain: spec.goMain ?? '',
+    binary: spec.binary ?? '',
+    baseImage: spec.baseImage,
+    handler: spec.handler,
+    rieUrl: spec.rie?.kind === 'url' ? spec.rie.url : '',
+    rieContextPath: spec.rie?.kind === 'context' ? spec.rie.path : '',
+    layerDirs: spec.layerDirs,
+  };
+}
+
+/** The Dockerfile for one variant, with a header that says where it came from and a checksum of its body. */
+export function renderDockerfile(spec: RenderSpec): string {
+  const body = template('Dockerfile.hbs')(templateData(spec)).replace(/\n{3,}/g, '\n\n');
+  const header = [
+    `${GENERATED_MARK} from lambda-image.json (variant ${spec.variant}, ${spec.arch}).`,
+    '# Edit lambda-image.json, then regenerate with "lambda-image init --force".',
+    `# checksum: ${bodyChecksum(body)} (lets lambda-image notice hand edits)`,
+  ].join('\n');
+  return `${header}\n\n${body}`;
+}
+
+export function renderEntryScript(): string {
+  return template('entry.sh.hbs')({});
+}
+
+export function renderDockerignore(): string {
+  return template('dockerignore.hbs')({});
+}
+
+function bodyChecksum(body: string): string {
+  return 'sha256:' + createHash('sha256').update(body).digest('hex').slice(0, 16);
+}
+
+export type DockerfileOrigin = 'generated' | 'hand-edited' | 'foreign';
+
+/** Tells whether an existing Dockerfile is ours and untouched, ours but edited, or not ours at all. */
+export function dockerfileOrigin(text: string): DockerfileOrigin {
+  if (!text.startsWith(GENERATED_MARK)) return 'foreign';
+  const m = /^# checksum: (sha256:[a-f0-9]{16})\b.*\n\n/m.exec(text);
+  if (!m) return 'hand-edited';
+  const body = text.slice(m.index + m[0].length);
+  return bodyChecksum(body) === m[1] ? 'generated' : 'hand-edited';
+}
+
+/** The files of one variant, keyed by their path in the project / build context. */
+export interface RenderedFiles {
+  Dockerfile: string;
+  'entry.sh'?: string;
+}
+
+export function renderVariantFiles(spec: RenderSpec): RenderedFiles {
+  const files: RenderedFiles = { Dockerfile: renderDockerfile(spec) };
+  if (spec.base === 'alpine' && spec.rie) files['entry.sh'] = renderEntryScript();
+  return files;
+}

@@ -1,0 +1,102 @@
+// Image variants: which base, whether the emulator is added, and the render spec that a
+// config plus a variant produce. Pure.
+import type { Arch, Base, Config } from '../config/schema.js';
+import { LambdaImageError } from '../errors.js';
+import { defaultBaseImage, goBuilderImage, judgeBaseImage, rieDownloadUrl } from './images.js';
+
+export const VARIANTS = ['aws', 'alpine', 'alpine-rie'] as const;
+export type VariantName = (typeof VARIANTS)[number];
+
+export interface Variant {
+  base: Base;
+  rie: boolean;
+}
+
+/** Where the emulator binary comes from: fetched by the Dockerfile, or a file in the build context. */
+export type RieSource = { kind: 'url'; url: string } | { kind: 'context'; path: string };
+
+export interface RenderSpec {
+  variant: VariantName;
+  runtime: Config['runtime'];
+  arch: Arch;
+  base: Base;
+  baseImage: string;
+  handler: string;
+  /** Go runtime: builder image and main package path (relative, starting with ./). */
+  builderImage?: string;
+  goMain?: string;
+  /** Provided runtime: the bootstrap binary's path in the build context. */
+  binary?: string;
+  /** Alpine with the emulator only. */
+  rie?: RieSource;
+  /** Context paths of unpacked layers, copied to /opt. */
+  layerDirs: string[];
+}
+
+export function variantName(v: Variant): VariantName {
+  if (v.base === 'aws') return 'aws';
+  return v.rie ? 'alpine-rie' : 'alpine';
+}
+
+export function parseVariant(name: string): Variant {
+  switch (name) {
+    case 'aws':
+      return { base: 'aws', rie: false };
+    case 'alpine':
+      return { base: 'alpine', rie: false };
+    case 'alpine-rie':
+      return { base: 'alpine', rie: true };
+    default:
+      throw new LambdaImageError('INVALID_INPUT', `unknown variant "${name}"`, { hint: `use one of: ${VARIANTS.join(', ')}` });
+  }
+}
+
+export interface SpecOptions {
+  /** Overrides the config's base and emulator choice. */
+  variant?: Variant;
+  /** Overrides the config's architecture. */
+  arch?: Arch;
+  /** Use this context path for the emulator instead of downloading it. */
+  rieContextPath?: string;
+}
+
+/** Turns a config (and optional overrides) into everything the templates need. */
+export function specFromConfig(config: Config, opts: SpecOptions = {}): { spec: RenderSpec; warnings: string[] } {
+  const variant = opts.variant ?? { base: config.base, rie: config.rie };
+  const arch = opts.arch ?? config.arch;
+  const warnings: string[] = [];
+  // A configured base image override applies to the config's own base only.
+  const baseImage = config.baseImage && variant.base === config.base ? config.baseImage : defaultBaseImage(variant.base);
+  const verdict = judgeBaseImage(baseImage);
+  if (verdict.refuse) {
+    throw new LambdaImageError('INVALID_INPUT', verdict.refuse, { hint: 'use --base aws (provided:al2023) or --base alpine' });
+  }
+  if (verdict.warn) warnings.push(verdict.warn);
+
+  let rie: RieSource | undefined;
+  if (variant.base === 'alpine' && variant.rie) {
+    if (opts.rieContextPath) rie = { kind: 'context', path: opts.rieContextPath };
+    else if (config.rieFrom && /^https?:\/\//.test(config.rieFrom)) rie = { kind: 'url', url: config.rieFrom };
+    else if (config.rieFrom && !config.rieFrom.startsWith('/') && !config.rieFrom.split('/').includes('..'))
+      rie = { kind: 'context', path: config.rieFrom };
+    else rie = { kind: 'url', url: rieDownloadUrl(config.rieVersion, arch) };
+  }
+
+  const spec: RenderSpec = {
+    variant: variantName(variant),
+    runtime: config.runtime,
+    arch,
+    base: variant.base,
+    baseImage,
+    handler: config.handler,
+    rie,
+    layerDirs: config.extensions.map((e) => e.dir),
+  };
+  if (config.runtime === 'go') {
+    spec.builderImage = goBuilderImage(config.go!.version);
+    spec.goMain = config.go!.main === '.' ? '.' : `./${config.go!.main.replace(/^\.\//, '')}`;
+  } else {
+    spec.binary = config.binary;
+  }
+  return { spec, warnings };
+}

@@ -1,0 +1,63 @@
+// Output discipline: results go to stdout, progress and warnings to stderr, spinners only
+// on a TTY, and debug lines only when DEBUG=lambda-image:* asks for them.
+
+export interface Progress {
+  step(text: string): void;
+  succeed(text: string): void;
+  fail(text: string): void;
+  stop(): void;
+}
+
+export interface Ui {
+  out(line: string): void;
+  warn(line: string): void;
+  info(line: string): void;
+  progress(initial: string): Promise<Progress>;
+}
+
+export function createUi(opts: { quiet?: boolean } = {}): Ui {
+  const stderr = process.stderr;
+  return {
+    out: (line) => process.stdout.write(line + '\n'),
+    warn: (line) => stderr.write(`warning: ${line}\n`),
+    info: (line) => {
+      if (!opts.quiet) stderr.write(line + '\n');
+    },
+    async progress(initial) {
+      if (opts.quiet) return silentProgress;
+      if (stderr.isTTY && !process.env.CI) {
+        const { default: ora } = await import('ora');
+        const spinner = ora({ text: initial, stream: stderr }).start();
+        return {
+          step: (t) => {
+            spinner.text = t;
+          },
+          succeed: (t) => void spinner.succeed(t),
+          fail: (t) => void spinner.fail(t),
+          stop: () => void spinner.stop(),
+        };
+      }
+      stderr.write(initial + '\n');
+      let last = initial;
+      return {
+        step: (t) => {
+          if (t !== last) stderr.write(t + '\n');
+          last = t;
+        },
+        succeed: (t) => stderr.write(t + '\n'),
+        fail: (t) => stderr.write(t + '\n'),
+        stop: () => {},
+      };
+    },
+  };
+}
+
+const silentProgress: Progress = { step() {}, succeed() {}, fail() {}, stop() {} };
+
+/** A debug logger for one namespace, enabled by DEBUG=lambda-image:* or DEBUG=lambda-image:<ns>. */
+export function debug(namespace: string): (msg: string) => void {
+  const full = `lambda-image:${namespace}`;
+  const patterns = (process.env.DEBUG ?? '').split(/[\s,]+/).filter(Boolean);
+  const on = patterns.some((p) => p === full || p === '*' || (p.endsWith('*') && full.startsWith(p.slice(0, -1))));
+  return on ? (msg) => process.stderr.write(`${full} ${msg}\n`) : () => {};
+}

@@ -1,0 +1,178 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { configSchema, type ConfigInput } from '../src/config/schema.js';
+import { dockerfileOrigin, renderEntryScript, renderVariantFiles } from '../src/render/render.js';
+import { parseVariant, specFromConfig, VARIANTS } from '../src/render/variant.js';
+import { parseStages } from './support/dockerfile.js';
+
+const goConfig: ConfigInput = {
+  name: 'go-hello',
+  runtime: 'go',
+  go: { module: 'example.com/go-hello', version: '1.23', main: '.' },
+};
+const providedConfig: ConfigInput = { name: 'rust-fn', runtime: 'provided', binary: 'target/bootstrap' };
+const ext = {
+  name: 'params-ext',
+  version: 2,
+  sha256: 'a'.repeat(64),
+  architectures: ['x86_64' as const],
+  dir: '.lambda-image/layers/params-ext-2',
+  size: 10,
+  files: 2,
+};
+
+function render(input: ConfigInput, variant: string, arch: 'x86_64' | 'arm64', withExt: boolean) {
+  const config = configSchema.parse({ ...input, extensions: withExt ? [ext] : [] });
+  return renderVariantFiles(specFromConfig(config, { variant: parseVariant(variant), arch }).spec);
+}
+
+const matrix = [];
+for (const [runtime, input] of [['go', goConfig], ['provided', providedConfig]] as const)
+  for (const variant of VARIANTS)
+    for (const arch of ['x86_64', 'arm64'] as const)
+      for (const withExt of [false, true]) matrix.push({ runtime, input, variant, arch, withExt });
+
+describe('rendered Dockerfiles', () => {
+  it.each(matrix)('snapshot: $runtime $variant $arch extensions=$withExt', ({ input, variant, arch, withExt }) => {
+    expect(render(input, variant, arch, withExt).Dockerfile).toMatchSnapshot();
+  });
+
+  it.each(matrix)('semantics: $runtime $variant $arch extensions=$withExt', ({ runtime, input, variant, arch, withExt }) => {
+    const files = render(input, variant, arch, withExt);
+    const stages = parseStages(files.Dockerfile);
+    const final = stages.at(-1)!;
+    const finalText = final.instructions.map((i) => `${i.keyword} ${i.args}`).join('\n');
+
+    // Base of the last stage.
+    expect(final.image).toBe(variant === 'aws' ? 'public.ecr.aws/lambda/provided:al2023' : 'alpine:3.22');
+    expect(final.platform).toBeNull();
+
+    if (runtime === 'go') {
+      const build = stages.find((s) => s.name === 'build')!;
+      expect(build.image).toBe('golang:1.23-alpine');
+      expect(build.platform).toBe('$BUILDPLATFORM');
+      const kw = build.instructions.map((i) => i.keyword);
+      // go.mod copied and modules downloaded before the sources are copied.
+      const modCopy = build.instructions.findIndex((i) => i.keyword === 'COPY' && i.args.startsWith('go.mod go.sum*'));
+      const download = build.instructions.findIndex((i) => i.args === 'go mod download');
+      const srcCopy = build.instructions.findIndex((i) => i.keyword === 'COPY' && i.args === '. .');
+      expect(modCopy).toBeGreaterThanOrEqual(0);
+      expect(modCopy).toBeLessThan(download);
+      expect(download).toBeLessThan(srcCopy);
+      expect(kw).toContain('ARG');
+      const goBuild = build.instructions.find((i) => i.args.includes('go build'))!.args;
+      for (const flag of ['CGO_ENABLED=0', 'GOARCH=$TARGETARCH', '-trimpath', '-ldflags="-s -w"', '-tags lambda.norpc']) {
+        expect(goBuild).toContain(flag);
+      }
+      expect(finalText).toContain('COPY /out/bootstrap /var/runtime/bootstrap');
+      expect(final.instructions.find((i) => i.args.includes('/var/runtime/bootstrap') && i.keyword === 'COPY')!.from).toBe('build');
+    } else {
+      expect(stages.some((s) => s.name === 'build')).toBe(false);
+      expect(finalText).toContain('COPY target/bootstrap /var/runtime/bootstrap');
+    }
+
+    // The last stage holds only what runs: no RUN (so no compiler, package manager or cache).
+    expect(final.instructions.filter((i) => i.keyword === 'RUN')).toEqual([]);
+    expect(finalText).not.toMatch(/go\.mod|COPY \. /);
+
+    if (variant === 'aws') {
+      expect(final.instructions.filter((i) => i.keyword === 'ENTRYPOINT')).toEqual([]);
+      expect(final.instructions.find((i) => i.keyword === 'CMD')!.args).toBe('["bootstrap"]');
+      expect(files['entry.sh']).toBeUndefined();
+    } else if (variant === 'alpine-rie') {
+      expect(final.instructions.find((i) => i.keyword === 'ENTRYPOINT')!.args).toBe('["/entry.sh"]');
+      expect(final.instructions.find((i) => i.keyword === 'CMD')!.args).toBe('["/var/runtime/bootstrap"]');
+      const rie = stages.find((s) => s.name === 'rie')!;
+      const add = rie.instructions.find((i) => i.keyword === 'ADD')!.args;
+      const asset = arch === 'arm64' ? 'aws-lambda-rie-arm64' : 'aws-lambda-rie';
+      expect(add).toMatch(new RegExp(`/releases/download/v\\d+\\.\\d+/${asset} /aws-lambda-rie$`));
+      expect(add).not.toContain('latest');
+      // Exactly one copy of the emulator in the final image, from the stage that made it executable.
+      const rieCopies = final.instructions.filter((i) => i.args.includes('aws-lambda-rie'));
+      expect(rieCopies).toHaveLength(1);
+      expect(rieCopies[0]!.from).toBe('rie');
+      expect(files['entry.sh']).toBe(renderEntryScript());
+    } else {
+      expect(final.instructions.find((i) => i.keyword === 'ENTRYPOINT')!.args).toBe('["/var/runtime/bootstrap"]');
+      expect(finalText).not.toContain('aws-lambda-rie');
+      expect(files['entry.sh']).toBeUndefined();
+    }
+
+    const layerCopies = final.instructions.filter((i) => i.keyword === 'COPY' && i.args.endsWith('/opt/'));
+    expect(layerCopies).toHaveLength(withExt ? 1 : 0);
+    if (withExt) expect(layerCopies[0]!.args).toBe('.lambda-image/layers/params-ext-2/ /opt/');
+  });
+
+  it('copies several layers to /opt in a single instruction', () => {
+    const config = configSchema.parse({ ...goConfig, extensions: [ext, { ...ext, name: 'other', dir: '.lambda-image/layers/other-1' }] });
+    const { Dockerfile } = renderVariantFiles(specFromConfig(config).spec);
+    const copies = parseStages(Dockerfile).at(-1)!.instructions.filter((i) => i.args.endsWith('/opt/'));
+    expect(copies.map((c) => c.args)).toEqual(['.lambda-image/layers/params-ext-2/ .lambda-image/layers/other-1/ /opt/']);
+  });
+
+  it('copies the emulator from the build context when given a local file, with no download stage', () => {
+    const config = configSchema.parse({ ...goConfig, base: 'alpine', rie: true });
+    const { Dockerfile } = renderVariantFiles(specFromConfig(config, { rieContextPath: '.lambda-image/rie/aws-lambda-rie' }).spec);
+    const stages = parseStages(Dockerfile);
+    expect(stages.map((s) => s.name)).toEqual(['build', null]);
+    expect(stages[1]!.instructions.filter((i) => i.args.includes('aws-lambda-rie'))).toEqual([
+      { keyword: 'COPY', args: '.lambda-image/rie/aws-lambda-rie /usr/local/bin/aws-lambda-rie', from: null },
+    ]);
+  });
+
+  it('uses a --base-image override for the final stage', () => {
+    const config = configSchema.parse({ ...goConfig, base: 'alpine', baseImage: 'mirror.example/alpine@sha256:' + 'b'.repeat(64) });
+    const { Dockerfile } = renderVariantFiles(specFromConfig(config).spec);
+    expect(parseStages(Dockerfile).at(-1)!.image).toBe('mirror.example/alpine@sha256:' + 'b'.repeat(64));
+  });
+
+  it('warns about provided:al2 with its 2026 dates and refuses go1.x', () => {
+    const al2 = configSchema.parse({ ...goConfig, baseImage: 'public.ecr.aws/lambda/provided:al2' });
+    const { warnings } = specFromConfig(al2);
+    expect(warnings.join('\n')).toMatch(/deprecated.*2026-06-30.*2026-07-31.*2026-08-31/);
+    const go1 = configSchema.parse({ ...goConfig, baseImage: 'public.ecr.aws/lambda/go:1' });
+    expect(() => specFromConfig(go1)).toThrow(/go1\.x/);
+  });
+
+  it('detects hand edits of a generated Dockerfile', () => {
+    const { Dockerfile } = render(goConfig, 'aws', 'x86_64', false);
+    expect(dockerfileOrigin(Dockerfile)).toBe('generated');
+    expect(dockerfileOrigin(Dockerfile.replace('CMD ["bootstrap"]', 'CMD ["other"]'))).toBe('hand-edited');
+    expect(dockerfileOrigin('FROM alpine\n')).toBe('foreign');
+  });
+});
+
+describe('entry.sh', () => {
+  it('is POSIX sh and clean under shellcheck', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'entry-'));
+    try {
+      const file = path.join(dir, 'entry.sh');
+      writeFileSync(file, renderEntryScript());
+      // Throws (and fails the test) on any finding.
+      execFileSync('shellcheck', ['--shell=sh', '--severity=style', file], { stdio: 'pipe' });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('runs the emulator when AWS_LAMBDA_RUNTIME_API is empty and the command itself otherwise', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'entry-'));
+    try {
+      // Run the real script with the emulator path swapped for a recorder.
+      const script = renderEntryScript().replace('/usr/local/bin/aws-lambda-rie', `${dir}/rie`);
+      writeFileSync(path.join(dir, 'entry.sh'), script, { mode: 0o755 });
+      writeFileSync(path.join(dir, 'rie'), '#!/bin/sh\necho "rie $*"\n', { mode: 0o755 });
+      const run = (api: string) =>
+        execFileSync('sh', [path.join(dir, 'entry.sh'), 'echo', 'direct'], { env: { PATH: process.env.PATH, AWS_LAMBDA_RUNTIME_API: api } })
+          .toString()
+          .trim();
+      expect(run('')).toBe('rie echo direct');
+      expect(run('127.0.0.1:9001')).toBe('direct');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,0 +1,34 @@
+// Test helper: a parsed view of a Dockerfile (via dockerfile-ast), stage by stage.
+import { DockerfileParser } from 'dockerfile-ast';
+
+export interface Stage {
+  image: string;
+  name: string | null;
+  platform: string | null;
+  instructions: Array<{ keyword: string; args: string; from: string | null }>;
+}
+
+export function parseStages(text: string): Stage[] {
+  const df = DockerfileParser.parse(text);
+  const stages: Stage[] = [];
+  for (const ins of df.getInstructions()) {
+    const keyword = ins.getKeyword();
+    if (keyword === 'FROM') {
+      const from = df.getFROMs().find((f) => f.getRange().start.line === ins.getRange().start.line)!;
+      stages.push({
+        image: from.getImage()!,
+        name: from.getBuildStage(),
+        platform: from.getPlatformFlag()?.getValue() ?? null,
+        instructions: [],
+      });
+      continue;
+    }
+    const copy = df.getCOPYs().find((c) => c.getRange().start.line === ins.getRange().start.line);
+    stages.at(-1)!.instructions.push({
+      keyword,
+      args: ins.getArgumentsContent() ?? '',
+      from: copy?.getFromFlag()?.getValue() ?? null,
+    });
+  }
+  return stages;
+}
