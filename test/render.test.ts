@@ -54,6 +54,8 @@ describe('rendered Dockerfiles', () => {
       const build = stages.find((s) => s.name === 'build')!;
       expect(build.image).toBe('golang:1.23-alpine');
       expect(build.platform).toBe('$BUILDPLATFORM');
+      // Classic builders only expand FROM arguments declared globally.
+      expect(stages.globals).toEqual(['ARG BUILDPLATFORM=linux/amd64']);
       const kw = build.instructions.map((i) => i.keyword);
       // go.mod copied and modules downloaded before the sources are copied.
       const modCopy = build.instructions.findIndex((i) => i.keyword === 'COPY' && i.args.startsWith('go.mod go.sum*'));
@@ -71,6 +73,7 @@ describe('rendered Dockerfiles', () => {
       expect(final.instructions.find((i) => i.args.includes('/var/runtime/bootstrap') && i.keyword === 'COPY')!.from).toBe('build');
     } else {
       expect(stages.some((s) => s.name === 'build')).toBe(false);
+      expect(stages.globals).toEqual(variant === 'alpine-rie' ? ['ARG BUILDPLATFORM=linux/amd64'] : []);
       expect(finalText).toContain('COPY target/bootstrap /var/runtime/bootstrap');
     }
 

@@ -1,9 +1,9 @@
 // Declares every command and its options; each action lazily imports its own module, so
 // `--help` and `init` never load dockerode or the AWS SDK.
 import { Command, Option } from 'commander';
-import { ARCHES, BASES, RUNTIMES } from '../config/constants.js';
+import { ARCHES, BASES, RUNTIMES, VARIANTS } from '../config/constants.js';
 
-export const collect = (value: string, previous: string[] = []) => [...previous, value];
+const collect = (value: string, previous: string[] = []) => [...previous, value];
 
 export function registerCommands(program: Command): void {
   program
@@ -23,4 +23,22 @@ export function registerCommands(program: Command): void {
     .option('--force', 'overwrite existing files')
     .option('--dry-run', 'print what would be written, write nothing')
     .action(async (dir: string, opts) => (await import('./init.js')).runInit(dir, opts));
+
+  program
+    .command('build')
+    .description('build and tag the image (or several variants) and report where the bytes are')
+    .argument('[dir]', 'the function directory', '.')
+    .option('-t, --tag <name:tag>', 'image tag (default: name:tag from lambda-image.json)')
+    .addOption(new Option('--variant <variant>', 'build one variant').choices(VARIANTS).conflicts('variants'))
+    .option('--variants <list>', `comma-separated variants to build and compare (${VARIANTS.join(', ')})`)
+    .addOption(new Option('--arch <arch>', 'target architecture').choices(ARCHES).conflicts('platform'))
+    .option('--platform <platform>', 'target platform (linux/amd64 or linux/arm64)')
+    .option('--build-arg <K=V>', 'build argument (repeatable)', collect)
+    .option('--no-cache', 'do not use the build cache')
+    .option('--pull', 'always pull newer base images')
+    .option('--rie-from <path|url>', 'take the emulator from this file (offline builds) or URL')
+    .addOption(new Option('--builder <builder>', 'force a builder').choices(['auto', 'buildkit', 'classic']).default('auto'))
+    .option('--json', 'print the report as JSON on stdout')
+    .option('--verbose', 'show the full build log')
+    .action(async (dir: string, opts) => (await import('./build.js')).runBuild(dir, opts));
 }

@@ -6,3 +6,5 @@ export type Base = (typeof BASES)[number];
 export type Arch = (typeof ARCHES)[number];
 export type Runtime = (typeof RUNTIMES)[number];
 export const CONFIG_FILE = 'lambda-image.json';
+export const VARIANTS = ['aws', 'alpine', 'alpine-rie'] as const;
+export type VariantName = (typeof VARIANTS)[number];

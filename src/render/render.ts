@@ -27,6 +27,7 @@ export const GENERATED_MARK = '# lambda-image: generated';
 function templateData(spec: RenderSpec) {
   return {
     isGo: spec.runtime === 'go',
+    usesBuildPlatform: spec.runtime === 'go' || spec.rie?.kind === 'url',
     isAws: spec.base === 'aws',
     hasRie: spec.base === 'alpine' && spec.rie !== undefined,
     builderImage: spec.builderImage ?? '',

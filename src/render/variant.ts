@@ -4,8 +4,9 @@ import type { Arch, Base, Config } from '../config/schema.js';
 import { LambdaImageError } from '../errors.js';
 import { defaultBaseImage, goBuilderImage, judgeBaseImage, rieDownloadUrl } from './images.js';
 
-export const VARIANTS = ['aws', 'alpine', 'alpine-rie'] as const;
-export type VariantName = (typeof VARIANTS)[number];
+import { VARIANTS, type VariantName } from '../config/constants.js';
+
+export { VARIANTS, type VariantName };
 
 export interface Variant {
   base: Base;

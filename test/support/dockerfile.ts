@@ -8,9 +8,10 @@ export interface Stage {
   instructions: Array<{ keyword: string; args: string; from: string | null }>;
 }
 
-export function parseStages(text: string): Stage[] {
+/** The stages of a Dockerfile; instructions before the first FROM (global ARGs) go in `globals`. */
+export function parseStages(text: string): Stage[] & { globals: string[] } {
   const df = DockerfileParser.parse(text);
-  const stages: Stage[] = [];
+  const stages = Object.assign([] as Stage[], { globals: [] as string[] });
   for (const ins of df.getInstructions()) {
     const keyword = ins.getKeyword();
     if (keyword === 'FROM') {
@@ -21,6 +22,10 @@ export function parseStages(text: string): Stage[] {
         platform: from.getPlatformFlag()?.getValue() ?? null,
         instructions: [],
       });
+      continue;
+    }
+    if (!stages.length) {
+      stages.globals.push(`${keyword} ${ins.getArgumentsContent() ?? ''}`);
       continue;
     }
     const copy = df.getCOPYs().find((c) => c.getRange().start.line === ins.getRange().start.line);

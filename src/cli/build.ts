@@ -1,0 +1,91 @@
+// `lambda-image build`: wiring and output only; the work is in src/build/build.ts.
+import { buildProject, type BuildOptions } from '../build/build.js';
+import type { Arch } from '../config/schema.js';
+import { connectEngine } from '../docker/engine.js';
+import { LambdaImageError } from '../errors.js';
+import { parseVariant, type VariantName } from '../render/variant.js';
+import { compareImages, formatBytes, formatComparison, formatImage } from '../report/size-table.js';
+import { createUi } from '../ui.js';
+
+export interface BuildCliOptions {
+  tag?: string;
+  variant?: string;
+  variants?: string;
+  arch?: Arch;
+  platform?: string;
+  buildArg?: string[];
+  cache: boolean;
+  pull?: boolean;
+  rieFrom?: string;
+  json?: boolean;
+  verbose?: boolean;
+  builder?: 'auto' | 'buildkit' | 'classic';
+}
+
+export async function runBuild(dir: string, opts: BuildCliOptions): Promise<void> {
+  const ui = createUi();
+  const buildOptions: BuildOptions = {
+    tag: opts.tag,
+    variants: parseVariantList(opts.variants ?? opts.variant),
+    arch: opts.arch ?? archFromPlatform(opts.platform),
+    buildArgs: parseBuildArgs(opts.buildArg ?? []),
+    noCache: !opts.cache,
+    pull: opts.pull,
+    rieFrom: opts.rieFrom,
+  };
+  const engine = await connectEngine({ builder: opts.builder });
+  const progress = await ui.progress(`building with ${engine.name} (${engine.buildkit ? 'BuildKit' : 'classic builder'})`);
+  let label = '';
+  try {
+    const result = await buildProject(dir, engine, buildOptions, {
+      onVariant: (variant, tag) => {
+        label = variant;
+        progress.step(`[${variant}] building ${tag}`);
+      },
+      onEvent: (_variant, e) => {
+        if (e.type === 'step' && !e.step.name.startsWith('[internal]')) progress.step(`[${label}] ${e.step.name}`);
+        if (e.type === 'log' && opts.verbose) process.stderr.write(`[${label}] ${e.line}\n`);
+      },
+      onWarning: (w) => ui.warn(w),
+    });
+    progress.succeed(`built ${result.images.map((i) => i.tag).join(', ')}`);
+    if (opts.json) {
+      ui.out(JSON.stringify({ images: result.images, comparison: compareImages(result.images), context: result.context }, null, 2));
+      return;
+    }
+    for (const image of result.images) ui.out(formatImage(image));
+    const ctx = result.context[0]!;
+    ui.info(`build context: ${ctx.files} files, ${formatBytes(ctx.fileBytes)} (${formatBytes(ctx.sentBytes)} sent)`);
+    if (result.images.length > 1) {
+      ui.out('');
+      ui.out(formatComparison(compareImages(result.images)));
+    }
+  } catch (err) {
+    progress.fail(`build failed${label ? ` (${label})` : ''}`);
+    throw err;
+  }
+}
+
+function parseVariantList(value?: string): VariantName[] | undefined {
+  if (!value) return undefined;
+  const names = value.split(',').map((v) => v.trim()).filter(Boolean);
+  names.forEach(parseVariant); // throws a clear error for unknown names
+  return [...new Set(names)] as VariantName[];
+}
+
+function archFromPlatform(platform?: string): Arch | undefined {
+  if (!platform) return undefined;
+  if (platform === 'linux/amd64' || platform === 'linux/x86_64') return 'x86_64';
+  if (platform === 'linux/arm64' || platform === 'linux/arm64/v8') return 'arm64';
+  throw new LambdaImageError('INVALID_INPUT', `unsupported platform "${platform}"`, { hint: 'Lambda runs linux/amd64 (x86_64) or linux/arm64' });
+}
+
+function parseBuildArgs(pairs: string[]): Record<string, string> {
+  const args: Record<string, string> = {};
+  for (const pair of pairs) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0) throw new LambdaImageError('INVALID_INPUT', `--build-arg "${pair}" is not K=V`, { hint: 'write it as --build-arg NAME=value' });
+    args[pair.slice(0, eq)] = pair.slice(eq + 1);
+  }
+  return args;
+}

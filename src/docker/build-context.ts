@@ -1,0 +1,119 @@
+// The build context: the project's files minus what .dockerignore excludes, plus generated
+// entries (the rendered Dockerfile, entry.sh, a local emulator binary), as one tar stream.
+import { createReadStream, promises as fs, type Stats } from 'node:fs';
+import path from 'node:path';
+import { Transform, type Readable } from 'node:stream';
+import dockerignoreModule from '@balena/dockerignore';
+import tar from 'tar-fs';
+import { readTextIfExists } from '../fs-util.js';
+
+// A CommonJS module whose export is the factory itself (its typings say "default").
+const createIgnore = dockerignoreModule as unknown as typeof dockerignoreModule.default;
+
+export interface GeneratedEntry {
+  /** Path inside the context (posix). */
+  name: string;
+  mode: number;
+  /** Inline content, or a file on disk to stream. */
+  content?: string | Buffer;
+  file?: string;
+}
+
+export interface ContextFiles {
+  /** Context-relative paths of the project files that enter the context. */
+  entries: string[];
+  /** Bytes of those files. */
+  bytes: number;
+}
+
+/** Lists the project files that survive .dockerignore, without descending into ignored folders. */
+export async function listContextFiles(dir: string, exclude: Set<string> = new Set()): Promise<ContextFiles> {
+  const patterns = ((await readTextIfExists(path.join(dir, '.dockerignore'))) ?? '')
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('#'));
+  const ig = createIgnore({ ignorecase: false }).add(patterns);
+  const negations = patterns.filter((p) => p.startsWith('!')).map((p) => p.slice(1).replace(/^\/+/, ''));
+  // An ignored folder is skipped whole unless a "!" pattern could bring back something inside it.
+  const mayReinclude = (rel: string) =>
+    negations.some((n) => n.startsWith(rel + '/') || /^[*?[]/.test(n) || n.startsWith('**'));
+
+  const entries: string[] = [];
+  let bytes = 0;
+  async function walk(rel: string): Promise<void> {
+    const abs = rel ? path.join(dir, rel) : dir;
+    const items = await fs.readdir(abs, { withFileTypes: true });
+    items.sort((a, b) => (a.name < b.name ? -1 : 1));
+    for (const item of items) {
+      const child = rel ? `${rel}/${item.name}` : item.name;
+      const ignored = ig.ignores(child);
+      if (item.isDirectory()) {
+        if (!ignored || mayReinclude(child)) await walk(child);
+      } else if (!ignored && !exclude.has(child) && (item.isFile() || item.isSymbolicLink())) {
+        entries.push(child);
+        if (item.isFile()) bytes += (await fs.stat(path.join(dir, child))).size;
+      }
+    }
+  }
+  await walk('');
+  return { entries, bytes };
+}
+
+export interface BuildContext {
+  stream: Readable;
+  files: ContextFiles;
+  /** Resolves, once the stream has been read to its end, to the number of bytes sent. */
+  sentBytes: Promise<number>;
+}
+
+/** Packs the project's files and the generated entries into a tar stream for the engine. */
+export async function createBuildContext(dir: string, generated: GeneratedEntry[]): Promise<BuildContext> {
+  const files = await listContextFiles(dir, new Set(generated.map((g) => g.name)));
+  const sizes = new Map<string, Stats>();
+  for (const g of generated) if (g.file) sizes.set(g.name, await fs.stat(g.file));
+
+  const pack = tar.pack(dir, {
+    entries: files.entries,
+    finalize: false,
+    finish: (p) => {
+      void addGenerated(p, generated, sizes).then(
+        () => p.finalize(),
+        (err) => p.destroy(err),
+      );
+    },
+  });
+  // Counts in transform(), not with a 'data' listener, which would start the flow before the engine reads.
+  let sent = 0;
+  const counter = new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      sent += chunk.length;
+      done(null, chunk);
+    },
+  });
+  const sentBytes = new Promise<number>((resolve, reject) => {
+    counter.on('end', () => resolve(sent));
+    counter.on('error', reject);
+  });
+  pack.on('error', (err) => counter.destroy(err));
+  pack.pipe(counter);
+  return { stream: counter, files, sentBytes };
+}
+
+type TarPack = Parameters<NonNullable<tar.PackOptions['finish']>>[0];
+
+async function addGenerated(pack: TarPack, generated: GeneratedEntry[], sizes: Map<string, Stats>): Promise<void> {
+  const mtime = new Date(0);
+  for (const g of generated) {
+    if (g.file) {
+      const size = sizes.get(g.name)!.size;
+      await new Promise<void>((resolve, reject) => {
+        const entry = pack.entry({ name: g.name, mode: g.mode, size, mtime }, (err) => (err ? reject(err) : resolve()));
+        createReadStream(g.file!).on('error', reject).pipe(entry);
+      });
+    } else {
+      await new Promise<void>((resolve, reject) =>
+        pack.entry({ name: g.name, mode: g.mode, mtime }, g.content ?? '', (err) => (err ? reject(err) : resolve())),
+      );
+    }
+  }
+}

@@ -1,0 +1,79 @@
+// The size report: per-image breakdown and the variant comparison table. Pure formatting.
+import type { SizeBreakdown } from '../docker/image-report.js';
+
+export interface BuiltImage {
+  variant: string;
+  tag: string;
+  id: string;
+  architecture: string;
+  baseImage: string;
+  size: number;
+  layers: number;
+  breakdown: SizeBreakdown;
+}
+
+export interface ComparisonRow {
+  variant: string;
+  base: string;
+  size: number;
+  diffBytes: number;
+  diffPercent: number;
+  layers: number;
+}
+
+export function compareImages(images: BuiltImage[]): ComparisonRow[] {
+  const smallest = Math.min(...images.map((i) => i.size));
+  return images.map((i) => ({
+    variant: i.variant,
+    base: i.baseImage,
+    size: i.size,
+    diffBytes: i.size - smallest,
+    diffPercent: smallest > 0 ? ((i.size - smallest) / smallest) * 100 : 0,
+    layers: i.layers,
+  }));
+}
+
+export function formatBytes(n: number): string {
+  const abs = Math.abs(n);
+  if (abs < 1024) return `${n} B`;
+  if (abs < 1024 ** 2) return `${(n / 1024).toFixed(1)} KiB`;
+  if (abs < 1024 ** 3) return `${(n / 1024 ** 2).toFixed(1)} MiB`;
+  return `${(n / 1024 ** 3).toFixed(2)} GiB`;
+}
+
+export function formatTable(header: string[], rows: string[][], rightAligned: Set<number> = new Set()): string {
+  const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c]!.length)));
+  const fmt = (cells: string[]) =>
+    cells.map((cell, c) => (rightAligned.has(c) ? cell.padStart(widths[c]!) : cell.padEnd(widths[c]!))).join('  ').trimEnd();
+  return [fmt(header), ...rows.map(fmt)].join('\n');
+}
+
+export function formatImage(i: BuiltImage): string {
+  const b = i.breakdown;
+  const parts: Array<[string, number]> = [
+    ['base', b.base],
+    ['function binary', b.binary],
+    ['emulator (RIE)', b.rie],
+    ['extensions', b.extensions],
+    ['other', b.other],
+  ];
+  return [
+    `${i.tag}  ${i.id.replace(/^sha256:/, '').slice(0, 12)}  linux/${i.architecture}  ${formatBytes(i.size)}`,
+    ...parts.map(([label, n]) => `  ${label.padEnd(16)}${formatBytes(n).padStart(10)}`),
+  ].join('\n');
+}
+
+export function formatComparison(rows: ComparisonRow[]): string {
+  return formatTable(
+    ['VARIANT', 'BASE', 'SIZE', 'VS SMALLEST', '', 'LAYERS'],
+    rows.map((r) => [
+      r.variant,
+      r.base,
+      formatBytes(r.size),
+      r.diffBytes === 0 ? 'smallest' : `+${formatBytes(r.diffBytes)}`,
+      r.diffBytes === 0 ? '' : `+${r.diffPercent.toFixed(1)}%`,
+      String(r.layers),
+    ]),
+    new Set([2, 3, 4, 5]),
+  );
+}
