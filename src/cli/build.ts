@@ -50,7 +50,10 @@ export async function runBuild(dir: string, opts: BuildCliOptions): Promise<void
     });
     progress.succeed(`built ${result.images.map((i) => i.tag).join(', ')}`);
     if (opts.json) {
-      ui.out(JSON.stringify({ images: result.images, comparison: compareImages(result.images), context: result.context }, null, 2));
+      const steps = Object.fromEntries(
+        result.outcomes.map(({ variant, outcome }) => [variant, outcome.steps.map((st) => ({ name: st.name, cached: st.cached }))]),
+      );
+      ui.out(JSON.stringify({ images: result.images, comparison: compareImages(result.images), context: result.context, steps }, null, 2));
       return;
     }
     for (const image of result.images) ui.out(formatImage(image));
