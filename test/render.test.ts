@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { configSchema, type ConfigInput } from '../src/config/schema.js';
+import { makeConfig, type ConfigInput } from '../src/config/schema.js';
 import { dockerfileOrigin, renderEntryScript, renderVariantFiles } from '../src/render/render.js';
 import { parseVariant, specFromConfig, VARIANTS } from '../src/render/variant.js';
 import { parseStages } from './support/dockerfile.js';
@@ -25,7 +25,7 @@ const ext = {
 };
 
 function render(input: ConfigInput, variant: string, arch: 'x86_64' | 'arm64', withExt: boolean) {
-  const config = configSchema.parse({ ...input, extensions: withExt ? [ext] : [] });
+  const config = makeConfig({ ...input, extensions: withExt ? [ext] : [] });
   return renderVariantFiles(specFromConfig(config, { variant: parseVariant(variant), arch }).spec);
 }
 
@@ -110,14 +110,14 @@ describe('rendered Dockerfiles', () => {
   });
 
   it('copies several layers to /opt in a single instruction', () => {
-    const config = configSchema.parse({ ...goConfig, extensions: [ext, { ...ext, name: 'other', dir: '.lambda-image/layers/other-1' }] });
+    const config = makeConfig({ ...goConfig, extensions: [ext, { ...ext, name: 'other', dir: '.lambda-image/layers/other-1' }] });
     const { Dockerfile } = renderVariantFiles(specFromConfig(config).spec);
     const copies = parseStages(Dockerfile).at(-1)!.instructions.filter((i) => i.args.endsWith('/opt/'));
     expect(copies.map((c) => c.args)).toEqual(['.lambda-image/layers/params-ext-2/ .lambda-image/layers/other-1/ /opt/']);
   });
 
   it('copies the emulator from the build context when given a local file, with no download stage', () => {
-    const config = configSchema.parse({ ...goConfig, base: 'alpine', rie: true });
+    const config = makeConfig({ ...goConfig, base: 'alpine', rie: true });
     const { Dockerfile } = renderVariantFiles(specFromConfig(config, { rieContextPath: '.lambda-image/rie/aws-lambda-rie' }).spec);
     const stages = parseStages(Dockerfile);
     expect(stages.map((s) => s.name)).toEqual(['build', null]);
@@ -127,16 +127,16 @@ describe('rendered Dockerfiles', () => {
   });
 
   it('uses a --base-image override for the final stage', () => {
-    const config = configSchema.parse({ ...goConfig, base: 'alpine', baseImage: 'mirror.example/alpine@sha256:' + 'b'.repeat(64) });
+    const config = makeConfig({ ...goConfig, base: 'alpine', baseImage: 'mirror.example/alpine@sha256:' + 'b'.repeat(64) });
     const { Dockerfile } = renderVariantFiles(specFromConfig(config).spec);
     expect(parseStages(Dockerfile).at(-1)!.image).toBe('mirror.example/alpine@sha256:' + 'b'.repeat(64));
   });
 
   it('warns about provided:al2 with its 2026 dates and refuses go1.x', () => {
-    const al2 = configSchema.parse({ ...goConfig, baseImage: 'public.ecr.aws/lambda/provided:al2' });
+    const al2 = makeConfig({ ...goConfig, baseImage: 'public.ecr.aws/lambda/provided:al2' });
     const { warnings } = specFromConfig(al2);
     expect(warnings.join('\n')).toMatch(/deprecated.*2026-06-30.*2026-07-31.*2026-08-31/);
-    const go1 = configSchema.parse({ ...goConfig, baseImage: 'public.ecr.aws/lambda/go:1' });
+    const go1 = makeConfig({ ...goConfig, baseImage: 'public.ecr.aws/lambda/go:1' });
     expect(() => specFromConfig(go1)).toThrow(/go1\.x/);
   });
 

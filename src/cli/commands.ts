@@ -1,7 +1,10 @@
 // Declares every command and its options; each action lazily imports its own module, so
 // `--help` and `init` never load dockerode or the AWS SDK.
-import { Command, Option } from 'commander';
+import { createRequire } from 'node:module';
+import type { Command } from 'commander';
 import { ARCHES, BASES, RUNTIMES, VARIANTS } from '../config/constants.js';
+
+const { Option } = createRequire(import.meta.url)('commander') as typeof import('commander');
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 

@@ -12,13 +12,15 @@ import type Dockerode from 'dockerode';
 import tar from 'tar-fs';
 import tarStream from 'tar-stream';
 import type { Arch } from '../config/constants.js';
+import { STANDIN_LABEL } from '../docker/image-report.js';
 import { ALPINE_BASE_IMAGE, AWS_BASE_IMAGE, dockerArchitecture, goBuilderImage } from '../render/images.js';
 
-export const STANDIN_LABEL = 'org.lambda-image.standin';
 const REPO_ROOT = new URL('../../', import.meta.url);
 const STANDIN_DIR = new URL('fixtures/standins/', REPO_ROOT);
 /** Bump when what the stand-ins contain changes, so old ones are replaced. */
 const STANDIN_REVISION = '3';
+
+export { STANDIN_LABEL };
 
 export interface StandinRefs {
   alpine: string;

@@ -2,6 +2,9 @@
 // extensions, other, attributed from the image's layer history.
 import type Dockerode from 'dockerode';
 
+/** The label lambda-image's stand-in base images carry (see src/dev/standins.ts). */
+export const STANDIN_LABEL = 'org.lambda-image.standin';
+
 export interface SizeBreakdown {
   base: number;
   binary: number;
@@ -22,6 +25,8 @@ export interface ImageFacts {
   size: number;
   layers: number;
   breakdown: SizeBreakdown;
+  /** The base is one of lambda-image's test stand-ins (its sizes say nothing about the real image). */
+  baseIsStandin: boolean;
 }
 
 /** Which part of the image a layer carries, judged from the instruction that made it. */
@@ -51,8 +56,11 @@ export async function inspectBuiltImage(docker: Dockerode, ref: string, baseRef:
   const image = docker.getImage(ref);
   const [info, history] = await Promise.all([image.inspect(), image.history() as Promise<HistoryEntry[]>]);
   let baseHistoryLength = 0;
+  let baseIsStandin = false;
   try {
-    baseHistoryLength = ((await docker.getImage(baseRef).history()) as HistoryEntry[]).length;
+    const base = docker.getImage(baseRef);
+    baseHistoryLength = ((await base.history()) as HistoryEntry[]).length;
+    baseIsStandin = Boolean((await base.inspect()).Config?.Labels?.[STANDIN_LABEL]);
   } catch {
     // The base is gone from the engine: count nothing as base rather than guess.
   }
@@ -63,5 +71,6 @@ export async function inspectBuiltImage(docker: Dockerode, ref: string, baseRef:
     size: info.Size,
     layers: info.RootFS?.Layers?.length ?? 0,
     breakdown: attributeLayers(history, baseHistoryLength),
+    baseIsStandin,
   };
 }

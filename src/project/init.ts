@@ -1,7 +1,7 @@
 // `init`: reads the user's project and options, and plans the config and generated files.
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { configSchema, type Arch, type Base, type Config, type Runtime } from '../config/schema.js';
+import { validateConfig, type Arch, type Base, type Config, type Runtime } from '../config/schema.js';
 import { loadConfigIfExists } from '../config/store.js';
 import { LambdaImageError } from '../errors.js';
 import { checkConflicts, planProjectFiles, writePlan, type FilePlan } from './files.js';
@@ -78,14 +78,14 @@ export async function initProject(dir: string, opts: InitOptions): Promise<InitR
     if (previous.tag) draft.tag = previous.tag;
   }
 
-  const parsed = configSchema.safeParse(draft);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new LambdaImageError('INVALID_INPUT', `invalid ${issue.path.join('.')}: ${issue.message}`, {
-      hint: issue.path[0] === 'name' ? 'pass --name <image-name>' : 'check the options given to init',
+  const parsed = validateConfig(draft);
+  if (parsed.errors.length) {
+    const [first] = parsed.errors;
+    throw new LambdaImageError('INVALID_INPUT', `invalid ${first}`, {
+      hint: first!.startsWith('name:') ? 'pass --name <image-name>' : 'check the options given to init',
     });
   }
-  const config = parsed.data;
+  const config = parsed.config!;
   const plan = await planProjectFiles(dir, config, { includeConfig: true, replaceGenerated: false });
   warnings.push(...plan.warnings, ...checkConflicts(plan, opts.force ?? false));
   if (!opts.dryRun) await writePlan(dir, plan);

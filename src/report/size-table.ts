@@ -10,6 +10,7 @@ export interface BuiltImage {
   size: number;
   layers: number;
   breakdown: SizeBreakdown;
+  baseIsStandin: boolean;
 }
 
 export interface ComparisonRow {
@@ -25,7 +26,7 @@ export function compareImages(images: BuiltImage[]): ComparisonRow[] {
   const smallest = Math.min(...images.map((i) => i.size));
   return images.map((i) => ({
     variant: i.variant,
-    base: i.baseImage,
+    base: i.baseIsStandin ? `${i.baseImage} (stand-in)` : i.baseImage,
     size: i.size,
     diffBytes: i.size - smallest,
     diffPercent: smallest > 0 ? ((i.size - smallest) / smallest) * 100 : 0,
@@ -58,7 +59,8 @@ export function formatImage(i: BuiltImage): string {
     ['other', b.other],
   ];
   return [
-    `${i.tag}  ${i.id.replace(/^sha256:/, '').slice(0, 12)}  linux/${i.architecture}  ${formatBytes(i.size)}`,
+    `${i.tag}  ${i.id.replace(/^sha256:/, '').slice(0, 12)}  linux/${i.architecture}  ${formatBytes(i.size)}` +
+      (i.baseIsStandin ? `  (base ${i.baseImage} is a test stand-in: sizes not representative)` : ''),
     ...parts.map(([label, n]) => `  ${label.padEnd(16)}${formatBytes(n).padStart(10)}`),
   ].join('\n');
 }

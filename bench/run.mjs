@@ -1,0 +1,189 @@
+#!/usr/bin/env node
+// `npm run bench`: measures lambda-image against its targets and prints one table of ratios,
+// all measured in this run. Builds use stand-in bases when the real ones are not available
+// (this is said in the output); ratios, not absolute sizes, are what the targets are about.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Docker from 'dockerode';
+import { buildStandinRie, ensureStandins } from '../dist/dev/standins.js';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const bin = path.join(root, 'bin', 'lambda-image');
+const say = (s) => process.stderr.write(`bench: ${s}\n`);
+const only = process.argv.slice(2);
+const want = (name) => only.length === 0 || only.includes(name);
+const rows = [];
+const row = (benchmark, measured, target, ok, note = '') => rows.push({ benchmark, measured, target, ok, note });
+
+function median(xs) {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+function timeMs(fn) {
+  const t = process.hrtime.bigint();
+  fn();
+  return Number(process.hrtime.bigint() - t) / 1e6;
+}
+function cli(args, opts = {}) {
+  const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', env: { ...process.env, CI: 'true' }, ...opts });
+  if (r.status !== 0) throw new Error(`lambda-image ${args.join(' ')} failed (${r.status}): ${r.stderr}`);
+  return r.stdout;
+}
+const work = mkdtempSync(path.join(os.tmpdir(), 'lambda-image-bench-'));
+function project(name, initArgs = ['--base', 'alpine', '--rie']) {
+  const dir = path.join(work, name);
+  cpSync(path.join(root, 'fixtures', 'go-hello'), dir, { recursive: true });
+  cli(['init', dir, ...initArgs, '--name', 'bench']);
+  return dir;
+}
+
+// 1. Start-up: --help and init --dry-run, median of 11 runs each.
+if (want('startup')) {
+  const dir = path.join(work, 'startup');
+  cpSync(path.join(root, 'fixtures', 'go-hello'), dir, { recursive: true });
+  const bare = [];
+  for (let i = 0; i < 11; i++) bare.push(timeMs(() => spawnSync(process.execPath, ['-e', '0'])));
+  row('start-up: bare node -e 0 (median of 11, baseline)', `${median(bare).toFixed(0)} ms`, '-', true, 'the floor on this machine');
+  for (const [label, args, target] of [
+    ['--help', ['--help'], 150],
+    ['init --dry-run', ['init', dir, '--dry-run'], 300],
+  ]) {
+    const times = [];
+    for (let i = 0; i < 11; i++) times.push(timeMs(() => cli(args)));
+    const m = median(times);
+    row(`start-up: lambda-image ${label} (median of 11)`, `${m.toFixed(0)} ms`, `<= ${target} ms`, m <= target);
+  }
+}
+
+const needsDocker = ['size', 'rebuild', 'arm64', 'context', 'extension'].some(want);
+let docker, refs, rie, standinNote = '';
+if (needsDocker) {
+  docker = new Docker();
+  await docker.ping();
+  refs = await ensureStandins(docker, ['x86_64', 'arm64'], '1.23', say);
+  rie = { x86_64: await buildStandinRie('x86_64'), arm64: await buildStandinRie('arm64') };
+  standinNote = 'stand-in bases';
+}
+const repo = `lambda-image-bench-${process.pid}`;
+function build(dir, args) {
+  const t = process.hrtime.bigint();
+  const out = JSON.parse(cli(['build', dir, '--json', ...args]));
+  return { ...out, ms: Number(process.hrtime.bigint() - t) / 1e6 };
+}
+async function fileSizeInImage(image, file) {
+  const c = await docker.createContainer({ Image: image, Cmd: ['x'], Entrypoint: [''] });
+  try {
+    const stat = await c.infoArchive({ path: file });
+    return stat.size;
+  } finally {
+    await c.remove({ force: true });
+  }
+}
+async function baseSize(ref) {
+  return (await docker.getImage(ref).inspect()).Size;
+}
+
+try {
+  // 2. Size overhead per variant, and the seed's own recipe on the same bases.
+  if (want('size')) {
+    const dir = project('size');
+    const out = build(dir, ['--tag', `${repo}:size`, '--variants', 'aws,alpine,alpine-rie', '--rie-from', rie.x86_64]);
+    const rieBytes = statSync(rie.x86_64).size;
+    const entryBytes = statSync(path.join(dir, 'entry.sh')).size;
+    for (const image of out.images) {
+      const binary = await fileSizeInImage(image.tag, '/var/runtime/bootstrap');
+      const carried = binary + (image.variant === 'alpine-rie' ? rieBytes + entryBytes : 0);
+      const ratio = (image.size - (await baseSize(image.baseImage))) / carried;
+      row(`size overhead ${image.variant}: (image - base) / (binary + RIE + entry.sh)`, ratio.toFixed(4), '<= 1.02', ratio <= 1.02, standinNote);
+    }
+    // The seed's recipe: plain go build, ADD of the emulator then RUN chmod (stored twice).
+    const seedDir = path.join(work, 'seed');
+    cpSync(path.join(root, 'fixtures', 'go-hello'), seedDir, { recursive: true });
+    cpSync(rie.x86_64, path.join(seedDir, 'aws-lambda-rie'));
+    execFileSync('chmod', ['600', path.join(seedDir, 'aws-lambda-rie')]); // what ADD <url> gives
+    cpSync(path.join(dir, 'entry.sh'), path.join(seedDir, 'entry.sh'));
+    execFileSync('chmod', ['644', path.join(seedDir, 'entry.sh')]);
+    writeFileSync(
+      path.join(seedDir, 'Dockerfile'),
+      [
+        'FROM golang:1.23-alpine as build',
+        'WORKDIR /src',
+        'ADD go.mod ./',
+        'RUN go mod download',
+        'ADD . .',
+        'RUN go build -o /main',
+        'FROM alpine:3.22',
+        'COPY --from=build /main /main',
+        'ADD aws-lambda-rie /usr/bin/aws-lambda-rie',
+        'RUN chmod 755 /usr/bin/aws-lambda-rie',
+        'COPY entry.sh /',
+        'RUN chmod 755 /entry.sh',
+        'ENTRYPOINT [ "/entry.sh" ]',
+        'CMD [ "/main" ]',
+      ].join('\n') + '\n',
+    );
+    execFileSync('docker', ['build', '-q', '-t', `${repo}:seed`, seedDir], { env: { ...process.env, DOCKER_BUILDKIT: '0' }, stdio: 'pipe' });
+    const seedSize = (await docker.getImage(`${repo}:seed`).inspect()).Size;
+    const ours = out.images.find((i) => i.variant === 'alpine-rie').size;
+    const saved = seedSize - ours;
+    row('alpine+RIE: seed recipe size - ours, in emulator sizes', (saved / rieBytes).toFixed(2), '>= 1.00', saved >= rieBytes, `${standinNote}; seed ${seedSize} B, ours ${ours} B`);
+  }
+
+  // 3. Rebuild after a one-line change / cold build.
+  if (want('rebuild')) {
+    const dir = project('rebuild', ['--base', 'alpine']);
+    const cold = build(dir, ['--tag', `${repo}:rebuild`, '--no-cache']);
+    const main = path.join(dir, 'main.go');
+    writeFileSync(main, readFileSync(main, 'utf8').replace('"Hello AWS Lambda"', '"Hello again"'));
+    const warm = build(dir, ['--tag', `${repo}:rebuild`]);
+    const ratio = warm.ms / cold.ms;
+    row('rebuild after one-line change / cold build', ratio.toFixed(2), '<= 0.35', ratio <= 0.35, `${(warm.ms / 1000).toFixed(1)} s / ${(cold.ms / 1000).toFixed(1)} s`);
+  }
+
+  // 4. arm64 build / x86_64 build (both cold) on this machine.
+  if (want('arm64')) {
+    const x86 = project('x86', ['--base', 'alpine']);
+    const arm = project('arm', ['--base', 'alpine', '--arch', 'arm64', '--base-image', refs.arm64.alpine]);
+    const a = build(x86, ['--tag', `${repo}:x86`, '--no-cache']);
+    const b = build(arm, ['--tag', `${repo}:arm`, '--no-cache']);
+    const ratio = b.ms / a.ms;
+    row(`arm64 build / x86_64 build on ${os.arch()}`, ratio.toFixed(2), '<= 1.3', ratio <= 1.3, `${(b.ms / 1000).toFixed(1)} s / ${(a.ms / 1000).toFixed(1)} s`);
+  }
+
+  // 5. Context bytes sent / non-ignored bytes; build time with a 1 GB ignored folder / without.
+  if (want('context')) {
+    const dir = project('context', ['--base', 'alpine']);
+    // A realistic project carries more than two tiny files: a 4 MiB asset next to the code.
+    writeFileSync(path.join(dir, 'asset.bin'), Buffer.alloc(4 * 1024 * 1024, 7));
+    const first = build(dir, ['--tag', `${repo}:ctx`]);
+    const ctx = first.context[0];
+    const ratio = ctx.sentBytes / ctx.fileBytes;
+    row('context bytes sent / non-ignored file bytes', ratio.toFixed(4), '<= 1.05', ratio <= 1.05, `${ctx.files} files, ${ctx.fileBytes} B`);
+    const absent = [];
+    const present = [];
+    for (let i = 0; i < 5; i++) absent.push(build(dir, ['--tag', `${repo}:ctx`]).ms);
+    const big = path.join(dir, 'node_modules');
+    mkdirSync(big);
+    for (let i = 0; i < 16; i++) writeFileSync(path.join(big, `blob-${i}.bin`), Buffer.alloc(64 * 1024 * 1024, i));
+    for (let i = 0; i < 5; i++) present.push(build(dir, ['--tag', `${repo}:ctx`]).ms);
+    const r = median(present) / median(absent);
+    row('build time with 1 GiB ignored folder / without (median of 5)', r.toFixed(2), '<= 1.1', r <= 1.1, `${median(present).toFixed(0)} ms / ${median(absent).toFixed(0)} ms`);
+  }
+} finally {
+  if (docker) {
+    for (const img of await docker.listImages()) {
+      for (const tag of img.RepoTags ?? []) if (tag.startsWith(`${repo}:`)) await docker.getImage(tag).remove({ force: true }).catch(() => {});
+    }
+  }
+  rmSync(work, { recursive: true, force: true });
+}
+
+const header = ['benchmark', 'measured', 'target', 'met', 'note'];
+const table = rows.map((r) => [r.benchmark, r.measured, r.target, r.ok ? 'yes' : 'NO', r.note]);
+const widths = header.map((h, i) => Math.max(h.length, ...table.map((t) => String(t[i]).length)));
+const line = (cells) => cells.map((c, i) => String(c).padEnd(widths[i])).join('  ').trimEnd();
+console.log(line(header));
+for (const t of table) console.log(line(t));
