@@ -51,23 +51,30 @@ describe('rendered Dockerfiles', () => {
     expect(final.platform).toBeNull();
 
     if (runtime === 'go') {
-      const build = stages.find((s) => s.name === 'build')!;
-      expect(build.image).toBe('golang:1.23-alpine');
-      expect(build.platform).toBe('$BUILDPLATFORM');
+      const modules = stages.find((s) => s.name === 'modules')!;
+      expect(modules.image).toBe('golang:1.23-alpine');
+      expect(modules.platform).toBe('$BUILDPLATFORM');
       // Classic builders only expand FROM arguments declared globally.
       expect(stages.globals).toEqual(['ARG BUILDPLATFORM=linux/amd64']);
-      const kw = build.instructions.map((i) => i.keyword);
-      // go.mod copied and modules downloaded before the sources are copied.
-      const modCopy = build.instructions.findIndex((i) => i.keyword === 'COPY' && i.args.startsWith('go.mod go.sum*'));
-      const download = build.instructions.findIndex((i) => i.args === 'go mod download');
+      // go.mod (and go.sum) copied and modules downloaded before any source is copied.
+      expect(modules.instructions.map((i) => `${i.keyword} ${i.args}`)).toEqual(['WORKDIR /src', 'COPY go.mod go.sum* ./', 'RUN go mod download']);
+      const deps = stages.find((s) => s.name === 'deps')!;
+      const build = stages.find((s) => s.name === 'build')!;
+      expect([deps.image, build.image]).toEqual(['modules', 'modules']);
+      // The imported packages are compiled before the sources arrive, with the final build's flags.
+      const warm = build.instructions.findIndex((i) => i.keyword === 'RUN' && i.args.includes('$(cat /tmp/deps.txt)'));
       const srcCopy = build.instructions.findIndex((i) => i.keyword === 'COPY' && i.args === '. .');
-      expect(modCopy).toBeGreaterThanOrEqual(0);
-      expect(modCopy).toBeLessThan(download);
-      expect(download).toBeLessThan(srcCopy);
-      expect(kw).toContain('ARG');
-      const goBuild = build.instructions.find((i) => i.args.includes('go build'))!.args;
+      const compile = build.instructions.findIndex((i) => i.keyword === 'RUN' && i.args.includes('-o /out/bootstrap'));
+      expect(warm).toBeGreaterThanOrEqual(0);
+      expect(warm).toBeLessThan(srcCopy);
+      expect(srcCopy).toBeLessThan(compile);
+      const goBuild = build.instructions[compile]!.args;
       for (const flag of ['CGO_ENABLED=0', 'GOARCH=$TARGETARCH', '-trimpath', '-ldflags="-s -w"', '-tags lambda.norpc']) {
         expect(goBuild).toContain(flag);
+      }
+      for (const flag of ['CGO_ENABLED=0', 'GOARCH=$TARGETARCH', '-trimpath', '-tags lambda.norpc']) {
+        expect(build.instructions[warm]!.args).toContain(flag);
+        expect(deps.instructions.find((i) => i.keyword === 'RUN')!.args).toContain(flag.replace('-trimpath', 'go list'));
       }
       expect(finalText).toContain('COPY /out/bootstrap /var/runtime/bootstrap');
       expect(final.instructions.find((i) => i.args.includes('/var/runtime/bootstrap') && i.keyword === 'COPY')!.from).toBe('build');
@@ -120,8 +127,8 @@ describe('rendered Dockerfiles', () => {
     const config = makeConfig({ ...goConfig, base: 'alpine', rie: true });
     const { Dockerfile } = renderVariantFiles(specFromConfig(config, { rieContextPath: '.lambda-image/rie/aws-lambda-rie' }).spec);
     const stages = parseStages(Dockerfile);
-    expect(stages.map((s) => s.name)).toEqual(['build', null]);
-    expect(stages[1]!.instructions.filter((i) => i.args.includes('aws-lambda-rie'))).toEqual([
+    expect(stages.map((s) => s.name)).toEqual(['modules', 'deps', 'build', null]);
+    expect(stages.at(-1)!.instructions.filter((i) => i.args.includes("aws-lambda-rie"))).toEqual([
       { keyword: 'COPY', args: '.lambda-image/rie/aws-lambda-rie /usr/local/bin/aws-lambda-rie', from: null },
     ]);
   });

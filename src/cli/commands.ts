@@ -44,4 +44,32 @@ export function registerCommands(program: Command): void {
     .option('--json', 'print the report as JSON on stdout')
     .option('--verbose', 'show the full build log')
     .action(async (dir: string, opts) => (await import('./build.js')).runBuild(dir, opts));
+
+  program
+    .command('add-extension')
+    .description('fetch a Lambda layer by ARN (or from a zip), verify it, and bake it into the image under /opt')
+    .argument('[layer-arn]', 'arn:aws:lambda:<region>:<account>:layer:<name>:<version>')
+    .argument('[dir]', 'the function directory (default .)')
+    .option('--region <region>', "AWS region to ask (default: the ARN's)")
+    .option('--profile <profile>', 'AWS profile for credentials')
+    .option('--from-zip <file>', 'add a layer zip from disk instead of an ARN')
+    .option('--name <name>', 'layer name for --from-zip (default: the file name)')
+    .option('--version <n>', 'layer version for --from-zip (default 1)')
+    .option('--force', 'accept an architecture mismatch; replace a hand-edited Dockerfile')
+    .action(async (first: string | undefined, second: string | undefined, opts) =>
+      (await import('./extensions.js')).runAddExtension(first, second, opts),
+    );
+
+  const extensions = program.command('extensions').description('list or remove the layers baked into the image');
+  extensions
+    .command('list')
+    .argument('[dir]', 'the function directory', '.')
+    .option('--json', 'print JSON on stdout')
+    .action(async (dir: string, opts) => (await import('./extensions.js')).runListExtensions(dir, opts));
+  extensions
+    .command('remove')
+    .argument('<name>', 'the layer name')
+    .argument('[dir]', 'the function directory', '.')
+    .option('--force', 'replace a hand-edited Dockerfile')
+    .action(async (name: string, dir: string, opts) => (await import('./extensions.js')).runRemoveExtension(name, dir, opts));
 }

@@ -3,12 +3,8 @@
 import { createReadStream, promises as fs, type Stats } from 'node:fs';
 import path from 'node:path';
 import { Transform, type Readable } from 'node:stream';
-import dockerignoreModule from '@balena/dockerignore';
 import tar from 'tar-fs';
-import { readTextIfExists } from '../fs-util.js';
-
-// A CommonJS module whose export is the factory itself (its typings say "default").
-const createIgnore = dockerignoreModule as unknown as typeof dockerignoreModule.default;
+import { readDockerignore } from '../project/dockerignore.js';
 
 export interface GeneratedEntry {
   /** Path inside the context (posix). */
@@ -28,15 +24,10 @@ export interface ContextFiles {
 
 /** Lists the project files that survive .dockerignore, without descending into ignored folders. */
 export async function listContextFiles(dir: string, exclude: Set<string> = new Set()): Promise<ContextFiles> {
-  const patterns = ((await readTextIfExists(path.join(dir, '.dockerignore'))) ?? '')
-    .split(/\r?\n/)
-    .map((l) => l.trim())
-    .filter((l) => l && !l.startsWith('#'));
-  const ig = createIgnore({ ignorecase: false }).add(patterns);
-  const negations = patterns.filter((p) => p.startsWith('!')).map((p) => p.slice(1).replace(/^\/+/, ''));
+  const ig = await readDockerignore(dir);
   // An ignored folder is skipped whole unless a "!" pattern could bring back something inside it.
   const mayReinclude = (rel: string) =>
-    negations.some((n) => n.startsWith(rel + '/') || /^[*?[]/.test(n) || n.startsWith('**'));
+    ig.negations.some((n) => n.startsWith(rel + '/') || /^[*?[]/.test(n) || n.startsWith('**'));
 
   const entries: string[] = [];
   let bytes = 0;

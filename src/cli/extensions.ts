@@ -1,0 +1,73 @@
+// `lambda-image add-extension` and `lambda-image extensions list|remove`: wiring and output.
+import { LambdaImageError } from '../errors.js';
+import { addExtension, type AddOptions } from '../layers/add.js';
+import { listExtensions, removeExtension } from '../layers/manage.js';
+import { formatBytes, formatTable } from '../report/size-table.js';
+import { createUi } from '../ui.js';
+
+export async function runAddExtension(
+  first: string | undefined,
+  second: string | undefined,
+  opts: Omit<AddOptions, 'version'> & { version?: string },
+): Promise<void> {
+  const ui = createUi();
+  // With --from-zip there is no ARN: the one positional argument is the directory.
+  const [arn, dir] = opts.fromZip ? [undefined, first ?? '.'] : [first, second ?? '.'];
+  if (opts.fromZip && second) {
+    throw new LambdaImageError('INVALID_INPUT', 'give either a layer ARN or --from-zip, not both', { hint: 'lambda-image add-extension --from-zip <file> [dir]' });
+  }
+  if (!arn && !opts.fromZip) {
+    throw new LambdaImageError('INVALID_INPUT', 'no layer ARN given', { hint: 'lambda-image add-extension <layer-arn> [dir], or --from-zip <file> [dir]' });
+  }
+  const version = opts.version === undefined ? undefined : Number(opts.version);
+  if (version !== undefined && !(Number.isInteger(version) && version > 0)) {
+    throw new LambdaImageError('INVALID_INPUT', `--version "${opts.version}" is not a positive whole number`, { hint: 'for example --version 3' });
+  }
+  const progress = await ui.progress(arn ? `adding ${arn}` : `adding ${opts.fromZip}`);
+  try {
+    const result = await addExtension(dir, arn, { ...opts, version }, {
+      onStep: (t) => progress.step(t),
+      onDownload: (got, total) => progress.step(`downloading: ${Math.floor((got / total) * 100)}% of ${formatBytes(total)}`),
+    });
+    progress.stop();
+    for (const w of result.warnings) ui.warn(w);
+    const e = result.entry;
+    if (result.action === 'unchanged') {
+      ui.out(`${e.name} version ${e.version} is already in the image; nothing changed`);
+      return;
+    }
+    if (result.action === 'replaced') ui.out(`replaced ${e.name} version ${result.replaced!.version} with version ${e.version}`);
+    else ui.out(`added ${e.name} version ${e.version}: ${e.files} files, ${formatBytes(e.size)} under /opt`);
+    for (const f of result.files) if (f.action !== 'unchanged') ui.out(`${f.action === 'create' ? 'created' : 'updated'} ${f.path}`);
+  } catch (err) {
+    progress.fail('add-extension failed');
+    throw err;
+  }
+}
+
+export async function runListExtensions(dir: string, opts: { json?: boolean }): Promise<void> {
+  const ui = createUi();
+  const extensions = await listExtensions(dir);
+  if (opts.json) {
+    ui.out(JSON.stringify(extensions, null, 2));
+    return;
+  }
+  if (!extensions.length) {
+    ui.info('no extensions: add one with "lambda-image add-extension <layer-arn>"');
+    return;
+  }
+  ui.out(
+    formatTable(
+      ['NAME', 'VERSION', 'ARCHITECTURES', 'SIZE', 'FILES'],
+      extensions.map((e) => [e.name, String(e.version), e.architectures.join(',') || 'any', formatBytes(e.size), String(e.files)]),
+      new Set([1, 3, 4]),
+    ),
+  );
+}
+
+export async function runRemoveExtension(name: string, dir: string, opts: { force?: boolean }): Promise<void> {
+  const ui = createUi();
+  const { removed, warnings } = await removeExtension(dir, name, opts.force);
+  for (const w of warnings) ui.warn(w);
+  ui.out(`removed ${removed.name} version ${removed.version} (config, files and Dockerfile)`);
+}

@@ -1,0 +1,177 @@
+// `add-extension`: fetch a layer (by ARN, or from a zip), verify it, unpack it safely,
+// check it fits the image, then record it in lambda-image.json and re-render the Dockerfile.
+import { randomBytes } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import type { Config, ExtensionEntry } from '../config/schema.js';
+import { loadConfig } from '../config/store.js';
+import { LambdaImageError } from '../errors.js';
+import { readDockerignore } from '../project/dockerignore.js';
+import { checkConflicts, planProjectFiles, writePlan, type PlannedFile } from '../project/files.js';
+import { parseLayerArn } from './arn.js';
+import { getLayerVersion, type AwsOptions } from './aws.js';
+import { lookupLayer, recordLayer, zipPath } from './cache.js';
+import { downloadVerified, hashFile } from './download.js';
+import { elfMachineFor, isGlibcLoader, readElf } from './elf.js';
+import { unzipSafely, type UnzipResult } from './unzip.js';
+
+export const LAYERS_DIR = '.lambda-image/layers';
+
+export interface AddOptions extends AwsOptions {
+  force?: boolean;
+  /** Add from a zip on disk instead of an ARN. */
+  fromZip?: string;
+  /** Name and version for --from-zip (default: the file name, version 1). */
+  name?: string;
+  version?: number;
+}
+
+export interface AddHooks {
+  onStep?(text: string): void;
+  onDownload?(received: number, total: number): void;
+}
+
+export interface AddResult {
+  action: 'added' | 'replaced' | 'unchanged';
+  entry: ExtensionEntry;
+  replaced?: ExtensionEntry;
+  warnings: string[];
+  files: PlannedFile[];
+  fromCache: boolean;
+}
+
+interface Source {
+  name: string;
+  version: number;
+  arn?: string;
+  zip: string;
+  sha256: string;
+  architectures: string[];
+  fromCache: boolean;
+}
+
+export async function addExtension(dir: string, arn: string | undefined, opts: AddOptions, hooks: AddHooks = {}): Promise<AddResult> {
+  const config = await loadConfig(dir);
+  const source = opts.fromZip ? await zipSource(opts) : await arnSource(arn!, config, opts, hooks);
+  const existing = config.extensions.find((e) => e.name === source.name);
+  if (existing && existing.version === source.version && existing.sha256 === source.sha256) {
+    return { action: 'unchanged', entry: existing, warnings: [], files: [], fromCache: source.fromCache };
+  }
+
+  const layersRoot = path.join(dir, LAYERS_DIR);
+  const createdRoot = await fs.mkdir(layersRoot, { recursive: true });
+  const staging = path.join(layersRoot, `.staging-${randomBytes(4).toString('hex')}`);
+  let committed = false;
+  try {
+    hooks.onStep?.(`unpacking ${source.name} version ${source.version}`);
+    const unpacked = await unzipSafely(source.zip, staging);
+    const warnings = await checkContent(staging, unpacked, config, opts.force ?? false);
+    const entryDir = `${LAYERS_DIR}/${source.name}-${source.version}`;
+    const entry: ExtensionEntry = {
+      name: source.name,
+      version: source.version,
+      ...(source.arn ? { arn: source.arn } : {}),
+      sha256: source.sha256,
+      architectures: source.architectures.filter((a): a is 'x86_64' | 'arm64' => a === 'x86_64' || a === 'arm64'),
+      dir: entryDir,
+      size: unpacked.bytes,
+      files: unpacked.files,
+    };
+    const next: Config = { ...config, extensions: [...config.extensions.filter((e) => e.name !== source.name), entry] };
+    const plan = await planProjectFiles(dir, next, { includeConfig: true, replaceGenerated: true });
+    warnings.push(...plan.warnings, ...checkConflicts(plan, opts.force ?? false));
+    if ((await readDockerignore(dir)).ignores(`${entryDir}/x`)) {
+      warnings.push(`.dockerignore excludes ${entryDir}: builds will not find the layer; add "!${LAYERS_DIR}" to it`);
+    }
+
+    // Everything is checked: put the content in place, then the Dockerfile and config.
+    const finalDir = path.join(dir, entryDir);
+    await fs.rm(finalDir, { recursive: true, force: true });
+    await fs.rename(staging, finalDir);
+    if (existing && existing.dir !== entryDir) await fs.rm(path.join(dir, existing.dir), { recursive: true, force: true });
+    await writePlan(dir, plan);
+    committed = true;
+    return {
+      action: existing ? 'replaced' : 'added',
+      entry,
+      replaced: existing,
+      warnings,
+      files: plan.files,
+      fromCache: source.fromCache,
+    };
+  } finally {
+    await fs.rm(staging, { recursive: true, force: true });
+    // A failed first add leaves the project as it was: no empty .lambda-image folders either.
+    if (!committed && createdRoot) await fs.rm(createdRoot, { recursive: true, force: true });
+  }
+}
+
+async function arnSource(arn: string, config: Config, opts: AddOptions, hooks: AddHooks): Promise<Source> {
+  const layer = parseLayerArn(arn);
+  const cached = await lookupLayer(layer.arn);
+  if (cached) {
+    checkArchitectures(cached.architectures, config, layer.arn, opts.force);
+    hooks.onStep?.(`using the cached copy of ${layer.name} version ${layer.version}`);
+    return { name: layer.name, version: layer.version, arn: layer.arn, zip: cached.file, sha256: cached.sha256, architectures: cached.architectures, fromCache: true };
+  }
+  hooks.onStep?.(`looking up ${layer.name} version ${layer.version} in ${opts.region ?? layer.region}`);
+  const info = await getLayerVersion(layer, opts);
+  checkArchitectures(info.architectures, config, layer.arn, opts.force);
+  hooks.onStep?.(`downloading ${layer.name} version ${layer.version} (${info.size} bytes)`);
+  const zip = zipPath(info.sha256);
+  await downloadVerified(info.location, zip, { expectedSize: info.size, expectedSha256: info.sha256, onProgress: hooks.onDownload });
+  await recordLayer(layer.arn, { sha256: info.sha256, size: info.size, architectures: info.architectures });
+  return { name: layer.name, version: layer.version, arn: layer.arn, zip, sha256: info.sha256, architectures: info.architectures, fromCache: false };
+}
+
+async function zipSource(opts: AddOptions): Promise<Source> {
+  const zip = path.resolve(opts.fromZip!);
+  const st = await fs.stat(zip).catch(() => undefined);
+  if (!st?.isFile()) {
+    throw new LambdaImageError('INVALID_INPUT', `${opts.fromZip} does not exist or is not a file`, { hint: 'pass the path of a layer zip to --from-zip' });
+  }
+  const name = opts.name ?? path.basename(zip).replace(/\.zip$/i, '').replace(/[^A-Za-z0-9_-]+/g, '-');
+  if (!/^[A-Za-z0-9_-]+$/.test(name)) {
+    throw new LambdaImageError('INVALID_INPUT', `"${name}" is not a usable layer name`, { hint: 'pass --name <letters, digits, - and _>' });
+  }
+  const { sha256 } = await hashFile(zip);
+  return { name, version: opts.version ?? 1, zip, sha256, architectures: [], fromCache: false };
+}
+
+function checkArchitectures(architectures: string[], config: Config, arn: string, force = false): void {
+  if (!architectures.length || architectures.includes(config.arch) || force) return;
+  throw new LambdaImageError('INCOMPATIBLE_LAYER', `${arn} is published for ${architectures.join(', ')}, and this image is ${config.arch}`, {
+    hint: 'use the layer ARN for your architecture (extensions publish one per architecture), or --force if you know better',
+  });
+}
+
+/** ELF machine types against the target, glibc binaries on musl, non-executables in extensions/. */
+async function checkContent(root: string, unpacked: UnzipResult, config: Config, force: boolean): Promise<string[]> {
+  const warnings: string[] = [];
+  const wanted = elfMachineFor(config.arch);
+  for (const file of unpacked.entries) {
+    if (!file.path.startsWith('extensions/')) continue;
+    if ((file.mode & 0o111) === 0) {
+      warnings.push(`${file.path} is not executable: Lambda only starts executable files in /opt/extensions`);
+    }
+    const handle = await fs.open(path.join(root, file.path), 'r');
+    const head = Buffer.alloc(Math.min(file.size, 64 * 1024));
+    try {
+      await handle.read(head, 0, head.length, 0);
+    } finally {
+      await handle.close();
+    }
+    const elf = readElf(head);
+    if (!elf) continue;
+    if (elf.machine !== wanted && !force) {
+      throw new LambdaImageError('INCOMPATIBLE_LAYER', `${file.path} is an ${elf.machine} binary, and this image is ${config.arch}`, {
+        hint: `use the layer built for ${config.arch}, or --force if you know better`,
+      });
+    }
+    if (elf.machine !== wanted) warnings.push(`${file.path} is an ${elf.machine} binary in an ${config.arch} image (--force)`);
+    if (config.base === 'alpine' && isGlibcLoader(elf.interpreter)) {
+      warnings.push(`${file.path} needs glibc (${elf.interpreter}), which alpine (musl) does not have: it will not start there; use --base aws`);
+    }
+  }
+  return warnings;
+}

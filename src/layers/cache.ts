@@ -1,0 +1,47 @@
+// The local cache of verified layer zips: keyed by SHA-256, with an index from layer version
+// ARN to hash, so re-adding a layer needs no network.
+import { promises as fs } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { readTextIfExists, writeFileAtomic } from '../fs-util.js';
+
+export function cacheDir(): string {
+  if (process.env.LAMBDA_IMAGE_CACHE_DIR) return process.env.LAMBDA_IMAGE_CACHE_DIR;
+  const base = process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache');
+  return path.join(base, 'lambda-image');
+}
+
+export interface CachedLayer {
+  sha256: string;
+  size: number;
+  architectures: string[];
+}
+
+const indexFile = () => path.join(cacheDir(), 'layers', 'index.json');
+export const zipPath = (sha256: string) => path.join(cacheDir(), 'layers', `${sha256}.zip`);
+
+async function readIndex(): Promise<Record<string, CachedLayer>> {
+  const text = await readTextIfExists(indexFile());
+  if (!text) return {};
+  try {
+    return JSON.parse(text) as Record<string, CachedLayer>;
+  } catch {
+    return {}; // a damaged index only costs a download
+  }
+}
+
+/** The cached zip for a layer version ARN, if present with the recorded size. */
+export async function lookupLayer(arn: string): Promise<(CachedLayer & { file: string }) | undefined> {
+  const entry = (await readIndex())[arn];
+  if (!entry) return undefined;
+  const file = zipPath(entry.sha256);
+  const st = await fs.stat(file).catch(() => undefined);
+  return st?.size === entry.size ? { ...entry, file } : undefined;
+}
+
+export async function recordLayer(arn: string, entry: CachedLayer): Promise<void> {
+  const index = await readIndex();
+  index[arn] = entry;
+  await fs.mkdir(path.dirname(indexFile()), { recursive: true });
+  await writeFileAtomic(indexFile(), JSON.stringify(index, null, 2) + '\n');
+}

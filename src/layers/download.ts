@@ -1,0 +1,110 @@
+// Streaming a layer zip to disk while hashing it, then verifying size and SHA-256. A failed
+// or mismatched download leaves no file behind. The URL is presigned: it is never printed.
+import { createHash, randomBytes } from 'node:crypto';
+import { createWriteStream, promises as fs } from 'node:fs';
+import path from 'node:path';
+import { Readable, Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { LambdaImageError } from '../errors.js';
+
+export interface DownloadOptions {
+  expectedSize: number;
+  expectedSha256: string;
+  onProgress?: (received: number, total: number) => void;
+  /** Give up when no byte arrives for this long. */
+  stallMs?: number;
+}
+
+/** A URL as it may be shown: scheme, host and path, without the query string that signs it. */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.protocol}//${u.host}${u.pathname}`;
+  } catch {
+    return '(layer download URL)';
+  }
+}
+
+export async function downloadVerified(url: string, dest: string, opts: DownloadOptions): Promise<void> {
+  await fs.mkdir(path.dirname(dest), { recursive: true });
+  const part = `${dest}.part-${randomBytes(4).toString('hex')}`;
+  const hash = createHash('sha256');
+  let received = 0;
+  const controller = new AbortController();
+  let stallTimer: NodeJS.Timeout | undefined;
+  const stallMs = opts.stallMs ?? 30_000;
+  const armStall = () => {
+    clearTimeout(stallTimer);
+    stallTimer = setTimeout(() => controller.abort(new Error(`no data for ${stallMs / 1000} s`)), stallMs);
+  };
+  try {
+    armStall();
+    let res: Response;
+    try {
+      res = await fetch(url, { signal: controller.signal, redirect: 'follow' });
+    } catch (err) {
+      throw new LambdaImageError('DOWNLOAD_FAILED', `cannot download the layer from ${redactUrl(url)}: ${causeText(err)}`, {
+        hint: 'check your network; the download link expires 10 minutes after it is issued, so simply run the command again',
+      });
+    }
+    if (!res.ok || !res.body) {
+      throw new LambdaImageError('DOWNLOAD_FAILED', `the layer download from ${redactUrl(url)} answered HTTP ${res.status}`, {
+        hint: res.status === 403 ? 'the download link has probably expired (10 minutes); run the command again' : 'run the command again later',
+      });
+    }
+    const meter = new Transform({
+      transform(chunk: Buffer, _enc, done) {
+        armStall();
+        received += chunk.length;
+        if (received > opts.expectedSize) {
+          done(new LambdaImageError('CHECKSUM_MISMATCH', `the layer download is larger than the ${opts.expectedSize} bytes AWS announced`));
+          return;
+        }
+        hash.update(chunk);
+        opts.onProgress?.(received, opts.expectedSize);
+        done(null, chunk);
+      },
+    });
+    try {
+      await pipeline(Readable.fromWeb(res.body as import('node:stream/web').ReadableStream), meter, createWriteStream(part, { mode: 0o600 }));
+    } catch (err) {
+      if (err instanceof LambdaImageError) throw err;
+      throw new LambdaImageError('DOWNLOAD_FAILED', `the layer download from ${redactUrl(url)} broke off after ${received} bytes: ${causeText(err)}`, {
+        hint: 'run the command again',
+      });
+    }
+    if (received !== opts.expectedSize) {
+      throw new LambdaImageError('CHECKSUM_MISMATCH', `the layer download has ${received} bytes, AWS announced ${opts.expectedSize}`, {
+        hint: 'the download was cut short or altered; run the command again',
+      });
+    }
+    const actual = hash.digest('hex');
+    if (actual !== opts.expectedSha256) {
+      throw new LambdaImageError('CHECKSUM_MISMATCH', `the layer download's SHA-256 is ${actual}, AWS announced ${opts.expectedSha256}`, {
+        hint: 'the download was altered in transit or the layer changed; run the command again, and report it if it persists',
+      });
+    }
+    await fs.rename(part, dest);
+  } finally {
+    clearTimeout(stallTimer);
+    await fs.rm(part, { force: true });
+  }
+}
+
+/** SHA-256 (hex) and size of a file, streamed. */
+export async function hashFile(file: string): Promise<{ sha256: string; size: number }> {
+  const hash = createHash('sha256');
+  let size = 0;
+  const { createReadStream } = await import('node:fs');
+  for await (const chunk of createReadStream(file)) {
+    hash.update(chunk as Buffer);
+    size += (chunk as Buffer).length;
+  }
+  return { sha256: hash.digest('hex'), size };
+}
+
+function causeText(err: unknown): string {
+  const e = err as { cause?: { code?: string; message?: string }; message?: string };
+  // fetch() puts the useful part in cause; neither mentions the query string.
+  return e.cause?.code ?? e.cause?.message ?? e.message ?? String(err);
+}

@@ -1,0 +1,128 @@
+// Unpacking a layer zip safely: no entry may land outside the target (no "..", no absolute
+// paths, no links pointing out, no writing through links), no special files, and a cap on
+// the unpacked size. Executable bits are kept.
+import { createWriteStream, promises as fs } from 'node:fs';
+import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import type { Entry, ZipFile } from 'yauzl';
+import { LambdaImageError } from '../errors.js';
+
+export interface UnzipLimits {
+  /** Total unpacked bytes allowed. Lambda allows 250 MB unzipped for a function and its layers. */
+  maxBytes: number;
+  maxEntries: number;
+}
+
+export const DEFAULT_LIMITS: UnzipLimits = { maxBytes: 512 * 1024 * 1024, maxEntries: 50_000 };
+
+export interface UnzipResult {
+  files: number;
+  bytes: number;
+  /** Paths (posix, relative) of regular files, with their modes. */
+  entries: Array<{ path: string; mode: number; size: number }>;
+}
+
+const S_IFMT = 0o170000;
+const S_IFREG = 0o100000;
+const S_IFDIR = 0o040000;
+const S_IFLNK = 0o120000;
+
+function unsafe(zipName: string, what: string): LambdaImageError {
+  return new LambdaImageError('UNSAFE_ARCHIVE', `${zipName} is unsafe: ${what}`, {
+    hint: 'nothing was unpacked; get the layer from a source you trust, or rebuild the zip without such entries',
+  });
+}
+
+/** Checks an entry name and returns its normalized relative path. */
+export function safeEntryPath(name: string): string | undefined {
+  if (name.includes('\0') || name.includes('\\')) return undefined;
+  if (name.startsWith('/') || /^[A-Za-z]:/.test(name)) return undefined;
+  const normalized = path.posix.normalize(name).replace(/\/+$/, '');
+  if (normalized === '..' || normalized.startsWith('../') || normalized.split('/').includes('..')) return undefined;
+  return normalized === '.' ? '' : normalized;
+}
+
+export async function unzipSafely(zipFile: string, target: string, limits: UnzipLimits = DEFAULT_LIMITS): Promise<UnzipResult> {
+  const yauzl = (await import('yauzl')).default;
+  const zipName = path.basename(zipFile);
+  const zip = await new Promise<ZipFile>((resolve, reject) =>
+    yauzl.open(zipFile, { lazyEntries: true, autoClose: true, validateEntrySizes: true, decodeStrings: false }, (err, z) =>
+      err ? reject(err) : resolve(z!),
+    ),
+  ).catch((err: Error) => {
+    throw new LambdaImageError('UNSAFE_ARCHIVE', `${zipName} is not a readable zip archive (${err.message})`, {
+      hint: 'check that the file is a Lambda layer zip',
+    });
+  });
+
+  await fs.mkdir(target, { recursive: true });
+  const root = await fs.realpath(target);
+  const result: UnzipResult = { files: 0, bytes: 0, entries: [] };
+  let count = 0;
+
+  const handle = async (entry: Entry): Promise<void> => {
+    if (++count > limits.maxEntries) throw unsafe(zipName, `more than ${limits.maxEntries} entries`);
+    // Names are decoded here, not by yauzl, so unsafe ones get our message rather than its.
+    const name = (entry.fileName as unknown as Buffer).toString('utf8');
+    const rel = safeEntryPath(name);
+    if (rel === undefined) throw unsafe(zipName, `entry "${name}" would land outside the target directory`);
+    if (rel === '') return;
+    const madeOnUnix = entry.versionMadeBy >> 8 === 3;
+    const unixMode = madeOnUnix ? (entry.externalFileAttributes >>> 16) & 0xffff : 0;
+    const type = unixMode & S_IFMT;
+    const isDir = name.endsWith('/') || type === S_IFDIR;
+    const dest = path.join(root, rel);
+
+    if (isDir) {
+      await fs.mkdir(dest, { recursive: true });
+      return;
+    }
+    if (type !== 0 && type !== S_IFREG && type !== S_IFLNK) throw unsafe(zipName, `entry "${rel}" is a special file (mode ${type.toString(8)})`);
+
+    result.bytes += entry.uncompressedSize;
+    if (result.bytes > limits.maxBytes) throw unsafe(zipName, `it unpacks to more than ${Math.round(limits.maxBytes / 1024 / 1024)} MiB`);
+
+    await fs.mkdir(path.dirname(dest), { recursive: true });
+    // A link inside the archive must not redirect later entries outside the target.
+    const parent = await fs.realpath(path.dirname(dest));
+    if (parent !== root && !parent.startsWith(root + path.sep)) throw unsafe(zipName, `entry "${rel}" would be written through a link`);
+
+    const stream = await new Promise<NodeJS.ReadableStream>((resolve, reject) => zip.openReadStream(entry, (err, s) => (err ? reject(err) : resolve(s!))));
+    if (type === S_IFLNK) {
+      let linkTarget = '';
+      for await (const chunk of stream) linkTarget += chunk.toString();
+      const resolved = path.resolve(path.dirname(dest), linkTarget);
+      if (path.isAbsolute(linkTarget) || (resolved !== root && !resolved.startsWith(root + path.sep))) {
+        throw unsafe(zipName, `link "${rel}" points outside the target (${linkTarget})`);
+      }
+      await fs.symlink(linkTarget, dest);
+      return;
+    }
+    const mode = unixMode & 0o777 || 0o644;
+    await pipeline(stream, createWriteStream(dest, { mode, flags: 'wx' }));
+    await fs.chmod(dest, mode);
+    result.files++;
+    result.entries.push({ path: rel, mode, size: entry.uncompressedSize });
+  };
+
+  await new Promise<void>((resolve, reject) => {
+    let failed = false;
+    const fail = (err: unknown) => {
+      if (failed) return;
+      failed = true;
+      zip.close();
+      reject(
+        err instanceof LambdaImageError
+          ? err
+          : new LambdaImageError('UNSAFE_ARCHIVE', `${zipName} could not be unpacked: ${(err as Error).message}`, {
+              hint: 'nothing was kept; check that the file is an intact Lambda layer zip',
+            }),
+      );
+    };
+    zip.on('entry', (entry: Entry) => handle(entry).then(() => zip.readEntry(), fail));
+    zip.on('end', () => !failed && resolve());
+    zip.on('error', fail);
+    zip.readEntry();
+  });
+  return result;
+}
