@@ -2,7 +2,7 @@
 // `npm run bench`: measures lambda-image against its targets and prints one table of ratios,
 // all measured in this run. Builds use stand-in bases when the real ones are not available
 // (this is said in the output); ratios, not absolute sizes, are what the targets are about.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn as spawnChild, spawnSync } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -179,6 +179,77 @@ try {
     for (let i = 0; i < 5; i++) present.push(build(dir, ['--tag', `${repo}:ctx`]).ms);
     const r = median(present) / median(absent);
     row('build time with 1 GiB ignored folder / without (median of 5)', r.toFixed(2), '<= 1.1', r <= 1.1, `${median(present).toFixed(0)} ms / ${median(absent).toFixed(0)} ms`);
+  }
+
+  // 6. Adding a 50 MB layer through a local Lambda API: peak memory, and time against unzip.
+  if (want('extension')) {
+    const { createServer } = await import('node:http');
+    const { createHash, randomBytes } = await import('node:crypto');
+    const src = path.join(work, 'layer-src');
+    mkdirSync(path.join(src, 'extensions'), { recursive: true });
+    for (let i = 0; i < 10; i++) writeFileSync(path.join(src, i === 0 ? 'extensions/big-ext' : `lib-${i}.bin`), randomBytes(5 * 1024 * 1024));
+    const zipFile = path.join(work, 'layer.zip');
+    execFileSync('zip', ['-q', '-r', zipFile, '.'], { cwd: src });
+    const zip = readFileSync(zipFile);
+    const arn = 'arn:aws:lambda:us-east-1:123456789012:layer:big-ext:1';
+    // The same REST shape as GetLayerVersionByArn (see test/support/lambda-api.ts for the full one).
+    const server = createServer((req, res) => {
+      if (req.url.startsWith('/2018-10-31/layers')) {
+        res.writeHead(200, { 'Content-Type': 'application/json' });
+        res.end(JSON.stringify({
+          Content: { Location: `http://127.0.0.1:${server.address().port}/zip?X-Amz-Signature=x`, CodeSha256: createHash('sha256').update(zip).digest('base64'), CodeSize: zip.length },
+          LayerVersionArn: arn, Version: 1, CompatibleArchitectures: ['x86_64'],
+        }));
+      } else {
+        res.writeHead(200, { 'Content-Length': zip.length });
+        res.end(zip);
+      }
+    });
+    await new Promise((r) => server.listen(0, '127.0.0.1', r));
+    const env = { ...process.env, CI: 'true', AWS_ENDPOINT_URL_LAMBDA: `http://127.0.0.1:${server.address().port}`, AWS_ACCESS_KEY_ID: 'x', AWS_SECRET_ACCESS_KEY: 'y', AWS_CONFIG_FILE: '/dev/null', AWS_SHARED_CREDENTIALS_FILE: '/dev/null' };
+    const runAdd = (dir, cacheDir, extraEnv = {}) =>
+      new Promise((resolve) => {
+        const t = process.hrtime.bigint();
+        const child = spawnChild('/usr/bin/time', ['-f', '%M', process.execPath, bin, 'add-extension', arn, dir], {
+          env: { ...env, LAMBDA_IMAGE_CACHE_DIR: cacheDir, ...extraEnv },
+        });
+        let err = '';
+        child.stderr.on('data', (d) => (err += d));
+        child.on('close', (code) => {
+          if (code !== 0) throw new Error(`add-extension failed: ${err}`);
+          resolve({ ms: Number(process.hrtime.bigint() - t) / 1e6, peakMb: Number(err.trim().split('\n').pop()) / 1024 });
+        });
+      });
+    const { unzipSafely } = await import('../dist/layers/unzip.js');
+    const full = [];
+    const cached = [];
+    const inProcess = [];
+    const unz = [];
+    try {
+      for (let i = 0; i < 3; i++) {
+        const cacheDir = path.join(work, `cache-${i}`);
+        full.push(await runAdd(project(`ext-${i}`, ['--base', 'aws']), cacheDir));
+        // Same layer into another project: the verified zip comes from the cache, no network.
+        cached.push(await runAdd(project(`ext-cached-${i}`, ['--base', 'aws']), cacheDir, { AWS_ENDPOINT_URL_LAMBDA: 'http://127.0.0.1:1' }));
+        const t = process.hrtime.bigint();
+        await unzipSafely(zipFile, path.join(work, `ours-${i}`));
+        inProcess.push(Number(process.hrtime.bigint() - t) / 1e6);
+        unz.push(timeMs(() => execFileSync('unzip', ['-q', '-o', zipFile, '-d', path.join(work, `unzip-${i}`)])));
+      }
+    } finally {
+      server.close();
+    }
+    const mb = (xs) => Math.max(...xs.map((x) => x.peakMb));
+    const size = `${(zip.length / 1e6).toFixed(0)} MB`;
+    row(`add-extension by ARN of a ${size} layer: peak memory (max RSS)`, `${mb(full).toFixed(0)} MB`, '< 100 MB', mb(full) < 100, 'whole CLI process; ~60 MB of it is the AWS SDK');
+    row(`add-extension from the cache (no SDK loaded): peak memory`, `${mb(cached).toFixed(0)} MB`, '< 100 MB', mb(cached) < 100);
+    const u = median(unz);
+    const r1 = median(inProcess) / u;
+    row('safe unpack of the same zip / unzip(1) (median of 3)', r1.toFixed(2), '<= 1.5', r1 <= 1.5, `${median(inProcess).toFixed(0)} ms / ${u.toFixed(0)} ms`);
+    const r2 = median(cached.map((x) => x.ms)) / u;
+    row('  whole CLI from the cache (start-up, unpack, checks, render) / unzip(1)', r2.toFixed(2), '-', true, `${median(cached.map((x) => x.ms)).toFixed(0)} ms`);
+    const r3 = median(full.map((x) => x.ms)) / u;
+    row('  whole CLI by ARN (SDK, download, verify, unpack) / unzip(1)', r3.toFixed(2), '-', true, `${median(full.map((x) => x.ms)).toFixed(0)} ms`);
   }
 } finally {
   if (docker) {

@@ -3,7 +3,9 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createWriteStream, promises as fs } from 'node:fs';
 import path from 'node:path';
-import { Readable, Transform } from 'node:stream';
+import http, { type IncomingMessage } from 'node:http';
+import https from 'node:https';
+import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { LambdaImageError } from '../errors.js';
 
@@ -39,17 +41,18 @@ export async function downloadVerified(url: string, dest: string, opts: Download
   };
   try {
     armStall();
-    let res: Response;
+    let res: IncomingMessage;
     try {
-      res = await fetch(url, { signal: controller.signal, redirect: 'follow' });
+      res = await get(url, controller.signal);
     } catch (err) {
       throw new LambdaImageError('DOWNLOAD_FAILED', `cannot download the layer from ${redactUrl(url)}: ${causeText(err)}`, {
         hint: 'check your network; the download link expires 10 minutes after it is issued, so simply run the command again',
       });
     }
-    if (!res.ok || !res.body) {
-      throw new LambdaImageError('DOWNLOAD_FAILED', `the layer download from ${redactUrl(url)} answered HTTP ${res.status}`, {
-        hint: res.status === 403 ? 'the download link has probably expired (10 minutes); run the command again' : 'run the command again later',
+    if (res.statusCode !== 200) {
+      res.resume();
+      throw new LambdaImageError('DOWNLOAD_FAILED', `the layer download from ${redactUrl(url)} answered HTTP ${res.statusCode}`, {
+        hint: res.statusCode === 403 ? 'the download link has probably expired (10 minutes); run the command again' : 'run the command again later',
       });
     }
     const meter = new Transform({
@@ -66,7 +69,7 @@ export async function downloadVerified(url: string, dest: string, opts: Download
       },
     });
     try {
-      await pipeline(Readable.fromWeb(res.body as import('node:stream/web').ReadableStream), meter, createWriteStream(part, { mode: 0o600 }));
+      await pipeline(res, meter, createWriteStream(part, { mode: 0o600 }));
     } catch (err) {
       if (err instanceof LambdaImageError) throw err;
       throw new LambdaImageError('DOWNLOAD_FAILED', `the layer download from ${redactUrl(url)} broke off after ${received} bytes: ${causeText(err)}`, {
@@ -103,8 +106,25 @@ export async function hashFile(file: string): Promise<{ sha256: string; size: nu
   return { sha256: hash.digest('hex'), size };
 }
 
+/** GET with node:http(s): streams with back-pressure and little buffering (fetch holds far more). */
+function get(url: string, signal: AbortSignal, redirects = 3): Promise<IncomingMessage> {
+  return new Promise((resolve, reject) => {
+    const u = new URL(url);
+    const request = (u.protocol === 'https:' ? https.get : http.get)(u, { signal }, (res) => {
+      const location = res.headers.location;
+      if (res.statusCode && res.statusCode >= 300 && res.statusCode < 400 && location && redirects > 0) {
+        res.resume();
+        get(new URL(location, u).toString(), signal, redirects - 1).then(resolve, reject);
+        return;
+      }
+      resolve(res);
+    });
+    request.on('error', reject);
+  });
+}
+
 function causeText(err: unknown): string {
-  const e = err as { cause?: { code?: string; message?: string }; message?: string };
-  // fetch() puts the useful part in cause; neither mentions the query string.
-  return e.cause?.code ?? e.cause?.message ?? e.message ?? String(err);
+  // Codes only: a message could quote the URL, and its query string is a credential.
+  const e = err as { code?: string; cause?: { code?: string } };
+  return e.code ?? e.cause?.code ?? 'connection failed';
 }

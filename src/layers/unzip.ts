@@ -1,9 +1,11 @@
 // Unpacking a layer zip safely: no entry may land outside the target (no "..", no absolute
 // paths, no links pointing out, no writing through links), no special files, and a cap on
 // the unpacked size. Executable bits are kept.
-import { createWriteStream, promises as fs } from 'node:fs';
+import { createReadStream, createWriteStream, promises as fs } from 'node:fs';
 import path from 'node:path';
+import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { crc32, createInflateRaw } from 'node:zlib';
 import type { Entry, ZipFile } from 'yauzl';
 import { LambdaImageError } from '../errors.js';
 
@@ -46,7 +48,7 @@ export async function unzipSafely(zipFile: string, target: string, limits: Unzip
   const yauzl = (await import('yauzl')).default;
   const zipName = path.basename(zipFile);
   const zip = await new Promise<ZipFile>((resolve, reject) =>
-    yauzl.open(zipFile, { lazyEntries: true, autoClose: true, validateEntrySizes: true, decodeStrings: false }, (err, z) =>
+    yauzl.open(zipFile, { lazyEntries: true, autoClose: false, decodeStrings: false }, (err, z) =>
       err ? reject(err) : resolve(z!),
     ),
   ).catch((err: Error) => {
@@ -57,6 +59,7 @@ export async function unzipSafely(zipFile: string, target: string, limits: Unzip
 
   await fs.mkdir(target, { recursive: true });
   const root = await fs.realpath(target);
+  const fd = await fs.open(zipFile, 'r');
   const result: UnzipResult = { files: 0, bytes: 0, entries: [] };
   let count = 0;
 
@@ -87,7 +90,7 @@ export async function unzipSafely(zipFile: string, target: string, limits: Unzip
     const parent = await fs.realpath(path.dirname(dest));
     if (parent !== root && !parent.startsWith(root + path.sep)) throw unsafe(zipName, `entry "${rel}" would be written through a link`);
 
-    const stream = await new Promise<NodeJS.ReadableStream>((resolve, reject) => zip.openReadStream(entry, (err, s) => (err ? reject(err) : resolve(s!))));
+    const stream = await entryStream(fd, entry, zipName);
     if (type === S_IFLNK) {
       let linkTarget = '';
       for await (const chunk of stream) linkTarget += chunk.toString();
@@ -99,18 +102,28 @@ export async function unzipSafely(zipFile: string, target: string, limits: Unzip
       return;
     }
     const mode = unixMode & 0o777 || 0o644;
-    await pipeline(stream, createWriteStream(dest, { mode, flags: 'wx' }));
+    await pipeline(stream, checkEntry(entry, rel, zipName), createWriteStream(dest, { mode, flags: 'wx', highWaterMark: CHUNK }));
     await fs.chmod(dest, mode);
     result.files++;
     result.entries.push({ path: rel, mode, size: entry.uncompressedSize });
   };
 
-  await new Promise<void>((resolve, reject) => {
+  try {
+    await walkEntries(zip, zipName, handle);
+  } finally {
+    zip.close();
+    await fd.close();
+  }
+  return result;
+}
+
+/** Visits the entries one at a time; the first failure stops the walk. */
+function walkEntries(zip: ZipFile, zipName: string, handle: (entry: Entry) => Promise<void>): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
     let failed = false;
     const fail = (err: unknown) => {
       if (failed) return;
       failed = true;
-      zip.close();
       reject(
         err instanceof LambdaImageError
           ? err
@@ -124,5 +137,38 @@ export async function unzipSafely(zipFile: string, target: string, limits: Unzip
     zip.on('error', fail);
     zip.readEntry();
   });
-  return result;
+}
+
+// yauzl reads the central directory; the data is read here in large chunks, which makes
+// unpacking about as fast as unzip(1) (yauzl's own streams read 16 KiB at a time).
+const CHUNK = 256 * 1024;
+
+async function entryStream(fd: fs.FileHandle, entry: Entry, zipName: string): Promise<NodeJS.ReadableStream> {
+  const header = Buffer.alloc(30);
+  await fd.read(header, 0, 30, entry.relativeOffsetOfLocalHeader);
+  if (header.readUInt32LE(0) !== 0x04034b50) throw unsafe(zipName, 'a local file header is damaged');
+  const start = entry.relativeOffsetOfLocalHeader + 30 + header.readUInt16LE(26) + header.readUInt16LE(28);
+  const raw = createReadStream('', { fd: fd.fd, start, end: start + entry.compressedSize - 1, highWaterMark: CHUNK, autoClose: false });
+  if (entry.compressionMethod === 0) return raw;
+  if (entry.compressionMethod !== 8) throw unsafe(zipName, `entry uses compression method ${entry.compressionMethod}, which Lambda layers do not`);
+  return raw.pipe(createInflateRaw({ chunkSize: CHUNK }));
+}
+
+/** Counts and checksums an entry's bytes against the central directory (a lying header is caught). */
+function checkEntry(entry: Entry, rel: string, zipName: string): Transform {
+  let size = 0;
+  let crc = 0;
+  return new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      size += chunk.length;
+      if (size > entry.uncompressedSize) return done(unsafe(zipName, `entry "${rel}" holds more than its declared ${entry.uncompressedSize} bytes`));
+      crc = crc32(chunk, crc);
+      done(null, chunk);
+    },
+    flush(done) {
+      if (size !== entry.uncompressedSize) return done(unsafe(zipName, `entry "${rel}" holds ${size} bytes, not the declared ${entry.uncompressedSize}`));
+      if (crc >>> 0 !== entry.crc32 >>> 0) return done(unsafe(zipName, `entry "${rel}" is corrupt (CRC mismatch)`));
+      done();
+    },
+  });
 }
