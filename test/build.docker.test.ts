@@ -30,6 +30,8 @@ async function buildJson(dir: string, args: string[]): Promise<BuildJson> {
 }
 
 const HELLO = '{"message":"Hello AWS Lambda"}';
+// Unique per run: the engine's build cache outlives test runs, and a change seen before is no change.
+const CHANGED = `Hello again ${Date.now().toString(36)}`;
 
 describe.skipIf(!dockerEnv.available)('lambda-image build (real engine)', () => {
   const repo = uniqueRepo('build');
@@ -119,15 +121,17 @@ describe.skipIf(!dockerEnv.available)('lambda-image build (real engine)', () => 
     }
   });
 
-  it('rebuilds after a one-line change reusing the module-download layer', async () => {
+  it('rebuilds after a one-line change reusing the module-download and compiled-packages layers', async () => {
     const before = built.images.find((i) => i.variant === 'alpine')!;
     const main = path.join(dir, 'main.go');
-    writeFileSync(main, readFileSync(main, 'utf8').replace('"Hello AWS Lambda"', '"Hello again"'));
+    writeFileSync(main, readFileSync(main, 'utf8').replace('"Hello AWS Lambda"', JSON.stringify(CHANGED)));
     const rebuilt = await buildJson(dir, ['--tag', `${repo}:x86-alpine`, '--variant', 'alpine']);
     const steps = rebuilt.steps.alpine!;
     const download = steps.find((s) => s.name.includes('go mod download'))!;
-    const compile = steps.find((s) => s.name.includes('go build'))!;
+    const warm = steps.find((s) => s.name.includes('$(cat /tmp/deps.txt)'))!;
+    const compile = steps.find((s) => s.name.includes('-o /out/bootstrap'))!;
     expect(download.cached).toBe(true);
+    expect(warm.cached).toBe(true);
     expect(compile.cached).toBe(false);
     expect(rebuilt.images[0]!.id).not.toBe(before.id);
   });
@@ -157,7 +161,7 @@ describe.skipIf(!dockerEnv.available)('lambda-image build (real engine)', () => 
     const api = await new TestRuntimeApi().start();
     const container = await startContainer(`${repo}:classic`, repo, { Env: [`AWS_LAMBDA_RUNTIME_API=${api.address}`], HostConfig: { NetworkMode: 'host' } });
     try {
-      expect((await api.invoke({})).body).toBe('{"message":"Hello again"}');
+      expect((await api.invoke({})).body).toBe(JSON.stringify({ message: CHANGED }));
     } finally {
       await stopAndRemove(container);
       await api.close();
