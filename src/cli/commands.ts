@@ -60,6 +60,40 @@ export function registerCommands(program: Command): void {
       (await import('./extensions.js')).runAddExtension(first, second, opts),
     );
 
+  const functionOptions = (cmd: Command) =>
+    cmd
+      .argument('[dir]', 'the function directory (its lambda-image.json names the image)', '.')
+      .option('--image <ref>', 'run this image instead of the project\'s')
+      .option('--function-name <name>', 'function name (default: the config\'s name)')
+      .option('--timeout <s>', 'function timeout in seconds (default: config, else 3)')
+      .option('--memory <MB>', 'memory size; the container\'s memory limit (default: config, else 128)')
+      .option('--region <region>', 'AWS_REGION for the function (default: AWS_REGION, else us-east-1)')
+      .option('--env <K=V>', 'environment variable for the function (repeatable)', collect)
+      .option('--env-file <file>', 'environment variables from a file of KEY=value lines')
+      .option('--concurrency <n>', 'warm environments to run at once', '1');
+
+  functionOptions(
+    program.command('invoke').description('run the image locally as Lambda runs it and invoke it: response on stdout, logs and REPORT lines on stderr'),
+  )
+    .option('--event <file>', 'event JSON from a file, or - for stdin')
+    .option('--data <json>', 'event JSON inline')
+    .option('--event-example <name>', 'a bundled example event ("lambda-image events" lists them)')
+    .option('--set <path=value>', 'override a field of --event-example (repeatable)', collect)
+    .option('--repeat <n>', 'invoke n times; prints cold and warm duration percentiles', '1')
+    .option('--rie', "use the image's own emulator (docker run -p PORT:8080 and POST), not lambda-image's")
+    .action(async (dir: string, opts) => (await import('./invoke.js')).runInvoke(dir, opts));
+
+  functionOptions(program.command('start').description('keep warm environments and serve the emulator and Invoke API endpoints on a local port'))
+    .option('--port <port>', 'port on 127.0.0.1', '9000')
+    .action(async (dir: string, opts) => (await import('./invoke.js')).runStart(dir, opts));
+
+  program
+    .command('events')
+    .description('list the bundled example events, or print one')
+    .argument('[name]', 'example name')
+    .option('--set <path=value>', 'override a field (repeatable), e.g. Records[0].body=hi', collect)
+    .action(async (name: string | undefined, opts) => (await import('./invoke.js')).runEvents(name, opts));
+
   const extensions = program.command('extensions').description('list or remove the layers baked into the image');
   extensions
     .command('list')

@@ -1,0 +1,187 @@
+// `lambda-image invoke`, `start` and `events`: wiring and output only.
+import { readFileSync } from 'node:fs';
+import { connectEngine } from '../docker/engine.js';
+import { invokeRepeatedly, prepareFunction, type FunctionOptions, type LocalFunction } from '../emulator/invoke.js';
+import { LambdaImageError } from '../errors.js';
+import { eventExample, listEventExamples } from '../events/events.js';
+import { formatTable } from '../report/size-table.js';
+import { createUi } from '../ui.js';
+
+interface FunctionCliOptions {
+  image?: string;
+  functionName?: string;
+  timeout?: string;
+  memory?: string;
+  region?: string;
+  env?: string[];
+  envFile?: string;
+  concurrency?: string;
+}
+
+export interface InvokeCliOptions extends FunctionCliOptions {
+  event?: string;
+  data?: string;
+  eventExample?: string;
+  set?: string[];
+  repeat?: string;
+  rie?: boolean;
+}
+
+export async function runInvoke(dir: string, opts: InvokeCliOptions): Promise<void> {
+  const ui = createUi();
+  const payload = await readPayload(opts);
+  const repeat = positiveInt(opts.repeat ?? '1', '--repeat');
+  const concurrency = positiveInt(opts.concurrency ?? '1', '--concurrency');
+  const engine = await connectEngine();
+  if (opts.rie) {
+    const { invokeThroughRie } = await import('../emulator/rie.js');
+    const out = await invokeThroughRie(engine, { ...functionOptions(dir, opts), payload }, (line: string) => process.stderr.write(line + '\n'));
+    ui.out(out.body);
+    if (out.status !== 200) process.exitCode = EXIT_FUNCTION_ERROR;
+    return;
+  }
+  const fn = await prepareFunction(engine, { ...functionOptions(dir, opts), concurrency }, stderrHooks());
+  await withCleanup(fn, async () => {
+    const result = await invokeRepeatedly(fn, payload, repeat, concurrency);
+    for (const o of result.outcomes) ui.out(o.result.body.toString());
+    if (repeat > 1) {
+      const row = (label: string, s?: { count: number; p50: number; p95: number; max: number }) =>
+        s ? [label, String(s.count), s.p50.toFixed(2), s.p95.toFixed(2), s.max.toFixed(2)] : [label, '0', '-', '-', '-'];
+      process.stderr.write(
+        '\n' + formatTable(['INVOKES (ms)', 'COUNT', 'P50', 'P95', 'MAX'], [row('cold (init + duration)', result.cold), row('warm', result.warm)], new Set([1, 2, 3, 4])) + '\n',
+      );
+    }
+    if (result.outcomes.some((o) => o.result.kind === 'error')) process.exitCode = EXIT_FUNCTION_ERROR;
+  });
+}
+
+/** A function error (or timeout, or crash) is the function's outcome, not lambda-image's failure. */
+const EXIT_FUNCTION_ERROR = 15;
+
+export async function runStart(dir: string, opts: FunctionCliOptions & { port?: string }): Promise<void> {
+  const ui = createUi();
+  const port = Number(opts.port ?? '9000');
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new LambdaImageError('INVALID_INPUT', `--port ${opts.port} is not a port number`, { hint: 'for example --port 9000' });
+  const engine = await connectEngine();
+  const fn = await prepareFunction(engine, { ...functionOptions(dir, opts), concurrency: positiveInt(opts.concurrency ?? '1', '--concurrency') }, stderrHooks());
+  const { startFront } = await import('../emulator/http-front.js');
+  await withCleanup(fn, async () => {
+    let front;
+    try {
+      front = await startFront(fn, port);
+    } catch (err) {
+      throw new LambdaImageError('INVALID_INPUT', `cannot listen on 127.0.0.1:${port} (${(err as NodeJS.ErrnoException).code})`, { hint: 'pick another --port' });
+    }
+    ui.out(`serving ${fn.name} (${fn.facts.image}) on http://127.0.0.1:${front.port}`);
+    ui.info(`  curl -d '{}' http://127.0.0.1:${front.port}/2015-03-31/functions/function/invocations`);
+    ui.info(`  aws lambda invoke --endpoint-url http://127.0.0.1:${front.port} --function-name ${fn.name} out.json`);
+    ui.info('Ctrl-C stops it (extensions get SHUTDOWN first).');
+    await new Promise<void>((resolve) => {
+      process.once('SIGINT', resolve);
+      process.once('SIGTERM', resolve);
+    });
+    await front.close();
+  });
+}
+
+export async function runEvents(name: string | undefined, opts: { set?: string[]; json?: boolean }): Promise<void> {
+  const ui = createUi();
+  if (!name) {
+    ui.out(formatTable(['NAME', 'DESCRIPTION'], listEventExamples().map((e) => [e.name, e.description])));
+    return;
+  }
+  ui.out(JSON.stringify(eventExample(name, opts.set ?? []), null, 2));
+}
+
+function stderrHooks() {
+  return {
+    onPlatformLine: (line: string) => process.stderr.write(line + '\n'),
+    onOutput: (line: string) => process.stderr.write(line + '\n'),
+  };
+}
+
+/** Runs the work, and on any way out (done, error, Ctrl-C) stops every environment first. */
+async function withCleanup(fn: LocalFunction, work: () => Promise<void>): Promise<void> {
+  let interrupted = false;
+  const onSignal = () => {
+    interrupted = true;
+    void fn.pool.close().finally(() => process.exit(130));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    await work();
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    if (!interrupted) await fn.pool.close();
+  }
+}
+
+function functionOptions(dir: string, opts: FunctionCliOptions): FunctionOptions {
+  return {
+    dir,
+    image: opts.image,
+    functionName: opts.functionName,
+    timeoutSec: opts.timeout === undefined ? undefined : Number(opts.timeout),
+    memoryMb: opts.memory === undefined ? undefined : Number(opts.memory),
+    region: opts.region,
+    env: { ...readEnvFile(opts.envFile), ...parsePairs(opts.env ?? [], '--env') },
+  };
+}
+
+async function readPayload(opts: InvokeCliOptions): Promise<Buffer> {
+  const given = [opts.event, opts.data, opts.eventExample].filter((x) => x !== undefined).length;
+  if (given > 1) throw new LambdaImageError('INVALID_INPUT', 'give one of --event, --data and --event-example', { hint: 'they all set the payload' });
+  let text: string;
+  if (opts.eventExample) text = JSON.stringify(eventExample(opts.eventExample, opts.set ?? []));
+  else if (opts.data !== undefined) text = opts.data;
+  else if (opts.event === '-') text = await readStdin();
+  else if (opts.event !== undefined) {
+    try {
+      text = readFileSync(opts.event, 'utf8');
+    } catch {
+      throw new LambdaImageError('INVALID_INPUT', `cannot read event file ${opts.event}`, { hint: 'pass a JSON file, or --event - to read stdin' });
+    }
+  } else text = '{}';
+  try {
+    JSON.parse(text);
+  } catch (err) {
+    throw new LambdaImageError('INVALID_INPUT', `the event is not valid JSON (${(err as Error).message})`, { hint: 'Lambda events are JSON documents' });
+  }
+  return Buffer.from(text);
+}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const c of process.stdin) chunks.push(c as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function parsePairs(pairs: string[], flag: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const p of pairs) {
+    const eq = p.indexOf('=');
+    if (eq <= 0) throw new LambdaImageError('INVALID_INPUT', `${flag} "${p}" is not K=V`, { hint: `write it as ${flag} NAME=value` });
+    out[p.slice(0, eq)] = p.slice(eq + 1);
+  }
+  return out;
+}
+
+function readEnvFile(file?: string): Record<string, string> {
+  if (!file) return {};
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    throw new LambdaImageError('INVALID_INPUT', `cannot read env file ${file}`, { hint: 'pass a file of KEY=value lines' });
+  }
+  const lines = text.split(/\r?\n/).map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+  return parsePairs(lines.map((l) => l.replace(/^export\s+/, '')), '--env-file line');
+}
+
+function positiveInt(value: string, flag: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new LambdaImageError('INVALID_INPUT', `${flag} ${value} is not a positive whole number`, { hint: `for example ${flag} 4` });
+  return n;
+}

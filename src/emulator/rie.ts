@@ -1,0 +1,76 @@
+// `invoke --rie`: run the image under its own emulator (the AWS base's, or the RIE added
+// with --rie), published on a loopback port, and POST the event to it as the seed does.
+import { randomUUID } from 'node:crypto';
+import { PassThrough } from 'node:stream';
+import type { Engine } from '../docker/engine.js';
+import { LambdaImageError } from '../errors.js';
+import type { FunctionOptions } from './invoke.js';
+import { inspectFunctionImage, SESSION_LABEL } from './sandbox.js';
+import { loadConfig } from '../config/store.js';
+
+export async function invokeThroughRie(
+  engine: Engine,
+  opts: FunctionOptions & { payload: Buffer },
+  onOutput: (line: string) => void,
+): Promise<{ status: number; body: string }> {
+  const config = opts.image ? undefined : await loadConfig(opts.dir ?? '.');
+  const image = opts.image ?? `${config!.name}:${config!.tag}`;
+  await inspectFunctionImage(engine, image);
+  const env = {
+    AWS_LAMBDA_FUNCTION_TIMEOUT: String(opts.timeoutSec ?? config?.timeout ?? 3),
+    AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(opts.memoryMb ?? config?.memorySize ?? 128),
+    AWS_LAMBDA_FUNCTION_NAME: opts.functionName ?? config?.name ?? 'function',
+    ...opts.env,
+  };
+  const container = await engine.docker.createContainer({
+    Image: image,
+    Env: Object.entries(env).map(([k, v]) => `${k}=${v}`),
+    ExposedPorts: { '8080/tcp': {} },
+    Labels: { [SESSION_LABEL]: randomUUID() },
+    HostConfig: { PortBindings: { '8080/tcp': [{ HostIp: '127.0.0.1', HostPort: '0' }] } },
+  });
+  try {
+    const stream = (await container.attach({ stream: true, stdout: true, stderr: true })) as unknown as NodeJS.ReadableStream;
+    const out = new PassThrough();
+    let buf = '';
+    out.on('data', (c: Buffer) => {
+      buf += c.toString();
+      const lines = buf.split('\n');
+      buf = lines.pop()!;
+      lines.forEach(onOutput);
+    });
+    engine.docker.modem.demuxStream(stream, out, out);
+    await container.start();
+    const info = await container.inspect();
+    const port = info.NetworkSettings.Ports['8080/tcp']?.[0]?.HostPort;
+    if (!port) throw new LambdaImageError('CONTAINER_FAILED', 'the engine published no port for 8080', {});
+    const url = `http://127.0.0.1:${port}/2015-03-31/functions/function/invocations`;
+    // A container that exits (no emulator in the image) ends the wait at once.
+    const exited = container.wait().then((r: { StatusCode: number }) => {
+      throw new LambdaImageError('CONTAINER_FAILED', `${image} exited (status ${r.StatusCode}) without serving an emulator on :8080`, {
+        hint: 'this image has no emulator (alpine without --rie?): run "lambda-image invoke" without --rie, which needs none',
+      });
+    });
+    exited.catch(() => {});
+    // The emulator needs a moment to listen: bounded retries.
+    const timeoutMs = 1000 * (Number(env.AWS_LAMBDA_FUNCTION_TIMEOUT) + 5);
+    const end = Date.now() + 10_000;
+    while (Date.now() < end) {
+      const attempt = fetch(url, { method: 'POST', body: new Uint8Array(opts.payload), signal: AbortSignal.timeout(timeoutMs) }).then(async (res) => ({
+        status: res.status,
+        body: await res.text(),
+      }));
+      try {
+        const answer = await Promise.race([attempt, exited]);
+        await new Promise((r) => setTimeout(r, 100)); // let the REPORT line arrive
+        return answer;
+      } catch (err) {
+        if (err instanceof LambdaImageError) throw err;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+    throw new LambdaImageError('CONTAINER_FAILED', `the emulator in ${image} did not answer on :8080 within 10 s`, { hint: 'run without --rie' });
+  } finally {
+    await container.remove({ force: true }).catch(() => {});
+  }
+}
