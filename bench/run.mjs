@@ -58,7 +58,7 @@ if (want('startup')) {
   }
 }
 
-const needsDocker = ['size', 'rebuild', 'arm64', 'context', 'extension'].some(want);
+const needsDocker = ['size', 'rebuild', 'arm64', 'context', 'emulator'].some(want);
 let docker, refs, rie, standinNote = '';
 if (needsDocker) {
   docker = new Docker();
@@ -250,6 +250,74 @@ try {
     row('  whole CLI from the cache (start-up, unpack, checks, render) / unzip(1)', r2.toFixed(2), '-', true, `${median(cached.map((x) => x.ms)).toFixed(0)} ms`);
     const r3 = median(full.map((x) => x.ms)) / u;
     row('  whole CLI by ARN (SDK, download, verify, unpack) / unzip(1)', r3.toFixed(2), '-', true, `${median(full.map((x) => x.ms)).toFixed(0)} ms`);
+  }
+
+  // 7. The emulator: warm overhead, throughput at concurrency 4, a cold start broken down.
+  if (want('emulator')) {
+    const dir = path.join(work, 'fn');
+    cpSync(path.join(root, 'fixtures', 'go-test-function'), dir, { recursive: true });
+    cli(['init', dir, '--base', 'alpine', '--name', 'bench-fn']);
+    const image = `${repo}:fn`;
+    build(dir, ['--tag', image]);
+    const { connectEngine } = await import('../dist/docker/engine.js');
+    const { prepareFunction } = await import('../dist/emulator/invoke.js');
+    const { Sandbox, inspectFunctionImage } = await import('../dist/emulator/sandbox.js');
+    const engine = await connectEngine();
+    const quiet = { QUIET: '1' };
+    const hooks = { onPlatformLine: () => {}, onOutput: () => {} };
+
+    const one = await prepareFunction(engine, { image, env: quiet, timeoutSec: 10 }, hooks);
+    const overheads = [];
+    try {
+      for (let i = 0; i < 50; i++) await one.pool.invoke(Buffer.from('{}')); // warm up
+      for (let i = 0; i < 300; i++) {
+        const t = process.hrtime.bigint();
+        const o = await one.pool.invoke(Buffer.from('{}'));
+        const wall = Number(process.hrtime.bigint() - t) / 1e6;
+        overheads.push(wall - JSON.parse(o.result.body.toString()).handlerMicros / 1000);
+      }
+    } finally {
+      await one.pool.close();
+    }
+    const p50 = median(overheads);
+    row('warm invoke overhead beyond the handler (p50 of 300)', `${p50.toFixed(2)} ms`, '<= 2 ms', p50 <= 2, 'client wall time minus the handler\'s own time');
+
+    const four = await prepareFunction(engine, { image, env: quiet, concurrency: 4, timeoutSec: 10 }, hooks);
+    try {
+      await Promise.all(Array.from({ length: 40 }, () => four.pool.invoke(Buffer.from('{}'))));
+      const n = 2000;
+      const t = process.hrtime.bigint();
+      let next = 0;
+      const worker = async () => {
+        while (next++ < n) await four.pool.invoke(Buffer.from('{}'));
+      };
+      await Promise.all([worker(), worker(), worker(), worker()]);
+      const rate = n / (Number(process.hrtime.bigint() - t) / 1e9);
+      row('no-op throughput at concurrency 4 (2000 invokes)', `${rate.toFixed(0)} /s`, '>= 500 /s', rate >= 500);
+    } finally {
+      await four.pool.close();
+    }
+
+    const facts = await inspectFunctionImage(engine, image);
+    const parts = { start: [], init: [], first: [] };
+    for (let i = 0; i < 5; i++) {
+      let t = process.hrtime.bigint();
+      const sandbox = await Sandbox.start(engine, facts, {
+        identity: { functionName: 'bench', functionArn: 'arn:aws:lambda:us-east-1:000000000000:function:bench', version: '$LATEST', handler: 'bootstrap' },
+        memoryMb: 128, region: 'us-east-1', env: quiet, session: `bench-${process.pid}`, onOutput: () => {},
+      });
+      parts.start.push(Number(process.hrtime.bigint() - t) / 1e6);
+      t = process.hrtime.bigint();
+      await sandbox.waitForInit();
+      parts.init.push(Number(process.hrtime.bigint() - t) / 1e6);
+      t = process.hrtime.bigint();
+      await sandbox.invoke(Buffer.from('{}'), 10);
+      parts.first.push(Number(process.hrtime.bigint() - t) / 1e6);
+      await sandbox.stop();
+    }
+    row('cold start: container create + start (median of 5)', `${median(parts.start).toFixed(0)} ms`, '-', true);
+    row('cold start: init (runtime ready for events)', `${median(parts.init).toFixed(0)} ms`, '-', true);
+    row('cold start: first invoke', `${median(parts.first).toFixed(1)} ms`, '-', true);
   }
 } finally {
   if (docker) {

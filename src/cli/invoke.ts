@@ -43,6 +43,7 @@ export async function runInvoke(dir: string, opts: InvokeCliOptions): Promise<vo
   const fn = await prepareFunction(engine, { ...functionOptions(dir, opts), concurrency }, stderrHooks());
   await withCleanup(fn, async () => {
     const result = await invokeRepeatedly(fn, payload, repeat, concurrency);
+    await fn.pool.settled(); // every REPORT line before the summary
     for (const o of result.outcomes) ui.out(o.result.body.toString());
     if (repeat > 1) {
       const row = (label: string, s?: { count: number; p50: number; p95: number; max: number }) =>

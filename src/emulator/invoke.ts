@@ -65,8 +65,8 @@ export async function prepareFunction(engine: Engine, opts: FunctionOptions, hoo
     Math.max(1, opts.concurrency ?? 1),
     {
       onStart: (id) => hooks.onPlatformLine(startLine(id)),
-      onDone: (o) => {
-        for (const line of platformLines(o, memoryMb, timeoutSec)) hooks.onPlatformLine(line);
+      onDone: (o, maxMemoryMb) => {
+        for (const line of platformLines(o, memoryMb, timeoutSec, maxMemoryMb)) hooks.onPlatformLine(line);
       },
     },
   );
@@ -74,7 +74,7 @@ export async function prepareFunction(engine: Engine, opts: FunctionOptions, hoo
 }
 
 /** The lines Lambda logs after an invoke (or a failed init). */
-export function platformLines(o: PoolInvoke, memoryMb: number, timeoutSec: number): string[] {
+export function platformLines(o: PoolInvoke, memoryMb: number, timeoutSec: number, maxMemoryMb?: number): string[] {
   if (o.initError) return [initReportLine(o.initError.initMs, o.initError.errorType === 'Runtime.InitTimeout' ? 'timeout' : 'error', o.initError.errorType)];
   const lines: string[] = [];
   if (o.timedOut) lines.push(timeoutMessage(o.requestId, timeoutSec));
@@ -84,7 +84,7 @@ export function platformLines(o: PoolInvoke, memoryMb: number, timeoutSec: numbe
       requestId: o.requestId,
       durationMs: o.durationMs,
       memoryMb,
-      maxMemoryMb: o.maxMemoryMb,
+      maxMemoryMb,
       initMs: o.initMs,
       status: o.timedOut ? 'timeout' : o.result.kind === 'error' && o.result.errorType === 'Runtime.ExitError' ? 'error' : undefined,
       errorType: o.result.kind === 'error' && o.result.errorType === 'Runtime.ExitError' ? 'Runtime.ExitError' : undefined,

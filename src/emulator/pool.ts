@@ -14,7 +14,8 @@ export interface PoolInvoke extends InvokeOutcome {
 
 export interface PoolHooks {
   onStart?(requestId: string): void;
-  onDone?(outcome: PoolInvoke): void;
+  /** After the invoke, with its memory reading done (`await outcome.maxMemoryMb` is immediate). */
+  onDone?(outcome: PoolInvoke, maxMemoryMb?: number): void;
 }
 
 export class SandboxPool {
@@ -23,6 +24,9 @@ export class SandboxPool {
   private starting = 0;
   private waiters: Array<(s: Sandbox | undefined) => void> = [];
   private closed = false;
+  private reports = new Set<Promise<void>>();
+  private stopping = new Set<Promise<void>>();
+  private lastReport = new WeakMap<Sandbox, Promise<void>>();
 
   constructor(
     private readonly engine: Engine,
@@ -43,6 +47,7 @@ export class SandboxPool {
           result: { kind: 'error', errorType: init.errorType, body: init.body },
           durationMs: 0,
           timedOut: false,
+          maxMemoryMb: Promise.resolve(undefined),
           cold,
           initError: { errorType: init.errorType, initMs: init.initMs },
         };
@@ -53,8 +58,16 @@ export class SandboxPool {
     const requestId = randomUUID();
     this.hooks.onStart?.(requestId);
     const outcome: PoolInvoke = { ...(await sandbox.invoke(payload, this.opts.timeoutSec, { ...extra, requestId })), cold };
-    this.release(sandbox);
-    this.hooks.onDone?.(outcome);
+    // Platform lines follow the answer once the memory reading is in; the caller does not wait.
+    // Chained per environment, so its lines keep the order of its invokes.
+    const previous = this.lastReport.get(sandbox) ?? Promise.resolve();
+    const reported = Promise.all([outcome.maxMemoryMb, previous]).then(([mb]) => this.hooks.onDone?.(outcome, mb));
+    this.lastReport.set(sandbox, reported);
+    this.reports.add(reported);
+    void reported.finally(() => this.reports.delete(reported));
+    // A dead environment is read before it is removed; a live one serves the next invoke at once.
+    if (sandbox.alive) this.release(sandbox);
+    else void reported.finally(() => this.release(sandbox));
     return outcome;
   }
 
@@ -80,7 +93,8 @@ export class SandboxPool {
     if (!sandbox.alive || this.closed) {
       // A timed-out, crashed or failed environment is replaced by a cold one on demand.
       this.all.delete(sandbox);
-      void sandbox.stop(sandbox.alive ? 'SPINDOWN' : 'FAILURE');
+      const stopping = sandbox.stop(sandbox.alive ? 'SPINDOWN' : 'FAILURE').finally(() => this.stopping.delete(stopping));
+      this.stopping.add(stopping);
       this.waiters.shift()?.(undefined);
       return;
     }
@@ -90,12 +104,18 @@ export class SandboxPool {
   }
 
   /** Stops every environment: SHUTDOWN to extensions first, then the containers go. */
+  /** Resolves when every finished invoke's platform lines have been handed out. */
+  async settled(): Promise<void> {
+    await Promise.all(this.reports);
+  }
+
   async close(): Promise<void> {
+    await this.settled();
     this.closed = true;
     for (const w of this.waiters.splice(0)) w(undefined);
     const all = [...this.all];
     this.all.clear();
     this.idle = [];
-    await Promise.all(all.map((s) => s.stop('SPINDOWN')));
+    await Promise.all([...all.map((s) => s.stop('SPINDOWN')), ...this.stopping]);
   }
 }

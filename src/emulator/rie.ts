@@ -5,7 +5,7 @@ import { PassThrough } from 'node:stream';
 import type { Engine } from '../docker/engine.js';
 import { LambdaImageError } from '../errors.js';
 import type { FunctionOptions } from './invoke.js';
-import { inspectFunctionImage, SESSION_LABEL } from './sandbox.js';
+import { inspectFunctionImage, removeContainer, SESSION_LABEL } from './sandbox.js';
 import { loadConfig } from '../config/store.js';
 
 export async function invokeThroughRie(
@@ -41,17 +41,23 @@ export async function invokeThroughRie(
     });
     engine.docker.modem.demuxStream(stream, out, out);
     await container.start();
-    const info = await container.inspect();
-    const port = info.NetworkSettings.Ports['8080/tcp']?.[0]?.HostPort;
-    if (!port) throw new LambdaImageError('CONTAINER_FAILED', 'the engine published no port for 8080', {});
-    const url = `http://127.0.0.1:${port}/2015-03-31/functions/function/invocations`;
-    // A container that exits (no emulator in the image) ends the wait at once.
-    const exited = container.wait().then((r: { StatusCode: number }) => {
-      throw new LambdaImageError('CONTAINER_FAILED', `${image} exited (status ${r.StatusCode}) without serving an emulator on :8080`, {
+    const noEmulator = (code: number) =>
+      new LambdaImageError('CONTAINER_FAILED', `${image} exited (status ${code}) without serving an emulator on :8080`, {
         hint: 'this image has no emulator (alpine without --rie?): run "lambda-image invoke" without --rie, which needs none',
       });
+    // A container that exits (no emulator in the image) ends the wait at once.
+    const exited = container.wait().then((r: { StatusCode: number }) => {
+      throw noEmulator(r.StatusCode);
     });
     exited.catch(() => {});
+    const info = await container.inspect();
+    const port = info.NetworkSettings.Ports?.['8080/tcp']?.[0]?.HostPort;
+    if (!port) {
+      // Ports are gone once the container has stopped: say why it stopped.
+      await exited;
+      throw new LambdaImageError('CONTAINER_FAILED', 'the engine published no port for 8080', { hint: 'run without --rie' });
+    }
+    const url = `http://127.0.0.1:${port}/2015-03-31/functions/function/invocations`;
     // The emulator needs a moment to listen: bounded retries.
     const timeoutMs = 1000 * (Number(env.AWS_LAMBDA_FUNCTION_TIMEOUT) + 5);
     const end = Date.now() + 10_000;
@@ -71,6 +77,6 @@ export async function invokeThroughRie(
     }
     throw new LambdaImageError('CONTAINER_FAILED', `the emulator in ${image} did not answer on :8080 within 10 s`, { hint: 'run without --rie' });
   } finally {
-    await container.remove({ force: true }).catch(() => {});
+    await removeContainer(container);
   }
 }

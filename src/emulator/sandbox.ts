@@ -45,7 +45,8 @@ export interface InvokeOutcome {
   timedOut: boolean;
   /** Init duration when this invoke was the environment's first (cold). */
   initMs?: number;
-  maxMemoryMb?: number;
+  /** The environment's peak memory, read after the answer so the caller does not wait for it. */
+  maxMemoryMb: Promise<number | undefined>;
 }
 
 /** Reads what lambda-image needs from an image, including which extensions it carries. */
@@ -85,7 +86,7 @@ async function listExtensions(engine: Engine, image: string): Promise<string[]> 
   } catch {
     return []; // no /opt/extensions
   } finally {
-    await container.remove({ force: true }).catch(() => {});
+    await removeContainer(container);
   }
 }
 
@@ -225,7 +226,8 @@ export class Sandbox {
     clearTimeout(timer);
     const durationMs = performance.now() - began;
     this.currentRequest = undefined;
-    const maxMemoryMb = await this.maxMemoryMb();
+    // Read once the answer is in, without holding the caller up (see PoolInvoke.maxMemoryMb).
+    const maxMemoryMb = this.maxMemoryMb();
     if (result === 'timeout') {
       // Lambda stops the environment after a timeout: the next invoke starts cold.
       this.dead = true;
@@ -265,7 +267,7 @@ export class Sandbox {
     if (this.container && !this.exited && this.facts.extensions.length) {
       await Promise.race([this.api.shutdown(reason, SHUTDOWN_BUDGET_MS), this.extensionsGone()]);
     }
-    if (this.container) await this.container.remove({ force: true }).catch(() => {});
+    if (this.container) await removeContainer(this.container);
     await this.api.close();
   }
 
@@ -306,6 +308,23 @@ async function findPeakFile(id: string): Promise<string | null> {
     }
   }
   return null;
+}
+
+/**
+ * Removes a container, retrying (bounded) when the engine refuses because the container is
+ * in the middle of exiting; "no such container" counts as done.
+ */
+export async function removeContainer(container: Dockerode.Container): Promise<void> {
+  for (let attempt = 0; attempt < 10; attempt++) {
+    try {
+      await container.remove({ force: true });
+      return;
+    } catch (err) {
+      if ((err as { statusCode?: number }).statusCode === 404) return;
+      log(`remove ${container.id.slice(0, 12)}: ${(err as Error).message}; retrying`);
+      await new Promise((r) => setTimeout(r, 100 * (attempt + 1)));
+    }
+  }
 }
 
 function credentialsFromEnv(): Record<string, string> {
