@@ -208,7 +208,7 @@ try {
     await new Promise((r) => server.listen(0, '127.0.0.1', r));
     const env = { ...process.env, CI: 'true', AWS_ENDPOINT_URL_LAMBDA: `http://127.0.0.1:${server.address().port}`, AWS_ACCESS_KEY_ID: 'x', AWS_SECRET_ACCESS_KEY: 'y', AWS_CONFIG_FILE: '/dev/null', AWS_SHARED_CREDENTIALS_FILE: '/dev/null' };
     const runAdd = (dir, cacheDir, extraEnv = {}) =>
-      new Promise((resolve) => {
+      new Promise((resolve, reject) => {
         const t = process.hrtime.bigint();
         const child = spawnChild('/usr/bin/time', ['-f', '%M', process.execPath, bin, 'add-extension', arn, dir], {
           env: { ...env, LAMBDA_IMAGE_CACHE_DIR: cacheDir, ...extraEnv },
@@ -216,7 +216,7 @@ try {
         let err = '';
         child.stderr.on('data', (d) => (err += d));
         child.on('close', (code) => {
-          if (code !== 0) throw new Error(`add-extension failed: ${err}`);
+          if (code !== 0) return reject(new Error(`add-extension failed: ${err}`));
           resolve({ ms: Number(process.hrtime.bigint() - t) / 1e6, peakMb: Number(err.trim().split('\n').pop()) / 1024 });
         });
       });

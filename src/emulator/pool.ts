@@ -73,8 +73,11 @@ export class SandboxPool {
 
   private async acquire(): Promise<{ sandbox: Sandbox; cold: boolean }> {
     if (this.closed) throw new LambdaImageError('CONTAINER_FAILED', 'the function was stopped before this invoke could run', { hint: 'start it again' });
-    const warm = this.idle.pop();
-    if (warm) return { sandbox: warm, cold: false };
+    // An idle environment whose runtime died between invokes is replaced, not handed out.
+    for (let warm = this.idle.pop(); warm; warm = this.idle.pop()) {
+      if (warm.alive) return { sandbox: warm, cold: false };
+      this.release(warm);
+    }
     if (this.all.size + this.starting < this.size) {
       this.starting++;
       try {

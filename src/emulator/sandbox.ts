@@ -97,6 +97,7 @@ export class Sandbox {
   private exited?: { code: number };
   private dead = false;
   private invokes = 0;
+  private currentRequest?: string;
   initMs?: number;
 
   private constructor(
@@ -186,8 +187,6 @@ export class Sandbox {
       body: Buffer.from(JSON.stringify({ errorType: 'Runtime.ExitError', errorMessage: `RequestId: ${this.currentRequest ?? ''} Error: ${message}` })),
     });
   }
-
-  private currentRequest?: string;
 
   /** Waits for init (runtime and extensions ready), within Lambda's 10 s. */
   async waitForInit(): Promise<{ ok: true } | { ok: false; errorType: string; body: Buffer; initMs: number }> {
@@ -287,7 +286,6 @@ export class Sandbox {
       }
       await new Promise((r) => setTimeout(r, 50));
     }
-    await new Promise(() => {}); // let the budget in shutdown() decide
   }
 }
 
