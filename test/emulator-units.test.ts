@@ -2,6 +2,7 @@
 // containers), event examples with --set, and Lambda's log-line formats.
 import { afterEach, describe, expect, it } from 'vitest';
 import { LambdaApiServer, MAX_PAYLOAD_BYTES, type InvokeRequest } from '../src/emulator/lambda-api.js';
+import { containerNetwork } from '../src/emulator/sandbox.js';
 import { billedMs, reportLine, summarize, timeoutMessage } from '../src/emulator/report.js';
 import { applySet, eventExample, listEventExamples } from '../src/events/events.js';
 import { runCli } from './support/cli.js';
@@ -112,6 +113,16 @@ describe('Runtime API server', () => {
     const res = await call('/2020-01-01/extension/init/error', { method: 'POST', headers: { 'Lambda-Extension-Function-Error-Type': 'Extension.ConfigInvalid' }, body: '{}' });
     expect(res.status).toBe(202);
     expect(await server.waitForInit()).toMatchObject({ ok: false, errorType: 'Extension.ConfigInvalid' });
+  });
+});
+
+describe('container networking', () => {
+  it('uses the host network on Linux and host.docker.internal on Docker Desktop', () => {
+    expect(containerNetwork({ desktop: false }, 4000)).toEqual({ runtimeApi: '127.0.0.1:4000', hostConfig: { NetworkMode: 'host' } });
+    expect(containerNetwork({ desktop: true }, 4000)).toEqual({
+      runtimeApi: 'host.docker.internal:4000',
+      hostConfig: { ExtraHosts: ['host.docker.internal:host-gateway'] },
+    });
   });
 });
 

@@ -25,6 +25,8 @@ export interface Engine {
   platform: string;
   buildkit: boolean;
   name: string;
+  /** Docker Desktop runs the engine in a VM: containers reach the host as host.docker.internal. */
+  desktop: boolean;
 }
 
 /** Works out which engine to talk to, the way the docker CLI does. */
@@ -109,6 +111,7 @@ export async function connectEngine(opts: ConnectOptions = {}): Promise<Engine> 
     platform: `${version.Os}/${version.Arch}`,
     buildkit,
     name: isPodman ? `Podman ${version.Version}` : `Docker ${version.Version}`,
+    desktop: /desktop/i.test((version as unknown as { Platform?: { Name?: string } }).Platform?.Name ?? ''),
   };
   log(`${engine.name}, API ${engine.apiVersion}, ${engine.platform}, builder ${buildkit ? 'BuildKit' : 'classic'}`);
   return engine;

@@ -130,8 +130,9 @@ export class Sandbox {
   private async boot(): Promise<void> {
     const port = await this.api.listen('127.0.0.1');
     const id = this.opts.identity;
+    const network = containerNetwork(this.engine, port);
     const env: Record<string, string> = {
-      AWS_LAMBDA_RUNTIME_API: `127.0.0.1:${port}`,
+      AWS_LAMBDA_RUNTIME_API: network.runtimeApi,
       AWS_LAMBDA_FUNCTION_NAME: id.functionName,
       AWS_LAMBDA_FUNCTION_VERSION: id.version,
       AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(this.opts.memoryMb),
@@ -152,8 +153,7 @@ export class Sandbox {
       Env: Object.entries(env).map(([k, v]) => `${k}=${v}`),
       Labels: { [SESSION_LABEL]: this.opts.session },
       HostConfig: {
-        // The runtime reaches the API on the host's loopback, as it reaches Lambda's on 127.0.0.1:9001.
-        NetworkMode: 'host',
+        ...network.hostConfig,
         Memory: this.opts.memoryMb * 1024 * 1024,
         MemorySwap: this.opts.memoryMb * 1024 * 1024,
       },
@@ -287,6 +287,18 @@ export class Sandbox {
       await new Promise((r) => setTimeout(r, 50));
     }
   }
+}
+
+/**
+ * How the container reaches the API server on the host's loopback: on Linux through the host
+ * network (as a runtime reaches Lambda's API on 127.0.0.1:9001); on Docker Desktop, whose
+ * engine runs in a VM, through host.docker.internal, which Desktop forwards to the host's loopback.
+ */
+export function containerNetwork(engine: Pick<Engine, 'desktop'>, port: number): { runtimeApi: string; hostConfig: Dockerode.HostConfig } {
+  if (engine.desktop) {
+    return { runtimeApi: `host.docker.internal:${port}`, hostConfig: { ExtraHosts: ['host.docker.internal:host-gateway'] } };
+  }
+  return { runtimeApi: `127.0.0.1:${port}`, hostConfig: { NetworkMode: 'host' } };
 }
 
 /** cgroup v1 (memory.max_usage_in_bytes) or v2 (memory.peak) file of a local container, if readable. */
