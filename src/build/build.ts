@@ -153,9 +153,12 @@ async function throwBuildError(engine: Engine, spec: RenderSpec, outcome: BuildO
   }
   const step = failingStep(outcome);
   const lines = step?.logs.slice(-20) ?? [];
+  const emulatorDownload = spec.rie?.kind === 'url' && step?.name.includes(spec.rie.url);
   throw new LambdaImageError('BUILD_FAILED', `build failed at ${step ? step.name : 'an unknown step'}`, {
     details: [...lines, `engine: ${message.split('\n')[0]}`],
-    hint: 'fix the error shown above, then build again (--verbose shows the whole log)',
+    hint: emulatorDownload
+      ? 'the emulator could not be downloaded: offline, pass --rie-from <path of an aws-lambda-rie binary>'
+      : 'fix the error shown above, then build again (--verbose shows the whole log)',
   });
 }
 

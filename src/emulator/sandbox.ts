@@ -123,10 +123,6 @@ export class Sandbox {
     return !this.dead;
   }
 
-  get extensionNames(): string[] {
-    return this.api.extensionNames;
-  }
-
   private async boot(): Promise<void> {
     const port = await this.api.listen('127.0.0.1');
     const id = this.opts.identity;

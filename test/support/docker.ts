@@ -31,10 +31,6 @@ export async function removeContainersAndImages(repo: string): Promise<void> {
   }
 }
 
-export interface RunResult {
-  logs: string;
-}
-
 /** Reads a container's combined output (the engine multiplexes stdout and stderr). */
 export async function containerLogs(id: string): Promise<string> {
   const buf = (await docker.getContainer(id).logs({ stdout: true, stderr: true, follow: false })) as unknown as Buffer;
