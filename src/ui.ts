@@ -27,10 +27,16 @@ export function createUi(opts: { quiet?: boolean } = {}): Ui {
       if (opts.quiet) return silentProgress;
       if (stderr.isTTY && !process.env.CI) {
         const { default: ora } = await import('ora');
-        const spinner = ora({ text: initial, stream: stderr }).start();
+        // One line, never wider than the terminal: a wrapped spinner line cannot be redrawn cleanly.
+        const fit = (t: string) => {
+          const line = t.replace(/\s+/g, ' ');
+          const width = Math.max(20, (stderr.columns ?? 80) - 4);
+          return line.length > width ? line.slice(0, width - 1) + '…' : line;
+        };
+        const spinner = ora({ text: fit(initial), stream: stderr }).start();
         return {
           step: (t) => {
-            spinner.text = t;
+            spinner.text = fit(t);
           },
           succeed: (t) => void spinner.succeed(t),
           fail: (t) => void spinner.fail(t),

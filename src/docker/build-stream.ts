@@ -55,6 +55,7 @@ async function loadDecoder(): Promise<Decoder> {
 export class BuildStreamParser {
   private buffer = '';
   private readonly steps = new Map<string, BuildStep>();
+  private readonly started = new Set<string>();
   private current: BuildStep | undefined;
   private imageId: string | undefined;
   private error: string | undefined;
@@ -151,9 +152,13 @@ export class BuildStreamParser {
       step.cached = step.cached || v.cached;
       if (v.completed) step.done = true;
       if (v.error) step.error = v.error;
-      if (isNew || v.started) {
+      // BuildKit announces every vertex up front; a step is news when it starts running.
+      if (v.started && !this.started.has(v.digest)) {
+        this.started.add(v.digest);
         this.current = step;
-        if (isNew) this.onEvent({ type: 'step', step });
+        this.onEvent({ type: 'step', step });
+      } else if (isNew && !this.current) {
+        this.current = step;
       }
     }
     for (const l of status.logs ?? []) {
