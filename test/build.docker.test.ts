@@ -1,6 +1,7 @@
 // lambda-image build against a real Docker engine, with stand-in base images (no registry
 // is reachable here) and a stand-in emulator of our own (the AWS RIE cannot be downloaded).
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from './support/cli.js';
@@ -153,6 +154,25 @@ describe.skipIf(!dockerEnv.available)('lambda-image build (real engine)', () => 
     const r = await runCli(['build', d, '--tag', `${repo}:nobase`]);
     expect(r.code).toBe(11);
     expect(r.stderr).toMatch(/error: base image lambda-image-test\/no-such-base:1 is not on the engine/);
+  });
+
+  it('talks to an engine over TCP when DOCKER_HOST says so', async () => {
+    // A TCP front for the local engine's socket stands in for a remote engine.
+    const proxy = net.createServer((client) => {
+      const upstream = net.connect('/var/run/docker.sock');
+      client.pipe(upstream).pipe(client);
+      upstream.on('error', () => client.destroy());
+      client.on('error', () => upstream.destroy());
+    });
+    await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
+    try {
+      const port = (proxy.address() as net.AddressInfo).port;
+      const r = await runCli(['build', dir, '--tag', `${repo}:tcp`, '--variant', 'alpine', '--json'], { env: { DOCKER_HOST: `tcp://127.0.0.1:${port}` } });
+      expect(r.code, r.stderr).toBe(0);
+      expect(JSON.parse(r.stdout).images[0].tag).toBe(`${repo}:tcp`);
+    } finally {
+      proxy.close();
+    }
   });
 
   it('builds with the classic builder from the same templates', async () => {

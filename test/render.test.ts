@@ -125,7 +125,7 @@ describe('rendered Dockerfiles', () => {
 
   it('copies the emulator from the build context when given a local file, with no download stage', () => {
     const config = makeConfig({ ...goConfig, base: 'alpine', rie: true });
-    const { Dockerfile } = renderVariantFiles(specFromConfig(config, { rieContextPath: '.lambda-image/rie/aws-lambda-rie' }).spec);
+    const { Dockerfile } = renderVariantFiles(specFromConfig(config, { rie: { kind: 'context', path: '.lambda-image/rie/aws-lambda-rie' } }).spec);
     const stages = parseStages(Dockerfile);
     expect(stages.map((s) => s.name)).toEqual(['modules', 'deps', 'build', null]);
     expect(stages.at(-1)!.instructions.filter((i) => i.args.includes("aws-lambda-rie"))).toEqual([

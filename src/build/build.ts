@@ -61,9 +61,8 @@ export async function buildProject(dir: string, engine: Engine, opts: BuildOptio
     const { spec, warnings } = specFromConfig(config, {
       variant: parseVariant(variant),
       arch,
-      rieContextPath: rie?.kind === 'file' ? RIE_CONTEXT_PATH : undefined,
+      rie: rie?.kind === 'file' ? { kind: 'context', path: RIE_CONTEXT_PATH } : rie,
     });
-    if (rie?.kind === 'url' && spec.rie?.kind === 'url') spec.rie.url = rie.url;
     warnings.forEach((w) => hooks.onWarning?.(w));
 
     const generated = generatedEntries(spec, rie?.kind === 'file' ? rie.path : undefined);

@@ -57,8 +57,8 @@ export interface SpecOptions {
   variant?: Variant;
   /** Overrides the config's architecture. */
   arch?: Arch;
-  /** Use this context path for the emulator instead of downloading it. */
-  rieContextPath?: string;
+  /** Where the emulator comes from, overriding the config (build's --rie-from). */
+  rie?: RieSource;
 }
 
 /** Turns a config (and optional overrides) into everything the templates need. */
@@ -76,7 +76,7 @@ export function specFromConfig(config: Config, opts: SpecOptions = {}): { spec: 
 
   let rie: RieSource | undefined;
   if (variant.base === 'alpine' && variant.rie) {
-    if (opts.rieContextPath) rie = { kind: 'context', path: opts.rieContextPath };
+    if (opts.rie) rie = opts.rie;
     else if (config.rieFrom && /^https?:\/\//.test(config.rieFrom)) rie = { kind: 'url', url: config.rieFrom };
     else if (config.rieFrom && !config.rieFrom.startsWith('/') && !config.rieFrom.split('/').includes('..'))
       rie = { kind: 'context', path: config.rieFrom };
