@@ -163,6 +163,15 @@ describe.skipIf(!dockerEnv.available)('invoke and start (real engine)', () => {
     expect(r.stderr.indexOf('[test-ext] registered')).toBeLessThan(r.stderr.indexOf('[test-ext] INVOKE'));
   });
 
+  it('an extension that crashes before registering fails init as Extension.Crash, without waiting 10 s', async () => {
+    const started = Date.now();
+    const r = await runCli(['invoke', '--image', withExt, '--env', 'EXT_CRASH=1']);
+    expect(r.code).toBe(15);
+    expect(JSON.parse(r.stdout)).toMatchObject({ errorType: 'Extension.Crash' });
+    expect(r.stderr).toMatch(/^INIT_REPORT Init Duration: [\d.]+ ms\tPhase: init\tStatus: error\tError Type: Extension\.Crash$/m);
+    expect(Date.now() - started).toBeLessThan(8000);
+  });
+
   it('runs an alpine image without any emulator, and --rie uses the image\'s own emulator', async () => {
     const hello = fixtureCopy('go-hello');
     await runCli(['init', hello, '--base', 'alpine', '--rie']);

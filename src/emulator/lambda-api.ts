@@ -94,6 +94,11 @@ export class LambdaApiServer {
     this.finishInit({ ok: false, errorType, body: Buffer.from(JSON.stringify({ errorType, errorMessage: message })) });
   }
 
+  /** Names of the extensions that have registered so far. */
+  registeredExtensions(): string[] {
+    return [...this.extensions.values()].map((e) => e.name);
+  }
+
   /** Hands an event to the runtime; resolves with its response or error once extensions are done too. */
   invoke(request: InvokeRequest): Promise<InvokeResult> {
     if (this.current || this.queued) throw new Error('this environment is busy: one invoke at a time');

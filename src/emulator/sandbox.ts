@@ -188,7 +188,10 @@ export class Sandbox {
   async waitForInit(): Promise<{ ok: true } | { ok: false; errorType: string; body: Buffer; initMs: number }> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<void>((r) => (timer = setTimeout(r, INIT_TIMEOUT_MS)));
+    const watching = { on: true };
+    if (this.facts.extensions.length) void this.watchExtensionsDuringInit(watching);
     const outcome = await Promise.race([this.api.waitForInit(), timeout.then(() => undefined)]);
+    watching.on = false;
     clearTimeout(timer);
     const initMs = performance.now() - this.startedAt;
     if (!outcome) {
@@ -266,17 +269,44 @@ export class Sandbox {
     await this.api.close();
   }
 
+  /**
+   * An extension that exits before registering would hold init until its 10 s limit; Lambda
+   * reports it at once as Extension.Crash. Checked every 100 ms while init lasts.
+   */
+  private async watchExtensionsDuringInit(watching: { on: boolean }): Promise<void> {
+    while (watching.on && !this.dead) {
+      await new Promise((r) => setTimeout(r, 100));
+      if (!watching.on) return;
+      let running: string[];
+      try {
+        running = await this.extensionProcesses();
+      } catch {
+        return;
+      }
+      const registered = new Set(this.api.registeredExtensions());
+      const crashed = this.facts.extensions.filter((name) => !registered.has(name) && !running.includes(name));
+      if (crashed.length && watching.on) {
+        this.api.failInit('Extension.Crash', `extension ${crashed.join(', ')} exited before registering`);
+        return;
+      }
+    }
+  }
+
+  /** Names of the /opt/extensions programs running in the container now. */
+  private async extensionProcesses(): Promise<string[]> {
+    const top = (await this.container!.top({ ps_args: '-o pid,args' })) as { Processes?: string[][] };
+    const commands = (top.Processes ?? []).map((p) => p.at(-1) ?? '');
+    return this.facts.extensions.filter((n) => commands.some((c) => c.includes(`/opt/extensions/${n}`)));
+  }
+
   /** Resolves once no extension process is left in the container (checked every 50 ms, within the budget). */
   private async extensionsGone(): Promise<void> {
-    const names = this.facts.extensions;
     const end = Date.now() + SHUTDOWN_BUDGET_MS;
     // Give SHUTDOWN a moment to be delivered before looking.
     await new Promise((r) => setTimeout(r, 20));
     while (Date.now() < end) {
       try {
-        const top = (await this.container!.top({ ps_args: '-o pid,args' })) as { Processes?: string[][] };
-        const running = (top.Processes ?? []).some((p) => names.some((n) => (p.at(-1) ?? '').includes(`/opt/extensions/${n}`)));
-        if (!running) return;
+        if (!(await this.extensionProcesses()).length) return;
       } catch {
         return;
       }
