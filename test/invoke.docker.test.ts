@@ -1,7 +1,7 @@
 // invoke and start: lambda-image's own Runtime and Extensions API emulator running real
 // images on a real engine (stand-in bases), with a test function and a test extension in Go.
 import { execFileSync, spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectEngine } from '../src/docker/engine.js';
@@ -42,7 +42,7 @@ describe.skipIf(!dockerEnv.available)('invoke and start (real engine)', () => {
     const extBin = path.join(tmpDir(), 'test-ext');
     execFileSync('go', ['build', '-o', extBin, '.'], { cwd: fixtureCopy('go-extension'), env: { ...process.env, CGO_ENABLED: '0', GOFLAGS: '-mod=mod' } });
     const zip = path.join(tmpDir(), 'test-ext.zip');
-    writeFileSync(zip, makeZip([{ name: 'extensions/', mode: 0o040755 }, { name: 'extensions/test-ext', data: (await import('node:fs')).readFileSync(extBin), mode: 0o100755 }]));
+    writeFileSync(zip, makeZip([{ name: 'extensions/', mode: 0o040755 }, { name: 'extensions/test-ext', data: readFileSync(extBin), mode: 0o100755 }]));
     expect((await runCli(['add-extension', '--from-zip', zip, dir])).code).toBe(0);
     const b2 = await runCli(['build', dir, '--tag', withExt]);
     expect(b2.code, b2.stderr).toBe(0);

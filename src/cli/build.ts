@@ -1,5 +1,6 @@
 // `lambda-image build`: wiring and output only; the work is in src/build/build.ts.
 import { buildProject, type BuildOptions } from '../build/build.js';
+import { parsePairs } from './args.js';
 import type { Arch } from '../config/schema.js';
 import { connectEngine } from '../docker/engine.js';
 import { LambdaImageError } from '../errors.js';
@@ -28,7 +29,7 @@ export async function runBuild(dir: string, opts: BuildCliOptions): Promise<void
     tag: opts.tag,
     variants: parseVariantList(opts.variants ?? opts.variant),
     arch: opts.arch ?? archFromPlatform(opts.platform),
-    buildArgs: parseBuildArgs(opts.buildArg ?? []),
+    buildArgs: parsePairs(opts.buildArg ?? [], '--build-arg'),
     noCache: !opts.cache,
     pull: opts.pull,
     rieFrom: opts.rieFrom,
@@ -81,14 +82,4 @@ function archFromPlatform(platform?: string): Arch | undefined {
   if (platform === 'linux/amd64' || platform === 'linux/x86_64') return 'x86_64';
   if (platform === 'linux/arm64' || platform === 'linux/arm64/v8') return 'arm64';
   throw new LambdaImageError('INVALID_INPUT', `unsupported platform "${platform}"`, { hint: 'Lambda runs linux/amd64 (x86_64) or linux/arm64' });
-}
-
-function parseBuildArgs(pairs: string[]): Record<string, string> {
-  const args: Record<string, string> = {};
-  for (const pair of pairs) {
-    const eq = pair.indexOf('=');
-    if (eq <= 0) throw new LambdaImageError('INVALID_INPUT', `--build-arg "${pair}" is not K=V`, { hint: 'write it as --build-arg NAME=value' });
-    args[pair.slice(0, eq)] = pair.slice(eq + 1);
-  }
-  return args;
 }

@@ -1,5 +1,6 @@
 // `lambda-image add-extension` and `lambda-image extensions list|remove`: wiring and output.
 import { LambdaImageError } from '../errors.js';
+import { positiveInt } from './args.js';
 import { addExtension, type AddOptions } from '../layers/add.js';
 import { listExtensions, removeExtension } from '../layers/manage.js';
 import { formatBytes, formatTable } from '../report/size-table.js';
@@ -19,10 +20,7 @@ export async function runAddExtension(
   if (!arn && !opts.fromZip) {
     throw new LambdaImageError('INVALID_INPUT', 'no layer ARN given', { hint: 'lambda-image add-extension <layer-arn> [dir], or --from-zip <file> [dir]' });
   }
-  const version = opts.version === undefined ? undefined : Number(opts.version);
-  if (version !== undefined && !(Number.isInteger(version) && version > 0)) {
-    throw new LambdaImageError('INVALID_INPUT', `--version "${opts.version}" is not a positive whole number`, { hint: 'for example --version 3' });
-  }
+  const version = opts.version === undefined ? undefined : positiveInt(opts.version, '--version');
   const progress = await ui.progress(arn ? `adding ${arn}` : `adding ${opts.fromZip}`);
   try {
     const result = await addExtension(dir, arn, { ...opts, version }, {

@@ -1,6 +1,7 @@
 // `lambda-image invoke`, `start` and `events`: wiring and output only.
 import { readFileSync } from 'node:fs';
 import { connectEngine } from '../docker/engine.js';
+import { parsePairs, positiveInt } from './args.js';
 import { invokeRepeatedly, prepareFunction, type FunctionOptions, type LocalFunction } from '../emulator/invoke.js';
 import { LambdaImageError } from '../errors.js';
 import { eventExample, listEventExamples } from '../events/events.js';
@@ -159,16 +160,6 @@ async function readStdin(): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-function parsePairs(pairs: string[], flag: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const p of pairs) {
-    const eq = p.indexOf('=');
-    if (eq <= 0) throw new LambdaImageError('INVALID_INPUT', `${flag} "${p}" is not K=V`, { hint: `write it as ${flag} NAME=value` });
-    out[p.slice(0, eq)] = p.slice(eq + 1);
-  }
-  return out;
-}
-
 function readEnvFile(file?: string): Record<string, string> {
   if (!file) return {};
   let text: string;
@@ -179,10 +170,4 @@ function readEnvFile(file?: string): Record<string, string> {
   }
   const lines = text.split(/\r?\n/).map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
   return parsePairs(lines.map((l) => l.replace(/^export\s+/, '')), '--env-file line');
-}
-
-function positiveInt(value: string, flag: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new LambdaImageError('INVALID_INPUT', `${flag} ${value} is not a positive whole number`, { hint: `for example ${flag} 4` });
-  return n;
 }

@@ -2,6 +2,7 @@
 // them, and Lambda's platform lines for every invoke.
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
+import type { Config } from '../config/schema.js';
 import { loadConfig } from '../config/store.js';
 import type { Engine } from '../docker/engine.js';
 import { LambdaImageError } from '../errors.js';
@@ -36,11 +37,18 @@ export interface PlatformHooks {
   onOutput(line: string): void;
 }
 
-/** Works out the image and settings (flags, then lambda-image.json, then Lambda's defaults) and makes the pool. */
-export async function prepareFunction(engine: Engine, opts: FunctionOptions, hooks: PlatformHooks): Promise<LocalFunction> {
+export interface FunctionSettings {
+  config?: Config;
+  image: string;
+  name: string;
+  timeoutSec: number;
+  memoryMb: number;
+}
+
+/** The image and settings to run: flags, then lambda-image.json, then Lambda's defaults. */
+export async function resolveFunctionSettings(opts: FunctionOptions): Promise<FunctionSettings> {
   const config = opts.image ? undefined : await loadConfig(opts.dir ?? '.');
   const image = opts.image ?? `${config!.name}:${config!.tag}`;
-  const facts = await inspectFunctionImage(engine, image);
   const name = opts.functionName ?? config?.name ?? path.basename(image.split(':')[0]!);
   const timeoutSec = opts.timeoutSec ?? config?.timeout ?? 3;
   const memoryMb = opts.memoryMb ?? config?.memorySize ?? 128;
@@ -48,6 +56,13 @@ export async function prepareFunction(engine: Engine, opts: FunctionOptions, hoo
   if (!(Number.isInteger(memoryMb) && memoryMb >= 128 && memoryMb <= 10240)) {
     throw new LambdaImageError('INVALID_INPUT', `memory ${memoryMb} MB is out of range`, { hint: 'Lambda allows 128 to 10240 MB' });
   }
+  return { config, image, name, timeoutSec, memoryMb };
+}
+
+/** Works out the image and settings and makes the pool of environments. */
+export async function prepareFunction(engine: Engine, opts: FunctionOptions, hooks: PlatformHooks): Promise<LocalFunction> {
+  const { config, image, name, timeoutSec, memoryMb } = await resolveFunctionSettings(opts);
+  const facts = await inspectFunctionImage(engine, image);
   const region = opts.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1';
   const handler = config?.handler ?? facts.cmd[0] ?? 'bootstrap';
   const pool = new SandboxPool(

@@ -4,22 +4,21 @@ import { randomUUID } from 'node:crypto';
 import { PassThrough } from 'node:stream';
 import type { Engine } from '../docker/engine.js';
 import { LambdaImageError } from '../errors.js';
-import type { FunctionOptions } from './invoke.js';
+import { resolveFunctionSettings, type FunctionOptions } from './invoke.js';
 import { inspectFunctionImage, removeContainer, SESSION_LABEL } from './sandbox.js';
-import { loadConfig } from '../config/store.js';
 
 export async function invokeThroughRie(
   engine: Engine,
   opts: FunctionOptions & { payload: Buffer },
   onOutput: (line: string) => void,
 ): Promise<{ status: number; body: string }> {
-  const config = opts.image ? undefined : await loadConfig(opts.dir ?? '.');
-  const image = opts.image ?? `${config!.name}:${config!.tag}`;
+  const { image, name, timeoutSec, memoryMb } = await resolveFunctionSettings(opts);
   await inspectFunctionImage(engine, image);
+  // The variables the emulator honours.
   const env = {
-    AWS_LAMBDA_FUNCTION_TIMEOUT: String(opts.timeoutSec ?? config?.timeout ?? 3),
-    AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(opts.memoryMb ?? config?.memorySize ?? 128),
-    AWS_LAMBDA_FUNCTION_NAME: opts.functionName ?? config?.name ?? 'function',
+    AWS_LAMBDA_FUNCTION_TIMEOUT: String(timeoutSec),
+    AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(memoryMb),
+    AWS_LAMBDA_FUNCTION_NAME: name,
     ...opts.env,
   };
   const container = await engine.docker.createContainer({

@@ -1,7 +1,7 @@
 // Streaming a layer zip to disk while hashing it, then verifying size and SHA-256. A failed
 // or mismatched download leaves no file behind. The URL is presigned: it is never printed.
 import { createHash, randomBytes } from 'node:crypto';
-import { createWriteStream, promises as fs } from 'node:fs';
+import { createReadStream, createWriteStream, promises as fs } from 'node:fs';
 import path from 'node:path';
 import http, { type IncomingMessage } from 'node:http';
 import https from 'node:https';
@@ -98,7 +98,6 @@ export async function downloadVerified(url: string, dest: string, opts: Download
 export async function hashFile(file: string): Promise<{ sha256: string; size: number }> {
   const hash = createHash('sha256');
   let size = 0;
-  const { createReadStream } = await import('node:fs');
   for await (const chunk of createReadStream(file)) {
     hash.update(chunk as Buffer);
     size += (chunk as Buffer).length;
