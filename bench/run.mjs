@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Docker from 'dockerode';
-import { buildStandinRie, ensureStandins } from '../dist/dev/standins.js';
+import { buildStandinRie, ensureStandins, standinBuildArgs } from '../scripts/standins.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const bin = path.join(root, 'bin', 'lambda-image');
@@ -68,9 +68,9 @@ if (needsDocker) {
   standinNote = 'stand-in bases';
 }
 const repo = `lambda-image-bench-${process.pid}`;
-function build(dir, args) {
+function build(dir, args, arch = 'x86_64') {
   const t = process.hrtime.bigint();
-  const out = JSON.parse(cli(['build', dir, '--json', ...args]));
+  const out = JSON.parse(cli(['build', dir, '--json', ...standinBuildArgs(refs[arch]), ...args]));
   return { ...out, ms: Number(process.hrtime.bigint() - t) / 1e6 };
 }
 async function fileSizeInImage(image, file) {
@@ -115,7 +115,7 @@ try {
     writeFileSync(
       path.join(seedDir, 'Dockerfile'),
       [
-        'FROM golang:1.23-alpine as build',
+        `FROM ${refs.x86_64.golang} as build`,
         'WORKDIR /src',
         'ADD go.mod ./',
         'RUN go mod download',
@@ -123,7 +123,7 @@ try {
         // Go 1.20+ turns cgo off by itself when no C compiler is present (as in golang:alpine);
         // the stand-in's older Go needs telling.
         'RUN CGO_ENABLED=0 go build -o /main',
-        'FROM alpine:3.22',
+        `FROM ${refs.x86_64.alpine}`,
         'COPY --from=build /main /main',
         'ADD aws-lambda-rie /usr/bin/aws-lambda-rie',
         'RUN chmod 755 /usr/bin/aws-lambda-rie',
@@ -154,9 +154,9 @@ try {
   // 4. arm64 build / x86_64 build (both cold) on this machine.
   if (want('arm64')) {
     const x86 = project('x86', ['--base', 'alpine']);
-    const arm = project('arm', ['--base', 'alpine', '--arch', 'arm64', '--base-image', refs.arm64.alpine]);
+    const arm = project('arm', ['--base', 'alpine', '--arch', 'arm64']);
     const a = build(x86, ['--tag', `${repo}:x86`, '--no-cache']);
-    const b = build(arm, ['--tag', `${repo}:arm`, '--no-cache']);
+    const b = build(arm, ['--tag', `${repo}:arm`, '--no-cache'], 'arm64');
     const ratio = b.ms / a.ms;
     row(`arm64 build / x86_64 build on ${os.arch()}`, ratio.toFixed(2), '<= 1.3', ratio <= 1.3, `${(b.ms / 1000).toFixed(1)} s / ${(a.ms / 1000).toFixed(1)} s`);
   }
@@ -260,7 +260,7 @@ try {
     const image = `${repo}:fn`;
     build(dir, ['--tag', image]);
     const { connectEngine } = await import('../dist/docker/engine.js');
-    const { prepareFunction } = await import('../dist/emulator/invoke.js');
+    const { prepareFunction } = await import('../dist/app/invoke.js');
     const { Sandbox, inspectFunctionImage } = await import('../dist/emulator/sandbox.js');
     const engine = await connectEngine();
     const quiet = { QUIET: '1' };

@@ -8,8 +8,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Docker from 'dockerode';
-import { buildStandinRie, ensureStandins, findTools, STANDIN_LABEL } from '../dist/dev/standins.js';
 import { ALPINE_BASE_IMAGE, AWS_BASE_IMAGE, goBuilderImage } from '../dist/render/images.js';
+import { buildStandinRie, ensureStandins, findTools, removeLegacyStandins, standinBuildArgs, STANDIN_LABEL } from './standins.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const bin = path.join(root, 'bin', 'lambda-image');
@@ -22,6 +22,10 @@ try {
   say(`no Docker engine answers (${err.message}); start one (npm run demo starts dockerd when run as root)`);
   process.exit(10);
 }
+
+// Earlier versions loaded stand-ins under the real images' names: take those away first,
+// so the check below sees what really is on this engine.
+for (const name of await removeLegacyStandins(docker)) say(`removed ${name}: a stand-in an earlier lambda-image version left under a real image's name`);
 
 const GO_VERSION = '1.23';
 const wanted = [AWS_BASE_IMAGE, ALPINE_BASE_IMAGE, goBuilderImage(GO_VERSION)];
@@ -56,8 +60,9 @@ if (!online) {
     say(`cannot make stand-ins: missing ${tools.missing}`);
     process.exit(1);
   }
-  await ensureStandins(docker, ['x86_64'], GO_VERSION, say);
-  rieArgs = ['--rie-from', await buildStandinRie('x86_64')];
+  const refs = await ensureStandins(docker, ['x86_64'], GO_VERSION, say);
+  // Pointed at like a registry mirror: the stand-ins never take a real image's name.
+  rieArgs = ['--rie-from', await buildStandinRie('x86_64'), ...standinBuildArgs(refs.x86_64)];
 }
 
 const work = mkdtempSync(path.join(os.tmpdir(), 'lambda-image-demo-'));

@@ -5,7 +5,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from './support/cli.js';
-import { containerLogs, docker, dockerEnv, startContainer, stopAndRemove, uniqueRepo, waitFor } from './support/docker.js';
+import { containerLogs, docker, dockerEnv, standin, startContainer, stopAndRemove, uniqueRepo, waitFor } from './support/docker.js';
 import { TestRuntimeApi } from './support/runtime-api.js';
 import { fixtureCopy } from './support/tmp.js';
 
@@ -24,8 +24,8 @@ interface BuildJson {
   steps: Record<string, Array<{ name: string; cached: boolean }>>;
 }
 
-async function buildJson(dir: string, args: string[]): Promise<BuildJson> {
-  const r = await runCli(['build', dir, '--json', ...args]);
+async function buildJson(dir: string, args: string[], arch: 'x86_64' | 'arm64' = 'x86_64'): Promise<BuildJson> {
+  const r = await runCli(['build', dir, '--json', ...standin(arch), ...args]);
   if (r.code !== 0) throw new Error(`build failed (${r.code}): ${r.stderr}`);
   return JSON.parse(r.stdout) as BuildJson;
 }
@@ -141,7 +141,7 @@ describe.skipIf(!dockerEnv.available)('lambda-image build (real engine)', () => 
     const broken = fixtureCopy('go-hello');
     await runCli(['init', broken, '--base', 'alpine']);
     writeFileSync(path.join(broken, 'main.go'), readFileSync(path.join(broken, 'main.go'), 'utf8').replace('func main() {', 'func main() {\n\tundefinedThing()'));
-    const r = await runCli(['build', broken, '--tag', `${repo}:broken`]);
+    const r = await runCli(['build', broken, '--tag', `${repo}:broken`, ...standin()]);
     expect(r.code).toBe(12);
     expect(r.stderr).toMatch(/error: build failed at .*go build/);
     expect(r.stderr).toMatch(/undefined: undefinedThing/);
@@ -151,7 +151,7 @@ describe.skipIf(!dockerEnv.available)('lambda-image build (real engine)', () => 
   it('names a base image that is neither local nor reachable', async () => {
     const d = fixtureCopy('go-hello');
     await runCli(['init', d, '--base', 'alpine', '--base-image', 'lambda-image-test/no-such-base:1']);
-    const r = await runCli(['build', d, '--tag', `${repo}:nobase`]);
+    const r = await runCli(['build', d, '--tag', `${repo}:nobase`, '--builder-image', dockerEnv.refs!.x86_64.golang]);
     expect(r.code).toBe(11);
     expect(r.stderr).toMatch(/error: base image lambda-image-test\/no-such-base:1 is not on the engine/);
   });
@@ -167,7 +167,7 @@ describe.skipIf(!dockerEnv.available)('lambda-image build (real engine)', () => 
     await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
     try {
       const port = (proxy.address() as net.AddressInfo).port;
-      const r = await runCli(['build', dir, '--tag', `${repo}:tcp`, '--variant', 'alpine', '--json'], { env: { DOCKER_HOST: `tcp://127.0.0.1:${port}` } });
+      const r = await runCli(['build', dir, '--tag', `${repo}:tcp`, '--variant', 'alpine', '--json', ...standin()], { env: { DOCKER_HOST: `tcp://127.0.0.1:${port}` } });
       expect(r.code, r.stderr).toBe(0);
       expect(JSON.parse(r.stdout).images[0].tag).toBe(`${repo}:tcp`);
     } finally {
@@ -199,7 +199,7 @@ describe.skipIf(!dockerEnv.available)('arm64 images on an x86_64 engine', () => 
     const dir = fixtureCopy('go-hello');
     const base = dockerEnv.refs!.arm64[refKey];
     expect((await runCli(['init', dir, ...initArgs, '--arch', 'arm64', '--base-image', base])).code).toBe(0);
-    const out = await buildJson(dir, ['--tag', `${repo}:${refKey}`, '--variants', variants, '--rie-from', dockerEnv.rie!.arm64]);
+    const out = await buildJson(dir, ['--tag', `${repo}:${refKey}`, '--variants', variants, '--rie-from', dockerEnv.rie!.arm64], 'arm64');
     for (const image of out.images) {
       expect(image.architecture).toBe('arm64');
       expect(elfMachine(await readFileFromImage(image.tag, '/var/runtime/bootstrap'))).toBe('AArch64');

@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from './support/cli.js';
-import { containerLogs, docker, dockerEnv, uniqueRepo, waitFor } from './support/docker.js';
+import { containerLogs, docker, dockerEnv, standin, uniqueRepo, waitFor } from './support/docker.js';
 import { FakeLambdaApi } from './support/lambda-api.js';
 import { fixtureCopy, tmpDir } from './support/tmp.js';
 import { makeZip } from './support/zip.js';
@@ -33,7 +33,7 @@ describe.skipIf(!dockerEnv.available)('add-extension, then build (real engine)',
     const added = await runCli(['add-extension', arn, dir], { env: api.env(tmpDir()) });
     expect(added.code).toBe(0);
     const tag = `${repo}:${base}`;
-    const built = await runCli(['build', dir, '--tag', tag, '--json']);
+    const built = await runCli(['build', dir, '--tag', tag, '--json', ...standin()]);
     expect(built.code).toBe(0);
     const report = JSON.parse(built.stdout);
     expect(report.images[0].breakdown.extensions).toBeGreaterThanOrEqual(readFileSync('/bin/busybox').length);

@@ -5,10 +5,10 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectEngine } from '../src/docker/engine.js';
-import { prepareFunction, type LocalFunction } from '../src/emulator/invoke.js';
+import { prepareFunction, type LocalFunction } from '../src/app/invoke.js';
 import { SESSION_LABEL } from '../src/emulator/sandbox.js';
 import { BIN, runCli } from './support/cli.js';
-import { docker, dockerEnv, uniqueRepo } from './support/docker.js';
+import { docker, dockerEnv, standin, uniqueRepo } from './support/docker.js';
 import { fixtureCopy, tmpDir } from './support/tmp.js';
 import { makeZip } from './support/zip.js';
 
@@ -36,7 +36,7 @@ describe.skipIf(!dockerEnv.available)('invoke and start (real engine)', () => {
   beforeAll(async () => {
     dir = fixtureCopy('go-test-function');
     expect((await runCli(['init', dir, '--base', 'alpine', '--name', repo.replace(/:.*/, ''), '--force'])).code).toBe(0);
-    const b1 = await runCli(['build', dir, '--tag', plain]);
+    const b1 = await runCli(['build', dir, '--tag', plain, ...standin()]);
     expect(b1.code, b1.stderr).toBe(0);
     // The test extension, compiled on the host (static), packed as a layer zip, added from disk.
     const extBin = path.join(tmpDir(), 'test-ext');
@@ -44,7 +44,7 @@ describe.skipIf(!dockerEnv.available)('invoke and start (real engine)', () => {
     const zip = path.join(tmpDir(), 'test-ext.zip');
     writeFileSync(zip, makeZip([{ name: 'extensions/', mode: 0o040755 }, { name: 'extensions/test-ext', data: readFileSync(extBin), mode: 0o100755 }]));
     expect((await runCli(['add-extension', '--from-zip', zip, dir])).code).toBe(0);
-    const b2 = await runCli(['build', dir, '--tag', withExt]);
+    const b2 = await runCli(['build', dir, '--tag', withExt, ...standin()]);
     expect(b2.code, b2.stderr).toBe(0);
   });
 
@@ -176,7 +176,7 @@ describe.skipIf(!dockerEnv.available)('invoke and start (real engine)', () => {
     const hello = fixtureCopy('go-hello');
     await runCli(['init', hello, '--base', 'alpine', '--rie']);
     const tag = `${repo}:hello-rie`;
-    expect((await runCli(['build', hello, '--tag', tag, '--variants', 'alpine,alpine-rie', '--rie-from', dockerEnv.rie!.x86_64])).code).toBe(0);
+    expect((await runCli(['build', hello, '--tag', tag, '--variants', 'alpine,alpine-rie', '--rie-from', dockerEnv.rie!.x86_64, ...standin()])).code).toBe(0);
     const bare = await runCli(['invoke', '--image', `${tag}-alpine`]);
     expect(bare.stdout.trim()).toBe('{"message":"Hello AWS Lambda"}');
     const rie = await runCli(['invoke', '--image', `${tag}-alpine-rie`, '--rie']);

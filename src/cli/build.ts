@@ -1,11 +1,11 @@
-// `lambda-image build`: wiring and output only; the work is in src/build/build.ts.
-import { buildProject, type BuildOptions } from '../build/build.js';
+// `lambda-image build`: wiring and output only; the work is in src/app/build.ts.
+import { buildProject, type BuildOptions } from '../app/build.js';
 import { parsePairs } from './args.js';
 import type { Arch } from '../config/schema.js';
 import { connectEngine } from '../docker/engine.js';
 import { LambdaImageError } from '../errors.js';
 import { parseVariant, type VariantName } from '../render/variant.js';
-import { compareImages, formatBytes, formatComparison, formatImage } from '../report/size-table.js';
+import { compareImages, formatBytes, formatComparison, formatImage } from './format.js';
 import { createUi } from '../ui.js';
 
 export interface BuildCliOptions {
@@ -15,6 +15,8 @@ export interface BuildCliOptions {
   arch?: Arch;
   platform?: string;
   buildArg?: string[];
+  baseImage?: string[];
+  builderImage?: string;
   cache: boolean;
   pull?: boolean;
   rieFrom?: string;
@@ -33,6 +35,8 @@ export async function runBuild(dir: string, opts: BuildCliOptions): Promise<void
     noCache: !opts.cache,
     pull: opts.pull,
     rieFrom: opts.rieFrom,
+    baseImages: parseBaseImages(opts.baseImage ?? []),
+    builderImage: opts.builderImage,
   };
   const engine = await connectEngine({ builder: opts.builder });
   const progress = await ui.progress(`building with ${engine.name} (${engine.buildkit ? 'BuildKit' : 'classic builder'})`);
@@ -75,6 +79,18 @@ function parseVariantList(value?: string): VariantName[] | undefined {
   const names = value.split(',').map((v) => v.trim()).filter(Boolean);
   names.forEach(parseVariant); // throws a clear error for unknown names
   return [...new Set(names)] as VariantName[];
+}
+
+/** `--base-image <ref>` (the config's own base) or `--base-image aws=<ref>` / `alpine=<ref>`. */
+function parseBaseImages(values: string[]): BuildOptions['baseImages'] {
+  const images: NonNullable<BuildOptions['baseImages']> = {};
+  for (const value of values) {
+    const m = /^(aws|alpine)=(.*)$/.exec(value);
+    const family = m ? (m[1] as 'aws' | 'alpine') : 'own';
+    if (images[family]) throw new LambdaImageError('INVALID_INPUT', `--base-image names the ${family === 'own' ? "config's" : family} base twice`, { hint: 'give each base family one --base-image' });
+    images[family] = m ? m[2]! : value;
+  }
+  return images;
 }
 
 function archFromPlatform(platform?: string): Arch | undefined {

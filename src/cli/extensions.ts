@@ -1,9 +1,9 @@
 // `lambda-image add-extension` and `lambda-image extensions list|remove`: wiring and output.
 import { LambdaImageError } from '../errors.js';
 import { positiveInt } from './args.js';
-import { addExtension, type AddOptions } from '../layers/add.js';
-import { listExtensions, removeExtension } from '../layers/manage.js';
-import { formatBytes, formatTable } from '../report/size-table.js';
+import { addExtension, type AddOptions } from '../app/add-extension.js';
+import { listExtensions, removeExtension } from '../app/extensions.js';
+import { formatBytes, formatTable } from './format.js';
 import { createUi } from '../ui.js';
 
 export async function runAddExtension(

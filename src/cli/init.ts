@@ -1,5 +1,5 @@
-// `lambda-image init`: wiring only; the work is in src/project/init.ts.
-import { initProject, type InitOptions } from '../project/init.js';
+// `lambda-image init`: wiring only; the work is in src/app/init.ts.
+import { initProject, type InitOptions } from '../app/init.js';
 import { createUi } from '../ui.js';
 
 export async function runInit(dir: string, opts: InitOptions & { rie?: boolean }): Promise<void> {

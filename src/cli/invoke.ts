@@ -2,10 +2,10 @@
 import { readFileSync } from 'node:fs';
 import { connectEngine } from '../docker/engine.js';
 import { parsePairs, positiveInt } from './args.js';
-import { invokeRepeatedly, prepareFunction, type FunctionOptions, type LocalFunction } from '../emulator/invoke.js';
+import { invokeRepeatedly, prepareFunction, type FunctionOptions, type LocalFunction } from '../app/invoke.js';
 import { LambdaImageError } from '../errors.js';
 import { eventExample, listEventExamples } from '../events/events.js';
-import { formatTable } from '../report/size-table.js';
+import { formatTable } from './format.js';
 import { createUi } from '../ui.js';
 
 interface FunctionCliOptions {
@@ -38,7 +38,7 @@ export async function runInvoke(dir: string, opts: InvokeCliOptions): Promise<vo
     const { invokeThroughRie } = await import('../emulator/rie.js');
     const out = await invokeThroughRie(engine, { ...functionOptions(dir, opts), payload }, (line: string) => process.stderr.write(line + '\n'));
     ui.out(out.body);
-    if (out.status !== 200) process.exitCode = EXIT_FUNCTION_ERROR;
+    if (out.status !== 200) throw functionFailed(`the emulator answered HTTP ${out.status}`);
     return;
   }
   const fn = await prepareFunction(engine, { ...functionOptions(dir, opts), concurrency }, stderrHooks());
@@ -53,12 +53,10 @@ export async function runInvoke(dir: string, opts: InvokeCliOptions): Promise<vo
         '\n' + formatTable(['INVOKES (ms)', 'COUNT', 'P50', 'P95', 'MAX'], [row('cold (init + duration)', result.cold), row('warm', result.warm)], new Set([1, 2, 3, 4])) + '\n',
       );
     }
-    if (result.outcomes.some((o) => o.result.kind === 'error')) process.exitCode = EXIT_FUNCTION_ERROR;
+    const failed = result.outcomes.filter((o) => o.result.kind === 'error').length;
+    if (failed) throw functionFailed(`${failed} of ${result.outcomes.length} invokes failed`);
   });
 }
-
-/** A function error (or timeout, or crash) is the function's outcome, not lambda-image's failure. */
-const EXIT_FUNCTION_ERROR = 15;
 
 export async function runStart(dir: string, opts: FunctionCliOptions & { port?: string }): Promise<void> {
   const ui = createUi();
@@ -103,6 +101,13 @@ function stderrHooks() {
 }
 
 /** Runs the work, and on any way out (done, error, Ctrl-C) stops every environment first. */
+/** The function's own failure (error, timeout, crash): its payload is already on stdout. */
+function functionFailed(what: string): LambdaImageError {
+  return new LambdaImageError('FUNCTION_FAILED', `the function failed: ${what} (the error payload is on stdout)`, {
+    hint: "see the function's output and the REPORT lines on stderr",
+  });
+}
+
 async function withCleanup(fn: LocalFunction, work: () => Promise<void>): Promise<void> {
   let interrupted = false;
   const onSignal = () => {

@@ -8,3 +8,5 @@ export type Runtime = (typeof RUNTIMES)[number];
 export const CONFIG_FILE = 'lambda-image.json';
 export const VARIANTS = ['aws', 'alpine', 'alpine-rie'] as const;
 export type VariantName = (typeof VARIANTS)[number];
+/** Runtime Interface Emulator release the Dockerfiles pin (never "latest"). */
+export const RIE_VERSION = 'v1.30';

@@ -1,8 +1,9 @@
 // lambda-image.json: its schema, defaults and validation. Pure: text in, config or errors out.
 // valibot rather than zod: same kind of schema, a fifth of the start-up cost.
 import * as v from 'valibot';
-import { RIE_VERSION } from '../render/images.js';
-import { ARCHES, BASES, CONFIG_FILE, RUNTIMES } from './constants.js';
+import { imageReferenceProblem } from './image-reference.js';
+import { LambdaImageError } from '../errors.js';
+import { ARCHES, BASES, CONFIG_FILE, RIE_VERSION, RUNTIMES } from './constants.js';
 
 export { ARCHES, BASES, CONFIG_FILE, RUNTIMES };
 export type { Arch, Base, Runtime } from './constants.js';
@@ -17,6 +18,13 @@ const relativePath = v.pipe(
   v.string(),
   v.minLength(1, 'must not be empty'),
   v.check((p) => !p.startsWith('/') && !p.split(/[\\/]/).includes('..'), 'must be a path inside the project (relative, no "..")'),
+);
+const imageReference = v.pipe(
+  v.string(),
+  v.rawCheck(({ dataset, addIssue }) => {
+    const problem = dataset.typed ? imageReferenceProblem(dataset.value) : undefined;
+    if (problem) addIssue({ message: `must be an image reference (${problem})` });
+  }),
 );
 const oneOf = <T extends readonly string[]>(values: T) => v.picklist(values, `must be one of: ${values.join(', ')}`);
 
@@ -40,7 +48,8 @@ export const configSchema = v.strictObject({
   base: v.optional(oneOf(BASES), 'aws'),
   rie: v.optional(v.boolean('must be true or false'), false),
   arch: v.optional(oneOf(ARCHES), 'x86_64'),
-  baseImage: v.optional(v.pipe(v.string(), v.minLength(1))),
+  baseImage: v.optional(imageReference),
+  builderImage: v.optional(imageReference),
   handler: v.optional(v.pipe(v.string(), v.minLength(1)), 'bootstrap'),
   timeout: v.optional(v.pipe(v.number(), v.minValue(1, 'must be 1 to 900 seconds'), v.maxValue(900, 'must be 1 to 900 seconds'))),
   memorySize: v.optional(v.pipe(v.number(), v.integer(), v.minValue(128, 'must be 128 to 10240 MB'), v.maxValue(10240, 'must be 128 to 10240 MB'))),
@@ -106,7 +115,7 @@ export function parseConfig(text: string): ValidationResult {
 /** Builds a config from code (tests, init); throws on invalid input. */
 export function makeConfig(input: ConfigInput): Config {
   const result = validateConfig(input);
-  if (result.errors.length) throw new Error(`invalid config: ${result.errors.join('; ')}`);
+  if (result.errors.length) throw new LambdaImageError('CONFIG_INVALID', `invalid config: ${result.errors.join('; ')}`);
   return result.config!;
 }
 

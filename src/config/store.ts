@@ -1,7 +1,7 @@
 // Loading and saving lambda-image.json in a project directory.
 import path from 'node:path';
 import { LambdaImageError } from '../errors.js';
-import { readTextIfExists, writeFileAtomic } from '../fs-util.js';
+import { readTextIfExists, writeFileAtomic } from '../util/fs.js';
 import { CONFIG_FILE, parseConfig, serializeConfig, type Config } from './schema.js';
 
 export async function loadConfigIfExists(dir: string): Promise<Config | undefined> {

@@ -2,6 +2,7 @@
 // "Step n/m" text and BuildKit's protobuf trace. An errorDetail line fails the build.
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import { LineSplitter } from '../util/lines.js';
 
 export interface BuildStep {
   id: string;
@@ -53,7 +54,9 @@ async function loadDecoder(): Promise<Decoder> {
 }
 
 export class BuildStreamParser {
-  private buffer = '';
+  private readonly lines = new LineSplitter((line) => {
+    if (line.trim()) this.line(line);
+  });
   private readonly steps = new Map<string, BuildStep>();
   private readonly started = new Set<string>();
   private current: BuildStep | undefined;
@@ -69,15 +72,11 @@ export class BuildStreamParser {
   }
 
   push(chunk: Buffer | string): void {
-    this.buffer += chunk.toString();
-    const lines = this.buffer.split('\n');
-    this.buffer = lines.pop()!;
-    for (const line of lines) if (line.trim()) this.line(line);
+    this.lines.push(chunk);
   }
 
   end(): BuildOutcome {
-    if (this.buffer.trim()) this.line(this.buffer);
-    this.buffer = '';
+    this.lines.end();
     return { imageId: this.imageId, steps: [...this.steps.values()], error: this.error };
   }
 

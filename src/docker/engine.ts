@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type Dockerode from 'dockerode';
 import { LambdaImageError } from '../errors.js';
-import { debug } from '../ui.js';
+import { debug } from '../util/debug.js';
 
 const log = debug('docker');
 

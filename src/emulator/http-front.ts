@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { LocalFunction } from './invoke.js';
+import type { LocalFunction } from '../app/invoke.js';
 import { MAX_PAYLOAD_BYTES } from './lambda-api.js';
 
 export interface FrontServer {

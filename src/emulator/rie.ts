@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { PassThrough } from 'node:stream';
 import type { Engine } from '../docker/engine.js';
 import { LambdaImageError } from '../errors.js';
-import { resolveFunctionSettings, type FunctionOptions } from './invoke.js';
+import { resolveFunctionSettings, type FunctionOptions } from '../app/invoke.js';
 import { inspectFunctionImage, removeContainer, SESSION_LABEL } from './sandbox.js';
 
 export async function invokeThroughRie(

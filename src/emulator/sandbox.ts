@@ -7,7 +7,7 @@ import { PassThrough } from 'node:stream';
 import type Dockerode from 'dockerode';
 import type { Engine } from '../docker/engine.js';
 import { LambdaImageError } from '../errors.js';
-import { debug } from '../ui.js';
+import { debug } from '../util/debug.js';
 import { LambdaApiServer, type FunctionIdentity, type InvokeResult } from './lambda-api.js';
 import { timeoutMessage } from './report.js';
 

@@ -1,7 +1,7 @@
 // GetLayerVersionByArn through the AWS SDK v3, in the ARN's region, with the SDK's standard
 // credential chain and endpoint overrides (AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_LAMBDA).
 import { LambdaImageError } from '../errors.js';
-import { debug } from '../ui.js';
+import { debug } from '../util/debug.js';
 import type { LayerArn } from './arn.js';
 
 const log = debug('aws');

@@ -3,7 +3,7 @@
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { readTextIfExists, writeFileAtomic } from '../fs-util.js';
+import { readTextIfExists, writeFileAtomic } from '../util/fs.js';
 
 export function cacheDir(): string {
   if (process.env.LAMBDA_IMAGE_CACHE_DIR) return process.env.LAMBDA_IMAGE_CACHE_DIR;

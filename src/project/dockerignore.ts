@@ -1,7 +1,7 @@
 // The project's .dockerignore, read with the engine's own matching rules.
 import path from 'node:path';
 import dockerignoreModule from '@balena/dockerignore';
-import { readTextIfExists } from '../fs-util.js';
+import { readTextIfExists } from '../util/fs.js';
 
 // A CommonJS module whose export is the factory itself (its typings say "default").
 const createIgnore = dockerignoreModule as unknown as typeof dockerignoreModule.default;

@@ -3,7 +3,7 @@
 import path from 'node:path';
 import { CONFIG_FILE, serializeConfig, type Config } from '../config/schema.js';
 import { LambdaImageError } from '../errors.js';
-import { readTextIfExists, writeFileAtomic } from '../fs-util.js';
+import { readTextIfExists, writeFileAtomic } from '../util/fs.js';
 import { dockerfileOrigin, renderDockerignore, renderEntryScript, renderVariantFiles } from '../render/render.js';
 import { specFromConfig } from '../render/variant.js';
 

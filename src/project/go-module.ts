@@ -2,7 +2,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { LambdaImageError } from '../errors.js';
-import { readTextIfExists } from '../fs-util.js';
+import { readTextIfExists } from '../util/fs.js';
 
 export interface GoModule {
   module: string;

@@ -6,8 +6,6 @@ import type { Arch, Base } from '../config/constants.js';
 export const AWS_BASE_IMAGE = 'public.ecr.aws/lambda/provided:al2023';
 /** A pinned alpine release: small, musl-based, no emulator. */
 export const ALPINE_BASE_IMAGE = 'alpine:3.22';
-/** Runtime Interface Emulator release the Dockerfiles pin (never "latest"). */
-export const RIE_VERSION = 'v1.30';
 
 export function defaultBaseImage(base: Base): string {
   return base === 'aws' ? AWS_BASE_IMAGE : ALPINE_BASE_IMAGE;

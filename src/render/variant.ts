@@ -59,6 +59,10 @@ export interface SpecOptions {
   arch?: Arch;
   /** Where the emulator comes from, overriding the config (build's --rie-from). */
   rie?: RieSource;
+  /** Base image per family (build's --base-image: a mirror, a digest-pinned ref), overriding the config. */
+  baseImages?: Partial<Record<Base, string>>;
+  /** The Go builder image (build's --builder-image), overriding the config. */
+  builderImage?: string;
 }
 
 /** Turns a config (and optional overrides) into everything the templates need. */
@@ -67,7 +71,8 @@ export function specFromConfig(config: Config, opts: SpecOptions = {}): { spec: 
   const arch = opts.arch ?? config.arch;
   const warnings: string[] = [];
   // A configured base image override applies to the config's own base only.
-  const baseImage = config.baseImage && variant.base === config.base ? config.baseImage : defaultBaseImage(variant.base);
+  const baseImage =
+    opts.baseImages?.[variant.base] ?? (config.baseImage && variant.base === config.base ? config.baseImage : defaultBaseImage(variant.base));
   const verdict = judgeBaseImage(baseImage);
   if (verdict.refuse) {
     throw new LambdaImageError('INVALID_INPUT', verdict.refuse, { hint: 'use --base aws (provided:al2023) or --base alpine' });
@@ -94,7 +99,7 @@ export function specFromConfig(config: Config, opts: SpecOptions = {}): { spec: 
     layerDirs: config.extensions.map((e) => e.dir),
   };
   if (config.runtime === 'go') {
-    spec.builderImage = goBuilderImage(config.go!.version);
+    spec.builderImage = opts.builderImage ?? config.builderImage ?? goBuilderImage(config.go!.version);
     spec.goMain = config.go!.main === '.' ? '.' : `./${config.go!.main.replace(/^\.\//, '')}`;
   } else {
     spec.binary = config.binary;

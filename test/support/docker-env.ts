@@ -1,5 +1,10 @@
 // What the global set-up tells Docker tests: whether they can run, and the stand-ins' names.
-import type { StandinRefs } from '../../src/dev/standins.js';
+/** The stand-ins' names for one architecture (scripts/standins.mjs). */
+export interface StandinRefs {
+  alpine: string;
+  aws: string;
+  golang: string;
+}
 
 /** The Go version in fixtures/go-hello/go.mod, so the builder stand-in gets the right name. */
 export const FIXTURE_GO_VERSION = '1.23';

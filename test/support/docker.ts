@@ -3,9 +3,17 @@
 import { randomBytes } from 'node:crypto';
 import Docker from 'dockerode';
 import { afterAll, inject } from 'vitest';
+// @ts-expect-error: a plain ES module shared with the demo and the benchmarks
+import { standinBuildArgs } from '../../scripts/standins.mjs';
 
 export const dockerEnv = inject('dockerEnv');
+/** The engine the suite uses: DOCKER_HOST when set, else the default socket (as the CLI resolves it). */
 export const docker = new Docker();
+
+/** Build options that point a build at the stand-in bases, as a registry mirror would be given. */
+export function standin(arch: 'x86_64' | 'arm64' = 'x86_64'): string[] {
+  return standinBuildArgs(dockerEnv.refs![arch]);
+}
 
 /** A unique image repository for one test file; afterAll removes every tag under it. */
 export function uniqueRepo(label: string): string {

@@ -8,12 +8,12 @@ import { loadConfig } from '../config/store.js';
 import { LambdaImageError } from '../errors.js';
 import { readDockerignore } from '../project/dockerignore.js';
 import { checkConflicts, planProjectFiles, writePlan, type PlannedFile } from '../project/files.js';
-import { parseLayerArn } from './arn.js';
-import { getLayerVersion, type AwsOptions } from './aws.js';
-import { lookupLayer, recordLayer, zipPath } from './cache.js';
-import { downloadVerified, hashFile } from './download.js';
-import { elfMachineFor, isGlibcLoader, readElf } from './elf.js';
-import { unzipSafely, type UnzipResult } from './unzip.js';
+import { parseLayerArn } from '../layers/arn.js';
+import { getLayerVersion, type AwsOptions } from '../layers/aws.js';
+import { lookupLayer, recordLayer, zipPath } from '../layers/cache.js';
+import { downloadVerified, hashFile } from '../layers/download.js';
+import { elfMachineFor, isGlibcLoader, readElf } from '../layers/elf.js';
+import { unzipSafely, type UnzipResult } from '../layers/unzip.js';
 
 export const LAYERS_DIR = '.lambda-image/layers';
 

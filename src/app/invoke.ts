@@ -6,10 +6,10 @@ import type { Config } from '../config/schema.js';
 import { loadConfig } from '../config/store.js';
 import type { Engine } from '../docker/engine.js';
 import { LambdaImageError } from '../errors.js';
-import { MAX_PAYLOAD_BYTES } from './lambda-api.js';
-import { SandboxPool, type PoolInvoke } from './pool.js';
-import { endLine, initReportLine, reportLine, startLine, summarize, timeoutMessage, type DurationSummary } from './report.js';
-import { inspectFunctionImage, type ImageFacts } from './sandbox.js';
+import { MAX_PAYLOAD_BYTES } from '../emulator/lambda-api.js';
+import { SandboxPool, type PoolInvoke } from '../emulator/pool.js';
+import { endLine, initReportLine, reportLine, startLine, summarize, timeoutMessage, type DurationSummary } from '../emulator/report.js';
+import { inspectFunctionImage, type ImageFacts } from '../emulator/sandbox.js';
 
 export interface FunctionOptions {
   dir?: string;

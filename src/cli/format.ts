@@ -1,17 +1,5 @@
 // The size report: per-image breakdown and the variant comparison table. Pure formatting.
-import type { SizeBreakdown } from '../docker/image-report.js';
-
-export interface BuiltImage {
-  variant: string;
-  tag: string;
-  id: string;
-  architecture: string;
-  baseImage: string;
-  size: number;
-  layers: number;
-  breakdown: SizeBreakdown;
-  baseIsStandin: boolean;
-}
+import type { BuiltImage } from '../app/build.js';
 
 export interface ComparisonRow {
   variant: string;

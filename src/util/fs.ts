@@ -2,7 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { LambdaImageError } from './errors.js';
+import { LambdaImageError } from '../errors.js';
 
 /** Writes a file via a temporary sibling and a rename, so a crash never leaves half a file. */
 export async function writeFileAtomic(file: string, data: string | Buffer, mode = 0o644): Promise<void> {

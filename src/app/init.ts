@@ -4,8 +4,8 @@ import path from 'node:path';
 import { validateConfig, type Arch, type Base, type Config, type Runtime } from '../config/schema.js';
 import { loadConfigIfExists } from '../config/store.js';
 import { LambdaImageError } from '../errors.js';
-import { checkConflicts, planProjectFiles, writePlan, type FilePlan } from './files.js';
-import { checkBinary, checkMainPackage, readGoModule } from './go-module.js';
+import { checkConflicts, planProjectFiles, writePlan, type FilePlan } from '../project/files.js';
+import { checkBinary, checkMainPackage, readGoModule } from '../project/go-module.js';
 
 export interface InitOptions {
   runtime?: Runtime;
@@ -13,6 +13,7 @@ export interface InitOptions {
   rie?: boolean;
   arch?: Arch;
   baseImage?: string;
+  builderImage?: string;
   goVersion?: string;
   name?: string;
   main?: string;
@@ -42,6 +43,7 @@ export async function initProject(dir: string, opts: InitOptions): Promise<InitR
     rie: opts.rie ?? false,
     arch: opts.arch ?? 'x86_64',
     baseImage: opts.baseImage,
+    builderImage: opts.builderImage,
   };
   if (runtime === 'go') {
     if (opts.binary) {

@@ -1,21 +1,34 @@
 // `build`: for each requested variant, render the Dockerfile in memory, pack the context,
 // build through the engine, and report what the image is and where its bytes are.
 import path from 'node:path';
-import type { Arch, Config } from '../config/schema.js';
+import { parseImageReference, repositoryOf } from '../config/image-reference.js';
+import type { Arch, Base, Config } from '../config/schema.js';
 import { loadConfig } from '../config/store.js';
 import { createBuildContext, type GeneratedEntry } from '../docker/build-context.js';
 import { BuildStreamParser, failingStep, type BuildEvent, type BuildOutcome } from '../docker/build-stream.js';
 import type { Engine } from '../docker/engine.js';
-import { inspectBuiltImage } from '../docker/image-report.js';
+import { inspectBuiltImage, type SizeBreakdown } from '../docker/image-report.js';
 import { LambdaImageError } from '../errors.js';
-import { exists } from '../fs-util.js';
+import { exists } from '../util/fs.js';
 import { dockerArchitecture, dockerPlatform } from '../render/images.js';
 import { renderVariantFiles } from '../render/render.js';
 import { parseVariant, specFromConfig, variantName, type RenderSpec, type VariantName } from '../render/variant.js';
-import type { BuiltImage } from '../report/size-table.js';
 
 /** Where a local emulator binary goes inside the build context. */
 export const RIE_CONTEXT_PATH = '.lambda-image/rie/aws-lambda-rie';
+
+/** One built and tagged image, as the report shows it. */
+export interface BuiltImage {
+  variant: string;
+  tag: string;
+  id: string;
+  architecture: string;
+  baseImage: string;
+  size: number;
+  layers: number;
+  breakdown: SizeBreakdown;
+  baseIsStandin: boolean;
+}
 
 export interface BuildOptions {
   tag?: string;
@@ -26,6 +39,10 @@ export interface BuildOptions {
   pull?: boolean;
   /** A local emulator binary (path) or a download URL; overrides the config's rieFrom. */
   rieFrom?: string;
+  /** Base image overrides: per family, or `own` for the config's own base. */
+  baseImages?: Partial<Record<Base | 'own', string>>;
+  /** Go builder image override. */
+  builderImage?: string;
 }
 
 export interface BuildHooks {
@@ -47,6 +64,10 @@ export async function buildProject(dir: string, engine: Engine, opts: BuildOptio
   const variants = opts.variants?.length ? opts.variants : [variantName({ base: config.base, rie: config.rie })];
   const { repo, tag } = parseTag(opts.tag ?? `${config.name}:${config.tag}`);
   const rie = await resolveRieSource(dir, config, opts.rieFrom);
+  const { own, ...families } = opts.baseImages ?? {};
+  const baseImages: Partial<Record<Base, string>> = { ...(own ? { [config.base]: own } : {}), ...families };
+  for (const ref of Object.values(baseImages)) parseImageReference(ref, '--base-image');
+  if (opts.builderImage) parseImageReference(opts.builderImage, '--builder-image');
 
   if (!engine.buildkit && dockerPlatform(arch) !== engine.platform) {
     throw new LambdaImageError('INVALID_INPUT', `building ${arch} on a ${engine.platform} engine needs BuildKit, and this engine uses the classic builder`, {
@@ -62,6 +83,8 @@ export async function buildProject(dir: string, engine: Engine, opts: BuildOptio
       variant: parseVariant(variant),
       arch,
       rie: rie?.kind === 'file' ? { kind: 'context', path: RIE_CONTEXT_PATH } : rie,
+      baseImages,
+      builderImage: opts.builderImage,
     });
     warnings.forEach((w) => hooks.onWarning?.(w));
 
@@ -178,9 +201,9 @@ async function missingBaseImage(engine: Engine, spec: RenderSpec): Promise<strin
   return undefined;
 }
 
+/** Splits `name[:tag]` into repository and tag, refusing what the engine would refuse. */
 export function parseTag(ref: string): { repo: string; tag: string } {
-  const slash = ref.lastIndexOf('/');
-  const colon = ref.lastIndexOf(':');
-  if (colon > slash) return { repo: ref.slice(0, colon), tag: ref.slice(colon + 1) };
-  return { repo: ref, tag: 'latest' };
+  const parsed = parseImageReference(ref, '--tag');
+  if (parsed.digest) throw new LambdaImageError('INVALID_INPUT', `--tag ${ref} names a digest`, { hint: 'tag with name:tag; the engine computes digests' });
+  return { repo: repositoryOf(parsed), tag: parsed.tag ?? 'latest' };
 }

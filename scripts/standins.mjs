@@ -1,51 +1,59 @@
-// Stand-in base images for tests and offline demos ONLY. No registry is reachable where
-// lambda-image is developed, so images named like the real bases are assembled from
+// Stand-in base images for lambda-image's tests, demo and benchmarks ONLY (not shipped:
+// neither src/ nor the npm package knows them). No registry is reachable where
+// lambda-image is developed, so images standing in for the real bases are assembled from
 // Debian's busybox-static and Go toolchain and loaded into the engine with the requested
-// architecture. Every stand-in carries the label org.lambda-image.standin=true.
+// architecture. They carry names of their own (lambda-image-standin/...) and the label
+// org.lambda-image.standin, and builds point at them with --base-image / --builder-image,
+// exactly as a user with a registry mirror would. Never a real image's name: left on an
+// engine, a later real build would silently run on busybox.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream, promises as fs, realpathSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import type Dockerode from 'dockerode';
+import { fileURLToPath } from 'node:url';
 import tar from 'tar-fs';
 import tarStream from 'tar-stream';
-import type { Arch } from '../config/constants.js';
-import { STANDIN_LABEL } from '../docker/image-report.js';
-import { ALPINE_BASE_IMAGE, AWS_BASE_IMAGE, dockerArchitecture, goBuilderImage } from '../render/images.js';
 
-const REPO_ROOT = new URL('../../', import.meta.url);
-const STANDIN_DIR = new URL('fixtures/standins/', REPO_ROOT);
+const STANDIN_DIR = fileURLToPath(new URL('../fixtures/standins/', import.meta.url));
+/** The label every stand-in carries (lambda-image refuses to ship images built on one). */
+export const STANDIN_LABEL = 'org.lambda-image.standin';
 /** Bump when what the stand-ins contain changes, so old ones are replaced. */
-const STANDIN_REVISION = '3';
+const STANDIN_REVISION = '4';
+const REPO = 'lambda-image-standin';
 
-export { STANDIN_LABEL };
+/** Names under which earlier versions loaded stand-ins (real images' names): swept when found. */
+const LEGACY_NAMES = [/^alpine:3\.22$/, /^public\.ecr\.aws\/lambda\/provided:al2023$/, /^golang:[\d.]+-alpine$/];
 
-export interface StandinRefs {
-  alpine: string;
-  aws: string;
-  golang: string;
-}
+const dockerArchitecture = (arch) => (arch === 'arm64' ? 'arm64' : 'amd64');
 
-/** Names of the stand-ins for one architecture: the real names for the engine's own, separate names otherwise. */
-export function standinRefs(arch: Arch, goVersion: string): StandinRefs {
-  if (arch === 'x86_64') return { alpine: ALPINE_BASE_IMAGE, aws: AWS_BASE_IMAGE, golang: goBuilderImage(goVersion) };
-  // The classic image store keeps one platform per name, so other architectures get their own names.
+/**
+ * Names of the stand-ins for one architecture. The classic image store keeps one platform
+ * per name, so each architecture has its own.
+ * @param {'x86_64'|'arm64'} arch
+ * @param {string} goVersion
+ */
+export function standinRefs(arch, goVersion) {
+  const suffix = arch === 'x86_64' ? '' : `-${arch}`;
   return {
-    alpine: `lambda-image-standin/alpine:3.22-${arch}`,
-    aws: `lambda-image-standin/provided:al2023-${arch}`,
-    golang: goBuilderImage(goVersion),
+    alpine: `${REPO}/alpine:3.22${suffix}`,
+    aws: `${REPO}/provided:al2023${suffix}`,
+    // The Go builder runs on the engine's platform (FROM --platform=$BUILDPLATFORM): one name.
+    golang: `${REPO}/golang:${goVersion}-alpine`,
   };
 }
 
-export interface StandinTools {
-  busybox: string;
-  goroot?: string;
+/**
+ * The CLI options that point a build at the stand-ins (as a registry mirror would be).
+ * @param {{alpine: string, aws: string, golang: string}} refs
+ */
+export function standinBuildArgs(refs) {
+  return ['--base-image', `aws=${refs.aws}`, '--base-image', `alpine=${refs.alpine}`, '--builder-image', refs.golang];
 }
 
 /** Finds what the stand-ins are made of, or says what to install. */
-export function findTools(needGo: boolean): StandinTools | { missing: string } {
+export function findTools(needGo = true) {
   const busybox = ['/bin/busybox', '/usr/bin/busybox'].find((p) => isStaticExecutable(p));
   if (!busybox) return { missing: 'a static busybox (Debian: apt-get install busybox-static)' };
   if (!needGo) return { busybox };
@@ -57,10 +65,9 @@ export function findTools(needGo: boolean): StandinTools | { missing: string } {
   }
 }
 
-function isStaticExecutable(p: string): boolean {
+function isStaticExecutable(p) {
   try {
-    const out = execFileSync('file', ['-L', p], { encoding: 'utf8' });
-    return /statically linked|static-pie/.test(out);
+    return /statically linked|static-pie/.test(execFileSync('file', ['-L', p], { encoding: 'utf8' }));
   } catch {
     try {
       execFileSync(p, ['true']);
@@ -71,10 +78,14 @@ function isStaticExecutable(p: string): boolean {
   }
 }
 
-/** Builds the stand-in emulator (a Go program of ours) for an architecture; cached by source hash. */
-export async function buildStandinRie(arch: Arch): Promise<string> {
-  const src = new URL('rie/', STANDIN_DIR);
-  const hash = createHash('sha256').update(await fs.readFile(new URL('main.go', src))).digest('hex').slice(0, 12);
+/**
+ * Builds the stand-in emulator (a Go program of ours, not the AWS RIE) for an architecture;
+ * cached by source hash.
+ * @param {'x86_64'|'arm64'} arch
+ */
+export async function buildStandinRie(arch) {
+  const src = path.join(STANDIN_DIR, 'rie');
+  const hash = createHash('sha256').update(await fs.readFile(path.join(src, 'main.go'))).digest('hex').slice(0, 12);
   const out = path.join(os.tmpdir(), 'lambda-image-standins', `aws-lambda-rie-${arch}-${hash}`);
   try {
     await fs.access(out);
@@ -85,7 +96,7 @@ export async function buildStandinRie(arch: Arch): Promise<string> {
   await fs.mkdir(path.dirname(out), { recursive: true });
   const tmp = `${out}.tmp-${process.pid}`;
   execFileSync('go', ['build', '-trimpath', '-ldflags=-s -w', '-o', tmp, '.'], {
-    cwd: new URL(src).pathname,
+    cwd: src,
     env: { ...process.env, CGO_ENABLED: '0', GOOS: 'linux', GOARCH: dockerArchitecture(arch), GOFLAGS: '-mod=mod', GOTOOLCHAIN: 'local' },
     stdio: 'pipe',
   });
@@ -93,19 +104,39 @@ export async function buildStandinRie(arch: Arch): Promise<string> {
   return out;
 }
 
-interface ImageSpec {
-  ref: string;
-  arch: Arch;
-  kind: 'alpine' | 'aws' | 'golang';
-  config: Record<string, unknown>;
+/**
+ * Removes stand-ins that earlier versions loaded under real images' names (only images
+ * that carry the stand-in label; a real image is never touched). Returns the names removed.
+ * @param {import('dockerode')} docker
+ */
+export async function removeLegacyStandins(docker) {
+  const removed = [];
+  for (const image of await docker.listImages()) {
+    if (!image.Labels?.[STANDIN_LABEL]) continue;
+    for (const tag of image.RepoTags ?? []) {
+      if (!LEGACY_NAMES.some((re) => re.test(tag))) continue;
+      await docker.getImage(tag).remove({ noprune: false });
+      removed.push(tag);
+    }
+  }
+  return removed;
 }
 
-/** Ensures every stand-in exists in the engine for the given architectures; returns their names per arch. */
-export async function ensureStandins(docker: Dockerode, arches: Arch[], goVersion: string, log: (s: string) => void = () => {}): Promise<Record<Arch, StandinRefs>> {
+/**
+ * Ensures every stand-in exists in the engine for the given architectures; returns their names per arch.
+ * @param {import('dockerode')} docker
+ * @param {Array<'x86_64'|'arm64'>} arches
+ * @param {string} goVersion
+ * @param {(s: string) => void} log
+ */
+export async function ensureStandins(docker, arches, goVersion, log = () => {}) {
   const tools = findTools(true);
   if ('missing' in tools) throw new Error(`cannot make stand-in images: missing ${tools.missing}`);
-  const result = {} as Record<Arch, StandinRefs>;
-  const specs: ImageSpec[] = [];
+  for (const name of await removeLegacyStandins(docker)) {
+    log(`removed ${name}: a stand-in an earlier lambda-image version loaded under a real image's name`);
+  }
+  const result = {};
+  const specs = [];
   for (const arch of arches) {
     const refs = standinRefs(arch, goVersion);
     result[arch] = refs;
@@ -122,13 +153,13 @@ export async function ensureStandins(docker: Dockerode, arches: Arch[], goVersio
       },
     });
   }
-  // The Go builder always runs on the engine's platform (FROM --platform=$BUILDPLATFORM).
+  // Like the official golang image: GOPATH, GOTOOLCHAIN=local, and no GOFLAGS.
   specs.push({
-    ref: goBuilderImage(goVersion),
+    ref: standinRefs('x86_64', goVersion).golang,
     arch: 'x86_64',
     kind: 'golang',
     config: {
-      Env: ['PATH=/go/bin:/usr/local/go/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'GOPATH=/go', 'GOTOOLCHAIN=local', 'GOFLAGS=-mod=mod'],
+      Env: ['PATH=/go/bin:/usr/local/go/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'GOPATH=/go', 'GOTOOLCHAIN=local'],
       WorkingDir: '/go',
       Cmd: ['/bin/sh'],
     },
@@ -138,10 +169,6 @@ export async function ensureStandins(docker: Dockerode, arches: Arch[], goVersio
     try {
       const info = await docker.getImage(spec.ref).inspect();
       if (info.Config?.Labels?.[STANDIN_LABEL] === revision) continue;
-      if (!info.Config?.Labels?.[STANDIN_LABEL]) {
-        log(`${spec.ref} is a real image: keeping it`);
-        continue;
-      }
     } catch {
       /* not there yet */
     }
@@ -151,13 +178,13 @@ export async function ensureStandins(docker: Dockerode, arches: Arch[], goVersio
   return result;
 }
 
-async function loadStandin(docker: Dockerode, spec: ImageSpec, revision: string, tools: StandinTools): Promise<void> {
+async function loadStandin(docker, spec, revision, tools) {
   const work = await fs.mkdtemp(path.join(os.tmpdir(), 'lambda-image-standin-'));
   try {
     const root = path.join(work, 'rootfs');
     await makeBusyboxRoot(root, tools.busybox);
     if (spec.kind === 'aws') {
-      await fs.copyFile(new URL('lambda-entrypoint.sh', STANDIN_DIR), path.join(root, 'lambda-entrypoint.sh'));
+      await fs.copyFile(path.join(STANDIN_DIR, 'lambda-entrypoint.sh'), path.join(root, 'lambda-entrypoint.sh'));
       await fs.chmod(path.join(root, 'lambda-entrypoint.sh'), 0o755);
       await fs.mkdir(path.join(root, 'usr/local/bin'), { recursive: true });
       await fs.copyFile(await buildStandinRie(spec.arch), path.join(root, 'usr/local/bin/aws-lambda-rie'));
@@ -165,7 +192,7 @@ async function loadStandin(docker: Dockerode, spec: ImageSpec, revision: string,
       await fs.mkdir(path.join(root, 'var/task'), { recursive: true });
       await fs.mkdir(path.join(root, 'var/runtime'), { recursive: true });
     }
-    if (spec.kind === 'golang') await addGoToolchain(root, tools.goroot!);
+    if (spec.kind === 'golang') await addGoToolchain(root, tools.goroot);
 
     const layer = path.join(work, 'layer.tar');
     await pipeline(tar.pack(root), createWriteStream(layer));
@@ -177,7 +204,7 @@ async function loadStandin(docker: Dockerode, spec: ImageSpec, revision: string,
         created: new Date(0).toISOString(),
         config: { ...spec.config, Labels: { [STANDIN_LABEL]: revision } },
         rootfs: { type: 'layers', diff_ids: [diffId] },
-        history: [{ created: new Date(0).toISOString(), created_by: `lambda-image stand-in for ${spec.ref} (tests and offline demos only)` }],
+        history: [{ created: new Date(0).toISOString(), created_by: `lambda-image stand-in ${spec.ref} (tests and offline demos only)` }],
       }),
     );
     const configName = createHash('sha256').update(config).digest('hex') + '.json';
@@ -187,7 +214,7 @@ async function loadStandin(docker: Dockerode, spec: ImageSpec, revision: string,
     const { size } = await fs.stat(layer);
     const entry = archive.entry({ name: 'layer.tar', size }, () => archive.finalize());
     createReadStream(layer).pipe(entry);
-    const res = (await docker.loadImage(archive as unknown as NodeJS.ReadableStream)) as unknown as AsyncIterable<Buffer>;
+    const res = await docker.loadImage(archive);
     let text = '';
     for await (const chunk of res) text += chunk.toString();
     if (/"error"/.test(text)) throw new Error(`loading stand-in ${spec.ref} failed: ${text}`);
@@ -196,7 +223,7 @@ async function loadStandin(docker: Dockerode, spec: ImageSpec, revision: string,
   }
 }
 
-async function makeBusyboxRoot(root: string, busybox: string): Promise<void> {
+async function makeBusyboxRoot(root, busybox) {
   for (const d of ['bin', 'etc', 'tmp', 'root', 'var/tmp', 'usr/bin', 'proc', 'sys', 'dev']) await fs.mkdir(path.join(root, d), { recursive: true });
   await fs.chmod(path.join(root, 'tmp'), 0o1777);
   await fs.copyFile(busybox, path.join(root, 'bin/busybox'));
@@ -211,7 +238,7 @@ async function makeBusyboxRoot(root: string, busybox: string): Promise<void> {
 }
 
 /** Copies GOROOT (symlinks resolved, without the prebuilt std packages) and the libc its `go` binary needs. */
-async function addGoToolchain(root: string, goroot: string): Promise<void> {
+async function addGoToolchain(root, goroot) {
   const dest = path.join(root, 'usr/local/go');
   await fs.mkdir(dest, { recursive: true });
   for (const part of ['VERSION', 'bin', 'src', 'pkg/tool', 'pkg/include']) {
@@ -227,7 +254,7 @@ async function addGoToolchain(root: string, goroot: string): Promise<void> {
   await fs.mkdir(path.join(root, 'go'), { recursive: true });
   const ldd = execFileSync('ldd', [path.join(goroot, 'bin/go')], { encoding: 'utf8' });
   for (const m of ldd.matchAll(/(\/\S+\.so[^\s]*)/g)) {
-    const lib = m[1]!;
+    const lib = m[1];
     const target = path.join(root, lib);
     await fs.mkdir(path.dirname(target), { recursive: true });
     await fs.copyFile(realpathSync(lib), target);
