@@ -14,8 +14,9 @@ import { attributeLayers } from '../src/docker/image-report.js';
 import { runCli } from './support/cli.js';
 import { tmpDir } from './support/tmp.js';
 
-async function tarEntries(stream: NodeJS.ReadableStream): Promise<Array<{ name: string; mode: number; body: string }>> {
+async function tarEntries(stream: NodeJS.ReadableStream, counted?: { bytes: number }): Promise<Array<{ name: string; mode: number; body: string }>> {
   const extract = tarStream.extract();
+  if (counted) stream.on('data', (c: Buffer) => (counted.bytes += c.length));
   const entries: Array<{ name: string; mode: number; body: string }> = [];
   const done = new Promise<void>((resolve, reject) => {
     extract.on('entry', (header, body, next) => {
@@ -58,7 +59,8 @@ describe('build context', () => {
       { name: 'Dockerfile', mode: 0o644, content: 'FROM generated' },
       { name: 'entry.sh', mode: 0o755, content: '#!/bin/sh' },
     ]);
-    const entries = await tarEntries(ctx.stream);
+    const received = { bytes: 0 };
+    const entries = await tarEntries(ctx.stream, received);
     expect(entries.map((e) => e.name).sort()).toEqual(
       ['.dockerignore', '.lambda-image/layers/ext-1/extensions/ext', 'Dockerfile', 'entry.sh', 'go.mod', 'main.go', 'pkg/util.go'].sort(),
     );
@@ -67,7 +69,9 @@ describe('build context', () => {
     expect(entries.find((e) => e.name === 'entry.sh')!.mode & 0o777).toBe(0o755);
     const kept = ['.dockerignore', 'go.mod', 'main.go', 'pkg/util.go', '.lambda-image/layers/ext-1/extensions/ext'];
     expect(ctx.files.bytes).toBe(kept.reduce((n, f) => n + statSync(path.join(dir, f)).size, 0));
-    expect(await ctx.sentBytes).toBeGreaterThan(0);
+    // What the build reports as sent is exactly what the engine would read.
+    expect(await ctx.sentBytes).toBe(received.bytes);
+    expect(received.bytes).toBeGreaterThan(ctx.files.bytes);
   });
 });
 
@@ -86,7 +90,7 @@ describe('build stream', () => {
       { errorDetail: { code: 1, message: "The command '/bin/sh -c go build' returned a non-zero code: 1" }, error: 'The command ...' },
     ];
     // Split mid-line to prove the reader buffers partial lines.
-    const text = lines.map((l) => JSON.stringify(l)).join('\r\n'.slice(1)) + '\n';
+    const text = lines.map((l) => JSON.stringify(l)).join('\n') + '\n';
     parser.push(text.slice(0, 37));
     parser.push(text.slice(37));
     const outcome = parser.end();

@@ -104,7 +104,10 @@ describe('rendered Dockerfiles', () => {
       const rieCopies = final.instructions.filter((i) => i.args.includes('aws-lambda-rie'));
       expect(rieCopies).toHaveLength(1);
       expect(rieCopies[0]!.from).toBe('rie');
-      expect(files['entry.sh']).toBe(renderEntryScript());
+      // entry.sh starts the emulator from where the Dockerfile puts it.
+      const rieTarget = rieCopies[0]!.args.trim().split(/\s+/).pop()!;
+      expect(files['entry.sh']).toContain(`exec ${rieTarget} "$@"`);
+      expect(final.instructions.some((i) => i.keyword === 'COPY' && /entry\.sh \/entry\.sh$/.test(i.args.trim()))).toBe(true);
     } else {
       expect(final.instructions.find((i) => i.keyword === 'ENTRYPOINT')!.args).toBe('["/var/runtime/bootstrap"]');
       expect(finalText).not.toContain('aws-lambda-rie');

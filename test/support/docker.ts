@@ -10,6 +10,14 @@ export const dockerEnv = inject('dockerEnv');
 /** The engine the suite uses: DOCKER_HOST when set, else the default socket (as the CLI resolves it). */
 export const docker = new Docker();
 
+/** The unix socket of the engine under test: DOCKER_HOST's when it names one, else the default. */
+export function engineSocketPath(): string {
+  const host = process.env.DOCKER_HOST;
+  if (host?.startsWith('unix://')) return host.slice('unix://'.length);
+  if (host) throw new Error(`this test needs a unix-socket engine; DOCKER_HOST is ${host}`);
+  return '/var/run/docker.sock';
+}
+
 /** Build options that point a build at the stand-in bases, as a registry mirror would be given. */
 export function standin(arch: 'x86_64' | 'arm64' = 'x86_64'): string[] {
   return standinBuildArgs(dockerEnv.refs![arch]);
