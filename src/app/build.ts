@@ -5,9 +5,11 @@ import { parseImageReference, repositoryOf } from '../config/image-reference.js'
 import type { Arch, Base, Config } from '../config/schema.js';
 import { loadConfig } from '../config/store.js';
 import { createBuildContext, type GeneratedEntry } from '../docker/build-context.js';
-import { BuildStreamParser, failingStep, type BuildEvent, type BuildOutcome } from '../docker/build-stream.js';
+import { failingStep, type BuildEvent, type BuildOutcome } from '../docker/build-stream.js';
+import { runEngineBuild } from '../docker/builds.js';
 import type { Engine } from '../docker/engine.js';
-import { inspectBuiltImage, type SizeBreakdown } from '../docker/image-report.js';
+import { inspectBuiltImage, type BuiltImageFacts } from '../docker/image-report.js';
+import { imageClient, type ImageClient } from '../docker/images.js';
 import { LambdaImageError } from '../errors.js';
 import { exists } from '../util/fs.js';
 import { dockerArchitecture, dockerPlatform } from '../render/images.js';
@@ -18,16 +20,10 @@ import { parseVariant, specFromConfig, variantName, type RenderSpec, type Varian
 export const RIE_CONTEXT_PATH = '.lambda-image/rie/aws-lambda-rie';
 
 /** One built and tagged image, as the report shows it. */
-export interface BuiltImage {
+export interface BuiltImage extends BuiltImageFacts {
   variant: string;
   tag: string;
-  id: string;
-  architecture: string;
   baseImage: string;
-  size: number;
-  layers: number;
-  breakdown: SizeBreakdown;
-  baseIsStandin: boolean;
 }
 
 export interface BuildOptions {
@@ -75,6 +71,7 @@ export async function buildProject(dir: string, engine: Engine, opts: BuildOptio
     });
   }
 
+  const images = imageClient(engine);
   const result: BuildResult = { images: [], context: [], outcomes: [] };
   for (const variant of variants) {
     const fullTag = variants.length > 1 ? `${repo}:${tag}-${variant}` : `${repo}:${tag}`;
@@ -90,8 +87,7 @@ export async function buildProject(dir: string, engine: Engine, opts: BuildOptio
 
     const generated = generatedEntries(spec, rie?.kind === 'file' ? rie.path : undefined);
     const context = await createBuildContext(dir, generated);
-    const parser = await new BuildStreamParser((e) => hooks.onEvent?.(variant, e)).init();
-    const outcome = await runBuild(engine, context.stream, parser, {
+    const outcome = await runEngineBuild(engine, context.stream, {
       t: fullTag,
       dockerfile: 'Dockerfile',
       platform: dockerPlatform(arch),
@@ -100,11 +96,11 @@ export async function buildProject(dir: string, engine: Engine, opts: BuildOptio
       pull: opts.pull ? 'true' : undefined,
       labels: { 'org.lambda-image.variant': variant, 'org.lambda-image.arch': arch },
       ...(engine.buildkit ? { version: '2' } : {}),
-    });
+    }, (e) => hooks.onEvent?.(variant, e));
     result.outcomes.push({ variant, outcome });
-    if (outcome.error) await throwBuildError(engine, spec, outcome);
+    if (outcome.error) await throwBuildError(engine, images, spec, outcome);
 
-    const facts = await inspectBuiltImage(engine.docker, fullTag, spec.baseImage);
+    const facts = await inspectBuiltImage(images, fullTag, spec.baseImage);
     if (facts.architecture !== dockerArchitecture(arch)) {
       throw new LambdaImageError('PLATFORM_MISMATCH', `${fullTag} was built for ${facts.os}/${facts.architecture}, not ${dockerPlatform(arch)}`, {
         hint: `check that ${spec.baseImage} exists for ${dockerPlatform(arch)} (a digest-pinned base names one platform)`,
@@ -140,33 +136,13 @@ function generatedEntries(spec: RenderSpec, rieFile?: string): GeneratedEntry[] 
   return entries;
 }
 
-async function runBuild(
-  engine: Engine,
-  context: NodeJS.ReadableStream,
-  parser: BuildStreamParser,
-  options: Record<string, unknown>,
-): Promise<BuildOutcome> {
-  let stream: NodeJS.ReadableStream;
-  try {
-    stream = await engine.docker.buildImage(context, options);
-  } catch (err) {
-    throw new LambdaImageError('BUILD_FAILED', `the engine refused the build: ${(err as Error).message.split('\n')[0]}`, { cause: err });
-  }
-  return new Promise<BuildOutcome>((resolve, reject) => {
-    stream.on('data', (chunk: Buffer) => parser.push(chunk));
-    stream.on('error', (err) => reject(new LambdaImageError('BUILD_FAILED', `the build stream broke: ${err.message}`, { cause: err })));
-    // An error line in the stream, not the end of the stream, decides success.
-    stream.on('end', () => resolve(parser.end()));
-  });
-}
-
 const REGISTRY_TROUBLE =
   /pull access denied|manifest unknown|failed to resolve source metadata|failed to do request|no such host|dial tcp|i\/o timeout|repository does not exist|not found: manifest|connection refused|TLS handshake/i;
 
-async function throwBuildError(engine: Engine, spec: RenderSpec, outcome: BuildOutcome): Promise<never> {
+async function throwBuildError(engine: Engine, images: ImageClient, spec: RenderSpec, outcome: BuildOutcome): Promise<never> {
   const message = outcome.error ?? 'build failed';
   if (REGISTRY_TROUBLE.test(message)) {
-    const missing = await missingBaseImage(engine, spec);
+    const missing = await missingBaseImage(engine, images, spec);
     if (missing) {
       throw new LambdaImageError('IMAGE_NOT_FOUND', `base image ${missing} is not on the engine and its registry could not be reached`, {
         hint: `pull it while online ("docker pull --platform ${dockerPlatform(spec.arch)} ${missing}"), or point --base-image at a mirror you can reach`,
@@ -185,18 +161,15 @@ async function throwBuildError(engine: Engine, spec: RenderSpec, outcome: BuildO
 }
 
 /** The first image the Dockerfile builds from that the engine does not have for the right platform. */
-async function missingBaseImage(engine: Engine, spec: RenderSpec): Promise<string | undefined> {
+async function missingBaseImage(engine: Engine, images: ImageClient, spec: RenderSpec): Promise<string | undefined> {
   const wanted: Array<[string, string]> = [];
   if (spec.builderImage) wanted.push([spec.builderImage, engine.platform]);
   if (spec.rie?.kind === 'url') wanted.push([spec.baseImage, engine.platform]);
   wanted.push([spec.baseImage, dockerPlatform(spec.arch)]);
   for (const [ref, platform] of wanted) {
-    try {
-      const info = await engine.docker.getImage(ref).inspect();
-      if (`${info.Os}/${info.Architecture}` !== platform) return `${ref} (for ${platform}; the engine has it for ${info.Os}/${info.Architecture})`;
-    } catch {
-      return ref;
-    }
+    const info = await images.inspect(ref);
+    if (!info) return ref;
+    if (`${info.os}/${info.architecture}` !== platform) return `${ref} (for ${platform}; the engine has it for ${info.os}/${info.architecture})`;
   }
   return undefined;
 }

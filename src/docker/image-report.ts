@@ -1,8 +1,8 @@
 // What a built image is and where its bytes are: base, function binary, emulator,
 // extensions, other, attributed from the image's layer history.
-import type Dockerode from 'dockerode';
+import type { HistoryEntry, ImageClient } from './images.js';
 
-/** The label lambda-image's stand-in base images carry (see src/dev/standins.ts). */
+/** The label lambda-image's test stand-in base images carry (made by scripts/standins.mjs). */
 export const STANDIN_LABEL = 'org.lambda-image.standin';
 
 export interface SizeBreakdown {
@@ -13,12 +13,8 @@ export interface SizeBreakdown {
   other: number;
 }
 
-export interface HistoryEntry {
-  CreatedBy: string;
-  Size: number;
-}
-
-export interface ImageFacts {
+/** A built image as the size report shows it. */
+export interface BuiltImageFacts {
   id: string;
   architecture: string;
   os: string;
@@ -52,24 +48,23 @@ export function attributeLayers(history: HistoryEntry[], baseHistoryLength: numb
 }
 
 /** Inspects a built image and attributes its bytes, using its base image's history to find the base's layers. */
-export async function inspectBuiltImage(docker: Dockerode, ref: string, baseRef: string): Promise<ImageFacts> {
-  const image = docker.getImage(ref);
-  const [info, history] = await Promise.all([image.inspect(), image.history() as Promise<HistoryEntry[]>]);
+export async function inspectBuiltImage(images: ImageClient, ref: string, baseRef: string): Promise<BuiltImageFacts> {
+  const [info, history] = await Promise.all([images.inspect(ref), images.history(ref)]);
+  if (!info) throw new Error(`${ref} vanished from the engine right after it was built`);
   let baseHistoryLength = 0;
   let baseIsStandin = false;
-  try {
-    const base = docker.getImage(baseRef);
-    baseHistoryLength = ((await base.history()) as HistoryEntry[]).length;
-    baseIsStandin = Boolean((await base.inspect()).Config?.Labels?.[STANDIN_LABEL]);
-  } catch {
-    // The base is gone from the engine: count nothing as base rather than guess.
+  const base = await images.inspect(baseRef);
+  if (base) {
+    // Absent base (removed since): count nothing as base rather than guess.
+    baseHistoryLength = (await images.history(baseRef)).length;
+    baseIsStandin = Boolean(base.labels[STANDIN_LABEL]);
   }
   return {
-    id: info.Id,
-    architecture: info.Architecture,
-    os: info.Os,
-    size: info.Size,
-    layers: info.RootFS?.Layers?.length ?? 0,
+    id: info.id,
+    architecture: info.architecture,
+    os: info.os,
+    size: info.size,
+    layers: info.layers,
     breakdown: attributeLayers(history, baseHistoryLength),
     baseIsStandin,
   };
