@@ -6,10 +6,10 @@ import { chmodSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, type CliResult } from './support/cli.js';
-import { dockerEnv, standin, uniqueRepo } from './support/docker.js';
-import { FakeEcr, FakeLambda, fakeAwsEnv } from './support/fake-aws.js';
-import { importPlainImage } from './support/plain-image.js';
-import { TestRegistry } from './support/registry.js';
+import { docker, dockerEnv, standin, uniqueRepo } from './support/docker.js';
+import { FakeEcr, FakeLambda, fakeAwsEnv } from './support/fake-aws.mjs';
+import { importPlainImage } from './support/plain-image.mjs';
+import { TestRegistry } from './support/registry.mjs';
 import { tmpDir } from './support/tmp.js';
 
 const PASSWORD = `pw-${Date.now().toString(36)}-secret`;
@@ -55,7 +55,7 @@ describe.skipIf(!dockerEnv.available)('push and deploy (real engine, real regist
     project = tmpDir();
     writeFileSync(path.join(project, 'bootstrap'), '#!/bin/sh\n');
     writeConfig();
-    await importPlainImage(repo, 'a', `first ${Date.now()}`);
+    await importPlainImage(docker, repo, 'a', `first ${Date.now()}`);
     dockerConfig = tmpDir();
     env = { ...fakeAwsEnv(ecr, lambda), DOCKER_CONFIG: dockerConfig };
   });
@@ -158,7 +158,7 @@ describe.skipIf(!dockerEnv.available)('push and deploy (real engine, real regist
       expect((JSON.parse(same.stdout) as PushJson).pushed).toBe(false);
       expect((JSON.parse(same.stdout) as PushJson).digest).toBe((JSON.parse(first.stdout) as PushJson).digest);
 
-      await importPlainImage(repo, 'other', `other ${Date.now()}`);
+      await importPlainImage(docker, repo, 'other', `other ${Date.now()}`);
       writeConfig({ tag: 'other' });
       try {
         const other = await cli(['push', project, '--repository', 'frozen', '--tag', 'v1']);
@@ -188,7 +188,7 @@ describe.skipIf(!dockerEnv.available)('push and deploy (real engine, real regist
       expect(fn.state).toBe('Active');
 
       // A code change: a new root file system under the same local name:tag.
-      await importPlainImage(repo, 'a', `second ${Date.now()}`);
+      await importPlainImage(docker, repo, 'a', `second ${Date.now()}`);
       writeConfig({ memorySize: 512, deploy: { region: 'eu-west-1', repository: 'orders', functionName: 'orders-fn', role: ROLE, environment: { STAGE: 'dev' } } });
       lambda.conflicts = 2;
       lambda.requests = [];

@@ -19,8 +19,8 @@ export async function runDeploy(dir: string, opts: DeployCliOptions): Promise<vo
     });
     progress.succeed(`${result.action} ${result.functionName} in ${result.region}${result.version ? `, version ${result.version}` : ''}${result.alias ? `, alias ${result.alias.name}` : ''}`);
     if (opts.json) {
-      const { push, waitedMs: _w, ...rest } = result;
-      ui.out(JSON.stringify({ ...rest, push: push ? pushJson(push) : undefined }, null, 2));
+      const { push, waitedMs, ...rest } = result;
+      ui.out(JSON.stringify({ ...rest, lambdaWaitMs: waitedMs, push: push ? pushJson(push) : undefined }, null, 2));
     } else {
       ui.out(result.resolvedImageUri);
     }
