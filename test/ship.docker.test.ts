@@ -191,6 +191,7 @@ describe.skipIf(!dockerEnv.available)('push and deploy (real engine, real regist
       await importPlainImage(docker, repo, 'a', `second ${Date.now()}`);
       writeConfig({ memorySize: 512, deploy: { region: 'eu-west-1', repository: 'orders', functionName: 'orders-fn', role: ROLE, environment: { STAGE: 'dev' } } });
       lambda.conflicts = 2;
+      lambda.throttle = 1; // TooManyRequestsException: the SDK's own retry absorbs it
       lambda.requests = [];
       const updated = await cli(['deploy', project, '--publish', '--alias', 'live', '--json']);
       expect(updated.code, updated.stderr).toBe(0);
@@ -199,6 +200,7 @@ describe.skipIf(!dockerEnv.available)('push and deploy (real engine, real regist
       expect(u.digest).not.toBe(c.digest);
       expect(u.resolvedImageUri).toBe(`${registry.host}/orders@${u.digest}`);
       expect(lambda.functions.get('orders-fn')!.resolvedImageUri).toBe(u.resolvedImageUri);
+      expect(lambda.requests[0]).toBe('Throttled');
       expect(lambda.requests.filter((r) => r === 'UpdateFunctionCode')).toHaveLength(3); // two conflicts, then accepted
       expect(u.configurationUpdated).toBe(true);
       expect(lambda.functions.get('orders-fn')!.memorySize).toBe(512);
