@@ -72,7 +72,7 @@ export async function deployProject(dir: string, engine: () => Promise<Engine>, 
     // A registry Lambda cannot use is refused before anything is pushed there.
     const target = opts.repository ?? config.deploy?.repository;
     const domain = target ? parseImageReference(target, '--repository').domain : undefined;
-    if (domain && !parseEcrHost(domain)) checkLambdaRepository(domain, lambda.region, false);
+    if (domain) checkLambdaRepository(domain, lambda.region, false);
     push = await pushProject(dir, await engine(), { ...opts, region: lambda.region }, hooks);
     checkLambdaRepository(parseImageReference(push.imageUri).domain!, lambda.region, push.ecr !== undefined);
     image = push;
