@@ -164,6 +164,29 @@ describe('registry auth', () => {
   });
 });
 
+describe('registryAuthFor (the engine login for any registry call, builds included)', () => {
+  it('asks ECR for an ECR host (through the real SDK and a local ECR), and Docker credentials for others', async () => {
+    const { FakeEcr } = await import('./support/fake-aws.mjs');
+    const { registryAuthFor } = await import('../src/registry/auth.js');
+    const ecr = await new FakeEcr({ host: '127.0.0.1:1', users: [{ username: 'AWS', password: 'ecr-pw' }] }, 'eu-west-1').start();
+    const saved = { ...process.env };
+    const dir = tmpDir();
+    writeFileSync(path.join(dir, 'config.json'), JSON.stringify({ auths: { 'ghcr.io': { auth: Buffer.from('gh:tok').toString('base64') } } }));
+    Object.assign(process.env, { AWS_ENDPOINT_URL_ECR: ecr.endpoint, AWS_ACCESS_KEY_ID: 'AKIDTEST', AWS_SECRET_ACCESS_KEY: 'x', AWS_CONFIG_FILE: '/dev/null', AWS_SHARED_CREDENTIALS_FILE: '/dev/null', DOCKER_CONFIG: dir });
+    try {
+      const host = '123456789012.dkr.ecr.eu-west-1.amazonaws.com';
+      expect(await registryAuthFor(`${host}/orders:v1`)).toEqual({ username: 'AWS', password: 'ecr-pw', serveraddress: host });
+      expect(ecr.requests).toEqual(['GetAuthorizationToken']);
+      expect(await registryAuthFor('ghcr.io/acme/base:1')).toEqual({ username: 'gh', password: 'tok', serveraddress: 'ghcr.io' });
+      expect(await registryAuthFor('alpine:3.22')).toBeUndefined();
+    } finally {
+      for (const k of Object.keys(process.env)) if (!(k in saved)) delete process.env[k];
+      Object.assign(process.env, saved);
+      await ecr.close();
+    }
+  });
+});
+
 describe('Docker credentials', () => {
   it('reads auths, prefers credHelpers for their host, and reports a missing helper clearly', async () => {
     const dir = tmpDir();
@@ -208,7 +231,9 @@ describe('ci github workflow', () => {
     const yaml = renderGithubWorkflow(spec);
     expect(yaml).toContain('branches: [dev, main]');
     expect(yaml).toMatch(/permissions:\n {2}id-token: write\n {2}contents: read/);
-    expect(yaml).toContain('aws-actions/configure-aws-credentials@v5');
+    // Current majors (late 2026): v6 of configure-aws-credentials runs on the runners' Node 24.
+    expect(yaml).toContain('aws-actions/configure-aws-credentials@v6');
+    expect(yaml).toContain('actions/checkout@v6');
     expect(yaml).toContain('role-to-assume: ${{ vars.LAMBDA_IMAGE_ROLE_ARN }}');
     expect(yaml).not.toMatch(/aws-access-key-id|AWS_SECRET_ACCESS_KEY|secrets\./);
     expect(yaml).toContain("FUNCTION_NAME: ${{ github.ref_name == 'main' && 'orders' || 'orders-dev' }}");

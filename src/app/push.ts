@@ -59,6 +59,8 @@ export interface ResolvedRepository {
 }
 
 export async function pushProject(dir: string, engine: Engine, opts: PushOptions, hooks: PushHooks = {}): Promise<PushResult> {
+  // A bad --tag fails before anything is asked of AWS or the engine.
+  if (opts.tag !== undefined) parseImageReference(`x:${opts.tag}`, '--tag');
   const config = await loadConfig(dir);
   const local = await findLocalImage(engine.docker, config, opts.variant);
   const target = await resolveRepository(opts.repository ?? config.deploy?.repository, { region: opts.region ?? config.deploy?.region, ...opts }, hooks);
