@@ -63,7 +63,7 @@ export async function pushProject(dir: string, engine: Engine, opts: PushOptions
   if (opts.tag !== undefined) parseImageReference(`x:${opts.tag}`, '--tag');
   const config = await loadConfig(dir);
   const local = await findLocalImage(engine.docker, config, opts.variant);
-  const target = await resolveRepository(opts.repository ?? config.deploy?.repository, { region: opts.region ?? config.deploy?.region, ...opts }, hooks);
+  const target = await resolveRepository(opts.repository ?? config.deploy?.repository, { ...opts, region: opts.region ?? config.deploy?.region }, hooks);
   try {
     return await pushResolved(engine, local, target, opts.tag ?? contentTag(local.id), hooks);
   } finally {
@@ -167,8 +167,7 @@ async function pushResolved(engine: Engine, local: LocalImage, target: ResolvedR
     const existing = await target.ecr.api.tagDigest(target.ecr.repo.name, tag);
     if (existing) {
       const there = await verifyRemoteImage(domain, path, existing, target.credentials, existing);
-      const configDigest = await remoteConfigDigest(target, existing);
-      if (configDigest !== local.id) {
+      if (there.configDigest !== local.id) {
         throw new LambdaImageError('TAG_EXISTS', `tag ${tag} already exists in the immutable repository ${target.ecr.repo.name} with digest ${existing}, and ${local.ref} is a different image`, {
           hint: 'push under a new --tag (the default tag follows the image content), or make the repository\'s tags mutable',
         });
@@ -208,12 +207,6 @@ async function pushResolved(engine: Engine, local: LocalImage, target: ResolvedR
     layersExisting: outcome.layersExisting,
     ecr,
   };
-}
-
-async function remoteConfigDigest(target: ResolvedRepository, digest: string): Promise<string> {
-  const { RegistryClient } = await import('../registry/registry-client.js');
-  const res = await new RegistryClient(target.ref.domain, target.credentials).getManifest(target.ref.path, digest);
-  return (JSON.parse(res.body.toString('utf8')) as { config?: { digest?: string } }).config?.digest ?? '';
 }
 
 /** The registry's words, with what to do about them. */

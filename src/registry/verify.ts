@@ -10,6 +10,8 @@ export interface VerifiedImage {
   repository: string;
   digest: string;
   mediaType: string;
+  /** The image config's digest: the engine's image ID for the same image. */
+  configDigest: string;
   /** Lambda's name: x86_64 or arm64. */
   architecture: 'x86_64' | 'arm64';
   compressedSize: number;
@@ -42,6 +44,7 @@ export async function verifyRemoteImage(
     repository: `${host}/${path}`,
     digest: check.digest,
     mediaType: check.mediaType,
+    configDigest: check.configDigest,
     architecture: lambdaArchitecture(config.architecture, config.os, where),
     compressedSize: check.compressedSize,
   };
