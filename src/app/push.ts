@@ -58,9 +58,15 @@ export interface ResolvedRepository {
   ecr?: { api: EcrApi; repo: EcrRepository; token: EcrToken };
 }
 
+const TAG = /^[\w][\w.-]{0,127}$/;
+
 export async function pushProject(dir: string, engine: Engine, opts: PushOptions, hooks: PushHooks = {}): Promise<PushResult> {
   // A bad --tag fails before anything is asked of AWS or the engine.
-  if (opts.tag !== undefined) parseImageReference(`x:${opts.tag}`, '--tag');
+  if (opts.tag !== undefined && !TAG.test(opts.tag)) {
+    throw new LambdaImageError('INVALID_INPUT', `--tag ${JSON.stringify(opts.tag)} is not a valid tag: 1 to 128 letters, digits, _ . - and not starting with . or -`, {
+      hint: 'for example --tag v1.2 or --tag "$GITHUB_SHA"',
+    });
+  }
   const config = await loadConfig(dir);
   const local = await findLocalImage(engine.docker, config, opts.variant);
   const target = await resolveRepository(opts.repository ?? config.deploy?.repository, { ...opts, region: opts.region ?? config.deploy?.region }, hooks);

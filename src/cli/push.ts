@@ -52,7 +52,8 @@ export function pushJson(r: PushResult) {
 
 function pushSummary(r: PushResult): string {
   if (!r.pushed) return `${r.repository}:${r.tag} already holds this image`;
-  return `pushed ${r.repository}:${r.tag} (${r.architecture}, ${formatBytes(r.compressedSize)}; ${r.layersPushed} layers sent, ${r.layersExisting} already there)`;
+  const layers = (n: number) => `${n} layer${n === 1 ? '' : 's'}`;
+  return `pushed ${r.repository}:${r.tag} (${r.architecture}, ${formatBytes(r.compressedSize)}; ${layers(r.layersPushed)} sent, ${layers(r.layersExisting)} already there)`;
 }
 
 /** One progress line for all layers: how many are done, and the bytes of those uploading. */
