@@ -1,7 +1,6 @@
 // `push`: find the project's built image, refuse stand-ins, resolve the repository (a full
 // reference, or an ECR repository name looked up, or created, through ECR), log in, push
 // through the engine, then read the manifest back and check it is what Lambda accepts.
-import type Dockerode from 'dockerode';
 import type { AwsOptions } from '../aws/clients.js';
 import type { EcrApi, EcrRepository, EcrToken } from '../aws/ecr.js';
 import { parseImageReference, type ImageReference } from '../config/image-reference.js';
@@ -9,7 +8,8 @@ import type { Config } from '../config/schema.js';
 import { loadConfig } from '../config/store.js';
 import type { Engine } from '../docker/engine.js';
 import { STANDIN_LABEL } from '../docker/image-report.js';
-import { pushImage, type PushLayerEvent } from '../docker/push.js';
+import { imageClient, type ImageClient } from '../docker/images.js';
+import { pushAs, type PushLayerEvent } from '../docker/push.js';
 import { LambdaImageError } from '../errors.js';
 import { registryCredentialsFor, toAuthConfig } from '../registry/auth.js';
 import type { RegistryCredentials } from '../registry/docker-credentials.js';
@@ -68,7 +68,7 @@ export async function pushProject(dir: string, engine: Engine, opts: PushOptions
     });
   }
   const config = await loadConfig(dir);
-  const local = await findLocalImage(engine.docker, config, opts.variant);
+  const local = await findLocalImage(imageClient(engine), config, opts.variant);
   const target = await resolveRepository(opts.repository ?? config.deploy?.repository, { ...opts, region: opts.region ?? config.deploy?.region }, hooks);
   try {
     return await pushResolved(engine, local, target, opts.tag ?? contentTag(local.id), hooks);
@@ -84,17 +84,13 @@ interface LocalImage {
 }
 
 /** The project's built image: name:tag (or name:tag-<variant> when several variants were built). */
-async function findLocalImage(docker: Dockerode, config: Config, variant?: VariantName): Promise<LocalImage> {
+async function findLocalImage(images: ImageClient, config: Config, variant?: VariantName): Promise<LocalImage> {
   const base = `${config.name}:${config.tag}`;
   const candidates = variant ? [`${base}-${variant}`, base] : [base];
   for (const ref of candidates) {
-    let info: Dockerode.ImageInspectInfo;
-    try {
-      info = await docker.getImage(ref).inspect();
-    } catch {
-      continue;
-    }
-    const labels = info.Config?.Labels ?? {};
+    const info = await images.inspect(ref);
+    if (!info) continue;
+    const labels = info.labels;
     if (variant && labels['org.lambda-image.variant'] && labels['org.lambda-image.variant'] !== variant) continue;
     // Any value marks a stand-in (the value is the stand-in's revision); built images inherit it.
     if (labels[STANDIN_LABEL]) {
@@ -102,7 +98,7 @@ async function findLocalImage(docker: Dockerode, config: Config, variant?: Varia
         hint: 'build again without --base-image/--builder-image pointing at lambda-image-standin/... images, from the real base (or your mirror of it)',
       });
     }
-    return { ref, id: info.Id, architecture: lambdaArchitecture(info.Architecture, info.Os, ref) };
+    return { ref, id: info.id, architecture: lambdaArchitecture(info.architecture, info.os, ref) };
   }
   throw new LambdaImageError('IMAGE_NOT_FOUND', `image ${candidates.join(' or ')} is not on the engine`, {
     hint: `build it first: lambda-image build${variant ? ` --variant ${variant}` : ''}`,
@@ -184,17 +180,9 @@ async function pushResolved(engine: Engine, local: LocalImage, target: ResolvedR
   }
 
   const full = `${target.repository}:${tag}`;
-  const image = engine.docker.getImage(local.ref);
-  await image.tag({ repo: target.repository, tag });
-  let outcome;
-  try {
-    hooks.onStep?.(`pushing ${full}`);
-    const auth = target.credentials ? toAuthConfig(target.credentials, domain) : undefined;
-    outcome = await pushImage(engine.docker, full, auth, hooks.onLayer);
-  } finally {
-    // The push tag was a means, not a result: leave the user's engine as it was (the image stays).
-    await engine.docker.getImage(full).remove({ noprune: true }).catch(() => undefined);
-  }
+  hooks.onStep?.(`pushing ${full}`);
+  const auth = target.credentials ? toAuthConfig(target.credentials, domain) : undefined;
+  const outcome = await pushAs(engine.docker, local.ref, target.repository, tag, auth, hooks.onLayer);
   if (outcome.error) throw pushError(outcome.error, full, target);
   if (!outcome.digest) throw new LambdaImageError('PUSH_FAILED', `the push of ${full} ended without a digest`, { hint: 'push again; if it persists, check the registry\'s logs' });
 

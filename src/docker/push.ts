@@ -72,6 +72,30 @@ export class PushStreamParser {
   }
 }
 
+/**
+ * Tags `localRef` as `repository:tag`, pushes it with the given registry login, and removes
+ * that tag again: it was a means, not a result, so the user's engine is left as it was (the
+ * image itself stays). Resolves with the stream's verdict.
+ */
+export async function pushAs(
+  docker: Dockerode,
+  localRef: string,
+  repository: string,
+  tag: string,
+  authconfig: object | undefined,
+  onLayer?: (e: PushLayerEvent) => void,
+): Promise<PushOutcome> {
+  await docker.getImage(localRef).tag({ repo: repository, tag });
+  try {
+    return await pushImage(docker, `${repository}:${tag}`, authconfig, onLayer);
+  } finally {
+    await docker
+      .getImage(`${repository}:${tag}`)
+      .remove({ noprune: true })
+      .catch(() => undefined);
+  }
+}
+
 /** Pushes `ref` (already tagged on the engine) with the given registry login; resolves with the stream's verdict. */
 export async function pushImage(
   docker: Dockerode,
