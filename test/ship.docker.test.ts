@@ -36,6 +36,9 @@ describe.skipIf(!dockerEnv.available)('push and deploy (real engine, real regist
   let project: string;
   let dockerConfig: string;
   let env: NodeJS.ProcessEnv;
+  // Re-importing under the same tag leaves the earlier image untagged: remove every one we made.
+  const imported: string[] = [];
+  const importImage = async (tag: string, marker: string) => imported.push(await importPlainImage(docker, repo, tag, marker));
 
   const cli = (args: string[], extra: NodeJS.ProcessEnv = {}): Promise<CliResult> => runCli(args, { env: { ...env, ...extra } });
   const noSecrets = (r: CliResult) => {
@@ -55,12 +58,13 @@ describe.skipIf(!dockerEnv.available)('push and deploy (real engine, real regist
     project = tmpDir();
     writeFileSync(path.join(project, 'bootstrap'), '#!/bin/sh\n');
     writeConfig();
-    await importPlainImage(docker, repo, 'a', `first ${Date.now()}`);
+    await importImage('a', `first ${Date.now()}`);
     dockerConfig = tmpDir();
     env = { ...fakeAwsEnv(ecr, lambda), DOCKER_CONFIG: dockerConfig };
   });
 
   afterAll(async () => {
+    for (const id of imported) await docker.getImage(id).remove({ force: true }).catch(() => {});
     await lambda?.close();
     await ecr?.close();
     await registry.stop();
@@ -158,7 +162,7 @@ describe.skipIf(!dockerEnv.available)('push and deploy (real engine, real regist
       expect((JSON.parse(same.stdout) as PushJson).pushed).toBe(false);
       expect((JSON.parse(same.stdout) as PushJson).digest).toBe((JSON.parse(first.stdout) as PushJson).digest);
 
-      await importPlainImage(docker, repo, 'other', `other ${Date.now()}`);
+      await importImage('other', `other ${Date.now()}`);
       writeConfig({ tag: 'other' });
       try {
         const other = await cli(['push', project, '--repository', 'frozen', '--tag', 'v1']);
@@ -188,7 +192,7 @@ describe.skipIf(!dockerEnv.available)('push and deploy (real engine, real regist
       expect(fn.state).toBe('Active');
 
       // A code change: a new root file system under the same local name:tag.
-      await importPlainImage(docker, repo, 'a', `second ${Date.now()}`);
+      await importImage('a', `second ${Date.now()}`);
       writeConfig({ memorySize: 512, deploy: { region: 'eu-west-1', repository: 'orders', functionName: 'orders-fn', role: ROLE, environment: { STAGE: 'dev' } } });
       lambda.conflicts = 2;
       lambda.throttle = 1; // TooManyRequestsException: the SDK's own retry absorbs it
