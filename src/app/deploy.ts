@@ -61,7 +61,23 @@ export async function deployProject(dir: string, engine: () => Promise<Engine>, 
   const aws: AwsOptions = { profile: opts.profile, region: opts.region ?? config?.deploy?.region };
   const { LambdaApi } = await import('../aws/lambda.js');
   const lambda = await LambdaApi.open(aws, retryPolicy());
+  try {
+    return await deployWith(lambda, dir, config, functionName, engine, opts, aws, hooks);
+  } finally {
+    lambda.destroy();
+  }
+}
 
+async function deployWith(
+  lambda: LambdaApi,
+  dir: string,
+  config: Config | undefined,
+  functionName: string,
+  engine: () => Promise<Engine>,
+  opts: DeployOptions,
+  aws: AwsOptions,
+  hooks: DeployHooks,
+): Promise<DeployResult> {
   // 1. The image: pushed now, or named; checked either way before Lambda hears of it.
   let image: VerifiedImage;
   let push: PushResult | undefined;
@@ -79,11 +95,8 @@ export async function deployProject(dir: string, engine: () => Promise<Engine>, 
   }
   const imageUri = `${image.repository}@${image.digest}`;
 
-  try {
-    return await deployImage(lambda, functionName, imageUri, image, settingsOf(config), opts, config, hooks, push);
-  } finally {
-    lambda.destroy();
-  }
+  // 2. The function, by digest.
+  return deployImage(lambda, functionName, imageUri, image, settingsOf(config), opts, config, hooks, push);
 }
 
 /** Resolves and checks --image-uri: an ECR repository in the function's region, a single-platform manifest. */
