@@ -219,6 +219,16 @@ describe.skipIf(!dockerEnv.available)('push and deploy (real engine, real regist
       expect(r.stderr).toContain('ended Failed: Lambda does not have permission to access the ECR image.');
     });
 
+    it('refuses a registry Lambda cannot use before pushing anything there', async () => {
+      lambda.requests = [];
+      const r = await cli(['deploy', project, '--repository', `${registry.host}/not-ecr`, '--function-name', 'orders-fn']);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain(`${registry.host} is not Amazon ECR: Lambda runs images from ECR private repositories only`);
+      const tags = await fetch(`http://${registry.host}/v2/not-ecr/tags/list`, { headers: registry.authHeader() });
+      expect(tags.status).toBe(404); // nothing was pushed
+      expect(lambda.requests).toEqual([]);
+    });
+
     it('refuses an image index before Lambda is called, with the fix', async () => {
       // An OCI index (what BuildKit's attestations produce), put into the real registry by the Registry API.
       const pushed = await registry.getManifest('orders', 'failing', 'application/vnd.docker.distribution.manifest.v2+json');
