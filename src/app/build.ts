@@ -10,6 +10,10 @@ import type { Engine } from '../docker/engine.js';
 import { inspectBuiltImage, type SizeBreakdown } from '../docker/image-report.js';
 import { LambdaImageError } from '../errors.js';
 import { exists } from '../util/fs.js';
+import { GO_MODULE_SETTINGS, type GoModuleMode } from '../config/constants.js';
+import { dockerConfigAuths, registryConfigFor, type RegistryAuthProvider } from '../docker/registry-config.js';
+import { checkBinaryArch } from '../project/binary-arch.js';
+import { vendorModulesOnHost, type HostVendorTree } from '../project/host-modules.js';
 import { dockerArchitecture, dockerPlatform } from '../render/images.js';
 import { renderVariantFiles } from '../render/render.js';
 import { parseVariant, specFromConfig, variantName, type RenderSpec, type VariantName } from '../render/variant.js';
@@ -43,6 +47,15 @@ export interface BuildOptions {
   baseImages?: Partial<Record<Base | 'own', string>>;
   /** Go builder image override. */
   builderImage?: string;
+  /** How Go modules reach the build (overrides the config's go.modules): auto or host. */
+  goModules?: GoModuleMode;
+  /**
+   * Finds registry credentials for the images the build pulls (sent as X-Registry-Config).
+   * Default: the auths entries of the Docker CLI's config.json.
+   */
+  registryAuth?: RegistryAuthProvider;
+  /** The environment `go` runs with for --go-modules host (default: this process's). */
+  hostEnv?: NodeJS.ProcessEnv;
 }
 
 export interface BuildHooks {
@@ -69,6 +82,9 @@ export async function buildProject(dir: string, engine: Engine, opts: BuildOptio
   for (const ref of Object.values(baseImages)) parseImageReference(ref, '--base-image');
   if (opts.builderImage) parseImageReference(opts.builderImage, '--builder-image');
 
+  if (config.runtime === 'provided') await checkBinaryArch(dir, config.binary!, arch);
+  const buildArgs = goBuildArgs(config, opts.buildArgs);
+
   if (!engine.buildkit && dockerPlatform(arch) !== engine.platform) {
     throw new LambdaImageError('INVALID_INPUT', `building ${arch} on a ${engine.platform} engine needs BuildKit, and this engine uses the classic builder`, {
       hint: `build for ${engine.platform === 'linux/arm64' ? 'arm64' : 'x86_64'}, or use an engine with BuildKit (Docker 23+)`,
@@ -76,44 +92,90 @@ export async function buildProject(dir: string, engine: Engine, opts: BuildOptio
   }
 
   const result: BuildResult = { images: [], context: [], outcomes: [] };
-  for (const variant of variants) {
-    const fullTag = variants.length > 1 ? `${repo}:${tag}-${variant}` : `${repo}:${tag}`;
-    hooks.onVariant?.(variant, fullTag);
-    const { spec, warnings } = specFromConfig(config, {
-      variant: parseVariant(variant),
-      arch,
-      rie: rie?.kind === 'file' ? { kind: 'context', path: RIE_CONTEXT_PATH } : rie,
-      baseImages,
-      builderImage: opts.builderImage,
-    });
-    warnings.forEach((w) => hooks.onWarning?.(w));
-
-    const generated = generatedEntries(spec, rie?.kind === 'file' ? rie.path : undefined);
-    const context = await createBuildContext(dir, generated);
-    const parser = await new BuildStreamParser((e) => hooks.onEvent?.(variant, e)).init();
-    const outcome = await runBuild(engine, context.stream, parser, {
-      t: fullTag,
-      dockerfile: 'Dockerfile',
-      platform: dockerPlatform(arch),
-      buildargs: { ...opts.buildArgs, BUILDPLATFORM: engine.platform, TARGETARCH: dockerArchitecture(arch) },
-      nocache: opts.noCache ?? false,
-      pull: opts.pull ? 'true' : undefined,
-      labels: { 'org.lambda-image.variant': variant, 'org.lambda-image.arch': arch },
-      ...(engine.buildkit ? { version: '2' } : {}),
-    });
-    result.outcomes.push({ variant, outcome });
-    if (outcome.error) await throwBuildError(engine, spec, outcome);
-
-    const facts = await inspectBuiltImage(engine.docker, fullTag, spec.baseImage);
-    if (facts.architecture !== dockerArchitecture(arch)) {
-      throw new LambdaImageError('PLATFORM_MISMATCH', `${fullTag} was built for ${facts.os}/${facts.architecture}, not ${dockerPlatform(arch)}`, {
-        hint: `check that ${spec.baseImage} exists for ${dockerPlatform(arch)} (a digest-pinned base names one platform)`,
+  const modules = config.runtime === 'go' ? await goModulesFor(dir, opts.goModules ?? config.go?.modules ?? 'auto', opts.hostEnv, hooks) : undefined;
+  try {
+    for (const variant of variants) {
+      const fullTag = variants.length > 1 ? `${repo}:${tag}-${variant}` : `${repo}:${tag}`;
+      hooks.onVariant?.(variant, fullTag);
+      const { spec, warnings } = specFromConfig(config, {
+        variant: parseVariant(variant),
+        arch,
+        rie: rie?.kind === 'file' ? { kind: 'context', path: RIE_CONTEXT_PATH } : rie,
+        baseImages,
+        builderImage: opts.builderImage,
+        goVendor: modules?.vendored ?? false,
+        builder: engine.buildkit ? 'buildkit' : 'classic',
       });
+      warnings.forEach((w) => hooks.onWarning?.(w));
+
+      const generated = generatedEntries(spec, rie?.kind === 'file' ? rie.path : undefined);
+      for (const f of modules?.host?.files ?? []) generated.push({ name: f.name, mode: 0o644, file: f.file });
+      const pulled = [spec.baseImage, ...(spec.builderImage ? [spec.builderImage] : [])];
+      const registryconfig = await registryConfigFor(pulled, opts.registryAuth ?? dockerConfigAuths());
+      const context = await createBuildContext(dir, generated);
+      const parser = await new BuildStreamParser((e) => hooks.onEvent?.(variant, e)).init();
+      const outcome = await runBuild(engine, context.stream, parser, {
+        t: fullTag,
+        dockerfile: 'Dockerfile',
+        platform: dockerPlatform(arch),
+        buildargs: { ...buildArgs, BUILDPLATFORM: engine.platform, TARGETARCH: dockerArchitecture(arch) },
+        nocache: opts.noCache ?? false,
+        pull: opts.pull ? 'true' : undefined,
+        labels: { 'org.lambda-image.variant': variant, 'org.lambda-image.arch': arch },
+        ...(engine.buildkit ? { version: '2' } : {}),
+        ...(Object.keys(registryconfig).length ? { registryconfig } : {}),
+      });
+      result.outcomes.push({ variant, outcome });
+      if (outcome.error) await throwBuildError(engine, spec, outcome);
+
+      const facts = await inspectBuiltImage(engine.docker, fullTag, spec.baseImage);
+      if (facts.architecture !== dockerArchitecture(arch)) {
+        throw new LambdaImageError('PLATFORM_MISMATCH', `${fullTag} was built for ${facts.os}/${facts.architecture}, not ${dockerPlatform(arch)}`, {
+          hint: `check that ${spec.baseImage} exists for ${dockerPlatform(arch)} (a digest-pinned base names one platform)`,
+        });
+      }
+      result.images.push({ variant, tag: fullTag, baseImage: spec.baseImage, ...facts });
+      result.context.push({ variant, files: context.files.entries.length, fileBytes: context.files.bytes, sentBytes: await context.sentBytes });
     }
-    result.images.push({ variant, tag: fullTag, baseImage: spec.baseImage, ...facts });
-    result.context.push({ variant, files: context.files.entries.length, fileBytes: context.files.bytes, sentBytes: await context.sentBytes });
+  } finally {
+    await modules?.host?.remove();
   }
   return result;
+}
+
+/**
+ * The build arguments: the config's go.env (module settings for the Go stages), then
+ * --build-arg, which wins. Only the Go stages declare the module settings, so none reaches
+ * the final image.
+ */
+export function goBuildArgs(config: Config, cli: Record<string, string> = {}): Record<string, string> {
+  const args: Record<string, string> = {};
+  for (const name of GO_MODULE_SETTINGS) {
+    const value = config.go?.env?.[name];
+    if (value !== undefined) args[name] = value;
+  }
+  return { ...args, ...cli };
+}
+
+interface GoModules {
+  vendored: boolean;
+  host?: HostVendorTree;
+}
+
+/** Where the Go modules come from: the project's vendor/, vendored on the host, or downloaded in the image. */
+async function goModulesFor(dir: string, mode: GoModuleMode, hostEnv: NodeJS.ProcessEnv | undefined, hooks: BuildHooks): Promise<GoModules> {
+  const vendored = await exists(path.join(dir, 'vendor', 'modules.txt'));
+  if (mode !== 'host') return { vendored };
+  if (vendored) {
+    hooks.onWarning?.('vendor/modules.txt exists: building from the project\'s vendor/ (--go-modules host is not needed)');
+    return { vendored };
+  }
+  const host = await vendorModulesOnHost(dir, hostEnv);
+  if (!host.files.length) {
+    await host.remove();
+    return { vendored: false };
+  }
+  return { vendored: true, host };
 }
 
 type RieInput = { kind: 'file'; path: string } | { kind: 'url'; url: string } | undefined;
