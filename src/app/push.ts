@@ -88,8 +88,9 @@ async function findLocalImage(docker: Dockerode, config: Config, variant?: Varia
     }
     const labels = info.Config?.Labels ?? {};
     if (variant && labels['org.lambda-image.variant'] && labels['org.lambda-image.variant'] !== variant) continue;
-    if (labels[STANDIN_LABEL] === 'true') {
-      throw new LambdaImageError('STANDIN_IMAGE', `${ref} is built on a lambda-image stand-in base (label ${STANDIN_LABEL}=true), a busybox test double that Lambda cannot run`, {
+    // Any value marks a stand-in (the value is the stand-in's revision); built images inherit it.
+    if (labels[STANDIN_LABEL]) {
+      throw new LambdaImageError('STANDIN_IMAGE', `${ref} is built on a lambda-image stand-in base (label ${STANDIN_LABEL}=${labels[STANDIN_LABEL]}), a busybox test double that Lambda cannot run`, {
         hint: 'build again without --base-image/--builder-image pointing at lambda-image-standin/... images, from the real base (or your mirror of it)',
       });
     }
