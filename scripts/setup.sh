@@ -8,7 +8,8 @@ cd "$(dirname "$0")/.."
 log() { printf 'setup: %s\n' "$*" >&2; }
 
 # Debian packages: the Docker engine, shellcheck (entry.sh checks), and what the test
-# stand-ins are made from (busybox-static for a shell, golang-go for a Go builder).
+# stand-ins are made from (busybox-static for a shell, golang-go for a Go builder),
+# docker-registry and awscli for the push/deploy tests.
 need=()
 command -v dockerd >/dev/null 2>&1 || need+=(docker.io)
 command -v shellcheck >/dev/null 2>&1 || need+=(shellcheck)
@@ -16,6 +17,9 @@ command -v shellcheck >/dev/null 2>&1 || need+=(shellcheck)
 command -v go >/dev/null 2>&1 || need+=(golang-go)
 command -v unzip >/dev/null 2>&1 || need+=(unzip)
 command -v zip >/dev/null 2>&1 || need+=(zip)
+# push/deploy tests: a real registry (distribution 2.8) and the AWS CLI that checks our fake control planes.
+[ -x /usr/bin/docker-registry ] || need+=(docker-registry)
+command -v aws >/dev/null 2>&1 || need+=(awscli)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     log "installing ${need[*]}"

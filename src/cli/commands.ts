@@ -99,6 +99,46 @@ export function registerCommands(program: Command): void {
     .option('--set <path=value>', 'override a field (repeatable), e.g. Records[0].body=hi', collect)
     .action(async (name: string | undefined, opts) => (await import('./invoke.js')).runEvents(name, opts));
 
+  const repositoryOptions = (cmd: Command) =>
+    cmd
+      .option('--repository <repo>', 'an ECR repository name (looked up in --region) or a full host/path (default: config deploy.repository)')
+      .option('--tag <tag>', 'tag to push (default: img-<image id>, changes with the content)')
+      .addOption(new Option('--variant <variant>', 'push this built variant').choices(VARIANTS))
+      .option('--create-repository', 'create the ECR repository when it does not exist')
+      .option('--immutable-tags', 'with --create-repository: tags cannot be overwritten')
+      .option('--scan-on-push', 'with --create-repository: scan images on push')
+      .option('--region <region>', 'AWS region (default: config deploy.region, else the SDK default)')
+      .option('--profile <profile>', 'AWS profile for credentials')
+      .option('--json', 'print the result as JSON on stdout');
+
+  repositoryOptions(
+    program.command('push').description('push the built image, then read its manifest back and check Lambda can run it').argument('[dir]', 'the function directory', '.'),
+  ).action(async (dir: string, opts) => (await import('./push.js')).runPush(dir, opts));
+
+  repositoryOptions(
+    program.command('deploy').description('push the image and point a Lambda function at it by digest (create or update), then wait').argument('[dir]', 'the function directory', '.'),
+  )
+    .option('--function-name <name>', 'the function (default: config deploy.functionName)')
+    .option('--image-uri <ref>', 'deploy this image, already in ECR, instead of pushing')
+    .option('--role <arn>', 'execution role, needed only to create the function (default: config deploy.role)')
+    .option('--publish', 'publish a version after the update')
+    .option('--alias <name>', 'publish a version and point this alias at it')
+    .action(async (dir: string, opts) => (await import('./deploy.js')).runDeploy(dir, opts));
+
+  const ci = program.command('ci').description('write CI pipelines that build, push and deploy with lambda-image');
+  ci.command('github')
+    .description('write .github/workflows/lambda-image.yml: dev branch → dev function, main → production, OIDC only')
+    .argument('[dir]', 'the function directory', '.')
+    .option('--repository <repo>', 'ECR repository (default: config deploy.repository)')
+    .option('--region <region>', 'AWS region (default: config deploy.region)')
+    .option('--function-name <name>', 'production function, deployed from main (default: config deploy.functionName)')
+    .option('--dev-function-name <name>', 'dev function, deployed from dev (default: config deploy.devFunctionName, else <function>-dev)')
+    .option('--role-to-assume <arn>', 'IAM role for OIDC (default: the repository variable LAMBDA_IMAGE_ROLE_ARN)')
+    .option('--github-repo <owner/name>', 'for the printed trust policy (default: from git remote origin)')
+    .option('--force', 'overwrite an existing workflow')
+    .option('--dry-run', 'print the workflow, write nothing')
+    .action(async (dir: string, opts) => (await import('./ci.js')).runCiGithub(dir, opts));
+
   const extensions = program.command('extensions').description('list or remove the layers baked into the image');
   extensions
     .command('list')

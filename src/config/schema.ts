@@ -43,6 +43,31 @@ export const extensionSchema = v.strictObject({
   files: v.pipe(v.number(), v.integer(), v.minValue(0)),
 });
 
+/** Where `push` and `deploy` send the image: a full repository reference, or a bare ECR repository name. */
+const repositoryReference = v.pipe(
+  v.string(),
+  v.rawCheck(({ dataset, addIssue }) => {
+    if (!dataset.typed) return;
+    const problem = imageReferenceProblem(dataset.value);
+    if (problem) addIssue({ message: `must be a repository such as orders or 123456789012.dkr.ecr.eu-west-1.amazonaws.com/orders (${problem})` });
+    else if (/[:@][^/]*$/.test(dataset.value.replace(/^[^/]*\//, ''))) addIssue({ message: 'must name a repository without a tag or digest (push chooses the tag)' });
+  }),
+);
+const FUNCTION_NAME = /^(?:arn:aws[a-zA-Z-]*:lambda:[a-z0-9-]+:\d{12}:function:)?[a-zA-Z0-9_-]{1,64}$/;
+const functionName = v.pipe(v.string(), v.regex(FUNCTION_NAME, 'must be a function name (1 to 64 letters, digits, - and _) or a function ARN'));
+
+export const deploySchema = v.strictObject({
+  repository: v.optional(repositoryReference),
+  functionName: v.optional(functionName),
+  /** The function deployed from the dev branch by `ci github`. */
+  devFunctionName: v.optional(functionName),
+  role: v.optional(v.pipe(v.string(), v.regex(/^arn:aws[a-zA-Z-]*:iam::\d{12}:role\/[\w+=,.@\/-]+$/, 'must be an IAM role ARN (arn:aws:iam::<account>:role/<name>)'))),
+  region: v.optional(v.pipe(v.string(), v.regex(/^[a-z]{2}(?:-[a-z]+)+-\d+$/, 'must be an AWS region such as eu-west-1'))),
+  environment: v.optional(
+    v.record(v.pipe(v.string(), v.regex(/^[a-zA-Z][a-zA-Z0-9_]*$/, 'must be an environment variable name (letters, digits, _)')), v.string('must be a string')),
+  ),
+});
+
 export const configSchema = v.strictObject({
   $schema: v.optional(v.string()),
   version: v.optional(v.literal(CONFIG_VERSION, `must be ${CONFIG_VERSION}`), CONFIG_VERSION),
@@ -77,11 +102,13 @@ export const configSchema = v.strictObject({
     ),
   ),
   extensions: v.optional(v.array(extensionSchema), []),
+  deploy: v.optional(deploySchema),
 });
 
 export type Config = v.InferOutput<typeof configSchema>;
 export type ConfigInput = v.InferInput<typeof configSchema>;
 export type ExtensionEntry = v.InferOutput<typeof extensionSchema>;
+export type DeployConfig = v.InferOutput<typeof deploySchema>;
 
 export type ValidationResult = { config: Config; errors: [] } | { config?: undefined; errors: string[] };
 

@@ -114,3 +114,21 @@ export function renderVariantFiles(spec: RenderSpec): RenderedFiles {
   if (spec.base === 'alpine' && spec.rie) files['entry.sh'] = renderEntryScript();
   return files;
 }
+
+/** What the GitHub Actions workflow needs; every field is plain text put into YAML as is. */
+export interface GithubWorkflowSpec {
+  /** The function directory relative to the repository root ("." when it is the root). */
+  dir: string;
+  repository: string;
+  region: string;
+  prodFunction: string;
+  devFunction: string;
+  /** A role ARN, or a `${{ vars.NAME }}` expression. */
+  roleToAssume: string;
+  /** The lambda-image version CI installs (the one that wrote the workflow). */
+  version: string;
+}
+
+export function renderGithubWorkflow(spec: GithubWorkflowSpec): string {
+  return template('github-workflow.yml.hbs')(spec);
+}

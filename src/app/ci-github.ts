@@ -1,0 +1,136 @@
+// `ci github`: a GitHub Actions workflow that builds, pushes and deploys with lambda-image
+// itself (dev branch → dev function, main → production), OIDC only; plus the IAM trust
+// policy the role needs, as next steps. Rendering and the policy are pure.
+import { readFileSync } from 'node:fs';
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { loadConfigIfExists } from '../config/store.js';
+import { LambdaImageError } from '../errors.js';
+import { exists, readTextIfExists, writeFileAtomic } from '../util/fs.js';
+import { renderGithubWorkflow, type GithubWorkflowSpec } from '../render/render.js';
+
+export const WORKFLOW_PATH = '.github/workflows/lambda-image.yml';
+const DEFAULT_ROLE_VARIABLE = 'LAMBDA_IMAGE_ROLE_ARN';
+const ROLE_ARN = /^arn:aws[a-zA-Z-]*:iam::(\d{12}):role\/[\w+=,.@/-]+$/;
+
+export interface CiGithubOptions {
+  repository?: string;
+  region?: string;
+  functionName?: string;
+  devFunctionName?: string;
+  /** An IAM role ARN; default: the repository variable LAMBDA_IMAGE_ROLE_ARN. */
+  roleToAssume?: string;
+  /** owner/name on GitHub, for the trust policy; default: from the git remote "origin". */
+  githubRepo?: string;
+  force?: boolean;
+  dryRun?: boolean;
+}
+
+export interface CiGithubResult {
+  file: string;
+  content: string;
+  action: 'create' | 'overwrite' | 'unchanged';
+  written: boolean;
+  trustPolicy: object;
+  githubRepo?: string;
+  roleVariable?: string;
+}
+
+export async function writeGithubWorkflow(dir: string, opts: CiGithubOptions): Promise<CiGithubResult> {
+  const config = await loadConfigIfExists(dir);
+  const deploy = config?.deploy ?? {};
+  const need = (value: string | undefined, what: string, flag: string, key: string) => {
+    if (!value) throw new LambdaImageError('INVALID_INPUT', `the workflow needs ${what}`, { hint: `pass ${flag}, or set "deploy": { "${key}": ... } in lambda-image.json` });
+    return value;
+  };
+  const prodFunction = need(opts.functionName ?? deploy.functionName, 'the production function name', '--function-name', 'functionName');
+  const root = (await gitRoot(path.resolve(dir))) ?? path.resolve(dir);
+  const spec: GithubWorkflowSpec = {
+    dir: path.relative(root, path.resolve(dir)) || '.',
+    repository: need(opts.repository ?? deploy.repository, 'a repository', '--repository', 'repository'),
+    region: need(opts.region ?? deploy.region, 'a region', '--region', 'region'),
+    prodFunction,
+    devFunction: opts.devFunctionName ?? deploy.devFunctionName ?? `${prodFunction}-dev`,
+    roleToAssume: opts.roleToAssume ?? `\${{ vars.${DEFAULT_ROLE_VARIABLE} }}`,
+    version: packageVersion(),
+  };
+  checkWorkflowSpec(spec);
+  const githubRepo = opts.githubRepo ?? (await githubRepoFromGit(root));
+  if (githubRepo && !/^[\w.-]+\/[\w.-]+$/.test(githubRepo)) throw new LambdaImageError('INVALID_INPUT', `--github-repo ${githubRepo} is not owner/name`, { hint: 'for example acme/orders' });
+
+  const content = renderGithubWorkflow(spec);
+  const file = path.join(root, WORKFLOW_PATH);
+  const existing = await readTextIfExists(file);
+  const action = existing === undefined ? 'create' : existing === content ? 'unchanged' : 'overwrite';
+  if (action === 'overwrite' && !opts.force && !opts.dryRun) {
+    throw new LambdaImageError('FILE_EXISTS', `would overwrite ${file}`, { hint: 'pass --force to replace it (your edits will be lost), or --dry-run to see the new one' });
+  }
+  if (!opts.dryRun && action !== 'unchanged') {
+    await fs.mkdir(path.dirname(file), { recursive: true });
+    await writeFileAtomic(file, content);
+  }
+  const account = ROLE_ARN.exec(opts.roleToAssume ?? '')?.[1];
+  return {
+    file,
+    content,
+    action,
+    written: !opts.dryRun && action !== 'unchanged',
+    trustPolicy: githubTrustPolicy(githubRepo ?? '<owner>/<repo>', account ?? '<account-id>'),
+    githubRepo,
+    roleVariable: opts.roleToAssume ? undefined : DEFAULT_ROLE_VARIABLE,
+  };
+}
+
+/** Values go into YAML as they are: allow only what cannot break it. */
+export function checkWorkflowSpec(spec: GithubWorkflowSpec): void {
+  const bad = (what: string, value: string, rule: string) => new LambdaImageError('INVALID_INPUT', `${what} ${JSON.stringify(value)} cannot go into the workflow: ${rule}`);
+  if (!/^[\w./-]+$/.test(spec.dir) || spec.dir.split('/').includes('..')) throw bad('directory', spec.dir, 'use a path inside the repository of letters, digits, . _ - /');
+  if (!/^[\w.:/-]+$/.test(spec.repository)) throw bad('repository', spec.repository, 'a repository name or host/path');
+  if (!/^[a-z]{2}(?:-[a-z]+)+-\d+$/.test(spec.region)) throw bad('region', spec.region, 'an AWS region such as eu-west-1');
+  for (const [what, name] of [['function name', spec.prodFunction], ['dev function name', spec.devFunction]] as const) {
+    if (!/^[a-zA-Z0-9_-]{1,64}$/.test(name)) throw bad(what, name, '1 to 64 letters, digits, - and _');
+  }
+  if (!ROLE_ARN.test(spec.roleToAssume) && !/^\$\{\{ vars\.[A-Z0-9_]+ \}\}$/.test(spec.roleToAssume)) throw bad('role', spec.roleToAssume, 'an IAM role ARN');
+}
+
+/** The trust policy that lets GitHub's OIDC provider assume the role from the dev and main branches only. */
+export function githubTrustPolicy(githubRepo: string, account: string): object {
+  return {
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Effect: 'Allow',
+        Principal: { Federated: `arn:aws:iam::${account}:oidc-provider/token.actions.githubusercontent.com` },
+        Action: 'sts:AssumeRoleWithWebIdentity',
+        Condition: {
+          StringEquals: { 'token.actions.githubusercontent.com:aud': 'sts.amazonaws.com' },
+          StringLike: { 'token.actions.githubusercontent.com:sub': [`repo:${githubRepo}:ref:refs/heads/main`, `repo:${githubRepo}:ref:refs/heads/dev`] },
+        },
+      },
+    ],
+  };
+}
+
+function packageVersion(): string {
+  return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+}
+
+/** The nearest directory at or above `dir` holding .git (bounded by the file system root). */
+async function gitRoot(dir: string): Promise<string | undefined> {
+  for (let d = dir, i = 0; i < 64; i++) {
+    if (await exists(path.join(d, '.git'))) return d;
+    const up = path.dirname(d);
+    if (up === d) return undefined;
+    d = up;
+  }
+  return undefined;
+}
+
+/** owner/name from .git/config's origin when it points at github.com. */
+async function githubRepoFromGit(root: string): Promise<string | undefined> {
+  const text = await readTextIfExists(path.join(root, '.git', 'config')).catch(() => undefined);
+  const m = text && /\[remote "origin"\][^[]*?url\s*=\s*(\S+)/.exec(text);
+  const url = m?.[1];
+  const gh = url && /github\.com[:/]([\w.-]+\/[\w.-]+?)(?:\.git)?$/.exec(url);
+  return gh ? gh[1] : undefined;
+}

@@ -1,0 +1,231 @@
+// `push`: find the project's built image, refuse stand-ins, resolve the repository (a full
+// reference, or an ECR repository name looked up, or created, through ECR), log in, push
+// through the engine, then read the manifest back and check it is what Lambda accepts.
+import type Dockerode from 'dockerode';
+import type { AwsOptions } from '../aws/clients.js';
+import type { EcrApi, EcrRepository, EcrToken } from '../aws/ecr.js';
+import { parseImageReference, type ImageReference } from '../config/image-reference.js';
+import type { Config } from '../config/schema.js';
+import { loadConfig } from '../config/store.js';
+import type { Engine } from '../docker/engine.js';
+import { STANDIN_LABEL } from '../docker/image-report.js';
+import { pushImage, type PushLayerEvent } from '../docker/push.js';
+import { LambdaImageError } from '../errors.js';
+import { registryCredentialsFor, toAuthConfig } from '../registry/auth.js';
+import type { RegistryCredentials } from '../registry/docker-credentials.js';
+import { ecrRepositoryNameProblem, parseEcrHost } from '../registry/ecr-host.js';
+import { lambdaArchitecture } from '../registry/manifest.js';
+import { verifyRemoteImage, type VerifiedImage } from '../registry/verify.js';
+import type { VariantName } from '../render/variant.js';
+
+export interface RepositoryOptions extends AwsOptions {
+  /** A full repository reference, or a bare ECR repository name; default: the config's deploy.repository. */
+  repository?: string;
+  createRepository?: boolean;
+  immutableTags?: boolean;
+  scanOnPush?: boolean;
+}
+
+export interface PushOptions extends RepositoryOptions {
+  tag?: string;
+  variant?: VariantName;
+}
+
+export interface PushHooks {
+  onStep?(text: string): void;
+  onLayer?(e: PushLayerEvent): void;
+}
+
+export interface PushResult extends VerifiedImage {
+  tag: string;
+  /** `<repository>@<digest>`: what deploy hands Lambda. */
+  imageUri: string;
+  /** The local image that was pushed. */
+  source: string;
+  /** False when an immutable tag already held this very image: nothing was sent. */
+  pushed: boolean;
+  layersPushed: number;
+  layersExisting: number;
+  /** Set when the repository is in ECR. */
+  ecr?: { repositoryName: string; region: string };
+}
+
+/** Where the image goes, and with which login. */
+export interface ResolvedRepository {
+  ref: ImageReference & { domain: string };
+  repository: string;
+  credentials?: RegistryCredentials;
+  ecr?: { api: EcrApi; repo: EcrRepository; token: EcrToken };
+}
+
+export async function pushProject(dir: string, engine: Engine, opts: PushOptions, hooks: PushHooks = {}): Promise<PushResult> {
+  const config = await loadConfig(dir);
+  const local = await findLocalImage(engine.docker, config, opts.variant);
+  const target = await resolveRepository(opts.repository ?? config.deploy?.repository, { region: opts.region ?? config.deploy?.region, ...opts }, hooks);
+  try {
+    return await pushResolved(engine, local, target, opts.tag ?? contentTag(local.id), hooks);
+  } finally {
+    target.ecr?.api.destroy();
+  }
+}
+
+interface LocalImage {
+  ref: string;
+  id: string;
+  architecture: 'x86_64' | 'arm64';
+}
+
+/** The project's built image: name:tag (or name:tag-<variant> when several variants were built). */
+async function findLocalImage(docker: Dockerode, config: Config, variant?: VariantName): Promise<LocalImage> {
+  const base = `${config.name}:${config.tag}`;
+  const candidates = variant ? [`${base}-${variant}`, base] : [base];
+  for (const ref of candidates) {
+    let info: Dockerode.ImageInspectInfo;
+    try {
+      info = await docker.getImage(ref).inspect();
+    } catch {
+      continue;
+    }
+    const labels = info.Config?.Labels ?? {};
+    if (variant && labels['org.lambda-image.variant'] && labels['org.lambda-image.variant'] !== variant) continue;
+    // Any value marks a stand-in (the value is the stand-in's revision); built images inherit it.
+    if (labels[STANDIN_LABEL]) {
+      throw new LambdaImageError('STANDIN_IMAGE', `${ref} is built on a lambda-image stand-in base (label ${STANDIN_LABEL}=${labels[STANDIN_LABEL]}), a busybox test double that Lambda cannot run`, {
+        hint: 'build again without --base-image/--builder-image pointing at lambda-image-standin/... images, from the real base (or your mirror of it)',
+      });
+    }
+    return { ref, id: info.Id, architecture: lambdaArchitecture(info.Architecture, info.Os, ref) };
+  }
+  throw new LambdaImageError('IMAGE_NOT_FOUND', `image ${candidates.join(' or ')} is not on the engine`, {
+    hint: `build it first: lambda-image build${variant ? ` --variant ${variant}` : ''}`,
+  });
+}
+
+/** A tag that changes whenever the image does: the start of its content-addressed ID. Never "latest". */
+export function contentTag(imageId: string): string {
+  return `img-${imageId.replace(/^sha256:/, '').slice(0, 12)}`;
+}
+
+/** Resolves --repository: a full reference as it is; an ECR name (or ECR host) through DescribeRepositories. */
+export async function resolveRepository(value: string | undefined, opts: RepositoryOptions, hooks: PushHooks = {}): Promise<ResolvedRepository> {
+  if (!value) {
+    throw new LambdaImageError('INVALID_INPUT', 'no repository to push to', {
+      hint: 'pass --repository <ecr-name | host/path>, or set "deploy": { "repository": ... } in lambda-image.json',
+    });
+  }
+  const ref = parseImageReference(value, '--repository');
+  if (ref.tag || ref.digest) {
+    throw new LambdaImageError('INVALID_INPUT', `--repository ${value} names a ${ref.digest ? 'digest' : 'tag'}`, { hint: 'give the repository alone and the tag with --tag' });
+  }
+  const ecrHost = ref.domain ? parseEcrHost(ref.domain) : undefined;
+  if (ref.domain && !ecrHost) {
+    const domainRef = ref as ImageReference & { domain: string };
+    return { ref: domainRef, repository: `${ref.domain}/${ref.path}`, credentials: await registryCredentialsFor(ref) };
+  }
+  // An ECR repository: by name in --region, or by host in the host's own region.
+  const name = ref.path;
+  const problem = ecrRepositoryNameProblem(name);
+  if (problem) throw new LambdaImageError('INVALID_INPUT', `ECR repository name "${name}" ${problem}`, { hint: 'for example orders or team/orders' });
+  const { EcrApi } = await import('../aws/ecr.js');
+  const api = await EcrApi.open({ profile: opts.profile, region: ecrHost?.region ?? opts.region });
+  try {
+    hooks.onStep?.(`looking up ECR repository ${name} in ${api.region}`);
+    let repo = await api.describeRepository(name);
+    if (!repo) {
+      if (!opts.createRepository) {
+        throw new LambdaImageError('REPOSITORY_NOT_FOUND', `ECR repository ${name} does not exist in ${api.region} (ECR does not create repositories on push)`, {
+          hint: `create it: add --create-repository (with --immutable-tags / --scan-on-push as you like), or "aws ecr create-repository --repository-name ${name} --region ${api.region}"`,
+        });
+      }
+      hooks.onStep?.(`creating ECR repository ${name} in ${api.region}`);
+      repo = await api.createRepository(name, { immutableTags: opts.immutableTags, scanOnPush: opts.scanOnPush });
+    }
+    const uri = parseImageReference(repo.uri, 'repositoryUri');
+    if (!uri.domain) throw new LambdaImageError('AWS_FAILED', `ECR answered a repositoryUri without a host: ${repo.uri}`);
+    const token = await api.authorizationToken();
+    return {
+      ref: uri as ImageReference & { domain: string },
+      repository: repo.uri,
+      credentials: { username: token.username, password: token.password, source: 'ECR GetAuthorizationToken' },
+      ecr: { api, repo, token },
+    };
+  } catch (err) {
+    api.destroy();
+    throw err;
+  }
+}
+
+async function pushResolved(engine: Engine, local: LocalImage, target: ResolvedRepository, tag: string, hooks: PushHooks): Promise<PushResult> {
+  parseImageReference(`${target.repository}:${tag}`, '--tag');
+  const { domain, path } = target.ref;
+  const ecr = target.ecr ? { repositoryName: target.ecr.repo.name, region: target.ecr.repo.region } : undefined;
+
+  // An immutable ECR tag cannot move. When it already holds this very image, there is nothing to do.
+  if (target.ecr?.repo.immutableTags) {
+    const existing = await target.ecr.api.tagDigest(target.ecr.repo.name, tag);
+    if (existing) {
+      const there = await verifyRemoteImage(domain, path, existing, target.credentials, existing);
+      const configDigest = await remoteConfigDigest(target, existing);
+      if (configDigest !== local.id) {
+        throw new LambdaImageError('TAG_EXISTS', `tag ${tag} already exists in the immutable repository ${target.ecr.repo.name} with digest ${existing}, and ${local.ref} is a different image`, {
+          hint: 'push under a new --tag (the default tag follows the image content), or make the repository\'s tags mutable',
+        });
+      }
+      hooks.onStep?.(`${target.repository}:${tag} already holds this image`);
+      return { ...there, tag, imageUri: `${there.repository}@${there.digest}`, source: local.ref, pushed: false, layersPushed: 0, layersExisting: 0, ecr };
+    }
+  }
+
+  const full = `${target.repository}:${tag}`;
+  const image = engine.docker.getImage(local.ref);
+  await image.tag({ repo: target.repository, tag });
+  let outcome;
+  try {
+    hooks.onStep?.(`pushing ${full}`);
+    const auth = target.credentials ? toAuthConfig(target.credentials, domain) : undefined;
+    outcome = await pushImage(engine.docker, full, auth, hooks.onLayer);
+  } finally {
+    // The push tag was a means, not a result: leave the user's engine as it was (the image stays).
+    await engine.docker.getImage(full).remove({ noprune: true }).catch(() => undefined);
+  }
+  if (outcome.error) throw pushError(outcome.error, full, target);
+  if (!outcome.digest) throw new LambdaImageError('PUSH_FAILED', `the push of ${full} ended without a digest`, { hint: 'push again; if it persists, check the registry\'s logs' });
+
+  hooks.onStep?.(`checking the manifest of ${full}`);
+  const verified = await verifyRemoteImage(domain, path, tag, target.credentials, outcome.digest);
+  if (verified.architecture !== local.architecture) {
+    throw new LambdaImageError('PLATFORM_MISMATCH', `${full} reads back as ${verified.architecture}, but ${local.ref} is ${local.architecture}`, { hint: 'push again; another push may have replaced the tag' });
+  }
+  return {
+    ...verified,
+    tag,
+    imageUri: `${verified.repository}@${verified.digest}`,
+    source: local.ref,
+    pushed: true,
+    layersPushed: outcome.layersPushed,
+    layersExisting: outcome.layersExisting,
+    ecr,
+  };
+}
+
+async function remoteConfigDigest(target: ResolvedRepository, digest: string): Promise<string> {
+  const { RegistryClient } = await import('../registry/registry-client.js');
+  const res = await new RegistryClient(target.ref.domain, target.credentials).getManifest(target.ref.path, digest);
+  return (JSON.parse(res.body.toString('utf8')) as { config?: { digest?: string } }).config?.digest ?? '';
+}
+
+/** The registry's words, with what to do about them. */
+function pushError(message: string, ref: string, target: ResolvedRepository): LambdaImageError {
+  const line = message.split('\n')[0]!;
+  if (/unauthorized|authentication required|denied|no basic auth credentials|403 Forbidden/i.test(line)) {
+    return new LambdaImageError('REGISTRY_AUTH_FAILED', `the registry refused the push of ${ref}: ${line}`, {
+      hint: target.ecr
+        ? 'the ECR login was refused: the token may have expired, or your AWS identity lacks ecr:InitiateLayerUpload/PutImage on this repository; run again to get a fresh token'
+        : `log in to ${target.ref.domain} (docker login ${target.ref.domain}) with an account that may push there`,
+    });
+  }
+  if (/tag invalid|immutable|cannot be overwritten/i.test(line)) {
+    return new LambdaImageError('TAG_EXISTS', `the registry refused to overwrite ${ref}: ${line}`, { hint: 'push under a new --tag' });
+  }
+  return new LambdaImageError('PUSH_FAILED', `push of ${ref} failed: ${line}`, { hint: 'check the registry address and that it accepts pushes, then try again' });
+}

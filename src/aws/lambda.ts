@@ -1,0 +1,215 @@
+// AWS Lambda function management through the AWS SDK v3 for `deploy`: read, create, update
+// code and configuration (retrying while another update is in progress), wait with the
+// SDK's V2 waiters, publish versions and point aliases. Failures become one clear error.
+import { LambdaImageError } from '../errors.js';
+import { debug } from '../util/debug.js';
+import { clientRegion, commonAwsError, describeSdkError, lambdaClient, otherAwsError, type AwsOptions } from './clients.js';
+
+const log = debug('aws');
+
+export interface FunctionState {
+  name: string;
+  arn: string;
+  packageType?: string;
+  state?: string;
+  stateReason?: string;
+  lastUpdateStatus?: string;
+  lastUpdateStatusReason?: string;
+  architectures: string[];
+  memorySize?: number;
+  timeout?: number;
+  environment: Record<string, string>;
+  imageUri?: string;
+  resolvedImageUri?: string;
+}
+
+export interface FunctionSettings {
+  memorySize?: number;
+  timeout?: number;
+  environment?: Record<string, string>;
+}
+
+export interface RetryPolicy {
+  /** Attempts for calls Lambda refuses while an update is in progress. */
+  attempts: number;
+  firstDelayMs: number;
+}
+
+type Lambda = Awaited<ReturnType<typeof lambdaClient>>;
+const WAIT = { minDelay: 1, maxDelay: 10, maxWaitTime: 900 };
+
+export class LambdaApi {
+  private constructor(
+    private readonly lambda: Lambda,
+    readonly region: string,
+    private readonly retry: RetryPolicy,
+  ) {}
+
+  static async open(opts: AwsOptions, retry: RetryPolicy = { attempts: 8, firstDelayMs: 500 }): Promise<LambdaApi> {
+    const lambda = await lambdaClient(opts);
+    return new LambdaApi(lambda, await clientRegion(lambda.client), retry);
+  }
+
+  destroy(): void {
+    this.lambda.client.destroy();
+  }
+
+  /** The function, or undefined when there is none by that name. */
+  async getFunction(name: string): Promise<FunctionState | undefined> {
+    const { sdk, client } = this.lambda;
+    try {
+      const out = await client.send(new sdk.GetFunctionCommand({ FunctionName: name }));
+      const c = out.Configuration ?? {};
+      return {
+        name: c.FunctionName ?? name,
+        arn: c.FunctionArn ?? '',
+        packageType: c.PackageType,
+        state: c.State,
+        stateReason: c.StateReason,
+        lastUpdateStatus: c.LastUpdateStatus,
+        lastUpdateStatusReason: c.LastUpdateStatusReason,
+        architectures: c.Architectures ?? ['x86_64'],
+        memorySize: c.MemorySize,
+        timeout: c.Timeout,
+        environment: c.Environment?.Variables ?? {},
+        imageUri: out.Code?.ImageUri,
+        resolvedImageUri: out.Code?.ResolvedImageUri,
+      };
+    } catch (err) {
+      if ((err as Error)?.name === 'ResourceNotFoundException') return undefined;
+      throw lambdaError(err, `GetFunction for ${name}`, 'lambda:GetFunction');
+    }
+  }
+
+  async createFunction(name: string, imageUri: string, role: string, architecture: string, settings: FunctionSettings): Promise<void> {
+    const { sdk, client } = this.lambda;
+    log(`CreateFunction ${name} from ${imageUri}`);
+    // Neither Runtime, Handler nor Layers: an image function has them inside the image.
+    const input = {
+      FunctionName: name,
+      PackageType: 'Image' as const,
+      Code: { ImageUri: imageUri },
+      Role: role,
+      Architectures: [architecture as 'x86_64' | 'arm64'],
+      ...(settings.memorySize ? { MemorySize: settings.memorySize } : {}),
+      ...(settings.timeout ? { Timeout: settings.timeout } : {}),
+      ...(settings.environment ? { Environment: { Variables: settings.environment } } : {}),
+    };
+    // A role made a moment ago is not yet assumable by Lambda (IAM propagates in seconds).
+    await this.retrying(`CreateFunction for ${name}`, 'lambda:CreateFunction and iam:PassRole', (e) => e.name === 'InvalidParameterValueException' && /cannot be assumed/i.test(e.message), () =>
+      client.send(new sdk.CreateFunctionCommand(input)),
+    );
+  }
+
+  async updateCode(name: string, imageUri: string, architecture: string): Promise<void> {
+    const { sdk, client } = this.lambda;
+    log(`UpdateFunctionCode ${name} to ${imageUri}`);
+    await this.retrying(`UpdateFunctionCode for ${name}`, 'lambda:UpdateFunctionCode', isConflict, () =>
+      client.send(new sdk.UpdateFunctionCodeCommand({ FunctionName: name, ImageUri: imageUri, Architectures: [architecture as 'x86_64' | 'arm64'] })),
+    );
+  }
+
+  async updateConfiguration(name: string, settings: FunctionSettings): Promise<void> {
+    const { sdk, client } = this.lambda;
+    log(`UpdateFunctionConfiguration ${name}`);
+    await this.retrying(`UpdateFunctionConfiguration for ${name}`, 'lambda:UpdateFunctionConfiguration', isConflict, () =>
+      client.send(
+        new sdk.UpdateFunctionConfigurationCommand({
+          FunctionName: name,
+          ...(settings.memorySize ? { MemorySize: settings.memorySize } : {}),
+          ...(settings.timeout ? { Timeout: settings.timeout } : {}),
+          ...(settings.environment ? { Environment: { Variables: settings.environment } } : {}),
+        }),
+      ),
+    );
+  }
+
+  /** Waits until a new function is Active; a Failed state becomes an error with Lambda's reason. */
+  async waitActive(name: string): Promise<void> {
+    const { sdk, client } = this.lambda;
+    await sdk.waitUntilFunctionActiveV2({ client, ...WAIT }, { FunctionName: name }).catch(() => undefined);
+    const fn = await this.getFunction(name);
+    if (fn?.state !== 'Active') {
+      throw new LambdaImageError('DEPLOY_FAILED', `function ${name} did not become Active (state ${fn?.state ?? 'unknown'}${fn?.stateReason ? `: ${fn.stateReason}` : ''})`, {
+        hint: 'fix what Lambda reports, then deploy again',
+      });
+    }
+  }
+
+  /** Waits until the last update is done; `Failed` becomes an error with Lambda's reason. */
+  async waitUpdated(name: string): Promise<void> {
+    const { sdk, client } = this.lambda;
+    await sdk.waitUntilFunctionUpdatedV2({ client, ...WAIT }, { FunctionName: name }).catch(() => undefined);
+    const fn = await this.getFunction(name);
+    if (fn?.lastUpdateStatus !== 'Successful') {
+      throw new LambdaImageError(
+        'DEPLOY_FAILED',
+        `the update of ${name} ended ${fn?.lastUpdateStatus ?? 'unknown'}${fn?.lastUpdateStatusReason ? `: ${fn.lastUpdateStatusReason}` : ''}`,
+        { hint: 'fix what Lambda reports (the image, the role\'s ECR permissions), then deploy again' },
+      );
+    }
+  }
+
+  async publishVersion(name: string): Promise<string> {
+    const { sdk, client } = this.lambda;
+    const out = await this.retrying(`PublishVersion for ${name}`, 'lambda:PublishVersion', isConflict, () => client.send(new sdk.PublishVersionCommand({ FunctionName: name })));
+    if (!out.Version) throw new LambdaImageError('AWS_FAILED', `PublishVersion answered without a version for ${name}`);
+    return out.Version;
+  }
+
+  /** Points an alias at a version, creating the alias when it does not exist. */
+  async pointAlias(name: string, alias: string, version: string): Promise<'created' | 'updated'> {
+    const { sdk, client } = this.lambda;
+    try {
+      await client.send(new sdk.GetAliasCommand({ FunctionName: name, Name: alias }));
+    } catch (err) {
+      if ((err as Error)?.name !== 'ResourceNotFoundException') throw lambdaError(err, `GetAlias ${alias} of ${name}`, 'lambda:GetAlias');
+      await this.retrying(`CreateAlias ${alias} of ${name}`, 'lambda:CreateAlias', isConflict, () =>
+        client.send(new sdk.CreateAliasCommand({ FunctionName: name, Name: alias, FunctionVersion: version })),
+      );
+      return 'created';
+    }
+    await this.retrying(`UpdateAlias ${alias} of ${name}`, 'lambda:UpdateAlias', isConflict, () =>
+      client.send(new sdk.UpdateAliasCommand({ FunctionName: name, Name: alias, FunctionVersion: version })),
+    );
+    return 'updated';
+  }
+
+  /** Runs a call, retrying (bounded, with backoff) the refusals `again` recognises. */
+  private async retrying<T>(action: string, permission: string, again: (e: { name: string; message: string }) => boolean, call: () => Promise<T>): Promise<T> {
+    let delay = this.retry.firstDelayMs;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await call();
+      } catch (err) {
+        const e = describeSdkError(err);
+        if (!again(e) || attempt >= this.retry.attempts) {
+          if (isConflict(e)) {
+            throw new LambdaImageError('DEPLOY_FAILED', `${action} was refused ${attempt} times: another update of the function is in progress`, {
+              hint: 'wait for the other deployment to finish, then deploy again',
+              cause: err,
+            });
+          }
+          throw lambdaError(err, action, permission);
+        }
+        log(`${action}: ${e.name}, retrying in ${delay} ms`);
+        await new Promise((r) => setTimeout(r, delay));
+        delay = Math.min(delay * 2, 8_000);
+      }
+    }
+  }
+}
+
+function isConflict(e: { name: string }): boolean {
+  return e.name === 'ResourceConflictException';
+}
+
+function lambdaError(err: unknown, action: string, permission: string): LambdaImageError {
+  const common = commonAwsError(err, action, permission);
+  if (common) return common;
+  const { name, message } = describeSdkError(err);
+  if (name === 'InvalidParameterValueException') {
+    return new LambdaImageError('DEPLOY_FAILED', `Lambda refused ${action}: ${message}`, { hint: 'fix the value Lambda names, then deploy again', cause: err });
+  }
+  return otherAwsError(err, action, 'check the function name, --region and your network');
+}

@@ -1,0 +1,32 @@
+// `lambda-image deploy`: wiring and output only; the work is in src/app/deploy.ts.
+import { deployProject, type DeployOptions } from '../app/deploy.js';
+import { connectEngine } from '../docker/engine.js';
+import { createUi } from '../ui.js';
+import { layerProgress, pushJson, variantOf } from './push.js';
+
+export interface DeployCliOptions extends Omit<DeployOptions, 'variant'> {
+  variant?: string;
+  json?: boolean;
+}
+
+export async function runDeploy(dir: string, opts: DeployCliOptions): Promise<void> {
+  const ui = createUi();
+  const progress = await ui.progress('deploying');
+  try {
+    const result = await deployProject(dir, () => connectEngine(), { ...opts, variant: variantOf(opts.variant) }, {
+      onStep: (t) => progress.step(t),
+      onLayer: layerProgress(progress),
+    });
+    progress.succeed(`${result.action} ${result.functionName} in ${result.region}${result.version ? `, version ${result.version}` : ''}${result.alias ? `, alias ${result.alias.name}` : ''}`);
+    if (opts.json) {
+      const { push, waitedMs: _w, ...rest } = result;
+      ui.out(JSON.stringify({ ...rest, push: push ? pushJson(push) : undefined }, null, 2));
+    } else {
+      ui.out(result.resolvedImageUri);
+    }
+  } catch (err) {
+    progress.fail('deploy failed');
+    throw err;
+  }
+}
+

@@ -1,0 +1,77 @@
+// `lambda-image push`: wiring and output only; the work is in src/app/push.ts. Its output
+// helpers serve `deploy` too.
+import { pushProject, type PushOptions, type PushResult } from '../app/push.js';
+import { connectEngine } from '../docker/engine.js';
+import type { PushLayerEvent } from '../docker/push.js';
+import { parseVariant, type VariantName } from '../render/variant.js';
+import { createUi, type Progress } from '../ui.js';
+import { formatBytes } from './format.js';
+
+export interface PushCliOptions extends Omit<PushOptions, 'variant'> {
+  variant?: string;
+  json?: boolean;
+}
+
+export async function runPush(dir: string, opts: PushCliOptions): Promise<void> {
+  const ui = createUi();
+  const engine = await connectEngine();
+  const progress = await ui.progress('pushing');
+  const layers = layerProgress(progress);
+  try {
+    const result = await pushProject(dir, engine, { ...opts, variant: variantOf(opts.variant) }, { onStep: (t) => progress.step(t), onLayer: layers });
+    progress.succeed(pushSummary(result));
+    if (opts.json) ui.out(JSON.stringify(pushJson(result), null, 2));
+    else ui.out(result.imageUri);
+  } catch (err) {
+    progress.fail('push failed');
+    throw err;
+  }
+}
+
+export function variantOf(value?: string): VariantName | undefined {
+  if (!value) return undefined;
+  parseVariant(value); // throws a clear error for unknown names
+  return value as VariantName;
+}
+
+export function pushJson(r: PushResult) {
+  return {
+    repository: r.repository,
+    tag: r.tag,
+    digest: r.digest,
+    imageUri: r.imageUri,
+    mediaType: r.mediaType,
+    architecture: r.architecture,
+    compressedSize: r.compressedSize,
+    pushed: r.pushed,
+    layersPushed: r.layersPushed,
+    layersExisting: r.layersExisting,
+    source: r.source,
+  };
+}
+
+function pushSummary(r: PushResult): string {
+  if (!r.pushed) return `${r.repository}:${r.tag} already holds this image`;
+  return `pushed ${r.repository}:${r.tag} (${r.architecture}, ${formatBytes(r.compressedSize)}; ${r.layersPushed} layers sent, ${r.layersExisting} already there)`;
+}
+
+/** One progress line for all layers: how many are done, and the bytes of those uploading. */
+export function layerProgress(progress: Progress): (e: PushLayerEvent) => void {
+  const layers = new Map<string, PushLayerEvent>();
+  return (e) => {
+    layers.set(e.id, e);
+    let done = 0;
+    let current = 0;
+    let total = 0;
+    for (const l of layers.values()) {
+      if (l.status === 'Pushed' || l.status === 'Layer already exists') done++;
+      else if (l.status === 'Pushing' && l.total) {
+        current += l.current ?? 0;
+        total += l.total;
+      }
+    }
+    // Plain (non-TTY) output prints each distinct line: report layer completions, not every byte.
+    const bytes = total && process.stderr.isTTY ? `, ${formatBytes(current)} of ${formatBytes(total)}` : '';
+    progress.step(`pushing layers: ${done}/${layers.size} done${bytes}`);
+  };
+}
