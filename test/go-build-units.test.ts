@@ -7,7 +7,7 @@ import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { buildProject } from '../src/app/build.js';
 import type { Engine } from '../src/docker/engine.js';
-import { dockerConfigAuths, DOCKER_HUB_KEY, registryConfigFor } from '../src/docker/registry-config.js';
+import { DOCKER_HUB_KEY, registryConfigFor, userRegistryAuth } from '../src/docker/registry-config.js';
 import { runCli } from './support/cli.js';
 import { fixtureCopy, tmpDir } from './support/tmp.js';
 
@@ -83,23 +83,23 @@ describe('registry credentials for the images a build pulls', () => {
   }
   const b64 = (s: string) => Buffer.from(s).toString('base64');
 
-  it('reads auths entries of the Docker config by host (and Docker Hub by its URL key)', async () => {
+  it('reads the Docker config through src/registry (by host, Docker Hub by its URL key)', async () => {
     const env = dockerConfig({
       'mirror.corp.example:5000': { auth: b64('ci:pw1') },
       'https://index.docker.io/v1/': { auth: b64('hubuser:pw2') },
     });
-    const config = await registryConfigFor(['mirror.corp.example:5000/golang:1.23-alpine', 'alpine:3.22', 'other.example/x:1'], dockerConfigAuths(env));
+    const config = await registryConfigFor(['mirror.corp.example:5000/golang:1.23-alpine', 'alpine:3.22', 'other.example/x:1'], userRegistryAuth(env));
     expect(config).toEqual({
       'mirror.corp.example:5000': { username: 'ci', password: 'pw1', serveraddress: 'mirror.corp.example:5000' },
       [DOCKER_HUB_KEY]: { username: 'hubuser', password: 'pw2', serveraddress: DOCKER_HUB_KEY },
     });
   });
 
-  it('sends them with the build as registryconfig (X-Registry-Config), for the builder and base registries only', async () => {
+  it('sends them with a classic build as registryconfig (X-Registry-Config), for the builder and base registries only', async () => {
     const dir = fixtureCopy('go-hello');
     expect((await runCli(['init', dir, '--base', 'alpine', '--builder-image', 'mirror.corp.example:5000/golang:1.23-alpine'])).code).toBe(0);
     const asked: string[] = [];
-    const { options } = await captureBuild(dir, true, {
+    const { options } = await captureBuild(dir, false, {
       registryAuth: async (ref) => {
         asked.push(ref);
         return ref.startsWith('mirror.corp.example') ? { username: 'ci', password: 'pw' } : undefined;
@@ -107,6 +107,13 @@ describe('registry credentials for the images a build pulls', () => {
     });
     expect(asked.sort()).toEqual(['alpine:3.22', 'mirror.corp.example:5000/golang:1.23-alpine']);
     expect(options.registryconfig).toEqual({ 'mirror.corp.example:5000': { username: 'ci', password: 'pw', serveraddress: 'mirror.corp.example:5000' } });
+  });
+
+  it('a failed credential lookup is a warning, not a failed build', async () => {
+    const warnings: string[] = [];
+    const config = await registryConfigFor(['mirror.example/x:1'], async () => Promise.reject(new Error('credential helper docker-credential-nope is not installed')), (w) => warnings.push(w));
+    expect(config).toEqual({});
+    expect(warnings).toEqual(['no registry credentials for mirror.example: credential helper docker-credential-nope is not installed; pulling mirror.example/x:1 anonymously if needed']);
   });
 
   it('sends no registryconfig when there are no credentials', async () => {

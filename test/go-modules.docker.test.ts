@@ -5,9 +5,10 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import tar from 'tar-fs';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from './support/cli.js';
 import { docker, dockerEnv, standin, uniqueRepo } from './support/docker.js';
+import { REGISTRY_BIN, TestRegistry } from './support/registry.js';
 import { addToFileProxy, messagePackage, useModuleInHello } from './support/go-proxy.js';
 import { fixtureCopy, tmpDir } from './support/tmp.js';
 
@@ -130,5 +131,47 @@ describe.skipIf(!dockerEnv.available)('--go-modules host', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/error: --go-modules host needs Go on this machine, and "go" is not on PATH/);
     expect(r.stderr).toMatch(/hint: install Go/);
+  });
+});
+
+describe.skipIf(!dockerEnv.available || !existsSync(REGISTRY_BIN))('registry credentials for pulls during builds', () => {
+  const repo = uniqueRepo('go-registry');
+  const user = { username: 'ci', password: 'pull-secret-1' };
+  const registry = new TestRegistry([user]);
+  let mirrorRef: string;
+  let dir: string;
+
+  beforeAll(async () => {
+    await registry.start();
+    // A private mirror of the base: the stand-in pushed to a registry that wants a login.
+    mirrorRef = `${registry.host}/mirror/alpine:3.22-${repo.split('-').pop()}`;
+    await docker.getImage(dockerEnv.refs!.x86_64.alpine).tag({ repo: mirrorRef.replace(/:[^:]+$/, ''), tag: mirrorRef.split(':').pop() });
+    const push = await docker.getImage(mirrorRef).push({ authconfig: { ...user, serveraddress: registry.host } });
+    await new Promise((resolve, reject) => docker.modem.followProgress(push, (err, out) => (err || out.some((o: { error?: string }) => o.error) ? reject(err ?? new Error(JSON.stringify(out))) : resolve(undefined))));
+    await docker.getImage(mirrorRef).remove({ noprune: true });
+    dir = fixtureCopy('go-hello');
+    expect((await runCli(['init', dir, '--base', 'alpine', '--base-image', mirrorRef])).code).toBe(0);
+  });
+  afterAll(async () => {
+    await docker.getImage(mirrorRef).remove({ noprune: true }).catch(() => {});
+    await registry.stop();
+  });
+
+  function dockerConfig(withLogin: boolean): NodeJS.ProcessEnv {
+    const d = tmpDir();
+    const auths = withLogin ? { [registry.host]: { auth: Buffer.from(`${user.username}:${user.password}`).toString('base64') } } : {};
+    writeFileSync(path.join(d, 'config.json'), JSON.stringify({ auths }));
+    return { DOCKER_CONFIG: d };
+  }
+
+  it.each(['buildkit', 'classic'])('%s: pulls a base that needs a login with the Docker credentials, and fails clearly without them', async (builder) => {
+    await docker.getImage(mirrorRef).remove({ noprune: true }).catch(() => {});
+    const denied = await runCli(['build', dir, '--tag', `${repo}:${builder}`, '--builder', builder, '--builder-image', dockerEnv.refs!.x86_64.golang], { env: dockerConfig(false) });
+    expect(denied.code, denied.stderr).toBe(11);
+    expect(denied.stderr).toContain(mirrorRef);
+    const r = await runCli(['build', dir, '--tag', `${repo}:${builder}`, '--builder', builder, '--builder-image', dockerEnv.refs!.x86_64.golang], { env: dockerConfig(true) });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout + r.stderr).not.toContain(user.password);
+    expect(await invoke(dir, `${repo}:${builder}`)).toBe('{"message":"Hello AWS Lambda"}');
   });
 });

@@ -11,7 +11,8 @@ import { inspectBuiltImage, type SizeBreakdown } from '../docker/image-report.js
 import { LambdaImageError } from '../errors.js';
 import { exists } from '../util/fs.js';
 import { GO_MODULE_SETTINGS, type GoModuleMode } from '../config/constants.js';
-import { dockerConfigAuths, registryConfigFor, type RegistryAuthProvider } from '../docker/registry-config.js';
+import { userRegistryAuth, registryConfigFor, registryKey, type BuildAuthConfig, type RegistryAuthProvider } from '../docker/registry-config.js';
+import { hasImageFor, pullImage } from '../docker/pull.js';
 import { checkBinaryArch } from '../project/binary-arch.js';
 import { vendorModulesOnHost, type HostVendorTree } from '../project/host-modules.js';
 import { dockerArchitecture, dockerPlatform } from '../render/images.js';
@@ -51,7 +52,7 @@ export interface BuildOptions {
   goModules?: GoModuleMode;
   /**
    * Finds registry credentials for the images the build pulls (sent as X-Registry-Config).
-   * Default: the auths entries of the Docker CLI's config.json.
+   * Default: src/registry's registryAuthFor (Docker credentials; ECR logins for ECR hosts).
    */
   registryAuth?: RegistryAuthProvider;
   /** The environment `go` runs with for --go-modules host (default: this process's). */
@@ -92,6 +93,7 @@ export async function buildProject(dir: string, engine: Engine, opts: BuildOptio
   }
 
   const result: BuildResult = { images: [], context: [], outcomes: [] };
+  const registryAuth = opts.registryAuth ?? userRegistryAuth();
   const modules = config.runtime === 'go' ? await goModulesFor(dir, opts.goModules ?? config.go?.modules ?? 'auto', opts.hostEnv, hooks) : undefined;
   try {
     for (const variant of variants) {
@@ -110,8 +112,9 @@ export async function buildProject(dir: string, engine: Engine, opts: BuildOptio
 
       const generated = generatedEntries(spec, rie?.kind === 'file' ? rie.path : undefined);
       for (const f of modules?.host?.files ?? []) generated.push({ name: f.name, mode: 0o644, file: f.file });
-      const pulled = [spec.baseImage, ...(spec.builderImage ? [spec.builderImage] : [])];
-      const registryconfig = await registryConfigFor(pulled, opts.registryAuth ?? dockerConfigAuths());
+      const pulled = imagesPulled(spec, engine);
+      const registryconfig = await registryConfigFor(pulled.map(([ref]) => ref), registryAuth, hooks.onWarning);
+      if (engine.buildkit) await pullForBuildkit(engine, pulled, registryconfig, opts.pull ?? false);
       const context = await createBuildContext(dir, generated);
       const parser = await new BuildStreamParser((e) => hooks.onEvent?.(variant, e)).init();
       const outcome = await runBuild(engine, context.stream, parser, {
@@ -222,13 +225,20 @@ async function runBuild(
   });
 }
 
+const REGISTRY_AUTH_TROUBLE = /401 Unauthorized|unauthorized|no basic auth credentials|authentication required|denied: /i;
 const REGISTRY_TROUBLE =
-  /pull access denied|manifest unknown|failed to resolve source metadata|failed to do request|no such host|dial tcp|i\/o timeout|repository does not exist|not found: manifest|connection refused|TLS handshake/i;
+  /401 Unauthorized|unauthorized|no basic auth credentials|authentication required|pull access denied|manifest unknown|failed to resolve source metadata|failed to do request|no such host|dial tcp|i\/o timeout|repository does not exist|not found: manifest|connection refused|TLS handshake/i;
 
 async function throwBuildError(engine: Engine, spec: RenderSpec, outcome: BuildOutcome): Promise<never> {
   const message = outcome.error ?? 'build failed';
   if (REGISTRY_TROUBLE.test(message)) {
     const missing = await missingBaseImage(engine, spec);
+    if (missing && REGISTRY_AUTH_TROUBLE.test(message)) {
+      const host = registryKey(missing.split(' ')[0]!);
+      throw new LambdaImageError('IMAGE_NOT_FOUND', `image ${missing} could not be pulled: its registry refused the credentials sent (or none were found)`, {
+        hint: `log in to the registry ("docker login ${host}"): builds send your Docker credentials (and an ECR login for ECR hosts)`,
+      });
+    }
     if (missing) {
       throw new LambdaImageError('IMAGE_NOT_FOUND', `base image ${missing} is not on the engine and its registry could not be reached`, {
         hint: `pull it while online ("docker pull --platform ${dockerPlatform(spec.arch)} ${missing}"), or point --base-image at a mirror you can reach`,
@@ -246,13 +256,37 @@ async function throwBuildError(engine: Engine, spec: RenderSpec, outcome: BuildO
   });
 }
 
-/** The first image the Dockerfile builds from that the engine does not have for the right platform. */
-async function missingBaseImage(engine: Engine, spec: RenderSpec): Promise<string | undefined> {
+/** The images the Dockerfile builds from, each with the platform it is needed for. */
+function imagesPulled(spec: RenderSpec, engine: Engine): Array<[string, string]> {
   const wanted: Array<[string, string]> = [];
   if (spec.builderImage) wanted.push([spec.builderImage, engine.platform]);
   if (spec.rie?.kind === 'url') wanted.push([spec.baseImage, engine.platform]);
   wanted.push([spec.baseImage, dockerPlatform(spec.arch)]);
-  for (const [ref, platform] of wanted) {
+  return wanted;
+}
+
+/**
+ * BuildKit over the Engine API ignores X-Registry-Config, so images from registries we hold
+ * credentials for are pulled with them first (when missing, or with --pull).
+ */
+async function pullForBuildkit(engine: Engine, pulled: Array<[string, string]>, registryconfig: Record<string, BuildAuthConfig>, always: boolean): Promise<void> {
+  for (const [ref, platform] of pulled) {
+    const auth = registryconfig[registryKey(ref)];
+    if (!auth || (!always && (await hasImageFor(engine.docker, ref, platform)))) continue;
+    try {
+      await pullImage(engine.docker, ref, platform, auth);
+    } catch (err) {
+      throw new LambdaImageError('IMAGE_NOT_FOUND', `cannot pull ${ref} (${platform}) with your credentials for ${registryKey(ref)}: ${(err as Error).message.split('\n')[0]}`, {
+        hint: `check the image name and your login ("docker login ${registryKey(ref)}")`,
+        cause: err,
+      });
+    }
+  }
+}
+
+/** The first image the Dockerfile builds from that the engine does not have for the right platform. */
+async function missingBaseImage(engine: Engine, spec: RenderSpec): Promise<string | undefined> {
+  for (const [ref, platform] of imagesPulled(spec, engine)) {
     try {
       const info = await engine.docker.getImage(ref).inspect();
       if (`${info.Os}/${info.Architecture}` !== platform) return `${ref} (for ${platform}; the engine has it for ${info.Os}/${info.Architecture})`;

@@ -2,9 +2,6 @@
 // dockerode's `registryconfig` (the X-Registry-Config header: host -> auth config), so a base
 // or builder behind a private registry or mirror can be pulled. Credentials are only ever
 // passed to the engine, never printed or logged.
-import { readFile } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import { parseImageReference } from '../config/image-reference.js';
 import { debug } from '../util/debug.js';
 
@@ -32,44 +29,35 @@ export function registryKey(ref: string): string {
 }
 
 /**
- * The fallback provider: `auths` entries of $DOCKER_CONFIG/config.json (default ~/.docker),
- * keyed by host or by URL. Credential helpers and ECR tokens come from src/registry when wired.
+ * The default provider: src/registry's `registryAuthFor`, the same code push uses (Docker
+ * config.json auths, credsStore and credHelpers; an ECR GetAuthorizationToken login for ECR hosts).
  */
-export function dockerConfigAuths(env: NodeJS.ProcessEnv = process.env, home = os.homedir()): RegistryAuthProvider {
-  let auths: Promise<Record<string, BuildAuthConfig>> | undefined;
-  const load = async (): Promise<Record<string, BuildAuthConfig>> => {
-    const file = path.join(env.DOCKER_CONFIG || path.join(home, '.docker'), 'config.json');
-    try {
-      return (JSON.parse(await readFile(file, 'utf8')) as { auths?: Record<string, BuildAuthConfig> }).auths ?? {};
-    } catch {
-      return {};
-    }
-  };
+export function userRegistryAuth(env: NodeJS.ProcessEnv = process.env): RegistryAuthProvider {
   return async (ref) => {
-    auths ??= load();
-    const all = await auths;
-    const key = registryKey(ref);
-    const host = key === DOCKER_HUB_KEY ? 'index.docker.io' : key;
-    const found = Object.entries(all).find(([k]) => k === key || k.replace(/^https?:\/\//, '').replace(/\/.*$/, '') === host);
-    if (!found) return undefined;
-    const entry = { ...found[1] };
-    if (entry.auth && !entry.username) {
-      const plain = Buffer.from(entry.auth, 'base64').toString('utf8');
-      const colon = plain.indexOf(':');
-      if (colon > 0) Object.assign(entry, { username: plain.slice(0, colon), password: plain.slice(colon + 1) });
-    }
-    if (!entry.username && !entry.identitytoken) return undefined;
-    return { username: entry.username, password: entry.password, identitytoken: entry.identitytoken, serveraddress: key };
+    const { registryAuthFor } = await import('../registry/auth.js');
+    const auth = await registryAuthFor(ref, { env });
+    if (!auth) return undefined;
+    // The docker CLI stores identity tokens with the user name "<token>"; the engine wants them as identitytoken.
+    return auth.username === '<token>' ? { identitytoken: auth.password } : { username: auth.username, password: auth.password };
   };
 }
 
 /** The registryconfig map for the images a build pulls: one entry per registry that has credentials. */
-export async function registryConfigFor(refs: string[], provider: RegistryAuthProvider): Promise<Record<string, BuildAuthConfig>> {
+export async function registryConfigFor(
+  refs: string[],
+  provider: RegistryAuthProvider,
+  onWarning: (message: string) => void = () => {},
+): Promise<Record<string, BuildAuthConfig>> {
   const config: Record<string, BuildAuthConfig> = {};
   for (const ref of new Set(refs)) {
     const key = registryKey(ref);
     if (config[key]) continue;
-    const auth = await provider(ref);
+    // An image the engine already has needs no login: a failed lookup is a warning, and a pull
+    // that then fails reports the missing image itself.
+    const auth = await provider(ref).catch((err: Error) => {
+      onWarning(`no registry credentials for ${key === DOCKER_HUB_KEY ? 'Docker Hub' : key}: ${err.message.split('\n')[0]}; pulling ${ref} anonymously if needed`);
+      return undefined;
+    });
     if (auth) {
       config[key] = { ...auth, serveraddress: auth.serveraddress ?? key };
       log(`credentials for ${key} sent with the build`);
