@@ -140,7 +140,7 @@ describe('rendered Dockerfiles', () => {
     expect(build.map((i) => i.keyword)).toEqual(['ARG', 'ARG', 'COPY', 'RUN']);
     const compile = text.slice(text.indexOf('FROM modules AS build'), text.indexOf('-o /out/bootstrap'));
     expect(compile).toContain('RUN --mount=type=cache,id=lambda-image-go-mod,target=/go/pkg/mod \\\n');
-    expect(compile).toContain('--mount=type=cache,id=lambda-image-go-build,target=/root/.cache/go-build \\\n');
+    expect(compile).toContain('--mount=type=cache,id=lambda-image-go-build-golang-1.23-alpine,target=/root/.cache/go-build \\\n');
     expect(compile).not.toContain('-mod=vendor');
   });
 

@@ -66,6 +66,8 @@ function templateData(spec: RenderSpec) {
     goVendor: spec.goVendor ?? false,
     cacheMounts: spec.cacheMounts,
     goArgs: GO_MODULE_SETTINGS.join(' '),
+    // The build cache belongs to a toolchain: one cache mount per builder image.
+    goCacheScope: (spec.builderImage ?? '').toLowerCase().replace(/[^a-z0-9._-]+/g, '-'),
   });
 }
 
