@@ -46,13 +46,15 @@ describe.skipIf(!dockerEnv.available)('vendored Go modules', () => {
 describe.skipIf(!dockerEnv.available)('module settings as build arguments', () => {
   const repo = uniqueRepo('go-settings');
   const SECRET = 's3cr3t-proxy-token';
+  // Unique per run: the module cache mount outlives runs, and a module version is immutable there.
+  const MOD = `example.com/greeting${Date.now().toString(36)}`;
   let builderImage: string;
 
   beforeAll(async () => {
     // A company's builder mirror: the stand-in Go builder plus a module proxy directory, the
-    // only place example.com/greeting v1.0.0 exists.
+    // only place this module exists.
     const ctx = tmpDir();
-    addToFileProxy(path.join(ctx, 'goproxy'), { path: 'example.com/greeting', version: 'v1.0.0', files: { 'greeting.go': messagePackage('greeting', 'Hello from the module proxy') } });
+    addToFileProxy(path.join(ctx, 'goproxy'), { path: MOD, version: 'v1.0.0', files: { 'greeting.go': messagePackage(MOD.split('/').pop()!, 'Hello from the module proxy') } });
     writeFileSync(path.join(ctx, 'Dockerfile'), `FROM ${dockerEnv.refs!.x86_64.golang}\nCOPY goproxy /goproxy\n`);
     builderImage = `${repo}:builder`;
     const stream = await docker.buildImage(tar.pack(ctx), { t: builderImage });
@@ -61,7 +63,7 @@ describe.skipIf(!dockerEnv.available)('module settings as build arguments', () =
 
   it('reach the Go stages from the config and --build-arg, honour --builder-image, and stay out of the final image', async () => {
     const dir = fixtureCopy('go-hello');
-    useModuleInHello(dir, 'example.com/greeting', 'v1.0.0');
+    useModuleInHello(dir, MOD, 'v1.0.0');
     expect((await runCli(['init', dir, '--base', 'alpine'])).code).toBe(0);
     // A credential inside the proxy URL (it fails over to the mirror's directory: "|" tries the next on any error).
     const configFile = path.join(dir, 'lambda-image.json');
@@ -88,7 +90,7 @@ describe.skipIf(!dockerEnv.available)('module settings as build arguments', () =
 
   it('without the module settings the same project cannot build (they were what made it work)', async () => {
     const dir = fixtureCopy('go-hello');
-    useModuleInHello(dir, 'example.com/greeting', 'v1.0.0');
+    useModuleInHello(dir, MOD, 'v1.0.0');
     expect((await runCli(['init', dir, '--base', 'alpine'])).code).toBe(0);
     const r = await runCli(['build', dir, '--tag', `${repo}:nosettings`, ...standin(), '--builder-image', builderImage, '--build-arg', 'GOPROXY=off']);
     expect(r.code).toBe(12);
@@ -97,6 +99,7 @@ describe.skipIf(!dockerEnv.available)('module settings as build arguments', () =
 });
 
 describe.skipIf(!dockerEnv.available)('--go-modules host', () => {
+  const HOST_MOD = `example.com/hostonly${Date.now().toString(36)}`;
   const repo = uniqueRepo('go-host');
   let dir: string;
   let hostEnv: NodeJS.ProcessEnv;
@@ -106,12 +109,12 @@ describe.skipIf(!dockerEnv.available)('--go-modules host', () => {
     // private proxy or repository only the developer's credentials reach).
     const work = tmpDir();
     const proxy = path.join(work, 'proxy');
-    addToFileProxy(proxy, { path: 'example.com/hostonly', version: 'v1.0.0', files: { 'hostonly.go': messagePackage('hostonly', 'Hello from a module only the host can reach') } });
+    addToFileProxy(proxy, { path: HOST_MOD, version: 'v1.0.0', files: { 'hostonly.go': messagePackage(HOST_MOD.split('/').pop()!, 'Hello from a module only the host can reach') } });
     hostEnv = { GOPROXY: `file://${proxy}`, GONOSUMDB: 'example.com', GOFLAGS: '-mod=mod', GOMODCACHE: path.join(work, 'modcache'), GOPATH: path.join(work, 'gopath'), GOTOOLCHAIN: 'local' };
     mkdirSync(hostEnv.GOPATH!, { recursive: true });
     dir = fixtureCopy('go-hello');
     // go 1.19: the host's own toolchain (Debian's) tidies no newer module.
-    useModuleInHello(dir, 'example.com/hostonly', 'v1.0.0', '1.19');
+    useModuleInHello(dir, HOST_MOD, 'v1.0.0', '1.19');
     // go.sum as a real project has it committed.
     execFileSync('go', ['mod', 'tidy'], { cwd: dir, env: { ...process.env, ...hostEnv }, stdio: 'pipe' });
   });
