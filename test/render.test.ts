@@ -24,9 +24,9 @@ const ext = {
   files: 2,
 };
 
-function render(input: ConfigInput, variant: string, arch: 'x86_64' | 'arm64', withExt: boolean) {
+function render(input: ConfigInput, variant: string, arch: 'x86_64' | 'arm64', withExt: boolean, builder: 'buildkit' | 'classic' = 'buildkit', goVendor = false) {
   const config = makeConfig({ ...input, extensions: withExt ? [ext] : [] });
-  return renderVariantFiles(specFromConfig(config, { variant: parseVariant(variant), arch }).spec);
+  return renderVariantFiles(specFromConfig(config, { variant: parseVariant(variant), arch, builder, goVendor }).spec);
 }
 
 const matrix = [];
@@ -40,8 +40,16 @@ describe('rendered Dockerfiles', () => {
     expect(render(input, variant, arch, withExt).Dockerfile).toMatchSnapshot();
   });
 
-  it.each(matrix)('semantics: $runtime $variant $arch extensions=$withExt', ({ runtime, input, variant, arch, withExt }) => {
-    const files = render(input, variant, arch, withExt);
+  it.each([
+    ['classic', false],
+    ['classic', true],
+    ['buildkit', true],
+  ] as const)('snapshot: go alpine, %s builder, vendored=%s', (builder, vendored) => {
+    expect(render(goConfig, 'alpine', 'x86_64', false, builder, vendored).Dockerfile).toMatchSnapshot();
+  });
+
+  it.each(matrix)('semantics (classic builder): $runtime $variant $arch extensions=$withExt', ({ runtime, input, variant, arch, withExt }) => {
+    const files = render(input, variant, arch, withExt, 'classic');
     const stages = parseStages(files.Dockerfile);
     const final = stages.at(-1)!;
     const finalText = final.instructions.map((i) => `${i.keyword} ${i.args}`).join('\n');
@@ -57,7 +65,12 @@ describe('rendered Dockerfiles', () => {
       // Classic builders only expand FROM arguments declared globally.
       expect(stages.globals).toEqual(['ARG BUILDPLATFORM=linux/amd64']);
       // go.mod (and go.sum) copied and modules downloaded before any source is copied.
-      expect(modules.instructions.map((i) => `${i.keyword} ${i.args}`)).toEqual(['WORKDIR /src', 'COPY go.mod go.sum* ./', 'RUN go mod download']);
+      expect(modules.instructions.map((i) => `${i.keyword} ${i.args}`)).toEqual([
+        'ARG GOPROXY GOPRIVATE GONOSUMDB GONOPROXY GOFLAGS GOINSECURE GOSUMDB',
+        'WORKDIR /src',
+        'COPY go.mod go.sum* ./',
+        'RUN go mod download',
+      ]);
       const deps = stages.find((s) => s.name === 'deps')!;
       const build = stages.find((s) => s.name === 'build')!;
       expect([deps.image, build.image]).toEqual(['modules', 'modules']);
@@ -119,6 +132,44 @@ describe('rendered Dockerfiles', () => {
     if (withExt) expect(layerCopies[0]!.args).toBe('.lambda-image/layers/params-ext-2/ /opt/');
   });
 
+  it('BuildKit: Go module and build caches in cache mounts, no precompile stage', () => {
+    const text = render(goConfig, 'alpine', 'x86_64', false).Dockerfile;
+    const stages = parseStages(text);
+    expect(stages.map((s) => s.name)).toEqual(['modules', 'build', null]);
+    const modules = stages[0]!.instructions.map((i) => `${i.keyword} ${i.args}`);
+    expect(modules).toContain('ENV GOMODCACHE=/go/pkg/mod GOCACHE=/root/.cache/go-build');
+    expect(text).toContain('RUN --mount=type=cache,id=lambda-image-go-mod,target=/go/pkg/mod go mod download\n');
+    const build = stages[1]!.instructions;
+    expect(build.map((i) => i.keyword)).toEqual(['ARG', 'ARG', 'COPY', 'RUN']);
+    const compile = text.slice(text.indexOf('FROM modules AS build'), text.indexOf('-o /out/bootstrap'));
+    expect(compile).toContain('RUN --mount=type=cache,id=lambda-image-go-mod,target=/go/pkg/mod \\\n');
+    expect(compile).toContain('--mount=type=cache,id=lambda-image-go-build-golang-1.23-alpine,target=/root/.cache/go-build \\\n');
+    expect(compile).not.toContain('-mod=vendor');
+  });
+
+  it.each(['buildkit', 'classic'] as const)('vendored (%s): vendor/ copied with go.mod, no download, -mod=vendor on every go command', (builder) => {
+    const text = render(goConfig, 'alpine', 'x86_64', false, builder, true).Dockerfile;
+    const stages = parseStages(text);
+    const modules = stages.find((s) => s.name === 'modules')!.instructions.map((i) => `${i.keyword} ${i.args}`);
+    expect(modules.slice(-2)).toEqual(['COPY go.mod go.sum* ./', 'COPY vendor/ vendor/']);
+    expect(text).not.toContain('go mod download');
+    const goCommands = stages.flatMap((s) => s.instructions).filter((i) => i.keyword === 'RUN' && /go (build|list)/.test(i.args));
+    expect(goCommands.length).toBe(builder === 'classic' ? 3 : 1);
+    for (const c of goCommands) expect(c.args).toContain('-mod=vendor');
+  });
+
+  it('declares the module settings in every Go stage and never in the final one', () => {
+    for (const builder of ['buildkit', 'classic'] as const) {
+      const stages = parseStages(render(goConfig, 'aws', 'x86_64', false, builder).Dockerfile);
+      for (const stage of stages.slice(0, -1)) {
+        expect(stage.instructions.find((i) => i.keyword === 'ARG' && i.args.includes('GOPROXY'))!.args).toBe(
+          'GOPROXY GOPRIVATE GONOSUMDB GONOPROXY GOFLAGS GOINSECURE GOSUMDB',
+        );
+      }
+      expect(stages.at(-1)!.instructions.some((i) => /GOPROXY|GOFLAGS/.test(i.args))).toBe(false);
+    }
+  });
+
   it('copies several layers to /opt in a single instruction', () => {
     const config = makeConfig({ ...goConfig, extensions: [ext, { ...ext, name: 'other', dir: '.lambda-image/layers/other-1' }] });
     const { Dockerfile } = renderVariantFiles(specFromConfig(config).spec);
@@ -130,7 +181,7 @@ describe('rendered Dockerfiles', () => {
     const config = makeConfig({ ...goConfig, base: 'alpine', rie: true });
     const { Dockerfile } = renderVariantFiles(specFromConfig(config, { rie: { kind: 'context', path: '.lambda-image/rie/aws-lambda-rie' } }).spec);
     const stages = parseStages(Dockerfile);
-    expect(stages.map((s) => s.name)).toEqual(['modules', 'deps', 'build', null]);
+    expect(stages.map((s) => s.name)).toEqual(['modules', 'build', null]);
     expect(stages.at(-1)!.instructions.filter((i) => i.args.includes("aws-lambda-rie"))).toEqual([
       { keyword: 'COPY', args: '.lambda-image/rie/aws-lambda-rie /usr/local/bin/aws-lambda-rie', from: null },
     ]);

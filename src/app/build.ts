@@ -12,6 +12,11 @@ import { inspectBuiltImage, type BuiltImageFacts } from '../docker/image-report.
 import { imageClient, type ImageClient } from '../docker/images.js';
 import { LambdaImageError } from '../errors.js';
 import { exists } from '../util/fs.js';
+import { GO_MODULE_SETTINGS, type GoModuleMode } from '../config/constants.js';
+import { userRegistryAuth, registryConfigFor, registryKey, type BuildAuthConfig, type RegistryAuthProvider } from '../docker/registry-config.js';
+import { hasImageFor, pullImage } from '../docker/pull.js';
+import { checkBinaryArch } from '../project/binary-arch.js';
+import { vendorModulesOnHost, type HostVendorTree } from '../project/host-modules.js';
 import { dockerArchitecture, dockerPlatform } from '../render/images.js';
 import { renderVariantFiles } from '../render/render.js';
 import { parseVariant, specFromConfig, variantName, type RenderSpec, type VariantName } from '../render/variant.js';
@@ -39,6 +44,15 @@ export interface BuildOptions {
   baseImages?: Partial<Record<Base | 'own', string>>;
   /** Go builder image override. */
   builderImage?: string;
+  /** How Go modules reach the build (overrides the config's go.modules): auto or host. */
+  goModules?: GoModuleMode;
+  /**
+   * Finds registry credentials for the images the build pulls (sent as X-Registry-Config).
+   * Default: src/registry's registryAuthFor (Docker credentials; ECR logins for ECR hosts).
+   */
+  registryAuth?: RegistryAuthProvider;
+  /** The environment `go` runs with for --go-modules host (default: this process's). */
+  hostEnv?: NodeJS.ProcessEnv;
 }
 
 export interface BuildHooks {
@@ -65,6 +79,9 @@ export async function buildProject(dir: string, engine: Engine, opts: BuildOptio
   for (const ref of Object.values(baseImages)) parseImageReference(ref, '--base-image');
   if (opts.builderImage) parseImageReference(opts.builderImage, '--builder-image');
 
+  if (config.runtime === 'provided') await checkBinaryArch(dir, config.binary!, arch);
+  const buildArgs = goBuildArgs(config, opts.buildArgs);
+
   if (!engine.buildkit && dockerPlatform(arch) !== engine.platform) {
     throw new LambdaImageError('INVALID_INPUT', `building ${arch} on a ${engine.platform} engine needs BuildKit, and this engine uses the classic builder`, {
       hint: `build for ${engine.platform === 'linux/arm64' ? 'arm64' : 'x86_64'}, or use an engine with BuildKit (Docker 23+)`,
@@ -73,43 +90,91 @@ export async function buildProject(dir: string, engine: Engine, opts: BuildOptio
 
   const images = imageClient(engine);
   const result: BuildResult = { images: [], context: [], outcomes: [] };
-  for (const variant of variants) {
-    const fullTag = variants.length > 1 ? `${repo}:${tag}-${variant}` : `${repo}:${tag}`;
-    hooks.onVariant?.(variant, fullTag);
-    const { spec, warnings } = specFromConfig(config, {
-      variant: parseVariant(variant),
-      arch,
-      rie: rie?.kind === 'file' ? { kind: 'context', path: RIE_CONTEXT_PATH } : rie,
-      baseImages,
-      builderImage: opts.builderImage,
-    });
-    warnings.forEach((w) => hooks.onWarning?.(w));
-
-    const generated = generatedEntries(spec, rie?.kind === 'file' ? rie.path : undefined);
-    const context = await createBuildContext(dir, generated);
-    const outcome = await runEngineBuild(engine, context.stream, {
-      t: fullTag,
-      dockerfile: 'Dockerfile',
-      platform: dockerPlatform(arch),
-      buildargs: { ...opts.buildArgs, BUILDPLATFORM: engine.platform, TARGETARCH: dockerArchitecture(arch) },
-      nocache: opts.noCache ?? false,
-      pull: opts.pull ? 'true' : undefined,
-      labels: { 'org.lambda-image.variant': variant, 'org.lambda-image.arch': arch },
-      ...(engine.buildkit ? { version: '2' } : {}),
-    }, (e) => hooks.onEvent?.(variant, e));
-    result.outcomes.push({ variant, outcome });
-    if (outcome.error) await throwBuildError(engine, images, spec, outcome);
-
-    const facts = await inspectBuiltImage(images, fullTag, spec.baseImage);
-    if (facts.architecture !== dockerArchitecture(arch)) {
-      throw new LambdaImageError('PLATFORM_MISMATCH', `${fullTag} was built for ${facts.os}/${facts.architecture}, not ${dockerPlatform(arch)}`, {
-        hint: `check that ${spec.baseImage} exists for ${dockerPlatform(arch)} (a digest-pinned base names one platform)`,
+  const registryAuth = opts.registryAuth ?? userRegistryAuth();
+  const modules = config.runtime === 'go' ? await goModulesFor(dir, opts.goModules ?? config.go?.modules ?? 'auto', opts.hostEnv, hooks) : undefined;
+  try {
+    for (const variant of variants) {
+      const fullTag = variants.length > 1 ? `${repo}:${tag}-${variant}` : `${repo}:${tag}`;
+      hooks.onVariant?.(variant, fullTag);
+      const { spec, warnings } = specFromConfig(config, {
+        variant: parseVariant(variant),
+        arch,
+        rie: rie?.kind === 'file' ? { kind: 'context', path: RIE_CONTEXT_PATH } : rie,
+        baseImages,
+        builderImage: opts.builderImage,
+        goVendor: modules?.vendored ?? false,
+        builder: engine.buildkit ? 'buildkit' : 'classic',
       });
+      warnings.forEach((w) => hooks.onWarning?.(w));
+
+      const generated = generatedEntries(spec, rie?.kind === 'file' ? rie.path : undefined);
+      for (const f of modules?.host?.files ?? []) generated.push({ name: f.name, mode: 0o644, file: f.file });
+      const pulled = imagesPulled(spec, engine);
+      const registryconfig = await registryConfigFor(pulled.map(([ref]) => ref), registryAuth, hooks.onWarning);
+      if (engine.buildkit) await pullForBuildkit(engine, pulled, registryconfig, opts.pull ?? false);
+      const context = await createBuildContext(dir, generated);
+      const outcome = await runEngineBuild(engine, context.stream, {
+        t: fullTag,
+        dockerfile: 'Dockerfile',
+        platform: dockerPlatform(arch),
+        buildargs: { ...buildArgs, BUILDPLATFORM: engine.platform, TARGETARCH: dockerArchitecture(arch) },
+        nocache: opts.noCache ?? false,
+        pull: opts.pull ? 'true' : undefined,
+        labels: { 'org.lambda-image.variant': variant, 'org.lambda-image.arch': arch },
+        ...(engine.buildkit ? { version: '2' } : {}),
+        ...(Object.keys(registryconfig).length ? { registryconfig } : {}),
+      }, (e) => hooks.onEvent?.(variant, e));
+      result.outcomes.push({ variant, outcome });
+      if (outcome.error) await throwBuildError(engine, images, spec, outcome);
+
+      const facts = await inspectBuiltImage(images, fullTag, spec.baseImage);
+      if (facts.architecture !== dockerArchitecture(arch)) {
+        throw new LambdaImageError('PLATFORM_MISMATCH', `${fullTag} was built for ${facts.os}/${facts.architecture}, not ${dockerPlatform(arch)}`, {
+          hint: `check that ${spec.baseImage} exists for ${dockerPlatform(arch)} (a digest-pinned base names one platform)`,
+        });
+      }
+      result.images.push({ variant, tag: fullTag, baseImage: spec.baseImage, ...facts });
+      result.context.push({ variant, files: context.files.entries.length, fileBytes: context.files.bytes, sentBytes: await context.sentBytes });
     }
-    result.images.push({ variant, tag: fullTag, baseImage: spec.baseImage, ...facts });
-    result.context.push({ variant, files: context.files.entries.length, fileBytes: context.files.bytes, sentBytes: await context.sentBytes });
+  } finally {
+    await modules?.host?.remove();
   }
   return result;
+}
+
+/**
+ * The build arguments: the config's go.env (module settings for the Go stages), then
+ * --build-arg, which wins. Only the Go stages declare the module settings, so none reaches
+ * the final image.
+ */
+export function goBuildArgs(config: Config, cli: Record<string, string> = {}): Record<string, string> {
+  const args: Record<string, string> = {};
+  for (const name of GO_MODULE_SETTINGS) {
+    const value = config.go?.env?.[name];
+    if (value !== undefined) args[name] = value;
+  }
+  return { ...args, ...cli };
+}
+
+interface GoModules {
+  vendored: boolean;
+  host?: HostVendorTree;
+}
+
+/** Where the Go modules come from: the project's vendor/, vendored on the host, or downloaded in the image. */
+async function goModulesFor(dir: string, mode: GoModuleMode, hostEnv: NodeJS.ProcessEnv | undefined, hooks: BuildHooks): Promise<GoModules> {
+  const vendored = await exists(path.join(dir, 'vendor', 'modules.txt'));
+  if (mode !== 'host') return { vendored };
+  if (vendored) {
+    hooks.onWarning?.('vendor/modules.txt exists: building from the project\'s vendor/ (--go-modules host is not needed)');
+    return { vendored };
+  }
+  const host = await vendorModulesOnHost(dir, hostEnv);
+  if (!host.files.length) {
+    await host.remove();
+    return { vendored: false };
+  }
+  return { vendored: true, host };
 }
 
 type RieInput = { kind: 'file'; path: string } | { kind: 'url'; url: string } | undefined;
@@ -136,13 +201,20 @@ function generatedEntries(spec: RenderSpec, rieFile?: string): GeneratedEntry[] 
   return entries;
 }
 
+const REGISTRY_AUTH_TROUBLE = /401 Unauthorized|unauthorized|no basic auth credentials|authentication required|denied: /i;
 const REGISTRY_TROUBLE =
-  /pull access denied|manifest unknown|failed to resolve source metadata|failed to do request|no such host|dial tcp|i\/o timeout|repository does not exist|not found: manifest|connection refused|TLS handshake/i;
+  /401 Unauthorized|unauthorized|no basic auth credentials|authentication required|pull access denied|manifest unknown|failed to resolve source metadata|failed to do request|no such host|dial tcp|i\/o timeout|repository does not exist|not found: manifest|connection refused|TLS handshake/i;
 
 async function throwBuildError(engine: Engine, images: ImageClient, spec: RenderSpec, outcome: BuildOutcome): Promise<never> {
   const message = outcome.error ?? 'build failed';
   if (REGISTRY_TROUBLE.test(message)) {
     const missing = await missingBaseImage(engine, images, spec);
+    if (missing && REGISTRY_AUTH_TROUBLE.test(message)) {
+      const host = registryKey(missing.split(' ')[0]!);
+      throw new LambdaImageError('IMAGE_NOT_FOUND', `image ${missing} could not be pulled: its registry refused the credentials sent (or none were found)`, {
+        hint: `log in to the registry ("docker login ${host}"): builds send your Docker credentials (and an ECR login for ECR hosts)`,
+      });
+    }
     if (missing) {
       throw new LambdaImageError('IMAGE_NOT_FOUND', `base image ${missing} is not on the engine and its registry could not be reached`, {
         hint: `pull it while online ("docker pull --platform ${dockerPlatform(spec.arch)} ${missing}"), or point --base-image at a mirror you can reach`,
@@ -160,13 +232,37 @@ async function throwBuildError(engine: Engine, images: ImageClient, spec: Render
   });
 }
 
-/** The first image the Dockerfile builds from that the engine does not have for the right platform. */
-async function missingBaseImage(engine: Engine, images: ImageClient, spec: RenderSpec): Promise<string | undefined> {
+/** The images the Dockerfile builds from, each with the platform it is needed for. */
+function imagesPulled(spec: RenderSpec, engine: Engine): Array<[string, string]> {
   const wanted: Array<[string, string]> = [];
   if (spec.builderImage) wanted.push([spec.builderImage, engine.platform]);
   if (spec.rie?.kind === 'url') wanted.push([spec.baseImage, engine.platform]);
   wanted.push([spec.baseImage, dockerPlatform(spec.arch)]);
-  for (const [ref, platform] of wanted) {
+  return wanted;
+}
+
+/**
+ * BuildKit over the Engine API ignores X-Registry-Config, so images from registries we hold
+ * credentials for are pulled with them first (when missing, or with --pull).
+ */
+async function pullForBuildkit(engine: Engine, pulled: Array<[string, string]>, registryconfig: Record<string, BuildAuthConfig>, always: boolean): Promise<void> {
+  for (const [ref, platform] of pulled) {
+    const auth = registryconfig[registryKey(ref)];
+    if (!auth || (!always && (await hasImageFor(engine.docker, ref, platform)))) continue;
+    try {
+      await pullImage(engine.docker, ref, platform, auth);
+    } catch (err) {
+      throw new LambdaImageError('IMAGE_NOT_FOUND', `cannot pull ${ref} (${platform}) with your credentials for ${registryKey(ref)}: ${(err as Error).message.split('\n')[0]}`, {
+        hint: `check the image name and your login ("docker login ${registryKey(ref)}")`,
+        cause: err,
+      });
+    }
+  }
+}
+
+/** The first image the Dockerfile builds from that the engine does not have for the right platform. */
+async function missingBaseImage(engine: Engine, images: ImageClient, spec: RenderSpec): Promise<string | undefined> {
+  for (const [ref, platform] of imagesPulled(spec, engine)) {
     const info = await images.inspect(ref);
     if (!info) return ref;
     if (`${info.os}/${info.architecture}` !== platform) return `${ref} (for ${platform}; the engine has it for ${info.os}/${info.architecture})`;

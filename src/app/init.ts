@@ -6,6 +6,8 @@ import { loadConfigIfExists } from '../config/store.js';
 import { LambdaImageError } from '../errors.js';
 import { checkConflicts, planProjectFiles, writePlan, type FilePlan } from '../project/files.js';
 import { checkBinary, checkMainPackage, readGoModule } from '../project/go-module.js';
+import { checkBinaryArch } from '../project/binary-arch.js';
+import type { GoModuleMode } from '../config/constants.js';
 
 export interface InitOptions {
   runtime?: Runtime;
@@ -20,6 +22,7 @@ export interface InitOptions {
   binary?: string;
   force?: boolean;
   dryRun?: boolean;
+  goModules?: GoModuleMode;
 }
 
 export interface InitResult {
@@ -54,7 +57,7 @@ export async function initProject(dir: string, opts: InitOptions): Promise<InitR
     const mod = await readGoModule(dir);
     const main = normalizeMain(opts.main ?? '.');
     await checkMainPackage(dir, main);
-    draft.go = { module: mod.module, version: opts.goVersion ?? mod.goVersion, main };
+    draft.go = { module: mod.module, version: opts.goVersion ?? mod.goVersion, main, ...(opts.goModules ? { modules: opts.goModules } : {}) };
   } else {
     if (!opts.binary) {
       throw new LambdaImageError('INVALID_INPUT', '--runtime provided needs --binary <path>', {
@@ -62,6 +65,7 @@ export async function initProject(dir: string, opts: InitOptions): Promise<InitR
       });
     }
     draft.binary = await checkBinary(dir, opts.binary);
+    await checkBinaryArch(dir, draft.binary as string, draft.arch as Arch);
   }
   if (draft.base === 'aws' && opts.rie === false) {
     warnings.push('the AWS base always carries the emulator; --no-rie changes nothing there');
@@ -74,6 +78,9 @@ export async function initProject(dir: string, opts: InitOptions): Promise<InitR
     throw err;
   });
   if (previous) {
+    // Module settings and the modules mode are the user's choices, not init's to forget.
+    if (runtime === 'go' && previous.go?.env) (draft.go as Record<string, unknown>).env = previous.go.env;
+    if (runtime === 'go' && previous.go?.modules && !opts.goModules) (draft.go as Record<string, unknown>).modules = previous.go.modules;
     draft.extensions = previous.extensions;
     draft.rieVersion = previous.rieVersion;
     if (previous.rieFrom) draft.rieFrom = previous.rieFrom;

@@ -23,6 +23,7 @@ export interface BuildCliOptions {
   json?: boolean;
   verbose?: boolean;
   builder?: 'auto' | 'buildkit' | 'classic';
+  goModules?: 'auto' | 'host';
 }
 
 export async function runBuild(dir: string, opts: BuildCliOptions): Promise<void> {
@@ -37,6 +38,7 @@ export async function runBuild(dir: string, opts: BuildCliOptions): Promise<void
     rieFrom: opts.rieFrom,
     baseImages: parseBaseImages(opts.baseImage ?? []),
     builderImage: opts.builderImage,
+    goModules: opts.goModules,
   };
   const engine = await connectEngine({ builder: opts.builder });
   const progress = await ui.progress(`building with ${engine.name} (${engine.buildkit ? 'BuildKit' : 'classic builder'})`);

@@ -2,7 +2,7 @@
 // `--help` and `init` never load dockerode or the AWS SDK.
 import { createRequire } from 'node:module';
 import type { Command } from 'commander';
-import { ARCHES, BASES, RUNTIMES, VARIANTS } from '../config/constants.js';
+import { ARCHES, BASES, GO_MODULE_MODES, RUNTIMES, VARIANTS } from '../config/constants.js';
 
 const { Option } = createRequire(import.meta.url)('commander') as typeof import('commander');
 
@@ -24,6 +24,7 @@ export function registerCommands(program: Command): void {
     .option('--base-image <ref>', 'use this base image reference (a mirror, or a digest-pinned ref)')
     .option('--builder-image <ref>', 'use this Go builder image (a mirror of golang:<version>-alpine)')
     .option('--name <name>', 'image name (default: the directory name)')
+    .addOption(new Option('--go-modules <mode>', 'where Go modules come from: auto (vendor/ if present, else downloaded in the image) or host (fetched with this machine\'s Go and credentials, sent as vendor/)').choices(GO_MODULE_MODES))
     .option('--force', 'overwrite existing files')
     .option('--dry-run', 'print what would be written, write nothing')
     .action(async (dir: string, opts) => (await import('./init.js')).runInit(dir, opts));
@@ -40,6 +41,7 @@ export function registerCommands(program: Command): void {
     .option('--build-arg <K=V>', 'build argument (repeatable)', collect)
     .option('--base-image <[family=]ref>', 'base image for this build, e.g. a mirror (repeatable: aws=<ref>, alpine=<ref>)', collect)
     .option('--builder-image <ref>', 'Go builder image for this build (a mirror of golang:<version>-alpine)')
+    .addOption(new Option('--go-modules <mode>', 'where Go modules come from: auto (vendor/ if present, else downloaded in the image) or host (fetched with this machine\'s Go and credentials, sent as vendor/)').choices(GO_MODULE_MODES))
     .option('--no-cache', 'do not use the build cache')
     .option('--pull', 'always pull newer base images')
     .option('--rie-from <path|url>', 'take the emulator from this file (offline builds) or URL')

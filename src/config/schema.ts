@@ -3,7 +3,8 @@
 import * as v from 'valibot';
 import { imageReferenceProblem } from './image-reference.js';
 import { LambdaImageError } from '../errors.js';
-import { ARCHES, BASES, CONFIG_FILE, RIE_VERSION, RUNTIMES } from './constants.js';
+import { ARCHES, BASES, CONFIG_FILE, GO_MODULE_MODES, GO_MODULE_SETTINGS, RIE_VERSION, RUNTIMES } from './constants.js';
+import { controlCharacterProblem, downloadUrlProblem, goModulePathProblem, handlerProblem, projectPathProblem } from './value-rules.js';
 
 export { ARCHES, BASES, CONFIG_FILE, RUNTIMES };
 export type { Arch, Base, Runtime } from './constants.js';
@@ -14,11 +15,14 @@ export const CONFIG_VERSION = 1;
 const IMAGE_NAME = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$/;
 const HEX64 = /^[a-f0-9]{64}$/;
 
-const relativePath = v.pipe(
-  v.string(),
-  v.minLength(1, 'must not be empty'),
-  v.check((p) => !p.startsWith('/') && !p.split(/[\\/]/).includes('..'), 'must be a path inside the project (relative, no "..")'),
-);
+/** A check from value-rules.ts as a schema step: the rule broken becomes the message. */
+const rule = (problemOf: (value: string) => string | undefined, what: string) =>
+  v.rawCheck<string>(({ dataset, addIssue }) => {
+    const problem = dataset.typed ? problemOf(dataset.value) : undefined;
+    if (problem) addIssue({ message: `must be ${what} (${problem})` });
+  });
+const relativePath = v.pipe(v.string(), rule(projectPathProblem, 'a path inside the project'));
+const plainText = v.pipe(v.string(), rule(controlCharacterProblem, 'one line of text'));
 const imageReference = v.pipe(
   v.string(),
   v.rawCheck(({ dataset, addIssue }) => {
@@ -31,7 +35,7 @@ const oneOf = <T extends readonly string[]>(values: T) => v.picklist(values, `mu
 export const extensionSchema = v.strictObject({
   name: v.pipe(v.string(), v.regex(/^[A-Za-z0-9_-]+$/, 'must be a layer name (letters, digits, - and _)')),
   version: v.pipe(v.number(), v.integer('must be a whole number'), v.minValue(1, 'must be 1 or more')),
-  arn: v.optional(v.string()),
+  arn: v.optional(plainText),
   sha256: v.pipe(v.string(), v.regex(HEX64, 'must be 64 lower-case hex digits')),
   architectures: v.optional(v.array(oneOf(ARCHES)), []),
   dir: relativePath,
@@ -75,19 +79,28 @@ export const configSchema = v.strictObject({
   arch: v.optional(oneOf(ARCHES), 'x86_64'),
   baseImage: v.optional(imageReference),
   builderImage: v.optional(imageReference),
-  handler: v.optional(v.pipe(v.string(), v.minLength(1)), 'bootstrap'),
+  handler: v.optional(v.pipe(v.string(), rule(handlerProblem, 'a Lambda handler name')), 'bootstrap'),
   timeout: v.optional(v.pipe(v.number(), v.minValue(1, 'must be 1 to 900 seconds'), v.maxValue(900, 'must be 1 to 900 seconds'))),
   memorySize: v.optional(v.pipe(v.number(), v.integer(), v.minValue(128, 'must be 128 to 10240 MB'), v.maxValue(10240, 'must be 128 to 10240 MB'))),
   go: v.optional(
     v.strictObject({
-      module: v.pipe(v.string(), v.minLength(1)),
+      module: v.pipe(v.string(), rule(goModulePathProblem, 'a Go module path')),
       version: v.pipe(v.string(), v.regex(/^\d+\.\d+(\.\d+)?$/, 'must be a Go version such as 1.23 or 1.23.4')),
       main: v.optional(relativePath, '.'),
+      /** Module settings passed to the Go stages as build arguments (--build-arg wins). */
+      env: v.optional(v.strictObject(Object.fromEntries(GO_MODULE_SETTINGS.map((k) => [k, v.optional(plainText)])) as Record<(typeof GO_MODULE_SETTINGS)[number], v.OptionalSchema<typeof plainText, undefined>>)),
+      /** Where modules come from: auto (vendor/ if present, else downloaded in the image) or host. */
+      modules: v.optional(oneOf(GO_MODULE_MODES)),
     }),
   ),
   binary: v.optional(relativePath),
   rieVersion: v.optional(v.pipe(v.string(), v.regex(/^v\d+\.\d+(\.\d+)?$/, 'must be an emulator release tag such as v1.30')), RIE_VERSION),
-  rieFrom: v.optional(v.pipe(v.string(), v.minLength(1))),
+  rieFrom: v.optional(
+    v.pipe(
+      v.string(),
+      rule((s) => (s === '' ? 'it is empty' : /^https?:/i.test(s) ? downloadUrlProblem(s) : controlCharacterProblem(s)), 'an emulator URL or file path'),
+    ),
+  ),
   extensions: v.optional(v.array(extensionSchema), []),
   deploy: v.optional(deploySchema),
 });

@@ -3,7 +3,7 @@
 import path from 'node:path';
 import { CONFIG_FILE, serializeConfig, type Config } from '../config/schema.js';
 import { LambdaImageError } from '../errors.js';
-import { readTextIfExists, writeFileAtomic } from '../util/fs.js';
+import { exists, readTextIfExists, writeFileAtomic } from '../util/fs.js';
 import { dockerfileOrigin, renderDockerignore, renderEntryScript, renderVariantFiles } from '../render/render.js';
 import { specFromConfig } from '../render/variant.js';
 
@@ -35,7 +35,10 @@ export interface PlanOptions {
 
 /** Works out every file the config implies and how each compares with what is on disk. */
 export async function planProjectFiles(dir: string, config: Config, opts: PlanOptions): Promise<FilePlan> {
-  const { spec, warnings } = specFromConfig(config);
+  // The Dockerfile on disk is for BuildKit (every current Docker's default builder); build
+  // renders its own for the engine it talks to. vendor/modules.txt means a vendored build.
+  const goVendor = config.runtime === 'go' && (await exists(path.join(dir, 'vendor', 'modules.txt')));
+  const { spec, warnings } = specFromConfig(config, { goVendor });
   const rendered = renderVariantFiles(spec);
   const wanted: Array<{ path: string; content: string; mode: number; onlyIfAbsent?: boolean }> = [
     { path: 'Dockerfile', content: rendered.Dockerfile, mode: 0o644 },

@@ -3,6 +3,9 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import Handlebars from 'handlebars';
+import { GO_MODULE_SETTINGS } from '../config/constants.js';
+import { controlCharacterProblem } from '../config/value-rules.js';
+import { LambdaImageError } from '../errors.js';
 import type { RenderSpec } from './variant.js';
 
 const TEMPLATE_DIR = new URL('../../templates/', import.meta.url);
@@ -23,9 +26,30 @@ function template(name: string): Handlebars.TemplateDelegate {
 
 export const GENERATED_MARK = '# lambda-image: generated';
 
+/**
+ * The render layer's own guard, behind the config's and options' checks: a Dockerfile
+ * instruction ends at a line break, so no value with a control character may reach a template,
+ * whatever path it came by.
+ */
+function guardTemplateData<T>(data: T, where = 'value'): T {
+  if (typeof data === 'string') {
+    const problem = controlCharacterProblem(data);
+    if (problem) {
+      throw new LambdaImageError('INVALID_INPUT', `refusing to write ${JSON.stringify(data)} into a Dockerfile (${where}): ${problem}`, {
+        hint: 'a line break in a value would add Dockerfile instructions: fix the value in lambda-image.json or the option',
+      });
+    }
+  } else if (Array.isArray(data)) {
+    data.forEach((item, i) => guardTemplateData(item, `${where}[${i}]`));
+  } else if (data && typeof data === 'object') {
+    for (const [k, v] of Object.entries(data)) guardTemplateData(v, k);
+  }
+  return data;
+}
+
 /** Data for the templates: every field present, so strict mode catches typos, not absences. */
 function templateData(spec: RenderSpec) {
-  return {
+  return guardTemplateData({
     isGo: spec.runtime === 'go',
     usesBuildPlatform: spec.runtime === 'go' || spec.rie?.kind === 'url',
     isAws: spec.base === 'aws',
@@ -34,11 +58,17 @@ function templateData(spec: RenderSpec) {
     goMain: spec.goMain ?? '',
     binary: spec.binary ?? '',
     baseImage: spec.baseImage,
-    handler: spec.handler,
+    // JSON: the exec form of CMD is a JSON array, so the handler is quoted as JSON, never pasted.
+    handlerJson: JSON.stringify(spec.handler),
     rieUrl: spec.rie?.kind === 'url' ? spec.rie.url : '',
     rieContextPath: spec.rie?.kind === 'context' ? spec.rie.path : '',
     layerDirs: spec.layerDirs,
-  };
+    goVendor: spec.goVendor ?? false,
+    cacheMounts: spec.cacheMounts,
+    goArgs: GO_MODULE_SETTINGS.join(' '),
+    // The build cache belongs to a toolchain: one cache mount per builder image.
+    goCacheScope: (spec.builderImage ?? '').toLowerCase().replace(/[^a-z0-9._-]+/g, '-'),
+  });
 }
 
 /** The Dockerfile for one variant, with a header that says where it came from and a checksum of its body. */

@@ -2,6 +2,7 @@
 // config plus a variant produce. Pure.
 import type { Arch, Base, Config } from '../config/schema.js';
 import { LambdaImageError } from '../errors.js';
+import { projectPathProblem } from '../config/value-rules.js';
 import { defaultBaseImage, goBuilderImage, judgeBaseImage, rieDownloadUrl } from './images.js';
 
 import { VARIANTS, type VariantName } from '../config/constants.js';
@@ -26,6 +27,14 @@ export interface RenderSpec {
   /** Go runtime: builder image and main package path (relative, starting with ./). */
   builderImage?: string;
   goMain?: string;
+  /** Go runtime: modules come from vendor/ (vendor/modules.txt, or sent by --go-modules host); no download. */
+  goVendor?: boolean;
+  /**
+   * BuildKit: Go's module and build caches live in cache mounts that outlive builds, so a new
+   * dependency or a one-line change recompiles only what changed. The classic builder has no
+   * cache mounts and keeps a layer of precompiled imported packages instead.
+   */
+  cacheMounts: boolean;
   /** Provided runtime: the bootstrap binary's path in the build context. */
   binary?: string;
   /** Alpine with the emulator only. */
@@ -63,6 +72,10 @@ export interface SpecOptions {
   baseImages?: Partial<Record<Base, string>>;
   /** The Go builder image (build's --builder-image), overriding the config. */
   builderImage?: string;
+  /** Modules are vendored (vendor/modules.txt in the project or sent from the host). */
+  goVendor?: boolean;
+  /** Render for BuildKit (cache mounts; the default, as for every current Docker) or the classic builder. */
+  builder?: 'buildkit' | 'classic';
 }
 
 /** Turns a config (and optional overrides) into everything the templates need. */
@@ -83,7 +96,7 @@ export function specFromConfig(config: Config, opts: SpecOptions = {}): { spec: 
   if (variant.base === 'alpine' && variant.rie) {
     if (opts.rie) rie = opts.rie;
     else if (config.rieFrom && /^https?:\/\//.test(config.rieFrom)) rie = { kind: 'url', url: config.rieFrom };
-    else if (config.rieFrom && !config.rieFrom.startsWith('/') && !config.rieFrom.split('/').includes('..'))
+    else if (config.rieFrom && !projectPathProblem(config.rieFrom))
       rie = { kind: 'context', path: config.rieFrom };
     else rie = { kind: 'url', url: rieDownloadUrl(config.rieVersion, arch) };
   }
@@ -97,10 +110,12 @@ export function specFromConfig(config: Config, opts: SpecOptions = {}): { spec: 
     handler: config.handler,
     rie,
     layerDirs: config.extensions.map((e) => e.dir),
+    cacheMounts: (opts.builder ?? 'buildkit') === 'buildkit',
   };
   if (config.runtime === 'go') {
     spec.builderImage = opts.builderImage ?? config.builderImage ?? goBuilderImage(config.go!.version);
     spec.goMain = config.go!.main === '.' ? '.' : `./${config.go!.main.replace(/^\.\//, '')}`;
+    spec.goVendor = opts.goVendor ?? false;
   } else {
     spec.binary = config.binary;
   }

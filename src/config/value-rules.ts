@@ -1,0 +1,64 @@
+// What each kind of value that can reach a generated Dockerfile may look like (handler names,
+// paths in the project, Go module paths, emulator URLs). Pure. A Dockerfile instruction ends at
+// a newline, so a value with a control character could add instructions: none is accepted.
+
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f\u0080-\u009f\u2028\u2029]/;
+
+/** The first control character of a value, described, or undefined. */
+export function controlCharacterProblem(value: string): string | undefined {
+  const m = CONTROL.exec(value);
+  if (!m) return undefined;
+  const code = m[0].codePointAt(0)!;
+  const name = code === 10 ? 'a newline' : code === 13 ? 'a carriage return' : code === 9 ? 'a tab' : `control character U+${code.toString(16).padStart(4, '0')}`;
+  return `it contains ${name}`;
+}
+
+/** Lambda's handler field: 1 to 128 characters, no white space (API pattern [^\s]+), no quotes or backslashes. */
+export function handlerProblem(handler: string): string | undefined {
+  if (handler === '') return 'it is empty';
+  const control = controlCharacterProblem(handler);
+  if (control) return control;
+  if (handler.length > 128) return 'it is longer than 128 characters';
+  if (/\s/.test(handler)) return 'it contains white space';
+  if (/["\\]/.test(handler)) return 'it contains a quote or a backslash';
+  return undefined;
+}
+
+/**
+ * A path inside the project as Dockerfile COPY lines name it: relative, no "..", made of
+ * letters, digits and . _ - + @ / (no spaces, quotes, $ or wildcards, which COPY would interpret).
+ */
+export function projectPathProblem(p: string): string | undefined {
+  if (p === '') return 'it is empty';
+  const control = controlCharacterProblem(p);
+  if (control) return control;
+  if (p.startsWith('/') || /^[A-Za-z]:/.test(p)) return 'it is absolute; give a path inside the project';
+  if (p.split(/[\\/]/).includes('..')) return 'it climbs out with ".."';
+  if (!/^[A-Za-z0-9._+@/-]+$/.test(p)) return 'only letters, digits and . _ - + @ / are allowed (no spaces, quotes, $ or wildcards)';
+  return undefined;
+}
+
+/** A Go module path (go.mod "module" line): slash-separated elements of letters, digits and - . _ ~ +. */
+export function goModulePathProblem(p: string): string | undefined {
+  const control = controlCharacterProblem(p);
+  if (control) return control;
+  if (!/^[A-Za-z0-9._~+-]+(?:\/[A-Za-z0-9._~+-]+)*$/.test(p)) return 'a module path is slash-separated elements of letters, digits and - . _ ~ +';
+  if (p.split('/').some((e) => e === '.' || e === '..')) return 'a module path has no "." or ".." elements';
+  return undefined;
+}
+
+/** An http(s) URL the Dockerfile may ADD: parsed by WHATWG rules, no white space, quotes or control characters. */
+export function downloadUrlProblem(u: string): string | undefined {
+  const control = controlCharacterProblem(u);
+  if (control) return control;
+  if (/[\s"'\\]/.test(u)) return 'it contains white space, a quote or a backslash';
+  let url: URL;
+  try {
+    url = new URL(u);
+  } catch {
+    return 'it is not a URL';
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return 'only http and https URLs are fetched';
+  return undefined;
+}

@@ -1,0 +1,386 @@
+// ECR and Lambda control planes of the tests' own making, on 127.0.0.1, speaking the same
+// protocols as AWS (ECR: JSON 1.1 with X-Amz-Target; Lambda: REST under /2015-03-31), so the
+// REAL AWS SDK clients (and the AWS CLI) reach them through AWS_ENDPOINT_URL_ECR /
+// AWS_ENDPOINT_URL_LAMBDA. ECR's repositoryUri and proxyEndpoint point at a real local
+// registry; what ECR says about images is read from that registry. Faults are injectable.
+import { randomBytes } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { TestRegistry } from './registry.js';
+
+export const ACCOUNT = '123456789012';
+const MANIFEST_ACCEPT = [
+  'application/vnd.docker.distribution.manifest.v2+json',
+  'application/vnd.docker.distribution.manifest.list.v2+json',
+  'application/vnd.oci.image.manifest.v1+json',
+  'application/vnd.oci.image.index.v1+json',
+].join(', ');
+
+abstract class FakeServer {
+  private server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      this.handle(req, Buffer.concat(chunks).toString('utf8'), res).catch((err) => {
+        res.writeHead(500).end(String(err));
+      });
+    });
+  });
+  port = 0;
+  /** One entry per request: the operation, in order. */
+  requests: string[] = [];
+
+  async start(): Promise<this> {
+    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
+    this.port = (this.server.address() as AddressInfo).port;
+    return this;
+  }
+
+  get endpoint(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  async close(): Promise<void> {
+    this.server.closeAllConnections();
+    await new Promise((r) => this.server.close(r));
+  }
+
+  protected signed(req: http.IncomingMessage): boolean {
+    return Boolean(req.headers.authorization?.startsWith('AWS4-HMAC-SHA256'));
+  }
+
+  protected abstract handle(req: http.IncomingMessage, body: string, res: http.ServerResponse): Promise<void>;
+}
+
+export interface FakeRepository {
+  immutable: boolean;
+  scanOnPush: boolean;
+}
+
+export class FakeEcr extends FakeServer {
+  readonly repositories = new Map<string, FakeRepository>();
+  /** ThrottlingException for the next N calls of an operation. */
+  throttle: Record<string, number> = {};
+  /** The password GetAuthorizationToken hands out; set it to a stale one to fake an expired token. */
+  password: string;
+
+  constructor(
+    private readonly registry: TestRegistry,
+    readonly region = 'eu-west-1',
+  ) {
+    super();
+    this.password = registry.users[0]?.password ?? '';
+  }
+
+  protected async handle(req: http.IncomingMessage, body: string, res: http.ServerResponse): Promise<void> {
+    const target = String(req.headers['x-amz-target'] ?? '');
+    const op = target.replace(/^AmazonEC2ContainerRegistry_V20150921\./, '');
+    this.requests.push(op);
+    const input = body ? (JSON.parse(body) as Record<string, unknown>) : {};
+    if (req.method !== 'POST' || !target.startsWith('AmazonEC2ContainerRegistry_V20150921.')) return this.error(res, 'UnknownOperationException', 'unknown operation');
+    if (!this.signed(req)) return this.error(res, 'UnrecognizedClientException', 'The security token included in the request is invalid.');
+    if ((this.throttle[op] ?? 0) > 0) {
+      this.throttle[op]!--;
+      return this.error(res, 'ThrottlingException', 'Rate exceeded');
+    }
+    switch (op) {
+      case 'DescribeRepositories': {
+        const names = (input.repositoryNames as string[] | undefined) ?? [...this.repositories.keys()];
+        const missing = names.find((n) => !this.repositories.has(n));
+        if (missing) return this.error(res, 'RepositoryNotFoundException', `The repository with name '${missing}' does not exist in the registry with id '${ACCOUNT}'`);
+        return this.ok(res, { repositories: names.map((n) => this.describe(n)) });
+      }
+      case 'CreateRepository': {
+        const name = String(input.repositoryName);
+        if (this.repositories.has(name)) return this.error(res, 'RepositoryAlreadyExistsException', `The repository with name '${name}' already exists in the registry with id '${ACCOUNT}'`);
+        const scan = (input.imageScanningConfiguration as { scanOnPush?: boolean } | undefined)?.scanOnPush ?? false;
+        this.repositories.set(name, { immutable: input.imageTagMutability === 'IMMUTABLE', scanOnPush: scan });
+        return this.ok(res, { repository: this.describe(name) });
+      }
+      case 'GetAuthorizationToken':
+        return this.ok(res, {
+          authorizationData: [
+            {
+              authorizationToken: Buffer.from(`AWS:${this.password}`).toString('base64'),
+              expiresAt: Math.floor(Date.now() / 1000) + 12 * 3600,
+              proxyEndpoint: `http://${this.registry.host}`,
+            },
+          ],
+        });
+      case 'DescribeImages': {
+        const name = String(input.repositoryName);
+        if (!this.repositories.has(name)) return this.error(res, 'RepositoryNotFoundException', `The repository with name '${name}' does not exist in the registry with id '${ACCOUNT}'`);
+        const tag = (input.imageIds as Array<{ imageTag?: string }> | undefined)?.[0]?.imageTag ?? 'latest';
+        const m = await this.registry.getManifest(name, tag, MANIFEST_ACCEPT);
+        if (m.status !== 200) return this.error(res, 'ImageNotFoundException', `The image with imageId {imageDigest:'null', imageTag:'${tag}'} does not exist within the repository with name '${name}' in the registry with id '${ACCOUNT}'`);
+        return this.ok(res, {
+          imageDetails: [
+            {
+              registryId: ACCOUNT,
+              repositoryName: name,
+              imageDigest: m.digest,
+              imageTags: [tag],
+              imageSizeInBytes: m.body.length,
+              imagePushedAt: Math.floor(Date.now() / 1000),
+              imageManifestMediaType: m.contentType,
+            },
+          ],
+        });
+      }
+      default:
+        return this.error(res, 'UnknownOperationException', `${op} is not faked`);
+    }
+  }
+
+  private describe(name: string) {
+    const r = this.repositories.get(name)!;
+    return {
+      repositoryArn: `arn:aws:ecr:${this.region}:${ACCOUNT}:repository/${name}`,
+      registryId: ACCOUNT,
+      repositoryName: name,
+      repositoryUri: `${this.registry.host}/${name}`,
+      createdAt: 1_780_000_000,
+      imageTagMutability: r.immutable ? 'IMMUTABLE' : 'MUTABLE',
+      imageScanningConfiguration: { scanOnPush: r.scanOnPush },
+      encryptionConfiguration: { encryptionType: 'AES256' },
+    };
+  }
+
+  private ok(res: http.ServerResponse, body: object): void {
+    res.writeHead(200, { 'Content-Type': 'application/x-amz-json-1.1', 'x-amzn-RequestId': randomBytes(8).toString('hex') });
+    res.end(JSON.stringify(body));
+  }
+
+  private error(res: http.ServerResponse, type: string, message: string): void {
+    res.writeHead(400, { 'Content-Type': 'application/x-amz-json-1.1', 'x-amzn-RequestId': randomBytes(8).toString('hex') });
+    res.end(JSON.stringify({ __type: type, message }));
+  }
+}
+
+export interface FakeFunction {
+  name: string;
+  role: string;
+  imageUri: string;
+  resolvedImageUri: string;
+  architectures: string[];
+  memorySize: number;
+  timeout: number;
+  environment?: Record<string, string>;
+  state: 'Pending' | 'Active' | 'Failed';
+  lastUpdateStatus: 'InProgress' | 'Successful' | 'Failed';
+  reason?: string;
+  /** GetFunction calls left before a pending state or update settles. */
+  pollsLeft: number;
+  /** How the pending update ends. */
+  outcome?: { status: 'Successful' | 'Failed'; reason?: string };
+  versions: string[];
+  aliases: Map<string, string>;
+}
+
+export class FakeLambda extends FakeServer {
+  readonly functions = new Map<string, FakeFunction>();
+  /** ResourceConflictException for the next N code updates (an update in progress). */
+  conflicts = 0;
+  /** TooManyRequestsException for the next N requests. */
+  throttle = 0;
+  /** GetFunction polls a create or update stays Pending / InProgress. */
+  polls = 1;
+  /** The next code update ends Failed with this reason. */
+  failNextUpdate?: string;
+
+  constructor(
+    private readonly registry: TestRegistry,
+    readonly region = 'eu-west-1',
+  ) {
+    super();
+  }
+
+  protected async handle(req: http.IncomingMessage, body: string, res: http.ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', this.endpoint);
+    const p = decodeURIComponent(url.pathname);
+    const input = body ? (JSON.parse(body) as Record<string, any>) : {};
+    const route = (method: string, re: RegExp) => (req.method === method ? re.exec(p) : null);
+    if (!this.signed(req)) return this.error(res, 403, 'UnrecognizedClientException', 'The security token included in the request is invalid.');
+    if (this.throttle > 0) {
+      this.throttle--;
+      this.requests.push('Throttled');
+      return this.error(res, 429, 'TooManyRequestsException', 'Rate exceeded');
+    }
+    let m: RegExpExecArray | null;
+    if ((m = route('GET', /^\/2015-03-31\/functions\/([^/]+)$/)) || (m = route('GET', /^\/2015-03-31\/functions\/([^/]+)\/configuration$/))) {
+      const configOnly = p.endsWith('/configuration');
+      this.requests.push(configOnly ? 'GetFunctionConfiguration' : 'GetFunction');
+      const fn = this.functions.get(m[1]!);
+      if (!fn) return this.notFound(res, m[1]!);
+      this.settle(fn);
+      return this.ok(res, 200, configOnly ? this.configuration(fn) : { Configuration: this.configuration(fn), Code: { RepositoryType: 'ECR', ImageUri: fn.imageUri, ResolvedImageUri: fn.resolvedImageUri } });
+    }
+    if (route('POST', /^\/2015-03-31\/functions\/?$/)) {
+      this.requests.push('CreateFunction');
+      const name = String(input.FunctionName);
+      if (this.functions.has(name)) return this.error(res, 409, 'ResourceConflictException', `Function already exist: ${name}`);
+      if (input.PackageType !== 'Image' || input.Runtime || input.Handler || input.Layers) return this.error(res, 400, 'InvalidParameterValueException', 'An image function takes PackageType Image and no Runtime, Handler or Layers');
+      if (!input.Role) return this.error(res, 400, 'InvalidParameterValueException', 'Role is required');
+      const resolved = await this.resolve(String(input.Code?.ImageUri ?? ''));
+      if ('error' in resolved) return this.error(res, 400, 'InvalidParameterValueException', resolved.error);
+      const fn: FakeFunction = {
+        name,
+        role: input.Role,
+        imageUri: input.Code.ImageUri,
+        resolvedImageUri: resolved.uri,
+        architectures: input.Architectures ?? ['x86_64'],
+        memorySize: input.MemorySize ?? 128,
+        timeout: input.Timeout ?? 3,
+        environment: input.Environment?.Variables,
+        state: 'Pending',
+        lastUpdateStatus: 'InProgress',
+        pollsLeft: this.polls,
+        outcome: { status: 'Successful' },
+        versions: [],
+        aliases: new Map(),
+      };
+      this.functions.set(name, fn);
+      return this.ok(res, 201, this.configuration(fn));
+    }
+    if ((m = route('PUT', /^\/2015-03-31\/functions\/([^/]+)\/code$/))) {
+      this.requests.push('UpdateFunctionCode');
+      const fn = this.functions.get(m[1]!);
+      if (!fn) return this.notFound(res, m[1]!);
+      if (this.conflicts > 0) {
+        this.conflicts--;
+        return this.error(res, 409, 'ResourceConflictException', `The operation cannot be performed at this time. An update is in progress for resource: ${this.arn(fn.name)}`);
+      }
+      const resolved = await this.resolve(String(input.ImageUri ?? ''));
+      if ('error' in resolved) return this.error(res, 400, 'InvalidParameterValueException', resolved.error);
+      fn.imageUri = input.ImageUri;
+      fn.architectures = input.Architectures ?? fn.architectures;
+      this.startUpdate(fn, () => (fn.resolvedImageUri = resolved.uri));
+      return this.ok(res, 200, this.configuration(fn));
+    }
+    if ((m = route('PUT', /^\/2015-03-31\/functions\/([^/]+)\/configuration$/))) {
+      this.requests.push('UpdateFunctionConfiguration');
+      const fn = this.functions.get(m[1]!);
+      if (!fn) return this.notFound(res, m[1]!);
+      if (input.MemorySize) fn.memorySize = input.MemorySize;
+      if (input.Timeout) fn.timeout = input.Timeout;
+      if (input.Environment) fn.environment = input.Environment.Variables ?? {};
+      this.startUpdate(fn);
+      return this.ok(res, 200, this.configuration(fn));
+    }
+    if ((m = route('POST', /^\/2015-03-31\/functions\/([^/]+)\/versions$/))) {
+      this.requests.push('PublishVersion');
+      const fn = this.functions.get(m[1]!);
+      if (!fn) return this.notFound(res, m[1]!);
+      fn.versions.push(fn.resolvedImageUri);
+      return this.ok(res, 201, { ...this.configuration(fn), Version: String(fn.versions.length), FunctionArn: `${this.arn(fn.name)}:${fn.versions.length}` });
+    }
+    if ((m = route('GET', /^\/2015-03-31\/functions\/([^/]+)\/aliases\/([^/]+)$/))) {
+      this.requests.push('GetAlias');
+      const fn = this.functions.get(m[1]!);
+      const version = fn?.aliases.get(m[2]!);
+      if (!fn || !version) return this.error(res, 404, 'ResourceNotFoundException', `Alias not found: ${m[2]}`);
+      return this.ok(res, 200, { AliasArn: `${this.arn(fn.name)}:${m[2]}`, Name: m[2], FunctionVersion: version });
+    }
+    if ((m = route('POST', /^\/2015-03-31\/functions\/([^/]+)\/aliases$/)) || (m = route('PUT', /^\/2015-03-31\/functions\/([^/]+)\/aliases\/([^/]+)$/))) {
+      const create = req.method === 'POST';
+      this.requests.push(create ? 'CreateAlias' : 'UpdateAlias');
+      const fn = this.functions.get(m[1]!);
+      if (!fn) return this.notFound(res, m[1]!);
+      const name = create ? String(input.Name) : m[2]!;
+      if (!fn.versions[Number(input.FunctionVersion) - 1]) return this.error(res, 400, 'InvalidParameterValueException', `Version ${input.FunctionVersion} does not exist`);
+      fn.aliases.set(name, String(input.FunctionVersion));
+      return this.ok(res, create ? 201 : 200, { AliasArn: `${this.arn(fn.name)}:${name}`, Name: name, FunctionVersion: String(input.FunctionVersion) });
+    }
+    this.requests.push(`${req.method} ${p}`);
+    return this.error(res, 404, 'UnknownOperationException', 'unknown operation');
+  }
+
+  private startUpdate(fn: FakeFunction, onSuccess?: () => void): void {
+    fn.lastUpdateStatus = 'InProgress';
+    fn.reason = undefined;
+    fn.pollsLeft = this.polls;
+    if (this.failNextUpdate) {
+      fn.outcome = { status: 'Failed', reason: this.failNextUpdate };
+      this.failNextUpdate = undefined;
+    } else {
+      fn.outcome = { status: 'Successful' };
+      onSuccess?.();
+    }
+  }
+
+  /** A GetFunction poll: Pending / InProgress settles after `polls` polls (counted, never timed). */
+  private settle(fn: FakeFunction): void {
+    if (fn.state === 'Active' && fn.lastUpdateStatus !== 'InProgress') return;
+    if (fn.pollsLeft > 0) {
+      fn.pollsLeft--;
+      return;
+    }
+    fn.state = 'Active';
+    fn.lastUpdateStatus = fn.outcome?.status ?? 'Successful';
+    fn.reason = fn.outcome?.reason;
+  }
+
+  /** Lambda resolves a tag to a digest when it takes the image; a missing image is refused. */
+  private async resolve(uri: string): Promise<{ uri: string } | { error: string }> {
+    const m = /^([^/]+)\/(.+?)(?::([\w][\w.-]*))?(?:@(sha256:[a-f0-9]{64}))?$/.exec(uri);
+    if (!m || m[1] !== this.registry.host) return { error: `Source image ${uri} is not valid. Provide a valid source image.` };
+    const got = await this.registry.getManifest(m[2]!, m[4] ?? m[3] ?? 'latest', MANIFEST_ACCEPT);
+    if (got.status !== 200) return { error: `Source image ${uri} does not exist. Provide a valid source image.` };
+    if (/index|list/.test(got.contentType ?? '')) return { error: `The image manifest, config or layer media type for the source image ${uri} is not supported.` };
+    return { uri: `${m[1]}/${m[2]}@${got.digest}` };
+  }
+
+  private arn(name: string): string {
+    return `arn:aws:lambda:${this.region}:${ACCOUNT}:function:${name}`;
+  }
+
+  private configuration(fn: FakeFunction) {
+    return {
+      FunctionName: fn.name,
+      FunctionArn: this.arn(fn.name),
+      Role: fn.role,
+      CodeSize: 0,
+      MemorySize: fn.memorySize,
+      Timeout: fn.timeout,
+      ...(fn.environment ? { Environment: { Variables: fn.environment } } : {}),
+      PackageType: 'Image',
+      Architectures: fn.architectures,
+      State: fn.state,
+      ...(fn.state === 'Pending' ? { StateReason: 'The function is being created.', StateReasonCode: 'Creating' } : {}),
+      LastUpdateStatus: fn.lastUpdateStatus,
+      ...(fn.reason ? { LastUpdateStatusReason: fn.reason, LastUpdateStatusReasonCode: 'ImageAccessDenied' } : {}),
+      Version: '$LATEST',
+    };
+  }
+
+  private notFound(res: http.ServerResponse, name: string): void {
+    this.error(res, 404, 'ResourceNotFoundException', `Function not found: ${this.arn(name)}`);
+  }
+
+  private ok(res: http.ServerResponse, status: number, body: object): void {
+    res.writeHead(status, { 'Content-Type': 'application/json', 'x-amzn-RequestId': randomBytes(8).toString('hex') });
+    res.end(JSON.stringify(body));
+  }
+
+  private error(res: http.ServerResponse, status: number, type: string, message: string): void {
+    res.writeHead(status, { 'Content-Type': 'application/json', 'x-amzn-ErrorType': type, 'x-amzn-RequestId': randomBytes(8).toString('hex') });
+    res.end(JSON.stringify({ Type: 'User', message }));
+  }
+}
+
+/** Environment for the CLI (and the AWS CLI): the SDK pointed at the fakes, dummy credentials, no real AWS config. */
+export function fakeAwsEnv(ecr: FakeEcr, lambda: FakeLambda): NodeJS.ProcessEnv {
+  return {
+    AWS_ENDPOINT_URL_ECR: ecr.endpoint,
+    AWS_ENDPOINT_URL_LAMBDA: lambda.endpoint,
+    AWS_ACCESS_KEY_ID: 'AKIDTEST',
+    AWS_SECRET_ACCESS_KEY: 'secret-test',
+    AWS_SESSION_TOKEN: '',
+    AWS_REGION: ecr.region,
+    AWS_DEFAULT_REGION: ecr.region,
+    AWS_CONFIG_FILE: '/dev/null',
+    AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
+    AWS_MAX_ATTEMPTS: '3',
+    LAMBDA_IMAGE_RETRY_DELAY_MS: '50',
+  };
+}

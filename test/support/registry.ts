@@ -1,0 +1,116 @@
+// A REAL container registry for tests and benchmarks: Debian's docker-registry
+// (distribution 2.8) on a free 127.0.0.1 port with a temporary storage root, optionally
+// behind htpasswd (Basic) auth. The engine pushes to it without TLS (dockerd treats
+// loopback registries as insecure by default).
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import bcrypt from 'bcryptjs';
+
+export const REGISTRY_BIN = '/usr/bin/docker-registry';
+
+export interface RegistryUser {
+  username: string;
+  password: string;
+}
+
+export class TestRegistry {
+  private child?: ChildProcess;
+  readonly root = mkdtempSync(path.join(os.tmpdir(), 'lambda-image-registry-'));
+  port = 0;
+  log = '';
+
+  constructor(readonly users: RegistryUser[] = []) {}
+
+  get host(): string {
+    return `127.0.0.1:${this.port}`;
+  }
+
+  async start(): Promise<this> {
+    this.port = await freePort();
+    const auth = this.users.length
+      ? `auth:\n  htpasswd:\n    realm: lambda-image-test\n    path: ${path.join(this.root, 'htpasswd')}\n`
+      : '';
+    if (this.users.length) {
+      writeFileSync(path.join(this.root, 'htpasswd'), this.users.map((u) => `${u.username}:${bcrypt.hashSync(u.password, 4)}`).join('\n') + '\n');
+    }
+    const config = path.join(this.root, 'config.yml');
+    writeFileSync(
+      config,
+      `version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n    rootdirectory: ${path.join(this.root, 'data')}\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:${this.port}\n${auth}`,
+    );
+    this.child = spawn(REGISTRY_BIN, ['serve', config], { stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child.stdout!.on('data', (d) => (this.log += d));
+    this.child.stderr!.on('data', (d) => (this.log += d));
+    const exited = new Promise<never>((_, reject) => this.child!.once('exit', (code) => reject(new Error(`docker-registry exited (${code}): ${this.log.slice(-2000)}`))));
+    // Ready when /v2/ answers (200, or 401 behind auth); bounded.
+    await Promise.race([exited, this.waitReady()]);
+    exited.catch(() => {});
+    return this;
+  }
+
+  private async waitReady(): Promise<void> {
+    for (let i = 0; i < 200; i++) {
+      try {
+        const res = await fetch(`http://${this.host}/v2/`);
+        await res.arrayBuffer();
+        if (res.status === 200 || res.status === 401) return;
+      } catch {
+        /* not listening yet */
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error(`docker-registry did not answer on ${this.host}: ${this.log.slice(-2000)}`);
+  }
+
+  /** Authorization header for direct Registry API calls. */
+  authHeader(user = this.users[0]): Record<string, string> {
+    return user ? { Authorization: 'Basic ' + Buffer.from(`${user.username}:${user.password}`).toString('base64') } : {};
+  }
+
+  /** Puts a blob (monolithic upload) and returns its digest. */
+  async putBlob(name: string, body: Buffer, digest: string): Promise<void> {
+    const start = await fetch(`http://${this.host}/v2/${name}/blobs/uploads/`, { method: 'POST', headers: this.authHeader() });
+    await start.arrayBuffer();
+    if (start.status !== 202) throw new Error(`blob upload start: HTTP ${start.status}`);
+    const location = new URL(start.headers.get('location')!, `http://${this.host}`);
+    location.searchParams.set('digest', digest);
+    const put = await fetch(location, { method: 'PUT', headers: { ...this.authHeader(), 'Content-Type': 'application/octet-stream' }, body });
+    await put.arrayBuffer();
+    if (put.status !== 201) throw new Error(`blob upload: HTTP ${put.status}`);
+  }
+
+  async putManifest(name: string, reference: string, body: Buffer, mediaType: string): Promise<string> {
+    const res = await fetch(`http://${this.host}/v2/${name}/manifests/${reference}`, { method: 'PUT', headers: { ...this.authHeader(), 'Content-Type': mediaType }, body });
+    const text = await res.text();
+    if (res.status !== 201) throw new Error(`manifest PUT: HTTP ${res.status} ${text}`);
+    return res.headers.get('docker-content-digest')!;
+  }
+
+  async getManifest(name: string, reference: string, accept: string): Promise<{ status: number; body: Buffer; digest?: string; contentType?: string }> {
+    const res = await fetch(`http://${this.host}/v2/${name}/manifests/${reference}`, { headers: { ...this.authHeader(), Accept: accept } });
+    return { status: res.status, body: Buffer.from(await res.arrayBuffer()), digest: res.headers.get('docker-content-digest') ?? undefined, contentType: res.headers.get('content-type') ?? undefined };
+  }
+
+  async stop(): Promise<void> {
+    if (this.child && this.child.exitCode === null) {
+      const gone = new Promise((r) => this.child!.once('exit', r));
+      this.child.kill('SIGTERM');
+      await gone;
+    }
+    rmSync(this.root, { recursive: true, force: true });
+  }
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
