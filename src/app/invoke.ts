@@ -9,7 +9,8 @@ import { LambdaImageError } from '../errors.js';
 import { MAX_PAYLOAD_BYTES } from '../emulator/lambda-api.js';
 import { SandboxPool, type PoolInvoke } from '../emulator/pool.js';
 import { endLine, initReportLine, reportLine, startLine, summarize, timeoutMessage, type DurationSummary } from '../emulator/report.js';
-import { inspectFunctionImage, type ImageFacts } from '../emulator/sandbox.js';
+import { containerClient } from '../docker/containers.js';
+import { inspectFunctionImage, type FunctionImage } from '../emulator/function-image.js';
 
 export interface FunctionOptions {
   dir?: string;
@@ -23,7 +24,7 @@ export interface FunctionOptions {
 }
 
 export interface LocalFunction {
-  facts: ImageFacts;
+  facts: FunctionImage;
   name: string;
   timeoutSec: number;
   memoryMb: number;
@@ -62,11 +63,13 @@ export async function resolveFunctionSettings(opts: FunctionOptions): Promise<Fu
 /** Works out the image and settings and makes the pool of environments. */
 export async function prepareFunction(engine: Engine, opts: FunctionOptions, hooks: PlatformHooks): Promise<LocalFunction> {
   const { config, image, name, timeoutSec, memoryMb } = await resolveFunctionSettings(opts);
-  const facts = await inspectFunctionImage(engine, image);
+  const containers = containerClient(engine.docker);
+  const facts = await inspectFunctionImage(containers, image);
   const region = opts.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1';
   const handler = config?.handler ?? facts.cmd[0] ?? 'bootstrap';
   const pool = new SandboxPool(
     engine,
+    containers,
     facts,
     {
       identity: { functionName: name, functionArn: `arn:aws:lambda:${region}:000000000000:function:${name}`, version: '$LATEST', handler },
@@ -74,15 +77,14 @@ export async function prepareFunction(engine: Engine, opts: FunctionOptions, hoo
       region,
       env: opts.env ?? {},
       session: randomUUID(),
-      onOutput: hooks.onOutput,
+      onOutput: (line) => hooks.onOutput(line),
       timeoutSec,
     },
     Math.max(1, opts.concurrency ?? 1),
     {
-      onStart: (id) => hooks.onPlatformLine(startLine(id)),
-      onDone: (o, maxMemoryMb) => {
-        for (const line of platformLines(o, memoryMb, timeoutSec, maxMemoryMb)) hooks.onPlatformLine(line);
-      },
+      startLines: (id) => [startLine(id)],
+      doneLines: (o, maxMemoryMb) => platformLines(o, memoryMb, timeoutSec, maxMemoryMb),
+      onPlatformLine: hooks.onPlatformLine,
     },
   );
   return { facts, name, timeoutSec, memoryMb, pool };

@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { LocalFunction } from '../app/invoke.js';
+import { readCappedBody } from '../util/http-body.js';
 import { MAX_PAYLOAD_BYTES } from './lambda-api.js';
 
 export interface FrontServer {
@@ -29,17 +30,11 @@ export async function startFront(fn: LocalFunction, port: number, host = '127.0.
       return errorJson(res, 404, 'ResourceNotFoundException', `Function not found: ${target} (this server runs ${fn.name})`);
     }
     if (!emulatorStyle && req.method !== 'POST') return errorJson(res, 405, 'InvalidRequestContentException', 'use POST');
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size <= MAX_PAYLOAD_BYTES) chunks.push(c);
-    });
-    req.on('end', () => {
-      if (size > MAX_PAYLOAD_BYTES) {
+    void readCappedBody(req, MAX_PAYLOAD_BYTES).then(({ body }) => {
+      if (body === undefined) {
         return errorJson(res, 413, 'RequestEntityTooLargeException', `Request must be smaller than ${MAX_PAYLOAD_BYTES} bytes for the InvokeFunction operation`);
       }
-      const payload = chunks.length ? Buffer.concat(chunks) : Buffer.from('{}');
+      const payload = body.length ? body : Buffer.from('{}');
       const type = String(req.headers['x-amz-invocation-type'] ?? 'RequestResponse');
       if (type === 'DryRun') {
         res.writeHead(204, { 'x-amzn-RequestId': randomUUID() });
@@ -67,7 +62,7 @@ export async function startFront(fn: LocalFunction, port: number, host = '127.0.
         },
         (err: Error) => errorJson(res, 500, 'ServiceException', err.message),
       );
-    });
+    }, () => res.destroy());
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -2,20 +2,46 @@
 // each, a new (cold) one when none is free and the limit allows, replacements after a
 // timeout or crash. Serves `invoke --repeat/--concurrency` and `start`.
 import { randomUUID } from 'node:crypto';
+import type { ContainerClient } from '../docker/containers.js';
 import type { Engine } from '../docker/engine.js';
 import { LambdaImageError } from '../errors.js';
-import { type ImageFacts, type InvokeOutcome, Sandbox, type SandboxOptions } from './sandbox.js';
+import type { FunctionImage } from './function-image.js';
+import { type InvokeExtra, type InvokeOutcome, Sandbox, type SandboxOptions } from './sandbox.js';
 
 export interface PoolInvoke extends InvokeOutcome {
   cold: boolean;
   /** Set when init failed: no invoke reached the function. */
   initError?: { errorType: string; initMs: number };
+  /**
+   * This invoke's log as Lambda keeps it (START, the function's and extensions' lines, END,
+   * REPORT), complete once its REPORT is out: what `X-Amz-Log-Type: Tail` returns the end of.
+   */
+  log: Promise<string>;
 }
 
 export interface PoolHooks {
-  onStart?(requestId: string): void;
-  /** After the invoke, with its memory reading done (`await outcome.maxMemoryMb` is immediate). */
-  onDone?(outcome: PoolInvoke, maxMemoryMb?: number): void;
+  /** Platform lines before the invoke (START); emitted and kept in the invoke's log. */
+  startLines?(requestId: string): string[];
+  /** Platform lines after the invoke (END, REPORT, ...), with its memory reading done; emitted and kept in its log. */
+  doneLines?(outcome: PoolInvoke, maxMemoryMb?: number): string[];
+  /** Where platform lines go (stderr for the CLI). */
+  onPlatformLine?(line: string): void;
+}
+
+/** Per-invoke log kept for Tail: bounded, the oldest lines go first. */
+const LOG_KEEP_BYTES = 64 * 1024;
+
+class InvokeLog {
+  lines: string[] = [];
+  private bytes = 0;
+  add(line: string): void {
+    this.lines.push(line);
+    this.bytes += line.length + 1;
+    while (this.bytes > LOG_KEEP_BYTES && this.lines.length > 1) this.bytes -= this.lines.shift()!.length + 1;
+  }
+  text(): string {
+    return this.lines.map((l) => l + '\n').join('');
+  }
 }
 
 export class SandboxPool {
@@ -27,23 +53,45 @@ export class SandboxPool {
   private reports = new Set<Promise<void>>();
   private stopping = new Set<Promise<void>>();
   private lastReport = new WeakMap<Sandbox, Promise<void>>();
+  private logs = new Map<string, InvokeLog>();
+  private readonly sandboxOpts: SandboxOptions;
 
   constructor(
-    private readonly engine: Engine,
-    private readonly facts: ImageFacts,
+    private readonly engine: Pick<Engine, 'desktop'>,
+    private readonly containers: ContainerClient,
+    private readonly facts: FunctionImage,
     private readonly opts: SandboxOptions & { timeoutSec: number },
     private readonly size: number,
     private readonly hooks: PoolHooks = {},
-  ) {}
+  ) {
+    this.sandboxOpts = {
+      ...opts,
+      onOutput: (line, requestId) => {
+        if (requestId) this.logs.get(requestId)?.add(line);
+        opts.onOutput(line, requestId);
+      },
+    };
+  }
 
-  async invoke(payload: Buffer, extra: { clientContext?: string } = {}): Promise<PoolInvoke> {
+  private emit(lines: string[], log?: InvokeLog): void {
+    for (const line of lines) {
+      log?.add(line);
+      this.hooks.onPlatformLine?.(line);
+    }
+  }
+
+  /** One invoke on a free (or new) environment. `traceId` is the caller's X-Amzn-Trace-Id, if any. */
+  async invoke(payload: Buffer, extra: Omit<InvokeExtra, 'requestId'> = {}): Promise<PoolInvoke> {
     const { sandbox, cold } = await this.acquire();
     if (cold) {
       const init = await sandbox.waitForInit();
       if (!init.ok) {
         this.release(sandbox);
+        const log = new InvokeLog();
         const outcome: PoolInvoke = {
           requestId: '',
+          traceId: '',
+          log: Promise.resolve(''),
           result: { kind: 'error', errorType: init.errorType, body: init.body },
           durationMs: 0,
           timedOut: false,
@@ -51,17 +99,26 @@ export class SandboxPool {
           cold,
           initError: { errorType: init.errorType, initMs: init.initMs },
         };
-        this.hooks.onDone?.(outcome);
+        this.emit(this.hooks.doneLines?.(outcome) ?? [], log);
+        outcome.log = Promise.resolve(log.text());
         return outcome;
       }
     }
     const requestId = randomUUID();
-    this.hooks.onStart?.(requestId);
-    const outcome: PoolInvoke = { ...(await sandbox.invoke(payload, this.opts.timeoutSec, { ...extra, requestId })), cold };
+    const log = new InvokeLog();
+    this.logs.set(requestId, log);
+    this.emit(this.hooks.startLines?.(requestId) ?? [], log);
+    let reportedLog!: (text: string) => void;
+    const logText = new Promise<string>((r) => (reportedLog = r));
+    const outcome: PoolInvoke = { ...(await sandbox.invoke(payload, this.opts.timeoutSec, { ...extra, requestId })), cold, log: logText };
     // Platform lines follow the answer once the memory reading is in; the caller does not wait.
     // Chained per environment, so its lines keep the order of its invokes.
     const previous = this.lastReport.get(sandbox) ?? Promise.resolve();
-    const reported = Promise.all([outcome.maxMemoryMb, previous]).then(([mb]) => this.hooks.onDone?.(outcome, mb));
+    const reported = Promise.all([outcome.maxMemoryMb, previous]).then(([mb]) => {
+      this.emit(this.hooks.doneLines?.(outcome, mb) ?? [], log);
+      this.logs.delete(requestId);
+      reportedLog(log.text());
+    });
     this.lastReport.set(sandbox, reported);
     this.reports.add(reported);
     void reported.finally(() => this.reports.delete(reported));
@@ -81,7 +138,7 @@ export class SandboxPool {
     if (this.all.size + this.starting < this.size) {
       this.starting++;
       try {
-        const sandbox = await Sandbox.start(this.engine, this.facts, this.opts);
+        const sandbox = await Sandbox.start(this.engine, this.containers, this.facts, this.sandboxOpts);
         this.all.add(sandbox);
         return { sandbox, cold: true };
       } finally {

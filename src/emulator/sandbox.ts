@@ -1,15 +1,17 @@
-// One execution environment: a container started as Lambda starts a runtime (with
+// One execution environment's lifecycle: a container started as Lambda starts a runtime (with
 // AWS_LAMBDA_RUNTIME_API pointing at lambda-image's own API server on the host), its
-// extensions, its logs, its memory, and its shutdown.
+// extensions, its output, init, invokes and shutdown. Measurements live in measurements.ts.
 import { randomBytes, randomUUID } from 'node:crypto';
-import { access, readFile } from 'node:fs/promises';
-import { PassThrough } from 'node:stream';
 import type Dockerode from 'dockerode';
+import type { ContainerClient, ContainerHandle, ContainerSpec } from '../docker/containers.js';
 import type { Engine } from '../docker/engine.js';
-import { LambdaImageError } from '../errors.js';
 import { debug } from '../util/debug.js';
+import { type FunctionImage, SESSION_LABEL } from './function-image.js';
 import { LambdaApiServer, type FunctionIdentity, type InvokeResult } from './lambda-api.js';
+import { MemoryGauge, runningExtensions } from './measurements.js';
 import { timeoutMessage } from './report.js';
+
+export { SESSION_LABEL } from './function-image.js';
 
 const log = debug('emulator');
 
@@ -17,15 +19,6 @@ const log = debug('emulator');
 export const INIT_TIMEOUT_MS = 10_000;
 /** Shutdown budget with external extensions, then SIGKILL. */
 export const SHUTDOWN_BUDGET_MS = 2_000;
-export const SESSION_LABEL = 'org.lambda-image.session';
-
-export interface ImageFacts {
-  image: string;
-  entrypoint: string[];
-  cmd: string[];
-  /** Executable files found in the image's /opt/extensions. */
-  extensions: string[];
-}
 
 export interface SandboxOptions {
   identity: FunctionIdentity;
@@ -34,12 +27,22 @@ export interface SandboxOptions {
   /** Extra environment (--env, --env-file), after Lambda's own variables. */
   env: Record<string, string>;
   session: string;
-  /** The function's own output, line by line. */
-  onOutput(line: string): void;
+  /** The function's own output, line by line, with the invoke it belongs to (none during init). */
+  onOutput(line: string, requestId?: string): void;
+}
+
+export interface InvokeExtra {
+  requestId?: string;
+  clientContext?: string;
+  cognitoIdentity?: string;
+  /** The caller's X-Amzn-Trace-Id (Root=...;Parent=...;Sampled=...): becomes the invoke's trace id. */
+  traceId?: string;
 }
 
 export interface InvokeOutcome {
   requestId: string;
+  /** The trace id the function saw (Lambda-Runtime-Trace-Id). */
+  traceId: string;
   result: InvokeResult;
   durationMs: number;
   timedOut: boolean;
@@ -49,50 +52,26 @@ export interface InvokeOutcome {
   maxMemoryMb: Promise<number | undefined>;
 }
 
-/** Reads what lambda-image needs from an image, including which extensions it carries. */
-export async function inspectFunctionImage(engine: Engine, image: string): Promise<ImageFacts> {
-  let info: Dockerode.ImageInspectInfo;
-  try {
-    info = await engine.docker.getImage(image).inspect();
-  } catch {
-    throw new LambdaImageError('IMAGE_NOT_FOUND', `image ${image} is not on the engine`, {
-      hint: 'build it first ("lambda-image build"), or pass --image with an image the engine has',
-    });
+/** The invoke's trace id: the caller's header with its Sampled decision kept, else a fresh unsampled one. */
+export function traceIdFor(given?: string, now = Date.now()): string {
+  const parts = new Map<string, string>();
+  for (const kv of (given ?? '').split(';')) {
+    const i = kv.indexOf('=');
+    if (i > 0) parts.set(kv.slice(0, i).trim(), kv.slice(i + 1).trim());
   }
-  const entrypoint = info.Config.Entrypoint ?? [];
-  const cmd = info.Config.Cmd ?? [];
-  return { image, entrypoint: Array.isArray(entrypoint) ? entrypoint : [entrypoint], cmd, extensions: await listExtensions(engine, image) };
-}
-
-async function listExtensions(engine: Engine, image: string): Promise<string[]> {
-  const container = await engine.docker.createContainer({ Image: image, Entrypoint: ['/x'], Cmd: [], Labels: { [SESSION_LABEL]: 'inspect' } });
-  try {
-    const archive = (await container.getArchive({ path: '/opt/extensions' })) as unknown as NodeJS.ReadableStream;
-    const { default: tarStream } = await import('tar-stream');
-    const extract = tarStream.extract();
-    const names: string[] = [];
-    await new Promise<void>((resolve, reject) => {
-      extract.on('entry', (header, stream, next) => {
-        const rel = header.name.replace(/^extensions\/?/, '');
-        if (header.type === 'file' && rel && !rel.includes('/') && ((header.mode ?? 0) & 0o111) !== 0) names.push(rel);
-        stream.resume();
-        stream.on('end', next);
-      });
-      extract.on('finish', resolve);
-      extract.on('error', reject);
-      archive.pipe(extract);
-    });
-    return names.sort().slice(0, 10); // Lambda starts at most 10 extensions
-  } catch {
-    return []; // no /opt/extensions
-  } finally {
-    await removeContainer(container);
-  }
+  const root = parts.get('Root') || `1-${Math.floor(now / 1000).toString(16)}-${randomBytes(12).toString('hex')}`;
+  const parent = parts.get('Parent') || randomBytes(8).toString('hex');
+  const sampled = parts.get('Sampled') ?? '0';
+  const extra = [...parts].filter(([k]) => k !== 'Root' && k !== 'Parent' && k !== 'Sampled').map(([k, v]) => `${k}=${v}`);
+  return [`Root=${root}`, `Parent=${parent}`, `Sampled=${sampled}`, ...extra].join(';');
 }
 
 export class Sandbox {
   private api: LambdaApiServer;
-  private container?: Dockerode.Container;
+  private container?: ContainerHandle;
+  private gauge?: MemoryGauge;
+  /** Output after an invoke's answer still belongs to it, until the next one starts. */
+  private outputOwner?: string;
   private startedAt = 0;
   private exited?: { code: number };
   private dead = false;
@@ -101,15 +80,16 @@ export class Sandbox {
   initMs?: number;
 
   private constructor(
-    private readonly engine: Engine,
-    private readonly facts: ImageFacts,
+    private readonly engine: Pick<Engine, 'desktop'>,
+    private readonly containers: ContainerClient,
+    private readonly facts: FunctionImage,
     private readonly opts: SandboxOptions,
   ) {
     this.api = new LambdaApiServer(opts.identity, facts.extensions.length);
   }
 
-  static async start(engine: Engine, facts: ImageFacts, opts: SandboxOptions): Promise<Sandbox> {
-    const sandbox = new Sandbox(engine, facts, opts);
+  static async start(engine: Pick<Engine, 'desktop'>, containers: ContainerClient, facts: FunctionImage, opts: SandboxOptions): Promise<Sandbox> {
+    const sandbox = new Sandbox(engine, containers, facts, opts);
     try {
       await sandbox.boot();
     } catch (err) {
@@ -144,11 +124,11 @@ export class Sandbox {
       ...credentialsFromEnv(),
       ...this.opts.env,
     };
-    const create: Dockerode.ContainerCreateOptions = {
-      Image: this.facts.image,
-      Env: Object.entries(env).map(([k, v]) => `${k}=${v}`),
-      Labels: { [SESSION_LABEL]: this.opts.session },
-      HostConfig: {
+    const spec: ContainerSpec = {
+      image: this.facts.image,
+      env,
+      labels: { [SESSION_LABEL]: this.opts.session },
+      hostConfig: {
         ...network.hostConfig,
         Memory: this.opts.memoryMb * 1024 * 1024,
         MemorySwap: this.opts.memoryMb * 1024 * 1024,
@@ -156,20 +136,16 @@ export class Sandbox {
     };
     if (this.facts.extensions.length) {
       // Lambda starts every executable in /opt/extensions before the runtime; a shell does it here.
-      create.Entrypoint = ['/bin/sh', '-c', 'for f in /opt/extensions/*; do if [ -f "$f" ] && [ -x "$f" ]; then "$f" & fi; done; exec "$@"', 'lambda-image-init'];
-      create.Cmd = [...this.facts.entrypoint, ...this.facts.cmd];
+      spec.entrypoint = ['/bin/sh', '-c', 'for f in /opt/extensions/*; do if [ -f "$f" ] && [ -x "$f" ]; then "$f" & fi; done; exec "$@"', 'lambda-image-init'];
+      spec.cmd = [...this.facts.entrypoint, ...this.facts.cmd];
     }
-    this.container = await this.engine.docker.createContainer(create);
-    const stream = (await this.container.attach({ stream: true, stdout: true, stderr: true })) as unknown as NodeJS.ReadableStream;
-    const out = lineSplitter(this.opts.onOutput);
-    this.engine.docker.modem.demuxStream(stream, out, out);
+    this.container = await this.containers.create(spec);
+    this.gauge = new MemoryGauge(this.container);
+    await this.container.attachLines((line) => this.opts.onOutput(line, this.outputOwner));
     this.startedAt = performance.now();
     await this.container.start();
     log(`started ${this.container.id.slice(0, 12)} with the API on 127.0.0.1:${port}`);
-    void this.container.wait().then(
-      (r: { StatusCode: number }) => this.onExit(r.StatusCode),
-      () => this.onExit(-1),
-    );
+    void this.container.wait().then((code) => this.onExit(code));
   }
 
   private onExit(code: number): void {
@@ -210,17 +186,18 @@ export class Sandbox {
   async invoke(
     payload: Buffer,
     timeoutSec: number,
-    extra: { requestId?: string; clientContext?: string; cognitoIdentity?: string } = {},
+    extra: InvokeExtra = {},
   ): Promise<InvokeOutcome> {
     const requestId = extra.requestId ?? randomUUID();
     const cold = this.invokes++ === 0;
     const deadlineMs = Date.now() + timeoutSec * 1000;
-    const traceId = `Root=1-${Math.floor(Date.now() / 1000).toString(16)}-${randomBytes(12).toString('hex')};Parent=${randomBytes(8).toString('hex')};Sampled=0`;
+    const traceId = traceIdFor(extra.traceId);
     this.currentRequest = requestId;
+    this.outputOwner = requestId;
     const began = performance.now();
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), timeoutSec * 1000)));
-    const result = await Promise.race([this.api.invoke({ payload, deadlineMs, traceId, ...extra, requestId }), timedOut]);
+    const result = await Promise.race([this.api.invoke({ payload, deadlineMs, clientContext: extra.clientContext, cognitoIdentity: extra.cognitoIdentity, traceId, requestId }), timedOut]);
     clearTimeout(timer);
     const durationMs = performance.now() - began;
     this.currentRequest = undefined;
@@ -231,32 +208,14 @@ export class Sandbox {
       this.dead = true;
       const body = Buffer.from(JSON.stringify({ errorMessage: timeoutMessage(requestId, timeoutSec) }));
       this.api.abortInvoke({ kind: 'error', errorType: 'Sandbox.Timedout', body });
-      return { requestId, result: { kind: 'error', errorType: 'Sandbox.Timedout', body }, durationMs, timedOut: true, initMs: cold ? this.initMs : undefined, maxMemoryMb };
+      return { requestId, traceId, result: { kind: 'error', errorType: 'Sandbox.Timedout', body }, durationMs, timedOut: true, initMs: cold ? this.initMs : undefined, maxMemoryMb };
     }
-    return { requestId, result, durationMs, timedOut: false, initMs: cold ? this.initMs : undefined, maxMemoryMb };
+    return { requestId, traceId, result, durationMs, timedOut: false, initMs: cold ? this.initMs : undefined, maxMemoryMb };
   }
 
-  private peakFile?: string | null;
-
-  /**
-   * The container's peak memory, measured (not the configured size, as the RIE reports).
-   * A local engine's cgroup file is read directly (microseconds); otherwise the stats API.
-   */
   private async maxMemoryMb(): Promise<number | undefined> {
-    if (!this.container || this.exited) return undefined;
-    const toMb = (bytes: number) => Math.ceil(bytes / (1024 * 1024));
-    if (this.peakFile === undefined) this.peakFile = await findPeakFile(this.container.id);
-    if (this.peakFile) {
-      const text = await readFile(this.peakFile, 'utf8').catch(() => undefined);
-      if (text) return toMb(Number(text.trim()));
-    }
-    try {
-      const stats = (await this.container.stats({ stream: false, 'one-shot': true } as object)) as { memory_stats?: { max_usage?: number; usage?: number } };
-      const bytes = stats.memory_stats?.max_usage ?? stats.memory_stats?.usage;
-      return bytes === undefined ? undefined : toMb(bytes);
-    } catch {
-      return undefined;
-    }
+    if (!this.gauge || this.exited) return undefined;
+    return this.gauge.peakMb();
   }
 
   /** SHUTDOWN to extensions (within the budget, or until they have exited), then the container goes. */
@@ -265,7 +224,7 @@ export class Sandbox {
     if (this.container && !this.exited && this.facts.extensions.length) {
       await Promise.race([this.api.shutdown(reason, SHUTDOWN_BUDGET_MS), this.extensionsGone()]);
     }
-    if (this.container) await removeContainer(this.container);
+    if (this.container) await this.container.remove();
     await this.api.close();
   }
 
@@ -292,11 +251,8 @@ export class Sandbox {
     }
   }
 
-  /** Names of the /opt/extensions programs running in the container now. */
-  private async extensionProcesses(): Promise<string[]> {
-    const top = (await this.container!.top({ ps_args: '-o pid,args' })) as { Processes?: string[][] };
-    const commands = (top.Processes ?? []).map((p) => p.at(-1) ?? '');
-    return this.facts.extensions.filter((n) => commands.some((c) => c.includes(`/opt/extensions/${n}`)));
+  private extensionProcesses(): Promise<string[]> {
+    return runningExtensions(this.container!, this.facts.extensions);
   }
 
   /** Resolves once no extension process is left in the container (checked every 50 ms, within the budget). */
@@ -327,58 +283,8 @@ export function containerNetwork(engine: Pick<Engine, 'desktop'>, port: number):
   return { runtimeApi: `127.0.0.1:${port}`, hostConfig: { NetworkMode: 'host' } };
 }
 
-/** cgroup v1 (memory.max_usage_in_bytes) or v2 (memory.peak) file of a local container, if readable. */
-async function findPeakFile(id: string): Promise<string | null> {
-  const candidates = [
-    `/sys/fs/cgroup/memory/docker/${id}/memory.max_usage_in_bytes`,
-    `/sys/fs/cgroup/memory/system.slice/docker-${id}.scope/memory.max_usage_in_bytes`,
-    `/sys/fs/cgroup/system.slice/docker-${id}.scope/memory.peak`,
-    `/sys/fs/cgroup/docker/${id}/memory.peak`,
-  ];
-  for (const file of candidates) {
-    try {
-      await access(file);
-      return file;
-    } catch {
-      /* next */
-    }
-  }
-  return null;
-}
-
-/**
- * Removes a container, retrying (bounded) when the engine refuses because the container is
- * in the middle of exiting; "no such container" counts as done.
- */
-export async function removeContainer(container: Dockerode.Container): Promise<void> {
-  for (let attempt = 0; attempt < 10; attempt++) {
-    try {
-      await container.remove({ force: true });
-      return;
-    } catch (err) {
-      if ((err as { statusCode?: number }).statusCode === 404) return;
-      log(`remove ${container.id.slice(0, 12)}: ${(err as Error).message}; retrying`);
-      await new Promise((r) => setTimeout(r, 100 * (attempt + 1)));
-    }
-  }
-}
-
 function credentialsFromEnv(): Record<string, string> {
   const out: Record<string, string> = {};
   for (const k of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN']) if (process.env[k]) out[k] = process.env[k]!;
   return out;
-}
-
-/** A writable that calls back once per complete line. */
-function lineSplitter(onLine: (line: string) => void): PassThrough {
-  const pt = new PassThrough();
-  let buf = '';
-  pt.on('data', (c: Buffer) => {
-    buf += c.toString('utf8');
-    const lines = buf.split('\n');
-    buf = lines.pop()!;
-    for (const l of lines) onLine(l);
-  });
-  pt.on('end', () => buf && onLine(buf));
-  return pt;
 }
