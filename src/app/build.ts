@@ -8,7 +8,7 @@ import { createBuildContext, type GeneratedEntry } from '../docker/build-context
 import { BuildStreamParser, failingStep, type BuildEvent, type BuildOutcome } from '../docker/build-stream.js';
 import type { Engine } from '../docker/engine.js';
 import { inspectBuiltImage, type SizeBreakdown } from '../docker/image-report.js';
-import { LambdaImageError } from '../errors.js';
+import { isLambdaImageError, LambdaImageError } from '../errors.js';
 import { exists } from '../util/fs.js';
 import { dockerArchitecture, dockerPlatform } from '../render/images.js';
 import { renderVariantFiles } from '../render/render.js';
@@ -150,6 +150,7 @@ async function runBuild(
   try {
     stream = await engine.docker.buildImage(context, options);
   } catch (err) {
+    if (isLambdaImageError(err)) throw err; // a lost or silent engine (src/docker/engine.ts)
     throw new LambdaImageError('BUILD_FAILED', `the engine refused the build: ${(err as Error).message.split('\n')[0]}`, { cause: err });
   }
   return new Promise<BuildOutcome>((resolve, reject) => {

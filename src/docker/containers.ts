@@ -2,6 +2,7 @@
 // start, attach to output line by line, wait, look inside, kill and remove. The rest of the
 // code never handles the raw client (the model: testcontainers-node's ContainerClient).
 import type Dockerode from 'dockerode';
+import { isLambdaImageError } from '../errors.js';
 import { debug } from '../util/debug.js';
 import { lineWriter } from '../util/lines.js';
 import { demuxStream } from './demux-stream.js';
@@ -28,7 +29,7 @@ export interface ContainerHandle {
   /** Attaches before start: each output line (stdout and stderr each split on their own); resolves when the output has ended. */
   attachLines(onLine: (line: string, stream: 'stdout' | 'stderr') => void): Promise<{ ended: Promise<void> }>;
   start(): Promise<void>;
-  /** Resolves with the exit status (-1 when the engine could not say). */
+  /** Resolves with the exit status (-1 when the engine could not say); rejects (ENGINE_UNREACHABLE) when the engine went away. */
   wait(): Promise<number>;
   inspect(): Promise<Dockerode.ContainerInspectInfo>;
   /** The command lines of the processes running in the container. */
@@ -86,8 +87,10 @@ export function containerClient(docker: Dockerode): ContainerClient {
     async imageConfig(image) {
       try {
         return (await docker.getImage(image).inspect()).Config;
-      } catch {
-        return undefined;
+      } catch (err) {
+        // Only "no such image" means absent; a lost or silent engine is reported as such.
+        if ((err as { statusCode?: number }).statusCode === 404) return undefined;
+        throw err;
       }
     },
   };
@@ -110,7 +113,10 @@ function handle(container: Dockerode.Container): ContainerHandle {
     wait() {
       return container.wait().then(
         (r: { StatusCode: number }) => r.StatusCode,
-        () => -1,
+        (err: unknown) => {
+          if (isLambdaImageError(err)) throw err;
+          return -1;
+        },
       );
     },
     inspect() {
@@ -139,6 +145,8 @@ function handle(container: Dockerode.Container): ContainerHandle {
           return;
         } catch (err) {
           if ((err as { statusCode?: number }).statusCode === 404) return;
+          // A lost or silent engine will not remove it on a retry: say so at once.
+          if (isLambdaImageError(err)) throw err;
           log(`remove ${container.id.slice(0, 12)}: ${(err as Error).message}; retrying`);
           await new Promise((r) => setTimeout(r, 100 * (attempt + 1)));
         }

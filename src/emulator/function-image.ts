@@ -1,7 +1,7 @@
 // What the emulator needs to know about a function's image before running it: how it starts
 // (entrypoint, cmd) and which extensions it carries in /opt/extensions.
 import type { ContainerClient } from '../docker/containers.js';
-import { LambdaImageError } from '../errors.js';
+import { isLambdaImageError, LambdaImageError } from '../errors.js';
 
 export const SESSION_LABEL = 'org.lambda-image.session';
 
@@ -46,7 +46,8 @@ export async function listImageExtensions(containers: ContainerClient, image: st
       archive.pipe(extract);
     });
     return names.sort().slice(0, 10); // Lambda starts at most 10 extensions
-  } catch {
+  } catch (err) {
+    if (isLambdaImageError(err)) throw err; // the engine, not the image, failed
     return []; // no /opt/extensions
   } finally {
     await container.remove();
