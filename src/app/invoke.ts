@@ -36,6 +36,8 @@ export interface PlatformHooks {
   onPlatformLine(line: string): void;
   /** The function's and extensions' own output. */
   onOutput(line: string): void;
+  /** The engine went away while environments were running (`start` ends on it). */
+  onEngineLost?(err: Error): void;
 }
 
 export interface FunctionSettings {
@@ -78,6 +80,7 @@ export async function prepareFunction(engine: Engine, opts: FunctionOptions, hoo
       env: opts.env ?? {},
       session: randomUUID(),
       onOutput: (line) => hooks.onOutput(line),
+      onEngineLost: (err) => hooks.onEngineLost?.(err),
       timeoutSec,
     },
     Math.max(1, opts.concurrency ?? 1),

@@ -249,10 +249,13 @@ function readJson(res: NodeJS.ReadableStream): Promise<unknown> {
 }
 
 function engineCallError(err: unknown, c: { expired: boolean; call: string; address: string; timeoutMs: number; image?: string }): unknown {
-  const hint = 'check that the engine is running and healthy (restart dockerd, Docker Desktop or Podman\'s service); LAMBDA_IMAGE_ENGINE_TIMEOUT sets the deadline in seconds';
   if (c.expired) {
-    return new LambdaImageError('ENGINE_UNREACHABLE', `the Docker engine at ${c.address} did not answer ${c.call} within ${c.timeoutMs / 1000} s`, { hint, cause: err });
+    return new LambdaImageError('ENGINE_UNREACHABLE', `the Docker engine at ${c.address} did not answer ${c.call} within ${c.timeoutMs / 1000} s`, {
+      hint: 'the engine accepts connections but does not answer: restart it (dockerd, Docker Desktop or Podman\'s service); LAMBDA_IMAGE_ENGINE_TIMEOUT=<seconds> allows a slow engine more time',
+      cause: err,
+    });
   }
+  const hint = 'start the engine again (dockerd, Docker Desktop or Podman\'s service), then run the command again';
   const e = err as { statusCode?: number; code?: string; message?: string; json?: { message?: unknown } };
   if (e.statusCode === undefined && ((e.code && CONNECTION_ERRORS.has(e.code)) || /socket hang up/i.test(e.message ?? ''))) {
     return new LambdaImageError('ENGINE_UNREACHABLE', `lost the Docker engine at ${c.address} (${e.code ?? e.message} on ${c.call})`, { hint, cause: err });

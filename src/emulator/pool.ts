@@ -28,6 +28,13 @@ export interface PoolHooks {
   onPlatformLine?(line: string): void;
 }
 
+/** An invoke that never ran because the pool stopped taking invokes (`start` answers it 503). */
+export class PoolClosedError extends LambdaImageError {
+  constructor() {
+    super('CONTAINER_FAILED', 'the function was stopped before this invoke could run', { hint: 'start it again' });
+  }
+}
+
 /** Per-invoke log kept for Tail: bounded, the oldest lines go first. */
 const LOG_KEEP_BYTES = 64 * 1024;
 
@@ -53,6 +60,8 @@ export class SandboxPool {
   private reports = new Set<Promise<void>>();
   private stopping = new Set<Promise<void>>();
   private lastReport = new WeakMap<Sandbox, Promise<void>>();
+  /** Containers the engine could not remove (it went away): close() reports them. */
+  private leftBehind: string[] = [];
   private logs = new Map<string, InvokeLog>();
   private readonly sandboxOpts: SandboxOptions;
 
@@ -84,7 +93,7 @@ export class SandboxPool {
   async invoke(payload: Buffer, extra: Omit<InvokeExtra, 'requestId'> = {}): Promise<PoolInvoke> {
     const { sandbox, cold } = await this.acquire();
     if (cold) {
-      const init = await sandbox.waitForInit();
+      const init = await sandbox.waitForInit().catch((err: unknown) => this.failed(sandbox, err));
       if (!init.ok) {
         this.release(sandbox);
         const log = new InvokeLog();
@@ -110,7 +119,11 @@ export class SandboxPool {
     this.emit(this.hooks.startLines?.(requestId) ?? [], log);
     let reportedLog!: (text: string) => void;
     const logText = new Promise<string>((r) => (reportedLog = r));
-    const outcome: PoolInvoke = { ...(await sandbox.invoke(payload, this.opts.timeoutSec, { ...extra, requestId })), cold, log: logText };
+    const answer = await sandbox.invoke(payload, this.opts.timeoutSec, { ...extra, requestId }).catch((err: unknown) => {
+      this.logs.delete(requestId);
+      return this.failed(sandbox, err);
+    });
+    const outcome: PoolInvoke = { ...answer, cold, log: logText };
     // Platform lines follow the answer once the memory reading is in; the caller does not wait.
     // Chained per environment, so its lines keep the order of its invokes.
     const previous = this.lastReport.get(sandbox) ?? Promise.resolve();
@@ -129,7 +142,7 @@ export class SandboxPool {
   }
 
   private async acquire(): Promise<{ sandbox: Sandbox; cold: boolean }> {
-    if (this.closed) throw new LambdaImageError('CONTAINER_FAILED', 'the function was stopped before this invoke could run', { hint: 'start it again' });
+    if (this.closed) throw new PoolClosedError();
     // An idle environment whose runtime died between invokes is replaced, not handed out.
     for (let warm = this.idle.pop(); warm; warm = this.idle.pop()) {
       if (warm.alive) return { sandbox: warm, cold: false };
@@ -149,11 +162,20 @@ export class SandboxPool {
     return next ? { sandbox: next, cold: false } : this.acquire();
   }
 
+  /** The environment itself failed (the engine went away): it is stopped, the caller gets the error. */
+  private failed(sandbox: Sandbox, err: unknown): never {
+    this.release(sandbox);
+    throw err;
+  }
+
   private release(sandbox: Sandbox): void {
     if (!sandbox.alive || this.closed) {
       // A timed-out, crashed or failed environment is replaced by a cold one on demand.
       this.all.delete(sandbox);
-      const stopping = sandbox.stop(sandbox.alive ? 'SPINDOWN' : 'FAILURE').finally(() => this.stopping.delete(stopping));
+      const stopping = sandbox.stop(sandbox.alive ? 'SPINDOWN' : 'FAILURE').finally(() => {
+        this.stopping.delete(stopping);
+        if (sandbox.leftBehind) this.leftBehind.push(sandbox.leftBehind);
+      });
       this.stopping.add(stopping);
       this.waiters.shift()?.(undefined);
       return;
@@ -169,13 +191,25 @@ export class SandboxPool {
     await Promise.all(this.reports);
   }
 
-  async close(): Promise<void> {
-    await this.settled();
+  /** Takes no more invokes: those waiting for an environment fail at once (PoolClosedError); running ones finish. */
+  drain(): void {
     this.closed = true;
     for (const w of this.waiters.splice(0)) w(undefined);
+  }
+
+  async close(): Promise<void> {
+    await this.settled();
+    this.drain();
     const all = [...this.all];
     this.all.clear();
     this.idle = [];
     await Promise.all([...all.map((s) => s.stop('SPINDOWN')), ...this.stopping]);
+    for (const s of all) if (s.leftBehind) this.leftBehind.push(s.leftBehind);
+    if (this.leftBehind.length) {
+      const ids = this.leftBehind.splice(0).map((id) => id.slice(0, 12));
+      throw new LambdaImageError('ENGINE_UNREACHABLE', `the Docker engine could not remove ${ids.length === 1 ? 'container' : 'containers'} ${ids.join(', ')}`, {
+        hint: `once the engine is back: docker rm -f ${ids.join(' ')}`,
+      });
+    }
   }
 }

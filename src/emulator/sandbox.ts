@@ -29,6 +29,8 @@ export interface SandboxOptions {
   session: string;
   /** The function's own output, line by line, with the invoke it belongs to (none during init). */
   onOutput(line: string, requestId?: string): void;
+  /** The engine went away (its wait for the container broke): `start` ends on it. */
+  onEngineLost?(err: Error): void;
 }
 
 export interface InvokeExtra {
@@ -78,6 +80,11 @@ export class Sandbox {
   private invokes = 0;
   private currentRequest?: string;
   initMs?: number;
+  /** The container, when the engine could not remove it (it went away): reported by the pool. */
+  leftBehind?: string;
+  /** Rejects when the engine goes away: init and the invoke in progress end with that error. */
+  private loseEngine!: (err: Error) => void;
+  private readonly engineLost = new Promise<never>((_, reject) => (this.loseEngine = reject));
 
   private constructor(
     private readonly engine: Pick<Engine, 'desktop'>,
@@ -86,6 +93,7 @@ export class Sandbox {
     private readonly opts: SandboxOptions,
   ) {
     this.api = new LambdaApiServer(opts.identity, facts.extensions.length);
+    this.engineLost.catch(() => {});
   }
 
   static async start(engine: Pick<Engine, 'desktop'>, containers: ContainerClient, facts: FunctionImage, opts: SandboxOptions): Promise<Sandbox> {
@@ -145,7 +153,17 @@ export class Sandbox {
     this.startedAt = performance.now();
     await this.container.start();
     log(`started ${this.container.id.slice(0, 12)} with the API on 127.0.0.1:${port}`);
-    void this.container.wait().then((code) => this.onExit(code));
+    void this.container.wait().then(
+      (code) => this.onExit(code),
+      (err: Error) => this.onEngineLost(err),
+    );
+  }
+
+  /** Not the runtime exiting: the engine is gone, so this environment and what it was doing fail with that. */
+  private onEngineLost(err: Error): void {
+    this.dead = true;
+    this.loseEngine(err);
+    this.opts.onEngineLost?.(err);
   }
 
   private onExit(code: number): void {
@@ -166,9 +184,13 @@ export class Sandbox {
     const timeout = new Promise<void>((r) => (timer = setTimeout(r, INIT_TIMEOUT_MS)));
     const watching = { on: true };
     if (this.facts.extensions.length) void this.watchExtensionsDuringInit(watching);
-    const outcome = await Promise.race([this.api.waitForInit(), timeout.then(() => undefined)]);
-    watching.on = false;
-    clearTimeout(timer);
+    let outcome: Awaited<ReturnType<LambdaApiServer['waitForInit']>> | undefined;
+    try {
+      outcome = await Promise.race([this.api.waitForInit(), timeout.then(() => undefined), this.engineLost]);
+    } finally {
+      watching.on = false;
+      clearTimeout(timer);
+    }
     const initMs = performance.now() - this.startedAt;
     if (!outcome) {
       this.api.failInit('Runtime.InitTimeout', `Init did not complete within ${INIT_TIMEOUT_MS / 1000} seconds`);
@@ -197,8 +219,16 @@ export class Sandbox {
     const began = performance.now();
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), timeoutSec * 1000)));
-    const result = await Promise.race([this.api.invoke({ payload, deadlineMs, clientContext: extra.clientContext, cognitoIdentity: extra.cognitoIdentity, traceId, requestId }), timedOut]);
-    clearTimeout(timer);
+    let result: InvokeResult | 'timeout';
+    try {
+      result = await Promise.race([
+        this.api.invoke({ payload, deadlineMs, clientContext: extra.clientContext, cognitoIdentity: extra.cognitoIdentity, traceId, requestId }),
+        timedOut,
+        this.engineLost,
+      ]);
+    } finally {
+      clearTimeout(timer);
+    }
     const durationMs = performance.now() - began;
     this.currentRequest = undefined;
     // Read once the answer is in, without holding the caller up (see PoolInvoke.maxMemoryMb).
@@ -224,7 +254,15 @@ export class Sandbox {
     if (this.container && !this.exited && this.facts.extensions.length) {
       await Promise.race([this.api.shutdown(reason, SHUTDOWN_BUDGET_MS), this.extensionsGone()]);
     }
-    if (this.container) await this.container.remove();
+    if (this.container) {
+      try {
+        await this.container.remove();
+      } catch (err) {
+        // The engine is gone or silent: say which container stays, never fail the stop itself.
+        log(`could not remove ${this.container.id.slice(0, 12)}: ${(err as Error).message}`);
+        this.leftBehind = this.container.id;
+      }
+    }
     await this.api.close();
   }
 
