@@ -104,6 +104,8 @@ export class SandboxPool {
         return outcome;
       }
     }
+    // The previous invoke's END and REPORT come before this one's START, as in the environment's log on Lambda.
+    await this.lastReport.get(sandbox);
     const requestId = randomUUID();
     const log = new InvokeLog();
     this.logs.set(requestId, log);
@@ -153,7 +155,7 @@ export class SandboxPool {
     if (!sandbox.alive || this.closed) {
       // A timed-out, crashed or failed environment is replaced by a cold one on demand.
       this.all.delete(sandbox);
-      const stopping = sandbox.stop(sandbox.alive ? 'SPINDOWN' : 'FAILURE').finally(() => this.stopping.delete(stopping));
+      const stopping = (sandbox.alive ? sandbox.stop('spindown') : sandbox.stop()).finally(() => this.stopping.delete(stopping));
       this.stopping.add(stopping);
       this.waiters.shift()?.(undefined);
       return;
@@ -176,6 +178,6 @@ export class SandboxPool {
     const all = [...this.all];
     this.all.clear();
     this.idle = [];
-    await Promise.all([...all.map((s) => s.stop('SPINDOWN')), ...this.stopping]);
+    await Promise.all([...all.map((s) => s.stop('spindown')), ...this.stopping]);
   }
 }
