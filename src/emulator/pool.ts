@@ -31,16 +31,26 @@ export interface PoolHooks {
 /** Per-invoke log kept for Tail: bounded, the oldest lines go first. */
 const LOG_KEEP_BYTES = 64 * 1024;
 
+/**
+ * The function's output reaches us through the engine's attach stream, a moment after its
+ * answer reached the API: lines that arrive this long after the REPORT still join the log
+ * (before END, where the function wrote them), unless the environment's next invoke began.
+ */
+const LATE_OUTPUT_MS = 50;
+
 class InvokeLog {
-  lines: string[] = [];
+  private start: string[] = [];
+  private body: string[] = [];
+  private done: string[] = [];
   private bytes = 0;
-  add(line: string): void {
-    this.lines.push(line);
+  add(line: string, part: 'start' | 'body' | 'done' = 'body'): void {
+    this[part].push(line);
     this.bytes += line.length + 1;
-    while (this.bytes > LOG_KEEP_BYTES && this.lines.length > 1) this.bytes -= this.lines.shift()!.length + 1;
+    // Bounded: the oldest output goes first (Tail wants the end).
+    while (this.bytes > LOG_KEEP_BYTES && this.body.length > 1) this.bytes -= this.body.shift()!.length + 1;
   }
   text(): string {
-    return this.lines.map((l) => l + '\n').join('');
+    return [...this.start, ...this.body, ...this.done].map((l) => l + '\n').join('');
   }
 }
 
@@ -73,9 +83,9 @@ export class SandboxPool {
     };
   }
 
-  private emit(lines: string[], log?: InvokeLog): void {
+  private emit(lines: string[], log?: InvokeLog, part: 'start' | 'done' = 'done'): void {
     for (const line of lines) {
-      log?.add(line);
+      log?.add(line, part);
       this.hooks.onPlatformLine?.(line);
     }
   }
@@ -109,7 +119,7 @@ export class SandboxPool {
     const requestId = randomUUID();
     const log = new InvokeLog();
     this.logs.set(requestId, log);
-    this.emit(this.hooks.startLines?.(requestId) ?? [], log);
+    this.emit(this.hooks.startLines?.(requestId) ?? [], log, 'start');
     let reportedLog!: (text: string) => void;
     const logText = new Promise<string>((r) => (reportedLog = r));
     const outcome: PoolInvoke = { ...(await sandbox.invoke(payload, this.opts.timeoutSec, { ...extra, requestId })), cold, log: logText };
@@ -118,8 +128,10 @@ export class SandboxPool {
     const previous = this.lastReport.get(sandbox) ?? Promise.resolve();
     const reported = Promise.all([outcome.maxMemoryMb, previous]).then(([mb]) => {
       this.emit(this.hooks.doneLines?.(outcome, mb) ?? [], log);
-      this.logs.delete(requestId);
-      reportedLog(log.text());
+      setTimeout(() => {
+        this.logs.delete(requestId);
+        reportedLog(log.text());
+      }, LATE_OUTPUT_MS).unref();
     });
     this.lastReport.set(sandbox, reported);
     this.reports.add(reported);

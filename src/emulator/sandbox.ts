@@ -48,7 +48,8 @@ export const EXTENSIONS_INIT = [
   'rt=$!',
   "trap 'kill -TERM $rt 2>/dev/null' TERM",
   'while :; do wait $rt; code=$?; kill -0 $rt 2>/dev/null || break; done',
-  `printf '\\n\\036\\036runtime-exit %s\\n' "$code"`,
+  // No newline first: a last line the runtime left unterminated is split off the marker here.
+  `printf '\\036\\036runtime-exit %s\\n' "$code"`,
   'wait',
   'exit $code',
 ].join('\n');

@@ -145,9 +145,11 @@ export class TelemetryHub {
   }
 
   private enqueue(sub: Subscriber, event: TelemetryEvent): void {
+    // (the Logs API's records are older and smaller: see logsApiShape)
     const category: TelemetryType = event.type.startsWith('platform.') ? 'platform' : (event.type as TelemetryType);
     if (!sub.types.has(category)) return;
     if (category === 'platform' && !(sub.api === 'telemetry' ? TELEMETRY_PLATFORM : LOGS_API_PLATFORM).has(event.type)) return;
+    if (sub.api === 'logs') event = logsApiShape(event);
     const size = Buffer.byteLength(JSON.stringify(event));
     if (sub.batch.length && sub.batchBytes + size > sub.buffering.maxBytes) this.send(sub);
     sub.batch.push(event);
@@ -171,6 +173,14 @@ export class TelemetryHub {
     sub.inFlight.add(delivery);
     void delivery.finally(() => sub.inFlight.delete(delivery));
   }
+}
+
+/** The Logs API's records predate tracing and spans: platform.start is {requestId, version}, platform.report {requestId, metrics}. */
+function logsApiShape(event: TelemetryEvent): TelemetryEvent {
+  if (typeof event.record !== 'object' || event.record === null) return event;
+  const { tracing: _t, spans: _s, ...rest } = event.record as Record<string, unknown>;
+  if (event.type === 'platform.report') delete rest.status;
+  return { ...event, record: rest };
 }
 
 function bad(message: string): SubscribeAnswer {
