@@ -11,6 +11,7 @@ import { SandboxPool, type PoolInvoke } from '../emulator/pool.js';
 import { endLine, initReportLine, reportLine, startLine, summarize, timeoutMessage, type DurationSummary } from '../emulator/report.js';
 import { containerClient } from '../docker/containers.js';
 import { inspectFunctionImage, type FunctionImage } from '../emulator/function-image.js';
+import { sweepOrphans } from '../emulator/owners.js';
 
 export interface FunctionOptions {
   dir?: string;
@@ -18,6 +19,8 @@ export interface FunctionOptions {
   functionName?: string;
   timeoutSec?: number;
   memoryMb?: number;
+  /** /tmp size (Lambda's ephemeral storage), MB. */
+  ephemeralMb?: number;
   region?: string;
   env?: Record<string, string>;
   concurrency?: number;
@@ -46,6 +49,7 @@ export interface FunctionSettings {
   name: string;
   timeoutSec: number;
   memoryMb: number;
+  ephemeralMb: number;
 }
 
 /** The image and settings to run: flags, then lambda-image.json, then Lambda's defaults. */
@@ -55,18 +59,23 @@ export async function resolveFunctionSettings(opts: FunctionOptions): Promise<Fu
   const name = opts.functionName ?? config?.name ?? path.basename(image.split(':')[0]!);
   const timeoutSec = opts.timeoutSec ?? config?.timeout ?? 3;
   const memoryMb = opts.memoryMb ?? config?.memorySize ?? 128;
+  const ephemeralMb = opts.ephemeralMb ?? config?.ephemeralStorage ?? 512;
   if (!(timeoutSec >= 1 && timeoutSec <= 900)) throw new LambdaImageError('INVALID_INPUT', `timeout ${timeoutSec} is out of range`, { hint: 'Lambda allows 1 to 900 seconds' });
   if (!(Number.isInteger(memoryMb) && memoryMb >= 128 && memoryMb <= 10240)) {
     throw new LambdaImageError('INVALID_INPUT', `memory ${memoryMb} MB is out of range`, { hint: 'Lambda allows 128 to 10240 MB' });
   }
-  return { config, image, name, timeoutSec, memoryMb };
+  if (!(Number.isInteger(ephemeralMb) && ephemeralMb >= 512 && ephemeralMb <= 10240)) {
+    throw new LambdaImageError('INVALID_INPUT', `ephemeral storage ${ephemeralMb} MB is out of range`, { hint: 'Lambda allows 512 to 10240 MB' });
+  }
+  return { config, image, name, timeoutSec, memoryMb, ephemeralMb };
 }
 
 /** Works out the image and settings and makes the pool of environments. */
 export async function prepareFunction(engine: Engine, opts: FunctionOptions, hooks: PlatformHooks): Promise<LocalFunction> {
-  const { config, image, name, timeoutSec, memoryMb } = await resolveFunctionSettings(opts);
+  const { config, image, name, timeoutSec, memoryMb, ephemeralMb } = await resolveFunctionSettings(opts);
   const containers = containerClient(engine.docker);
-  const facts = await inspectFunctionImage(containers, image);
+  // Containers of earlier runs that were killed (SIGKILL, a crash) go first; never a live process's.
+  const [facts] = await Promise.all([inspectFunctionImage(containers, image), sweepOrphans(containers)]);
   const region = opts.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1';
   const handler = config?.handler ?? facts.cmd[0] ?? 'bootstrap';
   const pool = new SandboxPool(
@@ -76,6 +85,9 @@ export async function prepareFunction(engine: Engine, opts: FunctionOptions, hoo
     {
       identity: { functionName: name, functionArn: `arn:aws:lambda:${region}:000000000000:function:${name}`, version: '$LATEST', handler },
       memoryMb,
+      ephemeralMb,
+      // An internal switch for comparisons and debugging: LAMBDA_IMAGE_SANDBOX=off runs plain containers on the host network.
+      isolated: process.env.LAMBDA_IMAGE_SANDBOX !== 'off',
       region,
       env: opts.env ?? {},
       session: randomUUID(),

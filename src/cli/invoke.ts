@@ -13,6 +13,7 @@ interface FunctionCliOptions {
   functionName?: string;
   timeout?: string;
   memory?: string;
+  ephemeralStorage?: string;
   region?: string;
   env?: string[];
   envFile?: string;
@@ -181,6 +182,7 @@ function functionOptions(dir: string, opts: FunctionCliOptions): FunctionOptions
     functionName: opts.functionName,
     timeoutSec: opts.timeout === undefined ? undefined : Number(opts.timeout),
     memoryMb: opts.memory === undefined ? undefined : Number(opts.memory),
+    ephemeralMb: opts.ephemeralStorage === undefined ? undefined : Number(opts.ephemeralStorage),
     region: opts.region,
     env: { ...readEnvFile(opts.envFile), ...parsePairs(opts.env ?? [], '--env') },
   };

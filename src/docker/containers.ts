@@ -4,6 +4,7 @@
 import type Dockerode from 'dockerode';
 import { isLambdaImageError } from '../errors.js';
 import { debug } from '../util/debug.js';
+import { firstHost } from '../util/ipv4.js';
 import { lineWriter } from '../util/lines.js';
 import { demuxStream } from './demux-stream.js';
 
@@ -57,6 +58,8 @@ export interface ContainerClient {
   get(id: string): ContainerHandle;
   /** The Config of an image to run (entrypoint, cmd, user), or undefined when the engine does not have it. */
   imageConfig(image: string): Promise<Dockerode.ImageInspectInfo['Config'] | undefined>;
+  /** The engine's default bridge: its IPv4 subnet and gateway address. */
+  bridgeNetwork(): Promise<{ subnet: string; gateway: string }>;
 }
 
 export function containerClient(docker: Dockerode): ContainerClient {
@@ -83,6 +86,13 @@ export function containerClient(docker: Dockerode): ContainerClient {
     },
     get(id) {
       return handle(docker.getContainer(id));
+    },
+    async bridgeNetwork() {
+      const info = (await docker.getNetwork('bridge').inspect()) as { IPAM?: { Config?: Array<{ Subnet?: string; Gateway?: string }> } };
+      const v4 = (info.IPAM?.Config ?? []).find((c) => c.Subnet && !c.Subnet.includes(':'));
+      if (!v4?.Subnet) throw new Error('the engine\'s default bridge network has no IPv4 subnet');
+      // The default bridge often names no gateway: docker0 then takes the subnet's first address.
+      return { subnet: v4.Subnet, gateway: v4.Gateway || firstHost(v4.Subnet) };
     },
     async imageConfig(image) {
       try {

@@ -2,6 +2,7 @@
 // (entrypoint, cmd) and which extensions it carries in /opt/extensions.
 import type { ContainerClient } from '../docker/containers.js';
 import { isLambdaImageError, LambdaImageError } from '../errors.js';
+import { ownerLabels } from './owners.js';
 
 export const SESSION_LABEL = 'org.lambda-image.session';
 
@@ -28,7 +29,7 @@ export async function inspectFunctionImage(containers: ContainerClient, image: s
 
 /** The executables in the image's /opt/extensions (what Lambda starts), read from a created, never started, container. */
 export async function listImageExtensions(containers: ContainerClient, image: string): Promise<string[]> {
-  const container = await containers.create({ image, entrypoint: ['/x'], cmd: [], labels: { [SESSION_LABEL]: 'inspect' } });
+  const container = await containers.create({ image, entrypoint: ['/x'], cmd: [], labels: { [SESSION_LABEL]: 'inspect', ...ownerLabels() } });
   try {
     const archive = await container.archive('/opt/extensions');
     const { default: tarStream } = await import('tar-stream');

@@ -4,17 +4,21 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { readCappedBody } from '../util/http-body.js';
-import { LambdaState, MAX_PAYLOAD_BYTES, type Answer, type FunctionIdentity, type Waiter } from './lambda-state.js';
+import { LambdaState, MAX_PAYLOAD_BYTES, MAX_RESPONSE_BYTES, type Answer, type FunctionIdentity, type Waiter } from './lambda-state.js';
+import { TelemetryHub } from './telemetry.js';
 
-export { MAX_PAYLOAD_BYTES, type FunctionIdentity, type InitOutcome, type InvokeRequest, type InvokeResult } from './lambda-state.js';
+export { MAX_PAYLOAD_BYTES, MAX_RESPONSE_BYTES, type FunctionIdentity, type InitOutcome, type InvokeRequest, type InvokeResult } from './lambda-state.js';
 
 const header = (req: http.IncomingMessage, name: string): string | undefined => {
   const v = req.headers[name];
   return typeof v === 'string' && v ? v : undefined;
 };
 
-function write(res: http.ServerResponse, a: Answer): void {
-  if (Buffer.isBuffer(a.body)) {
+function write(res: http.ServerResponse, a: Omit<Answer, 'body'> & { body: object | Buffer | string }): void {
+  if (typeof a.body === 'string') {
+    res.writeHead(a.status, { 'Content-Type': 'text/plain' });
+    res.end(a.body);
+  } else if (Buffer.isBuffer(a.body)) {
     res.writeHead(a.status, a.headers);
     res.end(a.body);
   } else {
@@ -23,17 +27,37 @@ function write(res: http.ServerResponse, a: Answer): void {
   }
 }
 
+export interface LambdaApiOptions {
+  /** Where Telemetry/Logs API subscribers get their events (a hub that delivers nowhere when absent). */
+  telemetry?: TelemetryHub;
+  /**
+   * Which peers may talk to the API: the server listens on a bridge address the host's other
+   * interfaces may route to, so requests from outside the environments' network are refused.
+   */
+  allowPeer?: (address: string) => boolean;
+}
+
 export class LambdaApiServer {
   readonly state: LambdaState;
+  readonly telemetry: TelemetryHub;
   private server = http.createServer((req, res) => void this.route(req, res));
   port = 0;
 
-  constructor(identity: FunctionIdentity, expectedExtensions: number) {
-    this.state = new LambdaState(identity, expectedExtensions);
+  constructor(
+    identity: FunctionIdentity,
+    /** The /opt/extensions programs that must register before init completes. */
+    externalExtensions: string[],
+    private readonly opts: LambdaApiOptions = {},
+  ) {
+    this.state = new LambdaState(identity, externalExtensions);
+    this.telemetry = opts.telemetry ?? new TelemetryHub(async (host, port) => ({ host, port }));
   }
 
   async listen(host = '127.0.0.1'): Promise<number> {
-    await new Promise<void>((resolve) => this.server.listen(0, host, resolve));
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(0, host, resolve);
+    });
     this.port = (this.server.address() as AddressInfo).port;
     return this.port;
   }
@@ -52,7 +76,11 @@ export class LambdaApiServer {
   shutdown: LambdaState['shutdown'] = (...a) => this.state.shutdown(...a);
 
   private async route(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    const p = new URL(req.url ?? '/', 'http://lambda').pathname;
+    if (this.opts.allowPeer && !this.opts.allowPeer(req.socket.remoteAddress ?? '')) {
+      req.socket.destroy();
+      return;
+    }
+    const p = new URL(req.url ?? '/', 'http://lambda').pathname.replace(/\/$/, '');
     const s = this.state;
     try {
       if (p === '/2018-06-01/runtime/invocation/next' && req.method === 'GET') {
@@ -66,7 +94,7 @@ export class LambdaApiServer {
       }
       const m = /^\/2018-06-01\/runtime\/invocation\/([^/]+)\/(response|error)$/.exec(p);
       if (m && req.method === 'POST') {
-        const { body, size } = await readCappedBody(req, MAX_PAYLOAD_BYTES);
+        const { body, size } = await readCappedBody(req, MAX_RESPONSE_BYTES);
         const post = { body, size, contentType: header(req, 'content-type'), errorTypeHeader: header(req, 'lambda-runtime-function-error-type') };
         return write(res, s.runtimeResult(decodeURIComponent(m[1]!), m[2] as 'response' | 'error', post));
       }
@@ -90,6 +118,13 @@ export class LambdaApiServer {
       if (p === '/2020-01-01/extension/exit/error' && req.method === 'POST') {
         await readCappedBody(req, MAX_PAYLOAD_BYTES);
         return write(res, { status: 202, body: { status: 'OK' } });
+      }
+      if ((p === '/2022-07-01/telemetry' || p === '/2020-08-15/logs') && req.method === 'PUT') {
+        const { body } = await readCappedBody(req, 64 * 1024);
+        const id = header(req, 'lambda-extension-identifier');
+        const name = s.extensionName(id);
+        if (!name) return write(res, { status: 403, body: { errorMessage: 'unknown Lambda-Extension-Identifier', errorType: 'Extension.InvalidIdentifier' } });
+        return write(res, this.telemetry.subscribe(p.startsWith('/2022') ? 'telemetry' : 'logs', id!, name, body ?? Buffer.from('')));
       }
       write(res, { status: 404, body: { errorMessage: `unknown path ${p}`, errorType: 'InvalidRequest' } });
     } catch (err) {

@@ -4,8 +4,10 @@
 // to these methods and writes what they answer (cargo-lambda's runtime router/state split).
 import { randomUUID } from 'node:crypto';
 
-/** Lambda's synchronous payload limit, each way. */
+/** Lambda's synchronous payload limit for the event. */
 export const MAX_PAYLOAD_BYTES = 6 * 1024 * 1024;
+/** The largest response the Lambda sandbox accepts from a runtime: 6 MiB + 100 bytes (rapid's limit). */
+export const MAX_RESPONSE_BYTES = 6 * 1024 * 1024 + 100;
 
 export interface FunctionIdentity {
   functionName: string;
@@ -13,6 +15,8 @@ export interface FunctionIdentity {
   version: string;
   handler: string;
 }
+
+const accountOf = (arn: string) => arn.split(':')[4] ?? '000000000000';
 
 export interface InvokeRequest {
   requestId: string;
@@ -48,6 +52,8 @@ export interface Waiter {
 interface Extension {
   id: string;
   name: string;
+  /** An /opt/extensions program (external), or a registration from inside the runtime's process (internal). */
+  external: boolean;
   events: Set<string>;
   waiter?: Waiter;
   queue: object[];
@@ -81,8 +87,8 @@ export class LambdaState {
 
   constructor(
     private readonly identity: FunctionIdentity,
-    /** How many extension processes will start and must register before init completes. */
-    private readonly expectedExtensions: number,
+    /** The /opt/extensions programs that will start and must register before init completes. */
+    private readonly externalNames: string[],
   ) {}
 
   // ---- the environment's side: sandbox and pool drive these ----
@@ -101,6 +107,17 @@ export class LambdaState {
   /** Names of the extensions that have registered so far. */
   registeredExtensions(): string[] {
     return [...this.extensions.values()].map((e) => e.name);
+  }
+
+  /** Which kinds of extension registered: Lambda sends the runtime SIGTERM at shutdown when any did. */
+  registered(): { internal: number; external: number } {
+    const all = [...this.extensions.values()];
+    return { internal: all.filter((e) => !e.external).length, external: all.filter((e) => e.external).length };
+  }
+
+  /** The name of a registered extension, by its Lambda-Extension-Identifier. */
+  extensionName(id: string | undefined): string | undefined {
+    return id ? this.extensions.get(id)?.name : undefined;
   }
 
   /** Hands an event to the runtime; resolves with its response or error once extensions are done too. */
@@ -188,12 +205,9 @@ export class LambdaState {
     c.runtimeDone = true;
     let answer: Answer = ok;
     if (post.body === undefined) {
-      answer = { status: 413, body: { errorMessage: `Exceeded maximum allowed payload size (${MAX_PAYLOAD_BYTES} bytes).`, errorType: 'RequestEntityTooLarge' } };
-      c.result = {
-        kind: 'error',
-        errorType: 'Function.ResponseSizeTooLarge',
-        body: Buffer.from(JSON.stringify({ errorMessage: `Response payload size exceeded maximum allowed payload size (${MAX_PAYLOAD_BYTES} bytes).`, errorType: 'Function.ResponseSizeTooLarge' })),
-      };
+      const message = `Response payload size (${post.size} bytes) exceeded maximum allowed payload size (${MAX_RESPONSE_BYTES} bytes).`;
+      answer = { status: 413, body: { errorMessage: message, errorType: 'RequestEntityTooLarge' } };
+      c.result = { kind: 'error', errorType: 'Function.ResponseSizeTooLarge', body: Buffer.from(JSON.stringify({ errorMessage: message, errorType: 'Function.ResponseSizeTooLarge' })) };
     } else if (kind === 'response') {
       c.result = { kind: 'response', body: post.body, contentType: post.contentType };
     } else {
@@ -228,11 +242,16 @@ export class LambdaState {
     if (this.initOutcome) return { status: 403, body: { errorMessage: 'register is only allowed during init', errorType: 'InvalidStateTransition' } };
     const bad = events.filter((e) => e !== 'INVOKE' && e !== 'SHUTDOWN');
     if (bad.length) return { status: 400, body: { errorMessage: `unknown events: ${bad.join(', ')}`, errorType: 'InvalidRequest' } };
+    const external = this.externalNames.includes(name) && ![...this.extensions.values()].some((e) => e.external && e.name === name);
+    // Internal extensions live and die with the runtime: Lambda refuses SHUTDOWN for them.
+    if (!external && events.includes('SHUTDOWN')) {
+      return { status: 403, body: { errorMessage: 'SHUTDOWN is not supported for internal extensions', errorType: 'ShutdownEventNotSupportedForInternalExtension' } };
+    }
     const id = randomUUID();
-    this.extensions.set(id, { id, name, events: new Set(events), queue: [] });
+    this.extensions.set(id, { id, name, external, events: new Set(events), queue: [] });
     return {
       status: 200,
-      body: { functionName: this.identity.functionName, functionVersion: this.identity.version, handler: this.identity.handler },
+      body: { functionName: this.identity.functionName, functionVersion: this.identity.version, handler: this.identity.handler, accountId: accountOf(this.identity.functionArn) },
       headers: { 'Lambda-Extension-Identifier': id },
     };
   }
@@ -266,7 +285,11 @@ export class LambdaState {
 
   private checkInitDone(): void {
     if (this.initOutcome) return;
-    if (this.runtimeReady && this.readyExtensions.size >= this.expectedExtensions) this.finishInit({ ok: true });
+    // Every registered extension (internal ones too) has asked for its first event, and every
+    // /opt/extensions program has registered.
+    const all = [...this.extensions.values()];
+    const externalReady = all.filter((e) => e.external && this.readyExtensions.has(e.id)).length;
+    if (this.runtimeReady && externalReady >= this.externalNames.length && all.every((e) => this.readyExtensions.has(e.id))) this.finishInit({ ok: true });
   }
 
   /** Delivers a queued invoke once init is done and the runtime is waiting. */

@@ -11,10 +11,18 @@ const toMb = (bytes: number) => Math.ceil(bytes / (1024 * 1024));
  */
 export class MemoryGauge {
   private peakFile?: string | null;
+  /** The last reading: what a REPORT after a crash says (the cgroup went with the container). */
+  lastMb?: number;
 
   constructor(private readonly container: ContainerHandle) {}
 
   async peakMb(): Promise<number | undefined> {
+    const mb = await this.read();
+    if (mb !== undefined) this.lastMb = Math.max(mb, this.lastMb ?? 0);
+    return mb ?? this.lastMb;
+  }
+
+  private async read(): Promise<number | undefined> {
     if (this.peakFile === undefined) this.peakFile = await findPeakFile(this.container.id);
     if (this.peakFile) {
       const text = await readFile(this.peakFile, 'utf8').catch(() => undefined);

@@ -38,16 +38,26 @@ export class PoolClosedError extends LambdaImageError {
 /** Per-invoke log kept for Tail: bounded, the oldest lines go first. */
 const LOG_KEEP_BYTES = 64 * 1024;
 
+/**
+ * The function's output reaches us through the engine's attach stream, a moment after its
+ * answer reached the API: lines that arrive this long after the REPORT still join the log
+ * (before END, where the function wrote them), unless the environment's next invoke began.
+ */
+const LATE_OUTPUT_MS = 50;
+
 class InvokeLog {
-  lines: string[] = [];
+  private start: string[] = [];
+  private body: string[] = [];
+  private done: string[] = [];
   private bytes = 0;
-  add(line: string): void {
-    this.lines.push(line);
+  add(line: string, part: 'start' | 'body' | 'done' = 'body'): void {
+    this[part].push(line);
     this.bytes += line.length + 1;
-    while (this.bytes > LOG_KEEP_BYTES && this.lines.length > 1) this.bytes -= this.lines.shift()!.length + 1;
+    // Bounded: the oldest output goes first (Tail wants the end).
+    while (this.bytes > LOG_KEEP_BYTES && this.body.length > 1) this.bytes -= this.body.shift()!.length + 1;
   }
   text(): string {
-    return this.lines.map((l) => l + '\n').join('');
+    return [...this.start, ...this.body, ...this.done].map((l) => l + '\n').join('');
   }
 }
 
@@ -82,9 +92,9 @@ export class SandboxPool {
     };
   }
 
-  private emit(lines: string[], log?: InvokeLog): void {
+  private emit(lines: string[], log?: InvokeLog, part: 'start' | 'done' = 'done'): void {
     for (const line of lines) {
-      log?.add(line);
+      log?.add(line, part);
       this.hooks.onPlatformLine?.(line);
     }
   }
@@ -113,10 +123,12 @@ export class SandboxPool {
         return outcome;
       }
     }
+    // The previous invoke's END and REPORT come before this one's START, as in the environment's log on Lambda.
+    await this.lastReport.get(sandbox);
     const requestId = randomUUID();
     const log = new InvokeLog();
     this.logs.set(requestId, log);
-    this.emit(this.hooks.startLines?.(requestId) ?? [], log);
+    this.emit(this.hooks.startLines?.(requestId) ?? [], log, 'start');
     let reportedLog!: (text: string) => void;
     const logText = new Promise<string>((r) => (reportedLog = r));
     const answer = await sandbox.invoke(payload, this.opts.timeoutSec, { ...extra, requestId }).catch((err: unknown) => {
@@ -129,8 +141,10 @@ export class SandboxPool {
     const previous = this.lastReport.get(sandbox) ?? Promise.resolve();
     const reported = Promise.all([outcome.maxMemoryMb, previous]).then(([mb]) => {
       this.emit(this.hooks.doneLines?.(outcome, mb) ?? [], log);
-      this.logs.delete(requestId);
-      reportedLog(log.text());
+      setTimeout(() => {
+        this.logs.delete(requestId);
+        reportedLog(log.text());
+      }, LATE_OUTPUT_MS).unref();
     });
     this.lastReport.set(sandbox, reported);
     this.reports.add(reported);
@@ -172,7 +186,7 @@ export class SandboxPool {
     if (!sandbox.alive || this.closed) {
       // A timed-out, crashed or failed environment is replaced by a cold one on demand.
       this.all.delete(sandbox);
-      const stopping = sandbox.stop(sandbox.alive ? 'SPINDOWN' : 'FAILURE').finally(() => {
+      const stopping = (sandbox.alive ? sandbox.stop('spindown') : sandbox.stop()).finally(() => {
         this.stopping.delete(stopping);
         if (sandbox.leftBehind) this.leftBehind.push(sandbox.leftBehind);
       });
@@ -203,7 +217,7 @@ export class SandboxPool {
     const all = [...this.all];
     this.all.clear();
     this.idle = [];
-    await Promise.all([...all.map((s) => s.stop('SPINDOWN')), ...this.stopping]);
+    await Promise.all([...all.map((s) => s.stop('spindown')), ...this.stopping]);
     for (const s of all) if (s.leftBehind) this.leftBehind.push(s.leftBehind);
     if (this.leftBehind.length) {
       const ids = this.leftBehind.splice(0).map((id) => id.slice(0, 12));

@@ -6,6 +6,7 @@ import type { Engine } from '../docker/engine.js';
 import { LambdaImageError } from '../errors.js';
 import { resolveFunctionSettings, type FunctionOptions } from '../app/invoke.js';
 import { inspectFunctionImage, SESSION_LABEL } from './function-image.js';
+import { ownerLabels, sweepOrphans } from './owners.js';
 
 export async function invokeThroughRie(
   engine: Engine,
@@ -14,7 +15,7 @@ export async function invokeThroughRie(
 ): Promise<{ status: number; body: string }> {
   const { image, name, timeoutSec, memoryMb } = await resolveFunctionSettings(opts);
   const containers = containerClient(engine.docker);
-  await inspectFunctionImage(containers, image);
+  await Promise.all([inspectFunctionImage(containers, image), sweepOrphans(containers)]);
   // The variables the emulator honours.
   const env = {
     AWS_LAMBDA_FUNCTION_TIMEOUT: String(timeoutSec),
@@ -26,7 +27,7 @@ export async function invokeThroughRie(
     image,
     env,
     exposedPorts: ['8080/tcp'],
-    labels: { [SESSION_LABEL]: randomUUID() },
+    labels: { [SESSION_LABEL]: randomUUID(), ...ownerLabels() },
     hostConfig: { PortBindings: { '8080/tcp': [{ HostIp: '127.0.0.1', HostPort: '0' }] } },
   });
   try {

@@ -2,14 +2,16 @@
 // AWS_LAMBDA_RUNTIME_API pointing at lambda-image's own API server on the host), its
 // extensions, its output, init, invokes and shutdown. Measurements live in measurements.ts.
 import { randomBytes, randomUUID } from 'node:crypto';
-import type Dockerode from 'dockerode';
 import type { ContainerClient, ContainerHandle, ContainerSpec } from '../docker/containers.js';
 import type { Engine } from '../docker/engine.js';
 import { debug } from '../util/debug.js';
 import { type FunctionImage, SESSION_LABEL } from './function-image.js';
 import { LambdaApiServer, type FunctionIdentity, type InvokeResult } from './lambda-api.js';
 import { MemoryGauge, runningExtensions } from './measurements.js';
-import { timeoutMessage } from './report.js';
+import { planNetwork, TELEMETRY_PORT, type NetworkPlan } from './network.js';
+import { ownerLabels } from './owners.js';
+import { billedMs, timeoutMessage } from './report.js';
+import { TelemetryHub } from './telemetry.js';
 
 export { SESSION_LABEL } from './function-image.js';
 
@@ -19,6 +21,38 @@ const log = debug('emulator');
 export const INIT_TIMEOUT_MS = 10_000;
 /** Shutdown budget with external extensions, then SIGKILL. */
 export const SHUTDOWN_BUDGET_MS = 2_000;
+/** Shutdown budget when only internal extensions registered (the runtime's own SIGTERM handling). */
+export const INTERNAL_SHUTDOWN_BUDGET_MS = 500;
+/** Lambda's execution user (sbx_user1051). */
+export const LAMBDA_USER = '993:990';
+
+/** Why an environment shuts down, as Lambda names it in the SHUTDOWN event. */
+export type ShutdownReason = 'spindown' | 'timeout' | 'failure';
+
+/**
+ * How Lambda starts extensions before the runtime, done by a shell as the container's first
+ * process: every executable in /opt/extensions, each one's output marked with its name (so
+ * its lines are told from the function's), then the runtime. SIGTERM is forwarded to the
+ * runtime; when the runtime exits, its status is announced and the extensions live on until
+ * their SHUTDOWN, as on Lambda.
+ */
+const MARK = '\u001e';
+export const EXTENSIONS_INIT = [
+  'for f in /opt/extensions/*; do',
+  '  if [ -f "$f" ] && [ -x "$f" ]; then',
+  '    n=${f##*/}',
+  `    { "$f" 2>&1; } | while IFS= read -r l || [ -n "$l" ]; do printf '\\036%s\\036%s\\n' "$n" "$l"; done &`,
+  '  fi',
+  'done',
+  '"$@" &',
+  'rt=$!',
+  "trap 'kill -TERM $rt 2>/dev/null' TERM",
+  'while :; do wait $rt; code=$?; kill -0 $rt 2>/dev/null || break; done',
+  // No newline first: a last line the runtime left unterminated is split off the marker here.
+  `printf '\\036\\036runtime-exit %s\\n' "$code"`,
+  'wait',
+  'exit $code',
+].join('\n');
 
 export interface SandboxOptions {
   identity: FunctionIdentity;
@@ -27,7 +61,15 @@ export interface SandboxOptions {
   /** Extra environment (--env, --env-file), after Lambda's own variables. */
   env: Record<string, string>;
   session: string;
-  /** The function's own output, line by line, with the invoke it belongs to (none during init). */
+  /** Size of /tmp (Lambda's ephemeral storage), MB. */
+  ephemeralMb: number;
+  /**
+   * Lambda's execution environment (non-root user, read-only root file system, /tmp of the
+   * ephemeral storage size, own network namespace); false: a plain container on the host's
+   * network, as before (an internal switch, for comparisons).
+   */
+  isolated: boolean;
+  /** The function's and extensions' own output, line by line, with the invoke it belongs to (none during init). */
   onOutput(line: string, requestId?: string): void;
   /** The engine went away (its wait for the container broke): `start` ends on it. */
   onEngineLost?(err: Error): void;
@@ -70,13 +112,22 @@ export function traceIdFor(given?: string, now = Date.now()): string {
 
 export class Sandbox {
   private api: LambdaApiServer;
+  private telemetry: TelemetryHub;
   private container?: ContainerHandle;
   private gauge?: MemoryGauge;
+  private network?: NetworkPlan;
+  private containerAddress?: Promise<{ ip: string; telemetryPort?: number }>;
   /** Output after an invoke's answer still belongs to it, until the next one starts. */
   private outputOwner?: string;
   private startedAt = 0;
   private exited?: { code: number };
+  private exitedPromise: Promise<void>;
+  private markExited!: () => void;
+  private runtimeExit?: number;
   private dead = false;
+  private stopping = false;
+  /** Why this environment will shut down when it does (a timeout or a crash; else spindown). */
+  private cause?: ShutdownReason;
   private invokes = 0;
   private currentRequest?: string;
   initMs?: number;
@@ -92,7 +143,9 @@ export class Sandbox {
     private readonly facts: FunctionImage,
     private readonly opts: SandboxOptions,
   ) {
-    this.api = new LambdaApiServer(opts.identity, facts.extensions.length);
+    this.telemetry = new TelemetryHub((host, port) => this.subscriberAddress(host, port));
+    this.api = new LambdaApiServer(opts.identity, facts.extensions, { telemetry: this.telemetry, allowPeer: (a) => this.network?.allowPeer?.(a) ?? true });
+    this.exitedPromise = new Promise((r) => (this.markExited = r));
     this.engineLost.catch(() => {});
   }
 
@@ -101,7 +154,7 @@ export class Sandbox {
     try {
       await sandbox.boot();
     } catch (err) {
-      await sandbox.stop('FAILURE');
+      await sandbox.stop('failure');
       throw err;
     }
     return sandbox;
@@ -112,11 +165,11 @@ export class Sandbox {
   }
 
   private async boot(): Promise<void> {
-    const port = await this.api.listen('127.0.0.1');
+    this.network = await planNetwork(this.engine, this.containers, this.opts.isolated);
+    const port = await this.api.listen(this.network.listenHost);
     const id = this.opts.identity;
-    const network = containerNetwork(this.engine, port);
     const env: Record<string, string> = {
-      AWS_LAMBDA_RUNTIME_API: network.runtimeApi,
+      AWS_LAMBDA_RUNTIME_API: this.network.runtimeApi(port),
       AWS_LAMBDA_FUNCTION_NAME: id.functionName,
       AWS_LAMBDA_FUNCTION_VERSION: id.version,
       AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(this.opts.memoryMb),
@@ -132,29 +185,45 @@ export class Sandbox {
       ...credentialsFromEnv(),
       ...this.opts.env,
     };
+    const memory = this.opts.memoryMb * 1024 * 1024;
     const spec: ContainerSpec = {
       image: this.facts.image,
       env,
-      labels: { [SESSION_LABEL]: this.opts.session },
-      hostConfig: {
-        ...network.hostConfig,
-        Memory: this.opts.memoryMb * 1024 * 1024,
-        MemorySwap: this.opts.memoryMb * 1024 * 1024,
-      },
+      labels: { [SESSION_LABEL]: this.opts.session, ...ownerLabels() },
+      hostname: this.network.hostname,
+      domainname: this.network.domainname,
+      exposedPorts: this.network.exposedPorts,
+      hostConfig: { ...this.network.hostConfig, Memory: memory, MemorySwap: memory },
     };
+    if (this.opts.isolated) {
+      spec.user = LAMBDA_USER;
+      spec.hostConfig!.ReadonlyRootfs = true;
+      // Lambda's /tmp: writable by the function's user, executable, the ephemeral storage's size.
+      spec.hostConfig!.Tmpfs = { '/tmp': `rw,exec,nosuid,nodev,size=${this.opts.ephemeralMb}m,uid=993,gid=990,mode=1777` };
+    }
     if (this.facts.extensions.length) {
-      // Lambda starts every executable in /opt/extensions before the runtime; a shell does it here.
-      spec.entrypoint = ['/bin/sh', '-c', 'for f in /opt/extensions/*; do if [ -f "$f" ] && [ -x "$f" ]; then "$f" & fi; done; exec "$@"', 'lambda-image-init'];
+      spec.entrypoint = ['/bin/sh', '-c', EXTENSIONS_INIT, 'lambda-image-init'];
       spec.cmd = [...this.facts.entrypoint, ...this.facts.cmd];
     }
     this.container = await this.containers.create(spec);
     this.gauge = new MemoryGauge(this.container);
-    await this.container.attachLines((line) => this.opts.onOutput(line, this.outputOwner));
+    await this.container.attachLines((line) => this.onLine(line));
     this.startedAt = performance.now();
+    this.telemetry.platform('platform.initStart', {
+      initializationType: 'on-demand',
+      phase: 'init',
+      functionName: id.functionName,
+      functionVersion: id.version,
+      instanceMaxMemory: memory,
+    });
     await this.container.start();
-    log(`started ${this.container.id.slice(0, 12)} with the API on 127.0.0.1:${port}`);
+    log(`started ${this.container.id.slice(0, 12)} with the API on ${this.network.listenHost}:${port}`);
     void this.container.wait().then(
-      (code) => this.onExit(code),
+      (code) => {
+        this.exited = { code };
+        this.markExited();
+        this.onRuntimeExit(code);
+      },
       (err: Error) => this.onEngineLost(err),
     );
   }
@@ -166,8 +235,33 @@ export class Sandbox {
     this.opts.onEngineLost?.(err);
   }
 
-  private onExit(code: number): void {
-    this.exited = { code };
+  /** One line of the container's output: the function's, an extension's (marked by the init shell), or the runtime's exit. */
+  private onLine(raw: string): void {
+    let line = raw;
+    const exitAt = line.indexOf(`${MARK}${MARK}runtime-exit `);
+    if (exitAt >= 0) {
+      const code = Number(line.slice(exitAt + 15));
+      line = line.slice(0, exitAt);
+      if (line) this.emitLine('function', line);
+      this.runtimeExit = code;
+      this.onRuntimeExit(code);
+      return;
+    }
+    if (line.startsWith(MARK)) {
+      const end = line.indexOf(MARK, 1);
+      if (end > 0) return this.emitLine('extension', line.slice(end + 1));
+    }
+    this.emitLine('function', line);
+  }
+
+  private emitLine(kind: 'function' | 'extension', line: string): void {
+    this.telemetry.line(kind, line);
+    this.opts.onOutput(line, this.outputOwner);
+  }
+
+  private onRuntimeExit(code: number): void {
+    if (this.stopping) return;
+    if (!this.dead) this.cause = 'failure';
     this.dead = true;
     const message = `Runtime exited with error: exit status ${code}`;
     this.api.failInit('Runtime.ExitError', message);
@@ -176,6 +270,20 @@ export class Sandbox {
       errorType: 'Runtime.ExitError',
       body: Buffer.from(JSON.stringify({ errorType: 'Runtime.ExitError', errorMessage: `RequestId: ${this.currentRequest ?? ''} Error: ${message}` })),
     });
+  }
+
+  /** Where a Telemetry subscriber's destination is, seen from here: the environment's own address. */
+  private async subscriberAddress(host: string, port: number): Promise<{ host: string; port: number }> {
+    const local = host === 'sandbox.localdomain' || host === 'sandbox' || host === 'localhost' || host === '127.0.0.1';
+    if (!local || !this.container || this.network?.mode === 'shared') return { host: local ? '127.0.0.1' : host, port };
+    this.containerAddress ??= this.container.inspect().then((info) => {
+      const published = info.NetworkSettings.Ports?.[`${TELEMETRY_PORT}/tcp`]?.[0]?.HostPort;
+      return { ip: Object.values(info.NetworkSettings.Networks ?? {})[0]?.IPAddress || '127.0.0.1', telemetryPort: published ? Number(published) : undefined };
+    });
+    const address = await this.containerAddress;
+    // Docker Desktop: container addresses are not reachable from the host; only the published subscriber port is.
+    if (this.network?.mode === 'desktop') return { host: '127.0.0.1', port: port === TELEMETRY_PORT && address.telemetryPort ? address.telemetryPort : port };
+    return { host: address.ip, port };
   }
 
   /** Waits for init (runtime and extensions ready), within Lambda's 10 s. */
@@ -192,68 +300,117 @@ export class Sandbox {
       clearTimeout(timer);
     }
     const initMs = performance.now() - this.startedAt;
+    const initDone = (status: 'success' | 'error' | 'timeout', errorType?: string) => {
+      const base = { initializationType: 'on-demand', phase: 'init', status, ...(errorType ? { errorType } : {}) };
+      this.telemetry.platform('platform.initRuntimeDone', base);
+      this.telemetry.platform('platform.initReport', { ...base, metrics: { durationMs: round(initMs) } });
+      this.telemetry.endInit();
+    };
     if (!outcome) {
       this.api.failInit('Runtime.InitTimeout', `Init did not complete within ${INIT_TIMEOUT_MS / 1000} seconds`);
       this.dead = true;
+      this.cause = 'timeout';
+      initDone('timeout', 'Runtime.InitTimeout');
       return { ok: false, errorType: 'Runtime.InitTimeout', body: Buffer.from(JSON.stringify({ errorType: 'Runtime.InitTimeout', errorMessage: `Init did not complete within ${INIT_TIMEOUT_MS / 1000} seconds` })), initMs };
     }
     if (!outcome.ok) {
       this.dead = true;
+      this.cause = 'failure';
+      initDone('error', outcome.errorType);
       return { ok: false, errorType: outcome.errorType ?? 'Runtime.InitError', body: outcome.body ?? Buffer.from('{}'), initMs };
     }
+    initDone('success');
     this.initMs ??= initMs;
+    void this.gauge?.peakMb(); // a first reading, in case the runtime dies before the next one
     return { ok: true };
   }
 
-  async invoke(
-    payload: Buffer,
-    timeoutSec: number,
-    extra: InvokeExtra = {},
-  ): Promise<InvokeOutcome> {
+  async invoke(payload: Buffer, timeoutSec: number, extra: InvokeExtra = {}): Promise<InvokeOutcome> {
     const requestId = extra.requestId ?? randomUUID();
     const cold = this.invokes++ === 0;
     const deadlineMs = Date.now() + timeoutSec * 1000;
     const traceId = traceIdFor(extra.traceId);
+    const tracing = { type: 'X-Amzn-Trace-Id', value: traceId };
     this.currentRequest = requestId;
     this.outputOwner = requestId;
+    this.telemetry.platform('platform.start', { requestId, version: this.opts.identity.version, tracing });
     const began = performance.now();
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), timeoutSec * 1000)));
-    let result: InvokeResult | 'timeout';
+    const request = { payload, deadlineMs, clientContext: extra.clientContext, cognitoIdentity: extra.cognitoIdentity, traceId, requestId };
+    let answer: InvokeResult | 'timeout';
     try {
-      result = await Promise.race([
-        this.api.invoke({ payload, deadlineMs, clientContext: extra.clientContext, cognitoIdentity: extra.cognitoIdentity, traceId, requestId }),
-        timedOut,
-        this.engineLost,
-      ]);
+      answer = await Promise.race([this.api.invoke(request), timedOut, this.engineLost]);
     } finally {
       clearTimeout(timer);
     }
     const durationMs = performance.now() - began;
     this.currentRequest = undefined;
-    // Read once the answer is in, without holding the caller up (see PoolInvoke.maxMemoryMb).
-    const maxMemoryMb = this.maxMemoryMb();
-    if (result === 'timeout') {
+    let result: InvokeResult;
+    if (answer === 'timeout') {
       // Lambda stops the environment after a timeout: the next invoke starts cold.
       this.dead = true;
+      this.cause = 'timeout';
       const body = Buffer.from(JSON.stringify({ errorMessage: timeoutMessage(requestId, timeoutSec) }));
-      this.api.abortInvoke({ kind: 'error', errorType: 'Sandbox.Timedout', body });
-      return { requestId, traceId, result: { kind: 'error', errorType: 'Sandbox.Timedout', body }, durationMs, timedOut: true, initMs: cold ? this.initMs : undefined, maxMemoryMb };
-    }
-    return { requestId, traceId, result, durationMs, timedOut: false, initMs: cold ? this.initMs : undefined, maxMemoryMb };
+      result = { kind: 'error', errorType: 'Sandbox.Timedout', body };
+      this.api.abortInvoke(result);
+    } else result = answer;
+    // Read once the answer is in, without holding the caller up (see PoolInvoke.maxMemoryMb).
+    const maxMemoryMb = this.maxMemoryMb();
+    const status = answer === 'timeout' ? 'timeout' : result.kind === 'response' ? 'success' : result.errorType === 'Runtime.ExitError' ? 'failure' : 'error';
+    const errorType = result.kind === 'error' ? result.errorType : undefined;
+    const metrics = { durationMs: round(durationMs) };
+    this.telemetry.platform('platform.runtimeDone', { requestId, status, ...(errorType ? { errorType } : {}), metrics: { ...metrics, producedBytes: result.body.length }, tracing });
+    this.telemetry.platform('platform.end', { requestId });
+    const initMs = cold ? this.initMs : undefined;
+    void maxMemoryMb.then((mb) =>
+      this.telemetry.platform('platform.report', {
+        requestId,
+        status,
+        ...(errorType ? { errorType } : {}),
+        metrics: {
+          ...metrics,
+          billedDurationMs: billedMs(durationMs, initMs),
+          memorySizeMB: this.opts.memoryMb,
+          maxMemoryUsedMB: mb ?? 0,
+          ...(initMs !== undefined ? { initDurationMs: round(initMs) } : {}),
+        },
+        tracing,
+      }),
+    );
+    return { requestId, traceId, result, durationMs, timedOut: answer === 'timeout', initMs, maxMemoryMb };
   }
 
+  /** Measured peak memory; after a crash, the last reading before it (the cgroup is gone with the container). */
   private async maxMemoryMb(): Promise<number | undefined> {
-    if (!this.gauge || this.exited) return undefined;
+    if (!this.gauge) return undefined;
+    if (this.exited || this.runtimeExit !== undefined) return this.gauge.lastMb;
     return this.gauge.peakMb();
   }
 
-  /** SHUTDOWN to extensions (within the budget, or until they have exited), then the container goes. */
-  async stop(reason: 'SPINDOWN' | 'TIMEOUT' | 'FAILURE' = 'SPINDOWN'): Promise<void> {
+  /**
+   * Shutdown as Lambda does it: when any extension registered (internal or external), SIGTERM
+   * to the runtime, then SHUTDOWN (with the reason) to the external extensions that asked for
+   * it; within the budget (500 ms with internal extensions only, 2,000 ms with external ones),
+   * then SIGKILL with the container. Without extensions the runtime just gets SIGKILL.
+   */
+  async stop(reason: ShutdownReason = this.cause ?? 'spindown'): Promise<void> {
     this.dead = true;
-    if (this.container && !this.exited && this.facts.extensions.length) {
-      await Promise.race([this.api.shutdown(reason, SHUTDOWN_BUDGET_MS), this.extensionsGone()]);
+    this.stopping = true;
+    if (this.container && !this.exited) {
+      const registered = this.api.state.registered();
+      if (registered.internal + registered.external > 0) {
+        const budget = registered.external ? SHUTDOWN_BUDGET_MS : INTERNAL_SHUTDOWN_BUDGET_MS;
+        const end = Date.now() + budget;
+        const left = () => Math.max(0, end - Date.now());
+        if (this.runtimeExit === undefined) await this.container.kill('SIGTERM').catch(() => undefined);
+        // What subscribers have not been sent yet goes before SHUTDOWN (bounded by the delivery timeout).
+        await Promise.race([this.telemetry.flush(), sleep(left())]);
+        if (registered.external) await Promise.race([this.api.shutdown(reason, left()), this.extensionsGone(left()), this.exitedPromise]);
+        else await Promise.race([this.exitedPromise, sleep(left())]);
+      }
     }
+    this.telemetry.close();
     if (this.container) {
       try {
         await this.container.remove();
@@ -272,7 +429,7 @@ export class Sandbox {
    */
   private async watchExtensionsDuringInit(watching: { on: boolean }): Promise<void> {
     while (watching.on && !this.dead) {
-      await new Promise((r) => setTimeout(r, 100));
+      await sleep(100);
       if (!watching.on) return;
       let running: string[];
       try {
@@ -294,32 +451,23 @@ export class Sandbox {
   }
 
   /** Resolves once no extension process is left in the container (checked every 50 ms, within the budget). */
-  private async extensionsGone(): Promise<void> {
-    const end = Date.now() + SHUTDOWN_BUDGET_MS;
+  private async extensionsGone(budgetMs: number): Promise<void> {
+    const end = Date.now() + budgetMs;
     // Give SHUTDOWN a moment to be delivered before looking.
-    await new Promise((r) => setTimeout(r, 20));
+    await sleep(20);
     while (Date.now() < end) {
       try {
         if (!(await this.extensionProcesses()).length) return;
       } catch {
         return;
       }
-      await new Promise((r) => setTimeout(r, 50));
+      await sleep(50);
     }
   }
 }
 
-/**
- * How the container reaches the API server on the host's loopback: on Linux through the host
- * network (as a runtime reaches Lambda's API on 127.0.0.1:9001); on Docker Desktop, whose
- * engine runs in a VM, through host.docker.internal, which Desktop forwards to the host's loopback.
- */
-export function containerNetwork(engine: Pick<Engine, 'desktop'>, port: number): { runtimeApi: string; hostConfig: Dockerode.HostConfig } {
-  if (engine.desktop) {
-    return { runtimeApi: `host.docker.internal:${port}`, hostConfig: { ExtraHosts: ['host.docker.internal:host-gateway'] } };
-  }
-  return { runtimeApi: `127.0.0.1:${port}`, hostConfig: { NetworkMode: 'host' } };
-}
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+const round = (ms: number) => Math.round(ms * 1000) / 1000;
 
 function credentialsFromEnv(): Record<string, string> {
   const out: Record<string, string> = {};
