@@ -16,6 +16,8 @@ command -v shellcheck >/dev/null 2>&1 || need+=(shellcheck)
 command -v go >/dev/null 2>&1 || need+=(golang-go)
 command -v unzip >/dev/null 2>&1 || need+=(unzip)
 command -v zip >/dev/null 2>&1 || need+=(zip)
+# ip(8): the engine-fault tests give their throw-away second dockerd a bridge of its own.
+command -v ip >/dev/null 2>&1 || need+=(iproute2)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     log "installing ${need[*]}"

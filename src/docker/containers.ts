@@ -107,6 +107,21 @@ export function containerClient(docker: Dockerode): ContainerClient {
 }
 
 function handle(container: Dockerode.Container): ContainerHandle {
+  let output: { stream: NodeJS.ReadableStream; ended: Promise<void> } | undefined;
+  /**
+   * The engine does not end an attach stream when a container that never started is removed
+   * (a refused start): it would hold the process open. After removal the stream gets a moment
+   * to deliver its last lines, then goes.
+   */
+  const closeOutput = async () => {
+    if (!output) return;
+    const { stream, ended } = output;
+    output = undefined;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([ended, new Promise((r) => (timer = setTimeout(r, 1000)))]);
+    clearTimeout(timer);
+    (stream as NodeJS.ReadableStream & { destroy?(): void }).destroy?.();
+  };
   return {
     id: container.id,
     async attachLines(onLine) {
@@ -115,6 +130,7 @@ function handle(container: Dockerode.Container): ContainerHandle {
       const err = lineWriter((l) => onLine(l, 'stderr'));
       const ended = Promise.all([new Promise((r) => out.on('finish', r)), new Promise((r) => err.on('finish', r))]).then(() => undefined);
       demuxStream(stream, out, err);
+      output = { stream, ended };
       return { ended };
     },
     async start() {
@@ -152,11 +168,14 @@ function handle(container: Dockerode.Container): ContainerHandle {
       for (let attempt = 0; attempt < 10; attempt++) {
         try {
           await container.remove({ force: true });
-          return;
+          return await closeOutput();
         } catch (err) {
-          if ((err as { statusCode?: number }).statusCode === 404) return;
+          if ((err as { statusCode?: number }).statusCode === 404) return await closeOutput();
           // A lost or silent engine will not remove it on a retry: say so at once.
-          if (isLambdaImageError(err)) throw err;
+          if (isLambdaImageError(err)) {
+            await closeOutput();
+            throw err;
+          }
           log(`remove ${container.id.slice(0, 12)}: ${(err as Error).message}; retrying`);
           await new Promise((r) => setTimeout(r, 100 * (attempt + 1)));
         }
