@@ -13,11 +13,21 @@ describe('an engine that does not answer', () => {
     engine = undefined;
   });
 
-  it.each(['tcp', 'unix'] as const)('accepts over %s and never answers: exit 10 after the ping deadline, not a hang', async (how) => {
-    engine = await silentEngine(how);
+  it('accepts over tcp and never answers: exit 10 after the 10 s ping deadline, not a hang', async () => {
+    engine = await silentEngine('tcp');
     const r = await runCli(['invoke', '--image', 'fn:latest'], { env: { DOCKER_HOST: engine.dockerHost } });
     expect(r.code, r.stderr).toBe(10);
     expect(r.stderr).toContain(`error: cannot reach the Docker engine at ${engine.dockerHost} (no answer within 10 s)`);
+    expect(r.stderr).toMatch(/^hint: /m);
+  }, 60_000);
+
+  it.each(['start', 'build'])('accepts over a unix socket and never answers: %s exits 10 too (a shorter deadline shortens the ping)', async (command) => {
+    engine = await silentEngine('unix');
+    const r = await runCli([command, ...(command === 'start' ? ['--image', 'fn:latest'] : [fixtureCopy('go-hello')])], {
+      env: { DOCKER_HOST: engine.dockerHost, LAMBDA_IMAGE_ENGINE_TIMEOUT: '2' },
+    });
+    expect(r.code, r.stderr).toBe(10);
+    expect(r.stderr).toContain(`error: cannot reach the Docker engine at ${engine.dockerHost} (no answer within 2 s)`);
     expect(r.stderr).toMatch(/^hint: /m);
     expect(r.stderr).not.toMatch(/internal error|    at /);
   }, 60_000);

@@ -80,7 +80,7 @@ function optionsForHost(host: string, tlsDir: string): Dockerode.DockerOptions {
 
 export interface ConnectOptions {
   builder?: 'auto' | 'buildkit' | 'classic';
-  /** How long to wait for the engine to answer a ping. */
+  /** How long to wait for the engine's first answer (default 10 s, or the call deadline when shorter). */
   timeoutMs?: number;
   /** Deadline of every later engine call (see applyDeadlines); LAMBDA_IMAGE_ENGINE_TIMEOUT (seconds) or 60 s. */
   callTimeoutMs?: number;
@@ -93,9 +93,11 @@ export async function connectEngine(opts: ConnectOptions = {}): Promise<Engine> 
   // docker-modem reads DOCKER_CLIENT_TIMEOUT as a socket idle timeout in ms, which would also cut
   // attach streams and waits that are silent for that long: the deadlines below replace it.
   const docker = new Docker({ ...endpoint.options, timeout: undefined });
-  applyDeadlines(docker, endpoint.address, opts.callTimeoutMs ?? engineCallTimeoutMs());
+  const callTimeoutMs = opts.callTimeoutMs ?? engineCallTimeoutMs();
+  applyDeadlines(docker, endpoint.address, callTimeoutMs);
   log(`connecting to ${endpoint.address}`);
-  const pingMs = opts.timeoutMs ?? 10_000;
+  // The first answer says whether there is an engine at all: 10 s, or less when every call gets less.
+  const pingMs = opts.timeoutMs ?? Math.min(10_000, callTimeoutMs);
   const ping = AbortSignal.timeout(pingMs);
   let version: Dockerode.DockerVersion;
   try {
