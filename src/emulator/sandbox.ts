@@ -141,8 +141,12 @@ export class Sandbox {
     this.exitedPromise = new Promise((r) => (this.markExited = r));
   }
 
-  static async start(engine: Pick<Engine, 'desktop'>, containers: ContainerClient, facts: FunctionImage, opts: SandboxOptions): Promise<Sandbox> {
+  /** The container holding this environment's network namespace, when it was made ahead (netns.ts). */
+  private netHolder?: ContainerHandle;
+
+  static async start(engine: Pick<Engine, 'desktop'>, containers: ContainerClient, facts: FunctionImage, opts: SandboxOptions, netHolder?: ContainerHandle): Promise<Sandbox> {
     const sandbox = new Sandbox(engine, containers, facts, opts);
+    sandbox.netHolder = netHolder;
     try {
       await sandbox.boot();
     } catch (err) {
@@ -187,6 +191,11 @@ export class Sandbox {
       exposedPorts: this.network.exposedPorts,
       hostConfig: { ...this.network.hostConfig, Memory: memory, MemorySwap: memory },
     };
+    if (this.netHolder) {
+      // A namespace made ahead: its host name, hosts file and published ports come with it.
+      spec.hostname = spec.domainname = spec.exposedPorts = undefined;
+      spec.hostConfig = { NetworkMode: `container:${this.netHolder.id}`, Memory: memory, MemorySwap: memory };
+    }
     if (this.opts.isolated) {
       spec.user = LAMBDA_USER;
       spec.hostConfig!.ReadonlyRootfs = true;
@@ -258,7 +267,7 @@ export class Sandbox {
   private async subscriberAddress(host: string, port: number): Promise<{ host: string; port: number }> {
     const local = host === 'sandbox.localdomain' || host === 'sandbox' || host === 'localhost' || host === '127.0.0.1';
     if (!local || !this.container || this.network?.mode === 'shared') return { host: local ? '127.0.0.1' : host, port };
-    this.containerAddress ??= this.container.inspect().then((info) => {
+    this.containerAddress ??= (this.netHolder ?? this.container).inspect().then((info) => {
       const published = info.NetworkSettings.Ports?.[`${TELEMETRY_PORT}/tcp`]?.[0]?.HostPort;
       return { ip: Object.values(info.NetworkSettings.Networks ?? {})[0]?.IPAddress || '127.0.0.1', telemetryPort: published ? Number(published) : undefined };
     });
@@ -299,7 +308,7 @@ export class Sandbox {
     }
     initDone('success');
     this.initMs ??= initMs;
-    void this.gauge?.peakMb(); // a first reading, in case the runtime dies before the next one
+    await this.gauge?.prime(); // a first reading, in case the runtime dies before the next one
     return { ok: true };
   }
 
@@ -386,6 +395,7 @@ export class Sandbox {
     }
     this.telemetry.close();
     if (this.container) await this.container.remove();
+    if (this.netHolder) await this.netHolder.remove();
     await this.api.close();
   }
 
