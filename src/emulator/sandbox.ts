@@ -4,6 +4,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { ContainerClient, ContainerHandle, ContainerSpec } from '../docker/containers.js';
 import type { Engine } from '../docker/engine.js';
+import { LambdaImageError } from '../errors.js';
 import { debug } from '../util/debug.js';
 import { type FunctionImage, SESSION_LABEL } from './function-image.js';
 import { LambdaApiServer, type FunctionIdentity, type InvokeResult } from './lambda-api.js';
@@ -162,7 +163,16 @@ export class Sandbox {
 
   private async boot(): Promise<void> {
     this.network = await planNetwork(this.engine, this.containers, this.opts.isolated);
-    const port = await this.api.listen(this.network.listenHost);
+    let port: number;
+    try {
+      port = await this.api.listen(this.network.listenHost);
+    } catch (err) {
+      // The bridge's gateway is an address of the engine's machine: a remote engine has none here.
+      throw new LambdaImageError('CONTAINER_FAILED', `cannot serve the Runtime API on ${this.network.listenHost} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, {
+        hint: 'invoke and start need the engine on this machine (or Docker Desktop); LAMBDA_IMAGE_SANDBOX=off uses the host network instead',
+        cause: err,
+      });
+    }
     const id = this.opts.identity;
     const env: Record<string, string> = {
       AWS_LAMBDA_RUNTIME_API: this.network.runtimeApi(port),
