@@ -238,21 +238,12 @@ export class Sandbox {
 
   /** One line of the container's output: the function's, an extension's (marked by the init shell), or the runtime's exit. */
   private onLine(raw: string): void {
-    let line = raw;
-    const exitAt = line.indexOf(`${MARK}${MARK}runtime-exit `);
-    if (exitAt >= 0) {
-      const code = Number(line.slice(exitAt + 15));
-      line = line.slice(0, exitAt);
-      if (line) this.emitLine('function', line);
-      this.runtimeExit = code;
-      this.onRuntimeExit(code);
-      return;
+    const parsed = parseOutputLine(raw);
+    for (const l of parsed.lines) this.emitLine(l.kind, l.text);
+    if (parsed.runtimeExit !== undefined) {
+      this.runtimeExit = parsed.runtimeExit;
+      this.onRuntimeExit(parsed.runtimeExit);
     }
-    if (line.startsWith(MARK)) {
-      const end = line.indexOf(MARK, 1);
-      if (end > 0) return this.emitLine('extension', line.slice(end + 1));
-    }
-    this.emitLine('function', line);
   }
 
   private emitLine(kind: 'function' | 'extension', line: string): void {
@@ -450,6 +441,29 @@ export class Sandbox {
       await sleep(50);
     }
   }
+}
+
+/**
+ * Reads one line of a container's output under the init shell's marks: extension lines come
+ * as MARK name MARK text, the runtime's exit as MARK MARK "runtime-exit" status; anything else
+ * is the function's. The runtime writes unmarked to the same stream, so a last line it left
+ * without a newline arrives glued to the mark that follows it, and is split off here.
+ */
+export function parseOutputLine(raw: string): { lines: Array<{ kind: 'function' | 'extension'; text: string }>; runtimeExit?: number } {
+  const exitAt = raw.indexOf(`${MARK}${MARK}runtime-exit `);
+  if (exitAt >= 0) {
+    const before = raw.slice(0, exitAt);
+    return { lines: before ? [{ kind: 'function', text: before }] : [], runtimeExit: Number(raw.slice(exitAt + 15)) };
+  }
+  const at = raw.indexOf(MARK);
+  const end = at >= 0 ? raw.indexOf(MARK, at + 1) : -1;
+  if (end > at + 1) {
+    const lines: Array<{ kind: 'function' | 'extension'; text: string }> = [];
+    if (at > 0) lines.push({ kind: 'function', text: raw.slice(0, at) });
+    lines.push({ kind: 'extension', text: raw.slice(end + 1) });
+    return { lines };
+  }
+  return { lines: [{ kind: 'function', text: raw }] };
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
