@@ -143,6 +143,8 @@ export class TelemetryHub {
   }
 
   private publish(type: string, record: unknown): void {
+    // Nobody listens and nobody can subscribe any more (subscriptions happen during init): nothing to do.
+    if (this.initDone && !this.subscribers.size) return;
     const event: TelemetryEvent = { time: new Date().toISOString(), type, record };
     if (!this.initDone && this.early.length < EARLY_LIMIT) this.early.push(event);
     for (const sub of this.subscribers.values()) this.enqueue(sub, event);
