@@ -307,7 +307,7 @@ try {
       let t = process.hrtime.bigint();
       const sandbox = await Sandbox.start(engine, containers, facts, {
         identity: { functionName: 'bench', functionArn: 'arn:aws:lambda:us-east-1:000000000000:function:bench', version: '$LATEST', handler: 'bootstrap' },
-        memoryMb: 128, region: 'us-east-1', env: quiet, session: `bench-${process.pid}`, onOutput: () => {},
+        memoryMb: 128, ephemeralMb: 512, isolated: true, region: 'us-east-1', env: quiet, session: `bench-${process.pid}`, onOutput: () => {},
       });
       parts.start.push(Number(process.hrtime.bigint() - t) / 1e6);
       t = process.hrtime.bigint();

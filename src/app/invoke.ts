@@ -11,6 +11,8 @@ import { SandboxPool, type PoolInvoke } from '../emulator/pool.js';
 import { endLine, initReportLine, reportLine, startLine, summarize, timeoutMessage, type DurationSummary } from '../emulator/report.js';
 import { containerClient } from '../docker/containers.js';
 import { inspectFunctionImage, type FunctionImage } from '../emulator/function-image.js';
+import { planNetwork } from '../emulator/network.js';
+import { NetworkSpares } from '../emulator/netns.js';
 import { sweepOrphans } from '../emulator/owners.js';
 
 export interface FunctionOptions {
@@ -74,8 +76,19 @@ export async function resolveFunctionSettings(opts: FunctionOptions): Promise<Fu
 export async function prepareFunction(engine: Engine, opts: FunctionOptions, hooks: PlatformHooks): Promise<LocalFunction> {
   const { config, image, name, timeoutSec, memoryMb, ephemeralMb } = await resolveFunctionSettings(opts);
   const containers = containerClient(engine.docker);
+  const session = randomUUID();
+  const isolated = process.env.LAMBDA_IMAGE_SANDBOX !== 'off';
+  // The first environment's network namespace is made while the image is inspected.
+  const spares = isolated ? new NetworkSpares(containers, planNetwork(engine, containers, true), image, session) : undefined;
+  spares?.prepare();
   // Containers of earlier runs that were killed (SIGKILL, a crash) go first; never a live process's.
-  const [facts] = await Promise.all([inspectFunctionImage(containers, image), sweepOrphans(containers)]);
+  let facts: FunctionImage;
+  try {
+    [facts] = await Promise.all([inspectFunctionImage(containers, image), sweepOrphans(containers)]);
+  } catch (err) {
+    await spares?.close();
+    throw err;
+  }
   const region = opts.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1';
   const handler = config?.handler ?? facts.cmd[0] ?? 'bootstrap';
   const pool = new SandboxPool(
@@ -87,10 +100,10 @@ export async function prepareFunction(engine: Engine, opts: FunctionOptions, hoo
       memoryMb,
       ephemeralMb,
       // An internal switch for comparisons and debugging: LAMBDA_IMAGE_SANDBOX=off runs plain containers on the host network.
-      isolated: process.env.LAMBDA_IMAGE_SANDBOX !== 'off',
+      isolated,
       region,
       env: opts.env ?? {},
-      session: randomUUID(),
+      session,
       onOutput: (line) => hooks.onOutput(line),
       onEngineLost: (err) => hooks.onEngineLost?.(err),
       timeoutSec,
@@ -101,6 +114,7 @@ export async function prepareFunction(engine: Engine, opts: FunctionOptions, hoo
       doneLines: (o, maxMemoryMb) => platformLines(o, memoryMb, timeoutSec, maxMemoryMb),
       onPlatformLine: hooks.onPlatformLine,
     },
+    spares,
   );
   return { facts, name, timeoutSec, memoryMb, pool };
 }

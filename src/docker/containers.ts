@@ -23,6 +23,8 @@ export interface ContainerSpec {
   networkingConfig?: Dockerode.ContainerCreateOptions['NetworkingConfig'];
   hostname?: string;
   domainname?: string;
+  /** Keep stdin open (never attached): a `read` in the container then blocks for good. */
+  openStdin?: boolean;
 }
 
 export interface ContainerHandle {
@@ -74,6 +76,7 @@ export function containerClient(docker: Dockerode): ContainerClient {
         User: spec.user,
         Hostname: spec.hostname,
         Domainname: spec.domainname,
+        OpenStdin: spec.openStdin,
         ExposedPorts: spec.exposedPorts ? Object.fromEntries(spec.exposedPorts.map((p) => [p, {}])) : undefined,
         HostConfig: spec.hostConfig,
         NetworkingConfig: spec.networkingConfig,

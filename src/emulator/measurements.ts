@@ -16,6 +16,17 @@ export class MemoryGauge {
 
   constructor(private readonly container: ContainerHandle) {}
 
+  /**
+   * A first reading right after init, so a runtime that dies in its first invoke still gets a
+   * measured REPORT. Awaited only when it is a local cgroup file (microseconds); the stats API
+   * is read in the background.
+   */
+  async prime(): Promise<void> {
+    if (this.peakFile === undefined) this.peakFile = await findPeakFile(this.container.id);
+    const reading = this.peakMb();
+    if (this.peakFile) await reading;
+  }
+
   async peakMb(): Promise<number | undefined> {
     const mb = await this.read();
     if (mb !== undefined) this.lastMb = Math.max(mb, this.lastMb ?? 0);

@@ -7,6 +7,7 @@
 // host.docker.internal, so the server stays on 127.0.0.1.
 import type Dockerode from 'dockerode';
 import type { ContainerClient } from '../docker/containers.js';
+import { LambdaImageError } from '../errors.js';
 import { inSubnet } from '../util/ipv4.js';
 
 export interface NetworkPlan {
@@ -52,7 +53,15 @@ export async function planNetwork(engine: { desktop: boolean }, containers: Cont
       domainname: 'localdomain',
     };
   }
-  const bridge = await containers.bridgeNetwork();
+  let bridge: { subnet: string; gateway: string };
+  try {
+    bridge = await containers.bridgeNetwork();
+  } catch (err) {
+    throw new LambdaImageError('CONTAINER_FAILED', `the engine has no usable default bridge network for the environments (${(err as Error).message})`, {
+      hint: 'each environment gets its own network namespace on the bridge; LAMBDA_IMAGE_SANDBOX=off runs them on the host network instead',
+      cause: err,
+    });
+  }
   return {
     mode: 'isolated',
     listenHost: bridge.gateway,

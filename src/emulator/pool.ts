@@ -6,6 +6,8 @@ import type { ContainerClient } from '../docker/containers.js';
 import type { Engine } from '../docker/engine.js';
 import { LambdaImageError } from '../errors.js';
 import type { FunctionImage } from './function-image.js';
+import { planNetwork } from './network.js';
+import { NetworkSpares } from './netns.js';
 import { type InvokeExtra, type InvokeOutcome, Sandbox, type SandboxOptions } from './sandbox.js';
 
 export interface PoolInvoke extends InvokeOutcome {
@@ -74,6 +76,8 @@ export class SandboxPool {
   private leftBehind: string[] = [];
   private logs = new Map<string, InvokeLog>();
   private readonly sandboxOpts: SandboxOptions;
+  /** Network namespaces made ahead, so a cold start does not wait for one (isolated environments only). */
+  private readonly spares?: NetworkSpares;
 
   constructor(
     private readonly engine: Pick<Engine, 'desktop'>,
@@ -82,6 +86,8 @@ export class SandboxPool {
     private readonly opts: SandboxOptions & { timeoutSec: number },
     private readonly size: number,
     private readonly hooks: PoolHooks = {},
+    /** Spares already being made (prepareFunction starts them while it inspects the image). */
+    spares?: NetworkSpares,
   ) {
     this.sandboxOpts = {
       ...opts,
@@ -90,6 +96,10 @@ export class SandboxPool {
         opts.onOutput(line, requestId);
       },
     };
+    if (opts.isolated) {
+      this.spares = spares ?? new NetworkSpares(containers, planNetwork(engine, containers, true), facts.image, opts.session);
+      this.spares.prepare();
+    }
   }
 
   private emit(lines: string[], log?: InvokeLog, part: 'start' | 'done' = 'done'): void {
@@ -165,7 +175,10 @@ export class SandboxPool {
     if (this.all.size + this.starting < this.size) {
       this.starting++;
       try {
-        const sandbox = await Sandbox.start(this.engine, this.containers, this.facts, this.sandboxOpts);
+        const holder = await this.spares?.take();
+        // Another cold start may follow (a free slot): have its namespace ready too.
+        if (this.all.size + this.starting < this.size) this.spares?.prepare();
+        const sandbox = await Sandbox.start(this.engine, this.containers, this.facts, this.sandboxOpts, holder);
         this.all.add(sandbox);
         return { sandbox, cold: true };
       } finally {
@@ -186,9 +199,10 @@ export class SandboxPool {
     if (!sandbox.alive || this.closed) {
       // A timed-out, crashed or failed environment is replaced by a cold one on demand.
       this.all.delete(sandbox);
+      if (!this.closed) this.spares?.prepare(); // its replacement starts cold: the namespace can be ready
       const stopping = (sandbox.alive ? sandbox.stop('spindown') : sandbox.stop()).finally(() => {
         this.stopping.delete(stopping);
-        if (sandbox.leftBehind) this.leftBehind.push(sandbox.leftBehind);
+        this.leftBehind.push(...sandbox.leftBehind);
       });
       this.stopping.add(stopping);
       this.waiters.shift()?.(undefined);
@@ -197,6 +211,11 @@ export class SandboxPool {
     const waiter = this.waiters.shift();
     if (waiter) waiter(sandbox);
     else this.idle.push(sandbox);
+  }
+
+  /** Resolves when what the next cold start can use ahead (a network namespace) is ready. */
+  async prepared(): Promise<void> {
+    await this.spares?.ready();
   }
 
   /** Stops every environment: SHUTDOWN to extensions first, then the containers go. */
@@ -217,8 +236,9 @@ export class SandboxPool {
     const all = [...this.all];
     this.all.clear();
     this.idle = [];
-    await Promise.all([...all.map((s) => s.stop('spindown')), ...this.stopping]);
-    for (const s of all) if (s.leftBehind) this.leftBehind.push(s.leftBehind);
+    await Promise.all([...all.map((s) => s.stop('spindown')), ...this.stopping, this.spares?.close()]);
+    for (const s of all) this.leftBehind.push(...s.leftBehind);
+    this.leftBehind.push(...(this.spares?.leftBehind ?? []));
     if (this.leftBehind.length) {
       const ids = this.leftBehind.splice(0).map((id) => id.slice(0, 12));
       throw new LambdaImageError('ENGINE_UNREACHABLE', `the Docker engine could not remove ${ids.length === 1 ? 'container' : 'containers'} ${ids.join(', ')}`, {

@@ -4,6 +4,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { ContainerClient, ContainerHandle, ContainerSpec } from '../docker/containers.js';
 import type { Engine } from '../docker/engine.js';
+import { LambdaImageError } from '../errors.js';
 import { debug } from '../util/debug.js';
 import { type FunctionImage, SESSION_LABEL } from './function-image.js';
 import { LambdaApiServer, type FunctionIdentity, type InvokeResult } from './lambda-api.js';
@@ -131,8 +132,8 @@ export class Sandbox {
   private invokes = 0;
   private currentRequest?: string;
   initMs?: number;
-  /** The container, when the engine could not remove it (it went away): reported by the pool. */
-  leftBehind?: string;
+  /** Containers the engine could not remove (it went away): reported by the pool. */
+  readonly leftBehind: string[] = [];
   /** Rejects when the engine goes away: init and the invoke in progress end with that error. */
   private loseEngine!: (err: Error) => void;
   private readonly engineLost = new Promise<never>((_, reject) => (this.loseEngine = reject));
@@ -149,8 +150,12 @@ export class Sandbox {
     this.engineLost.catch(() => {});
   }
 
-  static async start(engine: Pick<Engine, 'desktop'>, containers: ContainerClient, facts: FunctionImage, opts: SandboxOptions): Promise<Sandbox> {
+  /** The container holding this environment's network namespace, when it was made ahead (netns.ts). */
+  private netHolder?: ContainerHandle;
+
+  static async start(engine: Pick<Engine, 'desktop'>, containers: ContainerClient, facts: FunctionImage, opts: SandboxOptions, netHolder?: ContainerHandle): Promise<Sandbox> {
     const sandbox = new Sandbox(engine, containers, facts, opts);
+    sandbox.netHolder = netHolder;
     try {
       await sandbox.boot();
     } catch (err) {
@@ -166,7 +171,16 @@ export class Sandbox {
 
   private async boot(): Promise<void> {
     this.network = await planNetwork(this.engine, this.containers, this.opts.isolated);
-    const port = await this.api.listen(this.network.listenHost);
+    let port: number;
+    try {
+      port = await this.api.listen(this.network.listenHost);
+    } catch (err) {
+      // The bridge's gateway is an address of the engine's machine: a remote engine has none here.
+      throw new LambdaImageError('CONTAINER_FAILED', `cannot serve the Runtime API on ${this.network.listenHost} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, {
+        hint: 'invoke and start need the engine on this machine (or Docker Desktop); LAMBDA_IMAGE_SANDBOX=off uses the host network instead',
+        cause: err,
+      });
+    }
     const id = this.opts.identity;
     const env: Record<string, string> = {
       AWS_LAMBDA_RUNTIME_API: this.network.runtimeApi(port),
@@ -195,6 +209,11 @@ export class Sandbox {
       exposedPorts: this.network.exposedPorts,
       hostConfig: { ...this.network.hostConfig, Memory: memory, MemorySwap: memory },
     };
+    if (this.netHolder) {
+      // A namespace made ahead: its host name, hosts file and published ports come with it.
+      spec.hostname = spec.domainname = spec.exposedPorts = undefined;
+      spec.hostConfig = { NetworkMode: `container:${this.netHolder.id}`, Memory: memory, MemorySwap: memory };
+    }
     if (this.opts.isolated) {
       spec.user = LAMBDA_USER;
       spec.hostConfig!.ReadonlyRootfs = true;
@@ -237,21 +256,12 @@ export class Sandbox {
 
   /** One line of the container's output: the function's, an extension's (marked by the init shell), or the runtime's exit. */
   private onLine(raw: string): void {
-    let line = raw;
-    const exitAt = line.indexOf(`${MARK}${MARK}runtime-exit `);
-    if (exitAt >= 0) {
-      const code = Number(line.slice(exitAt + 15));
-      line = line.slice(0, exitAt);
-      if (line) this.emitLine('function', line);
-      this.runtimeExit = code;
-      this.onRuntimeExit(code);
-      return;
+    const parsed = parseOutputLine(raw);
+    for (const l of parsed.lines) this.emitLine(l.kind, l.text);
+    if (parsed.runtimeExit !== undefined) {
+      this.runtimeExit = parsed.runtimeExit;
+      this.onRuntimeExit(parsed.runtimeExit);
     }
-    if (line.startsWith(MARK)) {
-      const end = line.indexOf(MARK, 1);
-      if (end > 0) return this.emitLine('extension', line.slice(end + 1));
-    }
-    this.emitLine('function', line);
   }
 
   private emitLine(kind: 'function' | 'extension', line: string): void {
@@ -276,7 +286,7 @@ export class Sandbox {
   private async subscriberAddress(host: string, port: number): Promise<{ host: string; port: number }> {
     const local = host === 'sandbox.localdomain' || host === 'sandbox' || host === 'localhost' || host === '127.0.0.1';
     if (!local || !this.container || this.network?.mode === 'shared') return { host: local ? '127.0.0.1' : host, port };
-    this.containerAddress ??= this.container.inspect().then((info) => {
+    this.containerAddress ??= (this.netHolder ?? this.container).inspect().then((info) => {
       const published = info.NetworkSettings.Ports?.[`${TELEMETRY_PORT}/tcp`]?.[0]?.HostPort;
       return { ip: Object.values(info.NetworkSettings.Networks ?? {})[0]?.IPAddress || '127.0.0.1', telemetryPort: published ? Number(published) : undefined };
     });
@@ -321,7 +331,7 @@ export class Sandbox {
     }
     initDone('success');
     this.initMs ??= initMs;
-    void this.gauge?.peakMb(); // a first reading, in case the runtime dies before the next one
+    await this.gauge?.prime(); // a first reading, in case the runtime dies before the next one
     return { ok: true };
   }
 
@@ -411,13 +421,15 @@ export class Sandbox {
       }
     }
     this.telemetry.close();
-    if (this.container) {
+    // The environment's container, then the one holding its network namespace.
+    for (const container of [this.container, this.netHolder]) {
+      if (!container) continue;
       try {
-        await this.container.remove();
+        await container.remove();
       } catch (err) {
         // The engine is gone or silent: say which container stays, never fail the stop itself.
-        log(`could not remove ${this.container.id.slice(0, 12)}: ${(err as Error).message}`);
-        this.leftBehind = this.container.id;
+        log(`could not remove ${container.id.slice(0, 12)}: ${(err as Error).message}`);
+        this.leftBehind.push(container.id);
       }
     }
     await this.api.close();
@@ -464,6 +476,29 @@ export class Sandbox {
       await sleep(50);
     }
   }
+}
+
+/**
+ * Reads one line of a container's output under the init shell's marks: extension lines come
+ * as MARK name MARK text, the runtime's exit as MARK MARK "runtime-exit" status; anything else
+ * is the function's. The runtime writes unmarked to the same stream, so a last line it left
+ * without a newline arrives glued to the mark that follows it, and is split off here.
+ */
+export function parseOutputLine(raw: string): { lines: Array<{ kind: 'function' | 'extension'; text: string }>; runtimeExit?: number } {
+  const exitAt = raw.indexOf(`${MARK}${MARK}runtime-exit `);
+  if (exitAt >= 0) {
+    const before = raw.slice(0, exitAt);
+    return { lines: before ? [{ kind: 'function', text: before }] : [], runtimeExit: Number(raw.slice(exitAt + 15)) };
+  }
+  const at = raw.indexOf(MARK);
+  const end = at >= 0 ? raw.indexOf(MARK, at + 1) : -1;
+  if (end > at + 1) {
+    const lines: Array<{ kind: 'function' | 'extension'; text: string }> = [];
+    if (at > 0) lines.push({ kind: 'function', text: raw.slice(0, at) });
+    lines.push({ kind: 'extension', text: raw.slice(end + 1) });
+    return { lines };
+  }
+  return { lines: [{ kind: 'function', text: raw }] };
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));

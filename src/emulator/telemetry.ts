@@ -34,7 +34,9 @@ interface Subscriber {
   batch: TelemetryEvent[];
   batchBytes: number;
   timer?: NodeJS.Timeout;
-  inFlight: Set<Promise<void>>;
+  /** Batches go one after another, in order; this is the last one's delivery. */
+  tail: Promise<void>;
+  pending: number;
 }
 
 /** Lambda's limits and defaults (Telemetry API and Logs API document the same ranges). */
@@ -44,6 +46,8 @@ const SCHEMAS = new Set(['2022-07-01', '2022-12-13', '2025-01-29']);
 const EARLY_LIMIT = 1_000;
 /** How long one delivery may take before its batch is dropped. */
 const DELIVERY_TIMEOUT_MS = 1_000;
+/** Batches waiting for a slow subscriber beyond this are dropped (newest first), as Lambda drops what it cannot deliver. */
+const MAX_PENDING_BATCHES = 50;
 
 /** Which platform event types each API carries. */
 const LOGS_API_PLATFORM = new Set(['platform.start', 'platform.runtimeDone', 'platform.end', 'platform.report', 'platform.initStart', 'platform.initRuntimeDone', 'platform.initReport', 'platform.fault', 'platform.extension']);
@@ -101,7 +105,7 @@ export class TelemetryHub {
       if (!Number.isInteger(port) || port < 1 || port > 65535) return bad('destination.port must be a port number');
       uri = new URL(`tcp://sandbox.localdomain:${port}`);
     } else return bad('destination.protocol must be HTTP or TCP');
-    const sub: Subscriber = { extensionId, api, types: new Set(types as TelemetryType[]), buffering: buffering as Buffering, protocol, uri, batch: [], batchBytes: 0, inFlight: new Set() };
+    const sub: Subscriber = { extensionId, api, types: new Set(types as TelemetryType[]), buffering: buffering as Buffering, protocol, uri, batch: [], batchBytes: 0, tail: Promise.resolve(), pending: 0 };
     this.subscribers.set(`${api}:${extensionId}`, sub);
     log(`${extensionName} subscribed to the ${api} API: ${types.join(', ')} -> ${uri.href}`);
     // Subscribed during init: the init events so far are not lost (Lambda buffers them).
@@ -131,7 +135,7 @@ export class TelemetryHub {
   /** Sends every buffered batch now and waits for the deliveries (bounded by their timeout). */
   async flush(): Promise<void> {
     for (const sub of this.subscribers.values()) this.send(sub);
-    await Promise.all([...this.subscribers.values()].flatMap((s) => [...s.inFlight]));
+    await Promise.all([...this.subscribers.values()].map((s) => s.tail));
   }
 
   close(): void {
@@ -139,6 +143,8 @@ export class TelemetryHub {
   }
 
   private publish(type: string, record: unknown): void {
+    // Nobody listens and nobody can subscribe any more (subscriptions happen during init): nothing to do.
+    if (this.initDone && !this.subscribers.size) return;
     const event: TelemetryEvent = { time: new Date().toISOString(), type, record };
     if (!this.initDone && this.early.length < EARLY_LIMIT) this.early.push(event);
     for (const sub of this.subscribers.values()) this.enqueue(sub, event);
@@ -165,13 +171,16 @@ export class TelemetryHub {
     const body = JSON.stringify(sub.batch);
     sub.batch = [];
     sub.batchBytes = 0;
-    const delivery = this.resolveHost(sub.uri.hostname, Number(sub.uri.port || 80))
+    if (sub.pending >= MAX_PENDING_BATCHES) {
+      log(`telemetry subscriber ${sub.uri.href} is ${sub.pending} batches behind; batch dropped`);
+      return;
+    }
+    sub.pending++;
+    sub.tail = sub.tail
+      .then(() => this.resolveHost(sub.uri.hostname, Number(sub.uri.port || 80)))
       .then((target) => (sub.protocol === 'HTTP' ? postHttp(target, sub.uri, body) : sendTcp(target, body)))
-      .catch((err: Error) => {
-      log(`telemetry delivery to ${sub.uri.href} failed (${err.message}); batch dropped`);
-    });
-    sub.inFlight.add(delivery);
-    void delivery.finally(() => sub.inFlight.delete(delivery));
+      .catch((err: Error) => log(`telemetry delivery to ${sub.uri.href} failed (${err.message}); batch dropped`))
+      .finally(() => sub.pending--);
   }
 }
 
