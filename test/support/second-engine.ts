@@ -3,7 +3,7 @@
 // the docker0 bridge the main engine uses; two engines cannot share docker0 either).
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import Docker from 'dockerode';
 
@@ -90,10 +90,14 @@ export async function secondEngine(): Promise<SecondEngine> {
       await exited;
     },
     async destroy() {
+      // A killed engine leaves its containers' shims running: started again, it stops them.
+      if (proc && (proc.exitCode !== null || proc.signalCode !== null)) await engine.start().catch(() => undefined);
       if (proc && proc.exitCode === null && proc.signalCode === null) {
         for (const c of await docker.listContainers({ all: true }).catch(() => [])) await docker.getContainer(c.Id).remove({ force: true }).catch(() => {});
         await engine.kill('SIGTERM');
       }
+      // Shims the engine did not stop (it was killed): ours by the root in their arguments.
+      killProcessesMentioning(root);
       try {
         execFileSync('ip', ['link', 'delete', bridge], { stdio: 'ignore' });
       } catch {
@@ -115,4 +119,27 @@ export async function secondEngine(): Promise<SecondEngine> {
     throw err;
   }
   return engine;
+}
+
+/** SIGKILL to every process whose command line names `marker` (a unique directory), and to their children. */
+function killProcessesMentioning(marker: string): void {
+  const procs = readdirSync('/proc').filter((d) => /^\d+$/.test(d));
+  const info = procs.map((pid) => {
+    try {
+      const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+      const ppid = Number(readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ')[1]);
+      return { pid: Number(pid), ppid, cmdline };
+    } catch {
+      return undefined;
+    }
+  });
+  const ours = new Set(info.filter((p) => p?.cmdline.includes(marker)).map((p) => p!.pid));
+  const children = info.filter((p) => p && ours.has(p.ppid)).map((p) => p!.pid);
+  for (const pid of [...children, ...ours]) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      /* gone */
+    }
+  }
 }
