@@ -41,6 +41,8 @@ function spawnCli(args: string[], env: NodeJS.ProcessEnv = {}) {
 }
 
 const count = (text: string, re: RegExp) => (text.match(re) ?? []).length;
+/** The main engine's socket, which the proxies forward to. */
+const engineSocket = process.env.DOCKER_HOST?.startsWith('unix://') ? process.env.DOCKER_HOST.slice('unix://'.length) : '/var/run/docker.sock';
 
 describe.skipIf(!dockerEnv.available)('invoke and start when the engine misbehaves, and start as the Invoke API', () => {
   const repo = uniqueRepo('front');
@@ -56,7 +58,12 @@ describe.skipIf(!dockerEnv.available)('invoke and start when the engine misbehav
   const noContainersOf = async (img: string) => expect(await docker.listContainers({ all: true, filters: { ancestor: [img] } })).toEqual([]);
 
   it('deadlines do not cut long calls: the wait and the output stream outlive a 1 s engine deadline', async () => {
-    const r = await runCli(['invoke', '--image', image, '--repeat', '2', '--timeout', '10', '--data', '{"action":"sleep","ms":2500}'], { env: { LAMBDA_IMAGE_ENGINE_TIMEOUT: '1' } });
+    // With a tcp:// DOCKER_HOST (a plain proxy to the engine), docker-modem would take
+    // DOCKER_CLIENT_TIMEOUT (seconds for docker-compose) as a socket idle timeout in ms, cutting
+    // every silent stream after 0.5 s: lambda-image's own deadlines replace it.
+    const proxy = await refusingProxy(() => undefined, engineSocket);
+    const env = { LAMBDA_IMAGE_ENGINE_TIMEOUT: '1', DOCKER_CLIENT_TIMEOUT: '500', DOCKER_HOST: proxy.dockerHost };
+    const r = await runCli(['invoke', '--image', image, '--repeat', '2', '--timeout', '10', '--data', '{"action":"sleep","ms":2500}'], { env }).finally(() => proxy.close());
     expect(r.code, r.stderr).toBe(0);
     const ids = r.stdout.trim().split('\n').map((l) => (JSON.parse(l) as Echo).requestId);
     expect(ids).toHaveLength(2);
@@ -69,14 +76,13 @@ describe.skipIf(!dockerEnv.available)('invoke and start when the engine misbehav
   describe('an engine that refuses the container', () => {
     let proxy: FakeEngine | undefined;
     afterAll(async () => proxy?.close());
-    const upstream = process.env.DOCKER_HOST?.startsWith('unix://') ? process.env.DOCKER_HOST.slice('unix://'.length) : '/var/run/docker.sock';
     const rlimits = 'crun: setrlimit `RLIMIT_NOFILE`: Operation not permitted: OCI permission denied';
 
     it.each([
       ['create', (call: string) => call === 'POST /containers/create', /the engine refused to create a container from \S+ \(HTTP 500\): crun: setrlimit/],
       ['start', (call: string) => /^POST \/containers\/[0-9a-f]+\/start$/.test(call), /the engine refused to start the container \(HTTP 500\): crun: setrlimit/],
     ])('refused %s: CONTAINER_FAILED (exit 14) with the engine\'s message and a hint, nothing left behind', async (_what, match, message) => {
-      proxy = await refusingProxy((call) => (match(call) ? { status: 500, message: rlimits } : undefined), upstream);
+      proxy = await refusingProxy((call) => (match(call) ? { status: 500, message: rlimits } : undefined), engineSocket);
       const r = await runCli(['invoke', '--image', image], { env: { DOCKER_HOST: proxy.dockerHost } });
       expect(r.code, r.stderr).toBe(14);
       expect(r.stderr).toMatch(message);
