@@ -151,8 +151,14 @@ export async function startFront(fn: LocalFunction, port: number, opts: FrontOpt
       // Invokes still queued for an environment fail now (answered 503); running ones finish.
       fn.pool.drain();
       // Every accepted request gets its answer; requests that arrive meanwhile on an open
-      // connection are answered 503 the same way, so the loop ends when none is left.
-      while (pending.size) await Promise.all([...pending]);
+      // connection are answered 503 the same way. Bounded: running invokes end within the
+      // function's timeout; a client still sending its body after that is cut off.
+      const end = Date.now() + (fn.timeoutSec + 10) * 1000;
+      while (pending.size && Date.now() < end) {
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([Promise.all([...pending]), new Promise((r) => (timer = setTimeout(r, end - Date.now())))]);
+        clearTimeout(timer);
+      }
       await Promise.all(background);
       server.closeAllConnections();
       await closed;
