@@ -272,7 +272,9 @@ try {
     build(dir, ['--tag', image]);
     const { connectEngine } = await import('../dist/docker/engine.js');
     const { prepareFunction } = await import('../dist/app/invoke.js');
-    const { Sandbox, inspectFunctionImage } = await import('../dist/emulator/sandbox.js');
+    const { Sandbox } = await import('../dist/emulator/sandbox.js');
+    const { inspectFunctionImage } = await import('../dist/emulator/function-image.js');
+    const { containerClient } = await import('../dist/docker/containers.js');
     const engine = await connectEngine();
     const quiet = { QUIET: '1' };
     const hooks = { onPlatformLine: () => {}, onOutput: () => {} };
@@ -309,13 +311,14 @@ try {
       await four.pool.close();
     }
 
-    const facts = await inspectFunctionImage(engine, image);
+    const containers = containerClient(engine.docker);
+    const facts = await inspectFunctionImage(containers, image);
     const parts = { start: [], init: [], first: [] };
     for (let i = 0; i < 5; i++) {
       let t = process.hrtime.bigint();
-      const sandbox = await Sandbox.start(engine, facts, {
+      const sandbox = await Sandbox.start(engine, containers, facts, {
         identity: { functionName: 'bench', functionArn: 'arn:aws:lambda:us-east-1:000000000000:function:bench', version: '$LATEST', handler: 'bootstrap' },
-        memoryMb: 128, region: 'us-east-1', env: quiet, session: `bench-${process.pid}`, onOutput: () => {},
+        memoryMb: 128, ephemeralMb: 512, isolated: true, region: 'us-east-1', env: quiet, session: `bench-${process.pid}`, onOutput: () => {},
       });
       parts.start.push(Number(process.hrtime.bigint() - t) / 1e6);
       t = process.hrtime.bigint();

@@ -20,6 +20,8 @@ command -v zip >/dev/null 2>&1 || need+=(zip)
 # push/deploy tests: a real registry (distribution 2.8) and the AWS CLI that checks our fake control planes.
 [ -x /usr/bin/docker-registry ] || need+=(docker-registry)
 command -v aws >/dev/null 2>&1 || need+=(awscli)
+# ip(8): the engine-fault tests give their throw-away second dockerd a bridge of its own.
+command -v ip >/dev/null 2>&1 || need+=(iproute2)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     log "installing ${need[*]}"

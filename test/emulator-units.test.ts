@@ -1,8 +1,10 @@
 // The Runtime and Extensions API server at the protocol level (real HTTP on 127.0.0.1, no
 // containers), event examples with --set, and Lambda's log-line formats.
 import { afterEach, describe, expect, it } from 'vitest';
-import { LambdaApiServer, MAX_PAYLOAD_BYTES, type InvokeRequest } from '../src/emulator/lambda-api.js';
-import { containerNetwork } from '../src/emulator/sandbox.js';
+import { LambdaApiServer, MAX_RESPONSE_BYTES, type InvokeRequest } from '../src/emulator/lambda-api.js';
+import { planNetwork } from '../src/emulator/network.js';
+import type { ContainerClient } from '../src/docker/containers.js';
+import { inSubnet } from '../src/util/ipv4.js';
 import { billedMs, reportLine, summarize, timeoutMessage } from '../src/emulator/report.js';
 import { applySet, eventExample, listEventExamples } from '../src/events/events.js';
 import { runCli } from './support/cli.js';
@@ -13,7 +15,7 @@ const request = (id: string, payload = '{"a":1}'): InvokeRequest => ({ requestId
 describe('Runtime API server', () => {
   let server: LambdaApiServer;
   afterEach(() => server?.close());
-  const start = async (extensions = 0) => {
+  const start = async (extensions: string[] = []) => {
     server = new LambdaApiServer(identity, extensions);
     const port = await server.listen();
     return (path: string, init?: RequestInit) => fetch(`http://127.0.0.1:${port}${path}`, init);
@@ -55,15 +57,28 @@ describe('Runtime API server', () => {
     expect(posted.status).toBe(202);
     expect(await errored).toMatchObject({ kind: 'error', errorType: 'MyError' });
 
+    // Exactly Lambda's limit (6 MiB + 100 bytes) is accepted.
+    void call('/2018-06-01/runtime/invocation/next').catch(() => {});
+    await new Promise((r) => setTimeout(r, 50));
+    const limit = server.invoke(request('l1'));
+    await new Promise((r) => setTimeout(r, 50));
+    expect(MAX_RESPONSE_BYTES).toBe(6_291_556);
+    expect((await call('/2018-06-01/runtime/invocation/l1/response', { method: 'POST', body: 'x'.repeat(MAX_RESPONSE_BYTES) })).status).toBe(202);
+    expect((await limit).body.length).toBe(MAX_RESPONSE_BYTES);
+
+    // One byte more is refused with 413, and the caller's error names both sizes.
     void call('/2018-06-01/runtime/invocation/next').catch(() => {}); // left waiting: closed with the server
     await new Promise((r) => setTimeout(r, 50));
     const big = server.invoke(request('b1'));
     await new Promise((r) => setTimeout(r, 50));
-    const tooBig = await call('/2018-06-01/runtime/invocation/b1/response', { method: 'POST', body: 'x'.repeat(MAX_PAYLOAD_BYTES + 1) });
+    const tooBig = await call('/2018-06-01/runtime/invocation/b1/response', { method: 'POST', body: 'x'.repeat(MAX_RESPONSE_BYTES + 1) });
     expect(tooBig.status).toBe(413);
     const result = await big;
     expect(result.kind).toBe('error');
-    expect(JSON.parse(result.body.toString()).errorType).toBe('Function.ResponseSizeTooLarge');
+    expect(JSON.parse(result.body.toString())).toEqual({
+      errorType: 'Function.ResponseSizeTooLarge',
+      errorMessage: 'Response payload size (6291557 bytes) exceeded maximum allowed payload size (6291556 bytes).',
+    });
   });
 
   it('reports an init error from the runtime', async () => {
@@ -74,7 +89,7 @@ describe('Runtime API server', () => {
   });
 
   it('waits for every extension to register and ask for events before init completes; INVOKE waits for them', async () => {
-    const call = await start(1);
+    const call = await start(['ext']);
     let initDone = false;
     void server.waitForInit().then(() => (initDone = true));
     void call('/2018-06-01/runtime/invocation/next').catch(() => {}); // left waiting: closed with the server
@@ -84,7 +99,7 @@ describe('Runtime API server', () => {
     expect(unnamed.status).toBe(400);
     const reg = await call('/2020-01-01/extension/register', { method: 'POST', headers: { 'Lambda-Extension-Name': 'ext' }, body: '{"events":["INVOKE","SHUTDOWN"]}' });
     expect(reg.status).toBe(200);
-    expect(await reg.json()).toEqual({ functionName: 'fn', functionVersion: '$LATEST', handler: 'bootstrap' });
+    expect(await reg.json()).toEqual({ functionName: 'fn', functionVersion: '$LATEST', handler: 'bootstrap', accountId: '000000000000' });
     const extId = reg.headers.get('lambda-extension-identifier')!;
     expect((await call('/2020-01-01/extension/event/next', { headers: { 'Lambda-Extension-Identifier': 'wrong' } })).status).toBe(403);
     const firstEvent = call('/2020-01-01/extension/event/next', { headers: { 'Lambda-Extension-Identifier': extId } });
@@ -102,14 +117,14 @@ describe('Runtime API server', () => {
     expect(finished).toBe(false); // the extension has not asked for its next event yet
     const shutdownEvent = call('/2020-01-01/extension/event/next', { headers: { 'Lambda-Extension-Identifier': extId } });
     await result;
-    const stopping = server.shutdown('SPINDOWN', 2000);
-    expect(await (await shutdownEvent).json()).toMatchObject({ eventType: 'SHUTDOWN', shutdownReason: 'SPINDOWN' });
+    const stopping = server.shutdown('spindown', 2000);
+    expect(await (await shutdownEvent).json()).toMatchObject({ eventType: 'SHUTDOWN', shutdownReason: 'spindown' });
     void call('/2020-01-01/extension/event/next', { headers: { 'Lambda-Extension-Identifier': extId } }).catch(() => {}); // left waiting: closed with the server
     await stopping;
   });
 
   it('fails init when an extension reports an init error', async () => {
-    const call = await start(1);
+    const call = await start(['ext']);
     const res = await call('/2020-01-01/extension/init/error', { method: 'POST', headers: { 'Lambda-Extension-Function-Error-Type': 'Extension.ConfigInvalid' }, body: '{}' });
     expect(res.status).toBe(202);
     expect(await server.waitForInit()).toMatchObject({ ok: false, errorType: 'Extension.ConfigInvalid' });
@@ -117,12 +132,34 @@ describe('Runtime API server', () => {
 });
 
 describe('container networking', () => {
-  it('uses the host network on Linux and host.docker.internal on Docker Desktop', () => {
-    expect(containerNetwork({ desktop: false }, 4000)).toEqual({ runtimeApi: '127.0.0.1:4000', hostConfig: { NetworkMode: 'host' } });
-    expect(containerNetwork({ desktop: true }, 4000)).toEqual({
-      runtimeApi: 'host.docker.internal:4000',
-      hostConfig: { ExtraHosts: ['host.docker.internal:host-gateway'] },
-    });
+  const fakeContainers = { bridgeNetwork: async () => ({ subnet: '172.17.0.0/16', gateway: '172.17.0.1' }) } as unknown as ContainerClient;
+
+  it('puts each environment in its own namespace on the bridge, with the API on the gateway only, for bridge peers only', async () => {
+    const plan = await planNetwork({ desktop: false }, fakeContainers, true);
+    expect(plan.listenHost).toBe('172.17.0.1');
+    expect(plan.runtimeApi(4000)).toBe('172.17.0.1:4000');
+    expect(plan.hostConfig.NetworkMode).toBe('bridge');
+    expect(`${plan.hostname}.${plan.domainname}`).toBe('sandbox.localdomain');
+    expect(plan.allowPeer!('172.17.0.5')).toBe(true);
+    expect(plan.allowPeer!('::ffff:172.17.3.9')).toBe(true);
+    expect(plan.allowPeer!('192.168.1.20')).toBe(false);
+    expect(plan.allowPeer!('fe80::1')).toBe(false);
+  });
+
+  it('uses host.docker.internal on Docker Desktop, and the host network with the sandbox settings off', async () => {
+    const desktop = await planNetwork({ desktop: true }, fakeContainers, true);
+    expect(desktop.runtimeApi(4000)).toBe('host.docker.internal:4000');
+    expect(desktop.listenHost).toBe('127.0.0.1');
+    expect(desktop.hostConfig.ExtraHosts).toEqual(['host.docker.internal:host-gateway']);
+    const shared = await planNetwork({ desktop: false }, fakeContainers, false);
+    expect(shared.runtimeApi(4000)).toBe('127.0.0.1:4000');
+    expect(shared.hostConfig.NetworkMode).toBe('host');
+  });
+
+  it('tells subnet members apart', () => {
+    expect(inSubnet('10.1.2.3', '10.1.0.0/16')).toBe(true);
+    expect(inSubnet('10.2.0.1', '10.1.0.0/16')).toBe(false);
+    expect(inSubnet('not-an-ip', '10.1.0.0/16')).toBe(false);
   });
 });
 

@@ -6,7 +6,8 @@ import { loadConfig } from '../config/store.js';
 import { LambdaImageError } from '../errors.js';
 import { checkConflicts, planProjectFiles, writePlan } from '../project/files.js';
 
-export async function listExtensions(dir: string): Promise<ExtensionEntry[]> {
+/** The extensions (layers) recorded in the project's lambda-image.json; the image's own /opt/extensions is listImageExtensions. */
+export async function listProjectExtensions(dir: string): Promise<ExtensionEntry[]> {
   return (await loadConfig(dir)).extensions;
 }
 

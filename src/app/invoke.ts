@@ -9,7 +9,11 @@ import { LambdaImageError } from '../errors.js';
 import { MAX_PAYLOAD_BYTES } from '../emulator/lambda-api.js';
 import { SandboxPool, type PoolInvoke } from '../emulator/pool.js';
 import { endLine, initReportLine, reportLine, startLine, summarize, timeoutMessage, type DurationSummary } from '../emulator/report.js';
-import { inspectFunctionImage, type ImageFacts } from '../emulator/sandbox.js';
+import { containerClient } from '../docker/containers.js';
+import { inspectFunctionImage, type FunctionImage } from '../emulator/function-image.js';
+import { planNetwork } from '../emulator/network.js';
+import { NetworkSpares } from '../emulator/netns.js';
+import { sweepOrphans } from '../emulator/owners.js';
 
 export interface FunctionOptions {
   dir?: string;
@@ -17,13 +21,15 @@ export interface FunctionOptions {
   functionName?: string;
   timeoutSec?: number;
   memoryMb?: number;
+  /** /tmp size (Lambda's ephemeral storage), MB. */
+  ephemeralMb?: number;
   region?: string;
   env?: Record<string, string>;
   concurrency?: number;
 }
 
 export interface LocalFunction {
-  facts: ImageFacts;
+  facts: FunctionImage;
   name: string;
   timeoutSec: number;
   memoryMb: number;
@@ -35,6 +41,8 @@ export interface PlatformHooks {
   onPlatformLine(line: string): void;
   /** The function's and extensions' own output. */
   onOutput(line: string): void;
+  /** The engine went away while environments were running (`start` ends on it). */
+  onEngineLost?(err: Error): void;
 }
 
 export interface FunctionSettings {
@@ -43,6 +51,7 @@ export interface FunctionSettings {
   name: string;
   timeoutSec: number;
   memoryMb: number;
+  ephemeralMb: number;
 }
 
 /** The image and settings to run: flags, then lambda-image.json, then Lambda's defaults. */
@@ -52,38 +61,60 @@ export async function resolveFunctionSettings(opts: FunctionOptions): Promise<Fu
   const name = opts.functionName ?? config?.name ?? path.basename(image.split(':')[0]!);
   const timeoutSec = opts.timeoutSec ?? config?.timeout ?? 3;
   const memoryMb = opts.memoryMb ?? config?.memorySize ?? 128;
+  const ephemeralMb = opts.ephemeralMb ?? config?.ephemeralStorage ?? 512;
   if (!(timeoutSec >= 1 && timeoutSec <= 900)) throw new LambdaImageError('INVALID_INPUT', `timeout ${timeoutSec} is out of range`, { hint: 'Lambda allows 1 to 900 seconds' });
   if (!(Number.isInteger(memoryMb) && memoryMb >= 128 && memoryMb <= 10240)) {
     throw new LambdaImageError('INVALID_INPUT', `memory ${memoryMb} MB is out of range`, { hint: 'Lambda allows 128 to 10240 MB' });
   }
-  return { config, image, name, timeoutSec, memoryMb };
+  if (!(Number.isInteger(ephemeralMb) && ephemeralMb >= 512 && ephemeralMb <= 10240)) {
+    throw new LambdaImageError('INVALID_INPUT', `ephemeral storage ${ephemeralMb} MB is out of range`, { hint: 'Lambda allows 512 to 10240 MB' });
+  }
+  return { config, image, name, timeoutSec, memoryMb, ephemeralMb };
 }
 
 /** Works out the image and settings and makes the pool of environments. */
 export async function prepareFunction(engine: Engine, opts: FunctionOptions, hooks: PlatformHooks): Promise<LocalFunction> {
-  const { config, image, name, timeoutSec, memoryMb } = await resolveFunctionSettings(opts);
-  const facts = await inspectFunctionImage(engine, image);
+  const { config, image, name, timeoutSec, memoryMb, ephemeralMb } = await resolveFunctionSettings(opts);
+  const containers = containerClient(engine.docker);
+  const session = randomUUID();
+  const isolated = process.env.LAMBDA_IMAGE_SANDBOX !== 'off';
+  // The first environment's network namespace is made while the image is inspected.
+  const spares = isolated ? new NetworkSpares(containers, planNetwork(engine, containers, true), image, session) : undefined;
+  spares?.prepare();
+  // Containers of earlier runs that were killed (SIGKILL, a crash) go first; never a live process's.
+  let facts: FunctionImage;
+  try {
+    [facts] = await Promise.all([inspectFunctionImage(containers, image), sweepOrphans(containers)]);
+  } catch (err) {
+    await spares?.close();
+    throw err;
+  }
   const region = opts.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1';
   const handler = config?.handler ?? facts.cmd[0] ?? 'bootstrap';
   const pool = new SandboxPool(
     engine,
+    containers,
     facts,
     {
       identity: { functionName: name, functionArn: `arn:aws:lambda:${region}:000000000000:function:${name}`, version: '$LATEST', handler },
       memoryMb,
+      ephemeralMb,
+      // An internal switch for comparisons and debugging: LAMBDA_IMAGE_SANDBOX=off runs plain containers on the host network.
+      isolated,
       region,
       env: opts.env ?? {},
-      session: randomUUID(),
-      onOutput: hooks.onOutput,
+      session,
+      onOutput: (line) => hooks.onOutput(line),
+      onEngineLost: (err) => hooks.onEngineLost?.(err),
       timeoutSec,
     },
     Math.max(1, opts.concurrency ?? 1),
     {
-      onStart: (id) => hooks.onPlatformLine(startLine(id)),
-      onDone: (o, maxMemoryMb) => {
-        for (const line of platformLines(o, memoryMb, timeoutSec, maxMemoryMb)) hooks.onPlatformLine(line);
-      },
+      startLines: (id) => [startLine(id)],
+      doneLines: (o, maxMemoryMb) => platformLines(o, memoryMb, timeoutSec, maxMemoryMb),
+      onPlatformLine: hooks.onPlatformLine,
     },
+    spares,
   );
   return { facts, name, timeoutSec, memoryMb, pool };
 }

@@ -72,6 +72,7 @@ export function registerCommands(program: Command): void {
       .option('--function-name <name>', 'function name (default: the config\'s name)')
       .option('--timeout <s>', 'function timeout in seconds (default: config, else 3)')
       .option('--memory <MB>', 'memory size; the container\'s memory limit (default: config, else 128)')
+      .option('--ephemeral-storage <MB>', 'size of /tmp, Lambda\'s ephemeral storage, 512 to 10240 (default: config, else 512)')
       .option('--region <region>', 'AWS_REGION for the function (default: AWS_REGION, else us-east-1)')
       .option('--env <K=V>', 'environment variable for the function (repeatable)', collect)
       .option('--env-file <file>', 'environment variables from a file of KEY=value lines')

@@ -2,7 +2,7 @@
 import { LambdaImageError } from '../errors.js';
 import { positiveInt } from './args.js';
 import { addExtension, type AddOptions } from '../app/add-extension.js';
-import { listExtensions, removeExtension } from '../app/extensions.js';
+import { listProjectExtensions, removeExtension } from '../app/extensions.js';
 import { formatBytes, formatTable } from './format.js';
 import { createUi } from '../ui.js';
 
@@ -45,7 +45,7 @@ export async function runAddExtension(
 
 export async function runListExtensions(dir: string, opts: { json?: boolean }): Promise<void> {
   const ui = createUi();
-  const extensions = await listExtensions(dir);
+  const extensions = await listProjectExtensions(dir);
   if (opts.json) {
     ui.out(JSON.stringify(extensions, null, 2));
     return;

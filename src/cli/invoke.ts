@@ -13,6 +13,7 @@ interface FunctionCliOptions {
   functionName?: string;
   timeout?: string;
   memory?: string;
+  ephemeralStorage?: string;
   region?: string;
   env?: string[];
   envFile?: string;
@@ -63,25 +64,46 @@ export async function runStart(dir: string, opts: FunctionCliOptions & { port?: 
   const port = Number(opts.port ?? '9000');
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new LambdaImageError('INVALID_INPUT', `--port ${opts.port} is not a port number`, { hint: 'for example --port 9000' });
   const engine = await connectEngine();
-  const fn = await prepareFunction(engine, { ...functionOptions(dir, opts), concurrency: positiveInt(opts.concurrency ?? '1', '--concurrency') }, stderrHooks());
+  // The engine going away ends `start` (reported, non-zero), whichever way it is noticed.
+  let engineLost!: (err: Error) => void;
+  const lost = new Promise<Error>((resolve) => (engineLost = resolve));
+  const fn = await prepareFunction(
+    engine,
+    { ...functionOptions(dir, opts), concurrency: positiveInt(opts.concurrency ?? '1', '--concurrency') },
+    { ...stderrHooks(), onEngineLost: engineLost },
+  );
   const { startFront } = await import('../emulator/http-front.js');
-  await withCleanup(fn, async () => {
-    let front;
-    try {
-      front = await startFront(fn, port);
-    } catch (err) {
-      throw new LambdaImageError('INVALID_INPUT', `cannot listen on 127.0.0.1:${port} (${(err as NodeJS.ErrnoException).code})`, { hint: 'pick another --port' });
-    }
-    ui.out(`serving ${fn.name} (${fn.facts.image}) on http://127.0.0.1:${front.port}`);
-    ui.info(`  curl -d '{}' http://127.0.0.1:${front.port}/2015-03-31/functions/function/invocations`);
-    ui.info(`  aws lambda invoke --endpoint-url http://127.0.0.1:${front.port} --function-name ${fn.name} out.json`);
-    ui.info('Ctrl-C stops it (extensions get SHUTDOWN first).');
-    await new Promise<void>((resolve) => {
-      process.once('SIGINT', resolve);
-      process.once('SIGTERM', resolve);
-    });
-    await front.close();
-  });
+  // Ctrl-C / SIGTERM are a normal stop here: drain, then stop the environments (withCleanup).
+  await withCleanup(
+    fn,
+    async () => {
+      let front;
+      try {
+        front = await startFront(fn, port, { onFatal: engineLost });
+      } catch (err) {
+        throw new LambdaImageError('INVALID_INPUT', `cannot listen on 127.0.0.1:${port} (${(err as NodeJS.ErrnoException).code})`, { hint: 'pick another --port' });
+      }
+      ui.out(`serving ${fn.name} (${fn.facts.image}) on http://127.0.0.1:${front.port}`);
+      ui.info(`  curl -d '{}' http://127.0.0.1:${front.port}/2015-03-31/functions/function/invocations`);
+      ui.info(`  aws lambda invoke --endpoint-url http://127.0.0.1:${front.port} --function-name ${fn.name} out.json`);
+      ui.info('Ctrl-C stops it (extensions get SHUTDOWN first).');
+      let onSignal!: () => void;
+      const signalled = new Promise<undefined>((resolve) => (onSignal = () => resolve(undefined)));
+      process.once('SIGINT', onSignal);
+      process.once('SIGTERM', onSignal);
+      const failure = await Promise.race([signalled, lost]);
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      // A second Ctrl-C while draining stops at once.
+      const force = () => void fn.pool.close().catch(() => undefined).finally(() => process.exit(130));
+      process.once('SIGINT', force);
+      process.once('SIGTERM', force);
+      ui.info(failure ? 'the Docker engine went away: answering the requests in progress, then stopping' : 'stopping: answering the requests in progress first');
+      await front.close();
+      if (failure) throw failure;
+    },
+    { signals: false },
+  );
 }
 
 export async function runEvents(name: string | undefined, opts: { set?: string[]; json?: boolean }): Promise<void> {
@@ -100,7 +122,6 @@ function stderrHooks() {
   };
 }
 
-/** Runs the work, and on any way out (done, error, Ctrl-C) stops every environment first. */
 /** The function's own failure (error, timeout, crash): its payload is already on stdout. */
 function functionFailed(what: string): LambdaImageError {
   return new LambdaImageError('FUNCTION_FAILED', `the function failed: ${what} (the error payload is on stdout)`, {
@@ -108,21 +129,50 @@ function functionFailed(what: string): LambdaImageError {
   });
 }
 
-async function withCleanup(fn: LocalFunction, work: () => Promise<void>): Promise<void> {
+/**
+ * Runs the work, and on any way out (done, error, Ctrl-C) stops every environment; Ctrl-C is
+ * handled here unless the work handles signals itself (`start` drains first).
+ */
+async function withCleanup(fn: LocalFunction, work: () => Promise<void>, opts: { signals: boolean } = { signals: true }): Promise<void> {
   let interrupted = false;
   const onSignal = () => {
     interrupted = true;
-    void fn.pool.close().finally(() => process.exit(130));
+    void fn.pool
+      .close()
+      .catch((err: Error) => process.stderr.write(`error: ${err.message}\n`))
+      .finally(() => process.exit(130));
   };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  if (opts.signals) {
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+  }
+  let failure: unknown;
   try {
     await work();
+  } catch (err) {
+    failure = err;
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
-    if (!interrupted) await fn.pool.close();
   }
+  if (!interrupted) {
+    try {
+      await fn.pool.close();
+    } catch (cleanup) {
+      // Containers the engine could not remove: the first failure stays the message, the rest is detail.
+      failure = failure === undefined ? cleanup : withCleanupFailure(failure, cleanup);
+    }
+  }
+  if (failure !== undefined) throw failure;
+}
+
+function withCleanupFailure(failure: unknown, cleanup: unknown): unknown {
+  if (!(failure instanceof LambdaImageError) || !(cleanup instanceof LambdaImageError)) return failure;
+  return new LambdaImageError(failure.code, failure.message, {
+    details: [...(failure.details ?? []), cleanup.message],
+    hint: [failure.hint, cleanup.hint].filter(Boolean).join('; '),
+    cause: failure.cause,
+  });
 }
 
 function functionOptions(dir: string, opts: FunctionCliOptions): FunctionOptions {
@@ -132,6 +182,7 @@ function functionOptions(dir: string, opts: FunctionCliOptions): FunctionOptions
     functionName: opts.functionName,
     timeoutSec: opts.timeout === undefined ? undefined : Number(opts.timeout),
     memoryMb: opts.memory === undefined ? undefined : Number(opts.memory),
+    ephemeralMb: opts.ephemeralStorage === undefined ? undefined : Number(opts.ephemeralStorage),
     region: opts.region,
     env: { ...readEnvFile(opts.envFile), ...parsePairs(opts.env ?? [], '--env') },
   };

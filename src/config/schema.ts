@@ -82,6 +82,8 @@ export const configSchema = v.strictObject({
   handler: v.optional(v.pipe(v.string(), rule(handlerProblem, 'a Lambda handler name')), 'bootstrap'),
   timeout: v.optional(v.pipe(v.number(), v.minValue(1, 'must be 1 to 900 seconds'), v.maxValue(900, 'must be 1 to 900 seconds'))),
   memorySize: v.optional(v.pipe(v.number(), v.integer(), v.minValue(128, 'must be 128 to 10240 MB'), v.maxValue(10240, 'must be 128 to 10240 MB'))),
+  /** Lambda's ephemeral storage (/tmp), MB: 512 to 10240, default 512. */
+  ephemeralStorage: v.optional(v.pipe(v.number(), v.integer(), v.minValue(512, 'must be 512 to 10240 MB'), v.maxValue(10240, 'must be 512 to 10240 MB'))),
   go: v.optional(
     v.strictObject({
       module: v.pipe(v.string(), rule(goModulePathProblem, 'a Go module path')),

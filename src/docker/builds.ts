@@ -1,6 +1,6 @@
 // Running one build on the engine: send the context, read the stream to its end, and let an
 // errorDetail line (not the end of the stream) decide failure.
-import { LambdaImageError } from '../errors.js';
+import { isLambdaImageError, LambdaImageError } from '../errors.js';
 import { BuildStreamParser, type BuildEvent, type BuildOutcome } from './build-stream.js';
 import type { Engine } from './engine.js';
 
@@ -18,6 +18,7 @@ export async function runEngineBuild(
   try {
     stream = await engine.docker.buildImage(context, request);
   } catch (err) {
+    if (isLambdaImageError(err)) throw err; // a lost or silent engine (src/docker/engine.ts)
     throw new LambdaImageError('BUILD_FAILED', `the engine refused the build: ${(err as Error).message.split('\n')[0]}`, { cause: err });
   }
   return new Promise<BuildOutcome>((resolve, reject) => {

@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { Transform } from 'node:stream';
 import type Dockerode from 'dockerode';
 import { LambdaImageError } from '../errors.js';
 import { debug } from '../util/debug.js';
@@ -79,21 +80,32 @@ function optionsForHost(host: string, tlsDir: string): Dockerode.DockerOptions {
 
 export interface ConnectOptions {
   builder?: 'auto' | 'buildkit' | 'classic';
-  /** How long to wait for the engine to answer a ping. */
+  /** How long to wait for the engine's first answer (default 10 s, or the call deadline when shorter). */
   timeoutMs?: number;
+  /** Deadline of every later engine call (see applyDeadlines); LAMBDA_IMAGE_ENGINE_TIMEOUT (seconds) or 60 s. */
+  callTimeoutMs?: number;
 }
 
 /** Connects and asks the engine what it is; ENGINE_UNREACHABLE with the address tried when it does not answer. */
 export async function connectEngine(opts: ConnectOptions = {}): Promise<Engine> {
   const endpoint = resolveEndpoint();
   const { default: Docker } = await import('dockerode');
-  const docker = new Docker(endpoint.options);
+  // docker-modem reads DOCKER_CLIENT_TIMEOUT as a socket idle timeout in ms, which would also cut
+  // attach streams and waits that are silent for that long: the deadlines below replace it.
+  const docker = new Docker({ ...endpoint.options, timeout: undefined });
+  const callTimeoutMs = opts.callTimeoutMs ?? engineCallTimeoutMs();
+  applyDeadlines(docker, endpoint.address, callTimeoutMs);
   log(`connecting to ${endpoint.address}`);
+  // The first answer says whether there is an engine at all: 10 s, or less when every call gets less.
+  const pingMs = opts.timeoutMs ?? Math.min(10_000, callTimeoutMs);
+  const ping = AbortSignal.timeout(pingMs);
   let version: Dockerode.DockerVersion;
   try {
-    version = await withTimeout(docker.version(), opts.timeoutMs ?? 10_000);
+    // dockerode's types omit abortSignal, which it passes on to the request.
+    version = await (docker.version as (this: Dockerode, o: { abortSignal: AbortSignal }) => Promise<Dockerode.DockerVersion>).call(docker, { abortSignal: ping });
   } catch (err) {
-    const reason = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+    const raw = (err instanceof LambdaImageError ? err.cause : err) as NodeJS.ErrnoException;
+    const reason = ping.aborted ? `no answer within ${pingMs / 1000} s` : (raw.code ?? raw.message);
     throw new LambdaImageError('ENGINE_UNREACHABLE', `cannot reach the Docker engine at ${endpoint.address} (${reason})`, {
       hint: 'start Docker (dockerd, Docker Desktop or Podman\'s socket), or point DOCKER_HOST / "docker context use" at a running engine',
       cause: err,
@@ -117,6 +129,172 @@ export async function connectEngine(opts: ConnectOptions = {}): Promise<Engine> 
   return engine;
 }
 
+/** LAMBDA_IMAGE_ENGINE_TIMEOUT (seconds), else 60 s: long enough for a slow engine's create or remove. */
+export function engineCallTimeoutMs(env: NodeJS.ProcessEnv = process.env): number {
+  const s = Number(env.LAMBDA_IMAGE_ENGINE_TIMEOUT);
+  return Number.isFinite(s) && s > 0 ? s * 1000 : 60_000;
+}
+
+/** What docker-modem's dial() is given by dockerode for one engine call. */
+interface DialOptions {
+  path: string;
+  method?: string;
+  isStream?: boolean;
+  hijack?: boolean;
+  openStdin?: boolean;
+  file?: unknown;
+  abortSignal?: AbortSignal;
+}
+type DialCallback = (err: unknown, data?: unknown) => void;
+
+/** The container wait long-poll: its answer comes when the container exits, its headers at once. */
+const WAIT_PATH = /^\/containers\/[^/]+\/wait\b/;
+/** Errors that mean the connection to the engine failed or broke, not that the engine said no. */
+const CONNECTION_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOENT', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'ENOTFOUND', 'ECONNABORTED', 'ERR_STREAM_PREMATURE_CLOSE']);
+
+/**
+ * Gives every engine call a deadline, in one place. docker-modem's own `timeout` is a socket idle
+ * timer that also cuts attach streams and waits that are legitimately silent, and its
+ * `connectionTimeout` ends at the TCP accept, so an engine that accepts and never answers hangs
+ * the CLI. Here: an ordinary call must be fully answered within `timeoutMs`; a streaming call
+ * (attach, logs, build, archives) and the wait long-poll must send their response headers within
+ * it (a build's upload restarts the timer at every chunk it sends, then once it is sent). The
+ * request is aborted at the deadline, so nothing is left holding the process open. A connection
+ * that fails or breaks becomes ENGINE_UNREACHABLE naming the call; HTTP refusals pass through.
+ */
+export function applyDeadlines(docker: Dockerode, address: string, timeoutMs: number): void {
+  const modem = docker.modem as unknown as { dial(o: DialOptions, cb: DialCallback): void };
+  const dial = modem.dial.bind(modem);
+  modem.dial = (options, callback) => {
+    const call = `${options.method ?? 'GET'} ${options.path.replace(/\?$/, '').replace(/[0-9a-f]{64}/g, (id) => id.slice(0, 12))}`;
+    const controller = new AbortController();
+    let expired = false;
+    let timer: NodeJS.Timeout | undefined;
+    const arm = () => {
+      clearTimeout(timer);
+      timer = setTimeout(() => {
+        expired = true;
+        controller.abort();
+      }, timeoutMs);
+    };
+    arm();
+    // An upload (a build context) goes through a pass-through that re-arms the timer per chunk
+    // sent and once it is all sent, keeping the engine's backpressure.
+    const upload = options.file as NodeJS.ReadableStream | string | undefined;
+    let file = upload;
+    if (upload && typeof upload !== 'string' && typeof upload.pipe === 'function') {
+      const tap = new Transform({
+        transform(chunk, _enc, next) {
+          arm();
+          next(null, chunk);
+        },
+        flush(next) {
+          arm();
+          next();
+        },
+      });
+      upload.on('error', (err) => tap.destroy(err));
+      file = upload.pipe(tap);
+    }
+    let done = false;
+    const finish = (err: unknown, data?: unknown) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      callback(err ? engineCallError(err, { expired, call, address, timeoutMs, image: imageOf(options) }) : null, data);
+    };
+    const longPoll = WAIT_PATH.test(options.path) && !options.isStream;
+    const dialOptions: DialOptions = {
+      ...options,
+      file,
+      abortSignal: options.abortSignal ? AbortSignal.any([options.abortSignal, controller.signal]) : controller.signal,
+      // Read as a stream so the deadline can end at the headers; parsed below as dockerode would.
+      ...(longPoll ? { isStream: true } : {}),
+    };
+    dial(dialOptions, (err, data) => {
+      if (err || !longPoll) return finish(err, data);
+      clearTimeout(timer);
+      readJson(data as NodeJS.ReadableStream).then(
+        (json) => finish(null, json),
+        (e) => finish(e),
+      );
+    });
+  };
+}
+
+/** The image a create call names (dockerode passes the create body as `options`). */
+function imageOf(options: DialOptions): string | undefined {
+  const image = (options as { options?: { Image?: unknown } }).options?.Image;
+  return typeof image === 'string' ? image : undefined;
+}
+
+function readJson(res: NodeJS.ReadableStream): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let ended = false;
+    res.on('data', (c: Buffer) => chunks.push(c));
+    res.on('end', () => {
+      ended = true;
+      const text = Buffer.concat(chunks).toString();
+      try {
+        resolve(JSON.parse(text));
+      } catch {
+        resolve(text);
+      }
+    });
+    res.on('error', reject);
+    // The engine went away before the answer was complete.
+    res.on('close', () => {
+      if (!ended) reject(Object.assign(new Error('the connection closed before the answer ended'), { code: 'ECONNRESET' }));
+    });
+  });
+}
+
+function engineCallError(err: unknown, c: { expired: boolean; call: string; address: string; timeoutMs: number; image?: string }): unknown {
+  if (c.expired) {
+    return new LambdaImageError('ENGINE_UNREACHABLE', `the Docker engine at ${c.address} did not answer ${c.call} within ${c.timeoutMs / 1000} s`, {
+      hint: 'the engine accepts connections but does not answer: restart it (dockerd, Docker Desktop or Podman\'s service); LAMBDA_IMAGE_ENGINE_TIMEOUT=<seconds> allows a slow engine more time',
+      cause: err,
+    });
+  }
+  const hint = 'start the engine again (dockerd, Docker Desktop or Podman\'s service), then run the command again';
+  const e = err as { statusCode?: number; code?: string; message?: string; json?: { message?: unknown } };
+  if (e.statusCode === undefined && ((e.code && CONNECTION_ERRORS.has(e.code)) || /socket hang up/i.test(e.message ?? ''))) {
+    return new LambdaImageError('ENGINE_UNREACHABLE', `lost the Docker engine at ${c.address} (${e.code ?? e.message} on ${c.call})`, { hint, cause: err });
+  }
+  if (e.statusCode !== undefined && e.statusCode >= 400) return containerRefusal(c.call, c.image, e.statusCode, engineMessage(e), err) ?? err;
+  return err;
+}
+
+/** The engine's own words for a refusal: its JSON `message`, else modem's text without the prefix. */
+function engineMessage(e: { message?: string; json?: { message?: unknown } }): string {
+  if (typeof e.json?.message === 'string' && e.json.message.trim()) return e.json.message.trim();
+  return (e.message ?? 'no reason given').replace(/^\(HTTP code \d+\) [^-]*- /, '').trim();
+}
+
+/**
+ * A refusal to create or start a container (a setting the engine or host forbids: rlimits on a
+ * rootless Podman, a memory limit without the cgroup controller, a bad image) is the container
+ * failing, in the engine's words; a missing image on create is IMAGE_NOT_FOUND. Other refusals
+ * (404 on inspect, 409 on remove) are for the caller to interpret.
+ */
+function containerRefusal(call: string, image: string | undefined, status: number, message: string, cause: unknown): LambdaImageError | undefined {
+  const create = /^POST \/containers\/create$/.test(call);
+  const start = /^POST \/containers\/[^/]+\/start$/.test(call);
+  if (!create && !start) return undefined;
+  if (create && status === 404) {
+    return new LambdaImageError('IMAGE_NOT_FOUND', `the engine has no image ${image ?? 'of that name'}: ${message}`, {
+      hint: 'build it first ("lambda-image build"), or pass --image with an image the engine has',
+      cause,
+    });
+  }
+  const what = create ? `create a container${image ? ` from ${image}` : ''}` : 'start the container';
+  return new LambdaImageError('CONTAINER_FAILED', `the engine refused to ${what} (HTTP ${status}): ${message}`, {
+    hint: 'the engine\'s message says why; a rootless or restricted engine (Podman, a host that forbids rlimits or memory limits) refuses some container settings: check its configuration, or try another engine',
+    cause,
+  });
+}
+
 function compareVersions(a: string, b: string): number {
   const pa = a.split('.').map(Number);
   const pb = b.split('.').map(Number);
@@ -125,20 +303,4 @@ function compareVersions(a: string, b: string): number {
     if (d) return d;
   }
   return 0;
-}
-
-function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(Object.assign(new Error(`no answer within ${ms} ms`), { code: 'ETIMEDOUT' })), ms);
-    p.then(
-      (v) => {
-        clearTimeout(timer);
-        resolve(v);
-      },
-      (e) => {
-        clearTimeout(timer);
-        reject(e);
-      },
-    );
-  });
 }

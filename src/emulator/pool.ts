@@ -2,20 +2,65 @@
 // each, a new (cold) one when none is free and the limit allows, replacements after a
 // timeout or crash. Serves `invoke --repeat/--concurrency` and `start`.
 import { randomUUID } from 'node:crypto';
+import type { ContainerClient } from '../docker/containers.js';
 import type { Engine } from '../docker/engine.js';
 import { LambdaImageError } from '../errors.js';
-import { type ImageFacts, type InvokeOutcome, Sandbox, type SandboxOptions } from './sandbox.js';
+import type { FunctionImage } from './function-image.js';
+import { planNetwork } from './network.js';
+import { NetworkSpares } from './netns.js';
+import { type InvokeExtra, type InvokeOutcome, Sandbox, type SandboxOptions } from './sandbox.js';
 
 export interface PoolInvoke extends InvokeOutcome {
   cold: boolean;
   /** Set when init failed: no invoke reached the function. */
   initError?: { errorType: string; initMs: number };
+  /**
+   * This invoke's log as Lambda keeps it (START, the function's and extensions' lines, END,
+   * REPORT), complete once its REPORT is out: what `X-Amz-Log-Type: Tail` returns the end of.
+   */
+  log: Promise<string>;
 }
 
 export interface PoolHooks {
-  onStart?(requestId: string): void;
-  /** After the invoke, with its memory reading done (`await outcome.maxMemoryMb` is immediate). */
-  onDone?(outcome: PoolInvoke, maxMemoryMb?: number): void;
+  /** Platform lines before the invoke (START); emitted and kept in the invoke's log. */
+  startLines?(requestId: string): string[];
+  /** Platform lines after the invoke (END, REPORT, ...), with its memory reading done; emitted and kept in its log. */
+  doneLines?(outcome: PoolInvoke, maxMemoryMb?: number): string[];
+  /** Where platform lines go (stderr for the CLI). */
+  onPlatformLine?(line: string): void;
+}
+
+/** An invoke that never ran because the pool stopped taking invokes (`start` answers it 503). */
+export class PoolClosedError extends LambdaImageError {
+  constructor() {
+    super('CONTAINER_FAILED', 'the function was stopped before this invoke could run', { hint: 'start it again' });
+  }
+}
+
+/** Per-invoke log kept for Tail: bounded, the oldest lines go first. */
+const LOG_KEEP_BYTES = 64 * 1024;
+
+/**
+ * The function's output reaches us through the engine's attach stream, a moment after its
+ * answer reached the API: lines that arrive this long after the REPORT still join the log
+ * (before END, where the function wrote them), unless the environment's next invoke began.
+ */
+const LATE_OUTPUT_MS = 50;
+
+class InvokeLog {
+  private start: string[] = [];
+  private body: string[] = [];
+  private done: string[] = [];
+  private bytes = 0;
+  add(line: string, part: 'start' | 'body' | 'done' = 'body'): void {
+    this[part].push(line);
+    this.bytes += line.length + 1;
+    // Bounded: the oldest output goes first (Tail wants the end).
+    while (this.bytes > LOG_KEEP_BYTES && this.body.length > 1) this.bytes -= this.body.shift()!.length + 1;
+  }
+  text(): string {
+    return [...this.start, ...this.body, ...this.done].map((l) => l + '\n').join('');
+  }
 }
 
 export class SandboxPool {
@@ -27,23 +72,55 @@ export class SandboxPool {
   private reports = new Set<Promise<void>>();
   private stopping = new Set<Promise<void>>();
   private lastReport = new WeakMap<Sandbox, Promise<void>>();
+  /** Containers the engine could not remove (it went away): close() reports them. */
+  private leftBehind: string[] = [];
+  private logs = new Map<string, InvokeLog>();
+  private readonly sandboxOpts: SandboxOptions;
+  /** Network namespaces made ahead, so a cold start does not wait for one (isolated environments only). */
+  private readonly spares?: NetworkSpares;
 
   constructor(
-    private readonly engine: Engine,
-    private readonly facts: ImageFacts,
+    private readonly engine: Pick<Engine, 'desktop'>,
+    private readonly containers: ContainerClient,
+    private readonly facts: FunctionImage,
     private readonly opts: SandboxOptions & { timeoutSec: number },
     private readonly size: number,
     private readonly hooks: PoolHooks = {},
-  ) {}
+    /** Spares already being made (prepareFunction starts them while it inspects the image). */
+    spares?: NetworkSpares,
+  ) {
+    this.sandboxOpts = {
+      ...opts,
+      onOutput: (line, requestId) => {
+        if (requestId) this.logs.get(requestId)?.add(line);
+        opts.onOutput(line, requestId);
+      },
+    };
+    if (opts.isolated) {
+      this.spares = spares ?? new NetworkSpares(containers, planNetwork(engine, containers, true), facts.image, opts.session);
+      this.spares.prepare();
+    }
+  }
 
-  async invoke(payload: Buffer, extra: { clientContext?: string } = {}): Promise<PoolInvoke> {
+  private emit(lines: string[], log?: InvokeLog, part: 'start' | 'done' = 'done'): void {
+    for (const line of lines) {
+      log?.add(line, part);
+      this.hooks.onPlatformLine?.(line);
+    }
+  }
+
+  /** One invoke on a free (or new) environment. `traceId` is the caller's X-Amzn-Trace-Id, if any. */
+  async invoke(payload: Buffer, extra: Omit<InvokeExtra, 'requestId'> = {}): Promise<PoolInvoke> {
     const { sandbox, cold } = await this.acquire();
     if (cold) {
-      const init = await sandbox.waitForInit();
+      const init = await sandbox.waitForInit().catch((err: unknown) => this.failed(sandbox, err));
       if (!init.ok) {
         this.release(sandbox);
+        const log = new InvokeLog();
         const outcome: PoolInvoke = {
           requestId: '',
+          traceId: '',
+          log: Promise.resolve(''),
           result: { kind: 'error', errorType: init.errorType, body: init.body },
           durationMs: 0,
           timedOut: false,
@@ -51,17 +128,34 @@ export class SandboxPool {
           cold,
           initError: { errorType: init.errorType, initMs: init.initMs },
         };
-        this.hooks.onDone?.(outcome);
+        this.emit(this.hooks.doneLines?.(outcome) ?? [], log);
+        outcome.log = Promise.resolve(log.text());
         return outcome;
       }
     }
+    // The previous invoke's END and REPORT come before this one's START, as in the environment's log on Lambda.
+    await this.lastReport.get(sandbox);
     const requestId = randomUUID();
-    this.hooks.onStart?.(requestId);
-    const outcome: PoolInvoke = { ...(await sandbox.invoke(payload, this.opts.timeoutSec, { ...extra, requestId })), cold };
+    const log = new InvokeLog();
+    this.logs.set(requestId, log);
+    this.emit(this.hooks.startLines?.(requestId) ?? [], log, 'start');
+    let reportedLog!: (text: string) => void;
+    const logText = new Promise<string>((r) => (reportedLog = r));
+    const answer = await sandbox.invoke(payload, this.opts.timeoutSec, { ...extra, requestId }).catch((err: unknown) => {
+      this.logs.delete(requestId);
+      return this.failed(sandbox, err);
+    });
+    const outcome: PoolInvoke = { ...answer, cold, log: logText };
     // Platform lines follow the answer once the memory reading is in; the caller does not wait.
     // Chained per environment, so its lines keep the order of its invokes.
     const previous = this.lastReport.get(sandbox) ?? Promise.resolve();
-    const reported = Promise.all([outcome.maxMemoryMb, previous]).then(([mb]) => this.hooks.onDone?.(outcome, mb));
+    const reported = Promise.all([outcome.maxMemoryMb, previous]).then(([mb]) => {
+      this.emit(this.hooks.doneLines?.(outcome, mb) ?? [], log);
+      setTimeout(() => {
+        this.logs.delete(requestId);
+        reportedLog(log.text());
+      }, LATE_OUTPUT_MS).unref();
+    });
     this.lastReport.set(sandbox, reported);
     this.reports.add(reported);
     void reported.finally(() => this.reports.delete(reported));
@@ -72,7 +166,7 @@ export class SandboxPool {
   }
 
   private async acquire(): Promise<{ sandbox: Sandbox; cold: boolean }> {
-    if (this.closed) throw new LambdaImageError('CONTAINER_FAILED', 'the function was stopped before this invoke could run', { hint: 'start it again' });
+    if (this.closed) throw new PoolClosedError();
     // An idle environment whose runtime died between invokes is replaced, not handed out.
     for (let warm = this.idle.pop(); warm; warm = this.idle.pop()) {
       if (warm.alive) return { sandbox: warm, cold: false };
@@ -81,7 +175,10 @@ export class SandboxPool {
     if (this.all.size + this.starting < this.size) {
       this.starting++;
       try {
-        const sandbox = await Sandbox.start(this.engine, this.facts, this.opts);
+        const holder = await this.spares?.take();
+        // Another cold start may follow (a free slot): have its namespace ready too.
+        if (this.all.size + this.starting < this.size) this.spares?.prepare();
+        const sandbox = await Sandbox.start(this.engine, this.containers, this.facts, this.sandboxOpts, holder);
         this.all.add(sandbox);
         return { sandbox, cold: true };
       } finally {
@@ -92,11 +189,21 @@ export class SandboxPool {
     return next ? { sandbox: next, cold: false } : this.acquire();
   }
 
+  /** The environment itself failed (the engine went away): it is stopped, the caller gets the error. */
+  private failed(sandbox: Sandbox, err: unknown): never {
+    this.release(sandbox);
+    throw err;
+  }
+
   private release(sandbox: Sandbox): void {
     if (!sandbox.alive || this.closed) {
       // A timed-out, crashed or failed environment is replaced by a cold one on demand.
       this.all.delete(sandbox);
-      const stopping = sandbox.stop(sandbox.alive ? 'SPINDOWN' : 'FAILURE').finally(() => this.stopping.delete(stopping));
+      if (!this.closed) this.spares?.prepare(); // its replacement starts cold: the namespace can be ready
+      const stopping = (sandbox.alive ? sandbox.stop('spindown') : sandbox.stop()).finally(() => {
+        this.stopping.delete(stopping);
+        this.leftBehind.push(...sandbox.leftBehind);
+      });
       this.stopping.add(stopping);
       this.waiters.shift()?.(undefined);
       return;
@@ -106,19 +213,37 @@ export class SandboxPool {
     else this.idle.push(sandbox);
   }
 
+  /** Resolves when what the next cold start can use ahead (a network namespace) is ready. */
+  async prepared(): Promise<void> {
+    await this.spares?.ready();
+  }
+
   /** Stops every environment: SHUTDOWN to extensions first, then the containers go. */
   /** Resolves when every finished invoke's platform lines have been handed out. */
   async settled(): Promise<void> {
     await Promise.all(this.reports);
   }
 
-  async close(): Promise<void> {
-    await this.settled();
+  /** Takes no more invokes: those waiting for an environment fail at once (PoolClosedError); running ones finish. */
+  drain(): void {
     this.closed = true;
     for (const w of this.waiters.splice(0)) w(undefined);
+  }
+
+  async close(): Promise<void> {
+    await this.settled();
+    this.drain();
     const all = [...this.all];
     this.all.clear();
     this.idle = [];
-    await Promise.all([...all.map((s) => s.stop('SPINDOWN')), ...this.stopping]);
+    await Promise.all([...all.map((s) => s.stop('spindown')), ...this.stopping, this.spares?.close()]);
+    for (const s of all) this.leftBehind.push(...s.leftBehind);
+    this.leftBehind.push(...(this.spares?.leftBehind ?? []));
+    if (this.leftBehind.length) {
+      const ids = this.leftBehind.splice(0).map((id) => id.slice(0, 12));
+      throw new LambdaImageError('ENGINE_UNREACHABLE', `the Docker engine could not remove ${ids.length === 1 ? 'container' : 'containers'} ${ids.join(', ')}`, {
+        hint: `once the engine is back: docker rm -f ${ids.join(' ')}`,
+      });
+    }
   }
 }

@@ -1,11 +1,12 @@
 // `invoke --rie`: run the image under its own emulator (the AWS base's, or the RIE added
 // with --rie), published on a loopback port, and POST the event to it as the seed does.
 import { randomUUID } from 'node:crypto';
-import { PassThrough } from 'node:stream';
+import { containerClient } from '../docker/containers.js';
 import type { Engine } from '../docker/engine.js';
 import { LambdaImageError } from '../errors.js';
 import { resolveFunctionSettings, type FunctionOptions } from '../app/invoke.js';
-import { inspectFunctionImage, removeContainer, SESSION_LABEL } from './sandbox.js';
+import { inspectFunctionImage, SESSION_LABEL } from './function-image.js';
+import { ownerLabels, sweepOrphans } from './owners.js';
 
 export async function invokeThroughRie(
   engine: Engine,
@@ -13,7 +14,8 @@ export async function invokeThroughRie(
   onOutput: (line: string) => void,
 ): Promise<{ status: number; body: string }> {
   const { image, name, timeoutSec, memoryMb } = await resolveFunctionSettings(opts);
-  await inspectFunctionImage(engine, image);
+  const containers = containerClient(engine.docker);
+  await Promise.all([inspectFunctionImage(containers, image), sweepOrphans(containers)]);
   // The variables the emulator honours.
   const env = {
     AWS_LAMBDA_FUNCTION_TIMEOUT: String(timeoutSec),
@@ -21,32 +23,23 @@ export async function invokeThroughRie(
     AWS_LAMBDA_FUNCTION_NAME: name,
     ...opts.env,
   };
-  const container = await engine.docker.createContainer({
-    Image: image,
-    Env: Object.entries(env).map(([k, v]) => `${k}=${v}`),
-    ExposedPorts: { '8080/tcp': {} },
-    Labels: { [SESSION_LABEL]: randomUUID() },
-    HostConfig: { PortBindings: { '8080/tcp': [{ HostIp: '127.0.0.1', HostPort: '0' }] } },
+  const container = await containers.create({
+    image,
+    env,
+    exposedPorts: ['8080/tcp'],
+    labels: { [SESSION_LABEL]: randomUUID(), ...ownerLabels() },
+    hostConfig: { PortBindings: { '8080/tcp': [{ HostIp: '127.0.0.1', HostPort: '0' }] } },
   });
   try {
-    const stream = (await container.attach({ stream: true, stdout: true, stderr: true })) as unknown as NodeJS.ReadableStream;
-    const out = new PassThrough();
-    let buf = '';
-    out.on('data', (c: Buffer) => {
-      buf += c.toString();
-      const lines = buf.split('\n');
-      buf = lines.pop()!;
-      lines.forEach(onOutput);
-    });
-    engine.docker.modem.demuxStream(stream, out, out);
+    await container.attachLines((line) => onOutput(line));
     await container.start();
     const noEmulator = (code: number) =>
       new LambdaImageError('CONTAINER_FAILED', `${image} exited (status ${code}) without serving an emulator on :8080`, {
         hint: 'this image has no emulator (alpine without --rie?): run "lambda-image invoke" without --rie, which needs none',
       });
     // A container that exits (no emulator in the image) ends the wait at once.
-    const exited = container.wait().then((r: { StatusCode: number }) => {
-      throw noEmulator(r.StatusCode);
+    const exited = container.wait().then((code) => {
+      throw noEmulator(code);
     });
     exited.catch(() => {});
     const info = await container.inspect();
@@ -76,6 +69,6 @@ export async function invokeThroughRie(
     }
     throw new LambdaImageError('CONTAINER_FAILED', `the emulator in ${image} did not answer on :8080 within 10 s`, { hint: 'run without --rie' });
   } finally {
-    await removeContainer(container);
+    await container.remove();
   }
 }

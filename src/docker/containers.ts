@@ -1,0 +1,188 @@
+// The small container interface the emulator needs over dockerode: create (always labelled),
+// start, attach to output line by line, wait, look inside, kill and remove. The rest of the
+// code never handles the raw client (the model: testcontainers-node's ContainerClient).
+import type Dockerode from 'dockerode';
+import { isLambdaImageError } from '../errors.js';
+import { debug } from '../util/debug.js';
+import { firstHost } from '../util/ipv4.js';
+import { lineWriter } from '../util/lines.js';
+import { demuxStream } from './demux-stream.js';
+
+const log = debug('docker');
+
+export interface ContainerSpec {
+  image: string;
+  /** Every container lambda-image makes carries labels: who owns it, for cleanup. */
+  labels: Record<string, string>;
+  env?: Record<string, string>;
+  entrypoint?: string[];
+  cmd?: string[];
+  user?: string;
+  exposedPorts?: string[];
+  hostConfig?: Dockerode.HostConfig;
+  networkingConfig?: Dockerode.ContainerCreateOptions['NetworkingConfig'];
+  hostname?: string;
+  domainname?: string;
+  /** Keep stdin open (never attached): a `read` in the container then blocks for good. */
+  openStdin?: boolean;
+}
+
+export interface ContainerHandle {
+  readonly id: string;
+  /** Attaches before start: each output line (stdout and stderr each split on their own); resolves when the output has ended. */
+  attachLines(onLine: (line: string, stream: 'stdout' | 'stderr') => void): Promise<{ ended: Promise<void> }>;
+  start(): Promise<void>;
+  /** Resolves with the exit status (-1 when the engine could not say); rejects (ENGINE_UNREACHABLE) when the engine went away. */
+  wait(): Promise<number>;
+  inspect(): Promise<Dockerode.ContainerInspectInfo>;
+  /** The command lines of the processes running in the container. */
+  processes(): Promise<string[]>;
+  /** One stats reading (the slow path for memory: a local cgroup file is faster). */
+  stats(): Promise<{ memory_stats?: { max_usage?: number; usage?: number } }>;
+  /** A tar stream of a path inside the container (works on created, not started, containers too). */
+  archive(path: string): Promise<NodeJS.ReadableStream>;
+  kill(signal: 'SIGTERM' | 'SIGKILL'): Promise<void>;
+  /** Removes it (forced), retrying while the engine is busy stopping it; "no such container" counts as done. */
+  remove(): Promise<void>;
+}
+
+export interface ContainerSummary {
+  id: string;
+  image: string;
+  labels: Record<string, string>;
+  state: string;
+}
+
+export interface ContainerClient {
+  create(spec: ContainerSpec): Promise<ContainerHandle>;
+  /** Containers (running or not) carrying a label (`key` or `key=value`). */
+  list(label: string): Promise<ContainerSummary[]>;
+  get(id: string): ContainerHandle;
+  /** The Config of an image to run (entrypoint, cmd, user), or undefined when the engine does not have it. */
+  imageConfig(image: string): Promise<Dockerode.ImageInspectInfo['Config'] | undefined>;
+  /** The engine's default bridge: its IPv4 subnet and gateway address. */
+  bridgeNetwork(): Promise<{ subnet: string; gateway: string }>;
+}
+
+export function containerClient(docker: Dockerode): ContainerClient {
+  return {
+    async create(spec) {
+      const container = await docker.createContainer({
+        Image: spec.image,
+        Env: spec.env ? Object.entries(spec.env).map(([k, v]) => `${k}=${v}`) : undefined,
+        Labels: spec.labels,
+        Entrypoint: spec.entrypoint,
+        Cmd: spec.cmd,
+        User: spec.user,
+        Hostname: spec.hostname,
+        Domainname: spec.domainname,
+        OpenStdin: spec.openStdin,
+        ExposedPorts: spec.exposedPorts ? Object.fromEntries(spec.exposedPorts.map((p) => [p, {}])) : undefined,
+        HostConfig: spec.hostConfig,
+        NetworkingConfig: spec.networkingConfig,
+      });
+      return handle(container);
+    },
+    async list(label) {
+      const found = await docker.listContainers({ all: true, filters: { label: [label] } });
+      return found.map((c) => ({ id: c.Id, image: c.Image, labels: c.Labels ?? {}, state: c.State }));
+    },
+    get(id) {
+      return handle(docker.getContainer(id));
+    },
+    async bridgeNetwork() {
+      const info = (await docker.getNetwork('bridge').inspect()) as { IPAM?: { Config?: Array<{ Subnet?: string; Gateway?: string }> } };
+      const v4 = (info.IPAM?.Config ?? []).find((c) => c.Subnet && !c.Subnet.includes(':'));
+      if (!v4?.Subnet) throw new Error('the engine\'s default bridge network has no IPv4 subnet');
+      // The default bridge often names no gateway: docker0 then takes the subnet's first address.
+      return { subnet: v4.Subnet, gateway: v4.Gateway || firstHost(v4.Subnet) };
+    },
+    async imageConfig(image) {
+      try {
+        return (await docker.getImage(image).inspect()).Config;
+      } catch (err) {
+        // Only "no such image" means absent; a lost or silent engine is reported as such.
+        if ((err as { statusCode?: number }).statusCode === 404) return undefined;
+        throw err;
+      }
+    },
+  };
+}
+
+function handle(container: Dockerode.Container): ContainerHandle {
+  let output: { stream: NodeJS.ReadableStream; ended: Promise<void> } | undefined;
+  /**
+   * The engine does not end an attach stream when a container that never started is removed
+   * (a refused start): it would hold the process open. After removal the stream gets a moment
+   * to deliver its last lines, then goes.
+   */
+  const closeOutput = async () => {
+    if (!output) return;
+    const { stream, ended } = output;
+    output = undefined;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([ended, new Promise((r) => (timer = setTimeout(r, 1000)))]);
+    clearTimeout(timer);
+    (stream as NodeJS.ReadableStream & { destroy?(): void }).destroy?.();
+  };
+  return {
+    id: container.id,
+    async attachLines(onLine) {
+      const stream = (await container.attach({ stream: true, stdout: true, stderr: true })) as unknown as NodeJS.ReadableStream;
+      const out = lineWriter((l) => onLine(l, 'stdout'));
+      const err = lineWriter((l) => onLine(l, 'stderr'));
+      const ended = Promise.all([new Promise((r) => out.on('finish', r)), new Promise((r) => err.on('finish', r))]).then(() => undefined);
+      demuxStream(stream, out, err);
+      output = { stream, ended };
+      return { ended };
+    },
+    async start() {
+      await container.start();
+    },
+    wait() {
+      return container.wait().then(
+        (r: { StatusCode: number }) => r.StatusCode,
+        (err: unknown) => {
+          if (isLambdaImageError(err)) throw err;
+          return -1;
+        },
+      );
+    },
+    inspect() {
+      return container.inspect();
+    },
+    async processes() {
+      const top = (await container.top({ ps_args: '-o pid,args' })) as { Processes?: string[][] };
+      return (top.Processes ?? []).map((p) => p.at(-1) ?? '');
+    },
+    async stats() {
+      return (await container.stats({ stream: false, 'one-shot': true } as object)) as { memory_stats?: { max_usage?: number; usage?: number } };
+    },
+    async archive(path) {
+      return (await container.getArchive({ path })) as unknown as NodeJS.ReadableStream;
+    },
+    async kill(signal) {
+      await container.kill({ signal }).catch((err: { statusCode?: number }) => {
+        // Already stopped (409) or gone (404): nothing to signal.
+        if (err.statusCode !== 409 && err.statusCode !== 404) throw err;
+      });
+    },
+    async remove() {
+      for (let attempt = 0; attempt < 10; attempt++) {
+        try {
+          await container.remove({ force: true });
+          return await closeOutput();
+        } catch (err) {
+          if ((err as { statusCode?: number }).statusCode === 404) return await closeOutput();
+          // A lost or silent engine will not remove it on a retry: say so at once.
+          if (isLambdaImageError(err)) {
+            await closeOutput();
+            throw err;
+          }
+          log(`remove ${container.id.slice(0, 12)}: ${(err as Error).message}; retrying`);
+          await new Promise((r) => setTimeout(r, 100 * (attempt + 1)));
+        }
+      }
+    },
+  };
+}

@@ -1,0 +1,354 @@
+// The state machine behind the Runtime and Extensions APIs of one execution environment:
+// init (runtime and extensions ready), the invoke in flight and the one queued, extension
+// registrations and their event queues, shutdown. No HTTP here: lambda-api.ts routes requests
+// to these methods and writes what they answer (cargo-lambda's runtime router/state split).
+import { randomUUID } from 'node:crypto';
+
+/** Lambda's synchronous payload limit for the event. */
+export const MAX_PAYLOAD_BYTES = 6 * 1024 * 1024;
+/** The largest response the Lambda sandbox accepts from a runtime: 6 MiB + 100 bytes (rapid's limit). */
+export const MAX_RESPONSE_BYTES = 6 * 1024 * 1024 + 100;
+
+export interface FunctionIdentity {
+  functionName: string;
+  functionArn: string;
+  version: string;
+  handler: string;
+}
+
+const accountOf = (arn: string) => arn.split(':')[4] ?? '000000000000';
+
+export interface InvokeRequest {
+  requestId: string;
+  payload: Buffer;
+  deadlineMs: number;
+  traceId: string;
+  clientContext?: string;
+  cognitoIdentity?: string;
+}
+
+export type InvokeResult =
+  | { kind: 'response'; body: Buffer; contentType?: string }
+  | { kind: 'error'; body: Buffer; errorType: string };
+
+export interface InitOutcome {
+  ok: boolean;
+  errorType?: string;
+  body?: Buffer;
+}
+
+/** What the router writes back: status, JSON body (object) or raw bytes, headers. */
+export interface Answer {
+  status: number;
+  body: object | Buffer;
+  headers?: Record<string, string>;
+}
+
+/** A long-poll request held open until there is something to answer (runtime or extension /next). */
+export interface Waiter {
+  answer(a: Answer): void;
+}
+
+interface Extension {
+  id: string;
+  name: string;
+  /** An /opt/extensions program (external), or a registration from inside the runtime's process (internal). */
+  external: boolean;
+  events: Set<string>;
+  waiter?: Waiter;
+  queue: object[];
+}
+
+interface Current {
+  request: InvokeRequest;
+  resolve: (r: InvokeResult) => void;
+  runtimeDone: boolean;
+  result?: InvokeResult;
+  /** Extensions that have the INVOKE event and have not asked for the next one yet. */
+  busyExtensions: Set<string>;
+}
+
+const ok: Answer = { status: 202, body: { status: 'OK' } };
+const stateError: Answer = { status: 403, body: { errorMessage: 'Invalid state transition', errorType: 'InvalidStateTransition' } };
+const eventAnswer = (event: object): Answer => ({ status: 200, body: event, headers: { 'Lambda-Extension-Event-Identifier': randomUUID() } });
+
+export class LambdaState {
+  private runtimeWaiter?: Waiter;
+  private runtimeReady = false;
+  private initResolvers: Array<(o: InitOutcome) => void> = [];
+  private initOutcome?: InitOutcome;
+  private extensions = new Map<string, Extension>();
+  private readyExtensions = new Set<string>();
+  private current?: Current;
+  private queued?: { request: InvokeRequest; resolve: (r: InvokeResult) => void };
+  /** Request ids that finished: a late post for them is a state error (403), not an unknown id (400). */
+  private finished = new Set<string>();
+  private shutdownWaiters: Array<() => void> = [];
+
+  constructor(
+    private readonly identity: FunctionIdentity,
+    /** The /opt/extensions programs that will start and must register before init completes. */
+    private readonly externalNames: string[],
+  ) {}
+
+  // ---- the environment's side: sandbox and pool drive these ----
+
+  /** Resolves when the runtime and every extension are ready, or when init failed. */
+  waitForInit(): Promise<InitOutcome> {
+    if (this.initOutcome) return Promise.resolve(this.initOutcome);
+    return new Promise((resolve) => this.initResolvers.push(resolve));
+  }
+
+  /** Ends init with an error from outside (the process died, init took too long). */
+  failInit(errorType: string, message: string): void {
+    this.finishInit({ ok: false, errorType, body: Buffer.from(JSON.stringify({ errorType, errorMessage: message })) });
+  }
+
+  /** Names of the extensions that have registered so far. */
+  registeredExtensions(): string[] {
+    return [...this.extensions.values()].map((e) => e.name);
+  }
+
+  /** Which kinds of extension registered: Lambda sends the runtime SIGTERM at shutdown when any did. */
+  registered(): { internal: number; external: number } {
+    const all = [...this.extensions.values()];
+    return { internal: all.filter((e) => !e.external).length, external: all.filter((e) => e.external).length };
+  }
+
+  /** The name of a registered extension, by its Lambda-Extension-Identifier. */
+  extensionName(id: string | undefined): string | undefined {
+    return id ? this.extensions.get(id)?.name : undefined;
+  }
+
+  /** Hands an event to the runtime; resolves with its response or error once extensions are done too. */
+  invoke(request: InvokeRequest): Promise<InvokeResult> {
+    if (this.current || this.queued) throw new Error('this environment is busy: one invoke at a time');
+    return new Promise((resolve) => {
+      this.queued = { request, resolve };
+      this.dispatch();
+    });
+  }
+
+  /** The runtime went away mid-invoke (crash, exit, kill): the invoke ends with this error. */
+  abortInvoke(result: InvokeResult): void {
+    const current = this.current;
+    if (!current) {
+      if (this.queued) {
+        const q = this.queued;
+        this.queued = undefined;
+        q.resolve(result);
+      }
+      return;
+    }
+    this.current = undefined;
+    this.finished.add(current.request.requestId);
+    current.resolve(result);
+  }
+
+  /** Sends SHUTDOWN to the extensions that asked for it; resolves when they are idle again or the budget ends. */
+  async shutdown(reason: string, budgetMs: number): Promise<void> {
+    const subscribed = [...this.extensions.values()].filter((e) => e.events.has('SHUTDOWN'));
+    if (!subscribed.length) return;
+    const deadlineMs = Date.now() + budgetMs;
+    const pending = new Set(subscribed.map((e) => e.id));
+    const done = new Promise<void>((resolve) => {
+      const check = () => {
+        for (const id of [...pending]) if (this.extensions.get(id)?.waiter && !this.extensions.get(id)!.queue.length) pending.delete(id);
+        if (!pending.size) resolve();
+      };
+      this.shutdownWaiters.push(check);
+    });
+    for (const e of subscribed) {
+      // Extensions still busy with an event get SHUTDOWN as soon as they ask again.
+      this.send(e, { eventType: 'SHUTDOWN', shutdownReason: reason, deadlineMs });
+      pending.add(e.id);
+    }
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([done, new Promise<void>((r) => (timer = setTimeout(r, budgetMs)))]);
+    clearTimeout(timer);
+  }
+
+  // ---- the API's side: the router calls these per request ----
+
+  /** GET /runtime/invocation/next: held until an event exists, or refused in the wrong state. */
+  runtimeNext(waiter: Waiter): Answer | undefined {
+    // Asking for the next event before answering the current one is a state error on Lambda.
+    if (this.current && !this.current.runtimeDone) return stateError;
+    this.runtimeWaiter = waiter;
+    if (!this.runtimeReady) {
+      this.runtimeReady = true;
+      this.checkInitDone();
+    }
+    this.dispatch();
+    return undefined;
+  }
+
+  /** The connection of the runtime's held /next request closed before it was answered. */
+  dropRuntimeWaiter(waiter: Waiter): void {
+    if (this.runtimeWaiter === waiter) this.runtimeWaiter = undefined;
+  }
+
+  /**
+   * POST /runtime/invocation/{id}/response|error. `body` is undefined when it was over the
+   * limit (`size` says how large it was).
+   */
+  runtimeResult(
+    id: string,
+    kind: 'response' | 'error',
+    post: { body: Buffer | undefined; size: number; contentType?: string; errorTypeHeader?: string },
+  ): Answer {
+    const c = this.current;
+    if (!c || c.request.requestId !== id || c.runtimeDone) {
+      if (this.finished.has(id) || (c && c.request.requestId === id)) return stateError;
+      return { status: 400, body: { errorMessage: 'Invalid request ID', errorType: 'InvalidRequestID' } };
+    }
+    c.runtimeDone = true;
+    let answer: Answer = ok;
+    if (post.body === undefined) {
+      const message = `Response payload size (${post.size} bytes) exceeded maximum allowed payload size (${MAX_RESPONSE_BYTES} bytes).`;
+      answer = { status: 413, body: { errorMessage: message, errorType: 'RequestEntityTooLarge' } };
+      c.result = { kind: 'error', errorType: 'Function.ResponseSizeTooLarge', body: Buffer.from(JSON.stringify({ errorMessage: message, errorType: 'Function.ResponseSizeTooLarge' })) };
+    } else if (kind === 'response') {
+      c.result = { kind: 'response', body: post.body, contentType: post.contentType };
+    } else {
+      c.result = { kind: 'error', body: post.body, errorType: errorTypeOf(post.errorTypeHeader, post.body) ?? 'Unhandled' };
+    }
+    this.maybeComplete();
+    return answer;
+  }
+
+  /** POST /runtime/init/error. */
+  runtimeInitError(body: Buffer, errorTypeHeader?: string): Answer {
+    this.finishInit({ ok: false, errorType: errorTypeOf(errorTypeHeader, body) ?? 'Runtime.InitError', body });
+    return ok;
+  }
+
+  /** POST /extension/init/error. */
+  extensionInitError(errorTypeHeader?: string): Answer {
+    const errorType = errorTypeHeader || 'Extension.InitError';
+    this.failInit(errorType, `extension init error: ${errorType}`);
+    return ok;
+  }
+
+  /** POST /extension/register. */
+  register(name: string | undefined, body: Buffer): Answer {
+    let events: string[] = [];
+    try {
+      events = (JSON.parse(body.toString() || '{}') as { events?: string[] }).events ?? [];
+    } catch {
+      return { status: 400, body: { errorMessage: 'invalid JSON body', errorType: 'InvalidRequest' } };
+    }
+    if (!name) return { status: 400, body: { errorMessage: 'missing Lambda-Extension-Name header', errorType: 'InvalidRequest' } };
+    if (this.initOutcome) return { status: 403, body: { errorMessage: 'register is only allowed during init', errorType: 'InvalidStateTransition' } };
+    const bad = events.filter((e) => e !== 'INVOKE' && e !== 'SHUTDOWN');
+    if (bad.length) return { status: 400, body: { errorMessage: `unknown events: ${bad.join(', ')}`, errorType: 'InvalidRequest' } };
+    const external = this.externalNames.includes(name) && ![...this.extensions.values()].some((e) => e.external && e.name === name);
+    // Internal extensions live and die with the runtime: Lambda refuses SHUTDOWN for them.
+    if (!external && events.includes('SHUTDOWN')) {
+      return { status: 403, body: { errorMessage: 'SHUTDOWN is not supported for internal extensions', errorType: 'ShutdownEventNotSupportedForInternalExtension' } };
+    }
+    const id = randomUUID();
+    this.extensions.set(id, { id, name, external, events: new Set(events), queue: [] });
+    return {
+      status: 200,
+      body: { functionName: this.identity.functionName, functionVersion: this.identity.version, handler: this.identity.handler, accountId: accountOf(this.identity.functionArn) },
+      headers: { 'Lambda-Extension-Identifier': id },
+    };
+  }
+
+  /** GET /extension/event/next: held until an event exists. */
+  extensionNext(id: string | undefined, waiter: Waiter): Answer | undefined {
+    const e = id ? this.extensions.get(id) : undefined;
+    if (!e) return { status: 403, body: { errorMessage: 'unknown Lambda-Extension-Identifier', errorType: 'Extension.InvalidIdentifier' } };
+    e.waiter = waiter;
+    if (!this.readyExtensions.has(e.id)) {
+      this.readyExtensions.add(e.id);
+      this.checkInitDone();
+      this.dispatch();
+    }
+    if (this.current?.busyExtensions.delete(e.id)) this.maybeComplete();
+    const queued = e.queue.shift();
+    let answer: Answer | undefined;
+    if (queued) {
+      e.waiter = undefined;
+      answer = eventAnswer(queued);
+    }
+    for (const w of this.shutdownWaiters) w();
+    return answer;
+  }
+
+  private finishInit(outcome: InitOutcome): void {
+    if (this.initOutcome) return;
+    this.initOutcome = outcome;
+    for (const r of this.initResolvers.splice(0)) r(outcome);
+  }
+
+  private checkInitDone(): void {
+    if (this.initOutcome) return;
+    // Every registered extension (internal ones too) has asked for its first event, and every
+    // /opt/extensions program has registered.
+    const all = [...this.extensions.values()];
+    const externalReady = all.filter((e) => e.external && this.readyExtensions.has(e.id)).length;
+    if (this.runtimeReady && externalReady >= this.externalNames.length && all.every((e) => this.readyExtensions.has(e.id))) this.finishInit({ ok: true });
+  }
+
+  /** Delivers a queued invoke once init is done and the runtime is waiting. */
+  private dispatch(): void {
+    if (!this.queued || !this.runtimeWaiter || this.initOutcome?.ok !== true || this.current) return;
+    const { request, resolve } = this.queued;
+    this.queued = undefined;
+    const waiter = this.runtimeWaiter;
+    this.runtimeWaiter = undefined;
+    const busy = new Set<string>();
+    for (const e of this.extensions.values()) {
+      if (!e.events.has('INVOKE')) continue;
+      busy.add(e.id);
+      this.send(e, {
+        eventType: 'INVOKE',
+        deadlineMs: request.deadlineMs,
+        requestId: request.requestId,
+        invokedFunctionArn: this.identity.functionArn,
+        tracing: { type: 'X-Amzn-Trace-Id', value: request.traceId },
+      });
+    }
+    this.current = { request, resolve, runtimeDone: false, busyExtensions: busy };
+    const headers: Record<string, string> = {
+      'Content-Type': 'application/json',
+      'Lambda-Runtime-Aws-Request-Id': request.requestId,
+      'Lambda-Runtime-Deadline-Ms': String(request.deadlineMs),
+      'Lambda-Runtime-Invoked-Function-Arn': this.identity.functionArn,
+      'Lambda-Runtime-Trace-Id': request.traceId,
+    };
+    if (request.clientContext) headers['Lambda-Runtime-Client-Context'] = request.clientContext;
+    if (request.cognitoIdentity) headers['Lambda-Runtime-Cognito-Identity'] = request.cognitoIdentity;
+    waiter.answer({ status: 200, body: request.payload, headers });
+  }
+
+  private maybeComplete(): void {
+    const c = this.current;
+    if (!c || !c.runtimeDone || c.busyExtensions.size) return;
+    this.current = undefined;
+    this.finished.add(c.request.requestId);
+    c.resolve(c.result!);
+  }
+
+  private send(e: Extension, event: object): void {
+    if (e.waiter) {
+      const w = e.waiter;
+      e.waiter = undefined;
+      w.answer(eventAnswer(event));
+    } else {
+      e.queue.push(event);
+    }
+  }
+}
+
+function errorTypeOf(header: string | undefined, body: Buffer): string | undefined {
+  if (header) return header;
+  try {
+    const parsed = JSON.parse(body.toString()) as { errorType?: unknown };
+    return typeof parsed.errorType === 'string' ? parsed.errorType : undefined;
+  } catch {
+    return undefined;
+  }
+}
