@@ -18,6 +18,8 @@ export const EXIT_CODES = {
   CHECKSUM_MISMATCH: 23,
   UNSAFE_ARCHIVE: 24,
   INCOMPATIBLE_LAYER: 25,
+  /** Ctrl-C (SIGINT) or SIGTERM stopped the command after it cleaned up; 128 + SIGINT, as shells report it. */
+  INTERRUPTED: 130,
 } as const;
 
 export type ErrorCode = keyof typeof EXIT_CODES;
