@@ -1,15 +1,15 @@
 // `build`: for each requested variant, render the Dockerfile in memory, pack the context,
 // build through the engine, and report what the image is and where its bytes are.
-import path from 'node:path';
+import { promises as fs } from 'node:fs';
 import { parseImageReference, repositoryOf } from '../config/image-reference.js';
-import type { Arch, Base, Config } from '../config/schema.js';
+import { CONFIG_FILE, type Arch, type Base, type Config } from '../config/schema.js';
 import { loadConfig } from '../config/store.js';
 import { createBuildContext, type GeneratedEntry } from '../docker/build-context.js';
 import { BuildStreamParser, failingStep, type BuildEvent, type BuildOutcome } from '../docker/build-stream.js';
 import type { Engine } from '../docker/engine.js';
 import { inspectBuiltImage, type SizeBreakdown } from '../docker/image-report.js';
 import { LambdaImageError } from '../errors.js';
-import { exists } from '../util/fs.js';
+import { configPath, typedPath } from '../util/paths.js';
 import { dockerArchitecture, dockerPlatform } from '../render/images.js';
 import { renderVariantFiles } from '../render/render.js';
 import { parseVariant, specFromConfig, variantName, type RenderSpec, type VariantName } from '../render/variant.js';
@@ -123,10 +123,12 @@ async function resolveRieSource(dir: string, config: Config, cliValue?: string):
   const value = cliValue ?? config.rieFrom;
   if (!value) return undefined;
   if (/^https?:\/\//.test(value)) return { kind: 'url', url: value };
-  const file = cliValue ? path.resolve(value) : path.resolve(dir, value);
-  if (!(await exists(file))) {
-    throw new LambdaImageError('INVALID_INPUT', `emulator binary ${value} does not exist`, {
-      hint: 'pass --rie-from with the path of an aws-lambda-rie binary, or a URL',
+  const file = cliValue ? typedPath(value) : configPath(dir, value);
+  const where = cliValue ? `--rie-from ${value}` : `rieFrom ${value} in ${CONFIG_FILE}`;
+  const st = await fs.stat(file).catch(() => undefined);
+  if (!st?.isFile()) {
+    throw new LambdaImageError('INVALID_INPUT', `${where} ${st ? 'is not a file' : 'does not exist'}`, {
+      hint: `pass --rie-from with the path of an aws-lambda-rie binary, or a URL${cliValue ? ' (a typed path is relative to the working directory)' : ''}`,
     });
   }
   return { kind: 'file', path: file };

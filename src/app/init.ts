@@ -5,7 +5,8 @@ import { validateConfig, type Arch, type Base, type Config, type Runtime } from 
 import { loadConfigIfExists } from '../config/store.js';
 import { LambdaImageError } from '../errors.js';
 import { checkConflicts, planProjectFiles, writePlan, type FilePlan } from '../project/files.js';
-import { checkBinary, checkMainPackage, readGoModule } from '../project/go-module.js';
+import { checkBinary, checkMainPackage, readGoModule, typedHint } from '../project/go-module.js';
+import { insideProject, typedPath } from '../util/paths.js';
 
 export interface InitOptions {
   runtime?: Runtime;
@@ -16,6 +17,7 @@ export interface InitOptions {
   builderImage?: string;
   goVersion?: string;
   name?: string;
+  /** Paths as the user typed them: relative to the working directory (see src/util/paths.ts). */
   main?: string;
   binary?: string;
   force?: boolean;
@@ -52,7 +54,11 @@ export async function initProject(dir: string, opts: InitOptions): Promise<InitR
       });
     }
     const mod = await readGoModule(dir);
-    const main = normalizeMain(opts.main ?? '.');
+    // --main is typed, so relative to the working directory; the config keeps it relative to the project.
+    const main =
+      opts.main === undefined
+        ? '.'
+        : normalizeMain(insideProject(dir, typedPath(opts.main), `main package ${opts.main}`, typedHint(dir, opts.main, 'pass --main as a path inside the module, such as ./cmd/handler')));
     await checkMainPackage(dir, main);
     draft.go = { module: mod.module, version: opts.goVersion ?? mod.goVersion, main };
   } else {
