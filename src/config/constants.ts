@@ -10,3 +10,7 @@ export const VARIANTS = ['aws', 'alpine', 'alpine-rie'] as const;
 export type VariantName = (typeof VARIANTS)[number];
 /** Runtime Interface Emulator release the Dockerfiles pin (never "latest"). */
 export const RIE_VERSION = 'v1.30';
+/** lambda-image's own tree in a project: the only place it ever deletes. */
+export const OWN_DIR = '.lambda-image';
+/** Unpacked layers, one folder each (`<name>-<version>`), copied to /opt by the Dockerfile. */
+export const LAYERS_DIR = `${OWN_DIR}/layers`;

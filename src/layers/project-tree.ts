@@ -1,0 +1,142 @@
+// lambda-image's own tree inside a project (.lambda-image/): the only place it ever deletes,
+// checked again at the moment of deletion (real paths, no links), the lock that serialises
+// edits of lambda-image.json, and staging folders that never outlive a failed run.
+import { randomBytes } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { CONFIG_FILE, LAYERS_DIR, OWN_DIR } from '../config/constants.js';
+import { LambdaImageError } from '../errors.js';
+import { ioError } from '../util/fs.js';
+
+/** Where unpacking happens before a layer is renamed into place (same file system, ignored by builds). */
+export const STAGING_DIR = `${OWN_DIR}/tmp`;
+
+function refuse(projectDir: string, rel: string, why: string): LambdaImageError {
+  return new LambdaImageError('CONFIG_INVALID', `refusing to delete ${rel} in ${path.resolve(projectDir)}: ${why}`, {
+    hint: `lambda-image only deletes inside ${LAYERS_DIR}/; fix "dir" in ${CONFIG_FILE}, and remove stray folders by hand`,
+  });
+}
+
+/**
+ * Resolves `rel` (a config path such as `.lambda-image/layers/x-1`) to a real folder directly
+ * under the project's real `.lambda-image/layers/`, or throws. Neither `.lambda-image`,
+ * `.lambda-image/layers` nor the folder itself may be a link: deleting through one could reach
+ * anything. Returns undefined when the folder does not exist (nothing to delete).
+ */
+export async function ownLayerDir(projectDir: string, rel: string): Promise<string | undefined> {
+  const parts = rel.split('/');
+  const expected = LAYERS_DIR.split('/');
+  if (
+    parts.length !== expected.length + 1 ||
+    expected.some((p, i) => parts[i] !== p) ||
+    !/^[A-Za-z0-9_-][A-Za-z0-9_.-]*$/.test(parts.at(-1)!)
+  ) {
+    throw refuse(projectDir, rel, `it is not a folder directly under ${LAYERS_DIR}/`);
+  }
+  const projectReal = await fs.realpath(projectDir).catch((err) => {
+    throw ioError(err, `cannot read ${projectDir}`);
+  });
+  let current = projectReal;
+  for (const part of parts) {
+    current = path.join(current, part);
+    const st = await fs.lstat(current).catch((err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT') return undefined;
+      throw ioError(err, `cannot read ${current}`);
+    });
+    if (!st) return undefined;
+    if (st.isSymbolicLink()) throw refuse(projectDir, rel, `${path.relative(projectReal, current)} is a link`);
+    if (!st.isDirectory()) throw refuse(projectDir, rel, `${path.relative(projectReal, current)} is not a folder`);
+  }
+  // Belt and braces: the real path must still be the one we walked (no link swapped in).
+  const real = await fs.realpath(current);
+  if (real !== current) throw refuse(projectDir, rel, 'its real path lies elsewhere');
+  return real;
+}
+
+/** Deletes a layer folder of the project's own tree; refuses anything else (see ownLayerDir). */
+export async function removeOwnLayerDir(projectDir: string, rel: string): Promise<void> {
+  const dir = await ownLayerDir(projectDir, rel);
+  if (!dir) return;
+  await fs.rm(dir, { recursive: true, force: true }).catch((err) => {
+    throw ioError(err, `cannot remove ${rel}`);
+  });
+}
+
+/**
+ * Runs `work` holding the project's config lock (`lambda-image.json.lock`, a folder made
+ * atomically by proper-lockfile, refreshed while held, taken over when stale after a crash).
+ * Other lambda-image runs wait for it; `work` must re-read the config inside.
+ */
+export async function withConfigLock<T>(projectDir: string, work: () => Promise<T>): Promise<T> {
+  const lockfile = (await import('proper-lockfile')).default;
+  const file = path.join(projectDir, CONFIG_FILE);
+  let compromised: Error | undefined;
+  let release: () => Promise<void>;
+  try {
+    release = await lockfile.lock(file, {
+      stale: 10_000,
+      // Up to about a minute of waiting: other runs hold the lock only while they write.
+      retries: { retries: 60, factor: 1.2, minTimeout: 50, maxTimeout: 1000, randomize: true },
+      onCompromised: (err) => {
+        compromised = err;
+      },
+    });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ELOCKED') {
+      throw new LambdaImageError('IO_FAILED', `${CONFIG_FILE} in ${path.resolve(projectDir)} stays locked by another lambda-image run`, {
+        hint: `wait for it to finish; if none is running, remove ${CONFIG_FILE}.lock`,
+        cause: err,
+      });
+    }
+    if (code === 'ENOENT') {
+      throw new LambdaImageError('CONFIG_INVALID', `no ${CONFIG_FILE} in ${path.resolve(projectDir)}`, {
+        hint: 'run "lambda-image init" in the function\'s directory first',
+      });
+    }
+    throw ioError(err, `cannot lock ${file}`);
+  }
+  try {
+    const result = await work();
+    if (compromised) throw ioError(compromised, `the lock on ${file} was lost while writing`);
+    return result;
+  } finally {
+    await release().catch(() => undefined); // already released when compromised
+  }
+}
+
+/** A fresh staging folder inside `.lambda-image/tmp`, named after this process (see sweepStaging). */
+export async function makeStagingDir(projectDir: string): Promise<string> {
+  const root = path.join(projectDir, STAGING_DIR);
+  await fs.mkdir(root, { recursive: true }).catch((err) => {
+    throw ioError(err, `cannot create ${STAGING_DIR} in ${projectDir}`);
+  });
+  return path.join(root, `${process.pid}-${randomBytes(4).toString('hex')}`);
+}
+
+/** Removes staging folders left by runs that were killed outright (their process is gone). */
+export async function sweepStaging(projectDir: string): Promise<void> {
+  const root = path.join(projectDir, STAGING_DIR);
+  const names = await fs.readdir(root).catch(() => [] as string[]);
+  for (const name of names) {
+    const pid = Number(/^(\d+)-[0-9a-f]+(?:\.old)?$/.exec(name)?.[1]);
+    if (!pid || pid === process.pid || isAlive(pid)) continue;
+    await fs.rm(path.join(root, name), { recursive: true, force: true }).catch(() => undefined);
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Removes `.lambda-image/tmp` and `.lambda-image` when they are empty (a failed first add leaves nothing). */
+export async function pruneEmptyOwnDirs(projectDir: string): Promise<void> {
+  for (const rel of [STAGING_DIR, LAYERS_DIR, OWN_DIR]) {
+    await fs.rmdir(path.join(projectDir, rel)).catch(() => undefined); // fails unless empty: fine
+  }
+}
