@@ -58,16 +58,26 @@ export interface BuildResult {
   outcomes: Array<{ variant: VariantName; outcome: BuildOutcome }>;
 }
 
-export async function buildProject(dir: string, engine: Engine, opts: BuildOptions, hooks: BuildHooks = {}): Promise<BuildResult> {
+/**
+ * Everything about a build that can be checked without the engine: the config, the tag, the
+ * image references and the emulator file. The CLI calls it before connecting, so bad input
+ * is exit 2 whether or not an engine is there.
+ */
+export async function checkBuildInputs(dir: string, opts: BuildOptions) {
   const config = await loadConfig(dir);
-  const arch = opts.arch ?? config.arch;
-  const variants = opts.variants?.length ? opts.variants : [variantName({ base: config.base, rie: config.rie })];
   const { repo, tag } = parseTag(opts.tag ?? `${config.name}:${config.tag}`);
   const rie = await resolveRieSource(dir, config, opts.rieFrom);
   const { own, ...families } = opts.baseImages ?? {};
   const baseImages: Partial<Record<Base, string>> = { ...(own ? { [config.base]: own } : {}), ...families };
   for (const ref of Object.values(baseImages)) parseImageReference(ref, '--base-image');
   if (opts.builderImage) parseImageReference(opts.builderImage, '--builder-image');
+  return { config, repo, tag, rie, baseImages };
+}
+
+export async function buildProject(dir: string, engine: Engine, opts: BuildOptions, hooks: BuildHooks = {}): Promise<BuildResult> {
+  const { config, repo, tag, rie, baseImages } = await checkBuildInputs(dir, opts);
+  const arch = opts.arch ?? config.arch;
+  const variants = opts.variants?.length ? opts.variants : [variantName({ base: config.base, rie: config.rie })];
 
   if (!engine.buildkit && dockerPlatform(arch) !== engine.platform) {
     throw new LambdaImageError('INVALID_INPUT', `building ${arch} on a ${engine.platform} engine needs BuildKit, and this engine uses the classic builder`, {

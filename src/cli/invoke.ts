@@ -1,8 +1,12 @@
 // `lambda-image invoke`, `start` and `events`: wiring and output only.
 import { readFileSync } from 'node:fs';
 import { connectEngine } from '../docker/engine.js';
-import { parsePairs, positiveInt } from './args.js';
-import { invokeRepeatedly, prepareFunction, type FunctionOptions, type LocalFunction } from '../app/invoke.js';
+import { parsePairs, positiveInt, typedPath } from './args.js';
+
+/** Each environment is a container; each invoke keeps its outcome for the summary. */
+const MAX_CONCURRENCY = 64;
+const MAX_REPEAT = 100_000;
+import { invokeRepeatedly, prepareFunction, resolveFunctionSettings, type FunctionOptions, type LocalFunction } from '../app/invoke.js';
 import { LambdaImageError } from '../errors.js';
 import { eventExample, listEventExamples } from '../events/events.js';
 import { formatTable } from './format.js';
@@ -31,17 +35,19 @@ export interface InvokeCliOptions extends FunctionCliOptions {
 export async function runInvoke(dir: string, opts: InvokeCliOptions): Promise<void> {
   const ui = createUi();
   const payload = await readPayload(opts);
-  const repeat = positiveInt(opts.repeat ?? '1', '--repeat');
-  const concurrency = positiveInt(opts.concurrency ?? '1', '--concurrency');
+  const repeat = positiveInt(opts.repeat ?? '1', '--repeat', MAX_REPEAT);
+  const concurrency = positiveInt(opts.concurrency ?? '1', '--concurrency', MAX_CONCURRENCY);
+  const fnOptions = functionOptions(dir, opts);
+  await resolveFunctionSettings(fnOptions); // bad input fails here, before any engine is asked
   const engine = await connectEngine();
   if (opts.rie) {
     const { invokeThroughRie } = await import('../emulator/rie.js');
-    const out = await invokeThroughRie(engine, { ...functionOptions(dir, opts), payload }, (line: string) => process.stderr.write(line + '\n'));
+    const out = await invokeThroughRie(engine, { ...fnOptions, payload }, (line: string) => process.stderr.write(line + '\n'));
     ui.out(out.body);
     if (out.status !== 200) throw functionFailed(`the emulator answered HTTP ${out.status}`);
     return;
   }
-  const fn = await prepareFunction(engine, { ...functionOptions(dir, opts), concurrency }, stderrHooks());
+  const fn = await prepareFunction(engine, { ...fnOptions, concurrency }, stderrHooks());
   await withCleanup(fn, async () => {
     const result = await invokeRepeatedly(fn, payload, repeat, concurrency);
     await fn.pool.settled(); // every REPORT line before the summary
@@ -62,8 +68,10 @@ export async function runStart(dir: string, opts: FunctionCliOptions & { port?: 
   const ui = createUi();
   const port = Number(opts.port ?? '9000');
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new LambdaImageError('INVALID_INPUT', `--port ${opts.port} is not a port number`, { hint: 'for example --port 9000' });
+  const fnOptions = { ...functionOptions(dir, opts), concurrency: positiveInt(opts.concurrency ?? '1', '--concurrency', MAX_CONCURRENCY) };
+  await resolveFunctionSettings(fnOptions); // bad input fails here, before any engine is asked
   const engine = await connectEngine();
-  const fn = await prepareFunction(engine, { ...functionOptions(dir, opts), concurrency: positiveInt(opts.concurrency ?? '1', '--concurrency') }, stderrHooks());
+  const fn = await prepareFunction(engine, fnOptions, stderrHooks());
   const { startFront } = await import('../emulator/http-front.js');
   await withCleanup(fn, async () => {
     let front;
@@ -146,7 +154,7 @@ async function readPayload(opts: InvokeCliOptions): Promise<Buffer> {
   else if (opts.event === '-') text = await readStdin();
   else if (opts.event !== undefined) {
     try {
-      text = readFileSync(opts.event, 'utf8');
+      text = readFileSync(typedPath(opts.event), 'utf8');
     } catch {
       throw new LambdaImageError('INVALID_INPUT', `cannot read event file ${opts.event}`, { hint: 'pass a JSON file, or --event - to read stdin' });
     }
@@ -169,7 +177,7 @@ function readEnvFile(file?: string): Record<string, string> {
   if (!file) return {};
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    text = readFileSync(typedPath(file), 'utf8');
   } catch {
     throw new LambdaImageError('INVALID_INPUT', `cannot read env file ${file}`, { hint: 'pass a file of KEY=value lines' });
   }
