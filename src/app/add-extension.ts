@@ -4,7 +4,7 @@
 // or interrupted run leaves no folder behind.
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { LAYERS_DIR } from '../config/constants.js';
+import { CONFIG_FILE, LAYERS_DIR } from '../config/constants.js';
 import type { Config, ExtensionEntry } from '../config/schema.js';
 import { loadConfig } from '../config/store.js';
 import { LambdaImageError } from '../errors.js';
@@ -123,7 +123,7 @@ async function addUnlessInterrupted(dir: string, arn: string | undefined, opts: 
       committed = true;
       if (existing && existing.dir !== entryDir) await removeOwnLayerDir(dir, existing.dir);
       return { action: existing ? ('replaced' as const) : ('added' as const), entry, replaced: existing, warnings, files: plan.files, fromCache: source.fromCache };
-    });
+    }, { signal, onWait: () => hooks.onStep?.(`waiting for another lambda-image run to finish editing ${CONFIG_FILE}`) });
     return result;
   } finally {
     await fs.rm(staging, { recursive: true, force: true });

@@ -62,39 +62,61 @@ export async function removeOwnLayerDir(projectDir: string, rel: string): Promis
   });
 }
 
+export interface LockOptions {
+  /** Called once when another run holds the lock and this one starts waiting. */
+  onWait?(): void;
+  /** Stops waiting (Ctrl-C); the signal's abort surfaces as an AbortError. */
+  signal?: AbortSignal;
+  /** How long to wait for another run, in ms (default a minute). */
+  waitMs?: number;
+}
+
 /**
  * Runs `work` holding the project's config lock (`lambda-image.json.lock`, a folder made
  * atomically by proper-lockfile, refreshed while held, taken over when stale after a crash).
  * Other lambda-image runs wait for it; `work` must re-read the config inside.
  */
-export async function withConfigLock<T>(projectDir: string, work: () => Promise<T>): Promise<T> {
+export async function withConfigLock<T>(projectDir: string, work: () => Promise<T>, opts: LockOptions = {}): Promise<T> {
   const lockfile = (await import('proper-lockfile')).default;
   const file = path.join(projectDir, CONFIG_FILE);
   let compromised: Error | undefined;
-  let release: () => Promise<void>;
-  try {
-    release = await lockfile.lock(file, {
-      stale: 10_000,
-      // Up to about a minute of waiting: other runs hold the lock only while they write.
-      retries: { retries: 60, factor: 1.2, minTimeout: 50, maxTimeout: 1000, randomize: true },
-      onCompromised: (err) => {
-        compromised = err;
-      },
-    });
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ELOCKED') {
-      throw new LambdaImageError('IO_FAILED', `${CONFIG_FILE} in ${path.resolve(projectDir)} stays locked by another lambda-image run`, {
-        hint: `wait for it to finish; if none is running, remove ${CONFIG_FILE}.lock`,
-        cause: err,
+  let release: (() => Promise<void>) | undefined;
+  const deadline = Date.now() + (opts.waitMs ?? 60_000);
+  // Our own bounded retry loop rather than the library's, so Ctrl-C ends the wait at once.
+  for (let delay = 25; !release; delay = Math.min(delay * 1.5, 500)) {
+    opts.signal?.throwIfAborted();
+    try {
+      release = await lockfile.lock(file, {
+        stale: 10_000,
+        onCompromised: (err) => {
+          compromised = err;
+        },
+      });
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') {
+        throw new LambdaImageError('CONFIG_INVALID', `no ${CONFIG_FILE} in ${path.resolve(projectDir)}`, {
+          hint: 'run "lambda-image init" in the function\'s directory first',
+        });
+      }
+      if (code !== 'ELOCKED') throw ioError(err, `cannot lock ${file}`);
+      if (Date.now() > deadline) {
+        throw new LambdaImageError('IO_FAILED', `${CONFIG_FILE} in ${path.resolve(projectDir)} stays locked by another lambda-image run`, {
+          hint: `wait for it to finish; if none is running, remove ${CONFIG_FILE}.lock`,
+          cause: err,
+        });
+      }
+      if (delay === 25) opts.onWait?.();
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(done, delay * (0.5 + Math.random()));
+        opts.signal?.addEventListener('abort', done, { once: true });
+        function done() {
+          clearTimeout(timer);
+          opts.signal?.removeEventListener('abort', done);
+          resolve();
+        }
       });
     }
-    if (code === 'ENOENT') {
-      throw new LambdaImageError('CONFIG_INVALID', `no ${CONFIG_FILE} in ${path.resolve(projectDir)}`, {
-        hint: 'run "lambda-image init" in the function\'s directory first',
-      });
-    }
-    throw ioError(err, `cannot lock ${file}`);
   }
   try {
     const result = await work();
