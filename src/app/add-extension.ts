@@ -128,7 +128,8 @@ async function addUnlessInterrupted(dir: string, arn: string | undefined, opts: 
   } finally {
     await fs.rm(staging, { recursive: true, force: true });
     // A failed first add leaves the project as it was: no empty .lambda-image folders either.
-    if (!committed) await withConfigLock(dir, () => pruneEmptyOwnDirs(dir)).catch(() => undefined);
+    // Only if no other run holds the lock (it may be about to move a layer into them); never wait.
+    if (!committed) await withConfigLock(dir, () => pruneEmptyOwnDirs(dir), { waitMs: 0 }).catch(() => undefined);
   }
 }
 
