@@ -75,15 +75,4 @@ export function applySet(target: unknown, assignment: string): void {
     if (node[key] === null || typeof node[key] !== 'object') node[key] = typeof keys[i + 1] === 'number' ? [] : {};
     node = node[key] as Record<string | number, unknown>;
   }
-  // Gaps left by an index past the end are null in JSON; make them so here too.
-  fillHoles(target);
-}
-
-function fillHoles(value: unknown): void {
-  if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) {
-      if (!(i in value)) value[i] = null;
-      else fillHoles(value[i]);
-    }
-  } else if (value && typeof value === 'object') for (const v of Object.values(value)) fillHoles(v);
 }
