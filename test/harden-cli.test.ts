@@ -310,3 +310,19 @@ describe('typed paths are relative to the working directory; config paths to the
     expect(r.stdout).toMatch(/added rel version 1/);
   });
 });
+
+describe('inputs that would exhaust memory or hang are capped', () => {
+  it.each([
+    [['invoke', '--image', 'fn:1', '--event', '/dev/zero'], /event file \/dev\/zero is larger than 6291456 bytes/],
+    [['invoke', '--image', 'fn:1', '--env-file', '/dev/zero'], /env file \/dev\/zero is larger than 1048576 bytes/],
+    [['invoke', '--image', 'fn:1', '--concurrency', '100000'], /--concurrency 100000 is more than 64/],
+    [['invoke', '--image', ''], /--image "" is not a valid image reference: it is empty/],
+  ])('%j', async (args, pattern) => {
+    expectClean(await runCli(args, { env: NO_ENGINE }), 2, pattern);
+  });
+
+  it('an event on stdin larger than Lambda accepts', async () => {
+    const r = await runCli(['invoke', '--image', 'fn:1', '--event', '-'], { env: NO_ENGINE, input: 'x'.repeat(6 * 1024 * 1024 + 10) });
+    expectClean(r, 2, /the event on stdin is larger than 6291456 bytes/);
+  });
+});

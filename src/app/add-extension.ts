@@ -18,6 +18,7 @@ import { elfMachineFor, isGlibcLoader, readElf } from '../layers/elf.js';
 import { makeStagingDir, ownLayerDir, pruneEmptyOwnDirs, removeOwnLayerDir, sweepStaging, withConfigLock } from '../layers/project-tree.js';
 import { DEFAULT_LIMITS, unzipSafely, type UnzipResult } from '../layers/unzip.js';
 import { ioError } from '../util/fs.js';
+import { typedPath } from '../util/paths.js';
 
 export { LAYERS_DIR };
 
@@ -179,7 +180,7 @@ async function arnSource(arn: string, config: Config, opts: AddOptions, hooks: A
 }
 
 async function zipSource(opts: AddOptions): Promise<Source> {
-  const zip = path.resolve(opts.fromZip!);
+  const zip = typedPath(opts.fromZip!); // typed: relative to the working directory
   const st = await fs.stat(zip).catch(() => undefined);
   if (!st?.isFile()) {
     throw new LambdaImageError('INVALID_INPUT', `${opts.fromZip} does not exist or is not a file`, { hint: 'pass the path of a layer zip to --from-zip' });

@@ -48,8 +48,8 @@ export interface FunctionSettings {
 
 /** The image and settings to run: flags, then lambda-image.json, then Lambda's defaults. */
 export async function resolveFunctionSettings(opts: FunctionOptions): Promise<FunctionSettings> {
-  if (opts.image) parseImageReference(opts.image, '--image');
-  const config = opts.image ? undefined : await loadConfig(opts.dir ?? '.');
+  if (opts.image !== undefined) parseImageReference(opts.image, '--image');
+  const config = opts.image !== undefined ? undefined : await loadConfig(opts.dir ?? '.');
   const image = opts.image ?? `${config!.name}:${config!.tag}`;
   const name = opts.functionName ?? config?.name ?? path.basename(image.split(':')[0]!);
   const timeoutSec = opts.timeoutSec ?? config?.timeout ?? 3;

@@ -1,6 +1,6 @@
 // `lambda-image add-extension` and `lambda-image extensions list|remove`: wiring and output.
 import { LambdaImageError } from '../errors.js';
-import { positiveInt, typedPath } from './args.js';
+import { positiveInt } from './args.js';
 import { addExtension, type AddOptions } from '../app/add-extension.js';
 import { listExtensions, removeExtension } from '../app/extensions.js';
 import { formatBytes, formatTable } from './format.js';
@@ -32,7 +32,6 @@ export async function runAddExtension(
   if (opts.name !== undefined && !opts.fromZip) {
     throw new LambdaImageError('INVALID_INPUT', '--name only goes with --from-zip', { hint: 'a layer ARN names its layer: ...:layer:<name>:<version>' });
   }
-  const fromZip = opts.fromZip === undefined ? undefined : typedPath(opts.fromZip);
   // Ctrl-C stops the work and lets it clean up (staging folder, partial download, lock);
   // a second Ctrl-C exits at once (the next run sweeps what is left).
   const controller = new AbortController();
@@ -45,7 +44,7 @@ export async function runAddExtension(
   const progress = await ui.progress(arn ? `adding ${arn}` : `adding ${opts.fromZip}`);
   try {
     const { layerVersion: _, ...rest } = opts;
-    const result = await addExtension(dir, arn, { ...rest, fromZip, version, signal: controller.signal }, {
+    const result = await addExtension(dir, arn, { ...rest, version, signal: controller.signal }, {
       onStep: (t) => progress.step(t),
       onDownload: (got, total) => progress.step(`downloading: ${Math.floor((got / total) * 100)}% of ${formatBytes(total)}`),
     });

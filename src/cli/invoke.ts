@@ -1,5 +1,4 @@
 // `lambda-image invoke`, `start` and `events`: wiring and output only.
-import { readFileSync } from 'node:fs';
 import { connectEngine } from '../docker/engine.js';
 import { parsePairs, positiveInt, typedPath } from './args.js';
 
@@ -10,6 +9,8 @@ import { invokeRepeatedly, prepareFunction, resolveFunctionSettings, type Functi
 import { LambdaImageError } from '../errors.js';
 import { eventExample, listEventExamples } from '../events/events.js';
 import { formatTable } from './format.js';
+import { MAX_PAYLOAD_BYTES } from '../emulator/lambda-api.js';
+import { readFileCapped, readStreamCapped } from '../util/read-capped.js';
 import { createUi } from '../ui.js';
 
 interface FunctionCliOptions {
@@ -153,11 +154,14 @@ async function readPayload(opts: InvokeCliOptions): Promise<Buffer> {
   else if (opts.data !== undefined) text = opts.data;
   else if (opts.event === '-') text = await readStdin();
   else if (opts.event !== undefined) {
+    let read: string | undefined;
     try {
-      text = readFileSync(typedPath(opts.event), 'utf8');
+      read = readFileCapped(typedPath(opts.event), MAX_PAYLOAD_BYTES);
     } catch {
       throw new LambdaImageError('INVALID_INPUT', `cannot read event file ${opts.event}`, { hint: 'pass a JSON file, or --event - to read stdin' });
     }
+    if (read === undefined) throw tooLarge(`event file ${opts.event}`);
+    text = read;
   } else text = '{}';
   try {
     JSON.parse(text);
@@ -168,17 +172,29 @@ async function readPayload(opts: InvokeCliOptions): Promise<Buffer> {
 }
 
 async function readStdin(): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const c of process.stdin) chunks.push(c as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
+  const body = await readStreamCapped(process.stdin, MAX_PAYLOAD_BYTES);
+  if (!body) throw tooLarge('the event on stdin');
+  return body.toString('utf8');
 }
+
+function tooLarge(what: string): LambdaImageError {
+  return new LambdaImageError('INVALID_INPUT', `${what} is larger than ${MAX_PAYLOAD_BYTES} bytes, the most Lambda accepts for a synchronous invoke`, {
+    hint: 'send a smaller event (large data belongs in S3, with its key in the event)',
+  });
+}
+
+/** More than enough for any environment (Lambda allows 4 KB of variables in all). */
+const MAX_ENV_FILE_BYTES = 1024 * 1024;
 
 function readEnvFile(file?: string): Record<string, string> {
   if (!file) return {};
   let text: string;
   try {
-    text = readFileSync(typedPath(file), 'utf8');
-  } catch {
+    const read = readFileCapped(typedPath(file), MAX_ENV_FILE_BYTES);
+    if (read === undefined) throw new LambdaImageError('INVALID_INPUT', `env file ${file} is larger than ${MAX_ENV_FILE_BYTES} bytes`, { hint: 'pass a file of KEY=value lines' });
+    text = read;
+  } catch (err) {
+    if (err instanceof LambdaImageError) throw err;
     throw new LambdaImageError('INVALID_INPUT', `cannot read env file ${file}`, { hint: 'pass a file of KEY=value lines' });
   }
   const lines = text.split(/\r?\n/).map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
