@@ -3,7 +3,7 @@
 // version option, bounded --set indexes, local image reference checks, --env-file read by
 // lambda-image (not Node), and typed paths relative to the working directory.
 import { spawn } from 'node:child_process';
-import { chmodSync, cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BIN, runCli, type CliResult } from './support/cli.js';
@@ -324,5 +324,28 @@ describe('inputs that would exhaust memory or hang are capped', () => {
   it('an event on stdin larger than Lambda accepts', async () => {
     const r = await runCli(['invoke', '--image', 'fn:1', '--event', '-'], { env: NO_ENGINE, input: 'x'.repeat(6 * 1024 * 1024 + 10) });
     expectClean(r, 2, /the event on stdin is larger than 6291456 bytes/);
+  });
+});
+
+describe('the tree and the config stay in step', () => {
+  it('a layer folder no layer records (an interrupted run, an older version) is removed by the next add, with a warning', async () => {
+    const dir = await project();
+    mkdirSync(path.join(dir, '.lambda-image/layers/orphan-1/extensions'), { recursive: true });
+    writeFileSync(path.join(dir, '.lambda-image/layers/orphan-1/extensions/x'), 'x');
+    const r = await runCli(['add-extension', '--from-zip', layerZip('kept'), dir]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/warning: removed \.lambda-image\/layers\/orphan-1: no layer in lambda-image\.json uses it/);
+    expect(readdirSync(path.join(dir, '.lambda-image/layers'))).toEqual(['kept-1']);
+  });
+
+  it('a lambda-image.json kept elsewhere and linked in is updated where it is; the link stays', async () => {
+    const dir = await project();
+    const elsewhere = path.join(tmpDir(), 'config.json');
+    cpSync(path.join(dir, 'lambda-image.json'), elsewhere);
+    rmSync(path.join(dir, 'lambda-image.json'));
+    symlinkSync(elsewhere, path.join(dir, 'lambda-image.json'));
+    expect((await runCli(['add-extension', '--from-zip', layerZip('linked'), dir])).code).toBe(0);
+    expect(lstatSync(path.join(dir, 'lambda-image.json')).isSymbolicLink()).toBe(true);
+    expect(JSON.parse(readFileSync(elsewhere, 'utf8')).extensions.map((e: { name: string }) => e.name)).toEqual(['linked']);
   });
 });

@@ -15,7 +15,7 @@ import { getLayerVersion, type AwsOptions } from '../layers/aws.js';
 import { lookupLayer, recordLayer, zipPath } from '../layers/cache.js';
 import { downloadVerified, hashFile } from '../layers/download.js';
 import { elfMachineFor, isGlibcLoader, readElf } from '../layers/elf.js';
-import { makeStagingDir, ownLayerDir, pruneEmptyOwnDirs, removeOwnLayerDir, sweepStaging, withConfigLock } from '../layers/project-tree.js';
+import { makeStagingDir, ownLayerDir, pruneEmptyOwnDirs, removeOwnLayerDir, sweepStaging, sweepUnrecorded, withConfigLock } from '../layers/project-tree.js';
 import { DEFAULT_LIMITS, unzipSafely, type UnzipResult } from '../layers/unzip.js';
 import { ioError } from '../util/fs.js';
 import { typedPath } from '../util/paths.js';
@@ -120,6 +120,9 @@ async function addUnlessInterrupted(dir: string, arn: string | undefined, opts: 
       }
       // The last moment to back out cleanly; from here on the commit runs to its end.
       signal?.throwIfAborted();
+      for (const swept of await sweepUnrecorded(dir, config.extensions.map((e) => e.dir))) {
+        warnings.push(`removed ${swept}: no layer in ${CONFIG_FILE} uses it (left by an interrupted run)`);
+      }
       await commit(dir, staging, entryDir, () => writePlan(dir, plan));
       committed = true;
       if (existing && existing.dir !== entryDir) await removeOwnLayerDir(dir, existing.dir);

@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { ExtensionEntry } from '../config/schema.js';
 import { loadConfig } from '../config/store.js';
 import { LambdaImageError } from '../errors.js';
-import { ownLayerDir, removeOwnLayerDir, withConfigLock } from '../layers/project-tree.js';
+import { ownLayerDir, removeOwnLayerDir, sweepUnrecorded, withConfigLock } from '../layers/project-tree.js';
 import { checkConflicts, planProjectFiles, writePlan } from '../project/files.js';
 
 export async function listExtensions(dir: string): Promise<ExtensionEntry[]> {
@@ -29,6 +29,9 @@ export async function removeExtension(dir: string, name: string, force = false):
     const warnings = [...plan.warnings, ...checkConflicts(plan, force)];
     await writePlan(dir, plan);
     await removeOwnLayerDir(dir, removed.dir);
+    for (const swept of await sweepUnrecorded(dir, next.extensions.map((e) => e.dir))) {
+      warnings.push(`removed ${swept}: no layer in lambda-image.json uses it (left by an interrupted run)`);
+    }
     return { removed, warnings };
   });
 }

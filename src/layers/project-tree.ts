@@ -156,6 +156,25 @@ function isAlive(pid: number): boolean {
   }
 }
 
+/**
+ * Removes folders under .lambda-image/layers that the config does not record (left by a run
+ * killed between its steps, or by older versions); call it holding the lock. Returns their names.
+ */
+export async function sweepUnrecorded(projectDir: string, recorded: string[]): Promise<string[]> {
+  const names = await fs.readdir(path.join(projectDir, LAYERS_DIR)).catch(() => [] as string[]);
+  const keep = new Set(recorded);
+  const swept: string[] = [];
+  for (const name of names) {
+    const rel = `${LAYERS_DIR}/${name}`;
+    if (keep.has(rel)) continue;
+    const st = await fs.lstat(path.join(projectDir, rel)).catch(() => undefined);
+    if (!st?.isDirectory()) continue; // only folders of ours; a stray file or link is left alone
+    await removeOwnLayerDir(projectDir, rel);
+    swept.push(rel);
+  }
+  return swept;
+}
+
 /** Removes `.lambda-image/tmp` and `.lambda-image` when they are empty (a failed first add leaves nothing). */
 export async function pruneEmptyOwnDirs(projectDir: string): Promise<void> {
   for (const rel of [STAGING_DIR, LAYERS_DIR, OWN_DIR]) {
