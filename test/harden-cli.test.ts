@@ -4,6 +4,7 @@
 // lambda-image (not Node), and typed paths relative to the working directory.
 import { spawn } from 'node:child_process';
 import { chmodSync, cpSync, existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BIN, runCli, type CliResult } from './support/cli.js';
@@ -147,11 +148,14 @@ describe('add-extension runs at the same time', () => {
 
   it('a staging folder left by a run that was killed outright is swept by the next run', async () => {
     const dir = await project();
-    const orphan = path.join(dir, '.lambda-image/tmp/999999-deadbeef');
+    const orphan = path.join(dir, `.lambda-image/tmp/${hostname().replace(/[^A-Za-z0-9.-]/g, '_')}-999999-deadbeef`);
+    const otherHost = path.join(dir, '.lambda-image/tmp/another-host-999999-deadbeef');
+    mkdirSync(otherHost, { recursive: true });
     mkdirSync(orphan, { recursive: true });
     writeFileSync(path.join(orphan, 'half'), 'x');
     expect((await runCli(['add-extension', '--from-zip', layerZip('next'), dir])).code).toBe(0);
-    expect(readdirSync(path.join(dir, '.lambda-image/tmp'))).toEqual([]);
+    // Another host's run may still be going (its pid means nothing here): its folder stays.
+    expect(readdirSync(path.join(dir, '.lambda-image/tmp'))).toEqual(['another-host-999999-deadbeef']);
   });
 
   // Root writes into read-only folders anyway: this runs only as an ordinary user.

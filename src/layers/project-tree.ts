@@ -3,6 +3,7 @@
 // edits of lambda-image.json, and staging folders that never outlive a failed run.
 import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { CONFIG_FILE, LAYERS_DIR, OWN_DIR } from '../config/constants.js';
 import { LambdaImageError } from '../errors.js';
@@ -133,16 +134,23 @@ export async function makeStagingDir(projectDir: string): Promise<string> {
   await fs.mkdir(root, { recursive: true }).catch((err) => {
     throw ioError(err, `cannot create ${STAGING_DIR} in ${projectDir}`);
   });
-  return path.join(root, `${process.pid}-${randomBytes(4).toString('hex')}`);
+  return path.join(root, `${stagingOwner()}-${randomBytes(4).toString('hex')}`);
 }
 
-/** Removes staging folders left by runs that were killed outright (their process is gone). */
+/** Host and process id: a project shared between machines or containers has several pid spaces. */
+function stagingOwner(): string {
+  return `${os.hostname().replace(/[^A-Za-z0-9.-]/g, '_')}-${process.pid}`;
+}
+
+/** Removes staging folders left by runs on this host that were killed outright (their process is gone). */
 export async function sweepStaging(projectDir: string): Promise<void> {
   const root = path.join(projectDir, STAGING_DIR);
   const names = await fs.readdir(root).catch(() => [] as string[]);
+  const host = stagingOwner().replace(/-\d+$/, '');
   for (const name of names) {
-    const pid = Number(/^(\d+)-[0-9a-f]+(?:\.old)?$/.exec(name)?.[1]);
-    if (!pid || pid === process.pid || isAlive(pid)) continue;
+    const m = /^(.+)-(\d+)-[0-9a-f]{8}(?:\.old)?$/.exec(name);
+    const pid = Number(m?.[2]);
+    if (!m || m[1] !== host || !pid || pid === process.pid || isAlive(pid)) continue;
     await fs.rm(path.join(root, name), { recursive: true, force: true }).catch(() => undefined);
   }
 }
