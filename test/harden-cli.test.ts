@@ -116,6 +116,18 @@ describe('add-extension runs at the same time', () => {
     for (const n of names) expect(dockerfile).toContain(`.lambda-image/layers/${n}-1`);
   });
 
+  it('init --force running alongside add-extension runs keeps every layer they record', async () => {
+    const dir = await project();
+    const names = ['g1', 'h2', 'i3'];
+    const results = await Promise.all([
+      ...names.map((n) => runCli(['add-extension', '--from-zip', layerZip(n), dir])),
+      runCli(['init', dir, '--force']),
+      runCli(['init', dir, '--force']),
+    ]);
+    for (const r of results) expect(r.stderr + `exit ${r.code}`).toMatch(/exit 0$/);
+    expect(config(dir).extensions.map((e) => e.name).sort()).toEqual(names);
+  });
+
   it('Ctrl-C while waiting for another run: exit 130, nothing added, nothing left behind', async () => {
     const dir = await project();
     const before = tree(dir);

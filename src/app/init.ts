@@ -1,9 +1,10 @@
 // `init`: reads the user's project and options, and plans the config and generated files.
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { validateConfig, type Arch, type Base, type Config, type Runtime } from '../config/schema.js';
+import { CONFIG_FILE, validateConfig, type Arch, type Base, type Config, type Runtime } from '../config/schema.js';
 import { loadConfigIfExists } from '../config/store.js';
 import { LambdaImageError } from '../errors.js';
+import { withConfigLock } from '../layers/project-tree.js';
 import { checkConflicts, planProjectFiles, writePlan, type FilePlan } from '../project/files.js';
 import { checkBinary, checkMainPackage, readGoModule, typedHint } from '../project/go-module.js';
 import { insideProject, typedPath } from '../util/paths.js';
@@ -74,30 +75,35 @@ export async function initProject(dir: string, opts: InitOptions): Promise<InitR
   }
   if (draft.base === 'aws') draft.rie = false;
 
-  // Re-initialising keeps what other commands recorded (extensions, emulator source).
-  const previous = await loadConfigIfExists(dir).catch((err) => {
-    if (opts.force) return undefined;
-    throw err;
-  });
-  if (previous) {
-    draft.extensions = previous.extensions;
-    draft.rieVersion = previous.rieVersion;
-    if (previous.rieFrom) draft.rieFrom = previous.rieFrom;
-    if (previous.tag) draft.tag = previous.tag;
-  }
-
-  const parsed = validateConfig(draft);
-  if (parsed.errors.length) {
-    const [first] = parsed.errors;
-    throw new LambdaImageError('INVALID_INPUT', `invalid ${first}`, {
-      hint: first!.startsWith('name:') ? 'pass --name <image-name>' : 'check the options given to init',
+  // Re-initialising keeps what other commands recorded (extensions, emulator source): read and
+  // write the config holding its lock, so an add-extension running meanwhile is not undone.
+  const finish = async (): Promise<InitResult> => {
+    const previous = await loadConfigIfExists(dir).catch((err) => {
+      if (opts.force) return undefined;
+      throw err;
     });
-  }
-  const config = parsed.config!;
-  const plan = await planProjectFiles(dir, config, { includeConfig: true, replaceGenerated: false });
-  warnings.push(...plan.warnings, ...checkConflicts(plan, opts.force ?? false));
-  if (!opts.dryRun) await writePlan(dir, plan);
-  return { config, plan, warnings, written: !opts.dryRun };
+    if (previous) {
+      draft.extensions = previous.extensions;
+      draft.rieVersion = previous.rieVersion;
+      if (previous.rieFrom) draft.rieFrom = previous.rieFrom;
+      if (previous.tag) draft.tag = previous.tag;
+    }
+
+    const parsed = validateConfig(draft);
+    if (parsed.errors.length) {
+      const [first] = parsed.errors;
+      throw new LambdaImageError('INVALID_INPUT', `invalid ${first}`, {
+        hint: first!.startsWith('name:') ? 'pass --name <image-name>' : 'check the options given to init',
+      });
+    }
+    const config = parsed.config!;
+    const plan = await planProjectFiles(dir, config, { includeConfig: true, replaceGenerated: false });
+    warnings.push(...plan.warnings, ...checkConflicts(plan, opts.force ?? false));
+    if (!opts.dryRun) await writePlan(dir, plan);
+    return { config, plan, warnings, written: !opts.dryRun };
+  };
+  const hasConfig = (await fs.stat(path.join(dir, CONFIG_FILE)).catch(() => undefined))?.isFile();
+  return hasConfig && !opts.dryRun ? withConfigLock(dir, finish) : finish();
 }
 
 function normalizeMain(main: string): string {
