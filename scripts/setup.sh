@@ -16,6 +16,8 @@ command -v shellcheck >/dev/null 2>&1 || need+=(shellcheck)
 command -v go >/dev/null 2>&1 || need+=(golang-go)
 command -v unzip >/dev/null 2>&1 || need+=(unzip)
 command -v zip >/dev/null 2>&1 || need+=(zip)
+# 7-Zip: the layer unpacker is tested against zips it makes (test/unzip-tools.test.ts).
+command -v 7zz >/dev/null 2>&1 || command -v 7z >/dev/null 2>&1 || need+=(7zip)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     log "installing ${need[*]}"

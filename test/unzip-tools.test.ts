@@ -199,6 +199,36 @@ describe.skipIf(!has('jar'))("zips made by the JDK's jar (Java's ZipOutputStream
   });
 });
 
+const SEVEN_ZIP = ['7zz', '7z', '7za'].find(has);
+
+describe.skipIf(!SEVEN_ZIP)('zips made by 7-Zip', () => {
+  const sevenZip = (src: string, zip: string, ...flags: string[]) =>
+    execFileSync(SEVEN_ZIP!, ['a', '-tzip', '-bso0', '-bsp0', ...flags, zip, '.'], { cwd: src, stdio: 'pipe' });
+
+  it('deflated (its default) and stored (-mm=Copy), with empty files and folders', async () => {
+    const src = layerTree();
+    for (const flags of [[], ['-mm=Copy'], ['-mx=9']]) {
+      const zip = path.join(tmpDir(), 'layer.zip');
+      sevenZip(src, zip, ...flags);
+      expectLayer(await unpack(zip));
+    }
+  });
+
+  it('refuses ZipCrypto (-p) and AES (-mem=AES256) entries as encrypted', async () => {
+    for (const flags of [['-psecret'], ['-psecret', '-mem=AES256']]) {
+      const zip = path.join(tmpDir(), 'secret.zip');
+      sevenZip(layerTree(), zip, ...flags);
+      await expectRefused(zip, /has an encrypted entry/);
+    }
+  });
+
+  it('refuses Deflate64 (-mm=Deflate64), which Lambda layers do not use, by name', async () => {
+    const zip = path.join(tmpDir(), 'd64.zip');
+    sevenZip(layerTree(), zip, '-mm=Deflate64');
+    await expectRefused(zip, /compression method 9/);
+  });
+});
+
 describe('links that try to leave the target', () => {
   const link = (name: string, target: string) => ({ name, data: target, mode: 0o120777 });
 
