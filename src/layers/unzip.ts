@@ -115,9 +115,9 @@ export async function unzipSafely(
     const target = path.join(parent, path.basename(dest));
     if (await fs.lstat(target).catch(() => undefined)) throw unsafe(zipName, `entry "${rel}" appears twice`);
 
+    if (type === S_IFLNK && entry.uncompressedSize > MAX_LINK_TARGET) throw unsafe(zipName, `link "${rel}" has a ${entry.uncompressedSize}-byte target`);
     const stream = await entryStream(fd, entry, zipName);
     if (type === S_IFLNK) {
-      if (entry.uncompressedSize > MAX_LINK_TARGET) throw unsafe(zipName, `link "${rel}" has a ${entry.uncompressedSize}-byte target`);
       const chunks: Buffer[] = [];
       await pipeline(stream, checkEntry(entry, rel, zipName), async (source: AsyncIterable<Buffer>) => {
         for await (const chunk of source) chunks.push(chunk);
