@@ -22,6 +22,8 @@ command -v zip >/dev/null 2>&1 || need+=(zip)
 command -v aws >/dev/null 2>&1 || need+=(awscli)
 # ip(8): the engine-fault tests give their throw-away second dockerd a bridge of its own.
 command -v ip >/dev/null 2>&1 || need+=(iproute2)
+# 7-Zip: the layer unpacker is tested against zips it makes (test/unzip-tools.test.ts).
+command -v 7zz >/dev/null 2>&1 || command -v 7z >/dev/null 2>&1 || need+=(7zip)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     log "installing ${need[*]}"

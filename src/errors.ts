@@ -25,6 +25,8 @@ export const EXIT_CODES = {
   TAG_EXISTS: 34,
   STANDIN_IMAGE: 35,
   DEPLOY_FAILED: 36,
+  /** Ctrl-C (SIGINT) or SIGTERM stopped the command after it cleaned up; 128 + SIGINT, as shells report it. */
+  INTERRUPTED: 130,
 } as const;
 
 export type ErrorCode = keyof typeof EXIT_CODES;

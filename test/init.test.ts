@@ -48,7 +48,7 @@ describe('lambda-image init', () => {
   it('packages a prebuilt binary with --runtime provided', async () => {
     const dir = tmpDir();
     writeFileSync(path.join(dir, 'bootstrap'), '#!/bin/sh\n', { mode: 0o755 });
-    const r = await runCli(['init', dir, '--runtime', 'provided', '--binary', 'bootstrap', '--name', 'my-fn']);
+    const r = await runCli(['init', dir, '--runtime', 'provided', '--binary', 'bootstrap', '--name', 'my-fn'], { cwd: dir });
     expect(r.code).toBe(0);
     const dockerfile = readFileSync(path.join(dir, 'Dockerfile'), 'utf8');
     expect(dockerfile).toContain('COPY bootstrap /var/runtime/bootstrap');
@@ -101,7 +101,7 @@ describe('lambda-image init', () => {
     const cases: Array<[string, (dir: string) => string[], number, RegExp]> = [
       ['unknown --base', (d) => ['init', d, '--base', 'ubuntu'], 2, /argument 'ubuntu' is invalid\. Allowed choices are aws, alpine/],
       ['unknown --arch', (d) => ['init', d, '--arch', 'amd64'], 2, /argument 'amd64' is invalid\. Allowed choices are x86_64, arm64/],
-      ['a missing main package', (d) => ['init', d, '--main', './cmd/nope'], 2, /main package directory cmd\/nope does not exist/],
+      ['a missing main package', (d) => ['init', d, '--main', `${d}/cmd/nope`], 2, /main package directory cmd\/nope does not exist/],
       ['a go1.x base', (d) => ['init', d, '--base-image', 'public.ecr.aws/lambda/go:1'], 2, /go1\.x runtime/],
       ['an invalid image name', (d) => ['init', d, '--name', 'Bad Name'], 2, /invalid name: must be a Docker image name/],
     ];
@@ -141,7 +141,7 @@ describe('lambda-image init', () => {
     it('a non-executable --binary', async () => {
       const dir = tmpDir();
       writeFileSync(path.join(dir, 'bootstrap'), 'x', { mode: 0o644 });
-      expectCleanFailure(await runCli(['init', dir, '--runtime', 'provided', '--binary', 'bootstrap']), 2, /not executable/);
+      expectCleanFailure(await runCli(['init', dir, '--runtime', 'provided', '--binary', 'bootstrap'], { cwd: dir }), 2, /not executable/);
       expect(listFiles(dir)).toEqual(['bootstrap']);
     });
 

@@ -1,8 +1,10 @@
-// `add-extension`: fetch a layer (by ARN, or from a zip), verify it, unpack it safely,
-// check it fits the image, then record it in lambda-image.json and re-render the Dockerfile.
-import { randomBytes } from 'node:crypto';
+// `add-extension`: fetch a layer (by ARN, or from a zip), verify it, unpack it safely into a
+// staging folder, then, holding the config lock, check it fits the image, move it into place,
+// record it in lambda-image.json and re-render the Dockerfile. Parallel runs all land; a failed
+// or interrupted run leaves no folder behind.
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
+import { CONFIG_FILE, LAYERS_DIR } from '../config/constants.js';
 import type { Config, ExtensionEntry } from '../config/schema.js';
 import { loadConfig } from '../config/store.js';
 import { LambdaImageError } from '../errors.js';
@@ -13,9 +15,12 @@ import { getLayerVersion, type AwsOptions } from '../layers/aws.js';
 import { lookupLayer, recordLayer, zipPath } from '../layers/cache.js';
 import { downloadVerified, hashFile } from '../layers/download.js';
 import { elfMachineFor, isGlibcLoader, readElf } from '../layers/elf.js';
-import { unzipSafely, type UnzipResult } from '../layers/unzip.js';
+import { makeStagingDir, ownLayerDir, pruneEmptyOwnDirs, removeOwnLayerDir, sweepStaging, sweepUnrecorded, withConfigLock } from '../layers/project-tree.js';
+import { DEFAULT_LIMITS, unzipSafely, type UnzipResult } from '../layers/unzip.js';
+import { ioError } from '../util/fs.js';
+import { typedPath } from '../util/paths.js';
 
-export const LAYERS_DIR = '.lambda-image/layers';
+export { LAYERS_DIR };
 
 export interface AddOptions extends AwsOptions {
   force?: boolean;
@@ -24,6 +29,8 @@ export interface AddOptions extends AwsOptions {
   /** Name and version for --from-zip (default: the file name, version 1). */
   name?: string;
   version?: number;
+  /** Ctrl-C: stops downloading or unpacking, removes what this run made, throws INTERRUPTED. */
+  signal?: AbortSignal;
 }
 
 export interface AddHooks {
@@ -50,60 +57,111 @@ interface Source {
   fromCache: boolean;
 }
 
+export function interrupted(): LambdaImageError {
+  return new LambdaImageError('INTERRUPTED', 'interrupted: nothing was added, and what this run had unpacked was removed', {
+    hint: 'run the command again to add the layer',
+  });
+}
+
 export async function addExtension(dir: string, arn: string | undefined, opts: AddOptions, hooks: AddHooks = {}): Promise<AddResult> {
-  const config = await loadConfig(dir);
-  const source = opts.fromZip ? await zipSource(opts) : await arnSource(arn!, config, opts, hooks);
-  const existing = config.extensions.find((e) => e.name === source.name);
-  if (existing && existing.version === source.version && existing.sha256 === source.sha256) {
-    return { action: 'unchanged', entry: existing, warnings: [], files: [], fromCache: source.fromCache };
+  const { signal } = opts;
+  try {
+    return await addUnlessInterrupted(dir, arn, opts, hooks);
+  } catch (err) {
+    // Whatever broke while stopping (an aborted download, a half-read zip), the cause is Ctrl-C.
+    if (signal?.aborted) throw interrupted();
+    throw err;
+  }
+}
+
+async function addUnlessInterrupted(dir: string, arn: string | undefined, opts: AddOptions, hooks: AddHooks): Promise<AddResult> {
+  const { signal } = opts;
+  const first = await loadConfig(dir);
+  const source = opts.fromZip ? await zipSource(opts) : await arnSource(arn!, first, opts, hooks);
+  signal?.throwIfAborted();
+  const known = first.extensions.find((e) => e.name === source.name);
+  if (known && known.version === source.version && known.sha256 === source.sha256) {
+    return { action: 'unchanged', entry: known, warnings: [], files: [], fromCache: source.fromCache };
   }
 
-  const layersRoot = path.join(dir, LAYERS_DIR);
-  const createdRoot = await fs.mkdir(layersRoot, { recursive: true });
-  const staging = path.join(layersRoot, `.staging-${randomBytes(4).toString('hex')}`);
+  // Unpacking takes the time and needs no lock; parallel runs unpack side by side.
+  const staging = await makeStagingDir(dir);
   let committed = false;
   try {
     hooks.onStep?.(`unpacking ${source.name} version ${source.version}`);
-    const unpacked = await unzipSafely(source.zip, staging);
-    const warnings = await checkContent(staging, unpacked, config, opts.force ?? false);
-    const entryDir = `${LAYERS_DIR}/${source.name}-${source.version}`;
-    const entry: ExtensionEntry = {
-      name: source.name,
-      version: source.version,
-      ...(source.arn ? { arn: source.arn } : {}),
-      sha256: source.sha256,
-      architectures: source.architectures.filter((a): a is 'x86_64' | 'arm64' => a === 'x86_64' || a === 'arm64'),
-      dir: entryDir,
-      size: unpacked.bytes,
-      files: unpacked.files,
-    };
-    const next: Config = { ...config, extensions: [...config.extensions.filter((e) => e.name !== source.name), entry] };
-    const plan = await planProjectFiles(dir, next, { includeConfig: true, replaceGenerated: true });
-    warnings.push(...plan.warnings, ...checkConflicts(plan, opts.force ?? false));
-    if ((await readDockerignore(dir)).ignores(`${entryDir}/x`)) {
-      warnings.push(`.dockerignore excludes ${entryDir}: builds will not find the layer; add "!${LAYERS_DIR}" to it`);
-    }
-
-    // Everything is checked: put the content in place, then the Dockerfile and config.
-    const finalDir = path.join(dir, entryDir);
-    await fs.rm(finalDir, { recursive: true, force: true });
-    await fs.rename(staging, finalDir);
-    if (existing && existing.dir !== entryDir) await fs.rm(path.join(dir, existing.dir), { recursive: true, force: true });
-    await writePlan(dir, plan);
-    committed = true;
-    return {
-      action: existing ? 'replaced' : 'added',
-      entry,
-      replaced: existing,
-      warnings,
-      files: plan.files,
-      fromCache: source.fromCache,
-    };
+    const unpacked = await unzipSafely(source.zip, staging, DEFAULT_LIMITS, signal);
+    signal?.throwIfAborted();
+    const result = await withConfigLock(dir, async () => {
+      await sweepStaging(dir);
+      // Re-read inside the lock: another run may have added or replaced layers meanwhile.
+      const config = await loadConfig(dir);
+      if (source.arn) checkArchitectures(source.architectures, config, source.arn, opts.force);
+      const existing = config.extensions.find((e) => e.name === source.name);
+      if (existing && existing.version === source.version && existing.sha256 === source.sha256) {
+        return { action: 'unchanged' as const, entry: existing, warnings: [], files: [], fromCache: source.fromCache };
+      }
+      const warnings = await checkContent(staging, unpacked, config, opts.force ?? false);
+      const entryDir = `${LAYERS_DIR}/${source.name}-${source.version}`;
+      const entry: ExtensionEntry = {
+        name: source.name,
+        version: source.version,
+        ...(source.arn ? { arn: source.arn } : {}),
+        sha256: source.sha256,
+        architectures: source.architectures.filter((a): a is 'x86_64' | 'arm64' => a === 'x86_64' || a === 'arm64'),
+        dir: entryDir,
+        size: unpacked.bytes,
+        files: unpacked.files,
+      };
+      const next: Config = { ...config, extensions: [...config.extensions.filter((e) => e.name !== source.name), entry] };
+      const plan = await planProjectFiles(dir, next, { includeConfig: true, replaceGenerated: true });
+      warnings.push(...plan.warnings, ...checkConflicts(plan, opts.force ?? false));
+      if ((await readDockerignore(dir)).ignores(`${entryDir}/x`)) {
+        warnings.push(`.dockerignore excludes ${entryDir}: builds will not find the layer; add "!${LAYERS_DIR}" to it`);
+      }
+      // The last moment to back out cleanly; from here on the commit runs to its end.
+      signal?.throwIfAborted();
+      for (const swept of await sweepUnrecorded(dir, config.extensions.map((e) => e.dir))) {
+        warnings.push(`removed ${swept}: no layer in ${CONFIG_FILE} uses it (left by an interrupted run)`);
+      }
+      await commit(dir, staging, entryDir, () => writePlan(dir, plan));
+      committed = true;
+      if (existing && existing.dir !== entryDir) await removeOwnLayerDir(dir, existing.dir);
+      return { action: existing ? ('replaced' as const) : ('added' as const), entry, replaced: existing, warnings, files: plan.files, fromCache: source.fromCache };
+    }, { signal, onWait: () => hooks.onStep?.(`waiting for another lambda-image run to finish editing ${CONFIG_FILE}`) });
+    return result;
   } finally {
     await fs.rm(staging, { recursive: true, force: true });
     // A failed first add leaves the project as it was: no empty .lambda-image folders either.
-    if (!committed && createdRoot) await fs.rm(createdRoot, { recursive: true, force: true });
+    // Only if no other run holds the lock (it may be about to move a layer into them); never wait.
+    if (!committed) await withConfigLock(dir, () => pruneEmptyOwnDirs(dir), { waitMs: 0 }).catch(() => undefined);
   }
+}
+
+/**
+ * Moves the staged layer to `entryDir` and writes the config and Dockerfile; if writing fails,
+ * the folder goes and any folder it displaced comes back, so the config and the tree agree.
+ */
+async function commit(dir: string, staging: string, entryDir: string, write: () => Promise<void>): Promise<void> {
+  const finalDir = path.join(dir, entryDir);
+  await fs.mkdir(path.dirname(finalDir), { recursive: true }).catch((err) => {
+    throw ioError(err, `cannot create ${LAYERS_DIR}`);
+  });
+  const displaced = await ownLayerDir(dir, entryDir);
+  const aside = `${staging}.old`;
+  if (displaced) await fs.rename(displaced, aside);
+  let placed = false;
+  try {
+    await fs.rename(staging, finalDir).catch((err) => {
+      throw ioError(err, `cannot move the layer into ${entryDir}`);
+    });
+    placed = true;
+    await write();
+  } catch (err) {
+    if (placed) await fs.rm(finalDir, { recursive: true, force: true });
+    if (displaced) await fs.rename(aside, finalDir);
+    throw err;
+  }
+  if (displaced) await fs.rm(aside, { recursive: true, force: true });
 }
 
 async function arnSource(arn: string, config: Config, opts: AddOptions, hooks: AddHooks): Promise<Source> {
@@ -119,13 +177,13 @@ async function arnSource(arn: string, config: Config, opts: AddOptions, hooks: A
   checkArchitectures(info.architectures, config, layer.arn, opts.force);
   hooks.onStep?.(`downloading ${layer.name} version ${layer.version} (${info.size} bytes)`);
   const zip = zipPath(info.sha256);
-  await downloadVerified(info.location, zip, { expectedSize: info.size, expectedSha256: info.sha256, onProgress: hooks.onDownload });
+  await downloadVerified(info.location, zip, { expectedSize: info.size, expectedSha256: info.sha256, onProgress: hooks.onDownload, signal: opts.signal });
   await recordLayer(layer.arn, { sha256: info.sha256, size: info.size, architectures: info.architectures });
   return { name: layer.name, version: layer.version, arn: layer.arn, zip, sha256: info.sha256, architectures: info.architectures, fromCache: false };
 }
 
 async function zipSource(opts: AddOptions): Promise<Source> {
-  const zip = path.resolve(opts.fromZip!);
+  const zip = typedPath(opts.fromZip!); // typed: relative to the working directory
   const st = await fs.stat(zip).catch(() => undefined);
   if (!st?.isFile()) {
     throw new LambdaImageError('INVALID_INPUT', `${opts.fromZip} does not exist or is not a file`, { hint: 'pass the path of a layer zip to --from-zip' });

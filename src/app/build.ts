@@ -1,8 +1,9 @@
 // `build`: for each requested variant, render the Dockerfile in memory, pack the context,
 // build through the engine, and report what the image is and where its bytes are.
+import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { parseImageReference, repositoryOf } from '../config/image-reference.js';
-import type { Arch, Base, Config } from '../config/schema.js';
+import { CONFIG_FILE, type Arch, type Base, type Config } from '../config/schema.js';
 import { loadConfig } from '../config/store.js';
 import { createBuildContext, type GeneratedEntry } from '../docker/build-context.js';
 import { failingStep, type BuildEvent, type BuildOutcome } from '../docker/build-stream.js';
@@ -17,6 +18,7 @@ import { userRegistryAuth, registryConfigFor, registryKey, type BuildAuthConfig,
 import { hasImageFor, pullImage } from '../docker/pull.js';
 import { checkBinaryArch } from '../project/binary-arch.js';
 import { vendorModulesOnHost, type HostVendorTree } from '../project/host-modules.js';
+import { configPath, typedPath } from '../util/paths.js';
 import { dockerArchitecture, dockerPlatform } from '../render/images.js';
 import { renderVariantFiles } from '../render/render.js';
 import { parseVariant, specFromConfig, variantName, type RenderSpec, type VariantName } from '../render/variant.js';
@@ -68,18 +70,27 @@ export interface BuildResult {
   outcomes: Array<{ variant: VariantName; outcome: BuildOutcome }>;
 }
 
-export async function buildProject(dir: string, engine: Engine, opts: BuildOptions, hooks: BuildHooks = {}): Promise<BuildResult> {
+/**
+ * Everything about a build that can be checked without the engine: the config, the tag, the
+ * image references and the emulator file. The CLI calls it before connecting, so bad input
+ * is exit 2 whether or not an engine is there.
+ */
+export async function checkBuildInputs(dir: string, opts: BuildOptions) {
   const config = await loadConfig(dir);
-  const arch = opts.arch ?? config.arch;
-  const variants = opts.variants?.length ? opts.variants : [variantName({ base: config.base, rie: config.rie })];
   const { repo, tag } = parseTag(opts.tag ?? `${config.name}:${config.tag}`);
   const rie = await resolveRieSource(dir, config, opts.rieFrom);
   const { own, ...families } = opts.baseImages ?? {};
   const baseImages: Partial<Record<Base, string>> = { ...(own ? { [config.base]: own } : {}), ...families };
   for (const ref of Object.values(baseImages)) parseImageReference(ref, '--base-image');
   if (opts.builderImage) parseImageReference(opts.builderImage, '--builder-image');
+  if (config.runtime === 'provided') await checkBinaryArch(dir, config.binary!, opts.arch ?? config.arch);
+  return { config, repo, tag, rie, baseImages };
+}
 
-  if (config.runtime === 'provided') await checkBinaryArch(dir, config.binary!, arch);
+export async function buildProject(dir: string, engine: Engine, opts: BuildOptions, hooks: BuildHooks = {}): Promise<BuildResult> {
+  const { config, repo, tag, rie, baseImages } = await checkBuildInputs(dir, opts);
+  const arch = opts.arch ?? config.arch;
+  const variants = opts.variants?.length ? opts.variants : [variantName({ base: config.base, rie: config.rie })];
   const buildArgs = goBuildArgs(config, opts.buildArgs);
 
   if (!engine.buildkit && dockerPlatform(arch) !== engine.platform) {
@@ -184,10 +195,12 @@ async function resolveRieSource(dir: string, config: Config, cliValue?: string):
   const value = cliValue ?? config.rieFrom;
   if (!value) return undefined;
   if (/^https?:\/\//.test(value)) return { kind: 'url', url: value };
-  const file = cliValue ? path.resolve(value) : path.resolve(dir, value);
-  if (!(await exists(file))) {
-    throw new LambdaImageError('INVALID_INPUT', `emulator binary ${value} does not exist`, {
-      hint: 'pass --rie-from with the path of an aws-lambda-rie binary, or a URL',
+  const file = cliValue ? typedPath(value) : configPath(dir, value);
+  const where = cliValue ? `--rie-from ${value}` : `rieFrom ${value} in ${CONFIG_FILE}`;
+  const st = await fs.stat(file).catch(() => undefined);
+  if (!st?.isFile()) {
+    throw new LambdaImageError('INVALID_INPUT', `${where} ${st ? 'is not a file' : 'does not exist'}`, {
+      hint: `pass --rie-from with the path of an aws-lambda-rie binary, or a URL${cliValue ? ' (a typed path is relative to the working directory)' : ''}`,
     });
   }
   return { kind: 'file', path: file };

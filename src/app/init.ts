@@ -1,13 +1,15 @@
 // `init`: reads the user's project and options, and plans the config and generated files.
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { validateConfig, type Arch, type Base, type Config, type Runtime } from '../config/schema.js';
+import { CONFIG_FILE, validateConfig, type Arch, type Base, type Config, type Runtime } from '../config/schema.js';
 import { loadConfigIfExists } from '../config/store.js';
 import { LambdaImageError } from '../errors.js';
+import { withConfigLock } from '../layers/project-tree.js';
 import { checkConflicts, planProjectFiles, writePlan, type FilePlan } from '../project/files.js';
-import { checkBinary, checkMainPackage, readGoModule } from '../project/go-module.js';
+import { checkBinary, checkMainPackage, readGoModule, typedHint } from '../project/go-module.js';
 import { checkBinaryArch } from '../project/binary-arch.js';
 import type { GoModuleMode } from '../config/constants.js';
+import { insideProject, typedPath } from '../util/paths.js';
 
 export interface InitOptions {
   runtime?: Runtime;
@@ -18,6 +20,7 @@ export interface InitOptions {
   builderImage?: string;
   goVersion?: string;
   name?: string;
+  /** Paths as the user typed them: relative to the working directory (see src/util/paths.ts). */
   main?: string;
   binary?: string;
   force?: boolean;
@@ -55,7 +58,11 @@ export async function initProject(dir: string, opts: InitOptions): Promise<InitR
       });
     }
     const mod = await readGoModule(dir);
-    const main = normalizeMain(opts.main ?? '.');
+    // --main is typed, so relative to the working directory; the config keeps it relative to the project.
+    const main =
+      opts.main === undefined
+        ? '.'
+        : normalizeMain(insideProject(dir, typedPath(opts.main), `main package ${opts.main}`, typedHint(dir, opts.main, 'pass --main as a path inside the module, such as ./cmd/handler')));
     await checkMainPackage(dir, main);
     draft.go = { module: mod.module, version: opts.goVersion ?? mod.goVersion, main, ...(opts.goModules ? { modules: opts.goModules } : {}) };
   } else {
@@ -72,33 +79,38 @@ export async function initProject(dir: string, opts: InitOptions): Promise<InitR
   }
   if (draft.base === 'aws') draft.rie = false;
 
-  // Re-initialising keeps what other commands recorded (extensions, emulator source).
-  const previous = await loadConfigIfExists(dir).catch((err) => {
-    if (opts.force) return undefined;
-    throw err;
-  });
-  if (previous) {
-    // Module settings and the modules mode are the user's choices, not init's to forget.
-    if (runtime === 'go' && previous.go?.env) (draft.go as Record<string, unknown>).env = previous.go.env;
-    if (runtime === 'go' && previous.go?.modules && !opts.goModules) (draft.go as Record<string, unknown>).modules = previous.go.modules;
-    draft.extensions = previous.extensions;
-    draft.rieVersion = previous.rieVersion;
-    if (previous.rieFrom) draft.rieFrom = previous.rieFrom;
-    if (previous.tag) draft.tag = previous.tag;
-  }
-
-  const parsed = validateConfig(draft);
-  if (parsed.errors.length) {
-    const [first] = parsed.errors;
-    throw new LambdaImageError('INVALID_INPUT', `invalid ${first}`, {
-      hint: first!.startsWith('name:') ? 'pass --name <image-name>' : 'check the options given to init',
+  // Re-initialising keeps what other commands recorded (extensions, emulator source): read and
+  // write the config holding its lock, so an add-extension running meanwhile is not undone.
+  const finish = async (): Promise<InitResult> => {
+    const previous = await loadConfigIfExists(dir).catch((err) => {
+      if (opts.force) return undefined;
+      throw err;
     });
-  }
-  const config = parsed.config!;
-  const plan = await planProjectFiles(dir, config, { includeConfig: true, replaceGenerated: false });
-  warnings.push(...plan.warnings, ...checkConflicts(plan, opts.force ?? false));
-  if (!opts.dryRun) await writePlan(dir, plan);
-  return { config, plan, warnings, written: !opts.dryRun };
+    if (previous) {
+      // Module settings and the modules mode are the user's choices, not init's to forget.
+      if (runtime === 'go' && previous.go?.env) (draft.go as Record<string, unknown>).env = previous.go.env;
+      if (runtime === 'go' && previous.go?.modules && !opts.goModules) (draft.go as Record<string, unknown>).modules = previous.go.modules;
+      draft.extensions = previous.extensions;
+      draft.rieVersion = previous.rieVersion;
+      if (previous.rieFrom) draft.rieFrom = previous.rieFrom;
+      if (previous.tag) draft.tag = previous.tag;
+    }
+
+    const parsed = validateConfig(draft);
+    if (parsed.errors.length) {
+      const [first] = parsed.errors;
+      throw new LambdaImageError('INVALID_INPUT', `invalid ${first}`, {
+        hint: first!.startsWith('name:') ? 'pass --name <image-name>' : 'check the options given to init',
+      });
+    }
+    const config = parsed.config!;
+    const plan = await planProjectFiles(dir, config, { includeConfig: true, replaceGenerated: false });
+    warnings.push(...plan.warnings, ...checkConflicts(plan, opts.force ?? false));
+    if (!opts.dryRun) await writePlan(dir, plan);
+    return { config, plan, warnings, written: !opts.dryRun };
+  };
+  const hasConfig = (await fs.stat(path.join(dir, CONFIG_FILE)).catch(() => undefined))?.isFile();
+  return hasConfig && !opts.dryRun ? withConfigLock(dir, finish) : finish();
 }
 
 function normalizeMain(main: string): string {

@@ -2,6 +2,7 @@
 // them, and Lambda's platform lines for every invoke.
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
+import { parseImageReference } from '../config/image-reference.js';
 import type { Config } from '../config/schema.js';
 import { loadConfig } from '../config/store.js';
 import type { Engine } from '../docker/engine.js';
@@ -56,7 +57,8 @@ export interface FunctionSettings {
 
 /** The image and settings to run: flags, then lambda-image.json, then Lambda's defaults. */
 export async function resolveFunctionSettings(opts: FunctionOptions): Promise<FunctionSettings> {
-  const config = opts.image ? undefined : await loadConfig(opts.dir ?? '.');
+  if (opts.image !== undefined) parseImageReference(opts.image, '--image');
+  const config = opts.image !== undefined ? undefined : await loadConfig(opts.dir ?? '.');
   const image = opts.image ?? `${config!.name}:${config!.tag}`;
   const name = opts.functionName ?? config?.name ?? path.basename(image.split(':')[0]!);
   const timeoutSec = opts.timeoutSec ?? config?.timeout ?? 3;

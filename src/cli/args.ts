@@ -1,5 +1,7 @@
-// Option values shared by several commands: K=V pairs and positive whole numbers.
+// Option values shared by several commands: K=V pairs, positive whole numbers, typed paths.
 import { LambdaImageError } from '../errors.js';
+
+export { typedPath } from '../util/paths.js';
 
 /** Parses repeated "K=V" option values; the first "=" splits, so values may contain "=". */
 export function parsePairs(pairs: string[], flag: string): Record<string, string> {
@@ -12,8 +14,10 @@ export function parsePairs(pairs: string[], flag: string): Record<string, string
   return out;
 }
 
-export function positiveInt(value: string, flag: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new LambdaImageError('INVALID_INPUT', `${flag} ${value} is not a positive whole number`, { hint: `for example ${flag} 4` });
+/** Digits only (no "0x10", "1e3", " 4"), 1 or more, and exact as a number. */
+export function positiveInt(value: string, flag: string, max = Number.MAX_SAFE_INTEGER): number {
+  const n = /^\d{1,15}$/.test(value) ? Number(value) : NaN;
+  if (!Number.isSafeInteger(n) || n < 1) throw new LambdaImageError('INVALID_INPUT', `${flag} ${value} is not a positive whole number`, { hint: `for example ${flag} 4` });
+  if (n > max) throw new LambdaImageError('INVALID_INPUT', `${flag} ${value} is more than ${max}`, { hint: `give ${flag} at most ${max}` });
   return n;
 }

@@ -1,5 +1,5 @@
 // `lambda-image build`: wiring and output only; the work is in src/app/build.ts.
-import { buildProject, type BuildOptions } from '../app/build.js';
+import { buildProject, checkBuildInputs, type BuildOptions } from '../app/build.js';
 import { parsePairs } from './args.js';
 import type { Arch } from '../config/schema.js';
 import { connectEngine } from '../docker/engine.js';
@@ -40,6 +40,7 @@ export async function runBuild(dir: string, opts: BuildCliOptions): Promise<void
     builderImage: opts.builderImage,
     goModules: opts.goModules,
   };
+  await checkBuildInputs(dir, buildOptions); // bad input fails here, before any engine is asked
   const engine = await connectEngine({ builder: opts.builder });
   const progress = await ui.progress(`building with ${engine.name} (${engine.buildkit ? 'BuildKit' : 'classic builder'})`);
   let label = '';

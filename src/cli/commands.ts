@@ -19,7 +19,7 @@ export function registerCommands(program: Command): void {
     .addOption(new Option('--arch <arch>', 'target architecture').choices(ARCHES))
     .addOption(new Option('--runtime <runtime>', 'build from Go sources, or package a prebuilt bootstrap').choices(RUNTIMES))
     .option('--binary <path>', 'prebuilt bootstrap binary (with --runtime provided)')
-    .option('--main <pkg>', 'directory of the Go main package', '.')
+    .option('--main <pkg>', 'directory of the Go main package (default: the function directory)')
     .option('--go-version <v>', 'Go version for the builder image (default: from go.mod)')
     .option('--base-image <ref>', 'use this base image reference (a mirror, or a digest-pinned ref)')
     .option('--builder-image <ref>', 'use this Go builder image (a mirror of golang:<version>-alpine)')
@@ -59,7 +59,10 @@ export function registerCommands(program: Command): void {
     .option('--profile <profile>', 'AWS profile for credentials')
     .option('--from-zip <file>', 'add a layer zip from disk instead of an ARN')
     .option('--name <name>', 'layer name for --from-zip (default: the file name)')
-    .option('--version <n>', 'layer version for --from-zip (default 1)')
+    .option('--layer-version <n>', 'layer version for --from-zip (default 1)')
+    // The program's own -v/--version is scoped to the program (enablePositionalOptions in
+    // main.ts), so "add-extension --version 2" reaches here; kept as an alias, unlisted.
+    .addOption(new Option('--version <n>', 'same as --layer-version').hideHelp())
     .option('--force', 'accept an architecture mismatch; replace a hand-edited Dockerfile')
     .action(async (first: string | undefined, second: string | undefined, opts) =>
       (await import('./extensions.js')).runAddExtension(first, second, opts),

@@ -9,7 +9,7 @@ import { createUi } from '../ui.js';
 export async function runAddExtension(
   first: string | undefined,
   second: string | undefined,
-  opts: Omit<AddOptions, 'version'> & { version?: string },
+  opts: Omit<AddOptions, 'version' | 'signal'> & { version?: string; layerVersion?: string },
 ): Promise<void> {
   const ui = createUi();
   // With --from-zip there is no ARN: the one positional argument is the directory.
@@ -20,10 +20,31 @@ export async function runAddExtension(
   if (!arn && !opts.fromZip) {
     throw new LambdaImageError('INVALID_INPUT', 'no layer ARN given', { hint: 'lambda-image add-extension <layer-arn> [dir], or --from-zip <file> [dir]' });
   }
-  const version = opts.version === undefined ? undefined : positiveInt(opts.version, '--version');
+  if (opts.version !== undefined && opts.layerVersion !== undefined && opts.version !== opts.layerVersion) {
+    throw new LambdaImageError('INVALID_INPUT', `--version ${opts.version} and --layer-version ${opts.layerVersion} disagree`, { hint: 'give the layer version once, with --layer-version' });
+  }
+  const given = opts.layerVersion ?? opts.version;
+  const flag = opts.layerVersion !== undefined ? '--layer-version' : '--version';
+  const version = given === undefined ? undefined : positiveInt(given, flag);
+  if (version !== undefined && !opts.fromZip) {
+    throw new LambdaImageError('INVALID_INPUT', `${flag} only goes with --from-zip`, { hint: 'a layer ARN ends with its version: ...:layer:<name>:<version>' });
+  }
+  if (opts.name !== undefined && !opts.fromZip) {
+    throw new LambdaImageError('INVALID_INPUT', '--name only goes with --from-zip', { hint: 'a layer ARN names its layer: ...:layer:<name>:<version>' });
+  }
+  // Ctrl-C stops the work and lets it clean up (staging folder, partial download, lock);
+  // a second Ctrl-C exits at once (the next run sweeps what is left).
+  const controller = new AbortController();
+  const onSignal = () => {
+    if (controller.signal.aborted) process.exit(130);
+    controller.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   const progress = await ui.progress(arn ? `adding ${arn}` : `adding ${opts.fromZip}`);
   try {
-    const result = await addExtension(dir, arn, { ...opts, version }, {
+    const { layerVersion: _, ...rest } = opts;
+    const result = await addExtension(dir, arn, { ...rest, version, signal: controller.signal }, {
       onStep: (t) => progress.step(t),
       onDownload: (got, total) => progress.step(`downloading: ${Math.floor((got / total) * 100)}% of ${formatBytes(total)}`),
     });
@@ -40,6 +61,9 @@ export async function runAddExtension(
   } catch (err) {
     progress.fail('add-extension failed');
     throw err;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
   }
 }
 

@@ -1,11 +1,16 @@
 // `lambda-image invoke`, `start` and `events`: wiring and output only.
-import { readFileSync } from 'node:fs';
 import { connectEngine } from '../docker/engine.js';
-import { parsePairs, positiveInt } from './args.js';
-import { invokeRepeatedly, prepareFunction, type FunctionOptions, type LocalFunction } from '../app/invoke.js';
+import { parsePairs, positiveInt, typedPath } from './args.js';
+
+/** Each environment is a container; each invoke keeps its outcome for the summary. */
+const MAX_CONCURRENCY = 64;
+const MAX_REPEAT = 100_000;
+import { invokeRepeatedly, prepareFunction, resolveFunctionSettings, type FunctionOptions, type LocalFunction } from '../app/invoke.js';
 import { LambdaImageError } from '../errors.js';
 import { eventExample, listEventExamples } from '../events/events.js';
 import { formatTable } from './format.js';
+import { MAX_PAYLOAD_BYTES } from '../emulator/lambda-api.js';
+import { readFileCapped, readStreamCapped } from '../util/read-capped.js';
 import { createUi } from '../ui.js';
 
 interface FunctionCliOptions {
@@ -32,17 +37,19 @@ export interface InvokeCliOptions extends FunctionCliOptions {
 export async function runInvoke(dir: string, opts: InvokeCliOptions): Promise<void> {
   const ui = createUi();
   const payload = await readPayload(opts);
-  const repeat = positiveInt(opts.repeat ?? '1', '--repeat');
-  const concurrency = positiveInt(opts.concurrency ?? '1', '--concurrency');
+  const repeat = positiveInt(opts.repeat ?? '1', '--repeat', MAX_REPEAT);
+  const concurrency = positiveInt(opts.concurrency ?? '1', '--concurrency', MAX_CONCURRENCY);
+  const fnOptions = functionOptions(dir, opts);
+  await resolveFunctionSettings(fnOptions); // bad input fails here, before any engine is asked
   const engine = await connectEngine();
   if (opts.rie) {
     const { invokeThroughRie } = await import('../emulator/rie.js');
-    const out = await invokeThroughRie(engine, { ...functionOptions(dir, opts), payload }, (line: string) => process.stderr.write(line + '\n'));
+    const out = await invokeThroughRie(engine, { ...fnOptions, payload }, (line: string) => process.stderr.write(line + '\n'));
     ui.out(out.body);
     if (out.status !== 200) throw functionFailed(`the emulator answered HTTP ${out.status}`);
     return;
   }
-  const fn = await prepareFunction(engine, { ...functionOptions(dir, opts), concurrency }, stderrHooks());
+  const fn = await prepareFunction(engine, { ...fnOptions, concurrency }, stderrHooks());
   await withCleanup(fn, async () => {
     const result = await invokeRepeatedly(fn, payload, repeat, concurrency);
     await fn.pool.settled(); // every REPORT line before the summary
@@ -63,15 +70,13 @@ export async function runStart(dir: string, opts: FunctionCliOptions & { port?: 
   const ui = createUi();
   const port = Number(opts.port ?? '9000');
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new LambdaImageError('INVALID_INPUT', `--port ${opts.port} is not a port number`, { hint: 'for example --port 9000' });
+  const fnOptions = { ...functionOptions(dir, opts), concurrency: positiveInt(opts.concurrency ?? '1', '--concurrency', MAX_CONCURRENCY) };
+  await resolveFunctionSettings(fnOptions); // bad input fails here, before any engine is asked
   const engine = await connectEngine();
   // The engine going away ends `start` (reported, non-zero), whichever way it is noticed.
   let engineLost!: (err: Error) => void;
   const lost = new Promise<Error>((resolve) => (engineLost = resolve));
-  const fn = await prepareFunction(
-    engine,
-    { ...functionOptions(dir, opts), concurrency: positiveInt(opts.concurrency ?? '1', '--concurrency') },
-    { ...stderrHooks(), onEngineLost: engineLost },
-  );
+  const fn = await prepareFunction(engine, fnOptions, { ...stderrHooks(), onEngineLost: engineLost });
   const { startFront } = await import('../emulator/http-front.js');
   // Ctrl-C / SIGTERM are a normal stop here: drain, then stop the environments (withCleanup).
   await withCleanup(
@@ -196,11 +201,14 @@ async function readPayload(opts: InvokeCliOptions): Promise<Buffer> {
   else if (opts.data !== undefined) text = opts.data;
   else if (opts.event === '-') text = await readStdin();
   else if (opts.event !== undefined) {
+    let read: string | undefined;
     try {
-      text = readFileSync(opts.event, 'utf8');
+      read = readFileCapped(typedPath(opts.event), MAX_PAYLOAD_BYTES);
     } catch {
       throw new LambdaImageError('INVALID_INPUT', `cannot read event file ${opts.event}`, { hint: 'pass a JSON file, or --event - to read stdin' });
     }
+    if (read === undefined) throw tooLarge(`event file ${opts.event}`);
+    text = read;
   } else text = '{}';
   try {
     JSON.parse(text);
@@ -211,17 +219,29 @@ async function readPayload(opts: InvokeCliOptions): Promise<Buffer> {
 }
 
 async function readStdin(): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const c of process.stdin) chunks.push(c as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
+  const body = await readStreamCapped(process.stdin, MAX_PAYLOAD_BYTES);
+  if (!body) throw tooLarge('the event on stdin');
+  return body.toString('utf8');
 }
+
+function tooLarge(what: string): LambdaImageError {
+  return new LambdaImageError('INVALID_INPUT', `${what} is larger than ${MAX_PAYLOAD_BYTES} bytes, the most Lambda accepts for a synchronous invoke`, {
+    hint: 'send a smaller event (large data belongs in S3, with its key in the event)',
+  });
+}
+
+/** More than enough for any environment (Lambda allows 4 KB of variables in all). */
+const MAX_ENV_FILE_BYTES = 1024 * 1024;
 
 function readEnvFile(file?: string): Record<string, string> {
   if (!file) return {};
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
-  } catch {
+    const read = readFileCapped(typedPath(file), MAX_ENV_FILE_BYTES);
+    if (read === undefined) throw new LambdaImageError('INVALID_INPUT', `env file ${file} is larger than ${MAX_ENV_FILE_BYTES} bytes`, { hint: 'pass a file of KEY=value lines' });
+    text = read;
+  } catch (err) {
+    if (err instanceof LambdaImageError) throw err;
     throw new LambdaImageError('INVALID_INPUT', `cannot read env file ${file}`, { hint: 'pass a file of KEY=value lines' });
   }
   const lines = text.split(/\r?\n/).map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));

@@ -16,6 +16,8 @@ export function buildProgram(): CommandType {
   const program = new Command('lambda-image')
     .description('Package, build, inspect and run AWS Lambda functions as container images.')
     .version(pkg.version, '-v, --version')
+    // Program options only before the command: "add-extension --version 2" is the layer's.
+    .enablePositionalOptions()
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });

@@ -19,3 +19,7 @@ export type GoModuleSetting = (typeof GO_MODULE_SETTINGS)[number];
 /** How modules reach the build: auto (vendor/ when vendor/modules.txt exists, else downloaded in the image) or host. */
 export const GO_MODULE_MODES = ['auto', 'host'] as const;
 export type GoModuleMode = (typeof GO_MODULE_MODES)[number];
+/** lambda-image's own tree in a project: the only place it ever deletes. */
+export const OWN_DIR = '.lambda-image';
+/** Unpacked layers, one folder each (`<name>-<version>`), copied to /opt by the Dockerfile. */
+export const LAYERS_DIR = `${OWN_DIR}/layers`;

@@ -3,7 +3,7 @@
 import * as v from 'valibot';
 import { imageReferenceProblem } from './image-reference.js';
 import { LambdaImageError } from '../errors.js';
-import { ARCHES, BASES, CONFIG_FILE, GO_MODULE_MODES, GO_MODULE_SETTINGS, RIE_VERSION, RUNTIMES } from './constants.js';
+import { ARCHES, BASES, CONFIG_FILE, GO_MODULE_MODES, GO_MODULE_SETTINGS, LAYERS_DIR, RIE_VERSION, RUNTIMES } from './constants.js';
 import { controlCharacterProblem, downloadUrlProblem, goModulePathProblem, handlerProblem, projectPathProblem } from './value-rules.js';
 
 export { ARCHES, BASES, CONFIG_FILE, RUNTIMES };
@@ -38,7 +38,14 @@ export const extensionSchema = v.strictObject({
   arn: v.optional(plainText),
   sha256: v.pipe(v.string(), v.regex(HEX64, 'must be 64 lower-case hex digits')),
   architectures: v.optional(v.array(oneOf(ARCHES)), []),
-  dir: relativePath,
+  // lambda-image deletes this folder on remove or replace: it must be one of its own.
+  dir: v.pipe(
+    v.string(),
+    v.check(
+      (d) => d.startsWith(`${LAYERS_DIR}/`) && /^[A-Za-z0-9_-][A-Za-z0-9_.-]*$/.test(d.slice(LAYERS_DIR.length + 1)),
+      `must be a folder directly under ${LAYERS_DIR}/ (lambda-image only manages, and deletes, its own folders)`,
+    ),
+  ),
   size: v.pipe(v.number(), v.integer(), v.minValue(0)),
   files: v.pipe(v.number(), v.integer(), v.minValue(0)),
 });
@@ -120,9 +127,13 @@ function crossChecks(c: Config): string[] {
   if (c.runtime === 'go' && !c.go) errors.push('go: is required when runtime is "go"');
   if (c.runtime === 'provided' && !c.binary) errors.push('binary: is required when runtime is "provided"');
   const names = new Set<string>();
+  const dirs = new Set<string>();
   c.extensions.forEach((e, i) => {
     if (names.has(e.name)) errors.push(`extensions.${i}.name: "${e.name}" is listed twice`);
     names.add(e.name);
+    // Removing one layer deletes its folder: two layers must never share one.
+    if (dirs.has(e.dir)) errors.push(`extensions.${i}.dir: "${e.dir}" is already the folder of another layer`);
+    dirs.add(e.dir);
   });
   return errors;
 }

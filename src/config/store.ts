@@ -1,10 +1,15 @@
 // Loading and saving lambda-image.json in a project directory.
+import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { LambdaImageError } from '../errors.js';
 import { readTextIfExists, writeFileAtomic } from '../util/fs.js';
 import { CONFIG_FILE, parseConfig, serializeConfig, type Config } from './schema.js';
 
 export async function loadConfigIfExists(dir: string): Promise<Config | undefined> {
+  const st = await fs.stat(dir).catch(() => undefined);
+  if (st && !st.isDirectory()) {
+    throw new LambdaImageError('INVALID_INPUT', `${dir} is not a directory`, { hint: "pass the function's directory (the one holding lambda-image.json)" });
+  }
   const file = path.join(dir, CONFIG_FILE);
   const text = await readTextIfExists(file);
   if (text === undefined) return undefined;

@@ -40,8 +40,18 @@ export async function lookupLayer(arn: string): Promise<(CachedLayer & { file: s
 }
 
 export async function recordLayer(arn: string, entry: CachedLayer): Promise<void> {
-  const index = await readIndex();
-  index[arn] = entry;
   await fs.mkdir(path.dirname(indexFile()), { recursive: true });
-  await writeFileAtomic(indexFile(), JSON.stringify(index, null, 2) + '\n');
+  // Parallel add-extension runs each add their own ARN: read, change and write under a lock,
+  // or one run's entry is lost (it would only cost a download, but it is avoidable).
+  const lockfile = (await import('proper-lockfile')).default;
+  const release = await lockfile
+    .lock(indexFile(), { realpath: false, stale: 10_000, retries: { retries: 40, minTimeout: 25, maxTimeout: 250 } })
+    .catch(() => undefined); // a cache we cannot lock is still worth writing
+  try {
+    const index = await readIndex();
+    index[arn] = entry;
+    await writeFileAtomic(indexFile(), JSON.stringify(index, null, 2) + '\n');
+  } finally {
+    await release?.().catch(() => undefined);
+  }
 }

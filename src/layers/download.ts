@@ -15,6 +15,8 @@ export interface DownloadOptions {
   onProgress?: (received: number, total: number) => void;
   /** Give up when no byte arrives for this long. */
   stallMs?: number;
+  /** Stops the download (Ctrl-C); the partial file is removed like any failed download. */
+  signal?: AbortSignal;
 }
 
 /** A URL as it may be shown: scheme, host and path, without the query string that signs it. */
@@ -39,6 +41,9 @@ export async function downloadVerified(url: string, dest: string, opts: Download
     clearTimeout(stallTimer);
     stallTimer = setTimeout(() => controller.abort(new Error(`no data for ${stallMs / 1000} s`)), stallMs);
   };
+  const onAbort = () => controller.abort(opts.signal!.reason);
+  opts.signal?.addEventListener('abort', onAbort, { once: true });
+  if (opts.signal?.aborted) onAbort();
   try {
     armStall();
     let res: IncomingMessage;
@@ -90,6 +95,7 @@ export async function downloadVerified(url: string, dest: string, opts: Download
     await fs.rename(part, dest);
   } finally {
     clearTimeout(stallTimer);
+    opts.signal?.removeEventListener('abort', onAbort);
     await fs.rm(part, { force: true });
   }
 }

@@ -3,11 +3,12 @@
 // the unpacked size. Executable bits are kept.
 import { createReadStream, createWriteStream, promises as fs } from 'node:fs';
 import path from 'node:path';
-import { Transform } from 'node:stream';
+import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { crc32, createInflateRaw } from 'node:zlib';
 import type { Entry, ZipFile } from 'yauzl';
 import { LambdaImageError } from '../errors.js';
+import { ioError } from '../util/fs.js';
 
 export interface UnzipLimits {
   /** Total unpacked bytes allowed. Lambda allows 250 MB unzipped for a function and its layers. */
@@ -44,7 +45,12 @@ export function safeEntryPath(name: string): string | undefined {
   return normalized === '.' ? '' : normalized;
 }
 
-export async function unzipSafely(zipFile: string, target: string, limits: UnzipLimits = DEFAULT_LIMITS): Promise<UnzipResult> {
+export async function unzipSafely(
+  zipFile: string,
+  target: string,
+  limits: UnzipLimits = DEFAULT_LIMITS,
+  signal?: AbortSignal,
+): Promise<UnzipResult> {
   const yauzl = (await import('yauzl')).default;
   const zipName = path.basename(zipFile);
   const zip = await new Promise<ZipFile>((resolve, reject) =>
@@ -57,19 +63,31 @@ export async function unzipSafely(zipFile: string, target: string, limits: Unzip
     });
   });
 
-  await fs.mkdir(target, { recursive: true });
-  const root = await fs.realpath(target);
+  const root = await fs
+    .mkdir(target, { recursive: true })
+    .then(() => fs.realpath(target))
+    .catch((err) => {
+      zip.close();
+      throw ioError(err, `cannot create ${target}`);
+    });
   const fd = await fs.open(zipFile, 'r');
   const result: UnzipResult = { files: 0, bytes: 0, entries: [] };
   let count = 0;
 
   const handle = async (entry: Entry): Promise<void> => {
+    signal?.throwIfAborted();
     if (++count > limits.maxEntries) throw unsafe(zipName, `more than ${limits.maxEntries} entries`);
     // Names are decoded here, not by yauzl, so unsafe ones get our message rather than its.
     const name = (entry.fileName as unknown as Buffer).toString('utf8');
     const rel = safeEntryPath(name);
     if (rel === undefined) throw unsafe(zipName, `entry "${name}" would land outside the target directory`);
     if (rel === '') return;
+    // Bit 0: the entry is encrypted (ZipCrypto or AES); its bytes would be unpacked as garbage.
+    if (entry.generalPurposeBitFlag & 0x1) {
+      throw new LambdaImageError('UNSAFE_ARCHIVE', `${zipName} has an encrypted entry ("${rel}"); Lambda layers are never encrypted`, {
+        hint: 'nothing was unpacked; make the zip again without a password (zip -r, without -e or -P)',
+      });
+    }
     const madeOnUnix = entry.versionMadeBy >> 8 === 3;
     const unixMode = madeOnUnix ? (entry.externalFileAttributes >>> 16) & 0xffff : 0;
     const type = unixMode & S_IFMT;
@@ -77,7 +95,13 @@ export async function unzipSafely(zipFile: string, target: string, limits: Unzip
     const dest = path.join(root, rel);
 
     if (isDir) {
-      await fs.mkdir(dest, { recursive: true });
+      const existing = await fs.lstat(dest).catch(() => undefined);
+      if (existing && !existing.isDirectory()) throw unsafe(zipName, `directory "${rel}" is also ${existing.isSymbolicLink() ? 'a link' : 'a file'} in the archive`);
+      if (!existing) {
+        await fs.mkdir(path.dirname(dest), { recursive: true });
+        await insideRoot(root, path.dirname(dest), rel, zipName);
+        await fs.mkdir(dest, { recursive: true });
+      }
       return;
     }
     if (type !== 0 && type !== S_IFREG && type !== S_IFLNK) throw unsafe(zipName, `entry "${rel}" is a special file (mode ${type.toString(8)})`);
@@ -87,23 +111,25 @@ export async function unzipSafely(zipFile: string, target: string, limits: Unzip
 
     await fs.mkdir(path.dirname(dest), { recursive: true });
     // A link inside the archive must not redirect later entries outside the target.
-    const parent = await fs.realpath(path.dirname(dest));
-    if (parent !== root && !parent.startsWith(root + path.sep)) throw unsafe(zipName, `entry "${rel}" would be written through a link`);
+    const parent = await insideRoot(root, path.dirname(dest), rel, zipName);
+    const target = path.join(parent, path.basename(dest));
+    if (await fs.lstat(target).catch(() => undefined)) throw unsafe(zipName, `entry "${rel}" appears twice`);
 
+    if (type === S_IFLNK && entry.uncompressedSize > MAX_LINK_TARGET) throw unsafe(zipName, `link "${rel}" has a ${entry.uncompressedSize}-byte target`);
     const stream = await entryStream(fd, entry, zipName);
     if (type === S_IFLNK) {
-      let linkTarget = '';
-      for await (const chunk of stream) linkTarget += chunk.toString();
-      const resolved = path.resolve(path.dirname(dest), linkTarget);
-      if (path.isAbsolute(linkTarget) || (resolved !== root && !resolved.startsWith(root + path.sep))) {
-        throw unsafe(zipName, `link "${rel}" points outside the target (${linkTarget})`);
-      }
-      await fs.symlink(linkTarget, dest);
+      const chunks: Buffer[] = [];
+      await pipeline(stream, checkEntry(entry, rel, zipName), async (source: AsyncIterable<Buffer>) => {
+        for await (const chunk of source) chunks.push(chunk);
+      });
+      const linkTarget = Buffer.concat(chunks).toString('utf8');
+      checkLinkTarget(root, parent, rel, linkTarget, zipName);
+      await fs.symlink(linkTarget, target);
       return;
     }
     const mode = unixMode & 0o777 || 0o644;
-    await pipeline(stream, checkEntry(entry, rel, zipName), createWriteStream(dest, { mode, flags: 'wx', highWaterMark: CHUNK }));
-    await fs.chmod(dest, mode);
+    await pipeline(stream, checkEntry(entry, rel, zipName), createWriteStream(target, { mode, flags: 'wx', highWaterMark: CHUNK }));
+    await fs.chmod(target, mode);
     result.files++;
     result.entries.push({ path: rel, mode, size: entry.uncompressedSize });
   };
@@ -117,6 +143,32 @@ export async function unzipSafely(zipFile: string, target: string, limits: Unzip
   return result;
 }
 
+const MAX_LINK_TARGET = 4096;
+
+/** The real path of `dir`, which must be the target or inside it (links met on the way included). */
+async function insideRoot(root: string, dir: string, rel: string, zipName: string): Promise<string> {
+  const real = await fs.realpath(dir);
+  if (real !== root && !real.startsWith(root + path.sep)) throw unsafe(zipName, `entry "${rel}" would be written through a link`);
+  return real;
+}
+
+/**
+ * A link may point only inside the target, judged from its real folder. Its target may climb
+ * ("..") only at its start: in "a/../b", "a" could be (or later become) a link, and ".." would
+ * then leave from wherever "a" points. With that rule, and no entry ever replacing another,
+ * every link resolves inside the target whatever other links the archive holds.
+ */
+export function checkLinkTarget(root: string, realParent: string, rel: string, linkTarget: string, zipName: string): void {
+  const refuse = (why: string) => unsafe(zipName, `link "${rel}" ${why} (its target is "${linkTarget}")`);
+  if (linkTarget === '' || linkTarget.includes('\0') || linkTarget.includes('\\')) throw refuse('has an unusable target');
+  if (path.posix.isAbsolute(linkTarget)) throw refuse('is absolute (it would point outside the layer once under /opt)');
+  const parts = linkTarget.split('/').filter((p) => p !== '' && p !== '.');
+  const firstDown = parts.findIndex((p) => p !== '..');
+  if (firstDown >= 0 && parts.slice(firstDown).includes('..')) throw refuse('climbs ("..") after descending; its destination would depend on other links');
+  const resolved = path.resolve(realParent, ...parts);
+  if (resolved !== root && !resolved.startsWith(root + path.sep)) throw refuse('points outside the target');
+}
+
 /** Visits the entries one at a time; the first failure stops the walk. */
 function walkEntries(zip: ZipFile, zipName: string, handle: (entry: Entry) => Promise<void>): Promise<void> {
   return new Promise<void>((resolve, reject) => {
@@ -127,7 +179,9 @@ function walkEntries(zip: ZipFile, zipName: string, handle: (entry: Entry) => Pr
       reject(
         err instanceof LambdaImageError
           ? err
-          : new LambdaImageError('UNSAFE_ARCHIVE', `${zipName} could not be unpacked: ${(err as Error).message}`, {
+          : (err as NodeJS.ErrnoException).syscall // the disk, not the archive (read-only, full, permissions)
+            ? ioError(err, `cannot unpack ${zipName}`)
+            : new LambdaImageError('UNSAFE_ARCHIVE', `${zipName} could not be unpacked: ${(err as Error).message}`, {
               hint: 'nothing was kept; check that the file is an intact Lambda layer zip',
             }),
       );
@@ -144,13 +198,18 @@ function walkEntries(zip: ZipFile, zipName: string, handle: (entry: Entry) => Pr
 const CHUNK = 256 * 1024;
 
 async function entryStream(fd: fs.FileHandle, entry: Entry, zipName: string): Promise<NodeJS.ReadableStream> {
+  if (entry.compressionMethod !== 0 && entry.compressionMethod !== 8) {
+    throw unsafe(zipName, `an entry uses compression method ${entry.compressionMethod}, which Lambda layers do not`);
+  }
+  // No data at all (an empty stored file, as zip -r writes __init__.py): nothing to read.
+  // A read stream cannot express an empty range (end = start - 1 is "out of range").
+  if (entry.compressedSize === 0) return Readable.from([]);
   const header = Buffer.alloc(30);
   await fd.read(header, 0, 30, entry.relativeOffsetOfLocalHeader);
   if (header.readUInt32LE(0) !== 0x04034b50) throw unsafe(zipName, 'a local file header is damaged');
   const start = entry.relativeOffsetOfLocalHeader + 30 + header.readUInt16LE(26) + header.readUInt16LE(28);
   const raw = createReadStream('', { fd: fd.fd, start, end: start + entry.compressedSize - 1, highWaterMark: CHUNK, autoClose: false });
   if (entry.compressionMethod === 0) return raw;
-  if (entry.compressionMethod !== 8) throw unsafe(zipName, `entry uses compression method ${entry.compressionMethod}, which Lambda layers do not`);
   return raw.pipe(createInflateRaw({ chunkSize: CHUNK }));
 }
 

@@ -2,6 +2,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { LambdaImageError } from '../errors.js';
+import { insideProject, typedPath } from '../util/paths.js';
 import { readTextIfExists } from '../util/fs.js';
 
 export interface GoModule {
@@ -70,15 +71,13 @@ export async function checkMainPackage(dir: string, main: string): Promise<void>
   });
 }
 
-/** Checks a prebuilt bootstrap binary: inside the project, a regular file, executable. */
+/**
+ * Checks a prebuilt bootstrap binary: inside the project, a regular file, executable.
+ * `binary` is a path as typed (relative to the working directory); returns it relative to the project.
+ */
 export async function checkBinary(dir: string, binary: string): Promise<string> {
-  const abs = path.resolve(dir, binary);
-  const rel = path.relative(path.resolve(dir), abs);
-  if (rel.startsWith('..') || path.isAbsolute(rel)) {
-    throw new LambdaImageError('INVALID_INPUT', `binary ${binary} is outside ${dir}`, {
-      hint: 'copy the binary into the project directory: it must be part of the Docker build context',
-    });
-  }
+  const abs = typedPath(binary);
+  const rel = insideProject(dir, abs, `binary ${binary}`, typedHint(dir, binary, 'copy the binary into the project directory: it must be part of the Docker build context'));
   let st;
   try {
     st = await fs.stat(abs);
@@ -90,4 +89,11 @@ export async function checkBinary(dir: string, binary: string): Promise<string> 
     throw new LambdaImageError('INVALID_INPUT', `binary ${binary} is not executable`, { hint: `run "chmod +x ${binary}"` });
   }
   return rel.split(path.sep).join('/');
+}
+
+/** A hint for a typed path outside the project that was probably meant relative to it. */
+export function typedHint(dir: string, typed: string, fallback: string): string {
+  if (path.isAbsolute(typed) || path.resolve(dir) === path.resolve('.')) return fallback;
+  const meant = path.join(dir, typed);
+  return `paths you type are relative to the working directory: did you mean ${meant}? (${fallback})`;
 }

@@ -5,7 +5,9 @@ import path from 'node:path';
 import { LambdaImageError } from '../errors.js';
 
 /** Writes a file via a temporary sibling and a rename, so a crash never leaves half a file. */
-export async function writeFileAtomic(file: string, data: string | Buffer, mode = 0o644): Promise<void> {
+export async function writeFileAtomic(path_: string, data: string | Buffer, mode = 0o644): Promise<void> {
+  // Through a link (a config kept elsewhere and linked in): replace the file it points at, not the link.
+  const file = await fs.realpath(path_).catch(() => path_);
   const tmp = path.join(path.dirname(file), `.${path.basename(file)}.tmp-${randomBytes(4).toString('hex')}`);
   try {
     await fs.writeFile(tmp, data, { mode });

@@ -1,5 +1,6 @@
 // Test helper: runs the real CLI (bin/lambda-image) as a child process.
 import { spawn } from 'node:child_process';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const BIN = fileURLToPath(new URL('../../bin/lambda-image', import.meta.url));
@@ -13,9 +14,10 @@ export interface CliResult {
 
 export function runCli(args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; input?: string; uid?: number; gid?: number } = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
+    // The launcher itself, as a user's shell runs it (it execs the `node` on PATH: this one).
+    const child = spawn(BIN, args, {
       cwd: opts.cwd,
-      env: { ...process.env, CI: 'true', ...opts.env },
+      env: { ...process.env, CI: 'true', ...opts.env, PATH: `${path.dirname(process.execPath)}${path.delimiter}${opts.env?.PATH ?? process.env.PATH ?? ''}` },
       stdio: ['pipe', 'pipe', 'pipe'],
       uid: opts.uid,
       gid: opts.gid,

@@ -13,6 +13,8 @@ export interface FakeLayer {
   announceSha256?: string;
   announceSize?: number;
   truncateAt?: number;
+  /** Send this many bytes, then nothing more, keeping the connection open (a stalled download). */
+  stallAt?: number;
   error?: { status: number; type: string; message: string };
 }
 
@@ -95,6 +97,11 @@ export class FakeLambdaApi {
       const layer = this.layers.get(decodeURIComponent(dl[1]!));
       if (!layer || url.searchParams.get('X-Amz-Signature') !== this.signature) {
         res.writeHead(403).end('<Error><Code>AccessDenied</Code></Error>');
+        return;
+      }
+      if (layer.stallAt !== undefined) {
+        res.writeHead(200, { 'Content-Type': 'application/zip', 'Content-Length': String(layer.zip.length) });
+        res.write(layer.zip.subarray(0, layer.stallAt));
         return;
       }
       if (layer.truncateAt !== undefined) {
