@@ -45,10 +45,10 @@ describe('Runtime API server', () => {
 
   it('takes function errors with their error type, and refuses responses over 6 MB with 413', async () => {
     const call = await start();
-    void call('/2018-06-01/runtime/invocation/next').catch(() => {}); // left waiting: closed with the server
+    const first = call('/2018-06-01/runtime/invocation/next');
     await server.waitForInit();
     const errored = server.invoke(request('e1'));
-    await new Promise((r) => setTimeout(r, 50));
+    await first; // the event has reached the runtime
     const posted = await call('/2018-06-01/runtime/invocation/e1/error', {
       method: 'POST',
       headers: { 'Lambda-Runtime-Function-Error-Type': 'MyError' },
@@ -58,19 +58,17 @@ describe('Runtime API server', () => {
     expect(await errored).toMatchObject({ kind: 'error', errorType: 'MyError' });
 
     // Exactly Lambda's limit (6 MiB + 100 bytes) is accepted.
-    void call('/2018-06-01/runtime/invocation/next').catch(() => {});
-    await new Promise((r) => setTimeout(r, 50));
+    const second = call('/2018-06-01/runtime/invocation/next');
     const limit = server.invoke(request('l1'));
-    await new Promise((r) => setTimeout(r, 50));
+    await second;
     expect(MAX_RESPONSE_BYTES).toBe(6_291_556);
     expect((await call('/2018-06-01/runtime/invocation/l1/response', { method: 'POST', body: 'x'.repeat(MAX_RESPONSE_BYTES) })).status).toBe(202);
     expect((await limit).body.length).toBe(MAX_RESPONSE_BYTES);
 
     // One byte more is refused with 413, and the caller's error names both sizes.
-    void call('/2018-06-01/runtime/invocation/next').catch(() => {}); // left waiting: closed with the server
-    await new Promise((r) => setTimeout(r, 50));
+    const third = call('/2018-06-01/runtime/invocation/next');
     const big = server.invoke(request('b1'));
-    await new Promise((r) => setTimeout(r, 50));
+    await third;
     const tooBig = await call('/2018-06-01/runtime/invocation/b1/response', { method: 'POST', body: 'x'.repeat(MAX_RESPONSE_BYTES + 1) });
     expect(tooBig.status).toBe(413);
     const result = await big;
@@ -93,17 +91,18 @@ describe('Runtime API server', () => {
     let initDone = false;
     void server.waitForInit().then(() => (initDone = true));
     void call('/2018-06-01/runtime/invocation/next').catch(() => {}); // left waiting: closed with the server
-    await new Promise((r) => setTimeout(r, 50));
-    expect(initDone).toBe(false);
     const unnamed = await call('/2020-01-01/extension/register', { method: 'POST', body: '{"events":["INVOKE"]}' });
     expect(unnamed.status).toBe(400);
     const reg = await call('/2020-01-01/extension/register', { method: 'POST', headers: { 'Lambda-Extension-Name': 'ext' }, body: '{"events":["INVOKE","SHUTDOWN"]}' });
     expect(reg.status).toBe(200);
     expect(await reg.json()).toEqual({ functionName: 'fn', functionVersion: '$LATEST', handler: 'bootstrap', accountId: '000000000000' });
     const extId = reg.headers.get('lambda-extension-identifier')!;
+    // Registered, but it has not asked for an event yet: init cannot be complete.
+    await new Promise((r) => setImmediate(r));
+    expect(initDone).toBe(false);
     expect((await call('/2020-01-01/extension/event/next', { headers: { 'Lambda-Extension-Identifier': 'wrong' } })).status).toBe(403);
     const firstEvent = call('/2020-01-01/extension/event/next', { headers: { 'Lambda-Extension-Identifier': extId } });
-    await new Promise((r) => setTimeout(r, 50));
+    expect(await server.waitForInit()).toMatchObject({ ok: true }); // now it completes
     expect(initDone).toBe(true);
 
     let finished = false;
@@ -112,8 +111,8 @@ describe('Runtime API server', () => {
     const event = await (await firstEvent).json();
     expect(event).toMatchObject({ eventType: 'INVOKE', requestId: 'i1', invokedFunctionArn: identity.functionArn, tracing: { type: 'X-Amzn-Trace-Id', value: 'Root=1-abc' } });
     expect(typeof event.deadlineMs).toBe('number');
-    await call('/2018-06-01/runtime/invocation/i1/response', { method: 'POST', body: '{}' });
-    await new Promise((r) => setTimeout(r, 50));
+    expect((await call('/2018-06-01/runtime/invocation/i1/response', { method: 'POST', body: '{}' })).status).toBe(202);
+    await new Promise((r) => setImmediate(r)); // let the answer's callbacks run
     expect(finished).toBe(false); // the extension has not asked for its next event yet
     const shutdownEvent = call('/2020-01-01/extension/event/next', { headers: { 'Lambda-Extension-Identifier': extId } });
     await result;
