@@ -11,6 +11,9 @@ import type { Engine } from '../src/docker/engine.js';
 import { runCli } from './support/cli.js';
 import { tmpDir } from './support/tmp.js';
 
+/** init run from inside the project, so --binary (a typed path) is relative to it. */
+const initIn = (dir: string, args: string[]) => runCli(['init', dir, ...args], { cwd: dir });
+
 /** A minimal 64-bit little-endian ELF executable header for a machine (0x3e x86-64, 0xb7 AArch64). */
 function elfHeader(machine: number, elfClass: 1 | 2 = 2): Buffer {
   const b = Buffer.alloc(64);
@@ -33,7 +36,7 @@ function project(binary: Buffer): string {
 describe('init checks the binary against --arch', () => {
   it('refuses an arm64 binary for an x86_64 image, naming both and the fix', async () => {
     const dir = project(elfHeader(0xb7));
-    const r = await runCli(['init', dir, '--runtime', 'provided', '--binary', 'bootstrap', '--name', 'fn']);
+    const r = await runCli(['init', dir, '--runtime', 'provided', '--binary', path.join(dir, 'bootstrap'), '--name', 'fn']);
     expect(r.code).toBe(13);
     expect(r.stderr).toMatch(/error: binary bootstrap is built for AArch64, but the image is x86_64 \(x86-64\)/);
     expect(r.stderr).toMatch(/hint: use --arch arm64/);
@@ -43,17 +46,17 @@ describe('init checks the binary against --arch', () => {
 
   it('refuses an x86_64 binary for an arm64 image, and a 32-bit one for either', async () => {
     const x86 = project(elfHeader(0x3e));
-    expect((await runCli(['init', x86, '--runtime', 'provided', '--binary', 'bootstrap', '--arch', 'arm64', '--name', 'fn'])).code).toBe(13);
+    expect((await runCli(['init', x86, '--runtime', 'provided', '--binary', path.join(x86, 'bootstrap'), '--arch', 'arm64', '--name', 'fn'])).code).toBe(13);
     const i386 = project(elfHeader(0x03, 1));
-    const r = await runCli(['init', i386, '--runtime', 'provided', '--binary', 'bootstrap', '--name', 'fn']);
+    const r = await runCli(['init', i386, '--runtime', 'provided', '--binary', path.join(i386, 'bootstrap'), '--name', 'fn']);
     expect(r.code).toBe(13);
     expect(r.stderr).toMatch(/32-bit|machine 0x3/);
   });
 
   it('accepts matching binaries and scripts', async () => {
-    expect((await runCli(['init', project(elfHeader(0xb7)), '--runtime', 'provided', '--binary', 'bootstrap', '--arch', 'arm64', '--name', 'fn'])).code).toBe(0);
-    expect((await runCli(['init', project(elfHeader(0x3e)), '--runtime', 'provided', '--binary', 'bootstrap', '--name', 'fn'])).code).toBe(0);
-    expect((await runCli(['init', project(Buffer.from('#!/bin/sh\necho hi\n')), '--runtime', 'provided', '--binary', 'bootstrap', '--name', 'fn'])).code).toBe(0);
+    expect((await initIn(project(elfHeader(0xb7)), ['--runtime', 'provided', '--binary', 'bootstrap', '--arch', 'arm64', '--name', 'fn'])).code).toBe(0);
+    expect((await initIn(project(elfHeader(0x3e)), ['--runtime', 'provided', '--binary', 'bootstrap', '--name', 'fn'])).code).toBe(0);
+    expect((await initIn(project(Buffer.from('#!/bin/sh\necho hi\n')), ['--runtime', 'provided', '--binary', 'bootstrap', '--name', 'fn'])).code).toBe(0);
   });
 
   it('reads real Go binaries cross-compiled for each architecture', async () => {
@@ -66,8 +69,8 @@ describe('init checks the binary against --arch', () => {
         cwd: src,
         env: { ...process.env, GOOS: 'linux', GOARCH: goarch, CGO_ENABLED: '0', GOFLAGS: '', GOTOOLCHAIN: 'local' },
       });
-      expect((await runCli(['init', dir, '--runtime', 'provided', '--binary', 'bootstrap', '--arch', other, '--name', 'fn'])).code).toBe(13);
-      expect((await runCli(['init', dir, '--runtime', 'provided', '--binary', 'bootstrap', '--arch', arch, '--name', 'fn'])).code).toBe(0);
+      expect((await runCli(['init', dir, '--runtime', 'provided', '--binary', path.join(dir, 'bootstrap'), '--arch', other, '--name', 'fn'])).code).toBe(13);
+      expect((await runCli(['init', dir, '--runtime', 'provided', '--binary', path.join(dir, 'bootstrap'), '--arch', arch, '--name', 'fn'])).code).toBe(0);
     }
   });
 });
@@ -82,20 +85,20 @@ describe('build checks the binary against the architecture it builds for', () =>
 
   it('refuses a binary replaced after init by one for another architecture', async () => {
     const dir = project(elfHeader(0x3e));
-    expect((await runCli(['init', dir, '--runtime', 'provided', '--binary', 'bootstrap', '--name', 'fn'])).code).toBe(0);
+    expect((await runCli(['init', dir, '--runtime', 'provided', '--binary', path.join(dir, 'bootstrap'), '--name', 'fn'])).code).toBe(0);
     writeFileSync(path.join(dir, 'bootstrap'), elfHeader(0xb7), { mode: 0o755 });
     await expect(buildProject(dir, engine, {})).rejects.toMatchObject({ code: 'PLATFORM_MISMATCH', message: expect.stringMatching(/built for AArch64, but the image is x86_64/) });
   });
 
   it('refuses --arch arm64 for an x86_64 binary', async () => {
     const dir = project(elfHeader(0x3e));
-    expect((await runCli(['init', dir, '--runtime', 'provided', '--binary', 'bootstrap', '--name', 'fn'])).code).toBe(0);
+    expect((await runCli(['init', dir, '--runtime', 'provided', '--binary', path.join(dir, 'bootstrap'), '--name', 'fn'])).code).toBe(0);
     await expect(buildProject(dir, engine, { arch: 'arm64' })).rejects.toMatchObject({ code: 'PLATFORM_MISMATCH' });
   });
 
   it('goes on to the engine when the binary matches', async () => {
     const dir = project(elfHeader(0x3e));
-    expect((await runCli(['init', dir, '--runtime', 'provided', '--binary', 'bootstrap', '--name', 'fn'])).code).toBe(0);
+    expect((await runCli(['init', dir, '--runtime', 'provided', '--binary', path.join(dir, 'bootstrap'), '--name', 'fn'])).code).toBe(0);
     const reached = { ...engine, docker: { buildImage: async () => Readable.from([JSON.stringify({ errorDetail: { message: 'stop here' } }) + '\n']) } } as unknown as Engine;
     await expect(buildProject(dir, reached, {})).rejects.toMatchObject({ code: 'BUILD_FAILED' });
   });

@@ -23,7 +23,7 @@ describe('an engine that does not answer', () => {
 
   it.each(['start', 'build'])('accepts over a unix socket and never answers: %s exits 10 too (a shorter deadline shortens the ping)', async (command) => {
     engine = await silentEngine('unix');
-    const r = await runCli([command, ...(command === 'start' ? ['--image', 'fn:latest'] : [fixtureCopy('go-hello')])], {
+    const r = await runCli([command, ...(command === 'start' ? ['--image', 'fn:latest'] : [await initialised('go-hello')])], {
       env: { DOCKER_HOST: engine.dockerHost, LAMBDA_IMAGE_ENGINE_TIMEOUT: '2' },
     });
     expect(r.code, r.stderr).toBe(10);
@@ -63,3 +63,11 @@ describe('an engine that does not answer', () => {
     expect(engine.calls).toContain(call);
   }, 60_000);
 });
+
+/** A fixture with its lambda-image.json: build checks its inputs before it asks the engine. */
+async function initialised(fixture: string): Promise<string> {
+  const dir = fixtureCopy(fixture);
+  const r = await runCli(['init', dir]);
+  if (r.code !== 0) throw new Error(`init failed: ${r.stderr}`);
+  return dir;
+}

@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import tar from 'tar-fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from './support/cli.js';
+import { pathWithNodeOnly, runCli } from './support/cli.js';
 import { docker, dockerEnv, standin, uniqueRepo } from './support/docker.js';
 import { REGISTRY_BIN, TestRegistry } from './support/registry.js';
 import { addToFileProxy, messagePackage, useModuleInHello } from './support/go-proxy.js';
@@ -130,7 +130,7 @@ describe.skipIf(!dockerEnv.available)('--go-modules host', () => {
   });
 
   it('says so when Go is not installed on the host', async () => {
-    const r = await runCli(['build', dir, '--tag', `${repo}:nogo`, '--go-modules', 'host', ...standin()], { env: { PATH: '/nonexistent' } });
+    const r = await runCli(['build', dir, '--tag', `${repo}:nogo`, '--go-modules', 'host', ...standin()], { env: { PATH: pathWithNodeOnly(path.join(tmpDir(), 'bin')) } });
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/error: --go-modules host needs Go on this machine, and "go" is not on PATH/);
     expect(r.stderr).toMatch(/hint: install Go/);

@@ -252,7 +252,7 @@ describe.skipIf(!dockerEnv.available)('push and deploy (real engine, real regist
       const dir = tmpDir();
       writeFileSync(path.join(dir, 'bootstrap'), '#!/bin/sh\necho hi\n', { mode: 0o755 });
       const standinRepo = `${repo}-standin`;
-      expect((await cli(['init', dir, '--runtime', 'provided', '--binary', 'bootstrap', '--base', 'alpine', '--name', standinRepo])).code).toBe(0);
+      expect((await cli(['init', dir, '--runtime', 'provided', '--binary', path.join(dir, 'bootstrap'), '--base', 'alpine', '--name', standinRepo])).code).toBe(0);
       const built = await cli(['build', dir, ...standin('x86_64')]);
       expect(built.code, built.stderr).toBe(0);
       try {

@@ -1,5 +1,6 @@
 // Test helper: runs the real CLI (bin/lambda-image) as a child process.
 import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, symlinkSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -17,7 +18,8 @@ export function runCli(args: string[], opts: { cwd?: string; env?: NodeJS.Proces
     // The launcher itself, as a user's shell runs it (it execs the `node` on PATH: this one).
     const child = spawn(BIN, args, {
       cwd: opts.cwd,
-      env: { ...process.env, CI: 'true', ...opts.env, PATH: `${path.dirname(process.execPath)}${path.delimiter}${opts.env?.PATH ?? process.env.PATH ?? ''}` },
+      // A PATH the test gives is used as is (it must hold a `node`: see pathWithNodeOnly).
+      env: { ...process.env, CI: 'true', ...opts.env, PATH: opts.env?.PATH ?? `${path.dirname(process.execPath)}${path.delimiter}${process.env.PATH ?? ''}` },
       stdio: ['pipe', 'pipe', 'pipe'],
       uid: opts.uid,
       gid: opts.gid,
@@ -30,4 +32,12 @@ export function runCli(args: string[], opts: { cwd?: string; env?: NodeJS.Proces
     child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
     child.stdin.end(opts.input ?? '');
   });
+}
+
+/** A PATH that holds this `node` and nothing else (for tests of tools missing on the host). */
+export function pathWithNodeOnly(dir: string): string {
+  mkdirSync(dir, { recursive: true });
+  const link = path.join(dir, 'node');
+  if (!existsSync(link)) symlinkSync(process.execPath, link);
+  return dir;
 }
