@@ -170,13 +170,21 @@ describe('add-extension runs at the same time', () => {
     expect(readdirSync(path.join(dir, '.lambda-image/tmp'))).toEqual(['another-host-999999-deadbeef']);
   });
 
-  // Root writes into read-only folders anyway: this runs only as an ordinary user.
-  it.skipIf(process.getuid?.() === 0)('a read-only project: a clear error, and nothing changed', async () => {
+  // Root writes into read-only folders anyway: as root, the CLI runs as nobody.
+  it('a read-only project: a clear error, and nothing changed', async () => {
     const dir = await project();
+    const zip = layerZip('ro');
     const before = tree(dir);
+    const asUser = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {};
+    const env = { LAMBDA_IMAGE_CACHE_DIR: path.join(tmpDir(), 'cache'), HOME: '/nonexistent' };
+    if (asUser.uid !== undefined) {
+      // The temporary parents are 0700: let nobody through to the zip, the project and a cache.
+      for (const d of [path.dirname(zip), path.dirname(dir)]) chmodSync(d, 0o755);
+      chmodSync(path.dirname(env.LAMBDA_IMAGE_CACHE_DIR), 0o777);
+    }
     chmodSync(dir, 0o555);
     try {
-      expectClean(await runCli(['add-extension', '--from-zip', layerZip('ro'), dir]), 5, /cannot/);
+      expectClean(await runCli(['add-extension', '--from-zip', zip, dir], { ...asUser, env }), 5, /cannot/);
     } finally {
       chmodSync(dir, 0o755);
     }
