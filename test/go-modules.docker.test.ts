@@ -8,7 +8,7 @@ import tar from 'tar-fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pathWithNodeOnly, runCli } from './support/cli.js';
 import { docker, dockerEnv, standin, uniqueRepo } from './support/docker.js';
-import { REGISTRY_BIN, TestRegistry } from './support/registry.js';
+import { REGISTRY_BIN, TestRegistry } from './support/registry.mjs';
 import { addToFileProxy, messagePackage, useModuleInHello } from './support/go-proxy.js';
 import { fixtureCopy, tmpDir } from './support/tmp.js';
 

@@ -2,7 +2,7 @@
 // build through the engine, and report what the image is and where its bytes are.
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { parseImageReference, repositoryOf } from '../config/image-reference.js';
+import { parseImageReference, repositoryOf, tagProblem } from '../config/image-reference.js';
 import { CONFIG_FILE, type Arch, type Base, type Config } from '../config/schema.js';
 import { loadConfig } from '../config/store.js';
 import { createBuildContext, type GeneratedEntry } from '../docker/build-context.js';
@@ -78,6 +78,11 @@ export interface BuildResult {
 export async function checkBuildInputs(dir: string, opts: BuildOptions) {
   const config = await loadConfig(dir);
   const { repo, tag } = parseTag(opts.tag ?? `${config.name}:${config.tag}`);
+  // With several variants each image is tagged <tag>-<variant>: that tag must be valid too.
+  for (const variant of (opts.variants?.length ?? 0) > 1 ? opts.variants! : []) {
+    const problem = tagProblem(`${tag}-${variant}`);
+    if (problem) throw new LambdaImageError('INVALID_INPUT', `tag ${tag}-${variant} (for variant ${variant}) is not valid: ${problem}`, { hint: 'use a shorter --tag' });
+  }
   const rie = await resolveRieSource(dir, config, opts.rieFrom);
   const { own, ...families } = opts.baseImages ?? {};
   const baseImages: Partial<Record<Base, string>> = { ...(own ? { [config.base]: own } : {}), ...families };

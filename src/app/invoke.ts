@@ -57,10 +57,11 @@ export interface FunctionSettings {
 
 /** The image and settings to run: flags, then lambda-image.json, then Lambda's defaults. */
 export async function resolveFunctionSettings(opts: FunctionOptions): Promise<FunctionSettings> {
-  if (opts.image !== undefined) parseImageReference(opts.image, '--image');
-  const config = opts.image !== undefined ? undefined : await loadConfig(opts.dir ?? '.');
+  const given = opts.image !== undefined ? parseImageReference(opts.image, '--image') : undefined;
+  const config = given ? undefined : await loadConfig(opts.dir ?? '.');
   const image = opts.image ?? `${config!.name}:${config!.tag}`;
-  const name = opts.functionName ?? config?.name ?? path.basename(image.split(':')[0]!);
+  // The repository's last path component: `localhost:5000/team/fn@sha256:...` runs as `fn`.
+  const name = opts.functionName ?? config?.name ?? path.posix.basename(given!.path);
   const timeoutSec = opts.timeoutSec ?? config?.timeout ?? 3;
   const memoryMb = opts.memoryMb ?? config?.memorySize ?? 128;
   const ephemeralMb = opts.ephemeralMb ?? config?.ephemeralStorage ?? 512;

@@ -3,7 +3,7 @@
 // through the engine, then read the manifest back and check it is what Lambda accepts.
 import type { AwsOptions } from '../aws/clients.js';
 import type { EcrApi, EcrRepository, EcrToken } from '../aws/ecr.js';
-import { parseImageReference, type ImageReference } from '../config/image-reference.js';
+import { parseImageReference, tagProblem, type ImageReference } from '../config/image-reference.js';
 import type { Config } from '../config/schema.js';
 import { loadConfig } from '../config/store.js';
 import type { Engine } from '../docker/engine.js';
@@ -58,12 +58,11 @@ export interface ResolvedRepository {
   ecr?: { api: EcrApi; repo: EcrRepository; token: EcrToken };
 }
 
-const TAG = /^[\w][\w.-]{0,127}$/;
-
 export async function pushProject(dir: string, engine: Engine, opts: PushOptions, hooks: PushHooks = {}): Promise<PushResult> {
   // A bad --tag fails before anything is asked of AWS or the engine.
-  if (opts.tag !== undefined && !TAG.test(opts.tag)) {
-    throw new LambdaImageError('INVALID_INPUT', `--tag ${JSON.stringify(opts.tag)} is not a valid tag: 1 to 128 letters, digits, _ . - and not starting with . or -`, {
+  const problem = opts.tag === undefined ? undefined : tagProblem(opts.tag);
+  if (problem) {
+    throw new LambdaImageError('INVALID_INPUT', `--tag ${JSON.stringify(opts.tag)} is not a valid tag: ${problem}`, {
       hint: 'for example --tag v1.2 or --tag "$GITHUB_SHA"',
     });
   }

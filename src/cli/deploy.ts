@@ -25,7 +25,7 @@ export async function runDeploy(dir: string, opts: DeployCliOptions): Promise<vo
       ui.out(result.resolvedImageUri);
     }
   } catch (err) {
-    progress.fail('deploy failed');
+    progress.stop(); // the error line that follows says what failed
     throw err;
   }
 }

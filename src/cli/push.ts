@@ -23,7 +23,7 @@ export async function runPush(dir: string, opts: PushCliOptions): Promise<void> 
     if (opts.json) ui.out(JSON.stringify(pushJson(result), null, 2));
     else ui.out(result.imageUri);
   } catch (err) {
-    progress.fail('push failed');
+    progress.stop(); // the error line that follows says what failed
     throw err;
   }
 }

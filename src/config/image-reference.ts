@@ -100,6 +100,7 @@ export function repositoryOf(ref: ImageReference): string {
   return ref.domain ? `${ref.domain}/${ref.path}` : ref.path;
 }
 
-export function formatImageReference(ref: ImageReference): string {
-  return repositoryOf(ref) + (ref.tag ? `:${ref.tag}` : '') + (ref.digest ? `@${ref.digest}` : '');
+/** The rule a bare tag breaks (`v1.2`, a git SHA), or undefined when it is valid. */
+export function tagProblem(tag: string): string | undefined {
+  return TAG.test(tag) ? undefined : 'a tag is 1 to 128 letters, digits, _ . - and does not start with . or -';
 }

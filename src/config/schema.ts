@@ -1,7 +1,7 @@
 // lambda-image.json: its schema, defaults and validation. Pure: text in, config or errors out.
 // valibot rather than zod: same kind of schema, a fifth of the start-up cost.
 import * as v from 'valibot';
-import { imageReferenceProblem } from './image-reference.js';
+import { imageReferenceProblem, tagProblem } from './image-reference.js';
 import { LambdaImageError } from '../errors.js';
 import { ARCHES, BASES, CONFIG_FILE, GO_MODULE_MODES, GO_MODULE_SETTINGS, LAYERS_DIR, RIE_VERSION, RUNTIMES } from './constants.js';
 import { controlCharacterProblem, downloadUrlProblem, goModulePathProblem, handlerProblem, projectPathProblem } from './value-rules.js';
@@ -79,7 +79,7 @@ export const configSchema = v.strictObject({
   $schema: v.optional(v.string()),
   version: v.optional(v.literal(CONFIG_VERSION, `must be ${CONFIG_VERSION}`), CONFIG_VERSION),
   name: v.pipe(v.string('must be a string'), v.regex(IMAGE_NAME, 'must be a Docker image name: lower case letters, digits, and . _ - / between them')),
-  tag: v.optional(v.pipe(v.string(), v.regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/, 'must be a Docker tag')), 'latest'),
+  tag: v.optional(v.pipe(v.string(), rule(tagProblem, 'a Docker tag')), 'latest'),
   runtime: v.optional(oneOf(RUNTIMES), 'go'),
   base: v.optional(oneOf(BASES), 'aws'),
   rie: v.optional(v.boolean('must be true or false'), false),

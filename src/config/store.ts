@@ -1,9 +1,9 @@
-// Loading and saving lambda-image.json in a project directory.
+// Loading lambda-image.json from a project directory (writes go through the project's file plan, under the config lock).
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { LambdaImageError } from '../errors.js';
-import { readTextIfExists, writeFileAtomic } from '../util/fs.js';
-import { CONFIG_FILE, parseConfig, serializeConfig, type Config } from './schema.js';
+import { readTextIfExists } from '../util/fs.js';
+import { CONFIG_FILE, parseConfig, type Config } from './schema.js';
 
 export async function loadConfigIfExists(dir: string): Promise<Config | undefined> {
   const st = await fs.stat(dir).catch(() => undefined);
@@ -30,8 +30,4 @@ export async function loadConfig(dir: string): Promise<Config> {
     });
   }
   return config;
-}
-
-export async function saveConfig(dir: string, config: Config): Promise<void> {
-  await writeFileAtomic(path.join(dir, CONFIG_FILE), serializeConfig(config));
 }

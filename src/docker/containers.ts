@@ -2,7 +2,7 @@
 // start, attach to output line by line, wait, look inside, kill and remove. The rest of the
 // code never handles the raw client (the model: testcontainers-node's ContainerClient).
 import type Dockerode from 'dockerode';
-import { isLambdaImageError } from '../errors.js';
+import { isLambdaImageError, LambdaImageError } from '../errors.js';
 import { debug } from '../util/debug.js';
 import { firstHost } from '../util/ipv4.js';
 import { lineWriter } from '../util/lines.js';
@@ -91,9 +91,16 @@ export function containerClient(docker: Dockerode): ContainerClient {
       return handle(docker.getContainer(id));
     },
     async bridgeNetwork() {
-      const info = (await docker.getNetwork('bridge').inspect()) as { IPAM?: { Config?: Array<{ Subnet?: string; Gateway?: string }> } };
+      const hint = "lambda-image runs each environment on the engine's default bridge network: start the engine with it (no --bridge none) and an IPv4 subnet";
+      let info: { IPAM?: { Config?: Array<{ Subnet?: string; Gateway?: string }> } };
+      try {
+        info = await docker.getNetwork('bridge').inspect();
+      } catch (err) {
+        if ((err as { statusCode?: number }).statusCode !== 404) throw err;
+        throw new LambdaImageError('CONTAINER_FAILED', "the engine has no default bridge network", { hint });
+      }
       const v4 = (info.IPAM?.Config ?? []).find((c) => c.Subnet && !c.Subnet.includes(':'));
-      if (!v4?.Subnet) throw new Error('the engine\'s default bridge network has no IPv4 subnet');
+      if (!v4?.Subnet) throw new LambdaImageError('CONTAINER_FAILED', "the engine's default bridge network has no IPv4 subnet", { hint });
       // The default bridge often names no gateway: docker0 then takes the subnet's first address.
       return { subnet: v4.Subnet, gateway: v4.Gateway || firstHost(v4.Subnet) };
     },

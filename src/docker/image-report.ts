@@ -1,5 +1,6 @@
 // What a built image is and where its bytes are: base, function binary, emulator,
 // extensions, other, attributed from the image's layer history.
+import { LambdaImageError } from '../errors.js';
 import type { HistoryEntry, ImageClient } from './images.js';
 
 /** The label lambda-image's test stand-in base images carry (made by scripts/standins.mjs). */
@@ -50,7 +51,11 @@ export function attributeLayers(history: HistoryEntry[], baseHistoryLength: numb
 /** Inspects a built image and attributes its bytes, using its base image's history to find the base's layers. */
 export async function inspectBuiltImage(images: ImageClient, ref: string, baseRef: string): Promise<BuiltImageFacts> {
   const [info, history] = await Promise.all([images.inspect(ref), images.history(ref)]);
-  if (!info) throw new Error(`${ref} vanished from the engine right after it was built`);
+  if (!info) {
+    throw new LambdaImageError('IMAGE_NOT_FOUND', `${ref} was removed from the engine right after it was built`, {
+      hint: 'something else on this engine removed it (a prune?): build again',
+    });
+  }
   let baseHistoryLength = 0;
   let baseIsStandin = false;
   const base = await images.inspect(baseRef);
