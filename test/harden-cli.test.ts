@@ -2,12 +2,11 @@
 // .lambda-image/layers, parallel add-extension runs all land, Ctrl-C leaves nothing, the layer
 // version option, bounded --set indexes, local image reference checks, --env-file read by
 // lambda-image (not Node), and typed paths relative to the working directory.
-import { spawn } from 'node:child_process';
 import { chmodSync, cpSync, existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { BIN, runCli, type CliResult } from './support/cli.js';
+import { runCli, startCliUntil, type CliResult } from './support/cli.js';
 import { fixtureCopy, tmpDir } from './support/tmp.js';
 import { makeZip } from './support/zip.js';
 
@@ -134,24 +133,12 @@ describe('add-extension runs at the same time', () => {
     // Another run holds the lock (as proper-lockfile makes it: a fresh folder next to the config).
     const lock = path.join(dir, 'lambda-image.json.lock');
     mkdirSync(lock);
-    const child = spawn(BIN, ['add-extension', '--from-zip', layerZip('late'), dir], {
-      env: { ...process.env, CI: 'true', PATH: `${path.dirname(process.execPath)}${path.delimiter}${process.env.PATH}` },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stderr = '';
-    const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
-    await new Promise<void>((resolve, reject) => {
-      child.stderr.on('data', (d) => {
-        stderr += d;
-        if (/waiting for another lambda-image run/.test(stderr)) resolve();
-      });
-      child.on('close', () => reject(new Error(`exited before waiting: ${stderr}`)));
-    });
+    const run = await startCliUntil(['add-extension', '--from-zip', layerZip('late'), dir], /waiting for another lambda-image run/);
     // It has unpacked into its staging folder by now.
     expect(readdirSync(path.join(dir, '.lambda-image/tmp')).length).toBe(1);
-    child.kill('SIGINT');
-    expect(await exited).toBe(130);
-    expect(stderr).toMatch(/error: interrupted: nothing was added/);
+    run.child.kill('SIGINT');
+    expect(await run.exited).toBe(130);
+    expect(run.stderr()).toMatch(/error: interrupted: nothing was added/);
     rmSync(lock, { recursive: true });
     expect(tree(dir)).toEqual(before); // every file as it was, and no file under .lambda-image
     expect(readdirSync(path.join(dir, '.lambda-image/tmp'))).toEqual([]);

@@ -1,10 +1,9 @@
 // add-extension by ARN under pressure: several runs sharing one layer cache at once, and
 // Ctrl-C in the middle of a download (no partial file kept, nothing added).
-import { spawn } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BIN, runCli } from './support/cli.js';
+import { runCli, startCliUntil } from './support/cli.js';
 import { FakeLambdaApi } from './support/lambda-api.js';
 import { fixtureCopy, tmpDir } from './support/tmp.js';
 import { makeZip } from './support/zip.js';
@@ -43,23 +42,12 @@ describe('add-extension by ARN, at the same time and interrupted', () => {
     api.add({ arn, zip: zipFor('stalled', 200_000), stallAt: 50_000 });
     const dir = await project();
     const before = readFileSync(path.join(dir, 'lambda-image.json'), 'utf8');
-    const child = spawn(BIN, ['add-extension', arn, dir], {
-      env: { ...process.env, ...api.env(cache), CI: 'true', PATH: `${path.dirname(process.execPath)}${path.delimiter}${process.env.PATH}` },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stderr = '';
-    const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
-    await new Promise<void>((resolve, reject) => {
-      child.stderr.on('data', (d) => {
-        stderr += d;
-        if (/downloading: \d+%/.test(stderr)) resolve(); // bytes have arrived, the rest never will
-      });
-      child.on('close', () => reject(new Error(`exited before downloading: ${stderr}`)));
-    });
-    child.kill('SIGINT');
-    expect(await exited).toBe(130);
-    expect(stderr).toMatch(/error: interrupted: nothing was added/);
-    expect(stderr).not.toContain(api.signature);
+    // Bytes have arrived, and the rest never will.
+    const run = await startCliUntil(['add-extension', arn, dir], /downloading: \d+%/, api.env(cache));
+    run.child.kill('SIGINT');
+    expect(await run.exited).toBe(130);
+    expect(run.stderr()).toMatch(/error: interrupted: nothing was added/);
+    expect(run.stderr()).not.toContain(api.signature);
     expect(readdirSync(path.join(cache, 'layers')).filter((f) => f.includes('.part') || f.endsWith('.zip'))).toEqual([]);
     expect(readFileSync(path.join(dir, 'lambda-image.json'), 'utf8')).toBe(before);
     expect(readdirSync(dir).sort()).toEqual(['.dockerignore', 'Dockerfile', 'go.mod', 'lambda-image.json', 'main.go']);

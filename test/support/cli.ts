@@ -13,13 +13,35 @@ export interface CliResult {
   stderr: string;
 }
 
+/** The CLI's environment: CI set, and this `node` first on PATH (a PATH the test gives is used as is: it must hold a `node`, see pathWithNodeOnly). */
+function cliEnv(env: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  return { ...process.env, CI: 'true', ...env, PATH: env.PATH ?? `${path.dirname(process.execPath)}${path.delimiter}${process.env.PATH ?? ''}` };
+}
+
+/**
+ * Starts the CLI and resolves once its stderr matches `ready` (for signals sent mid-run);
+ * rejects if it exits first. `stderr()` is everything it printed so far.
+ */
+export async function startCliUntil(args: string[], ready: RegExp, env: NodeJS.ProcessEnv = {}) {
+  const child = spawn(BIN, args, { env: cliEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+  await new Promise<void>((resolve, reject) => {
+    child.stderr.on('data', (d) => {
+      stderr += d;
+      if (ready.test(stderr)) resolve();
+    });
+    child.on('close', () => reject(new Error(`exited before ${ready}: ${stderr}`)));
+  });
+  return { child, exited, stderr: () => stderr };
+}
+
 export function runCli(args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; input?: string; uid?: number; gid?: number } = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     // The launcher itself, as a user's shell runs it (it execs the `node` on PATH: this one).
     const child = spawn(BIN, args, {
       cwd: opts.cwd,
-      // A PATH the test gives is used as is (it must hold a `node`: see pathWithNodeOnly).
-      env: { ...process.env, CI: 'true', ...opts.env, PATH: opts.env?.PATH ?? `${path.dirname(process.execPath)}${path.delimiter}${process.env.PATH ?? ''}` },
+      env: cliEnv(opts.env),
       stdio: ['pipe', 'pipe', 'pipe'],
       uid: opts.uid,
       gid: opts.gid,
