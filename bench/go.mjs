@@ -54,11 +54,23 @@ export default async function run(ctx) {
         colds.push(build(dir, ['--tag', tag, '--no-cache', '--builder-image', builder]).ms);
         const main = path.join(dir, 'main.go');
         // Unique text: the engine's build cache outlives runs, and a change seen before is no change.
-        writeFileSync(main, readFileSync(main, 'utf8').replace('log.Println("start handler")', `log.Println("start handler ${Date.now()}-${i}")`));
+        writeFileSync(
+          main,
+          readFileSync(main, 'utf8').replace(
+            'log.Println("start handler")',
+            `log.Println("start handler ${Date.now()}-${i}")`,
+          ),
+        );
         warms.push(build(dir, ['--tag', tag, '--builder-image', builder]).ms);
       }
       const r = median(warms) / median(colds);
-      row('go: rebuild after a one-line change / cold build (BuildKit, median of 3)', r.toFixed(2), '<= 0.10', r <= 0.1, `${secs(median(warms))} / ${secs(median(colds))}`);
+      row(
+        'go: rebuild after a one-line change / cold build (BuildKit, median of 3)',
+        r.toFixed(2),
+        '<= 0.10',
+        r <= 0.1,
+        `${secs(median(warms))} / ${secs(median(colds))}`,
+      );
     }
 
     // 2. Adding one vendored dependency / cold (3 rounds, medians).
@@ -74,7 +86,13 @@ export default async function run(ctx) {
         warms.push(build(dir, ['--tag', tag, '--builder-image', builder]).ms);
       }
       const r = median(warms) / median(colds);
-      row('go: rebuild after adding one vendored dependency / cold build (BuildKit, median of 3)', r.toFixed(2), '<= 0.30', r <= 0.3, `${secs(median(warms))} / ${secs(median(colds))}`);
+      row(
+        'go: rebuild after adding one vendored dependency / cold build (BuildKit, median of 3)',
+        r.toFixed(2),
+        '<= 0.30',
+        r <= 0.3,
+        `${secs(median(warms))} / ${secs(median(colds))}`,
+      );
     }
 
     // 3. Vendored build / the same project built from a warm module cache. The module comes
@@ -82,19 +100,33 @@ export default async function run(ctx) {
     {
       const ctxDir = path.join(work, 'go-proxy-builder');
       mkdirSync(ctxDir, { recursive: true });
-      const greeting = readFileSync(path.join(root, 'fixtures', 'go-vendored', 'vendor', 'example.com', 'greeting', 'greeting.go'), 'utf8');
+      const greeting = readFileSync(
+        path.join(root, 'fixtures', 'go-vendored', 'vendor', 'example.com', 'greeting', 'greeting.go'),
+        'utf8',
+      );
       makeFileProxy(path.join(ctxDir, 'goproxy'), 'example.com/greeting', 'v1.0.0', { 'greeting.go': greeting });
       writeFileSync(path.join(ctxDir, 'Dockerfile'), `FROM ${refs.x86_64.golang}\nCOPY goproxy /goproxy\n`);
       const builder = `${repo}/golang:proxy`;
       made.push(builder);
       const stream = await docker.buildImage(tar.pack(ctxDir), { t: builder });
       await new Promise((resolve, reject) =>
-        docker.modem.followProgress(stream, (err, out) => (err || out.some((o) => o.error) ? reject(err ?? new Error(JSON.stringify(out.find((o) => o.error)))) : resolve())),
+        docker.modem.followProgress(stream, (err, out) =>
+          err || out.some((o) => o.error)
+            ? reject(err ?? new Error(JSON.stringify(out.find((o) => o.error))))
+            : resolve(),
+        ),
       );
       const vendored = vendoredProject('go-vendored-cmp');
       const fetched = vendoredProject('go-fetched-cmp');
       rmSync(path.join(fetched, 'vendor'), { recursive: true, force: true });
-      const fetchArgs = ['--build-arg', 'GOPROXY=file:///goproxy', '--build-arg', 'GONOSUMDB=example.com', '--build-arg', 'GOFLAGS=-mod=mod'];
+      const fetchArgs = [
+        '--build-arg',
+        'GOPROXY=file:///goproxy',
+        '--build-arg',
+        'GONOSUMDB=example.com',
+        '--build-arg',
+        'GOFLAGS=-mod=mod',
+      ];
       // Warm the module cache (a cache mount shared by every builder) and the layers.
       build(fetched, ['--tag', tagOf('fetched'), '--builder-image', builder, ...fetchArgs]);
       build(vendored, ['--tag', tagOf('vendored'), '--builder-image', builder]);
@@ -104,19 +136,38 @@ export default async function run(ctx) {
       const v = [];
       const f = [];
       for (let i = 0; i < 4; i++) {
-        const pair = [[fetched, 'fetched', fetchArgs, f], [vendored, 'vendored', [], v]];
+        const pair = [
+          [fetched, 'fetched', fetchArgs, f],
+          [vendored, 'vendored', [], v],
+        ];
         // Alternate which goes first: the machine is shared and its load drifts.
         for (const [dir, label, extra, out] of i % 2 ? pair.reverse() : pair) {
           const main = path.join(dir, 'main.go');
-          writeFileSync(main, readFileSync(main, 'utf8').replace(/log\.Println\("start handler[^"]*"\)/, `log.Println("start handler ${Date.now()}-${label}-${i}")`));
+          writeFileSync(
+            main,
+            readFileSync(main, 'utf8').replace(
+              /log\.Println\("start handler[^"]*"\)/,
+              `log.Println("start handler ${Date.now()}-${label}-${i}")`,
+            ),
+          );
           out.push(build(dir, ['--tag', tagOf(label), '--builder-image', await coldBuilder(), ...extra]).ms);
         }
       }
       const r = median(v) / median(f);
-      row('go: vendored build / same project from a warm module cache (full compile, median of 4, order alternated)', r.toFixed(2), '<= 1.10', r <= 1.1, `${secs(median(v))} / ${secs(median(f))}`);
+      row(
+        'go: vendored build / same project from a warm module cache (full compile, median of 4, order alternated)',
+        r.toFixed(2),
+        '<= 1.10',
+        r <= 1.1,
+        `${secs(median(v))} / ${secs(median(f))}`,
+      );
     }
   } finally {
-    for (const ref of new Set(made)) await docker.getImage(ref).remove({ force: true, noprune: false }).catch(() => {});
+    for (const ref of new Set(made))
+      await docker
+        .getImage(ref)
+        .remove({ force: true, noprune: false })
+        .catch(() => {});
     say('go: removed the benchmark images and builder tags');
   }
 }
@@ -126,11 +177,20 @@ function addVendoredDependency(dir, modPath) {
   const pkg = modPath.split('/').pop();
   const pkgDir = path.join(dir, 'vendor', ...modPath.split('/'));
   mkdirSync(pkgDir, { recursive: true });
-  writeFileSync(path.join(pkgDir, `${pkg}.go`), `package ${pkg}\n\nimport "strings"\n\n// Shout upper-cases a message.\nfunc Shout(s string) string { return strings.ToUpper(s) + "!" }\n`);
+  writeFileSync(
+    path.join(pkgDir, `${pkg}.go`),
+    `package ${pkg}\n\nimport "strings"\n\n// Shout upper-cases a message.\nfunc Shout(s string) string { return strings.ToUpper(s) + "!" }\n`,
+  );
   const modules = path.join(dir, 'vendor', 'modules.txt');
   writeFileSync(modules, readFileSync(modules, 'utf8') + `# ${modPath} v1.0.0\n## explicit; go 1.19\n${modPath}\n`);
   const goMod = path.join(dir, 'go.mod');
-  writeFileSync(goMod, readFileSync(goMod, 'utf8').replace('require example.com/greeting v1.0.0', `require (\n\texample.com/greeting v1.0.0\n\t${modPath} v1.0.0\n)`));
+  writeFileSync(
+    goMod,
+    readFileSync(goMod, 'utf8').replace(
+      'require example.com/greeting v1.0.0',
+      `require (\n\texample.com/greeting v1.0.0\n\t${modPath} v1.0.0\n)`,
+    ),
+  );
   const main = path.join(dir, 'main.go');
   writeFileSync(
     main,
@@ -150,9 +210,11 @@ function makeFileProxy(proxyDir, modPath, version, files) {
   mkdirSync(rootDir, { recursive: true });
   writeFileSync(path.join(rootDir, 'go.mod'), goMod);
   for (const [name, content] of Object.entries(files)) writeFileSync(path.join(rootDir, name), content);
-  execFileSync('zip', ['-q', '-r', '-D', path.join(vDir, `${version}.zip`), `${modPath}@${version}`], { cwd: stage, stdio: 'pipe' });
+  execFileSync('zip', ['-q', '-r', '-D', path.join(vDir, `${version}.zip`), `${modPath}@${version}`], {
+    cwd: stage,
+    stdio: 'pipe',
+  });
   writeFileSync(path.join(vDir, `${version}.mod`), goMod);
   writeFileSync(path.join(vDir, `${version}.info`), JSON.stringify({ Version: version, Time: '2024-01-01T00:00:00Z' }));
   writeFileSync(path.join(vDir, 'list'), `${version}\n`);
 }
-

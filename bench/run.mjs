@@ -31,7 +31,11 @@ function timeMs(fn) {
   return Number(process.hrtime.bigint() - t) / 1e6;
 }
 function cli(args, opts = {}) {
-  const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', env: { ...process.env, CI: 'true' }, ...opts });
+  const r = spawnSync(process.execPath, [bin, ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, CI: 'true' },
+    ...opts,
+  });
   if (r.status !== 0) throw new Error(`lambda-image ${args.join(' ')} failed (${r.status}): ${r.stderr}`);
   return r.stdout;
 }
@@ -49,7 +53,13 @@ if (want('startup')) {
   cpSync(path.join(root, 'fixtures', 'go-hello'), dir, { recursive: true });
   const bare = [];
   for (let i = 0; i < 11; i++) bare.push(timeMs(() => spawnSync(process.execPath, ['-e', '0'])));
-  row('start-up: bare node -e 0 (median of 11, baseline)', `${median(bare).toFixed(0)} ms`, '-', true, 'the floor on this machine');
+  row(
+    'start-up: bare node -e 0 (median of 11, baseline)',
+    `${median(bare).toFixed(0)} ms`,
+    '-',
+    true,
+    'the floor on this machine',
+  );
   for (const [label, args, target] of [
     ['--help', ['--help'], 150],
     ['init --dry-run', ['init', dir, '--dry-run'], 300],
@@ -62,7 +72,10 @@ if (want('startup')) {
 }
 
 const needsDocker = ['size', 'rebuild', 'arm64', 'context', 'emulator', 'go', 'sandbox', 'ship'].some(want);
-let docker, refs, rie, standinNote = '';
+let docker,
+  refs,
+  rie,
+  standinNote = '';
 if (needsDocker) {
   docker = new Docker();
   await docker.ping();
@@ -106,7 +119,13 @@ try {
       const binary = await fileSizeInImage(image.tag, '/var/runtime/bootstrap');
       const carried = binary + (image.variant === 'alpine-rie' ? rieBytes + entryBytes : 0);
       const ratio = (image.size - (await baseSize(image.baseImage))) / carried;
-      row(`size overhead ${image.variant}: (image - base) / (binary + RIE + entry.sh)`, ratio.toFixed(4), '<= 1.02', ratio <= 1.02, standinNote);
+      row(
+        `size overhead ${image.variant}: (image - base) / (binary + RIE + entry.sh)`,
+        ratio.toFixed(4),
+        '<= 1.02',
+        ratio <= 1.02,
+        standinNote,
+      );
     }
     // The seed's recipe: plain go build, ADD of the emulator then RUN chmod (stored twice).
     const seedDir = path.join(work, 'seed');
@@ -136,15 +155,30 @@ try {
         'CMD [ "/main" ]',
       ].join('\n') + '\n',
     );
-    execFileSync('docker', ['build', '-q', '-t', `${repo}:seed`, seedDir], { env: { ...process.env, DOCKER_BUILDKIT: '0' }, stdio: 'pipe' });
+    execFileSync('docker', ['build', '-q', '-t', `${repo}:seed`, seedDir], {
+      env: { ...process.env, DOCKER_BUILDKIT: '0' },
+      stdio: 'pipe',
+    });
     const seedSize = (await docker.getImage(`${repo}:seed`).inspect()).Size;
     const ours = out.images.find((i) => i.variant === 'alpine-rie');
     const saved = seedSize - ours.size;
-    row('alpine+RIE: seed recipe size - ours, in emulator sizes', (saved / rieBytes).toFixed(2), '>= 1.00', saved >= rieBytes, `${standinNote}; same compiler flags; seed ${seedSize} B, ours ${ours.size} B`);
+    row(
+      'alpine+RIE: seed recipe size - ours, in emulator sizes',
+      (saved / rieBytes).toFixed(2),
+      '>= 1.00',
+      saved >= rieBytes,
+      `${standinNote}; same compiler flags; seed ${seedSize} B, ours ${ours.size} B`,
+    );
     // The emulator's own layers, read from each image's history: the seed's ADD + RUN chmod against our one COPY.
     const seedHistory = await docker.getImage(`${repo}:seed`).history();
     const seedRie = seedHistory.filter((h) => /aws-lambda-rie/.test(h.CreatedBy)).reduce((n, h) => n + h.Size, 0);
-    row('alpine+RIE: emulator bytes stored, seed recipe / ours', (seedRie / ours.breakdown.rie).toFixed(2), '>= 1.90', seedRie / ours.breakdown.rie >= 1.9, `${seedRie} B / ${ours.breakdown.rie} B`);
+    row(
+      'alpine+RIE: emulator bytes stored, seed recipe / ours',
+      (seedRie / ours.breakdown.rie).toFixed(2),
+      '>= 1.90',
+      seedRie / ours.breakdown.rie >= 1.9,
+      `${seedRie} B / ${ours.breakdown.rie} B`,
+    );
   }
 
   // 3. Rebuild after a one-line change / cold build.
@@ -152,10 +186,19 @@ try {
     const dir = project('rebuild', ['--base', 'alpine']);
     const cold = build(dir, ['--tag', `${repo}:rebuild`, '--no-cache']);
     const main = path.join(dir, 'main.go');
-    writeFileSync(main, readFileSync(main, 'utf8').replace('"Hello AWS Lambda"', JSON.stringify(`Hello again ${Date.now()}`))); // unique: the build cache outlives runs
+    writeFileSync(
+      main,
+      readFileSync(main, 'utf8').replace('"Hello AWS Lambda"', JSON.stringify(`Hello again ${Date.now()}`)),
+    ); // unique: the build cache outlives runs
     const warm = build(dir, ['--tag', `${repo}:rebuild`]);
     const ratio = warm.ms / cold.ms;
-    row('rebuild after one-line change / cold build', ratio.toFixed(2), '<= 0.35', ratio <= 0.35, `${(warm.ms / 1000).toFixed(1)} s / ${(cold.ms / 1000).toFixed(1)} s`);
+    row(
+      'rebuild after one-line change / cold build',
+      ratio.toFixed(2),
+      '<= 0.35',
+      ratio <= 0.35,
+      `${(warm.ms / 1000).toFixed(1)} s / ${(cold.ms / 1000).toFixed(1)} s`,
+    );
   }
 
   // 4. arm64 build / x86_64 build (both cold) on this machine.
@@ -165,21 +208,39 @@ try {
     const a = build(x86, ['--tag', `${repo}:x86`, '--no-cache']);
     const b = build(arm, ['--tag', `${repo}:arm`, '--no-cache'], 'arm64');
     const ratio = b.ms / a.ms;
-    row(`arm64 build / x86_64 build on ${os.arch()}`, ratio.toFixed(2), '<= 1.3', ratio <= 1.3, `${(b.ms / 1000).toFixed(1)} s / ${(a.ms / 1000).toFixed(1)} s`);
+    row(
+      `arm64 build / x86_64 build on ${os.arch()}`,
+      ratio.toFixed(2),
+      '<= 1.3',
+      ratio <= 1.3,
+      `${(b.ms / 1000).toFixed(1)} s / ${(a.ms / 1000).toFixed(1)} s`,
+    );
   }
 
   // 5. Context bytes sent / non-ignored bytes; build time with a 1 GB ignored folder / without.
   if (want('context')) {
     // The bare example first: two small files, where tar headers weigh the most.
     const bare = build(project('context-bare', ['--base', 'alpine']), ['--tag', `${repo}:ctx-bare`]).context[0];
-    row('context bytes sent / non-ignored file bytes (bare example)', (bare.sentBytes / bare.fileBytes).toFixed(2), '-', true, `${bare.files} files, ${bare.fileBytes} B; tar headers and padding dominate`);
+    row(
+      'context bytes sent / non-ignored file bytes (bare example)',
+      (bare.sentBytes / bare.fileBytes).toFixed(2),
+      '-',
+      true,
+      `${bare.files} files, ${bare.fileBytes} B; tar headers and padding dominate`,
+    );
     const dir = project('context', ['--base', 'alpine']);
     // A realistic project carries more than two tiny files: a 4 MiB asset next to the code.
     writeFileSync(path.join(dir, 'asset.bin'), Buffer.alloc(4 * 1024 * 1024, 7));
     const first = build(dir, ['--tag', `${repo}:ctx`]);
     const ctx = first.context[0];
     const ratio = ctx.sentBytes / ctx.fileBytes;
-    row('context bytes sent / non-ignored file bytes', ratio.toFixed(4), '<= 1.05', ratio <= 1.05, `${ctx.files} files, ${ctx.fileBytes} B`);
+    row(
+      'context bytes sent / non-ignored file bytes',
+      ratio.toFixed(4),
+      '<= 1.05',
+      ratio <= 1.05,
+      `${ctx.files} files, ${ctx.fileBytes} B`,
+    );
     const absent = [];
     const present = [];
     for (let i = 0; i < 5; i++) absent.push(build(dir, ['--tag', `${repo}:ctx`]).ms);
@@ -188,7 +249,13 @@ try {
     for (let i = 0; i < 16; i++) writeFileSync(path.join(big, `blob-${i}.bin`), Buffer.alloc(64 * 1024 * 1024, i));
     for (let i = 0; i < 5; i++) present.push(build(dir, ['--tag', `${repo}:ctx`]).ms);
     const r = median(present) / median(absent);
-    row('build time with 1 GiB ignored folder / without (median of 5)', r.toFixed(2), '<= 1.1', r <= 1.1, `${median(present).toFixed(0)} ms / ${median(absent).toFixed(0)} ms`);
+    row(
+      'build time with 1 GiB ignored folder / without (median of 5)',
+      r.toFixed(2),
+      '<= 1.1',
+      r <= 1.1,
+      `${median(present).toFixed(0)} ms / ${median(absent).toFixed(0)} ms`,
+    );
   }
 
   // 6. Adding a 50 MB layer through a local Lambda API: peak memory, and time against unzip.
@@ -197,7 +264,8 @@ try {
     const { createHash, randomBytes } = await import('node:crypto');
     const src = path.join(work, 'layer-src');
     mkdirSync(path.join(src, 'extensions'), { recursive: true });
-    for (let i = 0; i < 10; i++) writeFileSync(path.join(src, i === 0 ? 'extensions/big-ext' : `lib-${i}.bin`), randomBytes(5 * 1024 * 1024));
+    for (let i = 0; i < 10; i++)
+      writeFileSync(path.join(src, i === 0 ? 'extensions/big-ext' : `lib-${i}.bin`), randomBytes(5 * 1024 * 1024));
     const zipFile = path.join(work, 'layer.zip');
     execFileSync('zip', ['-q', '-r', zipFile, '.'], { cwd: src });
     const zip = readFileSync(zipFile);
@@ -206,29 +274,52 @@ try {
     const server = createServer((req, res) => {
       if (req.url.startsWith('/2018-10-31/layers')) {
         res.writeHead(200, { 'Content-Type': 'application/json' });
-        res.end(JSON.stringify({
-          Content: { Location: `http://127.0.0.1:${server.address().port}/zip?X-Amz-Signature=x`, CodeSha256: createHash('sha256').update(zip).digest('base64'), CodeSize: zip.length },
-          LayerVersionArn: arn, Version: 1, CompatibleArchitectures: ['x86_64'],
-        }));
+        res.end(
+          JSON.stringify({
+            Content: {
+              Location: `http://127.0.0.1:${server.address().port}/zip?X-Amz-Signature=x`,
+              CodeSha256: createHash('sha256').update(zip).digest('base64'),
+              CodeSize: zip.length,
+            },
+            LayerVersionArn: arn,
+            Version: 1,
+            CompatibleArchitectures: ['x86_64'],
+          }),
+        );
       } else {
         res.writeHead(200, { 'Content-Length': zip.length });
         res.end(zip);
       }
     });
     await new Promise((r) => server.listen(0, '127.0.0.1', r));
-    const env = { ...process.env, CI: 'true', AWS_ENDPOINT_URL_LAMBDA: `http://127.0.0.1:${server.address().port}`, AWS_ACCESS_KEY_ID: 'x', AWS_SECRET_ACCESS_KEY: 'y', AWS_CONFIG_FILE: '/dev/null', AWS_SHARED_CREDENTIALS_FILE: '/dev/null' };
+    const env = {
+      ...process.env,
+      CI: 'true',
+      AWS_ENDPOINT_URL_LAMBDA: `http://127.0.0.1:${server.address().port}`,
+      AWS_ACCESS_KEY_ID: 'x',
+      AWS_SECRET_ACCESS_KEY: 'y',
+      AWS_CONFIG_FILE: '/dev/null',
+      AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
+    };
     const runAdd = (dir, cacheDir, extraEnv = {}) =>
       new Promise((resolve, reject) => {
         const t = process.hrtime.bigint();
         const rssFile = path.join(work, `rss-${process.hrtime.bigint()}`);
-        const child = spawnChild(process.execPath, ['--import', path.join(root, 'bench', 'rss-probe.mjs'), bin, 'add-extension', arn, dir], {
-          env: { ...env, LAMBDA_IMAGE_CACHE_DIR: cacheDir, LAMBDA_IMAGE_RSS_OUT: rssFile, ...extraEnv },
-        });
+        const child = spawnChild(
+          process.execPath,
+          ['--import', path.join(root, 'bench', 'rss-probe.mjs'), bin, 'add-extension', arn, dir],
+          {
+            env: { ...env, LAMBDA_IMAGE_CACHE_DIR: cacheDir, LAMBDA_IMAGE_RSS_OUT: rssFile, ...extraEnv },
+          },
+        );
         let err = '';
         child.stderr.on('data', (d) => (err += d));
         child.on('close', (code) => {
           if (code !== 0) return reject(new Error(`add-extension failed: ${err}`));
-          resolve({ ms: Number(process.hrtime.bigint() - t) / 1e6, peakMb: Number(readFileSync(rssFile, 'utf8')) / 1024 });
+          resolve({
+            ms: Number(process.hrtime.bigint() - t) / 1e6,
+            peakMb: Number(readFileSync(rssFile, 'utf8')) / 1024,
+          });
         });
       });
     const { unzipSafely } = await import('../dist/layers/unzip.js');
@@ -241,7 +332,11 @@ try {
         const cacheDir = path.join(work, `cache-${i}`);
         full.push(await runAdd(project(`ext-${i}`, ['--base', 'aws']), cacheDir));
         // Same layer into another project: the verified zip comes from the cache, no network.
-        cached.push(await runAdd(project(`ext-cached-${i}`, ['--base', 'aws']), cacheDir, { AWS_ENDPOINT_URL_LAMBDA: 'http://127.0.0.1:1' }));
+        cached.push(
+          await runAdd(project(`ext-cached-${i}`, ['--base', 'aws']), cacheDir, {
+            AWS_ENDPOINT_URL_LAMBDA: 'http://127.0.0.1:1',
+          }),
+        );
         const t = process.hrtime.bigint();
         await unzipSafely(zipFile, path.join(work, `ours-${i}`));
         inProcess.push(Number(process.hrtime.bigint() - t) / 1e6);
@@ -252,15 +347,44 @@ try {
     }
     const mb = (xs) => Math.max(...xs.map((x) => x.peakMb));
     const size = `${(zip.length / 1e6).toFixed(0)} MB`;
-    row(`add-extension by ARN of a ${size} layer: peak memory (max RSS)`, `${mb(full).toFixed(0)} MB`, '< 100 MB', mb(full) < 100, 'whole CLI process; ~60 MB of it is the AWS SDK');
-    row(`add-extension from the cache (no SDK loaded): peak memory`, `${mb(cached).toFixed(0)} MB`, '< 100 MB', mb(cached) < 100);
+    row(
+      `add-extension by ARN of a ${size} layer: peak memory (max RSS)`,
+      `${mb(full).toFixed(0)} MB`,
+      '< 100 MB',
+      mb(full) < 100,
+      'whole CLI process; ~60 MB of it is the AWS SDK',
+    );
+    row(
+      `add-extension from the cache (no SDK loaded): peak memory`,
+      `${mb(cached).toFixed(0)} MB`,
+      '< 100 MB',
+      mb(cached) < 100,
+    );
     const u = median(unz);
     const r1 = median(inProcess) / u;
-    row('safe unpack of the same zip / unzip(1) (median of 3)', r1.toFixed(2), '<= 1.5', r1 <= 1.5, `${median(inProcess).toFixed(0)} ms / ${u.toFixed(0)} ms`);
+    row(
+      'safe unpack of the same zip / unzip(1) (median of 3)',
+      r1.toFixed(2),
+      '<= 1.5',
+      r1 <= 1.5,
+      `${median(inProcess).toFixed(0)} ms / ${u.toFixed(0)} ms`,
+    );
     const r2 = median(cached.map((x) => x.ms)) / u;
-    row('  whole CLI from the cache (start-up, unpack, checks, render) / unzip(1)', r2.toFixed(2), '-', true, `${median(cached.map((x) => x.ms)).toFixed(0)} ms`);
+    row(
+      '  whole CLI from the cache (start-up, unpack, checks, render) / unzip(1)',
+      r2.toFixed(2),
+      '-',
+      true,
+      `${median(cached.map((x) => x.ms)).toFixed(0)} ms`,
+    );
     const r3 = median(full.map((x) => x.ms)) / u;
-    row('  whole CLI by ARN (SDK, download, verify, unpack) / unzip(1)', r3.toFixed(2), '-', true, `${median(full.map((x) => x.ms)).toFixed(0)} ms`);
+    row(
+      '  whole CLI by ARN (SDK, download, verify, unpack) / unzip(1)',
+      r3.toFixed(2),
+      '-',
+      true,
+      `${median(full.map((x) => x.ms)).toFixed(0)} ms`,
+    );
   }
 
   // 7. The emulator: warm overhead, throughput at concurrency 4, a cold start broken down.
@@ -293,7 +417,13 @@ try {
       await one.pool.close();
     }
     const p50 = median(overheads);
-    row('warm invoke overhead beyond the handler (p50 of 300)', `${p50.toFixed(2)} ms`, '<= 2 ms', p50 <= 2, 'client wall time minus the handler\'s own time');
+    row(
+      'warm invoke overhead beyond the handler (p50 of 300)',
+      `${p50.toFixed(2)} ms`,
+      '<= 2 ms',
+      p50 <= 2,
+      "client wall time minus the handler's own time",
+    );
 
     const four = await prepareFunction(engine, { image, env: quiet, concurrency: 4, timeoutSec: 10 }, hooks);
     try {
@@ -317,8 +447,19 @@ try {
     for (let i = 0; i < 5; i++) {
       let t = process.hrtime.bigint();
       const sandbox = await Sandbox.start(engine, containers, facts, {
-        identity: { functionName: 'bench', functionArn: 'arn:aws:lambda:us-east-1:000000000000:function:bench', version: '$LATEST', handler: 'bootstrap' },
-        memoryMb: 128, ephemeralMb: 512, isolated: true, region: 'us-east-1', env: quiet, session: `bench-${process.pid}`, onOutput: () => {},
+        identity: {
+          functionName: 'bench',
+          functionArn: 'arn:aws:lambda:us-east-1:000000000000:function:bench',
+          version: '$LATEST',
+          handler: 'bootstrap',
+        },
+        memoryMb: 128,
+        ephemeralMb: 512,
+        isolated: true,
+        region: 'us-east-1',
+        env: quiet,
+        session: `bench-${process.pid}`,
+        onOutput: () => {},
       });
       parts.start.push(Number(process.hrtime.bigint() - t) / 1e6);
       t = process.hrtime.bigint();
@@ -345,7 +486,12 @@ try {
 } finally {
   if (docker) {
     for (const img of await docker.listImages()) {
-      for (const tag of img.RepoTags ?? []) if (tag.startsWith(`${repo}:`)) await docker.getImage(tag).remove({ force: true }).catch(() => {});
+      for (const tag of img.RepoTags ?? [])
+        if (tag.startsWith(`${repo}:`))
+          await docker
+            .getImage(tag)
+            .remove({ force: true })
+            .catch(() => {});
     }
   }
   rmSync(work, { recursive: true, force: true });
@@ -354,7 +500,11 @@ try {
 const header = ['benchmark', 'measured', 'target', 'met', 'note'];
 const table = rows.map((r) => [r.benchmark, r.measured, r.target, r.ok ? 'yes' : 'NO', r.note]);
 const widths = header.map((h, i) => Math.max(h.length, ...table.map((t) => String(t[i]).length)));
-const line = (cells) => cells.map((c, i) => String(c).padEnd(widths[i])).join('  ').trimEnd();
+const line = (cells) =>
+  cells
+    .map((c, i) => String(c).padEnd(widths[i]))
+    .join('  ')
+    .trimEnd();
 console.log(line(header));
 for (const t of table) console.log(line(t));
 const missed = rows.filter((r) => !r.ok);

@@ -47,12 +47,21 @@ async function startServer(ctx, args, env = {}) {
 function post(agent, port, body) {
   return new Promise((resolve, reject) => {
     const t = process.hrtime.bigint();
-    const req = http.request({ host: '127.0.0.1', port, path: '/2015-03-31/functions/function/invocations', method: 'POST', agent }, (res) => {
-      const chunks = [];
-      res.on('data', (c) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode, body: Buffer.concat(chunks).toString(), ms: Number(process.hrtime.bigint() - t) / 1e6 }));
-      res.on('error', reject);
-    });
+    const req = http.request(
+      { host: '127.0.0.1', port, path: '/2015-03-31/functions/function/invocations', method: 'POST', agent },
+      (res) => {
+        const chunks = [];
+        res.on('data', (c) => chunks.push(c));
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode,
+            body: Buffer.concat(chunks).toString(),
+            ms: Number(process.hrtime.bigint() - t) / 1e6,
+          }),
+        );
+        res.on('error', reject);
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });
@@ -70,7 +79,11 @@ export default async function run(ctx) {
   //    with the sandbox settings (the target) and without them (for reference).
   for (const isolated of [true, false]) {
     ctx.say(`sandbox: warm invokes through start (settings ${isolated ? 'on' : 'off'})`);
-    const server = await startServer(ctx, ['--image', image, ...quiet], isolated ? {} : { LAMBDA_IMAGE_SANDBOX: 'off' });
+    const server = await startServer(
+      ctx,
+      ['--image', image, ...quiet],
+      isolated ? {} : { LAMBDA_IMAGE_SANDBOX: 'off' },
+    );
     const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
     const overheads = [];
     try {
@@ -85,8 +98,22 @@ export default async function run(ctx) {
       await server.stop();
     }
     const p50 = median(overheads);
-    if (isolated) ctx.row('sandbox: warm invoke overhead through start\'s HTTP endpoint (p50 of 300)', `${p50.toFixed(2)} ms`, '<= 2 ms', p50 <= 2, 'HTTP client wall time minus the handler\'s time; uid 993, read-only root, own network namespace');
-    else ctx.row('sandbox: the same without the sandbox settings (reference)', `${p50.toFixed(2)} ms`, '-', true, 'LAMBDA_IMAGE_SANDBOX=off: host network');
+    if (isolated)
+      ctx.row(
+        "sandbox: warm invoke overhead through start's HTTP endpoint (p50 of 300)",
+        `${p50.toFixed(2)} ms`,
+        '<= 2 ms',
+        p50 <= 2,
+        "HTTP client wall time minus the handler's time; uid 993, read-only root, own network namespace",
+      );
+    else
+      ctx.row(
+        'sandbox: the same without the sandbox settings (reference)',
+        `${p50.toFixed(2)} ms`,
+        '-',
+        true,
+        'LAMBDA_IMAGE_SANDBOX=off: host network',
+      );
   }
 
   // 2. Throughput through start at concurrency 4, a no-op handler.
@@ -106,7 +133,13 @@ export default async function run(ctx) {
       };
       await Promise.all([worker(), worker(), worker(), worker()]);
       const rate = n / (Number(process.hrtime.bigint() - t) / 1e9);
-      ctx.row('sandbox: no-op throughput through start at concurrency 4 (2000 invokes)', `${rate.toFixed(0)} /s`, '>= 500 /s', rate >= 500 && failed === 0, failed ? `${failed} failed` : 'HTTP client in this process, 4 connections');
+      ctx.row(
+        'sandbox: no-op throughput through start at concurrency 4 (2000 invokes)',
+        `${rate.toFixed(0)} /s`,
+        '>= 500 /s',
+        rate >= 500 && failed === 0,
+        failed ? `${failed} failed` : 'HTTP client in this process, 4 connections',
+      );
     } finally {
       agent.destroy();
       await server.stop();
@@ -153,8 +186,16 @@ export default async function run(ctx) {
         off.push(await cold(false, oneShot));
       }
       const ratio = median(on) / median(off);
-      const what = oneShot ? 'one-shot invoke (inspect + namespace + environment + init + answer)' : 'cold start in start (environment + init + first answer)';
-      ctx.row(`sandbox: ${what}, settings on / off (medians of 9)`, ratio.toFixed(2), oneShot ? '-' : '<= 1.20', oneShot ? true : ratio <= 1.2, `${median(on).toFixed(0)} ms vs ${median(off).toFixed(0)} ms`);
+      const what = oneShot
+        ? 'one-shot invoke (inspect + namespace + environment + init + answer)'
+        : 'cold start in start (environment + init + first answer)';
+      ctx.row(
+        `sandbox: ${what}, settings on / off (medians of 9)`,
+        ratio.toFixed(2),
+        oneShot ? '-' : '<= 1.20',
+        oneShot ? true : ratio <= 1.2,
+        `${median(on).toFixed(0)} ms vs ${median(off).toFixed(0)} ms`,
+      );
     }
   }
 }

@@ -24,13 +24,18 @@ function median(xs) {
  */
 function cliAsync(root, args, env) {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [path.join(root, 'bin', 'lambda-image'), ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [path.join(root, 'bin', 'lambda-image'), ...args], {
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
     child.stderr.on('data', (d) => (stderr += d));
     child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolve(stdout) : reject(new Error(`lambda-image ${args.join(' ')} failed (${code}): ${stderr}`))));
+    child.on('close', (code) =>
+      code === 0 ? resolve(stdout) : reject(new Error(`lambda-image ${args.join(' ')} failed (${code}): ${stderr}`)),
+    );
   });
 }
 
@@ -44,50 +49,98 @@ export default async function run(ctx) {
   const repo = `lambda-image-bench-ship-${process.pid}`;
   const ecr = await new FakeEcr(registry).start();
   const lambda = await new FakeLambda(registry).start();
-  const env = { ...process.env, CI: 'true', ...fakeAwsEnv(ecr, lambda), DOCKER_CONFIG: path.join(work, 'ship-docker-config') };
+  const env = {
+    ...process.env,
+    CI: 'true',
+    ...fakeAwsEnv(ecr, lambda),
+    DOCKER_CONFIG: path.join(work, 'ship-docker-config'),
+  };
   try {
     const dir = path.join(work, 'ship');
     mkdirSync(dir, { recursive: true });
     mkdirSync(env.DOCKER_CONFIG, { recursive: true });
     writeFileSync(path.join(dir, 'bootstrap'), '#!/bin/sh\n');
-    writeFileSync(path.join(dir, 'lambda-image.json'), JSON.stringify({ name: repo, tag: 'bench', runtime: 'provided', binary: 'bootstrap', deploy: { region: 'eu-west-1' } }));
+    writeFileSync(
+      path.join(dir, 'lambda-image.json'),
+      JSON.stringify({
+        name: repo,
+        tag: 'bench',
+        runtime: 'provided',
+        binary: 'bootstrap',
+        deploy: { region: 'eu-west-1' },
+      }),
+    );
     say('ship: importing a plain image with an 8 MiB random payload');
     await importPlainImage(docker, repo, 'bench', `bench ${Date.now()}`, PAYLOAD);
 
     // 1. First push sends the layers; the second (another tag, same image) must not.
-    const first = JSON.parse(await cli(['push', dir, '--repository', `${viaProxy}/bench`, '--tag', 'one', '--json'], { env }));
+    const first = JSON.parse(
+      await cli(['push', dir, '--repository', `${viaProxy}/bench`, '--tag', 'one', '--json'], { env }),
+    );
     const firstBytes = proxy.counts.sent;
     proxy.reset();
-    const second = JSON.parse(await cli(['push', dir, '--repository', `${viaProxy}/bench`, '--tag', 'two', '--json'], { env }));
+    const second = JSON.parse(
+      await cli(['push', dir, '--repository', `${viaProxy}/bench`, '--tag', 'two', '--json'], { env }),
+    );
     const again = proxy.counts.sent;
     const ratio = again / first.compressedSize;
-    row('re-push with every layer in the registry: bytes sent / image size', `${(ratio * 100).toFixed(3)} %`, '<= 1 %', ratio <= 0.01 && second.layersPushed === 0,
-      `${again} B of ${first.compressedSize} B (first push sent ${firstBytes} B); ${second.layersExisting} layers already there`);
+    row(
+      're-push with every layer in the registry: bytes sent / image size',
+      `${(ratio * 100).toFixed(3)} %`,
+      '<= 1 %',
+      ratio <= 0.01 && second.layersPushed === 0,
+      `${again} B of ${first.compressedSize} B (first push sent ${firstBytes} B); ${second.layersExisting} layers already there`,
+    );
 
     // 2. Deploy overhead: create once, then time updates by --image-uri (nothing pushed).
     proxy.reset();
     ecr.repositories.set('bench', { immutable: false, scanOnPush: false });
     const uri = `${registry.host}/bench@${first.digest}`;
-    await cli(['deploy', dir, '--image-uri', uri, '--function-name', 'bench-fn', '--role', 'arn:aws:iam::123456789012:role/bench', '--json'], { env });
+    await cli(
+      [
+        'deploy',
+        dir,
+        '--image-uri',
+        uri,
+        '--function-name',
+        'bench-fn',
+        '--role',
+        'arn:aws:iam::123456789012:role/bench',
+        '--json',
+      ],
+      { env },
+    );
     const overheads = [];
     const totals = [];
     for (let i = 0; i < 5; i++) {
       const t0 = process.hrtime.bigint();
-      const out = JSON.parse(await cli(['deploy', dir, '--image-uri', uri, '--function-name', 'bench-fn', '--json'], { env }));
+      const out = JSON.parse(
+        await cli(['deploy', dir, '--image-uri', uri, '--function-name', 'bench-fn', '--json'], { env }),
+      );
       const ms = Number(process.hrtime.bigint() - t0) / 1e6;
       totals.push(ms);
       overheads.push(ms - out.lambdaWaitMs);
     }
     const m = median(overheads);
-    row('deploy overhead beyond Lambda\'s wait (update by --image-uri, median of 5)', `${m.toFixed(0)} ms`, '< 1000 ms', m < 1000,
-      `whole CLI process incl. start-up, SDK load, ECR login, manifest check; total ${median(totals).toFixed(0)} ms`);
+    row(
+      "deploy overhead beyond Lambda's wait (update by --image-uri, median of 5)",
+      `${m.toFixed(0)} ms`,
+      '< 1000 ms',
+      m < 1000,
+      `whole CLI process incl. start-up, SDK load, ECR login, manifest check; total ${median(totals).toFixed(0)} ms`,
+    );
   } finally {
     await lambda.close();
     await ecr.close();
     await proxy.close();
     await registry.stop();
     for (const img of await docker.listImages()) {
-      for (const tag of img.RepoTags ?? []) if (tag.startsWith(`${repo}:`)) await docker.getImage(tag).remove({ force: true }).catch(() => {});
+      for (const tag of img.RepoTags ?? [])
+        if (tag.startsWith(`${repo}:`))
+          await docker
+            .getImage(tag)
+            .remove({ force: true })
+            .catch(() => {});
     }
   }
 }

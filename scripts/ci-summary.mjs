@@ -29,13 +29,17 @@ for (const file of report.testResults ?? []) {
     else if (a.status === 'failed') failed++;
     else if (requireDocker && /\.docker\.test\.ts$/.test(name)) {
       failed++;
-      problems.push(`${name}: "${a.fullName}" was skipped, but LAMBDA_IMAGE_REQUIRE_DOCKER=1 requires Docker tests to run`);
+      problems.push(
+        `${name}: "${a.fullName}" was skipped, but LAMBDA_IMAGE_REQUIRE_DOCKER=1 requires Docker tests to run`,
+      );
     } else skipped++;
   }
   // A failing hook fails the file without failing any test: count it.
   if (file.status === 'failed' && fileFailed === 0) {
     failed++;
-    problems.push(`${name}: the file failed outside its tests (a hook or an import): ${(file.message || '').split('\n')[0]}`);
+    problems.push(
+      `${name}: the file failed outside its tests (a hook or an import): ${(file.message || '').split('\n')[0]}`,
+    );
   }
 }
 if (report.success === false && failed === 0) {

@@ -9,7 +9,14 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Docker from 'dockerode';
 import { ALPINE_BASE_IMAGE, AWS_BASE_IMAGE, goBuilderImage } from '../dist/render/images.js';
-import { buildStandinRie, ensureStandins, findTools, removeLegacyStandins, standinBuildArgs, STANDIN_LABEL } from './standins.mjs';
+import {
+  buildStandinRie,
+  ensureStandins,
+  findTools,
+  removeLegacyStandins,
+  standinBuildArgs,
+  STANDIN_LABEL,
+} from './standins.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const bin = path.join(root, 'bin', 'lambda-image');
@@ -25,7 +32,8 @@ try {
 
 // Earlier versions loaded stand-ins under the real images' names: take those away first,
 // so the check below sees what really is on this engine.
-for (const name of await removeLegacyStandins(docker)) say(`removed ${name}: a stand-in an earlier lambda-image version left under a real image's name`);
+for (const name of await removeLegacyStandins(docker))
+  say(`removed ${name}: a stand-in an earlier lambda-image version left under a real image's name`);
 
 const GO_VERSION = '1.23';
 const wanted = [AWS_BASE_IMAGE, ALPINE_BASE_IMAGE, goBuilderImage(GO_VERSION)];
@@ -40,7 +48,9 @@ async function haveReal(ref) {
   }
   try {
     const stream = await docker.pull(ref);
-    await new Promise((resolve, reject) => docker.modem.followProgress(stream, (err) => (err ? reject(err) : resolve())));
+    await new Promise((resolve, reject) =>
+      docker.modem.followProgress(stream, (err) => (err ? reject(err) : resolve())),
+    );
     return true;
   } catch {
     return false;
@@ -78,7 +88,9 @@ try {
   run(['build', dir, '--tag', 'go-hello:demo', '--variants', 'aws,alpine,alpine-rie', ...rieArgs]);
   if (!online) say('(stand-in bases: not representative of the real images)');
   say('images go-hello:demo-aws, go-hello:demo-alpine, go-hello:demo-alpine-rie are in the engine; run one with');
-  say('  docker run --rm -p 9000:8080 go-hello:demo-alpine-rie   and POST to http://localhost:9000/2015-03-31/functions/function/invocations');
+  say(
+    '  docker run --rm -p 9000:8080 go-hello:demo-alpine-rie   and POST to http://localhost:9000/2015-03-31/functions/function/invocations',
+  );
 } finally {
   rmSync(work, { recursive: true, force: true });
 }

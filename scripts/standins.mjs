@@ -85,7 +85,10 @@ function isStaticExecutable(p) {
  */
 export async function buildStandinRie(arch) {
   const src = path.join(STANDIN_DIR, 'rie');
-  const hash = createHash('sha256').update(await fs.readFile(path.join(src, 'main.go'))).digest('hex').slice(0, 12);
+  const hash = createHash('sha256')
+    .update(await fs.readFile(path.join(src, 'main.go')))
+    .digest('hex')
+    .slice(0, 12);
   const out = path.join(os.tmpdir(), 'lambda-image-standins', `aws-lambda-rie-${arch}-${hash}`);
   try {
     await fs.access(out);
@@ -97,7 +100,14 @@ export async function buildStandinRie(arch) {
   const tmp = `${out}.tmp-${process.pid}`;
   execFileSync('go', ['build', '-trimpath', '-ldflags=-s -w', '-o', tmp, '.'], {
     cwd: src,
-    env: { ...process.env, CGO_ENABLED: '0', GOOS: 'linux', GOARCH: dockerArchitecture(arch), GOFLAGS: '-mod=mod', GOTOOLCHAIN: 'local' },
+    env: {
+      ...process.env,
+      CGO_ENABLED: '0',
+      GOOS: 'linux',
+      GOARCH: dockerArchitecture(arch),
+      GOFLAGS: '-mod=mod',
+      GOTOOLCHAIN: 'local',
+    },
     stdio: 'pipe',
   });
   await fs.rename(tmp, out);
@@ -147,7 +157,13 @@ export async function ensureStandins(docker, arches, goVersion, log = () => {}) 
       arch,
       kind: 'aws',
       config: {
-        Env: [...env, 'LANG=en_US.UTF-8', 'TZ=:/etc/localtime', 'LAMBDA_TASK_ROOT=/var/task', 'LAMBDA_RUNTIME_DIR=/var/runtime'],
+        Env: [
+          ...env,
+          'LANG=en_US.UTF-8',
+          'TZ=:/etc/localtime',
+          'LAMBDA_TASK_ROOT=/var/task',
+          'LAMBDA_RUNTIME_DIR=/var/runtime',
+        ],
         WorkingDir: '/var/task',
         Entrypoint: ['/lambda-entrypoint.sh'],
       },
@@ -159,7 +175,11 @@ export async function ensureStandins(docker, arches, goVersion, log = () => {}) 
     arch: 'x86_64',
     kind: 'golang',
     config: {
-      Env: ['PATH=/go/bin:/usr/local/go/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'GOPATH=/go', 'GOTOOLCHAIN=local'],
+      Env: [
+        'PATH=/go/bin:/usr/local/go/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
+        'GOPATH=/go',
+        'GOTOOLCHAIN=local',
+      ],
       WorkingDir: '/go',
       Cmd: ['/bin/sh'],
     },
@@ -196,7 +216,11 @@ async function loadStandin(docker, spec, revision, tools) {
 
     const layer = path.join(work, 'layer.tar');
     await pipeline(tar.pack(root), createWriteStream(layer));
-    const diffId = 'sha256:' + createHash('sha256').update(await fs.readFile(layer)).digest('hex');
+    const diffId =
+      'sha256:' +
+      createHash('sha256')
+        .update(await fs.readFile(layer))
+        .digest('hex');
     const config = Buffer.from(
       JSON.stringify({
         architecture: dockerArchitecture(spec.arch),
@@ -204,13 +228,21 @@ async function loadStandin(docker, spec, revision, tools) {
         created: new Date(0).toISOString(),
         config: { ...spec.config, Labels: { [STANDIN_LABEL]: revision } },
         rootfs: { type: 'layers', diff_ids: [diffId] },
-        history: [{ created: new Date(0).toISOString(), created_by: `lambda-image stand-in ${spec.ref} (tests and offline demos only)` }],
+        history: [
+          {
+            created: new Date(0).toISOString(),
+            created_by: `lambda-image stand-in ${spec.ref} (tests and offline demos only)`,
+          },
+        ],
       }),
     );
     const configName = createHash('sha256').update(config).digest('hex') + '.json';
     const archive = tarStream.pack();
     archive.entry({ name: configName }, config);
-    archive.entry({ name: 'manifest.json' }, JSON.stringify([{ Config: configName, RepoTags: [spec.ref], Layers: ['layer.tar'] }]));
+    archive.entry(
+      { name: 'manifest.json' },
+      JSON.stringify([{ Config: configName, RepoTags: [spec.ref], Layers: ['layer.tar'] }]),
+    );
     const { size } = await fs.stat(layer);
     const entry = archive.entry({ name: 'layer.tar', size }, () => archive.finalize());
     createReadStream(layer).pipe(entry);
@@ -224,7 +256,8 @@ async function loadStandin(docker, spec, revision, tools) {
 }
 
 async function makeBusyboxRoot(root, busybox) {
-  for (const d of ['bin', 'etc', 'tmp', 'root', 'var/tmp', 'usr/bin', 'proc', 'sys', 'dev']) await fs.mkdir(path.join(root, d), { recursive: true });
+  for (const d of ['bin', 'etc', 'tmp', 'root', 'var/tmp', 'usr/bin', 'proc', 'sys', 'dev'])
+    await fs.mkdir(path.join(root, d), { recursive: true });
   await fs.chmod(path.join(root, 'tmp'), 0o1777);
   await fs.copyFile(busybox, path.join(root, 'bin/busybox'));
   await fs.chmod(path.join(root, 'bin/busybox'), 0o755);
@@ -233,7 +266,10 @@ async function makeBusyboxRoot(root, busybox) {
     if (applet === 'busybox') continue;
     await fs.symlink('busybox', path.join(root, 'bin', applet)).catch(() => {});
   }
-  await fs.writeFile(path.join(root, 'etc/passwd'), 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n');
+  await fs.writeFile(
+    path.join(root, 'etc/passwd'),
+    'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n',
+  );
   await fs.writeFile(path.join(root, 'etc/group'), 'root:x:0:\nnogroup:x:65534:\n');
 }
 

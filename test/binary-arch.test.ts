@@ -36,7 +36,16 @@ function project(binary: Buffer): string {
 describe('init checks the binary against --arch', () => {
   it('refuses an arm64 binary for an x86_64 image, naming both and the fix', async () => {
     const dir = project(elfHeader(0xb7));
-    const r = await runCli(['init', dir, '--runtime', 'provided', '--binary', path.join(dir, 'bootstrap'), '--name', 'fn']);
+    const r = await runCli([
+      'init',
+      dir,
+      '--runtime',
+      'provided',
+      '--binary',
+      path.join(dir, 'bootstrap'),
+      '--name',
+      'fn',
+    ]);
     expect(r.code).toBe(13);
     expect(r.stderr).toMatch(/error: binary bootstrap is built for AArch64, but the image is x86_64 \(x86-64\)/);
     expect(r.stderr).toMatch(/hint: use --arch arm64/);
@@ -46,31 +55,114 @@ describe('init checks the binary against --arch', () => {
 
   it('refuses an x86_64 binary for an arm64 image, and a 32-bit one for either', async () => {
     const x86 = project(elfHeader(0x3e));
-    expect((await runCli(['init', x86, '--runtime', 'provided', '--binary', path.join(x86, 'bootstrap'), '--arch', 'arm64', '--name', 'fn'])).code).toBe(13);
+    expect(
+      (
+        await runCli([
+          'init',
+          x86,
+          '--runtime',
+          'provided',
+          '--binary',
+          path.join(x86, 'bootstrap'),
+          '--arch',
+          'arm64',
+          '--name',
+          'fn',
+        ])
+      ).code,
+    ).toBe(13);
     const i386 = project(elfHeader(0x03, 1));
-    const r = await runCli(['init', i386, '--runtime', 'provided', '--binary', path.join(i386, 'bootstrap'), '--name', 'fn']);
+    const r = await runCli([
+      'init',
+      i386,
+      '--runtime',
+      'provided',
+      '--binary',
+      path.join(i386, 'bootstrap'),
+      '--name',
+      'fn',
+    ]);
     expect(r.code).toBe(13);
     expect(r.stderr).toMatch(/32-bit|machine 0x3/);
   });
 
   it('accepts matching binaries and scripts', async () => {
-    expect((await initIn(project(elfHeader(0xb7)), ['--runtime', 'provided', '--binary', 'bootstrap', '--arch', 'arm64', '--name', 'fn'])).code).toBe(0);
-    expect((await initIn(project(elfHeader(0x3e)), ['--runtime', 'provided', '--binary', 'bootstrap', '--name', 'fn'])).code).toBe(0);
-    expect((await initIn(project(Buffer.from('#!/bin/sh\necho hi\n')), ['--runtime', 'provided', '--binary', 'bootstrap', '--name', 'fn'])).code).toBe(0);
+    expect(
+      (
+        await initIn(project(elfHeader(0xb7)), [
+          '--runtime',
+          'provided',
+          '--binary',
+          'bootstrap',
+          '--arch',
+          'arm64',
+          '--name',
+          'fn',
+        ])
+      ).code,
+    ).toBe(0);
+    expect(
+      (await initIn(project(elfHeader(0x3e)), ['--runtime', 'provided', '--binary', 'bootstrap', '--name', 'fn'])).code,
+    ).toBe(0);
+    expect(
+      (
+        await initIn(project(Buffer.from('#!/bin/sh\necho hi\n')), [
+          '--runtime',
+          'provided',
+          '--binary',
+          'bootstrap',
+          '--name',
+          'fn',
+        ])
+      ).code,
+    ).toBe(0);
   });
 
   it('reads real Go binaries cross-compiled for each architecture', async () => {
     const src = tmpDir();
     writeFileSync(path.join(src, 'go.mod'), 'module example.com/tiny\n\ngo 1.19\n');
     writeFileSync(path.join(src, 'main.go'), 'package main\n\nfunc main() {}\n');
-    for (const [goarch, arch, other] of [['arm64', 'arm64', 'x86_64'], ['amd64', 'x86_64', 'arm64']] as const) {
+    for (const [goarch, arch, other] of [
+      ['arm64', 'arm64', 'x86_64'],
+      ['amd64', 'x86_64', 'arm64'],
+    ] as const) {
       const dir = tmpDir();
       execFileSync('go', ['build', '-o', path.join(dir, 'bootstrap'), '.'], {
         cwd: src,
         env: { ...process.env, GOOS: 'linux', GOARCH: goarch, CGO_ENABLED: '0', GOFLAGS: '', GOTOOLCHAIN: 'local' },
       });
-      expect((await runCli(['init', dir, '--runtime', 'provided', '--binary', path.join(dir, 'bootstrap'), '--arch', other, '--name', 'fn'])).code).toBe(13);
-      expect((await runCli(['init', dir, '--runtime', 'provided', '--binary', path.join(dir, 'bootstrap'), '--arch', arch, '--name', 'fn'])).code).toBe(0);
+      expect(
+        (
+          await runCli([
+            'init',
+            dir,
+            '--runtime',
+            'provided',
+            '--binary',
+            path.join(dir, 'bootstrap'),
+            '--arch',
+            other,
+            '--name',
+            'fn',
+          ])
+        ).code,
+      ).toBe(13);
+      expect(
+        (
+          await runCli([
+            'init',
+            dir,
+            '--runtime',
+            'provided',
+            '--binary',
+            path.join(dir, 'bootstrap'),
+            '--arch',
+            arch,
+            '--name',
+            'fn',
+          ])
+        ).code,
+      ).toBe(0);
     }
   });
 });
@@ -85,21 +177,38 @@ describe('build checks the binary against the architecture it builds for', () =>
 
   it('refuses a binary replaced after init by one for another architecture', async () => {
     const dir = project(elfHeader(0x3e));
-    expect((await runCli(['init', dir, '--runtime', 'provided', '--binary', path.join(dir, 'bootstrap'), '--name', 'fn'])).code).toBe(0);
+    expect(
+      (await runCli(['init', dir, '--runtime', 'provided', '--binary', path.join(dir, 'bootstrap'), '--name', 'fn']))
+        .code,
+    ).toBe(0);
     writeFileSync(path.join(dir, 'bootstrap'), elfHeader(0xb7), { mode: 0o755 });
-    await expect(buildProject(dir, engine, {})).rejects.toMatchObject({ code: 'PLATFORM_MISMATCH', message: expect.stringMatching(/built for AArch64, but the image is x86_64/) });
+    await expect(buildProject(dir, engine, {})).rejects.toMatchObject({
+      code: 'PLATFORM_MISMATCH',
+      message: expect.stringMatching(/built for AArch64, but the image is x86_64/),
+    });
   });
 
   it('refuses --arch arm64 for an x86_64 binary', async () => {
     const dir = project(elfHeader(0x3e));
-    expect((await runCli(['init', dir, '--runtime', 'provided', '--binary', path.join(dir, 'bootstrap'), '--name', 'fn'])).code).toBe(0);
+    expect(
+      (await runCli(['init', dir, '--runtime', 'provided', '--binary', path.join(dir, 'bootstrap'), '--name', 'fn']))
+        .code,
+    ).toBe(0);
     await expect(buildProject(dir, engine, { arch: 'arm64' })).rejects.toMatchObject({ code: 'PLATFORM_MISMATCH' });
   });
 
   it('goes on to the engine when the binary matches', async () => {
     const dir = project(elfHeader(0x3e));
-    expect((await runCli(['init', dir, '--runtime', 'provided', '--binary', path.join(dir, 'bootstrap'), '--name', 'fn'])).code).toBe(0);
-    const reached = { ...engine, docker: { buildImage: async () => Readable.from([JSON.stringify({ errorDetail: { message: 'stop here' } }) + '\n']) } } as unknown as Engine;
+    expect(
+      (await runCli(['init', dir, '--runtime', 'provided', '--binary', path.join(dir, 'bootstrap'), '--name', 'fn']))
+        .code,
+    ).toBe(0);
+    const reached = {
+      ...engine,
+      docker: {
+        buildImage: async () => Readable.from([JSON.stringify({ errorDetail: { message: 'stop here' } }) + '\n']),
+      },
+    } as unknown as Engine;
     await expect(buildProject(dir, reached, {})).rejects.toMatchObject({ code: 'BUILD_FAILED' });
   });
 });

@@ -14,7 +14,10 @@ import { attributeLayers } from '../src/docker/image-report.js';
 import { runCli } from './support/cli.js';
 import { tmpDir } from './support/tmp.js';
 
-async function tarEntries(stream: NodeJS.ReadableStream, counted?: { bytes: number }): Promise<Array<{ name: string; mode: number; body: string }>> {
+async function tarEntries(
+  stream: NodeJS.ReadableStream,
+  counted?: { bytes: number },
+): Promise<Array<{ name: string; mode: number; body: string }>> {
   const extract = tarStream.extract();
   if (counted) stream.on('data', (c: Buffer) => (counted.bytes += c.length));
   const entries: Array<{ name: string; mode: number; body: string }> = [];
@@ -43,7 +46,7 @@ describe('build context', () => {
       'go.mod': 'module x',
       'README.md': '# docs',
       'secret.env': 'TOKEN=1',
-      'Dockerfile': 'FROM user-file',
+      Dockerfile: 'FROM user-file',
       '.git/HEAD': 'ref',
       'node_modules/big/file.js': 'x'.repeat(1000),
       '.lambda-image/cache/layer.zip': 'zip',
@@ -54,7 +57,10 @@ describe('build context', () => {
       mkdirSync(path.dirname(path.join(dir, name)), { recursive: true });
       writeFileSync(path.join(dir, name), body);
     }
-    writeFileSync(path.join(dir, '.dockerignore'), ['.git', '*.md', 'secret.env', 'node_modules', '.lambda-image/*', '!.lambda-image/layers'].join('\n'));
+    writeFileSync(
+      path.join(dir, '.dockerignore'),
+      ['.git', '*.md', 'secret.env', 'node_modules', '.lambda-image/*', '!.lambda-image/layers'].join('\n'),
+    );
     const ctx = await createBuildContext(dir, [
       { name: 'Dockerfile', mode: 0o644, content: 'FROM generated' },
       { name: 'entry.sh', mode: 0o755, content: '#!/bin/sh' },
@@ -62,7 +68,15 @@ describe('build context', () => {
     const received = { bytes: 0 };
     const entries = await tarEntries(ctx.stream, received);
     expect(entries.map((e) => e.name).sort()).toEqual(
-      ['.dockerignore', '.lambda-image/layers/ext-1/extensions/ext', 'Dockerfile', 'entry.sh', 'go.mod', 'main.go', 'pkg/util.go'].sort(),
+      [
+        '.dockerignore',
+        '.lambda-image/layers/ext-1/extensions/ext',
+        'Dockerfile',
+        'entry.sh',
+        'go.mod',
+        'main.go',
+        'pkg/util.go',
+      ].sort(),
     );
     // The generated Dockerfile replaces the user's in the context; the user's file is untouched.
     expect(entries.find((e) => e.name === 'Dockerfile')!.body).toBe('FROM generated');
@@ -87,7 +101,10 @@ describe('build stream', () => {
       { stream: 'Step 3/3 : RUN go build -o /out/bootstrap .\n' },
       { stream: ' ---> Running in abc\n' },
       { stream: './main.go:5:2: undefined: nope\n' },
-      { errorDetail: { code: 1, message: "The command '/bin/sh -c go build' returned a non-zero code: 1" }, error: 'The command ...' },
+      {
+        errorDetail: { code: 1, message: "The command '/bin/sh -c go build' returned a non-zero code: 1" },
+        error: 'The command ...',
+      },
     ];
     // Split mid-line to prove the reader buffers partial lines.
     const text = lines.map((l) => JSON.stringify(l)).join('\n') + '\n';
@@ -109,13 +126,24 @@ describe('build stream', () => {
     const require = createRequire(import.meta.url);
     const proto = path.join(path.dirname(require.resolve('dockerode/package.json')), 'lib/proto/buildkit_status.proto');
     const type = protobuf.loadSync(proto).lookupType('moby.buildkit.v1.StatusResponse');
-    const trace = (msg: object) => ({ id: 'moby.buildkit.trace', aux: Buffer.from(type.encode(type.fromObject(msg)).finish()).toString('base64') });
+    const trace = (msg: object) => ({
+      id: 'moby.buildkit.trace',
+      aux: Buffer.from(type.encode(type.fromObject(msg)).finish()).toString('base64'),
+    });
     const ts = { seconds: 1, nanos: 0 };
     const lines = [
-      trace({ vertexes: [{ digest: 'sha256:a', name: '[build 4/6] RUN go mod download', cached: true, started: ts, completed: ts }] }),
+      trace({
+        vertexes: [
+          { digest: 'sha256:a', name: '[build 4/6] RUN go mod download', cached: true, started: ts, completed: ts },
+        ],
+      }),
       trace({ vertexes: [{ digest: 'sha256:b', name: '[build 6/6] RUN go build .', started: ts }] }),
       trace({ logs: [{ vertex: 'sha256:b', msg: Buffer.from('./main.go:3: undefined: x\n') }] }),
-      trace({ vertexes: [{ digest: 'sha256:b', name: '[build 6/6] RUN go build .', started: ts, completed: ts, error: 'exit code: 2' }] }),
+      trace({
+        vertexes: [
+          { digest: 'sha256:b', name: '[build 6/6] RUN go build .', started: ts, completed: ts, error: 'exit code: 2' },
+        ],
+      }),
       { errorDetail: { message: 'executor failed running [/bin/sh -c go build .]: exit code: 2' } },
     ];
     const parser = await new BuildStreamParser().init();
@@ -176,7 +204,9 @@ describe('engine endpoint', () => {
     expect((await runCli(['init', dir])).code).toBe(0);
     const r = await runCli(['build', dir], { env: { DOCKER_HOST: `unix://${dir}/no-engine.sock` } });
     expect(r.code).toBe(10);
-    expect(r.stderr).toMatch(new RegExp(`error: cannot reach the Docker engine at unix://${dir}/no-engine.sock \\(ENOENT\\)`));
+    expect(r.stderr).toMatch(
+      new RegExp(`error: cannot reach the Docker engine at unix://${dir}/no-engine.sock \\(ENOENT\\)`),
+    );
     expect(r.stderr).toMatch(/hint: start Docker .*DOCKER_HOST/);
   });
 });

@@ -5,7 +5,17 @@ import net from 'node:net';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from './support/cli.js';
-import { containerLogs, docker, dockerEnv, engineSocketPath, standin, startContainer, stopAndRemove, uniqueRepo, waitFor } from './support/docker.js';
+import {
+  containerLogs,
+  docker,
+  dockerEnv,
+  engineSocketPath,
+  standin,
+  startContainer,
+  stopAndRemove,
+  uniqueRepo,
+  waitFor,
+} from './support/docker.js';
 import { TestRuntimeApi } from './support/runtime-api.js';
 import { fixtureCopy } from './support/tmp.js';
 
@@ -42,7 +52,14 @@ describe.skipIf(!dockerEnv.available)('lambda-image build (real engine)', () => 
   beforeAll(async () => {
     dir = fixtureCopy('go-hello');
     expect((await runCli(['init', dir, '--base', 'alpine', '--rie'])).code).toBe(0);
-    built = await buildJson(dir, ['--tag', `${repo}:x86`, '--variants', 'aws,alpine,alpine-rie', '--rie-from', dockerEnv.rie!.x86_64]);
+    built = await buildJson(dir, [
+      '--tag',
+      `${repo}:x86`,
+      '--variants',
+      'aws,alpine,alpine-rie',
+      '--rie-from',
+      dockerEnv.rie!.x86_64,
+    ]);
   });
 
   it('tags each variant and reports sizes and a comparison', () => {
@@ -94,35 +111,38 @@ describe.skipIf(!dockerEnv.available)('lambda-image build (real engine)', () => 
 
   // What lambda-image controls here is the wiring (entrypoint, entry.sh, emulator path); the
   // START/REPORT lines checked below are printed by the stand-in emulator, not by lambda-image.
-  it.each(['aws', 'alpine-rie'])('wires the %s image to its emulator as the seed runs it (-p PORT:8080, POST; stand-in emulator protocol)', async (variant) => {
-    const image = built.images.find((i) => i.variant === variant)!;
-    const container = await startContainer(image.tag, repo, {
-      ExposedPorts: { '8080/tcp': {} },
-      HostConfig: { PortBindings: { '8080/tcp': [{ HostIp: '127.0.0.1', HostPort: '0' }] } },
-    });
-    try {
-      const info = await container.inspect();
-      const port = info.NetworkSettings.Ports['8080/tcp']![0]!.HostPort;
-      const url = `http://127.0.0.1:${port}/2015-03-31/functions/function/invocations`;
-      const invoke = () =>
-        waitFor(async () => {
-          const res = await fetch(url, { method: 'POST', body: '{"key":"value"}' });
-          return res.status === 200 ? res.text() : undefined;
-        }, 'the emulator to answer');
-      expect(await invoke()).toBe(HELLO);
-      expect(await invoke()).toBe(HELLO);
-      const logs = await waitFor(async () => {
-        const l = await containerLogs(container.id);
-        return (l.match(/^REPORT /gm) ?? []).length === 2 ? l : undefined;
-      }, 'two REPORT lines');
-      const reports = logs.split('\n').filter((l) => l.startsWith('REPORT '));
-      expect(reports[0]).toMatch(/Init Duration: [\d.]+ ms/);
-      expect(reports[1]).not.toMatch(/Init Duration/);
-      expect(logs.match(/cold start/g)).toHaveLength(1);
-    } finally {
-      await stopAndRemove(container);
-    }
-  });
+  it.each(['aws', 'alpine-rie'])(
+    'wires the %s image to its emulator as the seed runs it (-p PORT:8080, POST; stand-in emulator protocol)',
+    async (variant) => {
+      const image = built.images.find((i) => i.variant === variant)!;
+      const container = await startContainer(image.tag, repo, {
+        ExposedPorts: { '8080/tcp': {} },
+        HostConfig: { PortBindings: { '8080/tcp': [{ HostIp: '127.0.0.1', HostPort: '0' }] } },
+      });
+      try {
+        const info = await container.inspect();
+        const port = info.NetworkSettings.Ports['8080/tcp']![0]!.HostPort;
+        const url = `http://127.0.0.1:${port}/2015-03-31/functions/function/invocations`;
+        const invoke = () =>
+          waitFor(async () => {
+            const res = await fetch(url, { method: 'POST', body: '{"key":"value"}' });
+            return res.status === 200 ? res.text() : undefined;
+          }, 'the emulator to answer');
+        expect(await invoke()).toBe(HELLO);
+        expect(await invoke()).toBe(HELLO);
+        const logs = await waitFor(async () => {
+          const l = await containerLogs(container.id);
+          return (l.match(/^REPORT /gm) ?? []).length === 2 ? l : undefined;
+        }, 'two REPORT lines');
+        const reports = logs.split('\n').filter((l) => l.startsWith('REPORT '));
+        expect(reports[0]).toMatch(/Init Duration: [\d.]+ ms/);
+        expect(reports[1]).not.toMatch(/Init Duration/);
+        expect(logs.match(/cold start/g)).toHaveLength(1);
+      } finally {
+        await stopAndRemove(container);
+      }
+    },
+  );
 
   it('rebuilds after a one-line change reusing the module download (BuildKit: caches in cache mounts)', async () => {
     const before = built.images.find((i) => i.variant === 'alpine')!;
@@ -141,7 +161,10 @@ describe.skipIf(!dockerEnv.available)('lambda-image build (real engine)', () => 
   it('fails a compile error with the build-failure code and the failing step', async () => {
     const broken = fixtureCopy('go-hello');
     await runCli(['init', broken, '--base', 'alpine']);
-    writeFileSync(path.join(broken, 'main.go'), readFileSync(path.join(broken, 'main.go'), 'utf8').replace('func main() {', 'func main() {\n\tundefinedThing()'));
+    writeFileSync(
+      path.join(broken, 'main.go'),
+      readFileSync(path.join(broken, 'main.go'), 'utf8').replace('func main() {', 'func main() {\n\tundefinedThing()'),
+    );
     const r = await runCli(['build', broken, '--tag', `${repo}:broken`, ...standin()]);
     expect(r.code).toBe(12);
     expect(r.stderr).toMatch(/error: build failed at .*go build/);
@@ -168,7 +191,9 @@ describe.skipIf(!dockerEnv.available)('lambda-image build (real engine)', () => 
     await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
     try {
       const port = (proxy.address() as net.AddressInfo).port;
-      const r = await runCli(['build', dir, '--tag', `${repo}:tcp`, '--variant', 'alpine', '--json', ...standin()], { env: { DOCKER_HOST: `tcp://127.0.0.1:${port}` } });
+      const r = await runCli(['build', dir, '--tag', `${repo}:tcp`, '--variant', 'alpine', '--json', ...standin()], {
+        env: { DOCKER_HOST: `tcp://127.0.0.1:${port}` },
+      });
       expect(r.code, r.stderr).toBe(0);
       expect(JSON.parse(r.stdout).images[0].tag).toBe(`${repo}:tcp`);
     } finally {
@@ -179,10 +204,22 @@ describe.skipIf(!dockerEnv.available)('lambda-image build (real engine)', () => 
   it('builds with the classic builder from the same templates', async () => {
     const own = fixtureCopy('go-hello'); // its own copy: independent of the other tests' edits
     expect((await runCli(['init', own, '--base', 'alpine', '--rie'])).code).toBe(0);
-    const image = await buildJson(own, ['--tag', `${repo}:classic`, '--variant', 'alpine-rie', '--builder', 'classic', '--rie-from', dockerEnv.rie!.x86_64]);
+    const image = await buildJson(own, [
+      '--tag',
+      `${repo}:classic`,
+      '--variant',
+      'alpine-rie',
+      '--builder',
+      'classic',
+      '--rie-from',
+      dockerEnv.rie!.x86_64,
+    ]);
     expect(image.images[0]!.breakdown.rie).toBe(statSync(dockerEnv.rie!.x86_64).size);
     const api = await new TestRuntimeApi().start();
-    const container = await startContainer(`${repo}:classic`, repo, { Env: [`AWS_LAMBDA_RUNTIME_API=${api.address}`], HostConfig: { NetworkMode: 'host' } });
+    const container = await startContainer(`${repo}:classic`, repo, {
+      Env: [`AWS_LAMBDA_RUNTIME_API=${api.address}`],
+      HostConfig: { NetworkMode: 'host' },
+    });
     try {
       expect((await api.invoke({})).body).toBe(HELLO);
     } finally {
@@ -191,7 +228,10 @@ describe.skipIf(!dockerEnv.available)('lambda-image build (real engine)', () => 
     }
     // Without cache mounts the classic builder keeps the imported packages compiled in a layer.
     const main = path.join(dir, 'main.go');
-    writeFileSync(main, readFileSync(main, 'utf8').replace(JSON.stringify(CHANGED), JSON.stringify(`${CHANGED} twice`)));
+    writeFileSync(
+      main,
+      readFileSync(main, 'utf8').replace(JSON.stringify(CHANGED), JSON.stringify(`${CHANGED} twice`)),
+    );
     const again = await buildJson(dir, ['--tag', `${repo}:classic`, '--variant', 'alpine', '--builder', 'classic']);
     const steps = again.steps.alpine!;
     expect(steps.find((s) => s.name.includes('$(cat /tmp/deps.txt)'))!.cached).toBe(true);
@@ -209,7 +249,11 @@ describe.skipIf(!dockerEnv.available)('arm64 images on an x86_64 engine', () => 
     const dir = fixtureCopy('go-hello');
     const base = dockerEnv.refs!.arm64[refKey];
     expect((await runCli(['init', dir, ...initArgs, '--arch', 'arm64', '--base-image', base])).code).toBe(0);
-    const out = await buildJson(dir, ['--tag', `${repo}:${refKey}`, '--variants', variants, '--rie-from', dockerEnv.rie!.arm64], 'arm64');
+    const out = await buildJson(
+      dir,
+      ['--tag', `${repo}:${refKey}`, '--variants', variants, '--rie-from', dockerEnv.rie!.arm64],
+      'arm64',
+    );
     for (const image of out.images) {
       expect(image.architecture).toBe('arm64');
       expect(elfMachine(await readFileFromImage(image.tag, '/var/runtime/bootstrap'))).toBe('AArch64');
@@ -237,4 +281,3 @@ function elfMachine(bin: Buffer): string {
   const machine = bin.readUInt16LE(18);
   return machine === 0xb7 ? 'AArch64' : machine === 0x3e ? 'x86-64' : `0x${machine.toString(16)}`;
 }
-

@@ -10,12 +10,20 @@ import { tmpDir } from './support/tmp.js';
 function repoWithFunction(): { root: string; fn: string } {
   const root = tmpDir();
   mkdirSync(path.join(root, '.git'));
-  writeFileSync(path.join(root, '.git', 'config'), '[remote "origin"]\n\turl = git@github.com:acme/orders.git\n\tfetch = +refs/heads/*:refs/remotes/origin/*\n');
+  writeFileSync(
+    path.join(root, '.git', 'config'),
+    '[remote "origin"]\n\turl = git@github.com:acme/orders.git\n\tfetch = +refs/heads/*:refs/remotes/origin/*\n',
+  );
   const fn = path.join(root, 'functions', 'orders');
   mkdirSync(fn, { recursive: true });
   writeFileSync(
     path.join(fn, 'lambda-image.json'),
-    JSON.stringify({ name: 'orders', runtime: 'provided', binary: 'bootstrap', deploy: { repository: 'orders', functionName: 'orders-prod', region: 'eu-west-1' } }),
+    JSON.stringify({
+      name: 'orders',
+      runtime: 'provided',
+      binary: 'bootstrap',
+      deploy: { repository: 'orders', functionName: 'orders-prod', region: 'eu-west-1' },
+    }),
   );
   return { root, fn };
 }
@@ -44,11 +52,20 @@ describe('lambda-image ci github', () => {
     expect(refused.code).toBe(4);
     expect(refused.stderr).toContain('hint: pass --force');
     expect(readFileSync(file, 'utf8')).toBe('# my edits\n');
-    const dry = await runCli(['ci', 'github', fn, '--dry-run', '--role-to-assume', 'arn:aws:iam::123456789012:role/ci']);
+    const dry = await runCli([
+      'ci',
+      'github',
+      fn,
+      '--dry-run',
+      '--role-to-assume',
+      'arn:aws:iam::123456789012:role/ci',
+    ]);
     expect(dry.code).toBe(0);
     expect(validateWorkflow(dry.stdout).errors).toEqual([]);
     expect(dry.stdout).toContain('role-to-assume: arn:aws:iam::123456789012:role/ci');
-    expect(dry.stderr).toContain('"Federated": "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com"');
+    expect(dry.stderr).toContain(
+      '"Federated": "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com"',
+    );
     expect(readFileSync(file, 'utf8')).toBe('# my edits\n');
     expect((await runCli(['ci', 'github', fn, '--force'])).code).toBe(0);
     expect(readFileSync(file, 'utf8')).toContain('name: lambda-image');

@@ -19,7 +19,9 @@ function split(): { source: PassThrough; lines: string[]; done: Promise<void> } 
   const lines: string[] = [];
   const out = lineWriter((l) => lines.push(`out:${l}`));
   const err = lineWriter((l) => lines.push(`err:${l}`));
-  const done = Promise.all([new Promise((r) => out.on('finish', r)), new Promise((r) => err.on('finish', r))]).then(() => undefined);
+  const done = Promise.all([new Promise((r) => out.on('finish', r)), new Promise((r) => err.on('finish', r))]).then(
+    () => undefined,
+  );
   demuxStream(source, out, err);
   return { source, lines, done };
 }

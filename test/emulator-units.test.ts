@@ -9,8 +9,18 @@ import { billedMs, reportLine, summarize, timeoutMessage } from '../src/emulator
 import { applySet, eventExample, listEventExamples } from '../src/events/events.js';
 import { runCli } from './support/cli.js';
 
-const identity = { functionName: 'fn', functionArn: 'arn:aws:lambda:us-east-1:000000000000:function:fn', version: '$LATEST', handler: 'bootstrap' };
-const request = (id: string, payload = '{"a":1}'): InvokeRequest => ({ requestId: id, payload: Buffer.from(payload), deadlineMs: Date.now() + 3000, traceId: 'Root=1-abc' });
+const identity = {
+  functionName: 'fn',
+  functionArn: 'arn:aws:lambda:us-east-1:000000000000:function:fn',
+  version: '$LATEST',
+  handler: 'bootstrap',
+};
+const request = (id: string, payload = '{"a":1}'): InvokeRequest => ({
+  requestId: id,
+  payload: Buffer.from(payload),
+  deadlineMs: Date.now() + 3000,
+  traceId: 'Root=1-abc',
+});
 
 describe('Runtime API server', () => {
   let server: LambdaApiServer;
@@ -39,8 +49,12 @@ describe('Runtime API server', () => {
     expect(posted.status).toBe(202);
     expect(await result).toMatchObject({ kind: 'response', body: Buffer.from('{"ok":true}') });
     // Answering twice is a state error; an id never issued is a bad request.
-    expect((await call('/2018-06-01/runtime/invocation/req-1/response', { method: 'POST', body: '{}' })).status).toBe(403);
-    expect((await call('/2018-06-01/runtime/invocation/nope/response', { method: 'POST', body: '{}' })).status).toBe(400);
+    expect((await call('/2018-06-01/runtime/invocation/req-1/response', { method: 'POST', body: '{}' })).status).toBe(
+      403,
+    );
+    expect((await call('/2018-06-01/runtime/invocation/nope/response', { method: 'POST', body: '{}' })).status).toBe(
+      400,
+    );
   });
 
   it('takes function errors with their error type, and refuses responses over 6 MB with 413', async () => {
@@ -62,14 +76,24 @@ describe('Runtime API server', () => {
     const limit = server.invoke(request('l1'));
     await second;
     expect(MAX_RESPONSE_BYTES).toBe(6_291_556);
-    expect((await call('/2018-06-01/runtime/invocation/l1/response', { method: 'POST', body: 'x'.repeat(MAX_RESPONSE_BYTES) })).status).toBe(202);
+    expect(
+      (
+        await call('/2018-06-01/runtime/invocation/l1/response', {
+          method: 'POST',
+          body: 'x'.repeat(MAX_RESPONSE_BYTES),
+        })
+      ).status,
+    ).toBe(202);
     expect((await limit).body.length).toBe(MAX_RESPONSE_BYTES);
 
     // One byte more is refused with 413, and the caller's error names both sizes.
     const third = call('/2018-06-01/runtime/invocation/next');
     const big = server.invoke(request('b1'));
     await third;
-    const tooBig = await call('/2018-06-01/runtime/invocation/b1/response', { method: 'POST', body: 'x'.repeat(MAX_RESPONSE_BYTES + 1) });
+    const tooBig = await call('/2018-06-01/runtime/invocation/b1/response', {
+      method: 'POST',
+      body: 'x'.repeat(MAX_RESPONSE_BYTES + 1),
+    });
     expect(tooBig.status).toBe(413);
     const result = await big;
     expect(result.kind).toBe('error');
@@ -81,7 +105,11 @@ describe('Runtime API server', () => {
 
   it('reports an init error from the runtime', async () => {
     const call = await start();
-    const posted = await call('/2018-06-01/runtime/init/error', { method: 'POST', headers: { 'Lambda-Runtime-Function-Error-Type': 'Runtime.X' }, body: '{"errorMessage":"bad","errorType":"Runtime.X"}' });
+    const posted = await call('/2018-06-01/runtime/init/error', {
+      method: 'POST',
+      headers: { 'Lambda-Runtime-Function-Error-Type': 'Runtime.X' },
+      body: '{"errorMessage":"bad","errorType":"Runtime.X"}',
+    });
     expect(posted.status).toBe(202);
     expect(await server.waitForInit()).toMatchObject({ ok: false, errorType: 'Runtime.X' });
   });
@@ -93,14 +121,25 @@ describe('Runtime API server', () => {
     void call('/2018-06-01/runtime/invocation/next').catch(() => {}); // left waiting: closed with the server
     const unnamed = await call('/2020-01-01/extension/register', { method: 'POST', body: '{"events":["INVOKE"]}' });
     expect(unnamed.status).toBe(400);
-    const reg = await call('/2020-01-01/extension/register', { method: 'POST', headers: { 'Lambda-Extension-Name': 'ext' }, body: '{"events":["INVOKE","SHUTDOWN"]}' });
+    const reg = await call('/2020-01-01/extension/register', {
+      method: 'POST',
+      headers: { 'Lambda-Extension-Name': 'ext' },
+      body: '{"events":["INVOKE","SHUTDOWN"]}',
+    });
     expect(reg.status).toBe(200);
-    expect(await reg.json()).toEqual({ functionName: 'fn', functionVersion: '$LATEST', handler: 'bootstrap', accountId: '000000000000' });
+    expect(await reg.json()).toEqual({
+      functionName: 'fn',
+      functionVersion: '$LATEST',
+      handler: 'bootstrap',
+      accountId: '000000000000',
+    });
     const extId = reg.headers.get('lambda-extension-identifier')!;
     // Registered, but it has not asked for an event yet: init cannot be complete.
     await new Promise((r) => setImmediate(r));
     expect(initDone).toBe(false);
-    expect((await call('/2020-01-01/extension/event/next', { headers: { 'Lambda-Extension-Identifier': 'wrong' } })).status).toBe(403);
+    expect(
+      (await call('/2020-01-01/extension/event/next', { headers: { 'Lambda-Extension-Identifier': 'wrong' } })).status,
+    ).toBe(403);
     const firstEvent = call('/2020-01-01/extension/event/next', { headers: { 'Lambda-Extension-Identifier': extId } });
     expect(await server.waitForInit()).toMatchObject({ ok: true }); // now it completes
     expect(initDone).toBe(true);
@@ -109,29 +148,44 @@ describe('Runtime API server', () => {
     const result = server.invoke(request('i1'));
     void result.then(() => (finished = true));
     const event = await (await firstEvent).json();
-    expect(event).toMatchObject({ eventType: 'INVOKE', requestId: 'i1', invokedFunctionArn: identity.functionArn, tracing: { type: 'X-Amzn-Trace-Id', value: 'Root=1-abc' } });
+    expect(event).toMatchObject({
+      eventType: 'INVOKE',
+      requestId: 'i1',
+      invokedFunctionArn: identity.functionArn,
+      tracing: { type: 'X-Amzn-Trace-Id', value: 'Root=1-abc' },
+    });
     expect(typeof event.deadlineMs).toBe('number');
     expect((await call('/2018-06-01/runtime/invocation/i1/response', { method: 'POST', body: '{}' })).status).toBe(202);
     await new Promise((r) => setImmediate(r)); // let the answer's callbacks run
     expect(finished).toBe(false); // the extension has not asked for its next event yet
-    const shutdownEvent = call('/2020-01-01/extension/event/next', { headers: { 'Lambda-Extension-Identifier': extId } });
+    const shutdownEvent = call('/2020-01-01/extension/event/next', {
+      headers: { 'Lambda-Extension-Identifier': extId },
+    });
     await result;
     const stopping = server.shutdown('spindown', 2000);
     expect(await (await shutdownEvent).json()).toMatchObject({ eventType: 'SHUTDOWN', shutdownReason: 'spindown' });
-    void call('/2020-01-01/extension/event/next', { headers: { 'Lambda-Extension-Identifier': extId } }).catch(() => {}); // left waiting: closed with the server
+    void call('/2020-01-01/extension/event/next', { headers: { 'Lambda-Extension-Identifier': extId } }).catch(
+      () => {},
+    ); // left waiting: closed with the server
     await stopping;
   });
 
   it('fails init when an extension reports an init error', async () => {
     const call = await start(['ext']);
-    const res = await call('/2020-01-01/extension/init/error', { method: 'POST', headers: { 'Lambda-Extension-Function-Error-Type': 'Extension.ConfigInvalid' }, body: '{}' });
+    const res = await call('/2020-01-01/extension/init/error', {
+      method: 'POST',
+      headers: { 'Lambda-Extension-Function-Error-Type': 'Extension.ConfigInvalid' },
+      body: '{}',
+    });
     expect(res.status).toBe(202);
     expect(await server.waitForInit()).toMatchObject({ ok: false, errorType: 'Extension.ConfigInvalid' });
   });
 });
 
 describe('container networking', () => {
-  const fakeContainers = { bridgeNetwork: async () => ({ subnet: '172.17.0.0/16', gateway: '172.17.0.1' }) } as unknown as ContainerClient;
+  const fakeContainers = {
+    bridgeNetwork: async () => ({ subnet: '172.17.0.0/16', gateway: '172.17.0.1' }),
+  } as unknown as ContainerClient;
 
   it('puts each environment in its own namespace on the bridge, with the API on the gateway only, for bridge peers only', async () => {
     const plan = await planNetwork({ desktop: false }, fakeContainers, true);
@@ -167,9 +221,13 @@ describe('Lambda log lines', () => {
     expect(reportLine({ requestId: 'r', durationMs: 1.234, memoryMb: 128, maxMemoryMb: 20 })).toBe(
       'REPORT RequestId: r\tDuration: 1.23 ms\tBilled Duration: 2 ms\tMemory Size: 128 MB\tMax Memory Used: 20 MB\t',
     );
-    expect(reportLine({ requestId: 'r', durationMs: 1, memoryMb: 128, maxMemoryMb: 20, initMs: 10.5 })).toMatch(/Billed Duration: 12 ms\t.*\tInit Duration: 10.50 ms\t$/);
+    expect(reportLine({ requestId: 'r', durationMs: 1, memoryMb: 128, maxMemoryMb: 20, initMs: 10.5 })).toMatch(
+      /Billed Duration: 12 ms\t.*\tInit Duration: 10.50 ms\t$/,
+    );
     expect(billedMs(0.2)).toBe(1);
-    expect(timeoutMessage('id', 3, new Date('2026-01-01T00:00:00Z'))).toBe('2026-01-01T00:00:00.000Z id Task timed out after 3.00 seconds');
+    expect(timeoutMessage('id', 3, new Date('2026-01-01T00:00:00Z'))).toBe(
+      '2026-01-01T00:00:00.000Z id Task timed out after 3.00 seconds',
+    );
     expect(summarize([5, 1, 3, 2, 4])).toEqual({ count: 5, p50: 3, p95: 5, max: 5 });
   });
 });
@@ -177,13 +235,29 @@ describe('Lambda log lines', () => {
 describe('example events', () => {
   it('bundles at least the ten documented sources', () => {
     const names = listEventExamples().map((e) => e.name);
-    for (const n of ['sqs', 'sns', 's3-put', 'apigw-rest', 'apigw-http', 'alb', 'eventbridge', 'dynamodb-stream', 'kinesis', 'scheduled']) expect(names).toContain(n);
+    for (const n of [
+      'sqs',
+      'sns',
+      's3-put',
+      'apigw-rest',
+      'apigw-http',
+      'alb',
+      'eventbridge',
+      'dynamodb-stream',
+      'kinesis',
+      'scheduled',
+    ])
+      expect(names).toContain(n);
     expect((eventExample('apigw-http') as { version: string }).version).toBe('2.0');
     expect((eventExample('apigw-rest') as { httpMethod: string }).httpMethod).toBe('GET');
   });
 
   it('--set overrides fields by path, JSON values where they parse', () => {
-    const e = eventExample('sqs', ['Records[0].body=hello', 'Records.0.attributes.ApproximateReceiveCount=3', 'extra.list[1]=true']) as {
+    const e = eventExample('sqs', [
+      'Records[0].body=hello',
+      'Records.0.attributes.ApproximateReceiveCount=3',
+      'extra.list[1]=true',
+    ]) as {
       Records: Array<{ body: string; attributes: { ApproximateReceiveCount: number } }>;
       extra: { list: unknown[] };
     };

@@ -21,29 +21,44 @@ describe('an engine that does not answer', () => {
     expect(r.stderr).toMatch(/^hint: /m);
   }, 60_000);
 
-  it.each(['start', 'build'])('accepts over a unix socket and never answers: %s exits 10 too (a shorter deadline shortens the ping)', async (command) => {
-    engine = await silentEngine('unix');
-    const r = await runCli([command, ...(command === 'start' ? ['--image', 'fn:latest'] : [await initialised('go-hello')])], {
-      env: { DOCKER_HOST: engine.dockerHost, LAMBDA_IMAGE_ENGINE_TIMEOUT: '2' },
-    });
-    expect(r.code, r.stderr).toBe(10);
-    expect(r.stderr).toContain(`error: cannot reach the Docker engine at ${engine.dockerHost} (no answer within 2 s)`);
-    expect(r.stderr).toMatch(/^hint: /m);
-    expect(r.stderr).not.toMatch(/internal error|    at /);
-  }, 60_000);
+  it.each(['start', 'build'])(
+    'accepts over a unix socket and never answers: %s exits 10 too (a shorter deadline shortens the ping)',
+    async (command) => {
+      engine = await silentEngine('unix');
+      const r = await runCli(
+        [command, ...(command === 'start' ? ['--image', 'fn:latest'] : [await initialised('go-hello')])],
+        {
+          env: { DOCKER_HOST: engine.dockerHost, LAMBDA_IMAGE_ENGINE_TIMEOUT: '2' },
+        },
+      );
+      expect(r.code, r.stderr).toBe(10);
+      expect(r.stderr).toContain(
+        `error: cannot reach the Docker engine at ${engine.dockerHost} (no answer within 2 s)`,
+      );
+      expect(r.stderr).toMatch(/^hint: /m);
+      expect(r.stderr).not.toMatch(/internal error| {4}at /);
+    },
+    60_000,
+  );
 
   it('answers /version, then hangs on the image inspect: invoke exits 10 naming the call', async () => {
     engine = await stallingEngine('unix');
-    const r = await runCli(['invoke', '--image', 'fn:latest'], { env: { DOCKER_HOST: engine.dockerHost, LAMBDA_IMAGE_ENGINE_TIMEOUT: '2' } });
+    const r = await runCli(['invoke', '--image', 'fn:latest'], {
+      env: { DOCKER_HOST: engine.dockerHost, LAMBDA_IMAGE_ENGINE_TIMEOUT: '2' },
+    });
     expect(r.code, r.stderr).toBe(10);
-    expect(r.stderr).toContain(`error: the Docker engine at ${engine.dockerHost} did not answer GET /images/fn:latest/json within 2 s`);
+    expect(r.stderr).toContain(
+      `error: the Docker engine at ${engine.dockerHost} did not answer GET /images/fn:latest/json within 2 s`,
+    );
     expect(r.stderr).toMatch(/^hint: .*LAMBDA_IMAGE_ENGINE_TIMEOUT/m);
     expect(engine.calls).toContain('GET /version');
   }, 60_000);
 
   it('answers /version, then hangs on start too', async () => {
     engine = await stallingEngine('tcp');
-    const r = await runCli(['start', '--image', 'fn:latest', '--port', '0'], { env: { DOCKER_HOST: engine.dockerHost, LAMBDA_IMAGE_ENGINE_TIMEOUT: '2' } });
+    const r = await runCli(['start', '--image', 'fn:latest', '--port', '0'], {
+      env: { DOCKER_HOST: engine.dockerHost, LAMBDA_IMAGE_ENGINE_TIMEOUT: '2' },
+    });
     expect(r.code, r.stderr).toBe(10);
     expect(r.stderr).toContain('did not answer GET /images/fn:latest/json within 2 s');
   }, 60_000);
@@ -53,15 +68,21 @@ describe('an engine that does not answer', () => {
   it.each([
     ['classic', 'POST /build'],
     ['buildkit', 'POST /session'],
-  ])('answers /version, then never answers the %s build (streaming calls): build exits 10', async (builder, call) => {
-    const dir = fixtureCopy('go-hello');
-    expect((await runCli(['init', dir, '--base', 'alpine', '--name', 'hang-test', '--force'])).code).toBe(0);
-    engine = await stallingEngine('unix');
-    const r = await runCli(['build', dir, '--builder', builder], { env: { DOCKER_HOST: engine.dockerHost, LAMBDA_IMAGE_ENGINE_TIMEOUT: '2' } });
-    expect(r.code, r.stderr).toBe(10);
-    expect(r.stderr).toContain(`did not answer ${call} within 2 s`);
-    expect(engine.calls).toContain(call);
-  }, 60_000);
+  ])(
+    'answers /version, then never answers the %s build (streaming calls): build exits 10',
+    async (builder, call) => {
+      const dir = fixtureCopy('go-hello');
+      expect((await runCli(['init', dir, '--base', 'alpine', '--name', 'hang-test', '--force'])).code).toBe(0);
+      engine = await stallingEngine('unix');
+      const r = await runCli(['build', dir, '--builder', builder], {
+        env: { DOCKER_HOST: engine.dockerHost, LAMBDA_IMAGE_ENGINE_TIMEOUT: '2' },
+      });
+      expect(r.code, r.stderr).toBe(10);
+      expect(r.stderr).toContain(`did not answer ${call} within 2 s`);
+      expect(engine.calls).toContain(call);
+    },
+    60_000,
+  );
 });
 
 /** A fixture with its lambda-image.json: build checks its inputs before it asks the engine. */

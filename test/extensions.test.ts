@@ -94,14 +94,23 @@ describe('add-extension', () => {
 
     // The cache serves another project too, without the network.
     const other = await project();
-    expect((await runCli(['add-extension', ARN, other], { env: { ...env, AWS_ENDPOINT_URL_LAMBDA: 'http://127.0.0.1:1' } })).code).toBe(0);
+    expect(
+      (await runCli(['add-extension', ARN, other], { env: { ...env, AWS_ENDPOINT_URL_LAMBDA: 'http://127.0.0.1:1' } }))
+        .code,
+    ).toBe(0);
   });
 
   it('replaces an older version of the same layer and says so', async () => {
     const v1 = arnFor('replace-me', 1);
     const v2 = arnFor('replace-me', 2);
     api.add({ arn: v1, zip: goodZip() });
-    api.add({ arn: v2, zip: makeZip([{ name: 'extensions/replace-me', data: fakeElf('x86-64'), mode: 0o100755 }, { name: 'v2.txt', data: 'two' }]) });
+    api.add({
+      arn: v2,
+      zip: makeZip([
+        { name: 'extensions/replace-me', data: fakeElf('x86-64'), mode: 0o100755 },
+        { name: 'v2.txt', data: 'two' },
+      ]),
+    });
     const dir = await project();
     expect((await runCli(['add-extension', v1, dir], { env })).code).toBe(0);
     const r = await runCli(['add-extension', v2, dir], { env });
@@ -169,27 +178,95 @@ describe('add-extension', () => {
     const dir = await project(['--base', 'alpine', '--force']);
     const r = await runCli(['add-extension', arn, dir], { env });
     expect(r.code).toBe(0);
-    expect(r.stderr).toMatch(/warning: extensions\/glibc-ext needs glibc \(\/lib64\/ld-linux-x86-64\.so\.2\).*use --base aws/);
+    expect(r.stderr).toMatch(
+      /warning: extensions\/glibc-ext needs glibc \(\/lib64\/ld-linux-x86-64\.so\.2\).*use --base aws/,
+    );
     expect(r.stderr).toMatch(/warning: extensions\/readme\.txt is not executable/);
   });
 
   describe('failures leave nothing behind and never print the presigned URL', () => {
     const cases: Array<[string, (arn: string) => void, number, RegExp]> = [
-      ['a wrong hash', (arn) => api.add({ arn, zip: goodZip(), announceSha256: Buffer.alloc(32, 1).toString('base64') }), 23, /SHA-256 is [0-9a-f]{64}, AWS announced 0101/],
-      ['a wrong size', (arn) => api.add({ arn, zip: goodZip(), announceSize: goodZip().length + 10 }), 23, /has \d+ bytes, AWS announced \d+/],
-      ['a truncated download', (arn) => api.add({ arn, zip: goodZip(), truncateAt: 100 }), 22, /broke off after \d+ bytes|has 100 bytes/],
+      [
+        'a wrong hash',
+        (arn) => api.add({ arn, zip: goodZip(), announceSha256: Buffer.alloc(32, 1).toString('base64') }),
+        23,
+        /SHA-256 is [0-9a-f]{64}, AWS announced 0101/,
+      ],
+      [
+        'a wrong size',
+        (arn) => api.add({ arn, zip: goodZip(), announceSize: goodZip().length + 10 }),
+        23,
+        /has \d+ bytes, AWS announced \d+/,
+      ],
+      [
+        'a truncated download',
+        (arn) => api.add({ arn, zip: goodZip(), truncateAt: 100 }),
+        22,
+        /broke off after \d+ bytes|has 100 bytes/,
+      ],
       ['404 ResourceNotFoundException', () => {}, 21, /layer missing version 1 was not found in us-east-1/],
-      ['403 AccessDeniedException', (arn) => api.add({ arn, zip: goodZip(), error: { status: 403, type: 'AccessDeniedException', message: 'no' } }), 20, /AWS denied GetLayerVersionByArn .*AccessDeniedException/],
-      ['throttling (retried, then a clear error)', () => (api.throttleCount = 3), 20, /kept throttling GetLayerVersionByArn/],
-      ['a zip-slip entry', (arn) => api.add({ arn, zip: makeZip([{ name: 'extensions/ok', data: 'x', mode: 0o100755 }, { name: '../../evil', data: 'x' }]) }), 24, /entry "\.\.\/\.\.\/evil" would land outside/],
-      ['an absolute path', (arn) => api.add({ arn, zip: makeZip([{ name: '/etc/evil', data: 'x' }]) }), 24, /entry "\/etc\/evil" would land outside/],
-      ['an escaping link', (arn) => api.add({ arn, zip: makeZip([{ name: 'extensions/link', data: '../../../../etc/passwd', mode: 0o120777 }]) }), 24, /link "extensions\/link" points outside/],
-      ['a special file', (arn) => api.add({ arn, zip: makeZip([{ name: 'dev-null', data: '', mode: 0o020666 }]) }), 24, /"dev-null" is a special file/],
-      ['an architecture mismatch (CompatibleArchitectures)', (arn) => api.add({ arn, zip: goodZip(), architectures: ['arm64'] }), 25, /published for arm64, and this image is x86_64/],
-      ['an architecture mismatch (ELF machine)', (arn) => api.add({ arn, zip: goodZip('AArch64') }), 25, /extensions\/params-ext is an AArch64 binary, and this image is x86_64/],
+      [
+        '403 AccessDeniedException',
+        (arn) => api.add({ arn, zip: goodZip(), error: { status: 403, type: 'AccessDeniedException', message: 'no' } }),
+        20,
+        /AWS denied GetLayerVersionByArn .*AccessDeniedException/,
+      ],
+      [
+        'throttling (retried, then a clear error)',
+        () => (api.throttleCount = 3),
+        20,
+        /kept throttling GetLayerVersionByArn/,
+      ],
+      [
+        'a zip-slip entry',
+        (arn) =>
+          api.add({
+            arn,
+            zip: makeZip([
+              { name: 'extensions/ok', data: 'x', mode: 0o100755 },
+              { name: '../../evil', data: 'x' },
+            ]),
+          }),
+        24,
+        /entry "\.\.\/\.\.\/evil" would land outside/,
+      ],
+      [
+        'an absolute path',
+        (arn) => api.add({ arn, zip: makeZip([{ name: '/etc/evil', data: 'x' }]) }),
+        24,
+        /entry "\/etc\/evil" would land outside/,
+      ],
+      [
+        'an escaping link',
+        (arn) =>
+          api.add({ arn, zip: makeZip([{ name: 'extensions/link', data: '../../../../etc/passwd', mode: 0o120777 }]) }),
+        24,
+        /link "extensions\/link" points outside/,
+      ],
+      [
+        'a special file',
+        (arn) => api.add({ arn, zip: makeZip([{ name: 'dev-null', data: '', mode: 0o020666 }]) }),
+        24,
+        /"dev-null" is a special file/,
+      ],
+      [
+        'an architecture mismatch (CompatibleArchitectures)',
+        (arn) => api.add({ arn, zip: goodZip(), architectures: ['arm64'] }),
+        25,
+        /published for arm64, and this image is x86_64/,
+      ],
+      [
+        'an architecture mismatch (ELF machine)',
+        (arn) => api.add({ arn, zip: goodZip('AArch64') }),
+        25,
+        /extensions\/params-ext is an AArch64 binary, and this image is x86_64/,
+      ],
     ];
     it.each(cases)('%s', async (label, setup, code, pattern) => {
-      const name = label === '404 ResourceNotFoundException' ? 'missing' : label.replace(/[^a-z0-9]+/gi, '-').replace(/^-|-$/g, '');
+      const name =
+        label === '404 ResourceNotFoundException'
+          ? 'missing'
+          : label.replace(/[^a-z0-9]+/gi, '-').replace(/^-|-$/g, '');
       const arn = arnFor(name, 1);
       setup(arn);
       const dir = await project();
@@ -215,16 +292,30 @@ describe('add-extension', () => {
     const r = await runCli(['add-extension', 'arn:aws:lambda:us-east-1:123:layer:x', dir]);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/error: "arn:aws:lambda:us-east-1:123:layer:x" is not a Lambda layer version ARN/);
-    expect(r.stderr).toMatch(/hint: expected arn:<aws\|aws-cn\|aws-us-gov>:lambda:<region>:<12-digit account>:layer:<name>:<version>/);
+    expect(r.stderr).toMatch(
+      /hint: expected arn:<aws\|aws-cn\|aws-us-gov>:lambda:<region>:<12-digit account>:layer:<name>:<version>/,
+    );
   });
 });
 
 describe('layer ARNs', () => {
   it('parses the three partitions and rejects the rest', () => {
-    expect(parseLayerArn(ARN)).toMatchObject({ partition: 'aws', region: 'ap-northeast-1', account: '133490724326', name: 'AWS-Parameters-and-Secrets-Lambda-Extension', version: 2 });
+    expect(parseLayerArn(ARN)).toMatchObject({
+      partition: 'aws',
+      region: 'ap-northeast-1',
+      account: '133490724326',
+      name: 'AWS-Parameters-and-Secrets-Lambda-Extension',
+      version: 2,
+    });
     expect(parseLayerArn('arn:aws-cn:lambda:cn-north-1:123456789012:layer:x:1').partition).toBe('aws-cn');
     expect(parseLayerArn('arn:aws-us-gov:lambda:us-gov-west-1:123456789012:layer:x:7').region).toBe('us-gov-west-1');
-    for (const bad of ['arn:aws:lambda:us-east-1:123456789012:function:x:1', 'arn:aws:s3:us-east-1:123456789012:layer:x:1', 'arn:aws:lambda:us-east-1:12345:layer:x:1', 'arn:aws:lambda:us-east-1:123456789012:layer:x', 'arn:other:lambda:us-east-1:123456789012:layer:x:1']) {
+    for (const bad of [
+      'arn:aws:lambda:us-east-1:123456789012:function:x:1',
+      'arn:aws:s3:us-east-1:123456789012:layer:x:1',
+      'arn:aws:lambda:us-east-1:12345:layer:x:1',
+      'arn:aws:lambda:us-east-1:123456789012:layer:x',
+      'arn:other:lambda:us-east-1:123456789012:layer:x:1',
+    ]) {
       expect(() => parseLayerArn(bad), bad).toThrow(/is not a Lambda layer version ARN/);
     }
   });
@@ -237,7 +328,10 @@ describe('ELF and zip entry checks', () => {
     const node = readElf(readFileSync(process.execPath));
     if (hostMachine) expect(node?.machine).toBe(hostMachine);
     expect(node?.interpreter).toMatch(/^\/lib.*\/ld-/);
-    expect(readElf(fakeElf('x86-64', '/lib64/ld-linux-x86-64.so.2'))).toEqual({ machine: 'x86-64', interpreter: '/lib64/ld-linux-x86-64.so.2' });
+    expect(readElf(fakeElf('x86-64', '/lib64/ld-linux-x86-64.so.2'))).toEqual({
+      machine: 'x86-64',
+      interpreter: '/lib64/ld-linux-x86-64.so.2',
+    });
     expect(readElf(readFileSync('/bin/busybox'))?.interpreter).toBeUndefined(); // Debian's busybox-static
     expect(readElf(fakeElf('AArch64'))?.machine).toBe('AArch64');
     expect(readElf(Buffer.from('#!/bin/sh\n'))).toBeUndefined();
@@ -246,6 +340,7 @@ describe('ELF and zip entry checks', () => {
   it('accepts names inside the target only', () => {
     expect(safeEntryPath('extensions/a')).toBe('extensions/a');
     expect(safeEntryPath('a/./b/')).toBe('a/b');
-    for (const bad of ['../a', 'a/../../b', '/abs', 'C:/x', 'a\\..\\b']) expect(safeEntryPath(bad), bad).toBeUndefined();
+    for (const bad of ['../a', 'a/../../b', '/abs', 'C:/x', 'a\\..\\b'])
+      expect(safeEntryPath(bad), bad).toBeUndefined();
   });
 });

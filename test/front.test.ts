@@ -89,24 +89,46 @@ describe('start: the Invoke API front', () => {
     const res = await fetch(url(), { method: 'POST', body: '{"a":' });
     expect(res.status).toBe(400);
     expect(res.headers.get('x-amzn-errortype')).toBe('InvalidRequestContentException');
-    expect(await res.json()).toMatchObject({ Type: 'User', message: expect.stringMatching(/^Could not parse request body into json: /) });
+    expect(await res.json()).toMatchObject({
+      Type: 'User',
+      message: expect.stringMatching(/^Could not parse request body into json: /),
+    });
 
     process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
     const { LambdaClient, InvokeCommand } = await import('@aws-sdk/client-lambda');
-    const client = new LambdaClient({ region: 'us-east-1', endpoint: `http://127.0.0.1:${front.port}`, credentials: { accessKeyId: 'x', secretAccessKey: 'y' }, maxAttempts: 1 });
+    const client = new LambdaClient({
+      region: 'us-east-1',
+      endpoint: `http://127.0.0.1:${front.port}`,
+      credentials: { accessKeyId: 'x', secretAccessKey: 'y' },
+      maxAttempts: 1,
+    });
     try {
-      await expect(client.send(new InvokeCommand({ FunctionName: 'my-fn', Payload: Buffer.from('not json') }))).rejects.toMatchObject({
+      await expect(
+        client.send(new InvokeCommand({ FunctionName: 'my-fn', Payload: Buffer.from('not json') })),
+      ).rejects.toMatchObject({
         name: 'InvalidRequestContentException',
         $metadata: { httpStatusCode: 400 },
       });
       // An unknown invocation type is a validation error; DryRun validates and runs nothing (204).
-      await expect(client.send(new InvokeCommand({ FunctionName: 'my-fn', InvocationType: 'Sometimes' as 'Event', Payload: Buffer.from('{}') }))).rejects.toMatchObject({
+      await expect(
+        client.send(
+          new InvokeCommand({
+            FunctionName: 'my-fn',
+            InvocationType: 'Sometimes' as 'Event',
+            Payload: Buffer.from('{}'),
+          }),
+        ),
+      ).rejects.toMatchObject({
         name: 'ValidationException',
         message: expect.stringContaining("Value 'Sometimes' at 'invocationType'"),
       });
-      const dry = await client.send(new InvokeCommand({ FunctionName: 'my-fn', InvocationType: 'DryRun', Payload: Buffer.from('{}') }));
+      const dry = await client.send(
+        new InvokeCommand({ FunctionName: 'my-fn', InvocationType: 'DryRun', Payload: Buffer.from('{}') }),
+      );
       expect(dry.StatusCode).toBe(204);
-      await expect(client.send(new InvokeCommand({ FunctionName: 'my-fn', LogType: 'All' as 'Tail' }))).rejects.toMatchObject({ name: 'ValidationException' });
+      await expect(
+        client.send(new InvokeCommand({ FunctionName: 'my-fn', LogType: 'All' as 'Tail' })),
+      ).rejects.toMatchObject({ name: 'ValidationException' });
     } finally {
       client.destroy();
     }
@@ -117,7 +139,11 @@ describe('start: the Invoke API front', () => {
     const f = fakeFunction();
     front = await startFront(f.fn, 0);
     const trace = 'Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1';
-    const answer = fetch(url(), { method: 'POST', body: '{"x":1}', headers: { 'X-Amzn-Trace-Id': trace, 'X-Amz-Log-Type': 'Tail' } });
+    const answer = fetch(url(), {
+      method: 'POST',
+      body: '{"x":1}',
+      headers: { 'X-Amzn-Trace-Id': trace, 'X-Amz-Log-Type': 'Tail' },
+    });
     await f.reached(1);
     expect(f.calls[0]!.extra.traceId).toBe(trace);
     const log = 'A'.repeat(10_000) + 'START RequestId: req-0\nthe last lines\nREPORT RequestId: req-0\n';
@@ -150,7 +176,12 @@ describe('start: the Invoke API front', () => {
     const closing = front.close();
     front = undefined;
     // New connections are refused once shutdown starts; the accepted ones are all answered.
-    expect(await fetch(target, { method: 'POST', body: '{}' }).then(() => 'answered', () => 'refused')).toBe('refused');
+    expect(
+      await fetch(target, { method: 'POST', body: '{}' }).then(
+        () => 'answered',
+        () => 'refused',
+      ),
+    ).toBe('refused');
     f.running.forEach((c) => c.finish());
     await closing;
     const results = await Promise.all(answers);
@@ -167,11 +198,18 @@ describe('start: the Invoke API front', () => {
     front = await startFront(f.fn, 0, { onFatal: (e) => fatal.push(e) });
     const answer = fetch(url(), { method: 'POST', body: '{}' });
     await f.reached(1);
-    f.calls[0]!.fail(new LambdaImageError('ENGINE_UNREACHABLE', 'lost the Docker engine at unix:///x.sock (ECONNRESET on POST /containers/abc/wait)'));
+    f.calls[0]!.fail(
+      new LambdaImageError(
+        'ENGINE_UNREACHABLE',
+        'lost the Docker engine at unix:///x.sock (ECONNRESET on POST /containers/abc/wait)',
+      ),
+    );
     const res = await answer;
     expect(res.status).toBe(500);
     expect(await res.json()).toMatchObject({ message: expect.stringContaining('lost the Docker engine') });
-    expect(fatal.map((e) => e.message)).toEqual(['lost the Docker engine at unix:///x.sock (ECONNRESET on POST /containers/abc/wait)']);
+    expect(fatal.map((e) => e.message)).toEqual([
+      'lost the Docker engine at unix:///x.sock (ECONNRESET on POST /containers/abc/wait)',
+    ]);
   });
 });
 

@@ -14,6 +14,8 @@ describe('function settings from --image', () => {
   });
 
   it('an explicit --function-name wins', async () => {
-    expect((await resolveFunctionSettings({ image: 'localhost:5000/fn:1', functionName: 'orders-api' })).name).toBe('orders-api');
+    expect((await resolveFunctionSettings({ image: 'localhost:5000/fn:1', functionName: 'orders-api' })).name).toBe(
+      'orders-api',
+    );
   });
 });

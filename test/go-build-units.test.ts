@@ -34,9 +34,15 @@ function recordingEngine(buildkit: boolean, captured: Captured[]): Engine {
   } as unknown as Engine;
 }
 
-async function captureBuild(dir: string, buildkit: boolean, opts: Parameters<typeof buildProject>[2] = {}): Promise<Captured> {
+async function captureBuild(
+  dir: string,
+  buildkit: boolean,
+  opts: Parameters<typeof buildProject>[2] = {},
+): Promise<Captured> {
   const captured: Captured[] = [];
-  await expect(buildProject(dir, recordingEngine(buildkit, captured), { registryAuth: async () => undefined, ...opts })).rejects.toMatchObject({ code: 'BUILD_FAILED' });
+  await expect(
+    buildProject(dir, recordingEngine(buildkit, captured), { registryAuth: async () => undefined, ...opts }),
+  ).rejects.toMatchObject({ code: 'BUILD_FAILED' });
   return captured[0]!;
 }
 
@@ -49,7 +55,12 @@ describe('Go module settings and modes in a build', () => {
     config.go.env = { GOPROXY: 'https://proxy.corp/', GOPRIVATE: 'github.com/acme/*', GOFLAGS: '-mod=mod' };
     writeFileSync(file, JSON.stringify(config));
     const { options } = await captureBuild(dir, true, { buildArgs: { GOFLAGS: '-trimpath', EXTRA: '1' } });
-    expect(options.buildargs).toMatchObject({ GOPROXY: 'https://proxy.corp/', GOPRIVATE: 'github.com/acme/*', GOFLAGS: '-trimpath', EXTRA: '1' });
+    expect(options.buildargs).toMatchObject({
+      GOPROXY: 'https://proxy.corp/',
+      GOPRIVATE: 'github.com/acme/*',
+      GOFLAGS: '-trimpath',
+      EXTRA: '1',
+    });
   });
 
   it('renders cache mounts for BuildKit and the precompile layer for the classic builder', async () => {
@@ -88,7 +99,10 @@ describe('registry credentials for the images a build pulls', () => {
       'mirror.corp.example:5000': { auth: b64('ci:pw1') },
       'https://index.docker.io/v1/': { auth: b64('hubuser:pw2') },
     });
-    const config = await registryConfigFor(['mirror.corp.example:5000/golang:1.23-alpine', 'alpine:3.22', 'other.example/x:1'], userRegistryAuth(env));
+    const config = await registryConfigFor(
+      ['mirror.corp.example:5000/golang:1.23-alpine', 'alpine:3.22', 'other.example/x:1'],
+      userRegistryAuth(env),
+    );
     expect(config).toEqual({
       'mirror.corp.example:5000': { username: 'ci', password: 'pw1', serveraddress: 'mirror.corp.example:5000' },
       [DOCKER_HUB_KEY]: { username: 'hubuser', password: 'pw2', serveraddress: DOCKER_HUB_KEY },
@@ -97,7 +111,18 @@ describe('registry credentials for the images a build pulls', () => {
 
   it('sends them with a classic build as registryconfig (X-Registry-Config), for the builder and base registries only', async () => {
     const dir = fixtureCopy('go-hello');
-    expect((await runCli(['init', dir, '--base', 'alpine', '--builder-image', 'mirror.corp.example:5000/golang:1.23-alpine'])).code).toBe(0);
+    expect(
+      (
+        await runCli([
+          'init',
+          dir,
+          '--base',
+          'alpine',
+          '--builder-image',
+          'mirror.corp.example:5000/golang:1.23-alpine',
+        ])
+      ).code,
+    ).toBe(0);
     const asked: string[] = [];
     const { options } = await captureBuild(dir, false, {
       registryAuth: async (ref) => {
@@ -106,14 +131,22 @@ describe('registry credentials for the images a build pulls', () => {
       },
     });
     expect(asked.sort()).toEqual(['alpine:3.22', 'mirror.corp.example:5000/golang:1.23-alpine']);
-    expect(options.registryconfig).toEqual({ 'mirror.corp.example:5000': { username: 'ci', password: 'pw', serveraddress: 'mirror.corp.example:5000' } });
+    expect(options.registryconfig).toEqual({
+      'mirror.corp.example:5000': { username: 'ci', password: 'pw', serveraddress: 'mirror.corp.example:5000' },
+    });
   });
 
   it('a failed credential lookup is a warning, not a failed build', async () => {
     const warnings: string[] = [];
-    const config = await registryConfigFor(['mirror.example/x:1'], async () => Promise.reject(new Error('credential helper docker-credential-nope is not installed')), (w) => warnings.push(w));
+    const config = await registryConfigFor(
+      ['mirror.example/x:1'],
+      async () => Promise.reject(new Error('credential helper docker-credential-nope is not installed')),
+      (w) => warnings.push(w),
+    );
     expect(config).toEqual({});
-    expect(warnings).toEqual(['no registry credentials for mirror.example: credential helper docker-credential-nope is not installed; pulling mirror.example/x:1 anonymously if needed']);
+    expect(warnings).toEqual([
+      'no registry credentials for mirror.example: credential helper docker-credential-nope is not installed; pulling mirror.example/x:1 anonymously if needed',
+    ]);
   });
 
   it('sends no registryconfig when there are no credentials', async () => {

@@ -2,7 +2,19 @@
 // .lambda-image/layers, parallel add-extension runs all land, Ctrl-C leaves nothing, the layer
 // version option, bounded --set indexes, local image reference checks, --env-file read by
 // lambda-image (not Node), and typed paths relative to the working directory.
-import { chmodSync, cpSync, existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  cpSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -44,7 +56,13 @@ async function project(): Promise<string> {
 
 function layerZip(name: string, extra = ''): string {
   const file = path.join(tmpDir('layer-zip-'), `${name}.zip`);
-  writeFileSync(file, makeZip([{ name: 'extensions/', mode: 0o040755 }, { name: `extensions/${name}`, data: `#!/bin/sh\necho ${name}${extra}\n`, mode: 0o100755 }]));
+  writeFileSync(
+    file,
+    makeZip([
+      { name: 'extensions/', mode: 0o040755 },
+      { name: `extensions/${name}`, data: `#!/bin/sh\necho ${name}${extra}\n`, mode: 0o100755 },
+    ]),
+  );
   return file;
 }
 
@@ -60,7 +78,9 @@ describe('extensions remove deletes only inside .lambda-image/layers', () => {
       mkdirSync(path.join(dir, 'src'));
       writeFileSync(path.join(dir, 'src/keep.go'), 'package src\n');
       const cfg = JSON.parse(readFileSync(path.join(dir, 'lambda-image.json'), 'utf8'));
-      cfg.extensions = [{ name: 'evil', version: 1, sha256: 'a'.repeat(64), architectures: [], dir: bad, size: 0, files: 0 }];
+      cfg.extensions = [
+        { name: 'evil', version: 1, sha256: 'a'.repeat(64), architectures: [], dir: bad, size: 0, files: 0 },
+      ];
       writeFileSync(path.join(dir, 'lambda-image.json'), JSON.stringify(cfg));
       const before = tree(dir);
       const r = await runCli(['extensions', 'remove', 'evil', dir]);
@@ -72,20 +92,38 @@ describe('extensions remove deletes only inside .lambda-image/layers', () => {
   it('two layers sharing one folder are invalid', async () => {
     const dir = await project();
     const cfg = JSON.parse(readFileSync(path.join(dir, 'lambda-image.json'), 'utf8'));
-    const ext = (name: string) => ({ name, version: 1, sha256: 'a'.repeat(64), architectures: [], dir: '.lambda-image/layers/shared-1', size: 0, files: 0 });
+    const ext = (name: string) => ({
+      name,
+      version: 1,
+      sha256: 'a'.repeat(64),
+      architectures: [],
+      dir: '.lambda-image/layers/shared-1',
+      size: 0,
+      files: 0,
+    });
     cfg.extensions = [ext('one'), ext('two')];
     writeFileSync(path.join(dir, 'lambda-image.json'), JSON.stringify(cfg));
-    expectClean(await runCli(['extensions', 'list', dir]), 3, /extensions\.1\.dir: "\.lambda-image\/layers\/shared-1" is already the folder of another layer/);
+    expectClean(
+      await runCli(['extensions', 'list', dir]),
+      3,
+      /extensions\.1\.dir: "\.lambda-image\/layers\/shared-1" is already the folder of another layer/,
+    );
   });
 
   it.each([
-    ['the layer folder', (dir: string) => symlinkSync(path.join(dir, 'src'), path.join(dir, '.lambda-image/layers/evil-1'))],
-    ['.lambda-image/layers', (dir: string) => {
-      rmSync(path.join(dir, '.lambda-image/layers'), { recursive: true });
-      mkdirSync(path.join(dir, 'src/evil-1'));
-      writeFileSync(path.join(dir, 'src/evil-1/mine.txt'), 'mine');
-      symlinkSync(path.join(dir, 'src'), path.join(dir, '.lambda-image/layers'));
-    }],
+    [
+      'the layer folder',
+      (dir: string) => symlinkSync(path.join(dir, 'src'), path.join(dir, '.lambda-image/layers/evil-1')),
+    ],
+    [
+      '.lambda-image/layers',
+      (dir: string) => {
+        rmSync(path.join(dir, '.lambda-image/layers'), { recursive: true });
+        mkdirSync(path.join(dir, 'src/evil-1'));
+        writeFileSync(path.join(dir, 'src/evil-1/mine.txt'), 'mine');
+        symlinkSync(path.join(dir, 'src'), path.join(dir, '.lambda-image/layers'));
+      },
+    ],
   ])('a link in place of %s is refused at the moment of deletion', async (_label, plant) => {
     const dir = await project();
     mkdirSync(path.join(dir, 'src'));
@@ -107,7 +145,11 @@ describe('add-extension runs at the same time', () => {
     const names = ['a1', 'b2', 'c3', 'd4', 'e5', 'f6'];
     const results = await Promise.all(names.map((n) => runCli(['add-extension', '--from-zip', layerZip(n), dir])));
     for (const r of results) expect(r.stderr + `exit ${r.code}`).toMatch(/exit 0$/);
-    expect(config(dir).extensions.map((e) => e.name).sort()).toEqual(names);
+    expect(
+      config(dir)
+        .extensions.map((e) => e.name)
+        .sort(),
+    ).toEqual(names);
     expect(readdirSync(path.join(dir, '.lambda-image/layers')).sort()).toEqual(names.map((n) => `${n}-1`));
     expect(readdirSync(path.join(dir, '.lambda-image/tmp'))).toEqual([]);
     expect(existsSync(path.join(dir, 'lambda-image.json.lock'))).toBe(false);
@@ -124,7 +166,11 @@ describe('add-extension runs at the same time', () => {
       runCli(['init', dir, '--force']),
     ]);
     for (const r of results) expect(r.stderr + `exit ${r.code}`).toMatch(/exit 0$/);
-    expect(config(dir).extensions.map((e) => e.name).sort()).toEqual(names);
+    expect(
+      config(dir)
+        .extensions.map((e) => e.name)
+        .sort(),
+    ).toEqual(names);
   });
 
   it('Ctrl-C while waiting for another run: exit 130, nothing added, nothing left behind', async () => {
@@ -133,7 +179,10 @@ describe('add-extension runs at the same time', () => {
     // Another run holds the lock (as proper-lockfile makes it: a fresh folder next to the config).
     const lock = path.join(dir, 'lambda-image.json.lock');
     mkdirSync(lock);
-    const run = await startCliUntil(['add-extension', '--from-zip', layerZip('late'), dir], /waiting for another lambda-image run/);
+    const run = await startCliUntil(
+      ['add-extension', '--from-zip', layerZip('late'), dir],
+      /waiting for another lambda-image run/,
+    );
     // It has unpacked into its staging folder by now.
     expect(readdirSync(path.join(dir, '.lambda-image/tmp')).length).toBe(1);
     run.child.kill('SIGINT');
@@ -186,7 +235,10 @@ describe('add-extension --layer-version', () => {
     expect(r.stdout).toMatch(/added v version 3/);
     const alias = await runCli(['add-extension', '--from-zip', layerZip('w'), '--version', '2', dir]);
     expect(alias.stdout).toMatch(/added w version 2/);
-    expect(config(dir).extensions.map((e) => [e.name, e.version])).toEqual([['v', 3], ['w', 2]]);
+    expect(config(dir).extensions.map((e) => [e.name, e.version])).toEqual([
+      ['v', 3],
+      ['w', 2],
+    ]);
     expect((await runCli(['--version'])).stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
   });
 
@@ -227,7 +279,10 @@ describe('events --set indexes are bounded', () => {
 
 describe('image references are checked locally (exit 2, the rule named), before any engine', () => {
   it.each([
-    [['build', '{dir}', '--tag', 'My-Fn:latest'], /--tag "My-Fn:latest" is not a valid image reference: "My-Fn" must be lower-case/],
+    [
+      ['build', '{dir}', '--tag', 'My-Fn:latest'],
+      /--tag "My-Fn:latest" is not a valid image reference: "My-Fn" must be lower-case/,
+    ],
     [['build', '{dir}', '--tag', 'fn:bad tag'], /white space/],
     [['build', '{dir}', '--tag', 'fn:-x'], /tag "-x" must be 1 to 128/],
     [['build', '{dir}', '--base-image', 'aws=bad image'], /--base-image "bad image"/],
@@ -237,24 +292,43 @@ describe('image references are checked locally (exit 2, the rule named), before 
     [['invoke', '{dir}', '--rie', '--image', 'x\ny'], /control character/],
   ])('%j', async (args, pattern) => {
     const dir = await project();
-    const r = await runCli(args.map((a) => a.replace('{dir}', dir)), { env: NO_ENGINE });
+    const r = await runCli(
+      args.map((a) => a.replace('{dir}', dir)),
+      { env: NO_ENGINE },
+    );
     expectClean(r, 2, pattern);
   });
 });
 
 describe('--env-file is read by lambda-image, never by Node', () => {
-  it('a missing file: lambda-image says so, exit 2 (not Node\'s exit 9)', async () => {
-    expectClean(await runCli(['invoke', '--image', 'fn:1', '--env-file', 'does-not-exist.env'], { env: NO_ENGINE }), 2, /cannot read env file does-not-exist\.env/);
-    expectClean(await runCli(['start', '--image', 'fn:1', '--env-file=does-not-exist.env'], { env: NO_ENGINE }), 2, /cannot read env file/);
+  it("a missing file: lambda-image says so, exit 2 (not Node's exit 9)", async () => {
+    expectClean(
+      await runCli(['invoke', '--image', 'fn:1', '--env-file', 'does-not-exist.env'], { env: NO_ENGINE }),
+      2,
+      /cannot read env file does-not-exist\.env/,
+    );
+    expectClean(
+      await runCli(['start', '--image', 'fn:1', '--env-file=does-not-exist.env'], { env: NO_ENGINE }),
+      2,
+      /cannot read env file/,
+    );
   });
 
   it('a present file is read by lambda-image (its bad line is reported by lambda-image; a good one passes)', async () => {
     const dir = tmpDir();
     writeFileSync(path.join(dir, 'bad.env'), 'A=1\nnot a pair\n');
     writeFileSync(path.join(dir, 'good.env'), '# comment\nexport A=1\nB=two=2\n');
-    expectClean(await runCli(['invoke', '--image', 'fn:1', '--env-file', 'bad.env'], { cwd: dir, env: NO_ENGINE }), 2, /--env-file line "not a pair" is not K=V/);
+    expectClean(
+      await runCli(['invoke', '--image', 'fn:1', '--env-file', 'bad.env'], { cwd: dir, env: NO_ENGINE }),
+      2,
+      /--env-file line "not a pair" is not K=V/,
+    );
     // Past the env file, the next thing that fails is the missing engine: the file was fine.
-    expectClean(await runCli(['invoke', '--image', 'fn:1', '--env-file', 'good.env'], { cwd: dir, env: NO_ENGINE }), 10, /cannot reach the Docker engine/);
+    expectClean(
+      await runCli(['invoke', '--image', 'fn:1', '--env-file', 'good.env'], { cwd: dir, env: NO_ENGINE }),
+      10,
+      /cannot reach the Docker engine/,
+    );
   });
 });
 
@@ -269,7 +343,9 @@ describe('typed paths are relative to the working directory; config paths to the
 
   it('init fn --binary fn/bootstrap from the parent directory', async () => {
     const { parent, fn } = parentWithFunction();
-    const r = await runCli(['init', 'fn', '--runtime', 'provided', '--binary', 'fn/bootstrap', '--name', 'fn'], { cwd: parent });
+    const r = await runCli(['init', 'fn', '--runtime', 'provided', '--binary', 'fn/bootstrap', '--name', 'fn'], {
+      cwd: parent,
+    });
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(JSON.parse(readFileSync(path.join(fn, 'lambda-image.json'), 'utf8')).binary).toBe('bootstrap');
@@ -279,7 +355,9 @@ describe('typed paths are relative to the working directory; config paths to the
     const { parent, fn } = parentWithFunction();
     const r = await runCli(['init', 'fn', '--runtime', 'provided', '--binary', 'bootstrap'], { cwd: parent });
     expectClean(r, 2, /binary bootstrap is outside the project directory/);
-    expect(r.stderr).toMatch(/hint: paths you type are relative to the working directory: did you mean fn\/bootstrap\?/);
+    expect(r.stderr).toMatch(
+      /hint: paths you type are relative to the working directory: did you mean fn\/bootstrap\?/,
+    );
     expect(readdirSync(fn)).toEqual(['bootstrap']);
   });
 
@@ -289,8 +367,12 @@ describe('typed paths are relative to the working directory; config paths to the
     cpSync(path.join(fixtureCopy('go-hello')), fn, { recursive: true });
     mkdirSync(path.join(fn, 'cmd/handler'), { recursive: true });
     writeFileSync(path.join(fn, 'cmd/handler/main.go'), 'package main\nfunc main() {}\n');
-    expect((await runCli(['init', 'fn', '--main', 'fn/cmd/handler', '--dry-run'], { cwd: parent })).stdout).toMatch(/"main": "cmd\/handler"/);
-    expect((await runCli(['init', '.', '--main', './cmd/handler', '--dry-run'], { cwd: fn })).stdout).toMatch(/"main": "cmd\/handler"/);
+    expect((await runCli(['init', 'fn', '--main', 'fn/cmd/handler', '--dry-run'], { cwd: parent })).stdout).toMatch(
+      /"main": "cmd\/handler"/,
+    );
+    expect((await runCli(['init', '.', '--main', './cmd/handler', '--dry-run'], { cwd: fn })).stdout).toMatch(
+      /"main": "cmd\/handler"/,
+    );
   });
 
   it('--rie-from and --event resolve against the working directory; rieFrom in the config against the project', async () => {
@@ -300,18 +382,42 @@ describe('typed paths are relative to the working directory; config paths to the
     mkdirSync(path.join(cwd, 'a-dir'));
     writeFileSync(path.join(cwd, 'ev.json'), '{"x":1}');
     // Past the local checks, the missing engine is what fails (exit 10).
-    expectClean(await runCli(['build', dir, '--rie-from', 'rie'], { cwd, env: NO_ENGINE }), 10, /cannot reach the Docker engine/);
-    expectClean(await runCli(['build', dir, '--rie-from', 'a-dir'], { cwd, env: NO_ENGINE }), 2, /--rie-from a-dir is not a file/);
-    expectClean(await runCli(['build', dir, '--rie-from', 'missing'], { cwd, env: NO_ENGINE }), 2, /--rie-from missing does not exist/);
-    expectClean(await runCli(['invoke', dir, '--event', 'ev.json'], { cwd, env: NO_ENGINE }), 10, /cannot reach the Docker engine/);
-    expectClean(await runCli(['invoke', dir, '--event', 'nope.json'], { cwd, env: NO_ENGINE }), 2, /cannot read event file nope\.json/);
+    expectClean(
+      await runCli(['build', dir, '--rie-from', 'rie'], { cwd, env: NO_ENGINE }),
+      10,
+      /cannot reach the Docker engine/,
+    );
+    expectClean(
+      await runCli(['build', dir, '--rie-from', 'a-dir'], { cwd, env: NO_ENGINE }),
+      2,
+      /--rie-from a-dir is not a file/,
+    );
+    expectClean(
+      await runCli(['build', dir, '--rie-from', 'missing'], { cwd, env: NO_ENGINE }),
+      2,
+      /--rie-from missing does not exist/,
+    );
+    expectClean(
+      await runCli(['invoke', dir, '--event', 'ev.json'], { cwd, env: NO_ENGINE }),
+      10,
+      /cannot reach the Docker engine/,
+    );
+    expectClean(
+      await runCli(['invoke', dir, '--event', 'nope.json'], { cwd, env: NO_ENGINE }),
+      2,
+      /cannot read event file nope\.json/,
+    );
 
     const cfg = JSON.parse(readFileSync(path.join(dir, 'lambda-image.json'), 'utf8'));
     writeFileSync(path.join(dir, 'rie-in-project'), '#!/bin/sh\n', { mode: 0o755 });
     writeFileSync(path.join(dir, 'lambda-image.json'), JSON.stringify({ ...cfg, rieFrom: 'rie-in-project' }));
     expectClean(await runCli(['build', dir], { cwd, env: NO_ENGINE }), 10, /cannot reach the Docker engine/);
     writeFileSync(path.join(dir, 'lambda-image.json'), JSON.stringify({ ...cfg, rieFrom: 'rie' }));
-    expectClean(await runCli(['build', dir], { cwd, env: NO_ENGINE }), 2, /rieFrom rie in lambda-image\.json does not exist/);
+    expectClean(
+      await runCli(['build', dir], { cwd, env: NO_ENGINE }),
+      2,
+      /rieFrom rie in lambda-image\.json does not exist/,
+    );
   });
 
   it('--from-zip resolves against the working directory', async () => {
@@ -333,7 +439,10 @@ describe('inputs that would exhaust memory or hang are capped', () => {
   });
 
   it('an event on stdin larger than Lambda accepts', async () => {
-    const r = await runCli(['invoke', '--image', 'fn:1', '--event', '-'], { env: NO_ENGINE, input: 'x'.repeat(6 * 1024 * 1024 + 10) });
+    const r = await runCli(['invoke', '--image', 'fn:1', '--event', '-'], {
+      env: NO_ENGINE,
+      input: 'x'.repeat(6 * 1024 * 1024 + 10),
+    });
     expectClean(r, 2, /the event on stdin is larger than 6291456 bytes/);
   });
 });
@@ -345,7 +454,9 @@ describe('the tree and the config stay in step', () => {
     writeFileSync(path.join(dir, '.lambda-image/layers/orphan-1/extensions/x'), 'x');
     const r = await runCli(['add-extension', '--from-zip', layerZip('kept'), dir]);
     expect(r.code).toBe(0);
-    expect(r.stderr).toMatch(/warning: removed \.lambda-image\/layers\/orphan-1: no layer in lambda-image\.json uses it/);
+    expect(r.stderr).toMatch(
+      /warning: removed \.lambda-image\/layers\/orphan-1: no layer in lambda-image\.json uses it/,
+    );
     expect(readdirSync(path.join(dir, '.lambda-image/layers'))).toEqual(['kept-1']);
   });
 
@@ -357,6 +468,8 @@ describe('the tree and the config stay in step', () => {
     symlinkSync(elsewhere, path.join(dir, 'lambda-image.json'));
     expect((await runCli(['add-extension', '--from-zip', layerZip('linked'), dir])).code).toBe(0);
     expect(lstatSync(path.join(dir, 'lambda-image.json')).isSymbolicLink()).toBe(true);
-    expect(JSON.parse(readFileSync(elsewhere, 'utf8')).extensions.map((e: { name: string }) => e.name)).toEqual(['linked']);
+    expect(JSON.parse(readFileSync(elsewhere, 'utf8')).extensions.map((e: { name: string }) => e.name)).toEqual([
+      'linked',
+    ]);
   });
 });

@@ -30,7 +30,9 @@ describe('add-extension by ARN, at the same time and interrupted', () => {
     const names = ['one', 'two', 'three', 'four'];
     for (const n of names) api.add({ arn: arnFor(n), zip: zipFor(n) });
     const dirs = await Promise.all(names.map(() => project()));
-    const results = await Promise.all(names.map((n, i) => runCli(['add-extension', arnFor(n), dirs[i]!], { env: api.env(cache) })));
+    const results = await Promise.all(
+      names.map((n, i) => runCli(['add-extension', arnFor(n), dirs[i]!], { env: api.env(cache) })),
+    );
     for (const r of results) expect(r.stderr + `exit ${r.code}`).toMatch(/exit 0$/);
     const index = JSON.parse(readFileSync(path.join(cache, 'layers/index.json'), 'utf8'));
     expect(Object.keys(index).sort()).toEqual(names.map(arnFor).sort());
@@ -48,7 +50,9 @@ describe('add-extension by ARN, at the same time and interrupted', () => {
     expect(await run.exited).toBe(130);
     expect(run.stderr()).toMatch(/error: interrupted: nothing was added/);
     expect(run.stderr()).not.toContain(api.signature);
-    expect(readdirSync(path.join(cache, 'layers')).filter((f) => f.includes('.part') || f.endsWith('.zip'))).toEqual([]);
+    expect(readdirSync(path.join(cache, 'layers')).filter((f) => f.includes('.part') || f.endsWith('.zip'))).toEqual(
+      [],
+    );
     expect(readFileSync(path.join(dir, 'lambda-image.json'), 'utf8')).toBe(before);
     expect(readdirSync(dir).sort()).toEqual(['.dockerignore', 'Dockerfile', 'go.mod', 'lambda-image.json', 'main.go']);
   });

@@ -12,7 +12,10 @@ describe('image references', () => {
     ['team/orders/api:1', { path: 'team/orders/api', tag: '1' }],
     ['localhost/fn', { domain: 'localhost', path: 'fn' }],
     ['127.0.0.1:5000/fn:t', { domain: '127.0.0.1:5000', path: 'fn', tag: 't' }],
-    ['123456789012.dkr.ecr.eu-west-1.amazonaws.com/orders:v1', { domain: '123456789012.dkr.ecr.eu-west-1.amazonaws.com', path: 'orders', tag: 'v1' }],
+    [
+      '123456789012.dkr.ecr.eu-west-1.amazonaws.com/orders:v1',
+      { domain: '123456789012.dkr.ecr.eu-west-1.amazonaws.com', path: 'orders', tag: 'v1' },
+    ],
     ['public.ecr.aws/lambda/provided:al2023', { domain: 'public.ecr.aws', path: 'lambda/provided', tag: 'al2023' }],
     [`fn@sha256:${'a'.repeat(64)}`, { path: 'fn', digest: `sha256:${'a'.repeat(64)}` }],
     [`fn:t@sha256:${'0'.repeat(64)}`, { path: 'fn', tag: 't', digest: `sha256:${'0'.repeat(64)}` }],
@@ -56,6 +59,8 @@ describe('image references', () => {
     }
     expect(err).toBeInstanceOf(LambdaImageError);
     expect((err as LambdaImageError).code).toBe('INVALID_INPUT');
-    expect((err as LambdaImageError).message).toContain(`--tag ${JSON.stringify(ref)} is not a valid image reference: ${problem}`);
+    expect((err as LambdaImageError).message).toContain(
+      `--tag ${JSON.stringify(ref)} is not a valid image reference: ${problem}`,
+    );
   });
 });

@@ -20,10 +20,23 @@ describe('lambda-image init', () => {
     const r = await runCli(['init', dir, '--base', 'alpine', '--rie', '--arch', 'arm64']);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/created Dockerfile/);
-    expect(listFiles(dir)).toEqual(['.dockerignore', 'Dockerfile', 'entry.sh', 'go.mod', 'lambda-image.json', 'main.go']);
+    expect(listFiles(dir)).toEqual([
+      '.dockerignore',
+      'Dockerfile',
+      'entry.sh',
+      'go.mod',
+      'lambda-image.json',
+      'main.go',
+    ]);
     expect(statSync(path.join(dir, 'entry.sh')).mode & 0o111).toBe(0o111);
     const config = JSON.parse(readFileSync(path.join(dir, 'lambda-image.json'), 'utf8'));
-    expect(config).toMatchObject({ name: 'go-hello', base: 'alpine', rie: true, arch: 'arm64', go: { module: 'example.com/go-hello', version: '1.23' } });
+    expect(config).toMatchObject({
+      name: 'go-hello',
+      base: 'alpine',
+      rie: true,
+      arch: 'arm64',
+      go: { module: 'example.com/go-hello', version: '1.23' },
+    });
     const dockerfile = readFileSync(path.join(dir, 'Dockerfile'), 'utf8');
     expect(dockerfile.split('\n')[0]).toMatch(/^# lambda-image: generated from lambda-image.json/);
     expect(dockerfile).toContain('aws-lambda-rie-arm64');
@@ -48,7 +61,9 @@ describe('lambda-image init', () => {
   it('packages a prebuilt binary with --runtime provided', async () => {
     const dir = tmpDir();
     writeFileSync(path.join(dir, 'bootstrap'), '#!/bin/sh\n', { mode: 0o755 });
-    const r = await runCli(['init', dir, '--runtime', 'provided', '--binary', 'bootstrap', '--name', 'my-fn'], { cwd: dir });
+    const r = await runCli(['init', dir, '--runtime', 'provided', '--binary', 'bootstrap', '--name', 'my-fn'], {
+      cwd: dir,
+    });
     expect(r.code).toBe(0);
     const dockerfile = readFileSync(path.join(dir, 'Dockerfile'), 'utf8');
     expect(dockerfile).toContain('COPY bootstrap /var/runtime/bootstrap');
@@ -99,11 +114,31 @@ describe('lambda-image init', () => {
 
   describe('bad input: non-zero exit, one clear line, nothing written', () => {
     const cases: Array<[string, (dir: string) => string[], number, RegExp]> = [
-      ['unknown --base', (d) => ['init', d, '--base', 'ubuntu'], 2, /argument 'ubuntu' is invalid\. Allowed choices are aws, alpine/],
-      ['unknown --arch', (d) => ['init', d, '--arch', 'amd64'], 2, /argument 'amd64' is invalid\. Allowed choices are x86_64, arm64/],
-      ['a missing main package', (d) => ['init', d, '--main', `${d}/cmd/nope`], 2, /main package directory cmd\/nope does not exist/],
+      [
+        'unknown --base',
+        (d) => ['init', d, '--base', 'ubuntu'],
+        2,
+        /argument 'ubuntu' is invalid\. Allowed choices are aws, alpine/,
+      ],
+      [
+        'unknown --arch',
+        (d) => ['init', d, '--arch', 'amd64'],
+        2,
+        /argument 'amd64' is invalid\. Allowed choices are x86_64, arm64/,
+      ],
+      [
+        'a missing main package',
+        (d) => ['init', d, '--main', `${d}/cmd/nope`],
+        2,
+        /main package directory cmd\/nope does not exist/,
+      ],
       ['a go1.x base', (d) => ['init', d, '--base-image', 'public.ecr.aws/lambda/go:1'], 2, /go1\.x runtime/],
-      ['an invalid image name', (d) => ['init', d, '--name', 'Bad Name'], 2, /invalid name: must be a Docker image name/],
+      [
+        'an invalid image name',
+        (d) => ['init', d, '--name', 'Bad Name'],
+        2,
+        /invalid name: must be a Docker image name/,
+      ],
     ];
     it.each(cases)('%s', async (_label, args, code, pattern) => {
       const dir = fixtureCopy('go-hello');
@@ -141,7 +176,11 @@ describe('lambda-image init', () => {
     it('a non-executable --binary', async () => {
       const dir = tmpDir();
       writeFileSync(path.join(dir, 'bootstrap'), 'x', { mode: 0o644 });
-      expectCleanFailure(await runCli(['init', dir, '--runtime', 'provided', '--binary', 'bootstrap'], { cwd: dir }), 2, /not executable/);
+      expectCleanFailure(
+        await runCli(['init', dir, '--runtime', 'provided', '--binary', 'bootstrap'], { cwd: dir }),
+        2,
+        /not executable/,
+      );
       expect(listFiles(dir)).toEqual(['bootstrap']);
     });
 

@@ -27,7 +27,11 @@ function renderConfig(raw: unknown): { errors: string[]; dockerfiles: string[] }
   if (parsed.errors.length) return { errors: parsed.errors, dockerfiles: [] };
   try {
     const dockerfiles = (['aws', 'alpine', 'alpine-rie'] as const).map(
-      (v) => renderVariantFiles(specFromConfig(parsed.config!, { variant: { base: v === 'aws' ? 'aws' : 'alpine', rie: v === 'alpine-rie' } }).spec).Dockerfile,
+      (v) =>
+        renderVariantFiles(
+          specFromConfig(parsed.config!, { variant: { base: v === 'aws' ? 'aws' : 'alpine', rie: v === 'alpine-rie' } })
+            .spec,
+        ).Dockerfile,
     );
     return { errors: [], dockerfiles };
   } catch (err) {
@@ -44,11 +48,31 @@ const cases: Array<[string, unknown, RegExp]> = [
   ['go.main with a newline', { ...base, go: { ...base.go, main: `cmd${INJECTED}` } }, /^go\.main: .*newline/],
   ['go.main with a space', { ...base, go: { ...base.go, main: 'cmd x' } }, /^go\.main: /],
   ['go.module with a newline', { ...base, go: { ...base.go, module: `example.com/fn${INJECTED}` } }, /^go\.module: /],
-  ['go.env value with a newline', { ...base, go: { ...base.go, env: { GOPROXY: `https://proxy${INJECTED}` } } }, /^go\.env\.GOPROXY: /],
-  ['an unknown go.env setting', { ...base, go: { ...base.go, env: { PATH: '/x' } } }, /^go\.env\.PATH: is not a known setting/],
-  ['binary with a newline', { ...base, runtime: 'provided', go: undefined, binary: `bootstrap${INJECTED}` }, /^binary: .*newline/],
-  ['extensions[].dir with a newline', { ...base, extensions: [{ ...ext, dir: `.lambda-image/layers/ext-1${INJECTED}` }] }, /^extensions\.0\.dir: /],
-  ['extensions[].arn with a newline', { ...base, extensions: [{ ...ext, arn: `arn:aws:lambda:x${INJECTED}` }] }, /^extensions\.0\.arn: /],
+  [
+    'go.env value with a newline',
+    { ...base, go: { ...base.go, env: { GOPROXY: `https://proxy${INJECTED}` } } },
+    /^go\.env\.GOPROXY: /,
+  ],
+  [
+    'an unknown go.env setting',
+    { ...base, go: { ...base.go, env: { PATH: '/x' } } },
+    /^go\.env\.PATH: is not a known setting/,
+  ],
+  [
+    'binary with a newline',
+    { ...base, runtime: 'provided', go: undefined, binary: `bootstrap${INJECTED}` },
+    /^binary: .*newline/,
+  ],
+  [
+    'extensions[].dir with a newline',
+    { ...base, extensions: [{ ...ext, dir: `.lambda-image/layers/ext-1${INJECTED}` }] },
+    /^extensions\.0\.dir: /,
+  ],
+  [
+    'extensions[].arn with a newline',
+    { ...base, extensions: [{ ...ext, arn: `arn:aws:lambda:x${INJECTED}` }] },
+    /^extensions\.0\.arn: /,
+  ],
   ['rieFrom (a path) with a newline', { ...base, rieFrom: `rie${INJECTED}` }, /^rieFrom: /],
   ['rieFrom (a URL) with a newline', { ...base, rieFrom: `https://example.com/rie${INJECTED}` }, /^rieFrom: /],
   ['rieFrom (a URL) with a space', { ...base, rieFrom: 'https://example.com/rie /etc/passwd' }, /^rieFrom: /],
@@ -63,7 +87,11 @@ describe('config values cannot add Dockerfile instructions', () => {
   });
 
   it('accepts ordinary values, and quotes the handler as JSON in CMD', () => {
-    const { errors, dockerfiles } = renderConfig({ ...base, handler: 'my.handler::v2$x', go: { ...base.go, main: 'cmd/fn-1', env: { GOPROXY: 'https://proxy.corp/,direct', GOFLAGS: '-mod=mod' } } });
+    const { errors, dockerfiles } = renderConfig({
+      ...base,
+      handler: 'my.handler::v2$x',
+      go: { ...base.go, main: 'cmd/fn-1', env: { GOPROXY: 'https://proxy.corp/,direct', GOFLAGS: '-mod=mod' } },
+    });
     expect(errors).toEqual([]);
     const aws = parseStages(dockerfiles[0]!);
     expect(aws.at(-1)!.instructions.find((i) => i.keyword === 'CMD')!.args).toBe('["my.handler::v2$x"]');
@@ -71,7 +99,13 @@ describe('config values cannot add Dockerfile instructions', () => {
 });
 
 describe('the render layer refuses control characters whatever path they came by', () => {
-  const config = makeConfig({ name: 'fn', runtime: 'go', base: 'alpine', rie: true, go: { module: 'example.com/fn', version: '1.23', main: '.' } });
+  const config = makeConfig({
+    name: 'fn',
+    runtime: 'go',
+    base: 'alpine',
+    rie: true,
+    go: { module: 'example.com/fn', version: '1.23', main: '.' },
+  });
   const good = specFromConfig(config).spec;
   const tampered: Array<[string, Partial<RenderSpec>]> = [
     ['baseImage', { baseImage: `alpine${INJECTED}` }],
@@ -87,7 +121,12 @@ describe('the render layer refuses control characters whatever path they came by
   });
 
   it('handler: JSON-quoted into CMD, so a line break stays inside the string', () => {
-    const { Dockerfile } = renderVariantFiles({ ...good, base: 'aws', rie: undefined, handler: `bootstrap${INJECTED}` });
+    const { Dockerfile } = renderVariantFiles({
+      ...good,
+      base: 'aws',
+      rie: undefined,
+      handler: `bootstrap${INJECTED}`,
+    });
     expect(Dockerfile.split('\n').filter((l) => l.startsWith('RUN touch'))).toEqual([]);
     expect(Dockerfile).toContain('CMD ["bootstrap\\nRUN touch /pwned\\n"]');
   });

@@ -36,21 +36,35 @@ describe.skipIf(!dockerEnv.available)('invoke and start (real engine)', () => {
 
   beforeAll(async () => {
     dir = fixtureCopy('go-test-function');
-    expect((await runCli(['init', dir, '--base', 'alpine', '--name', repo.replace(/:.*/, ''), '--force'])).code).toBe(0);
+    expect((await runCli(['init', dir, '--base', 'alpine', '--name', repo.replace(/:.*/, ''), '--force'])).code).toBe(
+      0,
+    );
     const b1 = await runCli(['build', dir, '--tag', plain, ...standin()]);
     expect(b1.code, b1.stderr).toBe(0);
     // The test extension, compiled on the host (static), packed as a layer zip, added from disk.
     const extBin = path.join(tmpDir(), 'test-ext');
-    execFileSync('go', ['build', '-o', extBin, '.'], { cwd: fixtureCopy('go-extension'), env: { ...process.env, CGO_ENABLED: '0', GOFLAGS: '-mod=mod' } });
+    execFileSync('go', ['build', '-o', extBin, '.'], {
+      cwd: fixtureCopy('go-extension'),
+      env: { ...process.env, CGO_ENABLED: '0', GOFLAGS: '-mod=mod' },
+    });
     const zip = path.join(tmpDir(), 'test-ext.zip');
-    writeFileSync(zip, makeZip([{ name: 'extensions/', mode: 0o040755 }, { name: 'extensions/test-ext', data: readFileSync(extBin), mode: 0o100755 }]));
+    writeFileSync(
+      zip,
+      makeZip([
+        { name: 'extensions/', mode: 0o040755 },
+        { name: 'extensions/test-ext', data: readFileSync(extBin), mode: 0o100755 },
+      ]),
+    );
     expect((await runCli(['add-extension', '--from-zip', zip, dir])).code).toBe(0);
     const b2 = await runCli(['build', dir, '--tag', withExt, ...standin()]);
     expect(b2.code, b2.stderr).toBe(0);
   });
 
   /** Containers made by invoke/start in THIS file (its image repo): other processes may run invokes on the engine at the same time. */
-  const ours = async () => (await docker.listContainers({ all: true, filters: { label: [SESSION_LABEL] } })).filter((c) => c.Image.startsWith(repo));
+  const ours = async () =>
+    (await docker.listContainers({ all: true, filters: { label: [SESSION_LABEL] } })).filter((c) =>
+      c.Image.startsWith(repo),
+    );
 
   afterAll(async () => {
     // No container made by invoke or start outlives them.
@@ -59,9 +73,24 @@ describe.skipIf(!dockerEnv.available)('invoke and start (real engine)', () => {
 
   it('cold then warm: init once, Init Duration on the first REPORT only, request ids match', async () => {
     const started = Date.now();
-    const r = await runCli(['invoke', '--image', plain, '--repeat', '2', '--data', '{"hello":"world"}', '--env', 'CUSTOM=yes', '--memory', '256']);
+    const r = await runCli([
+      'invoke',
+      '--image',
+      plain,
+      '--repeat',
+      '2',
+      '--data',
+      '{"hello":"world"}',
+      '--env',
+      'CUSTOM=yes',
+      '--memory',
+      '256',
+    ]);
     expect(r.code, r.stderr).toBe(0);
-    const answers = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Echo);
+    const answers = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Echo);
     expect(answers).toHaveLength(2);
     expect(r.stderr.match(/init pid=/g)).toHaveLength(1);
     const [first, second] = reports(r.stderr);
@@ -69,7 +98,9 @@ describe.skipIf(!dockerEnv.available)('invoke and start (real engine)', () => {
     expect(second).not.toMatch(/Init Duration/);
     for (const [i, line] of [first!, second!].entries()) {
       expect(line).toContain(`RequestId: ${answers[i]!.requestId}`);
-      expect(line).toMatch(/\tDuration: [\d.]+ ms\tBilled Duration: \d+ ms\tMemory Size: 256 MB\tMax Memory Used: \d+ MB/);
+      expect(line).toMatch(
+        /\tDuration: [\d.]+ ms\tBilled Duration: \d+ ms\tMemory Size: 256 MB\tMax Memory Used: \d+ MB/,
+      );
       // Measured, not copied from the setting (the memory-hungry test below shows it moves).
       expect(maxMemoryUsed(line)).toBeGreaterThan(0);
       expect(maxMemoryUsed(line)).toBeLessThan(256);
@@ -88,7 +119,15 @@ describe.skipIf(!dockerEnv.available)('invoke and start (real engine)', () => {
 
   it('Max Memory Used is measured: it rises with what the function allocates', async () => {
     const idle = await runCli(['invoke', '--image', plain, '--memory', '256']);
-    const hungry = await runCli(['invoke', '--image', plain, '--memory', '256', '--data', '{"action":"alloc","mb":96}']);
+    const hungry = await runCli([
+      'invoke',
+      '--image',
+      plain,
+      '--memory',
+      '256',
+      '--data',
+      '{"action":"alloc","mb":96}',
+    ]);
     expect(idle.code, idle.stderr).toBe(0);
     expect(hungry.code, hungry.stderr).toBe(0);
     const before = maxMemoryUsed(reports(idle.stderr)[0]!);
@@ -109,7 +148,9 @@ describe.skipIf(!dockerEnv.available)('invoke and start (real engine)', () => {
     const r = await runCli(['invoke', '--image', plain, '--env', 'INIT_ERROR=1']);
     expect(r.code).toBe(15);
     expect(JSON.parse(r.stdout)).toEqual({ errorMessage: 'init failed on purpose', errorType: 'TestInitError' });
-    expect(r.stderr).toMatch(/^INIT_REPORT Init Duration: [\d.]+ ms\tPhase: init\tStatus: error\tError Type: TestInitError$/m);
+    expect(r.stderr).toMatch(
+      /^INIT_REPORT Init Duration: [\d.]+ ms\tPhase: init\tStatus: error\tError Type: TestInitError$/m,
+    );
   });
 
   it('uses bundled example events with --set overrides, and stdin', async () => {
@@ -126,7 +167,11 @@ describe.skipIf(!dockerEnv.available)('invoke and start (real engine)', () => {
     const platform: string[] = [];
     beforeAll(async () => {
       const engine = await connectEngine();
-      fn = await prepareFunction(engine, { image: plain, timeoutSec: 1 }, { onPlatformLine: (l) => platform.push(l), onOutput: () => {} });
+      fn = await prepareFunction(
+        engine,
+        { image: plain, timeoutSec: 1 },
+        { onPlatformLine: (l) => platform.push(l), onOutput: () => {} },
+      );
     });
     afterAll(() => fn?.pool.close());
     const invoke = (event: object) => fn.pool.invoke(Buffer.from(JSON.stringify(event)));
@@ -136,8 +181,12 @@ describe.skipIf(!dockerEnv.available)('invoke and start (real engine)', () => {
       const timedOut = await invoke({ action: 'sleep', ms: 3000 });
       expect(timedOut.timedOut).toBe(true);
       await fn.pool.settled(); // the REPORT line follows the answer
-      expect(JSON.parse(timedOut.result.body.toString()).errorMessage).toMatch(new RegExp(`^\\S+Z ${timedOut.requestId} Task timed out after 1\\.00 seconds$`));
-      expect(platform.some((l) => l.startsWith('REPORT') && l.includes(timedOut.requestId) && l.includes('Status: timeout'))).toBe(true);
+      expect(JSON.parse(timedOut.result.body.toString()).errorMessage).toMatch(
+        new RegExp(`^\\S+Z ${timedOut.requestId} Task timed out after 1\\.00 seconds$`),
+      );
+      expect(
+        platform.some((l) => l.startsWith('REPORT') && l.includes(timedOut.requestId) && l.includes('Status: timeout')),
+      ).toBe(true);
       const after = await invoke({});
       expect(after.cold).toBe(true);
       expect(after.result.kind).toBe('response');
@@ -147,7 +196,9 @@ describe.skipIf(!dockerEnv.available)('invoke and start (real engine)', () => {
       const crashed = await invoke({ action: 'exit' });
       expect(crashed.result.kind).toBe('error');
       expect(JSON.parse(crashed.result.body.toString())).toMatchObject({ errorType: 'Runtime.ExitError' });
-      expect(JSON.parse(crashed.result.body.toString()).errorMessage).toMatch(/Runtime exited with error: exit status 3/);
+      expect(JSON.parse(crashed.result.body.toString()).errorMessage).toMatch(
+        /Runtime exited with error: exit status 3/,
+      );
       expect((await invoke({})).cold).toBe(true);
     });
 
@@ -159,10 +210,18 @@ describe.skipIf(!dockerEnv.available)('invoke and start (real engine)', () => {
 
   it('100 invokes at concurrency 4: each answered exactly once', async () => {
     const engine = await connectEngine();
-    const fn = await prepareFunction(engine, { image: plain, concurrency: 4 }, { onPlatformLine: () => {}, onOutput: () => {} });
+    const fn = await prepareFunction(
+      engine,
+      { image: plain, concurrency: 4 },
+      { onPlatformLine: () => {}, onOutput: () => {} },
+    );
     try {
-      const results = await Promise.all(Array.from({ length: 100 }, (_, i) => fn.pool.invoke(Buffer.from(JSON.stringify({ n: i })))));
-      const seen = results.map((r) => (JSON.parse(r.result.body.toString()) as Echo).event.n as number).sort((a, b) => a - b);
+      const results = await Promise.all(
+        Array.from({ length: 100 }, (_, i) => fn.pool.invoke(Buffer.from(JSON.stringify({ n: i })))),
+      );
+      const seen = results
+        .map((r) => (JSON.parse(r.result.body.toString()) as Echo).event.n as number)
+        .sort((a, b) => a - b);
       expect(seen).toEqual(Array.from({ length: 100 }, (_, i) => i));
       expect(new Set(results.map((r) => r.requestId)).size).toBe(100);
       expect(results.filter((r) => r.cold)).toHaveLength(4);
@@ -174,7 +233,10 @@ describe.skipIf(!dockerEnv.available)('invoke and start (real engine)', () => {
   it('starts extensions from /opt/extensions before the runtime, sends INVOKE, then SHUTDOWN on the way out', async () => {
     const r = await runCli(['invoke', '--image', withExt, '--repeat', '2']);
     expect(r.code, r.stderr).toBe(0);
-    const ids = r.stdout.trim().split('\n').map((l) => (JSON.parse(l) as Echo).requestId);
+    const ids = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => (JSON.parse(l) as Echo).requestId);
     expect(r.stderr).toMatch(/\[test-ext\] registered test-ext for /);
     for (const id of ids) expect(r.stderr).toContain(`[test-ext] INVOKE ${id}`);
     expect(r.stderr).toContain('[test-ext] SHUTDOWN spindown');
@@ -186,16 +248,32 @@ describe.skipIf(!dockerEnv.available)('invoke and start (real engine)', () => {
     const r = await runCli(['invoke', '--image', withExt, '--env', 'EXT_CRASH=1']);
     expect(r.code).toBe(15);
     expect(JSON.parse(r.stdout)).toMatchObject({ errorType: 'Extension.Crash' });
-    expect(r.stderr).toMatch(/^INIT_REPORT Init Duration: [\d.]+ ms\tPhase: init\tStatus: error\tError Type: Extension\.Crash$/m);
+    expect(r.stderr).toMatch(
+      /^INIT_REPORT Init Duration: [\d.]+ ms\tPhase: init\tStatus: error\tError Type: Extension\.Crash$/m,
+    );
     // Ended by noticing the crash, not by the 10 s init timeout.
     expect(Number(/INIT_REPORT Init Duration: ([\d.]+) ms/.exec(r.stderr)![1])).toBeLessThan(10_000);
   });
 
-  it('runs an alpine image without any emulator, and --rie uses the image\'s own emulator', async () => {
+  it("runs an alpine image without any emulator, and --rie uses the image's own emulator", async () => {
     const hello = fixtureCopy('go-hello');
     await runCli(['init', hello, '--base', 'alpine', '--rie']);
     const tag = `${repo}:hello-rie`;
-    expect((await runCli(['build', hello, '--tag', tag, '--variants', 'alpine,alpine-rie', '--rie-from', dockerEnv.rie!.x86_64, ...standin()])).code).toBe(0);
+    expect(
+      (
+        await runCli([
+          'build',
+          hello,
+          '--tag',
+          tag,
+          '--variants',
+          'alpine,alpine-rie',
+          '--rie-from',
+          dockerEnv.rie!.x86_64,
+          ...standin(),
+        ])
+      ).code,
+    ).toBe(0);
     const bare = await runCli(['invoke', '--image', `${tag}-alpine`]);
     expect(bare.stdout.trim()).toBe('{"message":"Hello AWS Lambda"}');
     const rie = await runCli(['invoke', '--image', `${tag}-alpine-rie`, '--rie']);
@@ -208,10 +286,14 @@ describe.skipIf(!dockerEnv.available)('invoke and start (real engine)', () => {
   });
 
   it('start: the emulator endpoint (curl-style) and the Invoke API (AWS SDK) both answer; Ctrl-C cleans up', async () => {
-    const child = spawn(process.execPath, [BIN, 'start', '--image', withExt, '--port', '0', '--function-name', 'my-fn', '--concurrency', '2'], {
-      env: { ...process.env, CI: 'true' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      [BIN, 'start', '--image', withExt, '--port', '0', '--function-name', 'my-fn', '--concurrency', '2'],
+      {
+        env: { ...process.env, CI: 'true' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
@@ -229,20 +311,36 @@ describe.skipIf(!dockerEnv.available)('invoke and start (real engine)', () => {
         };
         check();
       });
-      const res = await fetch(`http://127.0.0.1:${port}/2015-03-31/functions/function/invocations`, { method: 'POST', body: '{"via":"curl"}' });
+      const res = await fetch(`http://127.0.0.1:${port}/2015-03-31/functions/function/invocations`, {
+        method: 'POST',
+        body: '{"via":"curl"}',
+      });
       expect(res.status).toBe(200);
       expect(((await res.json()) as Echo).event).toEqual({ via: 'curl' });
 
       process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
       const { LambdaClient, InvokeCommand } = await import('@aws-sdk/client-lambda');
-      const client = new LambdaClient({ region: 'us-east-1', endpoint: `http://127.0.0.1:${port}`, credentials: { accessKeyId: 'x', secretAccessKey: 'y' } });
-      const out = await client.send(new InvokeCommand({ FunctionName: 'my-fn', Payload: Buffer.from('{"via":"sdk"}') }));
+      const client = new LambdaClient({
+        region: 'us-east-1',
+        endpoint: `http://127.0.0.1:${port}`,
+        credentials: { accessKeyId: 'x', secretAccessKey: 'y' },
+      });
+      const out = await client.send(
+        new InvokeCommand({ FunctionName: 'my-fn', Payload: Buffer.from('{"via":"sdk"}') }),
+      );
       expect(out.StatusCode).toBe(200);
       expect(out.FunctionError).toBeUndefined();
-      expect((JSON.parse(Buffer.from(out.Payload!).toString()) as Echo)).toMatchObject({ functionName: 'my-fn', event: { via: 'sdk' } });
-      const failed = await client.send(new InvokeCommand({ FunctionName: 'my-fn', Payload: Buffer.from('{"action":"error"}') }));
+      expect(JSON.parse(Buffer.from(out.Payload!).toString()) as Echo).toMatchObject({
+        functionName: 'my-fn',
+        event: { via: 'sdk' },
+      });
+      const failed = await client.send(
+        new InvokeCommand({ FunctionName: 'my-fn', Payload: Buffer.from('{"action":"error"}') }),
+      );
       expect(failed.FunctionError).toBe('Unhandled');
-      await expect(client.send(new InvokeCommand({ FunctionName: 'other-fn', Payload: Buffer.from('{}') }))).rejects.toMatchObject({ name: 'ResourceNotFoundException' });
+      await expect(
+        client.send(new InvokeCommand({ FunctionName: 'other-fn', Payload: Buffer.from('{}') })),
+      ).rejects.toMatchObject({ name: 'ResourceNotFoundException' });
       client.destroy();
     } finally {
       child.kill('SIGINT');

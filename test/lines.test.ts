@@ -38,7 +38,10 @@ describe('line splitter', () => {
 
   it('reads a build stream whose lines end in CRLF', () => {
     const parser = new BuildStreamParser();
-    const text = [{ stream: 'Step 1/1 : FROM scratch\n' }, { errorDetail: { message: 'boom' } }].map((l) => JSON.stringify(l)).join('\r\n') + '\r\n';
+    const text =
+      [{ stream: 'Step 1/1 : FROM scratch\n' }, { errorDetail: { message: 'boom' } }]
+        .map((l) => JSON.stringify(l))
+        .join('\r\n') + '\r\n';
     parser.push(text);
     const outcome = parser.end();
     expect(outcome.error).toBe('boom');

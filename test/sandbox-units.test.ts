@@ -8,7 +8,9 @@ describe('trace id of an invoke', () => {
     expect(traceIdFor('Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1')).toBe(
       'Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1',
     );
-    expect(traceIdFor('Root=1-5759e988-bd862e3fe1be46a994272793;Sampled=1')).toMatch(/^Root=1-5759e988-bd862e3fe1be46a994272793;Parent=[0-9a-f]{16};Sampled=1$/);
+    expect(traceIdFor('Root=1-5759e988-bd862e3fe1be46a994272793;Sampled=1')).toMatch(
+      /^Root=1-5759e988-bd862e3fe1be46a994272793;Parent=[0-9a-f]{16};Sampled=1$/,
+    );
   });
 
   it('makes an unsampled one when the caller sent none', () => {
@@ -20,7 +22,9 @@ describe('container output lines', () => {
   const M = '\u001e';
   it('tells function lines, extension lines and the runtime exit apart', () => {
     expect(parseOutputLine('hello')).toEqual({ lines: [{ kind: 'function', text: 'hello' }] });
-    expect(parseOutputLine(`${M}tele${M}[tele] ready`)).toEqual({ lines: [{ kind: 'extension', text: '[tele] ready' }] });
+    expect(parseOutputLine(`${M}tele${M}[tele] ready`)).toEqual({
+      lines: [{ kind: 'extension', text: '[tele] ready' }],
+    });
     expect(parseOutputLine(`${M}${M}runtime-exit 3`)).toEqual({ lines: [], runtimeExit: 3 });
   });
 
@@ -31,6 +35,9 @@ describe('container output lines', () => {
         { kind: 'extension', text: 'tele: SHUTDOWN spindown' },
       ],
     });
-    expect(parseOutputLine(`partial${M}${M}runtime-exit 137`)).toEqual({ lines: [{ kind: 'function', text: 'partial' }], runtimeExit: 137 });
+    expect(parseOutputLine(`partial${M}${M}runtime-exit 137`)).toEqual({
+      lines: [{ kind: 'function', text: 'partial' }],
+      runtimeExit: 137,
+    });
   });
 });

@@ -55,9 +55,18 @@ describe.skipIf(!dockerEnv.available)('the execution environment (real engine)',
   beforeAll(async () => {
     engine = await connectEngine();
     const extBin = path.join(tmpDir(), 'telemetry-ext');
-    execFileSync('go', ['build', '-o', extBin, '.'], { cwd: fixtureCopy('go-telemetry-extension'), env: { ...process.env, CGO_ENABLED: '0', GOFLAGS: '-mod=mod' } });
+    execFileSync('go', ['build', '-o', extBin, '.'], {
+      cwd: fixtureCopy('go-telemetry-extension'),
+      env: { ...process.env, CGO_ENABLED: '0', GOFLAGS: '-mod=mod' },
+    });
     const zip = path.join(tmpDir(), 'telemetry-ext.zip');
-    writeFileSync(zip, makeZip([{ name: 'extensions/', mode: 0o040755 }, { name: 'extensions/telemetry-ext', data: readFileSync(extBin), mode: 0o100755 }]));
+    writeFileSync(
+      zip,
+      makeZip([
+        { name: 'extensions/', mode: 0o040755 },
+        { name: 'extensions/telemetry-ext', data: readFileSync(extBin), mode: 0o100755 },
+      ]),
+    );
     for (const base of ['alpine', 'aws'] as const) {
       const dir = fixtureCopy('go-probe');
       const init = await runCli(['init', dir, '--base', base, '--name', repo.replace(/:.*/, ''), '--force']);
@@ -73,12 +82,20 @@ describe.skipIf(!dockerEnv.available)('the execution environment (real engine)',
   });
 
   /** Runs work against a pool of the image's environments; closes it (shutdown) before returning the lines. */
-  async function withFunction(image: string, opts: Partial<FunctionOptions>, work: (fn: LocalFunction) => Promise<void>): Promise<Run> {
+  async function withFunction(
+    image: string,
+    opts: Partial<FunctionOptions>,
+    work: (fn: LocalFunction) => Promise<void>,
+  ): Promise<Run> {
     const run: Run = { fn: undefined as unknown as LocalFunction, output: [], platform: [], all: [] };
-    run.fn = await prepareFunction(engine, { image, ...opts }, {
-      onOutput: (l) => (run.output.push(l), run.all.push(l)),
-      onPlatformLine: (l) => (run.platform.push(l), run.all.push(l)),
-    });
+    run.fn = await prepareFunction(
+      engine,
+      { image, ...opts },
+      {
+        onOutput: (l) => (run.output.push(l), run.all.push(l)),
+        onPlatformLine: (l) => (run.platform.push(l), run.all.push(l)),
+      },
+    );
     try {
       await work(run.fn);
     } finally {
@@ -90,42 +107,62 @@ describe.skipIf(!dockerEnv.available)('the execution environment (real engine)',
   for (const base of ['aws', 'alpine'] as const) {
     for (const concurrency of [1, 2]) {
       it(`${base} base, concurrency ${concurrency}: uid 993, read-only root, /tmp of the ephemeral storage, Lambda's variables, own ports, Telemetry`, async () => {
-        const run = await withFunction(images[base], { concurrency, ephemeralMb: 600, functionName: 'probe-fn' }, async (fn) => {
-          // Held at once (sleep), so with concurrency 2 both environments run side by side.
-          const answers = await Promise.all(Array.from({ length: concurrency }, () => fn.pool.invoke(Buffer.from('{"action":"sleep","ms":300}'))));
-          expect(answers.filter((a) => a.cold)).toHaveLength(concurrency);
-          const probes = answers.map(probeOf);
-          for (const p of probes) {
-            expect(p.uid).toBe(993);
-            expect(p.gid).toBe(990);
-            expect(p.taskWriteError).toMatch(/read-only file system/);
-            expect(p.tmpWriteError).toBe('');
-            expect(p.tmpMB).toBe(600);
-            expect(p.bindError).toBe(''); // port 2773 free in each environment
-            expect(p.env).toMatchObject({
-              AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand',
-              AWS_LAMBDA_FUNCTION_NAME: 'probe-fn',
-              AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
-              AWS_LAMBDA_LOG_GROUP_NAME: '/aws/lambda/probe-fn',
-              LAMBDA_TASK_ROOT: '/var/task',
-              AWS_REGION: 'us-east-1',
-            });
-            expect(p.env.AWS_LAMBDA_LOG_STREAM_NAME).toMatch(/^\d{4}\/\d{2}\/\d{2}\/\[\$LATEST\][0-9a-f]{32}$/);
-            // The API is on the bridge's gateway, not on the host's loopback.
-            expect(p.env.AWS_LAMBDA_RUNTIME_API).not.toMatch(/^127\./);
-            expect(p.sandbox).toHaveLength(1);
-          }
-          // sandbox.localdomain is each environment itself: different addresses, one per environment.
-          expect(new Set(probes.map((p) => p.sandbox[0])).size).toBe(concurrency);
-        });
+        const run = await withFunction(
+          images[base],
+          { concurrency, ephemeralMb: 600, functionName: 'probe-fn' },
+          async (fn) => {
+            // Held at once (sleep), so with concurrency 2 both environments run side by side.
+            const answers = await Promise.all(
+              Array.from({ length: concurrency }, () => fn.pool.invoke(Buffer.from('{"action":"sleep","ms":300}'))),
+            );
+            expect(answers.filter((a) => a.cold)).toHaveLength(concurrency);
+            const probes = answers.map(probeOf);
+            for (const p of probes) {
+              expect(p.uid).toBe(993);
+              expect(p.gid).toBe(990);
+              expect(p.taskWriteError).toMatch(/read-only file system/);
+              expect(p.tmpWriteError).toBe('');
+              expect(p.tmpMB).toBe(600);
+              expect(p.bindError).toBe(''); // port 2773 free in each environment
+              expect(p.env).toMatchObject({
+                AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand',
+                AWS_LAMBDA_FUNCTION_NAME: 'probe-fn',
+                AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
+                AWS_LAMBDA_LOG_GROUP_NAME: '/aws/lambda/probe-fn',
+                LAMBDA_TASK_ROOT: '/var/task',
+                AWS_REGION: 'us-east-1',
+              });
+              expect(p.env.AWS_LAMBDA_LOG_STREAM_NAME).toMatch(/^\d{4}\/\d{2}\/\d{2}\/\[\$LATEST\][0-9a-f]{32}$/);
+              // The API is on the bridge's gateway, not on the host's loopback.
+              expect(p.env.AWS_LAMBDA_RUNTIME_API).not.toMatch(/^127\./);
+              expect(p.sandbox).toHaveLength(1);
+            }
+            // sandbox.localdomain is each environment itself: different addresses, one per environment.
+            expect(new Set(probes.map((p) => p.sandbox[0])).size).toBe(concurrency);
+          },
+        );
         // Both telemetry extensions bound sandbox.localdomain:4243 and got their events.
-        expect(run.output.filter((l) => /^\[telemetry-ext\] registered telemetry-ext account=000000000000$/.test(l))).toHaveLength(concurrency);
+        expect(
+          run.output.filter((l) => /^\[telemetry-ext\] registered telemetry-ext account=000000000000$/.test(l)),
+        ).toHaveLength(concurrency);
         expect(run.output.some((l) => /listen failed|subscribe failed/.test(l))).toBe(false);
         const events = telemetryEvents(run.output);
-        for (const type of ['platform.initStart', 'platform.initRuntimeDone', 'platform.initReport', 'platform.start', 'platform.runtimeDone', 'platform.report']) {
-          expect(events.filter((e) => e.type === type), type).toHaveLength(concurrency);
+        for (const type of [
+          'platform.initStart',
+          'platform.initRuntimeDone',
+          'platform.initReport',
+          'platform.start',
+          'platform.runtimeDone',
+          'platform.report',
+        ]) {
+          expect(
+            events.filter((e) => e.type === type),
+            type,
+          ).toHaveLength(concurrency);
         }
-        expect(events.filter((e) => e.type === 'function' && /^probe-log /.test(e.record as string))).toHaveLength(concurrency);
+        expect(events.filter((e) => e.type === 'function' && /^probe-log /.test(e.record as string))).toHaveLength(
+          concurrency,
+        );
         expect(run.output).toContain('[telemetry-ext] SHUTDOWN spindown');
       });
     }
@@ -139,16 +176,43 @@ describe.skipIf(!dockerEnv.available)('the execution environment (real engine)',
       ids.push((await fn.pool.invoke(Buffer.from('{}'))).requestId);
     });
     const events = telemetryEvents(run.output);
-    expect(events.find((e) => e.type === 'platform.telemetrySubscription')?.record).toEqual({ name: 'telemetry-ext', state: 'Subscribed', types: ['platform', 'function'] });
+    expect(events.find((e) => e.type === 'platform.telemetrySubscription')?.record).toEqual({
+      name: 'telemetry-ext',
+      state: 'Subscribed',
+      types: ['platform', 'function'],
+    });
     const types = events.map((e) => e.type).filter((t) => t !== 'function' && t !== 'platform.telemetrySubscription');
     expect(types.slice(0, 3)).toEqual(['platform.initStart', 'platform.initRuntimeDone', 'platform.initReport']);
-    expect(types.slice(3)).toEqual(['platform.start', 'platform.runtimeDone', 'platform.report', 'platform.start', 'platform.runtimeDone', 'platform.report']);
+    expect(types.slice(3)).toEqual([
+      'platform.start',
+      'platform.runtimeDone',
+      'platform.report',
+      'platform.start',
+      'platform.runtimeDone',
+      'platform.report',
+    ]);
     const record = (type: string, i = 0) => events.filter((e) => e.type === type)[i]!.record as Record<string, any>;
-    expect(record('platform.initStart')).toMatchObject({ initializationType: 'on-demand', phase: 'init', functionVersion: '$LATEST' });
-    expect(record('platform.initRuntimeDone')).toEqual({ initializationType: 'on-demand', phase: 'init', status: 'success' });
+    expect(record('platform.initStart')).toMatchObject({
+      initializationType: 'on-demand',
+      phase: 'init',
+      functionVersion: '$LATEST',
+    });
+    expect(record('platform.initRuntimeDone')).toEqual({
+      initializationType: 'on-demand',
+      phase: 'init',
+      status: 'success',
+    });
     expect(record('platform.initReport').metrics.durationMs).toBeGreaterThan(0);
-    expect(record('platform.start')).toEqual({ requestId: ids[0], version: '$LATEST', tracing: { type: 'X-Amzn-Trace-Id', value: trace } });
-    expect(record('platform.runtimeDone')).toMatchObject({ requestId: ids[0], status: 'success', metrics: { producedBytes: expect.any(Number) } });
+    expect(record('platform.start')).toEqual({
+      requestId: ids[0],
+      version: '$LATEST',
+      tracing: { type: 'X-Amzn-Trace-Id', value: trace },
+    });
+    expect(record('platform.runtimeDone')).toMatchObject({
+      requestId: ids[0],
+      status: 'success',
+      metrics: { producedBytes: expect.any(Number) },
+    });
     const report = record('platform.report', 1);
     expect(report).toMatchObject({ requestId: ids[1], status: 'success', metrics: { memorySizeMB: 256 } });
     expect(report.metrics.maxMemoryUsedMB).toBeGreaterThan(0);
@@ -156,7 +220,9 @@ describe.skipIf(!dockerEnv.available)('the execution environment (real engine)',
     expect(record('platform.report', 0).metrics.initDurationMs).toBeGreaterThan(0);
     expect(report.metrics.initDurationMs).toBeUndefined();
     const fnLines = events.filter((e) => e.type === 'function').map((e) => e.record as string);
-    expect(fnLines.filter((l) => l.startsWith('probe-log')).map((l) => l.split(' ').slice(0, 2).join(' '))).toEqual(ids.map((id) => `probe-log ${id}`));
+    expect(fnLines.filter((l) => l.startsWith('probe-log')).map((l) => l.split(' ').slice(0, 2).join(' '))).toEqual(
+      ids.map((id) => `probe-log ${id}`),
+    );
     // The extension's own lines are extension events, which it did not subscribe to.
     expect(fnLines.some((l) => l.startsWith('[telemetry-ext]'))).toBe(false);
   });
@@ -184,13 +250,25 @@ describe.skipIf(!dockerEnv.available)('the execution environment (real engine)',
 
   it('shutdown: SIGTERM to the runtime only when an extension registered; SHUTDOWN reasons timeout and failure', async () => {
     // No extension at all: Lambda sends no SIGTERM.
-    const bare = await withFunction(images.alpinePlain, {}, async (fn) => void (await fn.pool.invoke(Buffer.from('{}'))));
+    const bare = await withFunction(
+      images.alpinePlain,
+      {},
+      async (fn) => void (await fn.pool.invoke(Buffer.from('{}'))),
+    );
     expect(bare.output).not.toContain('probe: SIGTERM received');
     // Only the runtime's own internal extension (aws-lambda-go's WithEnableSIGTERM): SIGTERM.
-    const internal = await withFunction(images.alpinePlain, { env: { SIGTERM_EXT: '1' } }, async (fn) => void (await fn.pool.invoke(Buffer.from('{}'))));
+    const internal = await withFunction(
+      images.alpinePlain,
+      { env: { SIGTERM_EXT: '1' } },
+      async (fn) => void (await fn.pool.invoke(Buffer.from('{}'))),
+    );
     expect(internal.output).toContain('probe: SIGTERM received');
     // An external extension: the runtime gets SIGTERM and the extension SHUTDOWN spindown.
-    const external = await withFunction(images.alpine, {}, async (fn) => void (await fn.pool.invoke(Buffer.from('{}'))));
+    const external = await withFunction(
+      images.alpine,
+      {},
+      async (fn) => void (await fn.pool.invoke(Buffer.from('{}'))),
+    );
     expect(external.output).toContain('probe: SIGTERM received');
     expect(external.output).toContain('[telemetry-ext] SHUTDOWN spindown');
     // A timeout ends the environment with reason timeout; a crash with failure.
@@ -239,10 +317,12 @@ describe.skipIf(!dockerEnv.available)('the execution environment (real engine)',
       await Promise.all(Array.from({ length: 12 }, () => fn.pool.invoke(Buffer.from('{}'))));
     });
     // Which environment ran each invoke: the probe logs its own address.
-    const envOf = new Map(run.output.flatMap((l) => {
-      const m = /^probe-log (\S+) sandbox=(\S+)$/.exec(l);
-      return m ? [[m[1]!, m[2]!] as const] : [];
-    }));
+    const envOf = new Map(
+      run.output.flatMap((l) => {
+        const m = /^probe-log (\S+) sandbox=(\S+)$/.exec(l);
+        return m ? [[m[1]!, m[2]!] as const] : [];
+      }),
+    );
     expect(envOf.size).toBe(12);
     for (const env of new Set(envOf.values())) {
       const mine = run.platform.filter((l) => {
@@ -264,7 +344,12 @@ describe.skipIf(!dockerEnv.available)('the execution environment (real engine)',
     const deadPid = dead.pid!;
     await new Promise((r) => dead.on('close', r));
     const make = async (pid: number) =>
-      (await docker.createContainer({ Image: images.alpinePlain, Labels: { [SESSION_LABEL]: 'test-orphan', ...ownerLabels(pid) } })).id;
+      (
+        await docker.createContainer({
+          Image: images.alpinePlain,
+          Labels: { [SESSION_LABEL]: 'test-orphan', ...ownerLabels(pid) },
+        })
+      ).id;
     const orphan = await make(deadPid);
     const live = await make(process.pid);
     try {
@@ -274,13 +359,19 @@ describe.skipIf(!dockerEnv.available)('the execution environment (real engine)',
       expect(ids).not.toContain(orphan);
       expect(ids).toContain(live);
     } finally {
-      for (const id of [orphan, live]) await docker.getContainer(id).remove({ force: true }).catch(() => {});
+      for (const id of [orphan, live])
+        await docker
+          .getContainer(id)
+          .remove({ force: true })
+          .catch(() => {});
     }
   });
 
   afterAll(async () => {
     // Nothing this file's runs made outlives them.
-    const left = (await docker.listContainers({ all: true, filters: { label: [SESSION_LABEL] } })).filter((c) => c.Image.startsWith(repo));
+    const left = (await docker.listContainers({ all: true, filters: { label: [SESSION_LABEL] } })).filter((c) =>
+      c.Image.startsWith(repo),
+    );
     expect(left.map((c) => `${c.Image} ${c.Status}`)).toEqual([]);
   });
 });

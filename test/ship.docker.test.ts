@@ -38,9 +38,11 @@ describe.skipIf(!dockerEnv.available)('push and deploy (real engine, real regist
   let env: NodeJS.ProcessEnv;
   // Re-importing under the same tag leaves the earlier image untagged: remove every one we made.
   const imported: string[] = [];
-  const importImage = async (tag: string, marker: string) => imported.push(await importPlainImage(docker, repo, tag, marker));
+  const importImage = async (tag: string, marker: string) =>
+    imported.push(await importPlainImage(docker, repo, tag, marker));
 
-  const cli = (args: string[], extra: NodeJS.ProcessEnv = {}): Promise<CliResult> => runCli(args, { env: { ...env, ...extra } });
+  const cli = (args: string[], extra: NodeJS.ProcessEnv = {}): Promise<CliResult> =>
+    runCli(args, { env: { ...env, ...extra } });
   const noSecrets = (r: CliResult) => {
     expect(r.stdout + r.stderr).not.toContain(PASSWORD);
     expect(r.stdout + r.stderr).not.toContain(Buffer.from(`AWS:${PASSWORD}`).toString('base64'));
@@ -48,7 +50,19 @@ describe.skipIf(!dockerEnv.available)('push and deploy (real engine, real regist
   const writeConfig = (extra: object = {}) =>
     writeFileSync(
       path.join(project, 'lambda-image.json'),
-      JSON.stringify({ version: 1, name: repo, tag: 'a', runtime: 'provided', binary: 'bootstrap', deploy: { region: 'eu-west-1' }, ...extra }, null, 2),
+      JSON.stringify(
+        {
+          version: 1,
+          name: repo,
+          tag: 'a',
+          runtime: 'provided',
+          binary: 'bootstrap',
+          deploy: { region: 'eu-west-1' },
+          ...extra,
+        },
+        null,
+        2,
+      ),
     );
 
   beforeAll(async () => {
@@ -64,7 +78,11 @@ describe.skipIf(!dockerEnv.available)('push and deploy (real engine, real regist
   });
 
   afterAll(async () => {
-    for (const id of imported) await docker.getImage(id).remove({ force: true }).catch(() => {});
+    for (const id of imported)
+      await docker
+        .getImage(id)
+        .remove({ force: true })
+        .catch(() => {});
     await lambda?.close();
     await ecr?.close();
     await registry.stop();
@@ -79,7 +97,10 @@ describe.skipIf(!dockerEnv.available)('push and deploy (real engine, real regist
     });
 
     it('pushes with auths from DOCKER_CONFIG, reads the manifest back and reports it (JSON alone on stdout)', async () => {
-      writeFileSync(path.join(dockerConfig, 'config.json'), JSON.stringify({ auths: { [registry.host]: { auth: Buffer.from(`AWS:${PASSWORD}`).toString('base64') } } }));
+      writeFileSync(
+        path.join(dockerConfig, 'config.json'),
+        JSON.stringify({ auths: { [registry.host]: { auth: Buffer.from(`AWS:${PASSWORD}`).toString('base64') } } }),
+      );
       const r = await cli(['push', project, '--repository', `${registry.host}/direct`, '--json']);
       expect(r.code, r.stderr).toBe(0);
       noSecrets(r);
@@ -97,7 +118,15 @@ describe.skipIf(!dockerEnv.available)('push and deploy (real engine, real regist
       expect(out.compressedSize).toBe(manifest.config.size + manifest.layers.reduce((n, l) => n + l.size, 0));
       expect(out.imageUri).toBe(`${registry.host}/direct@${m.digest}`);
       // The push tag is removed from the engine afterwards; the image stays.
-      const again = await cli(['push', project, '--repository', `${registry.host}/direct`, '--tag', 'second', '--json']);
+      const again = await cli([
+        'push',
+        project,
+        '--repository',
+        `${registry.host}/direct`,
+        '--tag',
+        'second',
+        '--json',
+      ]);
       expect(again.code, again.stderr).toBe(0);
       const second = JSON.parse(again.stdout) as PushJson;
       expect(second.digest).toBe(out.digest);
@@ -115,10 +144,15 @@ describe.skipIf(!dockerEnv.available)('push and deploy (real engine, real regist
       chmodSync(helper, 0o755);
       const cfg = tmpDir();
       writeFileSync(path.join(cfg, 'config.json'), JSON.stringify({ credsStore: 'lambdaimagetest' }));
-      const r = await cli(['push', project, '--repository', `${registry.host}/helper`, '--tag', 'h1'], { DOCKER_CONFIG: cfg, PATH: `${bin}:${process.env.PATH}` });
+      const r = await cli(['push', project, '--repository', `${registry.host}/helper`, '--tag', 'h1'], {
+        DOCKER_CONFIG: cfg,
+        PATH: `${bin}:${process.env.PATH}`,
+      });
       expect(r.code, r.stderr).toBe(0);
       noSecrets(r);
-      expect(r.stdout.trim()).toMatch(new RegExp(`^${registry.host.replace(/\./g, '\\.')}/helper@sha256:[a-f0-9]{64}$`));
+      expect(r.stdout.trim()).toMatch(
+        new RegExp(`^${registry.host.replace(/\./g, '\\.')}/helper@sha256:[a-f0-9]{64}$`),
+      );
     });
   });
 
@@ -131,7 +165,15 @@ describe.skipIf(!dockerEnv.available)('push and deploy (real engine, real regist
       expect(ecr.requests).not.toContain('CreateRepository');
 
       ecr.throttle = { DescribeRepositories: 2 };
-      const r = await cli(['push', project, '--repository', 'orders', '--create-repository', '--scan-on-push', '--json']);
+      const r = await cli([
+        'push',
+        project,
+        '--repository',
+        'orders',
+        '--create-repository',
+        '--scan-on-push',
+        '--json',
+      ]);
       expect(r.code, r.stderr).toBe(0);
       noSecrets(r);
       const out = JSON.parse(r.stdout) as PushJson;
@@ -154,7 +196,17 @@ describe.skipIf(!dockerEnv.available)('push and deploy (real engine, real regist
     });
 
     it('treats an immutable tag holding the same image as done, and another image under it as an error', async () => {
-      const first = await cli(['push', project, '--repository', 'frozen', '--create-repository', '--immutable-tags', '--tag', 'v1', '--json']);
+      const first = await cli([
+        'push',
+        project,
+        '--repository',
+        'frozen',
+        '--create-repository',
+        '--immutable-tags',
+        '--tag',
+        'v1',
+        '--json',
+      ]);
       expect(first.code, first.stderr).toBe(0);
       expect(ecr.repositories.get('frozen')?.immutable).toBe(true);
       const same = await cli(['push', project, '--repository', 'frozen', '--tag', 'v1', '--json']);
@@ -176,11 +228,26 @@ describe.skipIf(!dockerEnv.available)('push and deploy (real engine, real regist
 
   describe('deploy', () => {
     it('creates the function by digest, then after a code change updates it to the new digest (through conflicts)', async () => {
-      writeConfig({ memorySize: 256, deploy: { region: 'eu-west-1', repository: 'orders', functionName: 'orders-fn', role: ROLE, environment: { STAGE: 'dev' } } });
+      writeConfig({
+        memorySize: 256,
+        deploy: {
+          region: 'eu-west-1',
+          repository: 'orders',
+          functionName: 'orders-fn',
+          role: ROLE,
+          environment: { STAGE: 'dev' },
+        },
+      });
       const created = await cli(['deploy', project, '--json']);
       expect(created.code, created.stderr).toBe(0);
       noSecrets(created);
-      const c = JSON.parse(created.stdout) as { action: string; digest: string; resolvedImageUri: string; imageUri: string; architecture: string };
+      const c = JSON.parse(created.stdout) as {
+        action: string;
+        digest: string;
+        resolvedImageUri: string;
+        imageUri: string;
+        architecture: string;
+      };
       expect(c.action).toBe('created');
       expect(c.imageUri).toBe(`${registry.host}/orders@${c.digest}`);
       expect(c.resolvedImageUri).toBe(c.imageUri);
@@ -193,13 +260,29 @@ describe.skipIf(!dockerEnv.available)('push and deploy (real engine, real regist
 
       // A code change: a new root file system under the same local name:tag.
       await importImage('a', `second ${Date.now()}`);
-      writeConfig({ memorySize: 512, deploy: { region: 'eu-west-1', repository: 'orders', functionName: 'orders-fn', role: ROLE, environment: { STAGE: 'dev' } } });
+      writeConfig({
+        memorySize: 512,
+        deploy: {
+          region: 'eu-west-1',
+          repository: 'orders',
+          functionName: 'orders-fn',
+          role: ROLE,
+          environment: { STAGE: 'dev' },
+        },
+      });
       lambda.conflicts = 2;
       lambda.throttle = 1; // TooManyRequestsException: the SDK's own retry absorbs it
       lambda.requests = [];
       const updated = await cli(['deploy', project, '--publish', '--alias', 'live', '--json']);
       expect(updated.code, updated.stderr).toBe(0);
-      const u = JSON.parse(updated.stdout) as { action: string; digest: string; resolvedImageUri: string; configurationUpdated: boolean; version: string; alias: { name: string; action: string } };
+      const u = JSON.parse(updated.stdout) as {
+        action: string;
+        digest: string;
+        resolvedImageUri: string;
+        configurationUpdated: boolean;
+        version: string;
+        alias: { name: string; action: string };
+      };
       expect(u.action).toBe('updated');
       expect(u.digest).not.toBe(c.digest);
       expect(u.resolvedImageUri).toBe(`${registry.host}/orders@${u.digest}`);
@@ -212,7 +295,7 @@ describe.skipIf(!dockerEnv.available)('push and deploy (real engine, real regist
       expect(u.alias).toEqual({ name: 'live', action: 'created' });
     });
 
-    it('prints Lambda\'s reason when the update ends Failed', async () => {
+    it("prints Lambda's reason when the update ends Failed", async () => {
       lambda.failNextUpdate = 'Lambda does not have permission to access the ECR image.';
       const r = await cli(['deploy', project, '--tag', 'failing']);
       expect(r.code).toBe(36);
@@ -221,9 +304,18 @@ describe.skipIf(!dockerEnv.available)('push and deploy (real engine, real regist
 
     it('refuses a registry Lambda cannot use before pushing anything there', async () => {
       lambda.requests = [];
-      const r = await cli(['deploy', project, '--repository', `${registry.host}/not-ecr`, '--function-name', 'orders-fn']);
+      const r = await cli([
+        'deploy',
+        project,
+        '--repository',
+        `${registry.host}/not-ecr`,
+        '--function-name',
+        'orders-fn',
+      ]);
       expect(r.code).toBe(2);
-      expect(r.stderr).toContain(`${registry.host} is not Amazon ECR: Lambda runs images from ECR private repositories only`);
+      expect(r.stderr).toContain(
+        `${registry.host} is not Amazon ECR: Lambda runs images from ECR private repositories only`,
+      );
       const tags = await fetch(`http://${registry.host}/v2/not-ecr/tags/list`, { headers: registry.authHeader() });
       expect(tags.status).toBe(404); // nothing was pushed
       expect(lambda.requests).toEqual([]);
@@ -231,12 +323,23 @@ describe.skipIf(!dockerEnv.available)('push and deploy (real engine, real regist
 
     it('refuses an image index before Lambda is called, with the fix', async () => {
       // An OCI index (what BuildKit's attestations produce), put into the real registry by the Registry API.
-      const pushed = await registry.getManifest('orders', 'failing', 'application/vnd.docker.distribution.manifest.v2+json');
+      const pushed = await registry.getManifest(
+        'orders',
+        'failing',
+        'application/vnd.docker.distribution.manifest.v2+json',
+      );
       const index = Buffer.from(
         JSON.stringify({
           schemaVersion: 2,
           mediaType: 'application/vnd.oci.image.index.v1+json',
-          manifests: [{ mediaType: 'application/vnd.docker.distribution.manifest.v2+json', digest: pushed.digest, size: pushed.body.length, platform: { architecture: 'amd64', os: 'linux' } }],
+          manifests: [
+            {
+              mediaType: 'application/vnd.docker.distribution.manifest.v2+json',
+              digest: pushed.digest,
+              size: pushed.body.length,
+              platform: { architecture: 'amd64', os: 'linux' },
+            },
+          ],
         }),
       );
       await registry.putManifest('orders', 'index', index, 'application/vnd.oci.image.index.v1+json');
@@ -252,7 +355,22 @@ describe.skipIf(!dockerEnv.available)('push and deploy (real engine, real regist
       const dir = tmpDir();
       writeFileSync(path.join(dir, 'bootstrap'), '#!/bin/sh\necho hi\n', { mode: 0o755 });
       const standinRepo = `${repo}-standin`;
-      expect((await cli(['init', dir, '--runtime', 'provided', '--binary', path.join(dir, 'bootstrap'), '--base', 'alpine', '--name', standinRepo])).code).toBe(0);
+      expect(
+        (
+          await cli([
+            'init',
+            dir,
+            '--runtime',
+            'provided',
+            '--binary',
+            path.join(dir, 'bootstrap'),
+            '--base',
+            'alpine',
+            '--name',
+            standinRepo,
+          ])
+        ).code,
+      ).toBe(0);
       const built = await cli(['build', dir, ...standin('x86_64')]);
       expect(built.code, built.stderr).toBe(0);
       try {
@@ -276,8 +394,11 @@ describe.skipIf(!dockerEnv.available)('push and deploy (real engine, real regist
     const aws = async (args: string[]) => {
       const { execFile } = await import('node:child_process');
       return new Promise<unknown>((resolve, reject) =>
-        execFile('aws', [...args, '--output', 'json'], { env: { ...process.env, ...env, AWS_PAGER: '' } }, (err, stdout, stderr) =>
-          err ? reject(new Error(`${stderr}${stdout}`)) : resolve(JSON.parse(stdout)),
+        execFile(
+          'aws',
+          [...args, '--output', 'json'],
+          { env: { ...process.env, ...env, AWS_PAGER: '' } },
+          (err, stdout, stderr) => (err ? reject(new Error(`${stderr}${stdout}`)) : resolve(JSON.parse(stdout))),
         ),
       );
     };
@@ -286,36 +407,115 @@ describe.skipIf(!dockerEnv.available)('push and deploy (real engine, real regist
       ecr.repositories.set('cli-check', { immutable: true, scanOnPush: false });
       // A minimal OCI image manifest, put into the real registry through the Registry API.
       const { createHash } = await import('node:crypto');
-      const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [] } }));
+      const config = Buffer.from(
+        JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [] } }),
+      );
       const configDigest = 'sha256:' + createHash('sha256').update(config).digest('hex');
       await registry.putBlob('cli-check', config, configDigest);
-      const manifest = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: configDigest, size: config.length }, layers: [] }));
-      const digest = await registry.putManifest('cli-check', 'v1', manifest, 'application/vnd.oci.image.manifest.v1+json');
+      const manifest = Buffer.from(
+        JSON.stringify({
+          schemaVersion: 2,
+          mediaType: 'application/vnd.oci.image.manifest.v1+json',
+          config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: configDigest, size: config.length },
+          layers: [],
+        }),
+      );
+      const digest = await registry.putManifest(
+        'cli-check',
+        'v1',
+        manifest,
+        'application/vnd.oci.image.manifest.v1+json',
+      );
 
-      const repos = (await aws(['ecr', 'describe-repositories', '--repository-names', 'cli-check', '--endpoint-url', ecr.endpoint])) as { repositories: Array<{ repositoryUri: string; imageTagMutability: string }> };
-      expect(repos.repositories[0]).toMatchObject({ repositoryUri: `${registry.host}/cli-check`, imageTagMutability: 'IMMUTABLE' });
-      const token = (await aws(['ecr', 'get-authorization-token', '--endpoint-url', ecr.endpoint])) as { authorizationData: Array<{ authorizationToken: string; proxyEndpoint: string }> };
+      const repos = (await aws([
+        'ecr',
+        'describe-repositories',
+        '--repository-names',
+        'cli-check',
+        '--endpoint-url',
+        ecr.endpoint,
+      ])) as { repositories: Array<{ repositoryUri: string; imageTagMutability: string }> };
+      expect(repos.repositories[0]).toMatchObject({
+        repositoryUri: `${registry.host}/cli-check`,
+        imageTagMutability: 'IMMUTABLE',
+      });
+      const token = (await aws(['ecr', 'get-authorization-token', '--endpoint-url', ecr.endpoint])) as {
+        authorizationData: Array<{ authorizationToken: string; proxyEndpoint: string }>;
+      };
       expect(Buffer.from(token.authorizationData[0]!.authorizationToken, 'base64').toString()).toBe(`AWS:${PASSWORD}`);
       expect(token.authorizationData[0]!.proxyEndpoint).toBe(`http://${registry.host}`);
-      const images = (await aws(['ecr', 'describe-images', '--repository-name', 'cli-check', '--image-ids', 'imageTag=v1', '--endpoint-url', ecr.endpoint])) as { imageDetails: Array<{ imageDigest: string; imageManifestMediaType: string }> };
-      expect(images.imageDetails[0]).toMatchObject({ imageDigest: digest, imageManifestMediaType: 'application/vnd.oci.image.manifest.v1+json' });
-      await expect(aws(['ecr', 'describe-images', '--repository-name', 'cli-check', '--image-ids', 'imageTag=v2', '--endpoint-url', ecr.endpoint])).rejects.toThrow(/ImageNotFoundException/);
-      await expect(aws(['ecr', 'describe-repositories', '--repository-names', 'nope', '--endpoint-url', ecr.endpoint])).rejects.toThrow(/RepositoryNotFoundException/);
+      const images = (await aws([
+        'ecr',
+        'describe-images',
+        '--repository-name',
+        'cli-check',
+        '--image-ids',
+        'imageTag=v1',
+        '--endpoint-url',
+        ecr.endpoint,
+      ])) as { imageDetails: Array<{ imageDigest: string; imageManifestMediaType: string }> };
+      expect(images.imageDetails[0]).toMatchObject({
+        imageDigest: digest,
+        imageManifestMediaType: 'application/vnd.oci.image.manifest.v1+json',
+      });
+      await expect(
+        aws([
+          'ecr',
+          'describe-images',
+          '--repository-name',
+          'cli-check',
+          '--image-ids',
+          'imageTag=v2',
+          '--endpoint-url',
+          ecr.endpoint,
+        ]),
+      ).rejects.toThrow(/ImageNotFoundException/);
+      await expect(
+        aws(['ecr', 'describe-repositories', '--repository-names', 'nope', '--endpoint-url', ecr.endpoint]),
+      ).rejects.toThrow(/RepositoryNotFoundException/);
     });
 
     it('lambda get-function, get-function-configuration and not-found', async () => {
       const uri = `${registry.host}/cli-check@sha256:${'a'.repeat(64)}`;
       lambda.functions.set('cli-fn', {
-        name: 'cli-fn', role: ROLE, imageUri: uri, resolvedImageUri: uri, architectures: ['arm64'], memorySize: 128, timeout: 3,
-        state: 'Active', lastUpdateStatus: 'Successful', pollsLeft: 0, versions: [], aliases: new Map(),
+        name: 'cli-fn',
+        role: ROLE,
+        imageUri: uri,
+        resolvedImageUri: uri,
+        architectures: ['arm64'],
+        memorySize: 128,
+        timeout: 3,
+        state: 'Active',
+        lastUpdateStatus: 'Successful',
+        pollsLeft: 0,
+        versions: [],
+        aliases: new Map(),
       });
-      const fn = (await aws(['lambda', 'get-function', '--function-name', 'cli-fn', '--endpoint-url', lambda.endpoint])) as { Configuration: { PackageType: string; State: string; Architectures: string[] }; Code: { ResolvedImageUri: string } };
+      const fn = (await aws([
+        'lambda',
+        'get-function',
+        '--function-name',
+        'cli-fn',
+        '--endpoint-url',
+        lambda.endpoint,
+      ])) as {
+        Configuration: { PackageType: string; State: string; Architectures: string[] };
+        Code: { ResolvedImageUri: string };
+      };
       expect(fn.Configuration).toMatchObject({ PackageType: 'Image', State: 'Active', Architectures: ['arm64'] });
       expect(fn.Code.ResolvedImageUri).toBe(uri);
-      const conf = (await aws(['lambda', 'get-function-configuration', '--function-name', 'cli-fn', '--endpoint-url', lambda.endpoint])) as { LastUpdateStatus: string };
+      const conf = (await aws([
+        'lambda',
+        'get-function-configuration',
+        '--function-name',
+        'cli-fn',
+        '--endpoint-url',
+        lambda.endpoint,
+      ])) as { LastUpdateStatus: string };
       expect(conf.LastUpdateStatus).toBe('Successful');
-      await expect(aws(['lambda', 'get-function', '--function-name', 'missing', '--endpoint-url', lambda.endpoint])).rejects.toThrow(/ResourceNotFoundException/);
+      await expect(
+        aws(['lambda', 'get-function', '--function-name', 'missing', '--endpoint-url', lambda.endpoint]),
+      ).rejects.toThrow(/ResourceNotFoundException/);
     });
   });
 });
-

@@ -11,7 +11,12 @@ interface Batch {
   record: unknown;
 }
 
-async function subscriber(): Promise<{ port: number; batches: Batch[][]; next(): Promise<Batch[]>; close(): Promise<void> }> {
+async function subscriber(): Promise<{
+  port: number;
+  batches: Batch[][];
+  next(): Promise<Batch[]>;
+  close(): Promise<void>;
+}> {
   const batches: Batch[][] = [];
   const waiting: Array<(b: Batch[]) => void> = [];
   const server = http.createServer((req, res) => {
@@ -33,7 +38,10 @@ async function subscriber(): Promise<{ port: number; batches: Batch[][]; next():
   };
 }
 
-const local = async (host: string, port: number) => ({ host: host === 'sandbox.localdomain' ? '127.0.0.1' : host, port });
+const local = async (host: string, port: number) => ({
+  host: host === 'sandbox.localdomain' ? '127.0.0.1' : host,
+  port,
+});
 const body = (o: object) => Buffer.from(JSON.stringify(o));
 
 describe('Telemetry API hub', () => {
@@ -46,11 +54,24 @@ describe('Telemetry API hub', () => {
     const hub = new TelemetryHub(local);
     const sub = (o: object) => hub.subscribe('telemetry', 'id', 'ext', body(o));
     const dest = { protocol: 'HTTP', URI: 'http://sandbox.localdomain:4243/' };
-    expect(sub({ schemaVersion: '1999-01-01', types: ['platform'], destination: dest })).toMatchObject({ status: 400, body: { errorMessage: expect.stringMatching(/schemaVersion/) } });
+    expect(sub({ schemaVersion: '1999-01-01', types: ['platform'], destination: dest })).toMatchObject({
+      status: 400,
+      body: { errorMessage: expect.stringMatching(/schemaVersion/) },
+    });
     expect(sub({ schemaVersion: '2022-12-13', types: ['nope'], destination: dest }).status).toBe(400);
-    expect(sub({ schemaVersion: '2022-12-13', types: ['platform'], buffering: { timeoutMs: 5 }, destination: dest })).toMatchObject({ status: 400, body: { errorMessage: expect.stringMatching(/timeoutMs must be an integer from 25 to 30000/) } });
-    expect(sub({ schemaVersion: '2022-12-13', types: ['platform'], destination: { protocol: 'UDP' } }).status).toBe(400);
-    expect(sub({ schemaVersion: '2022-12-13', types: ['platform'], destination: dest })).toEqual({ status: 200, body: 'OK' });
+    expect(
+      sub({ schemaVersion: '2022-12-13', types: ['platform'], buffering: { timeoutMs: 5 }, destination: dest }),
+    ).toMatchObject({
+      status: 400,
+      body: { errorMessage: expect.stringMatching(/timeoutMs must be an integer from 25 to 30000/) },
+    });
+    expect(sub({ schemaVersion: '2022-12-13', types: ['platform'], destination: { protocol: 'UDP' } }).status).toBe(
+      400,
+    );
+    expect(sub({ schemaVersion: '2022-12-13', types: ['platform'], destination: dest })).toEqual({
+      status: 200,
+      body: 'OK',
+    });
   });
 
   it('delivers init events to a subscriber that arrives during init, batched by maxItems, only the subscribed types', async () => {
@@ -60,14 +81,28 @@ describe('Telemetry API hub', () => {
     closers.push(() => hub.close());
     hub.platform('platform.initStart', { initializationType: 'on-demand', phase: 'init' });
     const first = s.next();
-    hub.subscribe('telemetry', 'id', 'ext', body({ schemaVersion: '2022-12-13', types: ['platform'], buffering: { maxItems: 25, timeoutMs: 30000 }, destination: { protocol: 'HTTP', URI: `http://sandbox.localdomain:${s.port}/` } }));
+    hub.subscribe(
+      'telemetry',
+      'id',
+      'ext',
+      body({
+        schemaVersion: '2022-12-13',
+        types: ['platform'],
+        buffering: { maxItems: 25, timeoutMs: 30000 },
+        destination: { protocol: 'HTTP', URI: `http://sandbox.localdomain:${s.port}/` },
+      }),
+    );
     hub.endInit();
     for (let i = 0; i < 30; i++) hub.line('function', `line ${i}`); // not subscribed
     for (let i = 0; i < 23; i++) hub.platform('platform.start', { requestId: `r${i}`, version: '$LATEST' });
     // initStart + telemetrySubscription + 23 starts = 25 = maxItems: sent without waiting for timeoutMs.
     const batch = await first;
     expect(batch).toHaveLength(25);
-    expect(batch.map((e) => e.type).slice(0, 3)).toEqual(['platform.initStart', 'platform.telemetrySubscription', 'platform.start']);
+    expect(batch.map((e) => e.type).slice(0, 3)).toEqual([
+      'platform.initStart',
+      'platform.telemetrySubscription',
+      'platform.start',
+    ]);
     expect(batch.every((e) => e.type.startsWith('platform.'))).toBe(true);
     expect((batch[0] as { time?: string } & Batch).time).toMatch(/^\d{4}-\d{2}-\d{2}T/);
   });
@@ -78,7 +113,16 @@ describe('Telemetry API hub', () => {
     const hub = new TelemetryHub(local);
     closers.push(() => hub.close());
     hub.endInit();
-    hub.subscribe('logs', 'id', 'ext', body({ types: ['function'], buffering: { timeoutMs: 25 }, destination: { protocol: 'HTTP', URI: `http://sandbox.localdomain:${s.port}/` } }));
+    hub.subscribe(
+      'logs',
+      'id',
+      'ext',
+      body({
+        types: ['function'],
+        buffering: { timeoutMs: 25 },
+        destination: { protocol: 'HTTP', URI: `http://sandbox.localdomain:${s.port}/` },
+      }),
+    );
     const timed = s.next();
     hub.line('function', 'hello');
     expect(await timed).toEqual([{ time: expect.any(String), type: 'function', record: 'hello' }]);
@@ -94,7 +138,16 @@ describe('Telemetry API hub', () => {
     const hub = new TelemetryHub(local);
     closers.push(() => hub.close());
     hub.endInit();
-    hub.subscribe('telemetry', 'id', 'ext', body({ schemaVersion: '2022-12-13', types: ['function'], destination: { protocol: 'HTTP', URI: `http://sandbox.localdomain:${port}/` } }));
+    hub.subscribe(
+      'telemetry',
+      'id',
+      'ext',
+      body({
+        schemaVersion: '2022-12-13',
+        types: ['function'],
+        destination: { protocol: 'HTTP', URI: `http://sandbox.localdomain:${port}/` },
+      }),
+    );
     for (let i = 0; i < 100; i++) hub.line('function', `x${i}`); // returns at once: nothing waits on delivery
     await hub.flush(); // resolves (the batch is dropped), it does not hang
   });

@@ -2,7 +2,17 @@
 // and their conventions: empty stored files, empty directories, data descriptors (sizes after
 // the data), zip64, MS-DOS "made by", encrypted entries; and links that try to leave the target.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, lstatSync, mkdirSync, readFileSync, readlinkSync, readdirSync, realpathSync, statSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readFileSync,
+  readlinkSync,
+  readdirSync,
+  realpathSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { LambdaImageError } from '../src/errors.js';
@@ -40,7 +50,11 @@ function expectLayer(out: string, opts: { dirs?: boolean; modes?: boolean } = {}
 
 /** How many entries have general purpose bit 3 (sizes in a data descriptor after the data). */
 function descriptorEntries(zip: string): number {
-  const out = execFileSync('python3', ['-c', 'import sys, zipfile; print(sum(1 for i in zipfile.ZipFile(sys.argv[1]).infolist() if i.flag_bits & 8))', zip]);
+  const out = execFileSync('python3', [
+    '-c',
+    'import sys, zipfile; print(sum(1 for i in zipfile.ZipFile(sys.argv[1]).infolist() if i.flag_bits & 8))',
+    zip,
+  ]);
   return Number(out.toString().trim());
 }
 
@@ -65,7 +79,10 @@ async function expectRefused(zip: string | Buffer, pattern: RegExp) {
   const file = typeof zip === 'string' ? zip : path.join(tmpDir('unzip-bad-'), 'bad.zip');
   if (typeof zip !== 'string') writeFileSync(file, zip);
   const out = path.join(tmpDir('unzip-out-'), 'layer');
-  const err = await unzipSafely(file, out).then(() => undefined, (e: unknown) => e);
+  const err = await unzipSafely(file, out).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(err).toBeInstanceOf(LambdaImageError);
   expect((err as LambdaImageError).code).toBe('UNSAFE_ARCHIVE');
   expect((err as LambdaImageError).message).toMatch(pattern);
@@ -169,7 +186,7 @@ with open(dest, 'wb') as f:
     expectLayer(await unpack(zip));
   });
 
-  it("7-Zip / Windows conventions: made by MS-DOS, folders by trailing slash and attribute 0x10, no Unix modes", async () => {
+  it('7-Zip / Windows conventions: made by MS-DOS, folders by trailing slash and attribute 0x10, no Unix modes', async () => {
     const zip = path.join(tmpDir(), 'dos.zip');
     python(
       `

@@ -15,7 +15,15 @@ import { getLayerVersion, type AwsOptions } from '../layers/aws.js';
 import { lookupLayer, recordLayer, zipPath } from '../layers/cache.js';
 import { downloadVerified, hashFile } from '../layers/download.js';
 import { elfMachineFor, isGlibcLoader, readElf } from '../layers/elf.js';
-import { makeStagingDir, ownLayerDir, pruneEmptyOwnDirs, removeOwnLayerDir, sweepStaging, sweepUnrecorded, withConfigLock } from '../layers/project-tree.js';
+import {
+  makeStagingDir,
+  ownLayerDir,
+  pruneEmptyOwnDirs,
+  removeOwnLayerDir,
+  sweepStaging,
+  sweepUnrecorded,
+  withConfigLock,
+} from '../layers/project-tree.js';
 import { DEFAULT_LIMITS, unzipSafely, type UnzipResult } from '../layers/unzip.js';
 import { ioError } from '../util/fs.js';
 import { typedPath } from '../util/paths.js';
@@ -58,12 +66,21 @@ interface Source {
 }
 
 export function interrupted(): LambdaImageError {
-  return new LambdaImageError('INTERRUPTED', 'interrupted: nothing was added, and what this run had unpacked was removed', {
-    hint: 'run the command again to add the layer',
-  });
+  return new LambdaImageError(
+    'INTERRUPTED',
+    'interrupted: nothing was added, and what this run had unpacked was removed',
+    {
+      hint: 'run the command again to add the layer',
+    },
+  );
 }
 
-export async function addExtension(dir: string, arn: string | undefined, opts: AddOptions, hooks: AddHooks = {}): Promise<AddResult> {
+export async function addExtension(
+  dir: string,
+  arn: string | undefined,
+  opts: AddOptions,
+  hooks: AddHooks = {},
+): Promise<AddResult> {
   const { signal } = opts;
   try {
     return await addUnlessInterrupted(dir, arn, opts, hooks);
@@ -74,7 +91,12 @@ export async function addExtension(dir: string, arn: string | undefined, opts: A
   }
 }
 
-async function addUnlessInterrupted(dir: string, arn: string | undefined, opts: AddOptions, hooks: AddHooks): Promise<AddResult> {
+async function addUnlessInterrupted(
+  dir: string,
+  arn: string | undefined,
+  opts: AddOptions,
+  hooks: AddHooks,
+): Promise<AddResult> {
   const { signal } = opts;
   const first = await loadConfig(dir);
   const source = opts.fromZip ? await zipSource(opts) : await arnSource(arn!, first, opts, hooks);
@@ -91,43 +113,68 @@ async function addUnlessInterrupted(dir: string, arn: string | undefined, opts: 
     hooks.onStep?.(`unpacking ${source.name} version ${source.version}`);
     const unpacked = await unzipSafely(source.zip, staging, DEFAULT_LIMITS, signal);
     signal?.throwIfAborted();
-    const result = await withConfigLock(dir, async () => {
-      await sweepStaging(dir);
-      // Re-read inside the lock: another run may have added or replaced layers meanwhile.
-      const config = await loadConfig(dir);
-      if (source.arn) checkArchitectures(source.architectures, config, source.arn, opts.force);
-      const existing = config.extensions.find((e) => e.name === source.name);
-      if (existing && existing.version === source.version && existing.sha256 === source.sha256) {
-        return { action: 'unchanged' as const, entry: existing, warnings: [], files: [], fromCache: source.fromCache };
-      }
-      const warnings = await checkContent(staging, unpacked, config, opts.force ?? false);
-      const entryDir = `${LAYERS_DIR}/${source.name}-${source.version}`;
-      const entry: ExtensionEntry = {
-        name: source.name,
-        version: source.version,
-        ...(source.arn ? { arn: source.arn } : {}),
-        sha256: source.sha256,
-        architectures: source.architectures.filter((a): a is 'x86_64' | 'arm64' => a === 'x86_64' || a === 'arm64'),
-        dir: entryDir,
-        size: unpacked.bytes,
-        files: unpacked.files,
-      };
-      const next: Config = { ...config, extensions: [...config.extensions.filter((e) => e.name !== source.name), entry] };
-      const plan = await planProjectFiles(dir, next, { includeConfig: true, replaceGenerated: true });
-      warnings.push(...plan.warnings, ...checkConflicts(plan, opts.force ?? false));
-      if ((await readDockerignore(dir)).ignores(`${entryDir}/x`)) {
-        warnings.push(`.dockerignore excludes ${entryDir}: builds will not find the layer; add "!${LAYERS_DIR}" to it`);
-      }
-      // The last moment to back out cleanly; from here on the commit runs to its end.
-      signal?.throwIfAborted();
-      for (const swept of await sweepUnrecorded(dir, config.extensions.map((e) => e.dir))) {
-        warnings.push(`removed ${swept}: no layer in ${CONFIG_FILE} uses it (left by an interrupted run)`);
-      }
-      await commit(dir, staging, entryDir, () => writePlan(dir, plan));
-      committed = true;
-      if (existing && existing.dir !== entryDir) await removeOwnLayerDir(dir, existing.dir);
-      return { action: existing ? ('replaced' as const) : ('added' as const), entry, replaced: existing, warnings, files: plan.files, fromCache: source.fromCache };
-    }, { signal, onWait: () => hooks.onStep?.(`waiting for another lambda-image run to finish editing ${CONFIG_FILE}`) });
+    const result = await withConfigLock(
+      dir,
+      async () => {
+        await sweepStaging(dir);
+        // Re-read inside the lock: another run may have added or replaced layers meanwhile.
+        const config = await loadConfig(dir);
+        if (source.arn) checkArchitectures(source.architectures, config, source.arn, opts.force);
+        const existing = config.extensions.find((e) => e.name === source.name);
+        if (existing && existing.version === source.version && existing.sha256 === source.sha256) {
+          return {
+            action: 'unchanged' as const,
+            entry: existing,
+            warnings: [],
+            files: [],
+            fromCache: source.fromCache,
+          };
+        }
+        const warnings = await checkContent(staging, unpacked, config, opts.force ?? false);
+        const entryDir = `${LAYERS_DIR}/${source.name}-${source.version}`;
+        const entry: ExtensionEntry = {
+          name: source.name,
+          version: source.version,
+          ...(source.arn ? { arn: source.arn } : {}),
+          sha256: source.sha256,
+          architectures: source.architectures.filter((a): a is 'x86_64' | 'arm64' => a === 'x86_64' || a === 'arm64'),
+          dir: entryDir,
+          size: unpacked.bytes,
+          files: unpacked.files,
+        };
+        const next: Config = {
+          ...config,
+          extensions: [...config.extensions.filter((e) => e.name !== source.name), entry],
+        };
+        const plan = await planProjectFiles(dir, next, { includeConfig: true, replaceGenerated: true });
+        warnings.push(...plan.warnings, ...checkConflicts(plan, opts.force ?? false));
+        if ((await readDockerignore(dir)).ignores(`${entryDir}/x`)) {
+          warnings.push(
+            `.dockerignore excludes ${entryDir}: builds will not find the layer; add "!${LAYERS_DIR}" to it`,
+          );
+        }
+        // The last moment to back out cleanly; from here on the commit runs to its end.
+        signal?.throwIfAborted();
+        for (const swept of await sweepUnrecorded(
+          dir,
+          config.extensions.map((e) => e.dir),
+        )) {
+          warnings.push(`removed ${swept}: no layer in ${CONFIG_FILE} uses it (left by an interrupted run)`);
+        }
+        await commit(dir, staging, entryDir, () => writePlan(dir, plan));
+        committed = true;
+        if (existing && existing.dir !== entryDir) await removeOwnLayerDir(dir, existing.dir);
+        return {
+          action: existing ? ('replaced' as const) : ('added' as const),
+          entry,
+          replaced: existing,
+          warnings,
+          files: plan.files,
+          fromCache: source.fromCache,
+        };
+      },
+      { signal, onWait: () => hooks.onStep?.(`waiting for another lambda-image run to finish editing ${CONFIG_FILE}`) },
+    );
     return result;
   } finally {
     await fs.rm(staging, { recursive: true, force: true });
@@ -170,27 +217,57 @@ async function arnSource(arn: string, config: Config, opts: AddOptions, hooks: A
   if (cached) {
     checkArchitectures(cached.architectures, config, layer.arn, opts.force);
     hooks.onStep?.(`using the cached copy of ${layer.name} version ${layer.version}`);
-    return { name: layer.name, version: layer.version, arn: layer.arn, zip: cached.file, sha256: cached.sha256, architectures: cached.architectures, fromCache: true };
+    return {
+      name: layer.name,
+      version: layer.version,
+      arn: layer.arn,
+      zip: cached.file,
+      sha256: cached.sha256,
+      architectures: cached.architectures,
+      fromCache: true,
+    };
   }
   hooks.onStep?.(`looking up ${layer.name} version ${layer.version} in ${opts.region ?? layer.region}`);
   const info = await getLayerVersion(layer, opts);
   checkArchitectures(info.architectures, config, layer.arn, opts.force);
   hooks.onStep?.(`downloading ${layer.name} version ${layer.version} (${info.size} bytes)`);
   const zip = zipPath(info.sha256);
-  await downloadVerified(info.location, zip, { expectedSize: info.size, expectedSha256: info.sha256, onProgress: hooks.onDownload, signal: opts.signal });
+  await downloadVerified(info.location, zip, {
+    expectedSize: info.size,
+    expectedSha256: info.sha256,
+    onProgress: hooks.onDownload,
+    signal: opts.signal,
+  });
   await recordLayer(layer.arn, { sha256: info.sha256, size: info.size, architectures: info.architectures });
-  return { name: layer.name, version: layer.version, arn: layer.arn, zip, sha256: info.sha256, architectures: info.architectures, fromCache: false };
+  return {
+    name: layer.name,
+    version: layer.version,
+    arn: layer.arn,
+    zip,
+    sha256: info.sha256,
+    architectures: info.architectures,
+    fromCache: false,
+  };
 }
 
 async function zipSource(opts: AddOptions): Promise<Source> {
   const zip = typedPath(opts.fromZip!); // typed: relative to the working directory
   const st = await fs.stat(zip).catch(() => undefined);
   if (!st?.isFile()) {
-    throw new LambdaImageError('INVALID_INPUT', `${opts.fromZip} does not exist or is not a file`, { hint: 'pass the path of a layer zip to --from-zip' });
+    throw new LambdaImageError('INVALID_INPUT', `${opts.fromZip} does not exist or is not a file`, {
+      hint: 'pass the path of a layer zip to --from-zip',
+    });
   }
-  const name = opts.name ?? path.basename(zip).replace(/\.zip$/i, '').replace(/[^A-Za-z0-9_-]+/g, '-');
+  const name =
+    opts.name ??
+    path
+      .basename(zip)
+      .replace(/\.zip$/i, '')
+      .replace(/[^A-Za-z0-9_-]+/g, '-');
   if (!/^[A-Za-z0-9_-]+$/.test(name)) {
-    throw new LambdaImageError('INVALID_INPUT', `"${name}" is not a usable layer name`, { hint: 'pass --name <letters, digits, - and _>' });
+    throw new LambdaImageError('INVALID_INPUT', `"${name}" is not a usable layer name`, {
+      hint: 'pass --name <letters, digits, - and _>',
+    });
   }
   const { sha256 } = await hashFile(zip);
   return { name, version: opts.version ?? 1, zip, sha256, architectures: [], fromCache: false };
@@ -198,9 +275,13 @@ async function zipSource(opts: AddOptions): Promise<Source> {
 
 function checkArchitectures(architectures: string[], config: Config, arn: string, force = false): void {
   if (!architectures.length || architectures.includes(config.arch) || force) return;
-  throw new LambdaImageError('INCOMPATIBLE_LAYER', `${arn} is published for ${architectures.join(', ')}, and this image is ${config.arch}`, {
-    hint: 'use the layer ARN for your architecture (extensions publish one per architecture), or --force if you know better',
-  });
+  throw new LambdaImageError(
+    'INCOMPATIBLE_LAYER',
+    `${arn} is published for ${architectures.join(', ')}, and this image is ${config.arch}`,
+    {
+      hint: 'use the layer ARN for your architecture (extensions publish one per architecture), or --force if you know better',
+    },
+  );
 }
 
 /** ELF machine types against the target, glibc binaries on musl, non-executables in extensions/. */
@@ -222,13 +303,20 @@ async function checkContent(root: string, unpacked: UnzipResult, config: Config,
     const elf = readElf(head);
     if (!elf) continue;
     if (elf.machine !== wanted && !force) {
-      throw new LambdaImageError('INCOMPATIBLE_LAYER', `${file.path} is an ${elf.machine} binary, and this image is ${config.arch}`, {
-        hint: `use the layer built for ${config.arch}, or --force if you know better`,
-      });
+      throw new LambdaImageError(
+        'INCOMPATIBLE_LAYER',
+        `${file.path} is an ${elf.machine} binary, and this image is ${config.arch}`,
+        {
+          hint: `use the layer built for ${config.arch}, or --force if you know better`,
+        },
+      );
     }
-    if (elf.machine !== wanted) warnings.push(`${file.path} is an ${elf.machine} binary in an ${config.arch} image (--force)`);
+    if (elf.machine !== wanted)
+      warnings.push(`${file.path} is an ${elf.machine} binary in an ${config.arch} image (--force)`);
     if (config.base === 'alpine' && isGlibcLoader(elf.interpreter)) {
-      warnings.push(`${file.path} needs glibc (${elf.interpreter}), which alpine (musl) does not have: it will not start there; use --base aws`);
+      warnings.push(
+        `${file.path} needs glibc (${elf.interpreter}), which alpine (musl) does not have: it will not start there; use --base aws`,
+      );
     }
   }
   return warnings;

@@ -14,7 +14,13 @@ import { imageClient, type ImageClient } from '../docker/images.js';
 import { LambdaImageError } from '../errors.js';
 import { exists } from '../util/fs.js';
 import { GO_MODULE_SETTINGS, type GoModuleMode } from '../config/constants.js';
-import { userRegistryAuth, registryConfigFor, registryKey, type BuildAuthConfig, type RegistryAuthProvider } from '../docker/registry-config.js';
+import {
+  userRegistryAuth,
+  registryConfigFor,
+  registryKey,
+  type BuildAuthConfig,
+  type RegistryAuthProvider,
+} from '../docker/registry-config.js';
 import { hasImageFor, pullImage } from '../docker/pull.js';
 import { checkBinaryArch } from '../project/binary-arch.js';
 import { vendorModulesOnHost, type HostVendorTree } from '../project/host-modules.js';
@@ -81,7 +87,12 @@ export async function checkBuildInputs(dir: string, opts: BuildOptions) {
   // With several variants each image is tagged <tag>-<variant>: that tag must be valid too.
   for (const variant of (opts.variants?.length ?? 0) > 1 ? opts.variants! : []) {
     const problem = tagProblem(`${tag}-${variant}`);
-    if (problem) throw new LambdaImageError('INVALID_INPUT', `tag ${tag}-${variant} (for variant ${variant}) is not valid: ${problem}`, { hint: 'use a shorter --tag' });
+    if (problem)
+      throw new LambdaImageError(
+        'INVALID_INPUT',
+        `tag ${tag}-${variant} (for variant ${variant}) is not valid: ${problem}`,
+        { hint: 'use a shorter --tag' },
+      );
   }
   const rie = await resolveRieSource(dir, config, opts.rieFrom);
   const { own, ...families } = opts.baseImages ?? {};
@@ -92,22 +103,34 @@ export async function checkBuildInputs(dir: string, opts: BuildOptions) {
   return { config, repo, tag, rie, baseImages };
 }
 
-export async function buildProject(dir: string, engine: Engine, opts: BuildOptions, hooks: BuildHooks = {}): Promise<BuildResult> {
+export async function buildProject(
+  dir: string,
+  engine: Engine,
+  opts: BuildOptions,
+  hooks: BuildHooks = {},
+): Promise<BuildResult> {
   const { config, repo, tag, rie, baseImages } = await checkBuildInputs(dir, opts);
   const arch = opts.arch ?? config.arch;
   const variants = opts.variants?.length ? opts.variants : [variantName({ base: config.base, rie: config.rie })];
   const buildArgs = goBuildArgs(config, opts.buildArgs);
 
   if (!engine.buildkit && dockerPlatform(arch) !== engine.platform) {
-    throw new LambdaImageError('INVALID_INPUT', `building ${arch} on a ${engine.platform} engine needs BuildKit, and this engine uses the classic builder`, {
-      hint: `build for ${engine.platform === 'linux/arm64' ? 'arm64' : 'x86_64'}, or use an engine with BuildKit (Docker 23+)`,
-    });
+    throw new LambdaImageError(
+      'INVALID_INPUT',
+      `building ${arch} on a ${engine.platform} engine needs BuildKit, and this engine uses the classic builder`,
+      {
+        hint: `build for ${engine.platform === 'linux/arm64' ? 'arm64' : 'x86_64'}, or use an engine with BuildKit (Docker 23+)`,
+      },
+    );
   }
 
   const images = imageClient(engine);
   const result: BuildResult = { images: [], context: [], outcomes: [] };
   const registryAuth = opts.registryAuth ?? userRegistryAuth();
-  const modules = config.runtime === 'go' ? await goModulesFor(dir, opts.goModules ?? config.go?.modules ?? 'auto', opts.hostEnv, hooks) : undefined;
+  const modules =
+    config.runtime === 'go'
+      ? await goModulesFor(dir, opts.goModules ?? config.go?.modules ?? 'auto', opts.hostEnv, hooks)
+      : undefined;
   try {
     for (const variant of variants) {
       const fullTag = variants.length > 1 ? `${repo}:${tag}-${variant}` : `${repo}:${tag}`;
@@ -126,31 +149,49 @@ export async function buildProject(dir: string, engine: Engine, opts: BuildOptio
       const generated = generatedEntries(spec, rie?.kind === 'file' ? rie.path : undefined);
       for (const f of modules?.host?.files ?? []) generated.push({ name: f.name, mode: 0o644, file: f.file });
       const pulled = imagesPulled(spec, engine);
-      const registryconfig = await registryConfigFor(pulled.map(([ref]) => ref), registryAuth, hooks.onWarning);
+      const registryconfig = await registryConfigFor(
+        pulled.map(([ref]) => ref),
+        registryAuth,
+        hooks.onWarning,
+      );
       if (engine.buildkit) await pullForBuildkit(engine, pulled, registryconfig, opts.pull ?? false);
       const context = await createBuildContext(dir, generated);
-      const outcome = await runEngineBuild(engine, context.stream, {
-        t: fullTag,
-        dockerfile: 'Dockerfile',
-        platform: dockerPlatform(arch),
-        buildargs: { ...buildArgs, BUILDPLATFORM: engine.platform, TARGETARCH: dockerArchitecture(arch) },
-        nocache: opts.noCache ?? false,
-        pull: opts.pull ? 'true' : undefined,
-        labels: { 'org.lambda-image.variant': variant, 'org.lambda-image.arch': arch },
-        ...(engine.buildkit ? { version: '2' } : {}),
-        ...(Object.keys(registryconfig).length ? { registryconfig } : {}),
-      }, (e) => hooks.onEvent?.(variant, e));
+      const outcome = await runEngineBuild(
+        engine,
+        context.stream,
+        {
+          t: fullTag,
+          dockerfile: 'Dockerfile',
+          platform: dockerPlatform(arch),
+          buildargs: { ...buildArgs, BUILDPLATFORM: engine.platform, TARGETARCH: dockerArchitecture(arch) },
+          nocache: opts.noCache ?? false,
+          pull: opts.pull ? 'true' : undefined,
+          labels: { 'org.lambda-image.variant': variant, 'org.lambda-image.arch': arch },
+          ...(engine.buildkit ? { version: '2' } : {}),
+          ...(Object.keys(registryconfig).length ? { registryconfig } : {}),
+        },
+        (e) => hooks.onEvent?.(variant, e),
+      );
       result.outcomes.push({ variant, outcome });
       if (outcome.error) await throwBuildError(engine, images, spec, outcome);
 
       const facts = await inspectBuiltImage(images, fullTag, spec.baseImage);
       if (facts.architecture !== dockerArchitecture(arch)) {
-        throw new LambdaImageError('PLATFORM_MISMATCH', `${fullTag} was built for ${facts.os}/${facts.architecture}, not ${dockerPlatform(arch)}`, {
-          hint: `check that ${spec.baseImage} exists for ${dockerPlatform(arch)} (a digest-pinned base names one platform)`,
-        });
+        throw new LambdaImageError(
+          'PLATFORM_MISMATCH',
+          `${fullTag} was built for ${facts.os}/${facts.architecture}, not ${dockerPlatform(arch)}`,
+          {
+            hint: `check that ${spec.baseImage} exists for ${dockerPlatform(arch)} (a digest-pinned base names one platform)`,
+          },
+        );
       }
       result.images.push({ variant, tag: fullTag, baseImage: spec.baseImage, ...facts });
-      result.context.push({ variant, files: context.files.entries.length, fileBytes: context.files.bytes, sentBytes: await context.sentBytes });
+      result.context.push({
+        variant,
+        files: context.files.entries.length,
+        fileBytes: context.files.bytes,
+        sentBytes: await context.sentBytes,
+      });
     }
   } finally {
     await modules?.host?.remove();
@@ -178,11 +219,18 @@ interface GoModules {
 }
 
 /** Where the Go modules come from: the project's vendor/, vendored on the host, or downloaded in the image. */
-async function goModulesFor(dir: string, mode: GoModuleMode, hostEnv: NodeJS.ProcessEnv | undefined, hooks: BuildHooks): Promise<GoModules> {
+async function goModulesFor(
+  dir: string,
+  mode: GoModuleMode,
+  hostEnv: NodeJS.ProcessEnv | undefined,
+  hooks: BuildHooks,
+): Promise<GoModules> {
   const vendored = await exists(path.join(dir, 'vendor', 'modules.txt'));
   if (mode !== 'host') return { vendored };
   if (vendored) {
-    hooks.onWarning?.('vendor/modules.txt exists: building from the project\'s vendor/ (--go-modules host is not needed)');
+    hooks.onWarning?.(
+      "vendor/modules.txt exists: building from the project's vendor/ (--go-modules host is not needed)",
+    );
     return { vendored };
   }
   const host = await vendorModulesOnHost(dir, hostEnv);
@@ -219,24 +267,38 @@ function generatedEntries(spec: RenderSpec, rieFile?: string): GeneratedEntry[] 
   return entries;
 }
 
-const REGISTRY_AUTH_TROUBLE = /401 Unauthorized|unauthorized|no basic auth credentials|authentication required|denied: /i;
+const REGISTRY_AUTH_TROUBLE =
+  /401 Unauthorized|unauthorized|no basic auth credentials|authentication required|denied: /i;
 const REGISTRY_TROUBLE =
   /401 Unauthorized|unauthorized|no basic auth credentials|authentication required|pull access denied|manifest unknown|failed to resolve source metadata|failed to do request|no such host|dial tcp|i\/o timeout|repository does not exist|not found: manifest|connection refused|TLS handshake/i;
 
-async function throwBuildError(engine: Engine, images: ImageClient, spec: RenderSpec, outcome: BuildOutcome): Promise<never> {
+async function throwBuildError(
+  engine: Engine,
+  images: ImageClient,
+  spec: RenderSpec,
+  outcome: BuildOutcome,
+): Promise<never> {
   const message = outcome.error ?? 'build failed';
   if (REGISTRY_TROUBLE.test(message)) {
     const missing = await missingBaseImage(engine, images, spec);
     if (missing && REGISTRY_AUTH_TROUBLE.test(message)) {
       const host = registryKey(missing.split(' ')[0]!);
-      throw new LambdaImageError('IMAGE_NOT_FOUND', `image ${missing} could not be pulled: its registry refused the credentials sent (or none were found)`, {
-        hint: `log in to the registry ("docker login ${host}"): builds send your Docker credentials (and an ECR login for ECR hosts)`,
-      });
+      throw new LambdaImageError(
+        'IMAGE_NOT_FOUND',
+        `image ${missing} could not be pulled: its registry refused the credentials sent (or none were found)`,
+        {
+          hint: `log in to the registry ("docker login ${host}"): builds send your Docker credentials (and an ECR login for ECR hosts)`,
+        },
+      );
     }
     if (missing) {
-      throw new LambdaImageError('IMAGE_NOT_FOUND', `base image ${missing} is not on the engine and its registry could not be reached`, {
-        hint: `pull it while online ("docker pull --platform ${dockerPlatform(spec.arch)} ${missing}"), or point --base-image at a mirror you can reach`,
-      });
+      throw new LambdaImageError(
+        'IMAGE_NOT_FOUND',
+        `base image ${missing} is not on the engine and its registry could not be reached`,
+        {
+          hint: `pull it while online ("docker pull --platform ${dockerPlatform(spec.arch)} ${missing}"), or point --base-image at a mirror you can reach`,
+        },
+      );
     }
   }
   const step = failingStep(outcome);
@@ -263,17 +325,26 @@ function imagesPulled(spec: RenderSpec, engine: Engine): Array<[string, string]>
  * BuildKit over the Engine API ignores X-Registry-Config, so images from registries we hold
  * credentials for are pulled with them first (when missing, or with --pull).
  */
-async function pullForBuildkit(engine: Engine, pulled: Array<[string, string]>, registryconfig: Record<string, BuildAuthConfig>, always: boolean): Promise<void> {
+async function pullForBuildkit(
+  engine: Engine,
+  pulled: Array<[string, string]>,
+  registryconfig: Record<string, BuildAuthConfig>,
+  always: boolean,
+): Promise<void> {
   for (const [ref, platform] of pulled) {
     const auth = registryconfig[registryKey(ref)];
     if (!auth || (!always && (await hasImageFor(engine.docker, ref, platform)))) continue;
     try {
       await pullImage(engine.docker, ref, platform, auth);
     } catch (err) {
-      throw new LambdaImageError('IMAGE_NOT_FOUND', `cannot pull ${ref} (${platform}) with your credentials for ${registryKey(ref)}: ${(err as Error).message.split('\n')[0]}`, {
-        hint: `check the image name and your login ("docker login ${registryKey(ref)}")`,
-        cause: err,
-      });
+      throw new LambdaImageError(
+        'IMAGE_NOT_FOUND',
+        `cannot pull ${ref} (${platform}) with your credentials for ${registryKey(ref)}: ${(err as Error).message.split('\n')[0]}`,
+        {
+          hint: `check the image name and your login ("docker login ${registryKey(ref)}")`,
+          cause: err,
+        },
+      );
     }
   }
 }
@@ -283,7 +354,8 @@ async function missingBaseImage(engine: Engine, images: ImageClient, spec: Rende
   for (const [ref, platform] of imagesPulled(spec, engine)) {
     const info = await images.inspect(ref);
     if (!info) return ref;
-    if (`${info.os}/${info.architecture}` !== platform) return `${ref} (for ${platform}; the engine has it for ${info.os}/${info.architecture})`;
+    if (`${info.os}/${info.architecture}` !== platform)
+      return `${ref} (for ${platform}; the engine has it for ${info.os}/${info.architecture})`;
   }
   return undefined;
 }
@@ -291,6 +363,9 @@ async function missingBaseImage(engine: Engine, images: ImageClient, spec: Rende
 /** Splits `name[:tag]` into repository and tag, refusing what the engine would refuse. */
 export function parseTag(ref: string): { repo: string; tag: string } {
   const parsed = parseImageReference(ref, '--tag');
-  if (parsed.digest) throw new LambdaImageError('INVALID_INPUT', `--tag ${ref} names a digest`, { hint: 'tag with name:tag; the engine computes digests' });
+  if (parsed.digest)
+    throw new LambdaImageError('INVALID_INPUT', `--tag ${ref} names a digest`, {
+      hint: 'tag with name:tag; the engine computes digests',
+    });
   return { repo: repositoryOf(parsed), tag: parsed.tag ?? 'latest' };
 }

@@ -40,10 +40,18 @@ export async function writeGithubWorkflow(dir: string, opts: CiGithubOptions): P
   const config = await loadConfigIfExists(dir);
   const deploy = config?.deploy ?? {};
   const need = (value: string | undefined, what: string, flag: string, key: string) => {
-    if (!value) throw new LambdaImageError('INVALID_INPUT', `the workflow needs ${what}`, { hint: `pass ${flag}, or set "deploy": { "${key}": ... } in lambda-image.json` });
+    if (!value)
+      throw new LambdaImageError('INVALID_INPUT', `the workflow needs ${what}`, {
+        hint: `pass ${flag}, or set "deploy": { "${key}": ... } in lambda-image.json`,
+      });
     return value;
   };
-  const prodFunction = need(opts.functionName ?? deploy.functionName, 'the production function name', '--function-name', 'functionName');
+  const prodFunction = need(
+    opts.functionName ?? deploy.functionName,
+    'the production function name',
+    '--function-name',
+    'functionName',
+  );
   const root = (await gitRoot(path.resolve(dir))) ?? path.resolve(dir);
   const spec: GithubWorkflowSpec = {
     dir: path.relative(root, path.resolve(dir)) || '.',
@@ -56,14 +64,19 @@ export async function writeGithubWorkflow(dir: string, opts: CiGithubOptions): P
   };
   checkWorkflowSpec(spec);
   const githubRepo = opts.githubRepo ?? (await githubRepoFromGit(root));
-  if (githubRepo && !/^[\w.-]+\/[\w.-]+$/.test(githubRepo)) throw new LambdaImageError('INVALID_INPUT', `--github-repo ${githubRepo} is not owner/name`, { hint: 'for example acme/orders' });
+  if (githubRepo && !/^[\w.-]+\/[\w.-]+$/.test(githubRepo))
+    throw new LambdaImageError('INVALID_INPUT', `--github-repo ${githubRepo} is not owner/name`, {
+      hint: 'for example acme/orders',
+    });
 
   const content = renderGithubWorkflow(spec);
   const file = path.join(root, WORKFLOW_PATH);
   const existing = await readTextIfExists(file);
   const action = existing === undefined ? 'create' : existing === content ? 'unchanged' : 'overwrite';
   if (action === 'overwrite' && !opts.force && !opts.dryRun) {
-    throw new LambdaImageError('FILE_EXISTS', `would overwrite ${file}`, { hint: 'pass --force to replace it (your edits will be lost), or --dry-run to see the new one' });
+    throw new LambdaImageError('FILE_EXISTS', `would overwrite ${file}`, {
+      hint: 'pass --force to replace it (your edits will be lost), or --dry-run to see the new one',
+    });
   }
   if (!opts.dryRun && action !== 'unchanged') {
     await fs.mkdir(path.dirname(file), { recursive: true });
@@ -83,14 +96,21 @@ export async function writeGithubWorkflow(dir: string, opts: CiGithubOptions): P
 
 /** Values go into YAML as they are: allow only what cannot break it. */
 export function checkWorkflowSpec(spec: GithubWorkflowSpec): void {
-  const bad = (what: string, value: string, rule: string) => new LambdaImageError('INVALID_INPUT', `${what} ${JSON.stringify(value)} cannot go into the workflow: ${rule}`);
-  if (!/^[\w./-]+$/.test(spec.dir) || spec.dir.split('/').includes('..')) throw bad('directory', spec.dir, 'use a path inside the repository of letters, digits, . _ - /');
+  const bad = (what: string, value: string, rule: string) =>
+    new LambdaImageError('INVALID_INPUT', `${what} ${JSON.stringify(value)} cannot go into the workflow: ${rule}`);
+  if (!/^[\w./-]+$/.test(spec.dir) || spec.dir.split('/').includes('..'))
+    throw bad('directory', spec.dir, 'use a path inside the repository of letters, digits, . _ - /');
   if (!/^[\w.:/-]+$/.test(spec.repository)) throw bad('repository', spec.repository, 'a repository name or host/path');
-  if (!/^[a-z]{2}(?:-[a-z]+)+-\d+$/.test(spec.region)) throw bad('region', spec.region, 'an AWS region such as eu-west-1');
-  for (const [what, name] of [['function name', spec.prodFunction], ['dev function name', spec.devFunction]] as const) {
+  if (!/^[a-z]{2}(?:-[a-z]+)+-\d+$/.test(spec.region))
+    throw bad('region', spec.region, 'an AWS region such as eu-west-1');
+  for (const [what, name] of [
+    ['function name', spec.prodFunction],
+    ['dev function name', spec.devFunction],
+  ] as const) {
     if (!/^[a-zA-Z0-9_-]{1,64}$/.test(name)) throw bad(what, name, '1 to 64 letters, digits, - and _');
   }
-  if (!ROLE_ARN.test(spec.roleToAssume) && !/^\$\{\{ vars\.[A-Z0-9_]+ \}\}$/.test(spec.roleToAssume)) throw bad('role', spec.roleToAssume, 'an IAM role ARN');
+  if (!ROLE_ARN.test(spec.roleToAssume) && !/^\$\{\{ vars\.[A-Z0-9_]+ \}\}$/.test(spec.roleToAssume))
+    throw bad('role', spec.roleToAssume, 'an IAM role ARN');
 }
 
 /** The trust policy that lets GitHub's OIDC provider assume the role from the dev and main branches only. */
@@ -104,7 +124,12 @@ export function githubTrustPolicy(githubRepo: string, account: string): object {
         Action: 'sts:AssumeRoleWithWebIdentity',
         Condition: {
           StringEquals: { 'token.actions.githubusercontent.com:aud': 'sts.amazonaws.com' },
-          StringLike: { 'token.actions.githubusercontent.com:sub': [`repo:${githubRepo}:ref:refs/heads/main`, `repo:${githubRepo}:ref:refs/heads/dev`] },
+          StringLike: {
+            'token.actions.githubusercontent.com:sub': [
+              `repo:${githubRepo}:ref:refs/heads/main`,
+              `repo:${githubRepo}:ref:refs/heads/dev`,
+            ],
+          },
         },
       },
     ],
@@ -112,7 +137,8 @@ export function githubTrustPolicy(githubRepo: string, account: string): object {
 }
 
 function packageVersion(): string {
-  return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+  return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string })
+    .version;
 }
 
 /** The nearest directory at or above `dir` holding .git (bounded by the file system root). */

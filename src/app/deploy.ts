@@ -49,14 +49,23 @@ export interface DeployResult {
 }
 
 /** Lambda runs images from Amazon ECR private repositories only; `engine` is needed only when pushing. */
-export async function deployProject(dir: string, engine: () => Promise<Engine>, opts: DeployOptions, hooks: DeployHooks = {}): Promise<DeployResult> {
+export async function deployProject(
+  dir: string,
+  engine: () => Promise<Engine>,
+  opts: DeployOptions,
+  hooks: DeployHooks = {},
+): Promise<DeployResult> {
   const config = await loadConfigIfExists(dir);
   const functionName = opts.functionName ?? config?.deploy?.functionName;
   if (opts.alias !== undefined && !/^(?!^[0-9]+$)[a-zA-Z0-9-_]{1,128}$/.test(opts.alias)) {
-    throw new LambdaImageError('INVALID_INPUT', `--alias ${opts.alias} is not a valid alias name`, { hint: 'letters, digits, - and _, not only digits (e.g. live or prod)' });
+    throw new LambdaImageError('INVALID_INPUT', `--alias ${opts.alias} is not a valid alias name`, {
+      hint: 'letters, digits, - and _, not only digits (e.g. live or prod)',
+    });
   }
   if (!functionName) {
-    throw new LambdaImageError('INVALID_INPUT', 'no function to deploy to', { hint: 'pass --function-name, or set "deploy": { "functionName": ... } in lambda-image.json' });
+    throw new LambdaImageError('INVALID_INPUT', 'no function to deploy to', {
+      hint: 'pass --function-name, or set "deploy": { "functionName": ... } in lambda-image.json',
+    });
   }
   const aws: AwsOptions = { profile: opts.profile, region: opts.region ?? config?.deploy?.region };
   const { LambdaApi } = await import('../aws/lambda.js');
@@ -84,7 +93,10 @@ async function deployWith(
   if (opts.imageUri) {
     image = await verifyImageUri(opts.imageUri, { ...aws, region: lambda.region }, hooks);
   } else {
-    if (!config) throw new LambdaImageError('CONFIG_INVALID', `no lambda-image.json in ${dir}`, { hint: 'run "lambda-image init" first, or deploy an existing image with --image-uri' });
+    if (!config)
+      throw new LambdaImageError('CONFIG_INVALID', `no lambda-image.json in ${dir}`, {
+        hint: 'run "lambda-image init" first, or deploy an existing image with --image-uri',
+      });
     // A registry Lambda cannot use is refused before anything is pushed there.
     const target = opts.repository ?? config.deploy?.repository;
     const domain = target ? parseImageReference(target, '--repository').domain : undefined;
@@ -100,10 +112,20 @@ async function deployWith(
 }
 
 /** Resolves and checks --image-uri: an ECR repository in the function's region, a single-platform manifest. */
-async function verifyImageUri(uri: string, aws: AwsOptions & { region: string }, hooks: DeployHooks): Promise<VerifiedImage> {
+async function verifyImageUri(
+  uri: string,
+  aws: AwsOptions & { region: string },
+  hooks: DeployHooks,
+): Promise<VerifiedImage> {
   const ref = parseImageReference(uri, '--image-uri');
-  if (!ref.domain) throw new LambdaImageError('INVALID_INPUT', `--image-uri ${uri} names no registry`, { hint: 'give the full URI, e.g. 123456789012.dkr.ecr.eu-west-1.amazonaws.com/orders:v1' });
-  if (!ref.tag && !ref.digest) throw new LambdaImageError('INVALID_INPUT', `--image-uri ${uri} names neither a tag nor a digest`, { hint: 'add :<tag> or @sha256:<digest>' });
+  if (!ref.domain)
+    throw new LambdaImageError('INVALID_INPUT', `--image-uri ${uri} names no registry`, {
+      hint: 'give the full URI, e.g. 123456789012.dkr.ecr.eu-west-1.amazonaws.com/orders:v1',
+    });
+  if (!ref.tag && !ref.digest)
+    throw new LambdaImageError('INVALID_INPUT', `--image-uri ${uri} names neither a tag nor a digest`, {
+      hint: 'add :<tag> or @sha256:<digest>',
+    });
   let ecrToken;
   if (!parseEcrHost(ref.domain) && !isEcrPublicHost(ref.domain)) {
     // Not an ECR host name: it may still be this account's ECR behind another name (a proxy endpoint).
@@ -124,23 +146,37 @@ async function verifyImageUri(uri: string, aws: AwsOptions & { region: string },
 /** Lambda takes images from ECR private repositories in the function's region (not FIPS, not ECR Public). */
 export function checkLambdaRepository(host: string, functionRegion: string, isAccountEcr: boolean): void {
   if (isEcrPublicHost(host)) {
-    throw new LambdaImageError('INVALID_INPUT', 'Lambda does not run images from ECR Public (public.ecr.aws)', { hint: 'push the image to a private ECR repository in the function\'s region' });
+    throw new LambdaImageError('INVALID_INPUT', 'Lambda does not run images from ECR Public (public.ecr.aws)', {
+      hint: "push the image to a private ECR repository in the function's region",
+    });
   }
   const ecr = parseEcrHost(host);
   if (ecr?.fips) {
-    throw new LambdaImageError('INVALID_INPUT', `${host} is an ECR FIPS endpoint, which Lambda does not accept as an image location`, {
-      hint: `use the repository's standard URI: ${host.replace('dkr.ecr-fips.', 'dkr.ecr.')}`,
-    });
+    throw new LambdaImageError(
+      'INVALID_INPUT',
+      `${host} is an ECR FIPS endpoint, which Lambda does not accept as an image location`,
+      {
+        hint: `use the repository's standard URI: ${host.replace('dkr.ecr-fips.', 'dkr.ecr.')}`,
+      },
+    );
   }
   if (ecr && ecr.region !== functionRegion) {
-    throw new LambdaImageError('INVALID_INPUT', `the repository is in ${ecr.region} and the function in ${functionRegion}: Lambda takes images from its own region only`, {
-      hint: `deploy with --region ${ecr.region}, or push to a repository in ${functionRegion}`,
-    });
+    throw new LambdaImageError(
+      'INVALID_INPUT',
+      `the repository is in ${ecr.region} and the function in ${functionRegion}: Lambda takes images from its own region only`,
+      {
+        hint: `deploy with --region ${ecr.region}, or push to a repository in ${functionRegion}`,
+      },
+    );
   }
   if (!ecr && !isAccountEcr) {
-    throw new LambdaImageError('INVALID_INPUT', `${host} is not Amazon ECR: Lambda runs images from ECR private repositories only`, {
-      hint: 'push to ECR: --repository <ecr-repository-name>',
-    });
+    throw new LambdaImageError(
+      'INVALID_INPUT',
+      `${host} is not Amazon ECR: Lambda runs images from ECR private repositories only`,
+      {
+        hint: 'push to ECR: --repository <ecr-repository-name>',
+      },
+    );
   }
 }
 
@@ -149,7 +185,10 @@ function settingsOf(config: Config | undefined): FunctionSettings {
 }
 
 /** The settings that differ from the function's; empty when nothing needs changing. */
-export function settingsDiff(current: { memorySize?: number; timeout?: number; environment: Record<string, string> }, wanted: FunctionSettings): FunctionSettings {
+export function settingsDiff(
+  current: { memorySize?: number; timeout?: number; environment: Record<string, string> },
+  wanted: FunctionSettings,
+): FunctionSettings {
   const diff: FunctionSettings = {};
   if (wanted.memorySize !== undefined && wanted.memorySize !== current.memorySize) diff.memorySize = wanted.memorySize;
   if (wanted.timeout !== undefined && wanted.timeout !== current.timeout) diff.timeout = wanted.timeout;
@@ -192,9 +231,13 @@ async function deployImage(
   if (!current) {
     const role = opts.role ?? config?.deploy?.role;
     if (!role) {
-      throw new LambdaImageError('INVALID_INPUT', `function ${functionName} does not exist in ${lambda.region}, and creating it needs an execution role`, {
-        hint: 'pass --role arn:aws:iam::<account>:role/<name> (or set "deploy": { "role": ... } in lambda-image.json)',
-      });
+      throw new LambdaImageError(
+        'INVALID_INPUT',
+        `function ${functionName} does not exist in ${lambda.region}, and creating it needs an execution role`,
+        {
+          hint: 'pass --role arn:aws:iam::<account>:role/<name> (or set "deploy": { "role": ... } in lambda-image.json)',
+        },
+      );
     }
     hooks.onStep?.(`creating function ${functionName}`);
     await lambda.createFunction(functionName, imageUri, role, image.architecture, settings);
@@ -202,9 +245,13 @@ async function deployImage(
     await timed('function Active', () => lambda.waitActive(functionName));
   } else {
     if (current.packageType && current.packageType !== 'Image') {
-      throw new LambdaImageError('INVALID_INPUT', `function ${functionName} is a ${current.packageType} function; an image cannot replace its code`, {
-        hint: 'deploy to a new function name (Lambda cannot change a function\'s package type)',
-      });
+      throw new LambdaImageError(
+        'INVALID_INPUT',
+        `function ${functionName} is a ${current.packageType} function; an image cannot replace its code`,
+        {
+          hint: "deploy to a new function name (Lambda cannot change a function's package type)",
+        },
+      );
     }
     hooks.onStep?.(`updating function ${functionName}`);
     await lambda.updateCode(functionName, imageUri, image.architecture);
@@ -222,9 +269,13 @@ async function deployImage(
   const after = await lambda.getFunction(functionName);
   const resolved = after?.resolvedImageUri ?? '';
   if (!resolved.endsWith(`@${image.digest}`)) {
-    throw new LambdaImageError('DEPLOY_FAILED', `Lambda reports ${functionName} runs ${resolved || 'no image'}, not ${image.digest}`, {
-      hint: 'another deployment may have run at the same moment; deploy again',
-    });
+    throw new LambdaImageError(
+      'DEPLOY_FAILED',
+      `Lambda reports ${functionName} runs ${resolved || 'no image'}, not ${image.digest}`,
+      {
+        hint: 'another deployment may have run at the same moment; deploy again',
+      },
+    );
   }
 
   let version: string | undefined;

@@ -12,16 +12,24 @@ export async function listProjectExtensions(dir: string): Promise<ExtensionEntry
   return (await loadConfig(dir)).extensions;
 }
 
-export async function removeExtension(dir: string, name: string, force = false): Promise<{ removed: ExtensionEntry; warnings: string[] }> {
+export async function removeExtension(
+  dir: string,
+  name: string,
+  force = false,
+): Promise<{ removed: ExtensionEntry; warnings: string[] }> {
   await loadConfig(dir); // a missing or invalid config is reported before any lock is taken
   return withConfigLock(dir, async () => {
     const config = await loadConfig(dir);
     const removed = config.extensions.find((e) => e.name === name);
     if (!removed) {
       const known = config.extensions.map((e) => e.name);
-      throw new LambdaImageError('INVALID_INPUT', `no extension named "${name}" in ${path.join(dir, 'lambda-image.json')}`, {
-        hint: known.length ? `the project has: ${known.join(', ')}` : 'the project has no extensions',
-      });
+      throw new LambdaImageError(
+        'INVALID_INPUT',
+        `no extension named "${name}" in ${path.join(dir, 'lambda-image.json')}`,
+        {
+          hint: known.length ? `the project has: ${known.join(', ')}` : 'the project has no extensions',
+        },
+      );
     }
     // Check the folder before writing anything, so a refusal leaves config and files as they were.
     await ownLayerDir(dir, removed.dir);
@@ -30,7 +38,10 @@ export async function removeExtension(dir: string, name: string, force = false):
     const warnings = [...plan.warnings, ...checkConflicts(plan, force)];
     await writePlan(dir, plan);
     await removeOwnLayerDir(dir, removed.dir);
-    for (const swept of await sweepUnrecorded(dir, next.extensions.map((e) => e.dir))) {
+    for (const swept of await sweepUnrecorded(
+      dir,
+      next.extensions.map((e) => e.dir),
+    )) {
       warnings.push(`removed ${swept}: no layer in lambda-image.json uses it (left by an interrupted run)`);
     }
     return { removed, warnings };

@@ -38,7 +38,9 @@ export interface InitResult {
 export async function initProject(dir: string, opts: InitOptions): Promise<InitResult> {
   const st = await fs.stat(dir).catch(() => undefined);
   if (!st?.isDirectory()) {
-    throw new LambdaImageError('INVALID_INPUT', `${dir} is not a directory`, { hint: 'pass the directory of your function' });
+    throw new LambdaImageError('INVALID_INPUT', `${dir} is not a directory`, {
+      hint: 'pass the directory of your function',
+    });
   }
   const warnings: string[] = [];
   const runtime: Runtime = opts.runtime ?? (opts.binary ? 'provided' : 'go');
@@ -62,9 +64,21 @@ export async function initProject(dir: string, opts: InitOptions): Promise<InitR
     const main =
       opts.main === undefined
         ? '.'
-        : normalizeMain(insideProject(dir, typedPath(opts.main), `main package ${opts.main}`, typedHint(dir, opts.main, 'pass --main as a path inside the module, such as ./cmd/handler')));
+        : normalizeMain(
+            insideProject(
+              dir,
+              typedPath(opts.main),
+              `main package ${opts.main}`,
+              typedHint(dir, opts.main, 'pass --main as a path inside the module, such as ./cmd/handler'),
+            ),
+          );
     await checkMainPackage(dir, main);
-    draft.go = { module: mod.module, version: opts.goVersion ?? mod.goVersion, main, ...(opts.goModules ? { modules: opts.goModules } : {}) };
+    draft.go = {
+      module: mod.module,
+      version: opts.goVersion ?? mod.goVersion,
+      main,
+      ...(opts.goModules ? { modules: opts.goModules } : {}),
+    };
   } else {
     if (!opts.binary) {
       throw new LambdaImageError('INVALID_INPUT', '--runtime provided needs --binary <path>', {
@@ -89,7 +103,8 @@ export async function initProject(dir: string, opts: InitOptions): Promise<InitR
     if (previous) {
       // Module settings and the modules mode are the user's choices, not init's to forget.
       if (runtime === 'go' && previous.go?.env) (draft.go as Record<string, unknown>).env = previous.go.env;
-      if (runtime === 'go' && previous.go?.modules && !opts.goModules) (draft.go as Record<string, unknown>).modules = previous.go.modules;
+      if (runtime === 'go' && previous.go?.modules && !opts.goModules)
+        (draft.go as Record<string, unknown>).modules = previous.go.modules;
       draft.extensions = previous.extensions;
       draft.rieVersion = previous.rieVersion;
       if (previous.rieFrom) draft.rieFrom = previous.rieFrom;

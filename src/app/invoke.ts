@@ -9,7 +9,15 @@ import type { Engine } from '../docker/engine.js';
 import { LambdaImageError } from '../errors.js';
 import { MAX_PAYLOAD_BYTES } from '../emulator/lambda-api.js';
 import { SandboxPool, type PoolInvoke } from '../emulator/pool.js';
-import { endLine, initReportLine, reportLine, startLine, summarize, timeoutMessage, type DurationSummary } from '../emulator/report.js';
+import {
+  endLine,
+  initReportLine,
+  reportLine,
+  startLine,
+  summarize,
+  timeoutMessage,
+  type DurationSummary,
+} from '../emulator/report.js';
 import { containerClient } from '../docker/containers.js';
 import { inspectFunctionImage, type FunctionImage } from '../emulator/function-image.js';
 import { planNetwork } from '../emulator/network.js';
@@ -65,24 +73,37 @@ export async function resolveFunctionSettings(opts: FunctionOptions): Promise<Fu
   const timeoutSec = opts.timeoutSec ?? config?.timeout ?? 3;
   const memoryMb = opts.memoryMb ?? config?.memorySize ?? 128;
   const ephemeralMb = opts.ephemeralMb ?? config?.ephemeralStorage ?? 512;
-  if (!(timeoutSec >= 1 && timeoutSec <= 900)) throw new LambdaImageError('INVALID_INPUT', `timeout ${timeoutSec} is out of range`, { hint: 'Lambda allows 1 to 900 seconds' });
+  if (!(timeoutSec >= 1 && timeoutSec <= 900))
+    throw new LambdaImageError('INVALID_INPUT', `timeout ${timeoutSec} is out of range`, {
+      hint: 'Lambda allows 1 to 900 seconds',
+    });
   if (!(Number.isInteger(memoryMb) && memoryMb >= 128 && memoryMb <= 10240)) {
-    throw new LambdaImageError('INVALID_INPUT', `memory ${memoryMb} MB is out of range`, { hint: 'Lambda allows 128 to 10240 MB' });
+    throw new LambdaImageError('INVALID_INPUT', `memory ${memoryMb} MB is out of range`, {
+      hint: 'Lambda allows 128 to 10240 MB',
+    });
   }
   if (!(Number.isInteger(ephemeralMb) && ephemeralMb >= 512 && ephemeralMb <= 10240)) {
-    throw new LambdaImageError('INVALID_INPUT', `ephemeral storage ${ephemeralMb} MB is out of range`, { hint: 'Lambda allows 512 to 10240 MB' });
+    throw new LambdaImageError('INVALID_INPUT', `ephemeral storage ${ephemeralMb} MB is out of range`, {
+      hint: 'Lambda allows 512 to 10240 MB',
+    });
   }
   return { config, image, name, timeoutSec, memoryMb, ephemeralMb };
 }
 
 /** Works out the image and settings and makes the pool of environments. */
-export async function prepareFunction(engine: Engine, opts: FunctionOptions, hooks: PlatformHooks): Promise<LocalFunction> {
+export async function prepareFunction(
+  engine: Engine,
+  opts: FunctionOptions,
+  hooks: PlatformHooks,
+): Promise<LocalFunction> {
   const { config, image, name, timeoutSec, memoryMb, ephemeralMb } = await resolveFunctionSettings(opts);
   const containers = containerClient(engine.docker);
   const session = randomUUID();
   const isolated = process.env.LAMBDA_IMAGE_SANDBOX !== 'off';
   // The first environment's network namespace is made while the image is inspected.
-  const spares = isolated ? new NetworkSpares(containers, planNetwork(engine, containers, true), image, session) : undefined;
+  const spares = isolated
+    ? new NetworkSpares(containers, planNetwork(engine, containers, true), image, session)
+    : undefined;
   spares?.prepare();
   // Containers of earlier runs that were killed (SIGKILL, a crash) go first; never a live process's.
   let facts: FunctionImage;
@@ -99,7 +120,12 @@ export async function prepareFunction(engine: Engine, opts: FunctionOptions, hoo
     containers,
     facts,
     {
-      identity: { functionName: name, functionArn: `arn:aws:lambda:${region}:000000000000:function:${name}`, version: '$LATEST', handler },
+      identity: {
+        functionName: name,
+        functionArn: `arn:aws:lambda:${region}:000000000000:function:${name}`,
+        version: '$LATEST',
+        handler,
+      },
       memoryMb,
       ephemeralMb,
       // An internal switch for comparisons and debugging: LAMBDA_IMAGE_SANDBOX=off runs plain containers on the host network.
@@ -124,7 +150,14 @@ export async function prepareFunction(engine: Engine, opts: FunctionOptions, hoo
 
 /** The lines Lambda logs after an invoke (or a failed init). */
 export function platformLines(o: PoolInvoke, memoryMb: number, timeoutSec: number, maxMemoryMb?: number): string[] {
-  if (o.initError) return [initReportLine(o.initError.initMs, o.initError.errorType === 'Runtime.InitTimeout' ? 'timeout' : 'error', o.initError.errorType)];
+  if (o.initError)
+    return [
+      initReportLine(
+        o.initError.initMs,
+        o.initError.errorType === 'Runtime.InitTimeout' ? 'timeout' : 'error',
+        o.initError.errorType,
+      ),
+    ];
   const lines: string[] = [];
   if (o.timedOut) lines.push(timeoutMessage(o.requestId, timeoutSec));
   lines.push(endLine(o.requestId));
@@ -135,8 +168,13 @@ export function platformLines(o: PoolInvoke, memoryMb: number, timeoutSec: numbe
       memoryMb,
       maxMemoryMb,
       initMs: o.initMs,
-      status: o.timedOut ? 'timeout' : o.result.kind === 'error' && o.result.errorType === 'Runtime.ExitError' ? 'error' : undefined,
-      errorType: o.result.kind === 'error' && o.result.errorType === 'Runtime.ExitError' ? 'Runtime.ExitError' : undefined,
+      status: o.timedOut
+        ? 'timeout'
+        : o.result.kind === 'error' && o.result.errorType === 'Runtime.ExitError'
+          ? 'error'
+          : undefined,
+      errorType:
+        o.result.kind === 'error' && o.result.errorType === 'Runtime.ExitError' ? 'Runtime.ExitError' : undefined,
     }),
   );
   return lines;
@@ -144,9 +182,13 @@ export function platformLines(o: PoolInvoke, memoryMb: number, timeoutSec: numbe
 
 export function checkPayload(payload: Buffer): void {
   if (payload.length > MAX_PAYLOAD_BYTES) {
-    throw new LambdaImageError('INVALID_INPUT', `the event is ${payload.length} bytes; Lambda accepts at most ${MAX_PAYLOAD_BYTES} for a synchronous invoke`, {
-      hint: 'send a smaller event (large data belongs in S3, with its key in the event)',
-    });
+    throw new LambdaImageError(
+      'INVALID_INPUT',
+      `the event is ${payload.length} bytes; Lambda accepts at most ${MAX_PAYLOAD_BYTES} for a synchronous invoke`,
+      {
+        hint: 'send a smaller event (large data belongs in S3, with its key in the event)',
+      },
+    );
   }
 }
 
@@ -157,7 +199,12 @@ export interface RepeatResult {
 }
 
 /** N invokes over the pool's warm environments, C at a time; each answered once, in any order. */
-export async function invokeRepeatedly(fn: LocalFunction, payload: Buffer, count: number, concurrency: number): Promise<RepeatResult> {
+export async function invokeRepeatedly(
+  fn: LocalFunction,
+  payload: Buffer,
+  count: number,
+  concurrency: number,
+): Promise<RepeatResult> {
   checkPayload(payload);
   const outcomes: PoolInvoke[] = [];
   let next = 0;

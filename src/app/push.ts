@@ -58,7 +58,12 @@ export interface ResolvedRepository {
   ecr?: { api: EcrApi; repo: EcrRepository; token: EcrToken };
 }
 
-export async function pushProject(dir: string, engine: Engine, opts: PushOptions, hooks: PushHooks = {}): Promise<PushResult> {
+export async function pushProject(
+  dir: string,
+  engine: Engine,
+  opts: PushOptions,
+  hooks: PushHooks = {},
+): Promise<PushResult> {
   // A bad --tag fails before anything is asked of AWS or the engine.
   const problem = opts.tag === undefined ? undefined : tagProblem(opts.tag);
   if (problem) {
@@ -68,7 +73,11 @@ export async function pushProject(dir: string, engine: Engine, opts: PushOptions
   }
   const config = await loadConfig(dir);
   const local = await findLocalImage(imageClient(engine), config, opts.variant);
-  const target = await resolveRepository(opts.repository ?? config.deploy?.repository, { ...opts, region: opts.region ?? config.deploy?.region }, hooks);
+  const target = await resolveRepository(
+    opts.repository ?? config.deploy?.repository,
+    { ...opts, region: opts.region ?? config.deploy?.region },
+    hooks,
+  );
   try {
     return await pushResolved(engine, local, target, opts.tag ?? contentTag(local.id), hooks);
   } finally {
@@ -93,9 +102,13 @@ async function findLocalImage(images: ImageClient, config: Config, variant?: Var
     if (variant && labels['org.lambda-image.variant'] && labels['org.lambda-image.variant'] !== variant) continue;
     // Any value marks a stand-in (the value is the stand-in's revision); built images inherit it.
     if (labels[STANDIN_LABEL]) {
-      throw new LambdaImageError('STANDIN_IMAGE', `${ref} is built on a lambda-image stand-in base (label ${STANDIN_LABEL}=${labels[STANDIN_LABEL]}), a busybox test double that Lambda cannot run`, {
-        hint: 'build again without --base-image/--builder-image pointing at lambda-image-standin/... images, from the real base (or your mirror of it)',
-      });
+      throw new LambdaImageError(
+        'STANDIN_IMAGE',
+        `${ref} is built on a lambda-image stand-in base (label ${STANDIN_LABEL}=${labels[STANDIN_LABEL]}), a busybox test double that Lambda cannot run`,
+        {
+          hint: 'build again without --base-image/--builder-image pointing at lambda-image-standin/... images, from the real base (or your mirror of it)',
+        },
+      );
     }
     return { ref, id: info.id, architecture: lambdaArchitecture(info.architecture, info.os, ref) };
   }
@@ -110,7 +123,11 @@ export function contentTag(imageId: string): string {
 }
 
 /** Resolves --repository: a full reference as it is; an ECR name (or ECR host) through DescribeRepositories. */
-export async function resolveRepository(value: string | undefined, opts: RepositoryOptions, hooks: PushHooks = {}): Promise<ResolvedRepository> {
+export async function resolveRepository(
+  value: string | undefined,
+  opts: RepositoryOptions,
+  hooks: PushHooks = {},
+): Promise<ResolvedRepository> {
   if (!value) {
     throw new LambdaImageError('INVALID_INPUT', 'no repository to push to', {
       hint: 'pass --repository <ecr-name | host/path>, or set "deploy": { "repository": ... } in lambda-image.json',
@@ -118,7 +135,9 @@ export async function resolveRepository(value: string | undefined, opts: Reposit
   }
   const ref = parseImageReference(value, '--repository');
   if (ref.tag || ref.digest) {
-    throw new LambdaImageError('INVALID_INPUT', `--repository ${value} names a ${ref.digest ? 'digest' : 'tag'}`, { hint: 'give the repository alone and the tag with --tag' });
+    throw new LambdaImageError('INVALID_INPUT', `--repository ${value} names a ${ref.digest ? 'digest' : 'tag'}`, {
+      hint: 'give the repository alone and the tag with --tag',
+    });
   }
   const ecrHost = ref.domain ? parseEcrHost(ref.domain) : undefined;
   if (ref.domain && !ecrHost) {
@@ -128,7 +147,10 @@ export async function resolveRepository(value: string | undefined, opts: Reposit
   // An ECR repository: by name in --region, or by host in the host's own region.
   const name = ref.path;
   const problem = ecrRepositoryNameProblem(name);
-  if (problem) throw new LambdaImageError('INVALID_INPUT', `ECR repository name "${name}" ${problem}`, { hint: 'for example orders or team/orders' });
+  if (problem)
+    throw new LambdaImageError('INVALID_INPUT', `ECR repository name "${name}" ${problem}`, {
+      hint: 'for example orders or team/orders',
+    });
   const { EcrApi } = await import('../aws/ecr.js');
   const api = await EcrApi.open({ profile: opts.profile, region: ecrHost?.region ?? opts.region });
   try {
@@ -136,15 +158,20 @@ export async function resolveRepository(value: string | undefined, opts: Reposit
     let repo = await api.describeRepository(name);
     if (!repo) {
       if (!opts.createRepository) {
-        throw new LambdaImageError('REPOSITORY_NOT_FOUND', `ECR repository ${name} does not exist in ${api.region} (ECR does not create repositories on push)`, {
-          hint: `create it: add --create-repository (with --immutable-tags / --scan-on-push as you like), or "aws ecr create-repository --repository-name ${name} --region ${api.region}"`,
-        });
+        throw new LambdaImageError(
+          'REPOSITORY_NOT_FOUND',
+          `ECR repository ${name} does not exist in ${api.region} (ECR does not create repositories on push)`,
+          {
+            hint: `create it: add --create-repository (with --immutable-tags / --scan-on-push as you like), or "aws ecr create-repository --repository-name ${name} --region ${api.region}"`,
+          },
+        );
       }
       hooks.onStep?.(`creating ECR repository ${name} in ${api.region}`);
       repo = await api.createRepository(name, { immutableTags: opts.immutableTags, scanOnPush: opts.scanOnPush });
     }
     const uri = parseImageReference(repo.uri, 'repositoryUri');
-    if (!uri.domain) throw new LambdaImageError('AWS_FAILED', `ECR answered a repositoryUri without a host: ${repo.uri}`);
+    if (!uri.domain)
+      throw new LambdaImageError('AWS_FAILED', `ECR answered a repositoryUri without a host: ${repo.uri}`);
     const token = await api.authorizationToken();
     return {
       ref: uri as ImageReference & { domain: string },
@@ -158,7 +185,13 @@ export async function resolveRepository(value: string | undefined, opts: Reposit
   }
 }
 
-async function pushResolved(engine: Engine, local: LocalImage, target: ResolvedRepository, tag: string, hooks: PushHooks): Promise<PushResult> {
+async function pushResolved(
+  engine: Engine,
+  local: LocalImage,
+  target: ResolvedRepository,
+  tag: string,
+  hooks: PushHooks,
+): Promise<PushResult> {
   parseImageReference(`${target.repository}:${tag}`, '--tag');
   const { domain, path } = target.ref;
   const ecr = target.ecr ? { repositoryName: target.ecr.repo.name, region: target.ecr.repo.region } : undefined;
@@ -169,12 +202,25 @@ async function pushResolved(engine: Engine, local: LocalImage, target: ResolvedR
     if (existing) {
       const there = await verifyRemoteImage(domain, path, existing, target.credentials, existing);
       if (there.configDigest !== local.id) {
-        throw new LambdaImageError('TAG_EXISTS', `tag ${tag} already exists in the immutable repository ${target.ecr.repo.name} with digest ${existing}, and ${local.ref} is a different image`, {
-          hint: 'push under a new --tag (the default tag follows the image content), or make the repository\'s tags mutable',
-        });
+        throw new LambdaImageError(
+          'TAG_EXISTS',
+          `tag ${tag} already exists in the immutable repository ${target.ecr.repo.name} with digest ${existing}, and ${local.ref} is a different image`,
+          {
+            hint: "push under a new --tag (the default tag follows the image content), or make the repository's tags mutable",
+          },
+        );
       }
       hooks.onStep?.(`${target.repository}:${tag} already holds this image`);
-      return { ...there, tag, imageUri: `${there.repository}@${there.digest}`, source: local.ref, pushed: false, layersPushed: 0, layersExisting: 0, ecr };
+      return {
+        ...there,
+        tag,
+        imageUri: `${there.repository}@${there.digest}`,
+        source: local.ref,
+        pushed: false,
+        layersPushed: 0,
+        layersExisting: 0,
+        ecr,
+      };
     }
   }
 
@@ -183,12 +229,19 @@ async function pushResolved(engine: Engine, local: LocalImage, target: ResolvedR
   const auth = target.credentials ? toAuthConfig(target.credentials, domain) : undefined;
   const outcome = await pushAs(engine.docker, local.ref, target.repository, tag, auth, hooks.onLayer);
   if (outcome.error) throw pushError(outcome.error, full, target);
-  if (!outcome.digest) throw new LambdaImageError('PUSH_FAILED', `the push of ${full} ended without a digest`, { hint: 'push again; if it persists, check the registry\'s logs' });
+  if (!outcome.digest)
+    throw new LambdaImageError('PUSH_FAILED', `the push of ${full} ended without a digest`, {
+      hint: "push again; if it persists, check the registry's logs",
+    });
 
   hooks.onStep?.(`checking the manifest of ${full}`);
   const verified = await verifyRemoteImage(domain, path, tag, target.credentials, outcome.digest);
   if (verified.architecture !== local.architecture) {
-    throw new LambdaImageError('PLATFORM_MISMATCH', `${full} reads back as ${verified.architecture}, but ${local.ref} is ${local.architecture}`, { hint: 'push again; another push may have replaced the tag' });
+    throw new LambdaImageError(
+      'PLATFORM_MISMATCH',
+      `${full} reads back as ${verified.architecture}, but ${local.ref} is ${local.architecture}`,
+      { hint: 'push again; another push may have replaced the tag' },
+    );
   }
   return {
     ...verified,
@@ -213,7 +266,11 @@ function pushError(message: string, ref: string, target: ResolvedRepository): La
     });
   }
   if (/tag invalid|immutable|cannot be overwritten/i.test(line)) {
-    return new LambdaImageError('TAG_EXISTS', `the registry refused to overwrite ${ref}: ${line}`, { hint: 'push under a new --tag' });
+    return new LambdaImageError('TAG_EXISTS', `the registry refused to overwrite ${ref}: ${line}`, {
+      hint: 'push under a new --tag',
+    });
   }
-  return new LambdaImageError('PUSH_FAILED', `push of ${ref} failed: ${line}`, { hint: 'check the registry address and that it accepts pushes, then try again' });
+  return new LambdaImageError('PUSH_FAILED', `push of ${ref} failed: ${line}`, {
+    hint: 'check the registry address and that it accepts pushes, then try again',
+  });
 }

@@ -50,10 +50,20 @@ export interface SdkErrorShape {
 /** The SDK error's name, HTTP status and first message line (SDK messages carry no secrets or presigned URLs). */
 export function describeSdkError(err: unknown): { name: string; status?: number; message: string } {
   const e = err as SdkErrorShape;
-  return { name: e?.name ?? 'Error', status: e?.$metadata?.httpStatusCode, message: (e?.message ?? '').split('\n')[0]! };
+  return {
+    name: e?.name ?? 'Error',
+    status: e?.$metadata?.httpStatusCode,
+    message: (e?.message ?? '').split('\n')[0]!,
+  };
 }
 
-const DENIED = new Set(['AccessDeniedException', 'AccessDenied', 'UnrecognizedClientException', 'InvalidSignatureException', 'ExpiredTokenException']);
+const DENIED = new Set([
+  'AccessDeniedException',
+  'AccessDenied',
+  'UnrecognizedClientException',
+  'InvalidSignatureException',
+  'ExpiredTokenException',
+]);
 const THROTTLED = new Set(['TooManyRequestsException', 'ThrottlingException', 'Throttling']);
 
 /**
@@ -76,7 +86,10 @@ export function commonAwsError(err: unknown, action: string, permission: string)
     });
   }
   if (THROTTLED.has(name)) {
-    return new LambdaImageError('AWS_FAILED', `AWS kept throttling ${action}, even after retries`, { hint: 'wait a minute and try again', cause: err });
+    return new LambdaImageError('AWS_FAILED', `AWS kept throttling ${action}, even after retries`, {
+      hint: 'wait a minute and try again',
+      cause: err,
+    });
   }
   return undefined;
 }
@@ -84,8 +97,12 @@ export function commonAwsError(err: unknown, action: string, permission: string)
 /** Any other failure of an AWS call, with the service's own words. */
 export function otherAwsError(err: unknown, action: string, hint: string): LambdaImageError {
   const { name, status, message } = describeSdkError(err);
-  return new LambdaImageError('AWS_FAILED', `${action} failed: ${name}${status ? ` (HTTP ${status})` : ''}${message && message !== name ? `: ${message}` : ''}`, {
-    hint,
-    cause: err,
-  });
+  return new LambdaImageError(
+    'AWS_FAILED',
+    `${action} failed: ${name}${status ? ` (HTTP ${status})` : ''}${message && message !== name ? `: ${message}` : ''}`,
+    {
+      hint,
+      cause: err,
+    },
+  );
 }

@@ -54,8 +54,14 @@ export class EcrApi {
     try {
       const out = await client.send(new sdk.DescribeRepositoriesCommand({ repositoryNames: [name] }));
       const repo = out.repositories?.[0];
-      if (!repo?.repositoryUri) throw new LambdaImageError('AWS_FAILED', `DescribeRepositories answered without a repositoryUri for ${name}`);
-      return { name, uri: repo.repositoryUri, immutableTags: repo.imageTagMutability?.startsWith('IMMUTABLE') ?? false, region: this.region };
+      if (!repo?.repositoryUri)
+        throw new LambdaImageError('AWS_FAILED', `DescribeRepositories answered without a repositoryUri for ${name}`);
+      return {
+        name,
+        uri: repo.repositoryUri,
+        immutableTags: repo.imageTagMutability?.startsWith('IMMUTABLE') ?? false,
+        region: this.region,
+      };
     } catch (err) {
       if ((err as Error)?.name === 'RepositoryNotFoundException') return undefined;
       throw ecrError(err, `DescribeRepositories for ${name}`, 'ecr:DescribeRepositories');
@@ -74,7 +80,8 @@ export class EcrApi {
         }),
       );
       const uri = out.repository?.repositoryUri;
-      if (!uri) throw new LambdaImageError('AWS_FAILED', `CreateRepository answered without a repositoryUri for ${name}`);
+      if (!uri)
+        throw new LambdaImageError('AWS_FAILED', `CreateRepository answered without a repositoryUri for ${name}`);
       return { name, uri, immutableTags: Boolean(opts.immutableTags), region: this.region };
     } catch (err) {
       if ((err as Error)?.name === 'RepositoryAlreadyExistsException') {
@@ -92,11 +99,17 @@ export class EcrApi {
     try {
       const out = await client.send(new sdk.GetAuthorizationTokenCommand({}));
       const data = out.authorizationData?.[0];
-      if (!data?.authorizationToken || !data.proxyEndpoint) throw new LambdaImageError('AWS_FAILED', 'GetAuthorizationToken answered without a token');
+      if (!data?.authorizationToken || !data.proxyEndpoint)
+        throw new LambdaImageError('AWS_FAILED', 'GetAuthorizationToken answered without a token');
       const decoded = Buffer.from(data.authorizationToken, 'base64').toString('utf8');
       const colon = decoded.indexOf(':');
       if (colon < 0) throw new LambdaImageError('AWS_FAILED', 'GetAuthorizationToken answered a malformed token');
-      return { username: decoded.slice(0, colon), password: decoded.slice(colon + 1), host: hostOfEndpoint(data.proxyEndpoint), expiresAt: data.expiresAt };
+      return {
+        username: decoded.slice(0, colon),
+        password: decoded.slice(colon + 1),
+        host: hostOfEndpoint(data.proxyEndpoint),
+        expiresAt: data.expiresAt,
+      };
     } catch (err) {
       throw ecrError(err, 'GetAuthorizationToken', 'ecr:GetAuthorizationToken');
     }
@@ -106,7 +119,9 @@ export class EcrApi {
   async tagDigest(repository: string, tag: string): Promise<string | undefined> {
     const { sdk, client } = this.ecr;
     try {
-      const out = await client.send(new sdk.DescribeImagesCommand({ repositoryName: repository, imageIds: [{ imageTag: tag }] }));
+      const out = await client.send(
+        new sdk.DescribeImagesCommand({ repositoryName: repository, imageIds: [{ imageTag: tag }] }),
+      );
       return out.imageDetails?.[0]?.imageDigest;
     } catch (err) {
       if ((err as Error)?.name === 'ImageNotFoundException') return undefined;
@@ -116,5 +131,8 @@ export class EcrApi {
 }
 
 function ecrError(err: unknown, action: string, permission: string): LambdaImageError {
-  return commonAwsError(err, action, permission) ?? otherAwsError(err, action, 'check the repository name, --region and your network');
+  return (
+    commonAwsError(err, action, permission) ??
+    otherAwsError(err, action, 'check the repository name, --region and your network')
+  );
 }

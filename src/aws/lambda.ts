@@ -3,7 +3,14 @@
 // SDK's V2 waiters, publish versions and point aliases. Failures become one clear error.
 import { LambdaImageError } from '../errors.js';
 import { debug } from '../util/debug.js';
-import { clientRegion, commonAwsError, describeSdkError, lambdaClient, otherAwsError, type AwsOptions } from './clients.js';
+import {
+  clientRegion,
+  commonAwsError,
+  describeSdkError,
+  lambdaClient,
+  otherAwsError,
+  type AwsOptions,
+} from './clients.js';
 
 const log = debug('aws');
 
@@ -81,7 +88,13 @@ export class LambdaApi {
     }
   }
 
-  async createFunction(name: string, imageUri: string, role: string, architecture: string, settings: FunctionSettings): Promise<void> {
+  async createFunction(
+    name: string,
+    imageUri: string,
+    role: string,
+    architecture: string,
+    settings: FunctionSettings,
+  ): Promise<void> {
     const { sdk, client } = this.lambda;
     log(`CreateFunction ${name} from ${imageUri}`);
     // Neither Runtime, Handler nor Layers: an image function has them inside the image.
@@ -96,8 +109,11 @@ export class LambdaApi {
       ...(settings.environment ? { Environment: { Variables: settings.environment } } : {}),
     };
     // A role made a moment ago is not yet assumable by Lambda (IAM propagates in seconds).
-    await this.retrying(`CreateFunction for ${name}`, 'lambda:CreateFunction and iam:PassRole', (e) => e.name === 'InvalidParameterValueException' && /cannot be assumed/i.test(e.message), () =>
-      client.send(new sdk.CreateFunctionCommand(input)),
+    await this.retrying(
+      `CreateFunction for ${name}`,
+      'lambda:CreateFunction and iam:PassRole',
+      (e) => e.name === 'InvalidParameterValueException' && /cannot be assumed/i.test(e.message),
+      () => client.send(new sdk.CreateFunctionCommand(input)),
     );
   }
 
@@ -105,22 +121,32 @@ export class LambdaApi {
     const { sdk, client } = this.lambda;
     log(`UpdateFunctionCode ${name} to ${imageUri}`);
     await this.retrying(`UpdateFunctionCode for ${name}`, 'lambda:UpdateFunctionCode', isConflict, () =>
-      client.send(new sdk.UpdateFunctionCodeCommand({ FunctionName: name, ImageUri: imageUri, Architectures: [architecture as 'x86_64' | 'arm64'] })),
+      client.send(
+        new sdk.UpdateFunctionCodeCommand({
+          FunctionName: name,
+          ImageUri: imageUri,
+          Architectures: [architecture as 'x86_64' | 'arm64'],
+        }),
+      ),
     );
   }
 
   async updateConfiguration(name: string, settings: FunctionSettings): Promise<void> {
     const { sdk, client } = this.lambda;
     log(`UpdateFunctionConfiguration ${name}`);
-    await this.retrying(`UpdateFunctionConfiguration for ${name}`, 'lambda:UpdateFunctionConfiguration', isConflict, () =>
-      client.send(
-        new sdk.UpdateFunctionConfigurationCommand({
-          FunctionName: name,
-          ...(settings.memorySize ? { MemorySize: settings.memorySize } : {}),
-          ...(settings.timeout ? { Timeout: settings.timeout } : {}),
-          ...(settings.environment ? { Environment: { Variables: settings.environment } } : {}),
-        }),
-      ),
+    await this.retrying(
+      `UpdateFunctionConfiguration for ${name}`,
+      'lambda:UpdateFunctionConfiguration',
+      isConflict,
+      () =>
+        client.send(
+          new sdk.UpdateFunctionConfigurationCommand({
+            FunctionName: name,
+            ...(settings.memorySize ? { MemorySize: settings.memorySize } : {}),
+            ...(settings.timeout ? { Timeout: settings.timeout } : {}),
+            ...(settings.environment ? { Environment: { Variables: settings.environment } } : {}),
+          }),
+        ),
     );
   }
 
@@ -130,9 +156,13 @@ export class LambdaApi {
     await sdk.waitUntilFunctionActiveV2({ client, ...WAIT }, { FunctionName: name }).catch(() => undefined);
     const fn = await this.getFunction(name);
     if (fn?.state !== 'Active') {
-      throw new LambdaImageError('DEPLOY_FAILED', `function ${name} did not become Active (state ${fn?.state ?? 'unknown'}${fn?.stateReason ? `: ${fn.stateReason}` : ''})`, {
-        hint: 'fix what Lambda reports, then deploy again',
-      });
+      throw new LambdaImageError(
+        'DEPLOY_FAILED',
+        `function ${name} did not become Active (state ${fn?.state ?? 'unknown'}${fn?.stateReason ? `: ${fn.stateReason}` : ''})`,
+        {
+          hint: 'fix what Lambda reports, then deploy again',
+        },
+      );
     }
   }
 
@@ -145,14 +175,16 @@ export class LambdaApi {
       throw new LambdaImageError(
         'DEPLOY_FAILED',
         `the update of ${name} ended ${fn?.lastUpdateStatus ?? 'unknown'}${fn?.lastUpdateStatusReason ? `: ${fn.lastUpdateStatusReason}` : ''}`,
-        { hint: 'fix what Lambda reports (the image, the role\'s ECR permissions), then deploy again' },
+        { hint: "fix what Lambda reports (the image, the role's ECR permissions), then deploy again" },
       );
     }
   }
 
   async publishVersion(name: string): Promise<string> {
     const { sdk, client } = this.lambda;
-    const out = await this.retrying(`PublishVersion for ${name}`, 'lambda:PublishVersion', isConflict, () => client.send(new sdk.PublishVersionCommand({ FunctionName: name })));
+    const out = await this.retrying(`PublishVersion for ${name}`, 'lambda:PublishVersion', isConflict, () =>
+      client.send(new sdk.PublishVersionCommand({ FunctionName: name })),
+    );
     if (!out.Version) throw new LambdaImageError('AWS_FAILED', `PublishVersion answered without a version for ${name}`);
     return out.Version;
   }
@@ -163,7 +195,8 @@ export class LambdaApi {
     try {
       await client.send(new sdk.GetAliasCommand({ FunctionName: name, Name: alias }));
     } catch (err) {
-      if ((err as Error)?.name !== 'ResourceNotFoundException') throw lambdaError(err, `GetAlias ${alias} of ${name}`, 'lambda:GetAlias');
+      if ((err as Error)?.name !== 'ResourceNotFoundException')
+        throw lambdaError(err, `GetAlias ${alias} of ${name}`, 'lambda:GetAlias');
       await this.retrying(`CreateAlias ${alias} of ${name}`, 'lambda:CreateAlias', isConflict, () =>
         client.send(new sdk.CreateAliasCommand({ FunctionName: name, Name: alias, FunctionVersion: version })),
       );
@@ -176,7 +209,12 @@ export class LambdaApi {
   }
 
   /** Runs a call, retrying (bounded, with backoff) the refusals `again` recognises. */
-  private async retrying<T>(action: string, permission: string, again: (e: { name: string; message: string }) => boolean, call: () => Promise<T>): Promise<T> {
+  private async retrying<T>(
+    action: string,
+    permission: string,
+    again: (e: { name: string; message: string }) => boolean,
+    call: () => Promise<T>,
+  ): Promise<T> {
     let delay = this.retry.firstDelayMs;
     for (let attempt = 1; ; attempt++) {
       try {
@@ -185,10 +223,14 @@ export class LambdaApi {
         const e = describeSdkError(err);
         if (!again(e) || attempt >= this.retry.attempts) {
           if (isConflict(e)) {
-            throw new LambdaImageError('DEPLOY_FAILED', `${action} was refused ${attempt} times: another update of the function is in progress`, {
-              hint: 'wait for the other deployment to finish, then deploy again',
-              cause: err,
-            });
+            throw new LambdaImageError(
+              'DEPLOY_FAILED',
+              `${action} was refused ${attempt} times: another update of the function is in progress`,
+              {
+                hint: 'wait for the other deployment to finish, then deploy again',
+                cause: err,
+              },
+            );
           }
           throw lambdaError(err, action, permission);
         }
@@ -209,7 +251,10 @@ function lambdaError(err: unknown, action: string, permission: string): LambdaIm
   if (common) return common;
   const { name, message } = describeSdkError(err);
   if (name === 'InvalidParameterValueException') {
-    return new LambdaImageError('DEPLOY_FAILED', `Lambda refused ${action}: ${message}`, { hint: 'fix the value Lambda names, then deploy again', cause: err });
+    return new LambdaImageError('DEPLOY_FAILED', `Lambda refused ${action}: ${message}`, {
+      hint: 'fix the value Lambda names, then deploy again',
+      cause: err,
+    });
   }
   return otherAwsError(err, action, 'check the function name, --region and your network');
 }

@@ -42,7 +42,9 @@ export async function runBuild(dir: string, opts: BuildCliOptions): Promise<void
   };
   await checkBuildInputs(dir, buildOptions); // bad input fails here, before any engine is asked
   const engine = await connectEngine({ builder: opts.builder });
-  const progress = await ui.progress(`building with ${engine.name} (${engine.buildkit ? 'BuildKit' : 'classic builder'})`);
+  const progress = await ui.progress(
+    `building with ${engine.name} (${engine.buildkit ? 'BuildKit' : 'classic builder'})`,
+  );
   let label = '';
   try {
     const result = await buildProject(dir, engine, buildOptions, {
@@ -59,9 +61,18 @@ export async function runBuild(dir: string, opts: BuildCliOptions): Promise<void
     progress.succeed(`built ${result.images.map((i) => i.tag).join(', ')}`);
     if (opts.json) {
       const steps = Object.fromEntries(
-        result.outcomes.map(({ variant, outcome }) => [variant, outcome.steps.map((st) => ({ name: st.name, cached: st.cached }))]),
+        result.outcomes.map(({ variant, outcome }) => [
+          variant,
+          outcome.steps.map((st) => ({ name: st.name, cached: st.cached })),
+        ]),
       );
-      ui.out(JSON.stringify({ images: result.images, comparison: compareImages(result.images), context: result.context, steps }, null, 2));
+      ui.out(
+        JSON.stringify(
+          { images: result.images, comparison: compareImages(result.images), context: result.context, steps },
+          null,
+          2,
+        ),
+      );
       return;
     }
     for (const image of result.images) ui.out(formatImage(image));
@@ -79,7 +90,10 @@ export async function runBuild(dir: string, opts: BuildCliOptions): Promise<void
 
 function parseVariantList(value?: string): VariantName[] | undefined {
   if (!value) return undefined;
-  const names = value.split(',').map((v) => v.trim()).filter(Boolean);
+  const names = value
+    .split(',')
+    .map((v) => v.trim())
+    .filter(Boolean);
   names.forEach(parseVariant); // throws a clear error for unknown names
   return [...new Set(names)] as VariantName[];
 }
@@ -90,7 +104,12 @@ function parseBaseImages(values: string[]): BuildOptions['baseImages'] {
   for (const value of values) {
     const m = /^(aws|alpine)=(.*)$/.exec(value);
     const family = m ? (m[1] as 'aws' | 'alpine') : 'own';
-    if (images[family]) throw new LambdaImageError('INVALID_INPUT', `--base-image names the ${family === 'own' ? "config's" : family} base twice`, { hint: 'give each base family one --base-image' });
+    if (images[family])
+      throw new LambdaImageError(
+        'INVALID_INPUT',
+        `--base-image names the ${family === 'own' ? "config's" : family} base twice`,
+        { hint: 'give each base family one --base-image' },
+      );
     images[family] = m ? m[2]! : value;
   }
   return images;
@@ -100,5 +119,7 @@ function archFromPlatform(platform?: string): Arch | undefined {
   if (!platform) return undefined;
   if (platform === 'linux/amd64' || platform === 'linux/x86_64') return 'x86_64';
   if (platform === 'linux/arm64' || platform === 'linux/arm64/v8') return 'arm64';
-  throw new LambdaImageError('INVALID_INPUT', `unsupported platform "${platform}"`, { hint: 'Lambda runs linux/amd64 (x86_64) or linux/arm64' });
+  throw new LambdaImageError('INVALID_INPUT', `unsupported platform "${platform}"`, {
+    hint: 'Lambda runs linux/amd64 (x86_64) or linux/arm64',
+  });
 }

@@ -17,14 +17,21 @@ export function registerCommands(program: Command): void {
     .option('--rie', 'add the Runtime Interface Emulator and entry.sh (alpine)')
     .option('--no-rie', 'leave the emulator out')
     .addOption(new Option('--arch <arch>', 'target architecture').choices(ARCHES))
-    .addOption(new Option('--runtime <runtime>', 'build from Go sources, or package a prebuilt bootstrap').choices(RUNTIMES))
+    .addOption(
+      new Option('--runtime <runtime>', 'build from Go sources, or package a prebuilt bootstrap').choices(RUNTIMES),
+    )
     .option('--binary <path>', 'prebuilt bootstrap binary (with --runtime provided)')
     .option('--main <pkg>', 'directory of the Go main package (default: the function directory)')
     .option('--go-version <v>', 'Go version for the builder image (default: from go.mod)')
     .option('--base-image <ref>', 'use this base image reference (a mirror, or a digest-pinned ref)')
     .option('--builder-image <ref>', 'use this Go builder image (a mirror of golang:<version>-alpine)')
     .option('--name <name>', 'image name (default: the directory name)')
-    .addOption(new Option('--go-modules <mode>', 'where Go modules come from: auto (vendor/ if present, else downloaded in the image) or host (fetched with this machine\'s Go and credentials, sent as vendor/)').choices(GO_MODULE_MODES))
+    .addOption(
+      new Option(
+        '--go-modules <mode>',
+        "where Go modules come from: auto (vendor/ if present, else downloaded in the image) or host (fetched with this machine's Go and credentials, sent as vendor/)",
+      ).choices(GO_MODULE_MODES),
+    )
     .option('--force', 'overwrite existing files')
     .option('--dry-run', 'print what would be written, write nothing')
     .action(async (dir: string, opts) => (await import('./init.js')).runInit(dir, opts));
@@ -39,13 +46,24 @@ export function registerCommands(program: Command): void {
     .addOption(new Option('--arch <arch>', 'target architecture').choices(ARCHES).conflicts('platform'))
     .option('--platform <platform>', 'target platform (linux/amd64 or linux/arm64)')
     .option('--build-arg <K=V>', 'build argument (repeatable)', collect)
-    .option('--base-image <[family=]ref>', 'base image for this build, e.g. a mirror (repeatable: aws=<ref>, alpine=<ref>)', collect)
+    .option(
+      '--base-image <[family=]ref>',
+      'base image for this build, e.g. a mirror (repeatable: aws=<ref>, alpine=<ref>)',
+      collect,
+    )
     .option('--builder-image <ref>', 'Go builder image for this build (a mirror of golang:<version>-alpine)')
-    .addOption(new Option('--go-modules <mode>', 'where Go modules come from: auto (vendor/ if present, else downloaded in the image) or host (fetched with this machine\'s Go and credentials, sent as vendor/)').choices(GO_MODULE_MODES))
+    .addOption(
+      new Option(
+        '--go-modules <mode>',
+        "where Go modules come from: auto (vendor/ if present, else downloaded in the image) or host (fetched with this machine's Go and credentials, sent as vendor/)",
+      ).choices(GO_MODULE_MODES),
+    )
     .option('--no-cache', 'do not use the build cache')
     .option('--pull', 'always pull newer base images')
     .option('--rie-from <path|url>', 'take the emulator from this file (offline builds) or URL')
-    .addOption(new Option('--builder <builder>', 'force a builder').choices(['auto', 'buildkit', 'classic']).default('auto'))
+    .addOption(
+      new Option('--builder <builder>', 'force a builder').choices(['auto', 'buildkit', 'classic']).default('auto'),
+    )
     .option('--json', 'print the report as JSON on stdout')
     .option('--verbose', 'show the full build log')
     .action(async (dir: string, opts) => (await import('./build.js')).runBuild(dir, opts));
@@ -71,18 +89,25 @@ export function registerCommands(program: Command): void {
   const functionOptions = (cmd: Command) =>
     cmd
       .argument('[dir]', 'the function directory (its lambda-image.json names the image)', '.')
-      .option('--image <ref>', 'run this image instead of the project\'s')
-      .option('--function-name <name>', 'function name (default: the config\'s name)')
+      .option('--image <ref>', "run this image instead of the project's")
+      .option('--function-name <name>', "function name (default: the config's name)")
       .option('--timeout <s>', 'function timeout in seconds (default: config, else 3)')
-      .option('--memory <MB>', 'memory size; the container\'s memory limit (default: config, else 128)')
-      .option('--ephemeral-storage <MB>', 'size of /tmp, Lambda\'s ephemeral storage, 512 to 10240 (default: config, else 512)')
+      .option('--memory <MB>', "memory size; the container's memory limit (default: config, else 128)")
+      .option(
+        '--ephemeral-storage <MB>',
+        "size of /tmp, Lambda's ephemeral storage, 512 to 10240 (default: config, else 512)",
+      )
       .option('--region <region>', 'AWS_REGION for the function (default: AWS_REGION, else us-east-1)')
       .option('--env <K=V>', 'environment variable for the function (repeatable)', collect)
       .option('--env-file <file>', 'environment variables from a file of KEY=value lines')
       .option('--concurrency <n>', 'warm environments to run at once', '1');
 
   functionOptions(
-    program.command('invoke').description('run the image locally as Lambda runs it and invoke it: response on stdout, logs and REPORT lines on stderr'),
+    program
+      .command('invoke')
+      .description(
+        'run the image locally as Lambda runs it and invoke it: response on stdout, logs and REPORT lines on stderr',
+      ),
   )
     .option('--event <file>', 'event JSON from a file, or - for stdin')
     .option('--data <json>', 'event JSON inline')
@@ -92,7 +117,11 @@ export function registerCommands(program: Command): void {
     .option('--rie', "use the image's own emulator (docker run -p PORT:8080 and POST), not lambda-image's")
     .action(async (dir: string, opts) => (await import('./invoke.js')).runInvoke(dir, opts));
 
-  functionOptions(program.command('start').description('keep warm environments and serve the emulator and Invoke API endpoints on a local port'))
+  functionOptions(
+    program
+      .command('start')
+      .description('keep warm environments and serve the emulator and Invoke API endpoints on a local port'),
+  )
     .option('--port <port>', 'port on 127.0.0.1', '9000')
     .action(async (dir: string, opts) => (await import('./invoke.js')).runStart(dir, opts));
 
@@ -105,7 +134,10 @@ export function registerCommands(program: Command): void {
 
   const repositoryOptions = (cmd: Command) =>
     cmd
-      .option('--repository <repo>', 'an ECR repository name (looked up in --region) or a full host/path (default: config deploy.repository)')
+      .option(
+        '--repository <repo>',
+        'an ECR repository name (looked up in --region) or a full host/path (default: config deploy.repository)',
+      )
       .option('--tag <tag>', 'tag to push (default: img-<image id>, changes with the content)')
       .addOption(new Option('--variant <variant>', 'push this built variant').choices(VARIANTS))
       .option('--create-repository', 'create the ECR repository when it does not exist')
@@ -116,11 +148,17 @@ export function registerCommands(program: Command): void {
       .option('--json', 'print the result as JSON on stdout');
 
   repositoryOptions(
-    program.command('push').description('push the built image, then read its manifest back and check Lambda can run it').argument('[dir]', 'the function directory', '.'),
+    program
+      .command('push')
+      .description('push the built image, then read its manifest back and check Lambda can run it')
+      .argument('[dir]', 'the function directory', '.'),
   ).action(async (dir: string, opts) => (await import('./push.js')).runPush(dir, opts));
 
   repositoryOptions(
-    program.command('deploy').description('push the image and point a Lambda function at it by digest (create or update), then wait').argument('[dir]', 'the function directory', '.'),
+    program
+      .command('deploy')
+      .description('push the image and point a Lambda function at it by digest (create or update), then wait')
+      .argument('[dir]', 'the function directory', '.'),
   )
     .option('--function-name <name>', 'the function (default: config deploy.functionName)')
     .option('--image-uri <ref>', 'deploy this image, already in ECR, instead of pushing')
@@ -136,7 +174,10 @@ export function registerCommands(program: Command): void {
     .option('--repository <repo>', 'ECR repository (default: config deploy.repository)')
     .option('--region <region>', 'AWS region (default: config deploy.region)')
     .option('--function-name <name>', 'production function, deployed from main (default: config deploy.functionName)')
-    .option('--dev-function-name <name>', 'dev function, deployed from dev (default: config deploy.devFunctionName, else <function>-dev)')
+    .option(
+      '--dev-function-name <name>',
+      'dev function, deployed from dev (default: config deploy.devFunctionName, else <function>-dev)',
+    )
     .option('--role-to-assume <arn>', 'IAM role for OIDC (default: the repository variable LAMBDA_IMAGE_ROLE_ARN)')
     .option('--github-repo <owner/name>', 'for the printed trust policy (default: from git remote origin)')
     .option('--force', 'overwrite an existing workflow')
@@ -154,5 +195,7 @@ export function registerCommands(program: Command): void {
     .argument('<name>', 'the layer name')
     .argument('[dir]', 'the function directory', '.')
     .option('--force', 'replace a hand-edited Dockerfile')
-    .action(async (name: string, dir: string, opts) => (await import('./extensions.js')).runRemoveExtension(name, dir, opts));
+    .action(async (name: string, dir: string, opts) =>
+      (await import('./extensions.js')).runRemoveExtension(name, dir, opts),
+    );
 }

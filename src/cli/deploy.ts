@@ -13,11 +13,18 @@ export async function runDeploy(dir: string, opts: DeployCliOptions): Promise<vo
   const ui = createUi();
   const progress = await ui.progress('deploying');
   try {
-    const result = await deployProject(dir, () => connectEngine(), { ...opts, variant: variantOf(opts.variant) }, {
-      onStep: (t) => progress.step(t),
-      onLayer: layerProgress(progress),
-    });
-    progress.succeed(`${result.action} ${result.functionName} in ${result.region}${result.version ? `, version ${result.version}` : ''}${result.alias ? `, alias ${result.alias.name}` : ''}`);
+    const result = await deployProject(
+      dir,
+      () => connectEngine(),
+      { ...opts, variant: variantOf(opts.variant) },
+      {
+        onStep: (t) => progress.step(t),
+        onLayer: layerProgress(progress),
+      },
+    );
+    progress.succeed(
+      `${result.action} ${result.functionName} in ${result.region}${result.version ? `, version ${result.version}` : ''}${result.alias ? `, alias ${result.alias.name}` : ''}`,
+    );
     if (opts.json) {
       const { push, waitedMs, ...rest } = result;
       ui.out(JSON.stringify({ ...rest, lambdaWaitMs: waitedMs, push: push ? pushJson(push) : undefined }, null, 2));
@@ -29,4 +36,3 @@ export async function runDeploy(dir: string, opts: DeployCliOptions): Promise<vo
     throw err;
   }
 }
-

@@ -15,22 +15,34 @@ export async function runAddExtension(
   // With --from-zip there is no ARN: the one positional argument is the directory.
   const [arn, dir] = opts.fromZip ? [undefined, first ?? '.'] : [first, second ?? '.'];
   if (opts.fromZip && second) {
-    throw new LambdaImageError('INVALID_INPUT', 'give either a layer ARN or --from-zip, not both', { hint: 'lambda-image add-extension --from-zip <file> [dir]' });
+    throw new LambdaImageError('INVALID_INPUT', 'give either a layer ARN or --from-zip, not both', {
+      hint: 'lambda-image add-extension --from-zip <file> [dir]',
+    });
   }
   if (!arn && !opts.fromZip) {
-    throw new LambdaImageError('INVALID_INPUT', 'no layer ARN given', { hint: 'lambda-image add-extension <layer-arn> [dir], or --from-zip <file> [dir]' });
+    throw new LambdaImageError('INVALID_INPUT', 'no layer ARN given', {
+      hint: 'lambda-image add-extension <layer-arn> [dir], or --from-zip <file> [dir]',
+    });
   }
   if (opts.version !== undefined && opts.layerVersion !== undefined && opts.version !== opts.layerVersion) {
-    throw new LambdaImageError('INVALID_INPUT', `--version ${opts.version} and --layer-version ${opts.layerVersion} disagree`, { hint: 'give the layer version once, with --layer-version' });
+    throw new LambdaImageError(
+      'INVALID_INPUT',
+      `--version ${opts.version} and --layer-version ${opts.layerVersion} disagree`,
+      { hint: 'give the layer version once, with --layer-version' },
+    );
   }
   const given = opts.layerVersion ?? opts.version;
   const flag = opts.layerVersion !== undefined ? '--layer-version' : '--version';
   const version = given === undefined ? undefined : positiveInt(given, flag);
   if (version !== undefined && !opts.fromZip) {
-    throw new LambdaImageError('INVALID_INPUT', `${flag} only goes with --from-zip`, { hint: 'a layer ARN ends with its version: ...:layer:<name>:<version>' });
+    throw new LambdaImageError('INVALID_INPUT', `${flag} only goes with --from-zip`, {
+      hint: 'a layer ARN ends with its version: ...:layer:<name>:<version>',
+    });
   }
   if (opts.name !== undefined && !opts.fromZip) {
-    throw new LambdaImageError('INVALID_INPUT', '--name only goes with --from-zip', { hint: 'a layer ARN names its layer: ...:layer:<name>:<version>' });
+    throw new LambdaImageError('INVALID_INPUT', '--name only goes with --from-zip', {
+      hint: 'a layer ARN names its layer: ...:layer:<name>:<version>',
+    });
   }
   // Ctrl-C stops the work and lets it clean up (staging folder, partial download, lock);
   // a second Ctrl-C exits at once (the next run sweeps what is left).
@@ -44,10 +56,16 @@ export async function runAddExtension(
   const progress = await ui.progress(arn ? `adding ${arn}` : `adding ${opts.fromZip}`);
   try {
     const { layerVersion: _, ...rest } = opts;
-    const result = await addExtension(dir, arn, { ...rest, version, signal: controller.signal }, {
-      onStep: (t) => progress.step(t),
-      onDownload: (got, total) => progress.step(`downloading: ${Math.floor((got / total) * 100)}% of ${formatBytes(total)}`),
-    });
+    const result = await addExtension(
+      dir,
+      arn,
+      { ...rest, version, signal: controller.signal },
+      {
+        onStep: (t) => progress.step(t),
+        onDownload: (got, total) =>
+          progress.step(`downloading: ${Math.floor((got / total) * 100)}% of ${formatBytes(total)}`),
+      },
+    );
     progress.stop();
     for (const w of result.warnings) ui.warn(w);
     const e = result.entry;
@@ -55,9 +73,11 @@ export async function runAddExtension(
       ui.out(`${e.name} version ${e.version} is already in the image; nothing changed`);
       return;
     }
-    if (result.action === 'replaced') ui.out(`replaced ${e.name} version ${result.replaced!.version} with version ${e.version}`);
+    if (result.action === 'replaced')
+      ui.out(`replaced ${e.name} version ${result.replaced!.version} with version ${e.version}`);
     else ui.out(`added ${e.name} version ${e.version}: ${e.files} files, ${formatBytes(e.size)} under /opt`);
-    for (const f of result.files) if (f.action !== 'unchanged') ui.out(`${f.action === 'create' ? 'created' : 'updated'} ${f.path}`);
+    for (const f of result.files)
+      if (f.action !== 'unchanged') ui.out(`${f.action === 'create' ? 'created' : 'updated'} ${f.path}`);
   } catch (err) {
     progress.fail('add-extension failed');
     throw err;
@@ -81,7 +101,13 @@ export async function runListExtensions(dir: string, opts: { json?: boolean }): 
   ui.out(
     formatTable(
       ['NAME', 'VERSION', 'ARCHITECTURES', 'SIZE', 'FILES'],
-      extensions.map((e) => [e.name, String(e.version), e.architectures.join(',') || 'any', formatBytes(e.size), String(e.files)]),
+      extensions.map((e) => [
+        e.name,
+        String(e.version),
+        e.architectures.join(',') || 'any',
+        formatBytes(e.size),
+        String(e.files),
+      ]),
       new Set([1, 3, 4]),
     ),
   );

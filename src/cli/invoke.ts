@@ -5,7 +5,13 @@ import { parsePairs, positiveInt, typedPath } from './args.js';
 /** Each environment is a container; each invoke keeps its outcome for the summary. */
 const MAX_CONCURRENCY = 64;
 const MAX_REPEAT = 100_000;
-import { invokeRepeatedly, prepareFunction, resolveFunctionSettings, type FunctionOptions, type LocalFunction } from '../app/invoke.js';
+import {
+  invokeRepeatedly,
+  prepareFunction,
+  resolveFunctionSettings,
+  type FunctionOptions,
+  type LocalFunction,
+} from '../app/invoke.js';
 import { LambdaImageError } from '../errors.js';
 import { eventExample, listEventExamples } from '../events/events.js';
 import { formatTable } from './format.js';
@@ -44,7 +50,9 @@ export async function runInvoke(dir: string, opts: InvokeCliOptions): Promise<vo
   const engine = await connectEngine();
   if (opts.rie) {
     const { invokeThroughRie } = await import('../emulator/rie.js');
-    const out = await invokeThroughRie(engine, { ...fnOptions, payload }, (line: string) => process.stderr.write(line + '\n'));
+    const out = await invokeThroughRie(engine, { ...fnOptions, payload }, (line: string) =>
+      process.stderr.write(line + '\n'),
+    );
     ui.out(out.body);
     if (out.status !== 200) throw functionFailed(`the emulator answered HTTP ${out.status}`);
     return;
@@ -56,9 +64,17 @@ export async function runInvoke(dir: string, opts: InvokeCliOptions): Promise<vo
     for (const o of result.outcomes) ui.out(o.result.body.toString());
     if (repeat > 1) {
       const row = (label: string, s?: { count: number; p50: number; p95: number; max: number }) =>
-        s ? [label, String(s.count), s.p50.toFixed(2), s.p95.toFixed(2), s.max.toFixed(2)] : [label, '0', '-', '-', '-'];
+        s
+          ? [label, String(s.count), s.p50.toFixed(2), s.p95.toFixed(2), s.max.toFixed(2)]
+          : [label, '0', '-', '-', '-'];
       process.stderr.write(
-        '\n' + formatTable(['INVOKES (ms)', 'COUNT', 'P50', 'P95', 'MAX'], [row('cold (init + duration)', result.cold), row('warm', result.warm)], new Set([1, 2, 3, 4])) + '\n',
+        '\n' +
+          formatTable(
+            ['INVOKES (ms)', 'COUNT', 'P50', 'P95', 'MAX'],
+            [row('cold (init + duration)', result.cold), row('warm', result.warm)],
+            new Set([1, 2, 3, 4]),
+          ) +
+          '\n',
       );
     }
     const failed = result.outcomes.filter((o) => o.result.kind === 'error').length;
@@ -69,8 +85,14 @@ export async function runInvoke(dir: string, opts: InvokeCliOptions): Promise<vo
 export async function runStart(dir: string, opts: FunctionCliOptions & { port?: string }): Promise<void> {
   const ui = createUi();
   const port = Number(opts.port ?? '9000');
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new LambdaImageError('INVALID_INPUT', `--port ${opts.port} is not a port number`, { hint: 'for example --port 9000' });
-  const fnOptions = { ...functionOptions(dir, opts), concurrency: positiveInt(opts.concurrency ?? '1', '--concurrency', MAX_CONCURRENCY) };
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new LambdaImageError('INVALID_INPUT', `--port ${opts.port} is not a port number`, {
+      hint: 'for example --port 9000',
+    });
+  const fnOptions = {
+    ...functionOptions(dir, opts),
+    concurrency: positiveInt(opts.concurrency ?? '1', '--concurrency', MAX_CONCURRENCY),
+  };
   await resolveFunctionSettings(fnOptions); // bad input fails here, before any engine is asked
   const engine = await connectEngine();
   // The engine going away ends `start` (reported, non-zero), whichever way it is noticed.
@@ -86,7 +108,11 @@ export async function runStart(dir: string, opts: FunctionCliOptions & { port?: 
       try {
         front = await startFront(fn, port, { onFatal: engineLost });
       } catch (err) {
-        throw new LambdaImageError('INVALID_INPUT', `cannot listen on 127.0.0.1:${port} (${(err as NodeJS.ErrnoException).code})`, { hint: 'pick another --port' });
+        throw new LambdaImageError(
+          'INVALID_INPUT',
+          `cannot listen on 127.0.0.1:${port} (${(err as NodeJS.ErrnoException).code})`,
+          { hint: 'pick another --port' },
+        );
       }
       ui.out(`serving ${fn.name} (${fn.facts.image}) on http://127.0.0.1:${front.port}`);
       ui.info(`  curl -d '{}' http://127.0.0.1:${front.port}/2015-03-31/functions/function/invocations`);
@@ -100,10 +126,18 @@ export async function runStart(dir: string, opts: FunctionCliOptions & { port?: 
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
       // A second Ctrl-C while draining stops at once.
-      const force = () => void fn.pool.close().catch(() => undefined).finally(() => process.exit(130));
+      const force = () =>
+        void fn.pool
+          .close()
+          .catch(() => undefined)
+          .finally(() => process.exit(130));
       process.once('SIGINT', force);
       process.once('SIGTERM', force);
-      ui.info(failure ? 'the Docker engine went away: answering the requests in progress, then stopping' : 'stopping: answering the requests in progress first');
+      ui.info(
+        failure
+          ? 'the Docker engine went away: answering the requests in progress, then stopping'
+          : 'stopping: answering the requests in progress first',
+      );
       await front.close();
       if (failure) throw failure;
     },
@@ -114,7 +148,12 @@ export async function runStart(dir: string, opts: FunctionCliOptions & { port?: 
 export async function runEvents(name: string | undefined, opts: { set?: string[]; json?: boolean }): Promise<void> {
   const ui = createUi();
   if (!name) {
-    ui.out(formatTable(['NAME', 'DESCRIPTION'], listEventExamples().map((e) => [e.name, e.description])));
+    ui.out(
+      formatTable(
+        ['NAME', 'DESCRIPTION'],
+        listEventExamples().map((e) => [e.name, e.description]),
+      ),
+    );
     return;
   }
   ui.out(JSON.stringify(eventExample(name, opts.set ?? []), null, 2));
@@ -138,7 +177,11 @@ function functionFailed(what: string): LambdaImageError {
  * Runs the work, and on any way out (done, error, Ctrl-C) stops every environment; Ctrl-C is
  * handled here unless the work handles signals itself (`start` drains first).
  */
-async function withCleanup(fn: LocalFunction, work: () => Promise<void>, opts: { signals: boolean } = { signals: true }): Promise<void> {
+async function withCleanup(
+  fn: LocalFunction,
+  work: () => Promise<void>,
+  opts: { signals: boolean } = { signals: true },
+): Promise<void> {
   let interrupted = false;
   const onSignal = () => {
     interrupted = true;
@@ -195,7 +238,10 @@ function functionOptions(dir: string, opts: FunctionCliOptions): FunctionOptions
 
 async function readPayload(opts: InvokeCliOptions): Promise<Buffer> {
   const given = [opts.event, opts.data, opts.eventExample].filter((x) => x !== undefined).length;
-  if (given > 1) throw new LambdaImageError('INVALID_INPUT', 'give one of --event, --data and --event-example', { hint: 'they all set the payload' });
+  if (given > 1)
+    throw new LambdaImageError('INVALID_INPUT', 'give one of --event, --data and --event-example', {
+      hint: 'they all set the payload',
+    });
   let text: string;
   if (opts.eventExample) text = JSON.stringify(eventExample(opts.eventExample, opts.set ?? []));
   else if (opts.data !== undefined) text = opts.data;
@@ -205,7 +251,9 @@ async function readPayload(opts: InvokeCliOptions): Promise<Buffer> {
     try {
       read = readFileCapped(typedPath(opts.event), MAX_PAYLOAD_BYTES);
     } catch {
-      throw new LambdaImageError('INVALID_INPUT', `cannot read event file ${opts.event}`, { hint: 'pass a JSON file, or --event - to read stdin' });
+      throw new LambdaImageError('INVALID_INPUT', `cannot read event file ${opts.event}`, {
+        hint: 'pass a JSON file, or --event - to read stdin',
+      });
     }
     if (read === undefined) throw tooLarge(`event file ${opts.event}`);
     text = read;
@@ -213,7 +261,9 @@ async function readPayload(opts: InvokeCliOptions): Promise<Buffer> {
   try {
     JSON.parse(text);
   } catch (err) {
-    throw new LambdaImageError('INVALID_INPUT', `the event is not valid JSON (${(err as Error).message})`, { hint: 'Lambda events are JSON documents' });
+    throw new LambdaImageError('INVALID_INPUT', `the event is not valid JSON (${(err as Error).message})`, {
+      hint: 'Lambda events are JSON documents',
+    });
   }
   return Buffer.from(text);
 }
@@ -225,9 +275,13 @@ async function readStdin(): Promise<string> {
 }
 
 function tooLarge(what: string): LambdaImageError {
-  return new LambdaImageError('INVALID_INPUT', `${what} is larger than ${MAX_PAYLOAD_BYTES} bytes, the most Lambda accepts for a synchronous invoke`, {
-    hint: 'send a smaller event (large data belongs in S3, with its key in the event)',
-  });
+  return new LambdaImageError(
+    'INVALID_INPUT',
+    `${what} is larger than ${MAX_PAYLOAD_BYTES} bytes, the most Lambda accepts for a synchronous invoke`,
+    {
+      hint: 'send a smaller event (large data belongs in S3, with its key in the event)',
+    },
+  );
 }
 
 /** More than enough for any environment (Lambda allows 4 KB of variables in all). */
@@ -238,12 +292,23 @@ function readEnvFile(file?: string): Record<string, string> {
   let text: string;
   try {
     const read = readFileCapped(typedPath(file), MAX_ENV_FILE_BYTES);
-    if (read === undefined) throw new LambdaImageError('INVALID_INPUT', `env file ${file} is larger than ${MAX_ENV_FILE_BYTES} bytes`, { hint: 'pass a file of KEY=value lines' });
+    if (read === undefined)
+      throw new LambdaImageError('INVALID_INPUT', `env file ${file} is larger than ${MAX_ENV_FILE_BYTES} bytes`, {
+        hint: 'pass a file of KEY=value lines',
+      });
     text = read;
   } catch (err) {
     if (err instanceof LambdaImageError) throw err;
-    throw new LambdaImageError('INVALID_INPUT', `cannot read env file ${file}`, { hint: 'pass a file of KEY=value lines' });
+    throw new LambdaImageError('INVALID_INPUT', `cannot read env file ${file}`, {
+      hint: 'pass a file of KEY=value lines',
+    });
   }
-  const lines = text.split(/\r?\n/).map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
-  return parsePairs(lines.map((l) => l.replace(/^export\s+/, '')), '--env-file line');
+  const lines = text
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('#'));
+  return parsePairs(
+    lines.map((l) => l.replace(/^export\s+/, '')),
+    '--env-file line',
+  );
 }

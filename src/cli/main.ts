@@ -45,6 +45,8 @@ export function reportError(err: unknown): number {
     if (err.hint) process.stderr.write(`hint: ${err.hint}\n`);
     return err.exitCode;
   }
-  process.stderr.write(`internal error (this is a bug in lambda-image; please report it):\n${(err as Error)?.stack ?? String(err)}\n`);
+  process.stderr.write(
+    `internal error (this is a bug in lambda-image; please report it):\n${(err as Error)?.stack ?? String(err)}\n`,
+  );
   return EXIT_INTERNAL;
 }

@@ -18,7 +18,12 @@ export async function runPush(dir: string, opts: PushCliOptions): Promise<void> 
   const progress = await ui.progress('pushing');
   const layers = layerProgress(progress);
   try {
-    const result = await pushProject(dir, engine, { ...opts, variant: variantOf(opts.variant) }, { onStep: (t) => progress.step(t), onLayer: layers });
+    const result = await pushProject(
+      dir,
+      engine,
+      { ...opts, variant: variantOf(opts.variant) },
+      { onStep: (t) => progress.step(t), onLayer: layers },
+    );
     progress.succeed(pushSummary(result));
     if (opts.json) ui.out(JSON.stringify(pushJson(result), null, 2));
     else ui.out(result.imageUri);

@@ -14,7 +14,15 @@ export const RIE_VERSION = 'v1.30';
  * Go module settings that builds pass to the Go stages only (build arguments, never ENV of the
  * final image): from --build-arg or the config's go.env.
  */
-export const GO_MODULE_SETTINGS = ['GOPROXY', 'GOPRIVATE', 'GONOSUMDB', 'GONOPROXY', 'GOFLAGS', 'GOINSECURE', 'GOSUMDB'] as const;
+export const GO_MODULE_SETTINGS = [
+  'GOPROXY',
+  'GOPRIVATE',
+  'GONOSUMDB',
+  'GONOPROXY',
+  'GOFLAGS',
+  'GOINSECURE',
+  'GOSUMDB',
+] as const;
 export type GoModuleSetting = (typeof GO_MODULE_SETTINGS)[number];
 /** How modules reach the build: auto (vendor/ when vendor/modules.txt exists, else downloaded in the image) or host. */
 export const GO_MODULE_MODES = ['auto', 'host'] as const;

@@ -24,9 +24,13 @@ const NAME_MAX = 255;
 export function parseImageReference(ref: string, what = 'image reference'): ImageReference {
   const result = readImageReference(ref);
   if ('problem' in result) {
-    throw new LambdaImageError('INVALID_INPUT', `${what} ${JSON.stringify(ref)} is not a valid image reference: ${result.problem}`, {
-      hint: 'for example my-function:1.2 or 123456789012.dkr.ecr.eu-west-1.amazonaws.com/orders:v1',
-    });
+    throw new LambdaImageError(
+      'INVALID_INPUT',
+      `${what} ${JSON.stringify(ref)} is not a valid image reference: ${result.problem}`,
+      {
+        hint: 'for example my-function:1.2 or 123456789012.dkr.ecr.eu-west-1.amazonaws.com/orders:v1',
+      },
+    );
   }
   return result;
 }
@@ -61,7 +65,8 @@ function readOrThrow(ref: string): ImageReference {
     digest = rest.slice(at + 1);
     rest = rest.slice(0, at);
     if (!DIGEST.test(digest)) throw fail(`"${digest}" is not a digest (algorithm:hex, e.g. sha256:<64 hex digits>)`);
-    if (digest.startsWith('sha256:') && !/^sha256:[a-f0-9]{64}$/.test(digest)) throw fail('a sha256 digest has 64 lower-case hex digits');
+    if (digest.startsWith('sha256:') && !/^sha256:[a-f0-9]{64}$/.test(digest))
+      throw fail('a sha256 digest has 64 lower-case hex digits');
   }
   let tag: string | undefined;
   const slash = rest.lastIndexOf('/');
@@ -81,14 +86,17 @@ function readOrThrow(ref: string): ImageReference {
     const [host, port, ...extra] = domain.split(':');
     const ipv6 = /^\[[0-9a-fA-F:]+\]$/.test(domain.replace(/:\d+$/, ''));
     if (!ipv6) {
-      if (extra.length || !host || !host.split('.').every((c) => DOMAIN_COMPONENT.test(c))) throw fail(`"${domain}" is not a registry host`);
+      if (extra.length || !host || !host.split('.').every((c) => DOMAIN_COMPONENT.test(c)))
+        throw fail(`"${domain}" is not a registry host`);
       if (port !== undefined && !/^\d{1,5}$/.test(port)) throw fail(`"${port}" is not a port number`);
     }
   }
   for (const part of parts) {
     if (!PATH_COMPONENT.test(part)) {
       throw fail(
-        part === '' ? 'it has an empty path component' : `"${part}" must be lower-case letters and digits, separated by . _ __ or -`,
+        part === ''
+          ? 'it has an empty path component'
+          : `"${part}" must be lower-case letters and digits, separated by . _ __ or -`,
       );
     }
   }

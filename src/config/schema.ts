@@ -3,8 +3,23 @@
 import * as v from 'valibot';
 import { imageReferenceProblem, tagProblem } from './image-reference.js';
 import { LambdaImageError } from '../errors.js';
-import { ARCHES, BASES, CONFIG_FILE, GO_MODULE_MODES, GO_MODULE_SETTINGS, LAYERS_DIR, RIE_VERSION, RUNTIMES } from './constants.js';
-import { controlCharacterProblem, downloadUrlProblem, goModulePathProblem, handlerProblem, projectPathProblem } from './value-rules.js';
+import {
+  ARCHES,
+  BASES,
+  CONFIG_FILE,
+  GO_MODULE_MODES,
+  GO_MODULE_SETTINGS,
+  LAYERS_DIR,
+  RIE_VERSION,
+  RUNTIMES,
+} from './constants.js';
+import {
+  controlCharacterProblem,
+  downloadUrlProblem,
+  goModulePathProblem,
+  handlerProblem,
+  projectPathProblem,
+} from './value-rules.js';
 
 export { ARCHES, BASES, CONFIG_FILE, RUNTIMES };
 export type { Arch, Base, Runtime } from './constants.js';
@@ -56,29 +71,55 @@ const repositoryReference = v.pipe(
   v.rawCheck(({ dataset, addIssue }) => {
     if (!dataset.typed) return;
     const problem = imageReferenceProblem(dataset.value);
-    if (problem) addIssue({ message: `must be a repository such as orders or 123456789012.dkr.ecr.eu-west-1.amazonaws.com/orders (${problem})` });
-    else if (/[:@][^/]*$/.test(dataset.value.replace(/^[^/]*\//, ''))) addIssue({ message: 'must name a repository without a tag or digest (push chooses the tag)' });
+    if (problem)
+      addIssue({
+        message: `must be a repository such as orders or 123456789012.dkr.ecr.eu-west-1.amazonaws.com/orders (${problem})`,
+      });
+    else if (/[:@][^/]*$/.test(dataset.value.replace(/^[^/]*\//, '')))
+      addIssue({ message: 'must name a repository without a tag or digest (push chooses the tag)' });
   }),
 );
 const FUNCTION_NAME = /^(?:arn:aws[a-zA-Z-]*:lambda:[a-z0-9-]+:\d{12}:function:)?[a-zA-Z0-9_-]{1,64}$/;
-const functionName = v.pipe(v.string(), v.regex(FUNCTION_NAME, 'must be a function name (1 to 64 letters, digits, - and _) or a function ARN'));
+const functionName = v.pipe(
+  v.string(),
+  v.regex(FUNCTION_NAME, 'must be a function name (1 to 64 letters, digits, - and _) or a function ARN'),
+);
 
 export const deploySchema = v.strictObject({
   repository: v.optional(repositoryReference),
   functionName: v.optional(functionName),
   /** The function deployed from the dev branch by `ci github`. */
   devFunctionName: v.optional(functionName),
-  role: v.optional(v.pipe(v.string(), v.regex(/^arn:aws[a-zA-Z-]*:iam::\d{12}:role\/[\w+=,.@\/-]+$/, 'must be an IAM role ARN (arn:aws:iam::<account>:role/<name>)'))),
-  region: v.optional(v.pipe(v.string(), v.regex(/^[a-z]{2}(?:-[a-z]+)+-\d+$/, 'must be an AWS region such as eu-west-1'))),
+  role: v.optional(
+    v.pipe(
+      v.string(),
+      v.regex(
+        /^arn:aws[a-zA-Z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/,
+        'must be an IAM role ARN (arn:aws:iam::<account>:role/<name>)',
+      ),
+    ),
+  ),
+  region: v.optional(
+    v.pipe(v.string(), v.regex(/^[a-z]{2}(?:-[a-z]+)+-\d+$/, 'must be an AWS region such as eu-west-1')),
+  ),
   environment: v.optional(
-    v.record(v.pipe(v.string(), v.regex(/^[a-zA-Z][a-zA-Z0-9_]*$/, 'must be an environment variable name (letters, digits, _)')), v.string('must be a string')),
+    v.record(
+      v.pipe(
+        v.string(),
+        v.regex(/^[a-zA-Z][a-zA-Z0-9_]*$/, 'must be an environment variable name (letters, digits, _)'),
+      ),
+      v.string('must be a string'),
+    ),
   ),
 });
 
 export const configSchema = v.strictObject({
   $schema: v.optional(v.string()),
   version: v.optional(v.literal(CONFIG_VERSION, `must be ${CONFIG_VERSION}`), CONFIG_VERSION),
-  name: v.pipe(v.string('must be a string'), v.regex(IMAGE_NAME, 'must be a Docker image name: lower case letters, digits, and . _ - / between them')),
+  name: v.pipe(
+    v.string('must be a string'),
+    v.regex(IMAGE_NAME, 'must be a Docker image name: lower case letters, digits, and . _ - / between them'),
+  ),
   tag: v.optional(v.pipe(v.string(), rule(tagProblem, 'a Docker tag')), 'latest'),
   runtime: v.optional(oneOf(RUNTIMES), 'go'),
   base: v.optional(oneOf(BASES), 'aws'),
@@ -87,27 +128,56 @@ export const configSchema = v.strictObject({
   baseImage: v.optional(imageReference),
   builderImage: v.optional(imageReference),
   handler: v.optional(v.pipe(v.string(), rule(handlerProblem, 'a Lambda handler name')), 'bootstrap'),
-  timeout: v.optional(v.pipe(v.number(), v.minValue(1, 'must be 1 to 900 seconds'), v.maxValue(900, 'must be 1 to 900 seconds'))),
-  memorySize: v.optional(v.pipe(v.number(), v.integer(), v.minValue(128, 'must be 128 to 10240 MB'), v.maxValue(10240, 'must be 128 to 10240 MB'))),
+  timeout: v.optional(
+    v.pipe(v.number(), v.minValue(1, 'must be 1 to 900 seconds'), v.maxValue(900, 'must be 1 to 900 seconds')),
+  ),
+  memorySize: v.optional(
+    v.pipe(
+      v.number(),
+      v.integer(),
+      v.minValue(128, 'must be 128 to 10240 MB'),
+      v.maxValue(10240, 'must be 128 to 10240 MB'),
+    ),
+  ),
   /** Lambda's ephemeral storage (/tmp), MB: 512 to 10240, default 512. */
-  ephemeralStorage: v.optional(v.pipe(v.number(), v.integer(), v.minValue(512, 'must be 512 to 10240 MB'), v.maxValue(10240, 'must be 512 to 10240 MB'))),
+  ephemeralStorage: v.optional(
+    v.pipe(
+      v.number(),
+      v.integer(),
+      v.minValue(512, 'must be 512 to 10240 MB'),
+      v.maxValue(10240, 'must be 512 to 10240 MB'),
+    ),
+  ),
   go: v.optional(
     v.strictObject({
       module: v.pipe(v.string(), rule(goModulePathProblem, 'a Go module path')),
       version: v.pipe(v.string(), v.regex(/^\d+\.\d+(\.\d+)?$/, 'must be a Go version such as 1.23 or 1.23.4')),
       main: v.optional(relativePath, '.'),
       /** Module settings passed to the Go stages as build arguments (--build-arg wins). */
-      env: v.optional(v.strictObject(Object.fromEntries(GO_MODULE_SETTINGS.map((k) => [k, v.optional(plainText)])) as Record<(typeof GO_MODULE_SETTINGS)[number], v.OptionalSchema<typeof plainText, undefined>>)),
+      env: v.optional(
+        v.strictObject(
+          Object.fromEntries(GO_MODULE_SETTINGS.map((k) => [k, v.optional(plainText)])) as Record<
+            (typeof GO_MODULE_SETTINGS)[number],
+            v.OptionalSchema<typeof plainText, undefined>
+          >,
+        ),
+      ),
       /** Where modules come from: auto (vendor/ if present, else downloaded in the image) or host. */
       modules: v.optional(oneOf(GO_MODULE_MODES)),
     }),
   ),
   binary: v.optional(relativePath),
-  rieVersion: v.optional(v.pipe(v.string(), v.regex(/^v\d+\.\d+(\.\d+)?$/, 'must be an emulator release tag such as v1.30')), RIE_VERSION),
+  rieVersion: v.optional(
+    v.pipe(v.string(), v.regex(/^v\d+\.\d+(\.\d+)?$/, 'must be an emulator release tag such as v1.30')),
+    RIE_VERSION,
+  ),
   rieFrom: v.optional(
     v.pipe(
       v.string(),
-      rule((s) => (s === '' ? 'it is empty' : /^https?:/i.test(s) ? downloadUrlProblem(s) : controlCharacterProblem(s)), 'an emulator URL or file path'),
+      rule(
+        (s) => (s === '' ? 'it is empty' : /^https?:/i.test(s) ? downloadUrlProblem(s) : controlCharacterProblem(s)),
+        'an emulator URL or file path',
+      ),
     ),
   ),
   extensions: v.optional(v.array(extensionSchema), []),

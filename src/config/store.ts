@@ -8,7 +8,9 @@ import { CONFIG_FILE, parseConfig, type Config } from './schema.js';
 export async function loadConfigIfExists(dir: string): Promise<Config | undefined> {
   const st = await fs.stat(dir).catch(() => undefined);
   if (st && !st.isDirectory()) {
-    throw new LambdaImageError('INVALID_INPUT', `${dir} is not a directory`, { hint: "pass the function's directory (the one holding lambda-image.json)" });
+    throw new LambdaImageError('INVALID_INPUT', `${dir} is not a directory`, {
+      hint: "pass the function's directory (the one holding lambda-image.json)",
+    });
   }
   const file = path.join(dir, CONFIG_FILE);
   const text = await readTextIfExists(file);

@@ -10,7 +10,14 @@ export function controlCharacterProblem(value: string): string | undefined {
   const m = CONTROL.exec(value);
   if (!m) return undefined;
   const code = m[0].codePointAt(0)!;
-  const name = code === 10 ? 'a newline' : code === 13 ? 'a carriage return' : code === 9 ? 'a tab' : `control character U+${code.toString(16).padStart(4, '0')}`;
+  const name =
+    code === 10
+      ? 'a newline'
+      : code === 13
+        ? 'a carriage return'
+        : code === 9
+          ? 'a tab'
+          : `control character U+${code.toString(16).padStart(4, '0')}`;
   return `it contains ${name}`;
 }
 
@@ -35,7 +42,8 @@ export function projectPathProblem(p: string): string | undefined {
   if (control) return control;
   if (p.startsWith('/') || /^[A-Za-z]:/.test(p)) return 'it is absolute; give a path inside the project';
   if (p.split(/[\\/]/).includes('..')) return 'it climbs out with ".."';
-  if (!/^[A-Za-z0-9._+@/-]+$/.test(p)) return 'only letters, digits and . _ - + @ / are allowed (no spaces, quotes, $ or wildcards)';
+  if (!/^[A-Za-z0-9._+@/-]+$/.test(p))
+    return 'only letters, digits and . _ - + @ / are allowed (no spaces, quotes, $ or wildcards)';
   return undefined;
 }
 
@@ -43,7 +51,8 @@ export function projectPathProblem(p: string): string | undefined {
 export function goModulePathProblem(p: string): string | undefined {
   const control = controlCharacterProblem(p);
   if (control) return control;
-  if (!/^[A-Za-z0-9._~+-]+(?:\/[A-Za-z0-9._~+-]+)*$/.test(p)) return 'a module path is slash-separated elements of letters, digits and - . _ ~ +';
+  if (!/^[A-Za-z0-9._~+-]+(?:\/[A-Za-z0-9._~+-]+)*$/.test(p))
+    return 'a module path is slash-separated elements of letters, digits and - . _ ~ +';
   if (p.split('/').some((e) => e === '.' || e === '..')) return 'a module path has no "." or ".." elements';
   return undefined;
 }

@@ -46,7 +46,12 @@ let decoder: Decoder | undefined;
 async function loadDecoder(): Promise<Decoder> {
   if (decoder) return decoder;
   const require = createRequire(import.meta.url);
-  const protoFile = path.join(path.dirname(require.resolve('dockerode/package.json')), 'lib', 'proto', 'buildkit_status.proto');
+  const protoFile = path.join(
+    path.dirname(require.resolve('dockerode/package.json')),
+    'lib',
+    'proto',
+    'buildkit_status.proto',
+  );
   const { default: protobuf } = await import('protobufjs');
   const type = protobuf.loadSync(protoFile).lookupType('moby.buildkit.v1.StatusResponse');
   decoder = (aux) => type.toObject(type.decode(Buffer.from(aux, 'base64')), { defaults: true }) as StatusResponse;
@@ -117,7 +122,13 @@ export class BuildStreamParser {
     const stepMatch = /^Step (\d+)\/(\d+) : (.*)$/.exec(text);
     if (stepMatch) {
       if (this.current) this.current.done = true;
-      const step: BuildStep = { id: `step-${stepMatch[1]}`, name: `[${stepMatch[1]}/${stepMatch[2]}] ${stepMatch[3]}`, cached: false, done: false, logs: [] };
+      const step: BuildStep = {
+        id: `step-${stepMatch[1]}`,
+        name: `[${stepMatch[1]}/${stepMatch[2]}] ${stepMatch[3]}`,
+        cached: false,
+        done: false,
+        logs: [],
+      };
       this.steps.set(step.id, step);
       this.current = step;
       this.onEvent({ type: 'step', step });

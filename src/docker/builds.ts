@@ -19,11 +19,17 @@ export async function runEngineBuild(
     stream = await engine.docker.buildImage(context, request);
   } catch (err) {
     if (isLambdaImageError(err)) throw err; // a lost or silent engine (src/docker/engine.ts)
-    throw new LambdaImageError('BUILD_FAILED', `the engine refused the build: ${(err as Error).message.split('\n')[0]}`, { cause: err });
+    throw new LambdaImageError(
+      'BUILD_FAILED',
+      `the engine refused the build: ${(err as Error).message.split('\n')[0]}`,
+      { cause: err },
+    );
   }
   return new Promise<BuildOutcome>((resolve, reject) => {
     stream.on('data', (chunk: Buffer) => parser.push(chunk));
-    stream.on('error', (err) => reject(new LambdaImageError('BUILD_FAILED', `the build stream broke: ${err.message}`, { cause: err })));
+    stream.on('error', (err) =>
+      reject(new LambdaImageError('BUILD_FAILED', `the build stream broke: ${err.message}`, { cause: err })),
+    );
     stream.on('end', () => resolve(parser.end()));
   });
 }

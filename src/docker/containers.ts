@@ -91,16 +91,20 @@ export function containerClient(docker: Dockerode): ContainerClient {
       return handle(docker.getContainer(id));
     },
     async bridgeNetwork() {
-      const hint = "lambda-image runs each environment on the engine's default bridge network: start the engine with it (no --bridge none) and an IPv4 subnet";
+      const hint =
+        "lambda-image runs each environment on the engine's default bridge network: start the engine with it (no --bridge none) and an IPv4 subnet";
       let info: { IPAM?: { Config?: Array<{ Subnet?: string; Gateway?: string }> } };
       try {
         info = await docker.getNetwork('bridge').inspect();
       } catch (err) {
         if ((err as { statusCode?: number }).statusCode !== 404) throw err;
-        throw new LambdaImageError('CONTAINER_FAILED', "the engine has no default bridge network", { hint });
+        throw new LambdaImageError('CONTAINER_FAILED', 'the engine has no default bridge network', { hint });
       }
       const v4 = (info.IPAM?.Config ?? []).find((c) => c.Subnet && !c.Subnet.includes(':'));
-      if (!v4?.Subnet) throw new LambdaImageError('CONTAINER_FAILED', "the engine's default bridge network has no IPv4 subnet", { hint });
+      if (!v4?.Subnet)
+        throw new LambdaImageError('CONTAINER_FAILED', "the engine's default bridge network has no IPv4 subnet", {
+          hint,
+        });
       // The default bridge often names no gateway: docker0 then takes the subnet's first address.
       return { subnet: v4.Subnet, gateway: v4.Gateway || firstHost(v4.Subnet) };
     },
@@ -135,10 +139,17 @@ function handle(container: Dockerode.Container): ContainerHandle {
   return {
     id: container.id,
     async attachLines(onLine) {
-      const stream = (await container.attach({ stream: true, stdout: true, stderr: true })) as unknown as NodeJS.ReadableStream;
+      const stream = (await container.attach({
+        stream: true,
+        stdout: true,
+        stderr: true,
+      })) as unknown as NodeJS.ReadableStream;
       const out = lineWriter((l) => onLine(l, 'stdout'));
       const err = lineWriter((l) => onLine(l, 'stderr'));
-      const ended = Promise.all([new Promise((r) => out.on('finish', r)), new Promise((r) => err.on('finish', r))]).then(() => undefined);
+      const ended = Promise.all([
+        new Promise((r) => out.on('finish', r)),
+        new Promise((r) => err.on('finish', r)),
+      ]).then(() => undefined);
       demuxStream(stream, out, err);
       output = { stream, ended };
       return { ended };
@@ -163,7 +174,9 @@ function handle(container: Dockerode.Container): ContainerHandle {
       return (top.Processes ?? []).map((p) => p.at(-1) ?? '');
     },
     async stats() {
-      return (await container.stats({ stream: false, 'one-shot': true } as object)) as { memory_stats?: { max_usage?: number; usage?: number } };
+      return (await container.stats({ stream: false, 'one-shot': true } as object)) as {
+        memory_stats?: { max_usage?: number; usage?: number };
+      };
     },
     async archive(path) {
       return (await container.getArchive({ path })) as unknown as NodeJS.ReadableStream;

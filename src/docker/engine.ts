@@ -37,7 +37,8 @@ export function resolveEndpoint(env: NodeJS.ProcessEnv = process.env, home = os.
   let context = env.DOCKER_CONTEXT;
   if (!context) {
     try {
-      context = (JSON.parse(readFileSync(path.join(configDir, 'config.json'), 'utf8')) as { currentContext?: string }).currentContext;
+      context = (JSON.parse(readFileSync(path.join(configDir, 'config.json'), 'utf8')) as { currentContext?: string })
+        .currentContext;
     } catch {
       /* no CLI config: default context */
     }
@@ -53,7 +54,11 @@ export function resolveEndpoint(env: NodeJS.ProcessEnv = process.env, home = os.
       });
     }
     const host = meta.Endpoints?.docker?.Host;
-    if (host) return { address: `${host} (docker context "${context}")`, options: optionsForHost(host, path.join(configDir, 'contexts', 'tls', id, 'docker')) };
+    if (host)
+      return {
+        address: `${host} (docker context "${context}")`,
+        options: optionsForHost(host, path.join(configDir, 'contexts', 'tls', id, 'docker')),
+      };
   }
   return { address: 'unix:///var/run/docker.sock', options: { socketPath: '/var/run/docker.sock' } };
 }
@@ -62,7 +67,12 @@ function optionsForHost(host: string, tlsDir: string): Dockerode.DockerOptions {
   const url = new URL(host);
   if (url.protocol === 'unix:') return { socketPath: url.pathname };
   if (url.protocol === 'ssh:') {
-    return { protocol: 'ssh', host: url.hostname, port: url.port ? Number(url.port) : 22, username: url.username || undefined };
+    return {
+      protocol: 'ssh',
+      host: url.hostname,
+      port: url.port ? Number(url.port) : 22,
+      username: url.username || undefined,
+    };
   }
   const read = (f: string) => {
     try {
@@ -75,7 +85,14 @@ function optionsForHost(host: string, tlsDir: string): Dockerode.DockerOptions {
   const cert = read('cert.pem');
   const key = read('key.pem');
   const tls = Boolean(ca || cert);
-  return { protocol: tls ? 'https' : 'http', host: url.hostname, port: url.port ? Number(url.port) : tls ? 2376 : 2375, ca, cert, key };
+  return {
+    protocol: tls ? 'https' : 'http',
+    host: url.hostname,
+    port: url.port ? Number(url.port) : tls ? 2376 : 2375,
+    ca,
+    cert,
+    key,
+  };
 }
 
 export interface ConnectOptions {
@@ -102,14 +119,20 @@ export async function connectEngine(opts: ConnectOptions = {}): Promise<Engine> 
   let version: Dockerode.DockerVersion;
   try {
     // dockerode's types omit abortSignal, which it passes on to the request.
-    version = await (docker.version as (this: Dockerode, o: { abortSignal: AbortSignal }) => Promise<Dockerode.DockerVersion>).call(docker, { abortSignal: ping });
+    version = await (
+      docker.version as (this: Dockerode, o: { abortSignal: AbortSignal }) => Promise<Dockerode.DockerVersion>
+    ).call(docker, { abortSignal: ping });
   } catch (err) {
     const raw = (err instanceof LambdaImageError ? err.cause : err) as NodeJS.ErrnoException;
     const reason = ping.aborted ? `no answer within ${pingMs / 1000} s` : (raw.code ?? raw.message);
-    throw new LambdaImageError('ENGINE_UNREACHABLE', `cannot reach the Docker engine at ${endpoint.address} (${reason})`, {
-      hint: 'start Docker (dockerd, Docker Desktop or Podman\'s socket), or point DOCKER_HOST / "docker context use" at a running engine',
-      cause: err,
-    });
+    throw new LambdaImageError(
+      'ENGINE_UNREACHABLE',
+      `cannot reach the Docker engine at ${endpoint.address} (${reason})`,
+      {
+        hint: 'start Docker (dockerd, Docker Desktop or Podman\'s socket), or point DOCKER_HOST / "docker context use" at a running engine',
+        cause: err,
+      },
+    );
   }
   const components = (version as unknown as { Components?: Array<{ Name: string }> }).Components ?? [];
   const isPodman = components.some((c) => /podman/i.test(c.Name));
@@ -150,7 +173,19 @@ type DialCallback = (err: unknown, data?: unknown) => void;
 /** The container wait long-poll: its answer comes when the container exits, its headers at once. */
 const WAIT_PATH = /^\/containers\/[^/]+\/wait\b/;
 /** Errors that mean the connection to the engine failed or broke, not that the engine said no. */
-const CONNECTION_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOENT', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'ENOTFOUND', 'ECONNABORTED', 'ERR_STREAM_PREMATURE_CLOSE']);
+const CONNECTION_ERRORS = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ENOENT',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EAI_AGAIN',
+  'ENOTFOUND',
+  'ECONNABORTED',
+  'ERR_STREAM_PREMATURE_CLOSE',
+]);
 
 /**
  * Gives every engine call a deadline, in one place. docker-modem's own `timeout` is a socket idle
@@ -245,24 +280,40 @@ function readJson(res: NodeJS.ReadableStream): Promise<unknown> {
     res.on('error', reject);
     // The engine went away before the answer was complete.
     res.on('close', () => {
-      if (!ended) reject(Object.assign(new Error('the connection closed before the answer ended'), { code: 'ECONNRESET' }));
+      if (!ended)
+        reject(Object.assign(new Error('the connection closed before the answer ended'), { code: 'ECONNRESET' }));
     });
   });
 }
 
-function engineCallError(err: unknown, c: { expired: boolean; call: string; address: string; timeoutMs: number; image?: string }): unknown {
+function engineCallError(
+  err: unknown,
+  c: { expired: boolean; call: string; address: string; timeoutMs: number; image?: string },
+): unknown {
   if (c.expired) {
-    return new LambdaImageError('ENGINE_UNREACHABLE', `the Docker engine at ${c.address} did not answer ${c.call} within ${c.timeoutMs / 1000} s`, {
-      hint: 'the engine accepts connections but does not answer: restart it (dockerd, Docker Desktop or Podman\'s service); LAMBDA_IMAGE_ENGINE_TIMEOUT=<seconds> allows a slow engine more time',
-      cause: err,
-    });
+    return new LambdaImageError(
+      'ENGINE_UNREACHABLE',
+      `the Docker engine at ${c.address} did not answer ${c.call} within ${c.timeoutMs / 1000} s`,
+      {
+        hint: "the engine accepts connections but does not answer: restart it (dockerd, Docker Desktop or Podman's service); LAMBDA_IMAGE_ENGINE_TIMEOUT=<seconds> allows a slow engine more time",
+        cause: err,
+      },
+    );
   }
-  const hint = 'start the engine again (dockerd, Docker Desktop or Podman\'s service), then run the command again';
+  const hint = "start the engine again (dockerd, Docker Desktop or Podman's service), then run the command again";
   const e = err as { statusCode?: number; code?: string; message?: string; json?: { message?: unknown } };
-  if (e.statusCode === undefined && ((e.code && CONNECTION_ERRORS.has(e.code)) || /socket hang up/i.test(e.message ?? ''))) {
-    return new LambdaImageError('ENGINE_UNREACHABLE', `lost the Docker engine at ${c.address} (${e.code ?? e.message} on ${c.call})`, { hint, cause: err });
+  if (
+    e.statusCode === undefined &&
+    ((e.code && CONNECTION_ERRORS.has(e.code)) || /socket hang up/i.test(e.message ?? ''))
+  ) {
+    return new LambdaImageError(
+      'ENGINE_UNREACHABLE',
+      `lost the Docker engine at ${c.address} (${e.code ?? e.message} on ${c.call})`,
+      { hint, cause: err },
+    );
   }
-  if (e.statusCode !== undefined && e.statusCode >= 400) return containerRefusal(c.call, c.image, e.statusCode, engineMessage(e), err) ?? err;
+  if (e.statusCode !== undefined && e.statusCode >= 400)
+    return containerRefusal(c.call, c.image, e.statusCode, engineMessage(e), err) ?? err;
   return err;
 }
 
@@ -278,7 +329,13 @@ function engineMessage(e: { message?: string; json?: { message?: unknown } }): s
  * failing, in the engine's words; a missing image on create is IMAGE_NOT_FOUND. Other refusals
  * (404 on inspect, 409 on remove) are for the caller to interpret.
  */
-function containerRefusal(call: string, image: string | undefined, status: number, message: string, cause: unknown): LambdaImageError | undefined {
+function containerRefusal(
+  call: string,
+  image: string | undefined,
+  status: number,
+  message: string,
+  cause: unknown,
+): LambdaImageError | undefined {
   const create = /^POST \/containers\/create$/.test(call);
   const start = /^POST \/containers\/[^/]+\/start$/.test(call);
   if (!create && !start) return undefined;
@@ -290,7 +347,7 @@ function containerRefusal(call: string, image: string | undefined, status: numbe
   }
   const what = create ? `create a container${image ? ` from ${image}` : ''}` : 'start the container';
   return new LambdaImageError('CONTAINER_FAILED', `the engine refused to ${what} (HTTP ${status}): ${message}`, {
-    hint: 'the engine\'s message says why; a rootless or restricted engine (Podman, a host that forbids rlimits or memory limits) refuses some container settings: check its configuration, or try another engine',
+    hint: "the engine's message says why; a rootless or restricted engine (Podman, a host that forbids rlimits or memory limits) refuses some container settings: check its configuration, or try another engine",
     cause,
   });
 }

@@ -19,15 +19,23 @@ export async function hasImageFor(docker: Dockerode, ref: string, platform: stri
 }
 
 /** Pulls `ref` for `platform` with `auth`; rejects with the engine's message when the stream reports an error. */
-export async function pullImage(docker: Dockerode, ref: string, platform: string, auth: BuildAuthConfig): Promise<void> {
+export async function pullImage(
+  docker: Dockerode,
+  ref: string,
+  platform: string,
+  auth: BuildAuthConfig,
+): Promise<void> {
   log(`pulling ${ref} (${platform}) with credentials`);
   const stream = (await docker.pull(ref, { platform, authconfig: auth })) as NodeJS.ReadableStream;
   await new Promise<void>((resolve, reject) => {
-    docker.modem.followProgress(stream, (err: Error | null, output: Array<{ error?: string; errorDetail?: { message?: string } }>) => {
-      if (err) return reject(err);
-      const failed = output?.find((o) => o.error || o.errorDetail);
-      if (failed) return reject(new Error(failed.errorDetail?.message ?? failed.error));
-      resolve();
-    });
+    docker.modem.followProgress(
+      stream,
+      (err: Error | null, output: Array<{ error?: string; errorDetail?: { message?: string } }>) => {
+        if (err) return reject(err);
+        const failed = output?.find((o) => o.error || o.errorDetail);
+        if (failed) return reject(new Error(failed.errorDetail?.message ?? failed.error));
+        resolve();
+      },
+    );
   });
 }

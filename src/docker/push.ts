@@ -67,7 +67,12 @@ export class PushStreamParser {
     if (msg.id && msg.status) {
       if (msg.status === 'Layer already exists') this.outcome.layersExisting++;
       if (msg.status === 'Pushed') this.outcome.layersPushed++;
-      this.onLayer({ id: msg.id, status: msg.status, current: msg.progressDetail?.current, total: msg.progressDetail?.total });
+      this.onLayer({
+        id: msg.id,
+        status: msg.status,
+        current: msg.progressDetail?.current,
+        total: msg.progressDetail?.total,
+      });
     }
   }
 }
@@ -108,12 +113,18 @@ export async function pushImage(
     // An empty authconfig still sends X-Registry-Auth, which some engines need even for anonymous pushes.
     stream = (await docker.getImage(ref).push({ authconfig: authconfig ?? {} })) as NodeJS.ReadableStream;
   } catch (err) {
-    throw new LambdaImageError('PUSH_FAILED', `the engine refused to push ${ref}: ${(err as Error).message.split('\n')[0]}`, { cause: err });
+    throw new LambdaImageError(
+      'PUSH_FAILED',
+      `the engine refused to push ${ref}: ${(err as Error).message.split('\n')[0]}`,
+      { cause: err },
+    );
   }
   const parser = new PushStreamParser(onLayer);
   return new Promise<PushOutcome>((resolve, reject) => {
     stream.on('data', (chunk: Buffer) => parser.push(chunk));
-    stream.on('error', (err) => reject(new LambdaImageError('PUSH_FAILED', `the push stream broke: ${err.message}`, { cause: err })));
+    stream.on('error', (err) =>
+      reject(new LambdaImageError('PUSH_FAILED', `the push stream broke: ${err.message}`, { cause: err })),
+    );
     stream.on('end', () => resolve(parser.end()));
   });
 }

@@ -38,7 +38,9 @@ export function userRegistryAuth(env: NodeJS.ProcessEnv = process.env): Registry
     const auth = await registryAuthFor(ref, { env });
     if (!auth) return undefined;
     // The docker CLI stores identity tokens with the user name "<token>"; the engine wants them as identitytoken.
-    return auth.username === '<token>' ? { identitytoken: auth.password } : { username: auth.username, password: auth.password };
+    return auth.username === '<token>'
+      ? { identitytoken: auth.password }
+      : { username: auth.username, password: auth.password };
   };
 }
 
@@ -55,7 +57,9 @@ export async function registryConfigFor(
     // An image the engine already has needs no login: a failed lookup is a warning, and a pull
     // that then fails reports the missing image itself.
     const auth = await provider(ref).catch((err: Error) => {
-      onWarning(`no registry credentials for ${key === DOCKER_HUB_KEY ? 'Docker Hub' : key}: ${err.message.split('\n')[0]}; pulling ${ref} anonymously if needed`);
+      onWarning(
+        `no registry credentials for ${key === DOCKER_HUB_KEY ? 'Docker Hub' : key}: ${err.message.split('\n')[0]}; pulling ${ref} anonymously if needed`,
+      );
       return undefined;
     });
     if (auth) {

@@ -24,12 +24,22 @@ export async function inspectFunctionImage(containers: ContainerClient, image: s
   }
   const entrypoint = config.Entrypoint ?? [];
   const cmd = config.Cmd ?? [];
-  return { image, entrypoint: Array.isArray(entrypoint) ? entrypoint : [entrypoint], cmd, extensions: await listImageExtensions(containers, image) };
+  return {
+    image,
+    entrypoint: Array.isArray(entrypoint) ? entrypoint : [entrypoint],
+    cmd,
+    extensions: await listImageExtensions(containers, image),
+  };
 }
 
 /** The executables in the image's /opt/extensions (what Lambda starts), read from a created, never started, container. */
 export async function listImageExtensions(containers: ContainerClient, image: string): Promise<string[]> {
-  const container = await containers.create({ image, entrypoint: ['/x'], cmd: [], labels: { [SESSION_LABEL]: 'inspect', ...ownerLabels() } });
+  const container = await containers.create({
+    image,
+    entrypoint: ['/x'],
+    cmd: [],
+    labels: { [SESSION_LABEL]: 'inspect', ...ownerLabels() },
+  });
   try {
     const archive = await container.archive('/opt/extensions');
     const { default: tarStream } = await import('tar-stream');

@@ -33,9 +33,20 @@ const LOG_TYPES = ['None', 'Tail'];
 export const LOG_RESULT_BYTES = 4096;
 
 /** Lambda's error shape: x-amzn-ErrorType names the exception, the body carries the message. */
-function errorJson(res: http.ServerResponse, status: number, type: string, message: string, extra: http.OutgoingHttpHeaders = {}): void {
+function errorJson(
+  res: http.ServerResponse,
+  status: number,
+  type: string,
+  message: string,
+  extra: http.OutgoingHttpHeaders = {},
+): void {
   if (res.headersSent) return void res.end();
-  res.writeHead(status, { 'Content-Type': 'application/json', 'x-amzn-ErrorType': type, 'x-amzn-RequestId': randomUUID(), ...extra });
+  res.writeHead(status, {
+    'Content-Type': 'application/json',
+    'x-amzn-ErrorType': type,
+    'x-amzn-RequestId': randomUUID(),
+    ...extra,
+  });
   // Service-side validation errors carry only a message; request errors are the caller's ("User").
   res.end(JSON.stringify(type === 'ValidationException' ? { message } : { Type: 'User', message }));
 }
@@ -66,29 +77,59 @@ export async function startFront(fn: LocalFunction, port: number, opts: FrontOpt
     const target = decodeURIComponent(m[1]!);
     if (target !== 'function' && target !== fn.name && !target.endsWith(`:function:${fn.name}`)) {
       req.resume();
-      return errorJson(res, 404, 'ResourceNotFoundException', `Function not found: ${target} (this server runs ${fn.name})`);
+      return errorJson(
+        res,
+        404,
+        'ResourceNotFoundException',
+        `Function not found: ${target} (this server runs ${fn.name})`,
+      );
     }
     // Invoke is a POST on either path; a GET from a browser or a stray PUT must not run the function.
     if (req.method !== 'POST') {
       req.resume();
-      return errorJson(res, 405, 'MethodNotAllowedException', `${req.method} is not allowed on ${url.pathname}: invoke with POST`, { Allow: 'POST' });
+      return errorJson(
+        res,
+        405,
+        'MethodNotAllowedException',
+        `${req.method} is not allowed on ${url.pathname}: invoke with POST`,
+        { Allow: 'POST' },
+      );
     }
     const { body, size } = await readCappedBody(req, MAX_PAYLOAD_BYTES);
-    if (draining) return errorJson(res, 503, 'ServiceUnavailableException', 'lambda-image start is shutting down; this invoke did not run', { Connection: 'close' });
+    if (draining)
+      return errorJson(
+        res,
+        503,
+        'ServiceUnavailableException',
+        'lambda-image start is shutting down; this invoke did not run',
+        { Connection: 'close' },
+      );
     if (body === undefined) {
-      return errorJson(res, 413, 'RequestEntityTooLargeException', `${size} byte payload is too large for the InvokeFunction operation (limit ${MAX_PAYLOAD_BYTES} bytes)`);
+      return errorJson(
+        res,
+        413,
+        'RequestEntityTooLargeException',
+        `${size} byte payload is too large for the InvokeFunction operation (limit ${MAX_PAYLOAD_BYTES} bytes)`,
+      );
     }
     const type = header(req, 'x-amz-invocation-type') ?? 'RequestResponse';
-    if (!INVOCATION_TYPES.includes(type)) return errorJson(res, 400, 'ValidationException', enumProblem(type, 'invocationType', INVOCATION_TYPES));
+    if (!INVOCATION_TYPES.includes(type))
+      return errorJson(res, 400, 'ValidationException', enumProblem(type, 'invocationType', INVOCATION_TYPES));
     const logType = header(req, 'x-amz-log-type') ?? 'None';
-    if (!LOG_TYPES.includes(logType)) return errorJson(res, 400, 'ValidationException', enumProblem(logType, 'logType', LOG_TYPES));
+    if (!LOG_TYPES.includes(logType))
+      return errorJson(res, 400, 'ValidationException', enumProblem(logType, 'logType', LOG_TYPES));
     // Lambda parses the payload before anything runs; an empty one is the empty event.
     const payload = body.length ? body : Buffer.from('{}');
     if (body.length) {
       try {
         JSON.parse(body.toString('utf8'));
       } catch (err) {
-        return errorJson(res, 400, 'InvalidRequestContentException', `Could not parse request body into json: Could not parse payload into json: ${(err as Error).message}`);
+        return errorJson(
+          res,
+          400,
+          'InvalidRequestContentException',
+          `Could not parse request body into json: Could not parse payload into json: ${(err as Error).message}`,
+        );
       }
     }
     if (type === 'DryRun') {
@@ -112,7 +153,14 @@ export async function startFront(fn: LocalFunction, port: number, opts: FrontOpt
       o = await run;
     } catch (err) {
       fatal(err);
-      if (err instanceof PoolClosedError) return errorJson(res, 503, 'ServiceUnavailableException', 'lambda-image start is shutting down; this invoke did not run', { Connection: 'close' });
+      if (err instanceof PoolClosedError)
+        return errorJson(
+          res,
+          503,
+          'ServiceUnavailableException',
+          'lambda-image start is shutting down; this invoke did not run',
+          { Connection: 'close' },
+        );
       return errorJson(res, 500, 'ServiceException', (err as Error).message);
     }
     const headers: http.OutgoingHttpHeaders = {

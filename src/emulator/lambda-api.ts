@@ -4,10 +4,24 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { readCappedBody } from '../util/http-body.js';
-import { LambdaState, MAX_PAYLOAD_BYTES, MAX_RESPONSE_BYTES, type Answer, type FunctionIdentity, type Waiter } from './lambda-state.js';
+import {
+  LambdaState,
+  MAX_PAYLOAD_BYTES,
+  MAX_RESPONSE_BYTES,
+  type Answer,
+  type FunctionIdentity,
+  type Waiter,
+} from './lambda-state.js';
 import { TelemetryHub } from './telemetry.js';
 
-export { MAX_PAYLOAD_BYTES, MAX_RESPONSE_BYTES, type FunctionIdentity, type InitOutcome, type InvokeRequest, type InvokeResult } from './lambda-state.js';
+export {
+  MAX_PAYLOAD_BYTES,
+  MAX_RESPONSE_BYTES,
+  type FunctionIdentity,
+  type InitOutcome,
+  type InvokeRequest,
+  type InvokeResult,
+} from './lambda-state.js';
 
 const header = (req: http.IncomingMessage, name: string): string | undefined => {
   const v = req.headers[name];
@@ -95,12 +109,20 @@ export class LambdaApiServer {
       const m = /^\/2018-06-01\/runtime\/invocation\/([^/]+)\/(response|error)$/.exec(p);
       if (m && req.method === 'POST') {
         const { body, size } = await readCappedBody(req, MAX_RESPONSE_BYTES);
-        const post = { body, size, contentType: header(req, 'content-type'), errorTypeHeader: header(req, 'lambda-runtime-function-error-type') };
+        const post = {
+          body,
+          size,
+          contentType: header(req, 'content-type'),
+          errorTypeHeader: header(req, 'lambda-runtime-function-error-type'),
+        };
         return write(res, s.runtimeResult(decodeURIComponent(m[1]!), m[2] as 'response' | 'error', post));
       }
       if (p === '/2018-06-01/runtime/init/error' && req.method === 'POST') {
         const { body } = await readCappedBody(req, MAX_PAYLOAD_BYTES);
-        return write(res, s.runtimeInitError(body ?? Buffer.from('{}'), header(req, 'lambda-runtime-function-error-type')));
+        return write(
+          res,
+          s.runtimeInitError(body ?? Buffer.from('{}'), header(req, 'lambda-runtime-function-error-type')),
+        );
       }
       if (p === '/2020-01-01/extension/register' && req.method === 'POST') {
         const { body } = await readCappedBody(req, 64 * 1024);
@@ -123,8 +145,15 @@ export class LambdaApiServer {
         const { body } = await readCappedBody(req, 64 * 1024);
         const id = header(req, 'lambda-extension-identifier');
         const name = s.extensionName(id);
-        if (!name) return write(res, { status: 403, body: { errorMessage: 'unknown Lambda-Extension-Identifier', errorType: 'Extension.InvalidIdentifier' } });
-        return write(res, this.telemetry.subscribe(p.startsWith('/2022') ? 'telemetry' : 'logs', id!, name, body ?? Buffer.from('')));
+        if (!name)
+          return write(res, {
+            status: 403,
+            body: { errorMessage: 'unknown Lambda-Extension-Identifier', errorType: 'Extension.InvalidIdentifier' },
+          });
+        return write(
+          res,
+          this.telemetry.subscribe(p.startsWith('/2022') ? 'telemetry' : 'logs', id!, name, body ?? Buffer.from('')),
+        );
       }
       write(res, { status: 404, body: { errorMessage: `unknown path ${p}`, errorType: 'InvalidRequest' } });
     } catch (err) {

@@ -69,8 +69,15 @@ interface Current {
 }
 
 const ok: Answer = { status: 202, body: { status: 'OK' } };
-const stateError: Answer = { status: 403, body: { errorMessage: 'Invalid state transition', errorType: 'InvalidStateTransition' } };
-const eventAnswer = (event: object): Answer => ({ status: 200, body: event, headers: { 'Lambda-Extension-Event-Identifier': randomUUID() } });
+const stateError: Answer = {
+  status: 403,
+  body: { errorMessage: 'Invalid state transition', errorType: 'InvalidStateTransition' },
+};
+const eventAnswer = (event: object): Answer => ({
+  status: 200,
+  body: event,
+  headers: { 'Lambda-Extension-Event-Identifier': randomUUID() },
+});
 
 export class LambdaState {
   private runtimeWaiter?: Waiter;
@@ -153,7 +160,8 @@ export class LambdaState {
     const pending = new Set(subscribed.map((e) => e.id));
     const done = new Promise<void>((resolve) => {
       const check = () => {
-        for (const id of [...pending]) if (this.extensions.get(id)?.waiter && !this.extensions.get(id)!.queue.length) pending.delete(id);
+        for (const id of [...pending])
+          if (this.extensions.get(id)?.waiter && !this.extensions.get(id)!.queue.length) pending.delete(id);
         if (!pending.size) resolve();
       };
       this.shutdownWaiters.push(check);
@@ -207,11 +215,19 @@ export class LambdaState {
     if (post.body === undefined) {
       const message = `Response payload size (${post.size} bytes) exceeded maximum allowed payload size (${MAX_RESPONSE_BYTES} bytes).`;
       answer = { status: 413, body: { errorMessage: message, errorType: 'RequestEntityTooLarge' } };
-      c.result = { kind: 'error', errorType: 'Function.ResponseSizeTooLarge', body: Buffer.from(JSON.stringify({ errorMessage: message, errorType: 'Function.ResponseSizeTooLarge' })) };
+      c.result = {
+        kind: 'error',
+        errorType: 'Function.ResponseSizeTooLarge',
+        body: Buffer.from(JSON.stringify({ errorMessage: message, errorType: 'Function.ResponseSizeTooLarge' })),
+      };
     } else if (kind === 'response') {
       c.result = { kind: 'response', body: post.body, contentType: post.contentType };
     } else {
-      c.result = { kind: 'error', body: post.body, errorType: errorTypeOf(post.errorTypeHeader, post.body) ?? 'Unhandled' };
+      c.result = {
+        kind: 'error',
+        body: post.body,
+        errorType: errorTypeOf(post.errorTypeHeader, post.body) ?? 'Unhandled',
+      };
     }
     this.maybeComplete();
     return answer;
@@ -238,20 +254,41 @@ export class LambdaState {
     } catch {
       return { status: 400, body: { errorMessage: 'invalid JSON body', errorType: 'InvalidRequest' } };
     }
-    if (!name) return { status: 400, body: { errorMessage: 'missing Lambda-Extension-Name header', errorType: 'InvalidRequest' } };
-    if (this.initOutcome) return { status: 403, body: { errorMessage: 'register is only allowed during init', errorType: 'InvalidStateTransition' } };
+    if (!name)
+      return {
+        status: 400,
+        body: { errorMessage: 'missing Lambda-Extension-Name header', errorType: 'InvalidRequest' },
+      };
+    if (this.initOutcome)
+      return {
+        status: 403,
+        body: { errorMessage: 'register is only allowed during init', errorType: 'InvalidStateTransition' },
+      };
     const bad = events.filter((e) => e !== 'INVOKE' && e !== 'SHUTDOWN');
-    if (bad.length) return { status: 400, body: { errorMessage: `unknown events: ${bad.join(', ')}`, errorType: 'InvalidRequest' } };
-    const external = this.externalNames.includes(name) && ![...this.extensions.values()].some((e) => e.external && e.name === name);
+    if (bad.length)
+      return { status: 400, body: { errorMessage: `unknown events: ${bad.join(', ')}`, errorType: 'InvalidRequest' } };
+    const external =
+      this.externalNames.includes(name) && ![...this.extensions.values()].some((e) => e.external && e.name === name);
     // Internal extensions live and die with the runtime: Lambda refuses SHUTDOWN for them.
     if (!external && events.includes('SHUTDOWN')) {
-      return { status: 403, body: { errorMessage: 'SHUTDOWN is not supported for internal extensions', errorType: 'ShutdownEventNotSupportedForInternalExtension' } };
+      return {
+        status: 403,
+        body: {
+          errorMessage: 'SHUTDOWN is not supported for internal extensions',
+          errorType: 'ShutdownEventNotSupportedForInternalExtension',
+        },
+      };
     }
     const id = randomUUID();
     this.extensions.set(id, { id, name, external, events: new Set(events), queue: [] });
     return {
       status: 200,
-      body: { functionName: this.identity.functionName, functionVersion: this.identity.version, handler: this.identity.handler, accountId: accountOf(this.identity.functionArn) },
+      body: {
+        functionName: this.identity.functionName,
+        functionVersion: this.identity.version,
+        handler: this.identity.handler,
+        accountId: accountOf(this.identity.functionArn),
+      },
       headers: { 'Lambda-Extension-Identifier': id },
     };
   }
@@ -259,7 +296,11 @@ export class LambdaState {
   /** GET /extension/event/next: held until an event exists. */
   extensionNext(id: string | undefined, waiter: Waiter): Answer | undefined {
     const e = id ? this.extensions.get(id) : undefined;
-    if (!e) return { status: 403, body: { errorMessage: 'unknown Lambda-Extension-Identifier', errorType: 'Extension.InvalidIdentifier' } };
+    if (!e)
+      return {
+        status: 403,
+        body: { errorMessage: 'unknown Lambda-Extension-Identifier', errorType: 'Extension.InvalidIdentifier' },
+      };
     e.waiter = waiter;
     if (!this.readyExtensions.has(e.id)) {
       this.readyExtensions.add(e.id);
@@ -289,7 +330,12 @@ export class LambdaState {
     // /opt/extensions program has registered.
     const all = [...this.extensions.values()];
     const externalReady = all.filter((e) => e.external && this.readyExtensions.has(e.id)).length;
-    if (this.runtimeReady && externalReady >= this.externalNames.length && all.every((e) => this.readyExtensions.has(e.id))) this.finishInit({ ok: true });
+    if (
+      this.runtimeReady &&
+      externalReady >= this.externalNames.length &&
+      all.every((e) => this.readyExtensions.has(e.id))
+    )
+      this.finishInit({ ok: true });
   }
 
   /** Delivers a queued invoke once init is done and the runtime is waiting. */

@@ -28,7 +28,11 @@ export interface NetworkPlan {
 /** The port Telemetry subscribers listen on by convention: published on Docker Desktop, where container addresses are unreachable. */
 export const TELEMETRY_PORT = 4243;
 
-export async function planNetwork(engine: { desktop: boolean }, containers: ContainerClient, isolated: boolean): Promise<NetworkPlan> {
+export async function planNetwork(
+  engine: { desktop: boolean },
+  containers: ContainerClient,
+  isolated: boolean,
+): Promise<NetworkPlan> {
   if (!isolated) {
     // The sandbox settings off: the host's network, as lambda-image did before (and a runtime reaches Lambda's API on 127.0.0.1:9001).
     return {
@@ -57,10 +61,14 @@ export async function planNetwork(engine: { desktop: boolean }, containers: Cont
   try {
     bridge = await containers.bridgeNetwork();
   } catch (err) {
-    throw new LambdaImageError('CONTAINER_FAILED', `the engine has no usable default bridge network for the environments (${(err as Error).message})`, {
-      hint: 'each environment gets its own network namespace on the bridge; LAMBDA_IMAGE_SANDBOX=off runs them on the host network instead',
-      cause: err,
-    });
+    throw new LambdaImageError(
+      'CONTAINER_FAILED',
+      `the engine has no usable default bridge network for the environments (${(err as Error).message})`,
+      {
+        hint: 'each environment gets its own network namespace on the bridge; LAMBDA_IMAGE_SANDBOX=off runs them on the host network instead',
+        cause: err,
+      },
+    );
   }
   return {
     mode: 'isolated',

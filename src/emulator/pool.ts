@@ -97,7 +97,8 @@ export class SandboxPool {
       },
     };
     if (opts.isolated) {
-      this.spares = spares ?? new NetworkSpares(containers, planNetwork(engine, containers, true), facts.image, opts.session);
+      this.spares =
+        spares ?? new NetworkSpares(containers, planNetwork(engine, containers, true), facts.image, opts.session);
       this.spares.prepare();
     }
   }
@@ -141,10 +142,12 @@ export class SandboxPool {
     this.emit(this.hooks.startLines?.(requestId) ?? [], log, 'start');
     let reportedLog!: (text: string) => void;
     const logText = new Promise<string>((r) => (reportedLog = r));
-    const answer = await sandbox.invoke(payload, this.opts.timeoutSec, { ...extra, requestId }).catch((err: unknown) => {
-      this.logs.delete(requestId);
-      return this.failed(sandbox, err);
-    });
+    const answer = await sandbox
+      .invoke(payload, this.opts.timeoutSec, { ...extra, requestId })
+      .catch((err: unknown) => {
+        this.logs.delete(requestId);
+        return this.failed(sandbox, err);
+      });
     const outcome: PoolInvoke = { ...answer, cold, log: logText };
     // Platform lines follow the answer once the memory reading is in; the caller does not wait.
     // Chained per environment, so its lines keep the order of its invokes.
@@ -241,9 +244,13 @@ export class SandboxPool {
     this.leftBehind.push(...(this.spares?.leftBehind ?? []));
     if (this.leftBehind.length) {
       const ids = this.leftBehind.splice(0).map((id) => id.slice(0, 12));
-      throw new LambdaImageError('ENGINE_UNREACHABLE', `the Docker engine could not remove ${ids.length === 1 ? 'container' : 'containers'} ${ids.join(', ')}`, {
-        hint: `once the engine is back: docker rm -f ${ids.join(' ')}`,
-      });
+      throw new LambdaImageError(
+        'ENGINE_UNREACHABLE',
+        `the Docker engine could not remove ${ids.length === 1 ? 'container' : 'containers'} ${ids.join(', ')}`,
+        {
+          hint: `once the engine is back: docker rm -f ${ids.join(' ')}`,
+        },
+      );
     }
   }
 }

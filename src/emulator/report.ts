@@ -35,7 +35,12 @@ export function reportLine(f: ReportFacts): string {
 }
 
 export function initReportLine(initMs: number, status: 'error' | 'timeout', errorType?: string): string {
-  return [`INIT_REPORT Init Duration: ${initMs.toFixed(2)} ms`, 'Phase: init', `Status: ${status}`, ...(errorType ? [`Error Type: ${errorType}`] : [])].join('\t');
+  return [
+    `INIT_REPORT Init Duration: ${initMs.toFixed(2)} ms`,
+    'Phase: init',
+    `Status: ${status}`,
+    ...(errorType ? [`Error Type: ${errorType}`] : []),
+  ].join('\t');
 }
 
 export function timeoutMessage(requestId: string, timeoutSec: number, at = new Date()): string {

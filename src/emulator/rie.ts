@@ -34,9 +34,13 @@ export async function invokeThroughRie(
     await container.attachLines((line) => onOutput(line));
     await container.start();
     const noEmulator = (code: number) =>
-      new LambdaImageError('CONTAINER_FAILED', `${image} exited (status ${code}) without serving an emulator on :8080`, {
-        hint: 'this image has no emulator (alpine without --rie?): run "lambda-image invoke" without --rie, which needs none',
-      });
+      new LambdaImageError(
+        'CONTAINER_FAILED',
+        `${image} exited (status ${code}) without serving an emulator on :8080`,
+        {
+          hint: 'this image has no emulator (alpine without --rie?): run "lambda-image invoke" without --rie, which needs none',
+        },
+      );
     // A container that exits (no emulator in the image) ends the wait at once.
     const exited = container.wait().then((code) => {
       throw noEmulator(code);
@@ -47,14 +51,20 @@ export async function invokeThroughRie(
     if (!port) {
       // Ports are gone once the container has stopped: say why it stopped.
       await exited;
-      throw new LambdaImageError('CONTAINER_FAILED', 'the engine published no port for 8080', { hint: 'run without --rie' });
+      throw new LambdaImageError('CONTAINER_FAILED', 'the engine published no port for 8080', {
+        hint: 'run without --rie',
+      });
     }
     const url = `http://127.0.0.1:${port}/2015-03-31/functions/function/invocations`;
     // The emulator needs a moment to listen: bounded retries.
     const timeoutMs = 1000 * (Number(env.AWS_LAMBDA_FUNCTION_TIMEOUT) + 5);
     const end = Date.now() + 10_000;
     while (Date.now() < end) {
-      const attempt = fetch(url, { method: 'POST', body: new Uint8Array(opts.payload), signal: AbortSignal.timeout(timeoutMs) }).then(async (res) => ({
+      const attempt = fetch(url, {
+        method: 'POST',
+        body: new Uint8Array(opts.payload),
+        signal: AbortSignal.timeout(timeoutMs),
+      }).then(async (res) => ({
         status: res.status,
         body: await res.text(),
       }));
@@ -67,7 +77,9 @@ export async function invokeThroughRie(
         await new Promise((r) => setTimeout(r, 100));
       }
     }
-    throw new LambdaImageError('CONTAINER_FAILED', `the emulator in ${image} did not answer on :8080 within 10 s`, { hint: 'run without --rie' });
+    throw new LambdaImageError('CONTAINER_FAILED', `the emulator in ${image} did not answer on :8080 within 10 s`, {
+      hint: 'run without --rie',
+    });
   } finally {
     await container.remove();
   }

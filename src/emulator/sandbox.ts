@@ -107,7 +107,9 @@ export function traceIdFor(given?: string, now = Date.now()): string {
   const root = parts.get('Root') || `1-${Math.floor(now / 1000).toString(16)}-${randomBytes(12).toString('hex')}`;
   const parent = parts.get('Parent') || randomBytes(8).toString('hex');
   const sampled = parts.get('Sampled') ?? '0';
-  const extra = [...parts].filter(([k]) => k !== 'Root' && k !== 'Parent' && k !== 'Sampled').map(([k, v]) => `${k}=${v}`);
+  const extra = [...parts]
+    .filter(([k]) => k !== 'Root' && k !== 'Parent' && k !== 'Sampled')
+    .map(([k, v]) => `${k}=${v}`);
   return [`Root=${root}`, `Parent=${parent}`, `Sampled=${sampled}`, ...extra].join(';');
 }
 
@@ -145,7 +147,10 @@ export class Sandbox {
     private readonly opts: SandboxOptions,
   ) {
     this.telemetry = new TelemetryHub((host, port) => this.subscriberAddress(host, port));
-    this.api = new LambdaApiServer(opts.identity, facts.extensions, { telemetry: this.telemetry, allowPeer: (a) => this.network?.allowPeer?.(a) ?? true });
+    this.api = new LambdaApiServer(opts.identity, facts.extensions, {
+      telemetry: this.telemetry,
+      allowPeer: (a) => this.network?.allowPeer?.(a) ?? true,
+    });
     this.exitedPromise = new Promise((r) => (this.markExited = r));
     this.engineLost.catch(() => {});
   }
@@ -153,7 +158,13 @@ export class Sandbox {
   /** The container holding this environment's network namespace, when it was made ahead (netns.ts). */
   private netHolder?: ContainerHandle;
 
-  static async start(engine: Pick<Engine, 'desktop'>, containers: ContainerClient, facts: FunctionImage, opts: SandboxOptions, netHolder?: ContainerHandle): Promise<Sandbox> {
+  static async start(
+    engine: Pick<Engine, 'desktop'>,
+    containers: ContainerClient,
+    facts: FunctionImage,
+    opts: SandboxOptions,
+    netHolder?: ContainerHandle,
+  ): Promise<Sandbox> {
     const sandbox = new Sandbox(engine, containers, facts, opts);
     sandbox.netHolder = netHolder;
     try {
@@ -176,10 +187,14 @@ export class Sandbox {
       port = await this.api.listen(this.network.listenHost);
     } catch (err) {
       // The bridge's gateway is an address of the engine's machine: a remote engine has none here.
-      throw new LambdaImageError('CONTAINER_FAILED', `cannot serve the Runtime API on ${this.network.listenHost} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, {
-        hint: 'invoke and start need the engine on this machine (or Docker Desktop); LAMBDA_IMAGE_SANDBOX=off uses the host network instead',
-        cause: err,
-      });
+      throw new LambdaImageError(
+        'CONTAINER_FAILED',
+        `cannot serve the Runtime API on ${this.network.listenHost} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
+        {
+          hint: 'invoke and start need the engine on this machine (or Docker Desktop); LAMBDA_IMAGE_SANDBOX=off uses the host network instead',
+          cause: err,
+        },
+      );
     }
     const id = this.opts.identity;
     const env: Record<string, string> = {
@@ -218,7 +233,9 @@ export class Sandbox {
       spec.user = LAMBDA_USER;
       spec.hostConfig!.ReadonlyRootfs = true;
       // Lambda's /tmp: writable by the function's user, executable, the ephemeral storage's size.
-      spec.hostConfig!.Tmpfs = { '/tmp': `rw,exec,nosuid,nodev,size=${this.opts.ephemeralMb}m,uid=993,gid=990,mode=1777` };
+      spec.hostConfig!.Tmpfs = {
+        '/tmp': `rw,exec,nosuid,nodev,size=${this.opts.ephemeralMb}m,uid=993,gid=990,mode=1777`,
+      };
     }
     if (this.facts.extensions.length) {
       spec.entrypoint = ['/bin/sh', '-c', EXTENSIONS_INIT, 'lambda-image-init'];
@@ -278,7 +295,12 @@ export class Sandbox {
     this.api.abortInvoke({
       kind: 'error',
       errorType: 'Runtime.ExitError',
-      body: Buffer.from(JSON.stringify({ errorType: 'Runtime.ExitError', errorMessage: `RequestId: ${this.currentRequest ?? ''} Error: ${message}` })),
+      body: Buffer.from(
+        JSON.stringify({
+          errorType: 'Runtime.ExitError',
+          errorMessage: `RequestId: ${this.currentRequest ?? ''} Error: ${message}`,
+        }),
+      ),
     });
   }
 
@@ -288,11 +310,18 @@ export class Sandbox {
     if (!local || !this.container || this.network?.mode === 'shared') return { host: local ? '127.0.0.1' : host, port };
     this.containerAddress ??= (this.netHolder ?? this.container).inspect().then((info) => {
       const published = info.NetworkSettings.Ports?.[`${TELEMETRY_PORT}/tcp`]?.[0]?.HostPort;
-      return { ip: Object.values(info.NetworkSettings.Networks ?? {})[0]?.IPAddress || '127.0.0.1', telemetryPort: published ? Number(published) : undefined };
+      return {
+        ip: Object.values(info.NetworkSettings.Networks ?? {})[0]?.IPAddress || '127.0.0.1',
+        telemetryPort: published ? Number(published) : undefined,
+      };
     });
     const address = await this.containerAddress;
     // Docker Desktop: container addresses are not reachable from the host; only the published subscriber port is.
-    if (this.network?.mode === 'desktop') return { host: '127.0.0.1', port: port === TELEMETRY_PORT && address.telemetryPort ? address.telemetryPort : port };
+    if (this.network?.mode === 'desktop')
+      return {
+        host: '127.0.0.1',
+        port: port === TELEMETRY_PORT && address.telemetryPort ? address.telemetryPort : port,
+      };
     return { host: address.ip, port };
   }
 
@@ -321,13 +350,28 @@ export class Sandbox {
       this.dead = true;
       this.cause = 'timeout';
       initDone('timeout', 'Runtime.InitTimeout');
-      return { ok: false, errorType: 'Runtime.InitTimeout', body: Buffer.from(JSON.stringify({ errorType: 'Runtime.InitTimeout', errorMessage: `Init did not complete within ${INIT_TIMEOUT_MS / 1000} seconds` })), initMs };
+      return {
+        ok: false,
+        errorType: 'Runtime.InitTimeout',
+        body: Buffer.from(
+          JSON.stringify({
+            errorType: 'Runtime.InitTimeout',
+            errorMessage: `Init did not complete within ${INIT_TIMEOUT_MS / 1000} seconds`,
+          }),
+        ),
+        initMs,
+      };
     }
     if (!outcome.ok) {
       this.dead = true;
       this.cause = 'failure';
       initDone('error', outcome.errorType);
-      return { ok: false, errorType: outcome.errorType ?? 'Runtime.InitError', body: outcome.body ?? Buffer.from('{}'), initMs };
+      return {
+        ok: false,
+        errorType: outcome.errorType ?? 'Runtime.InitError',
+        body: outcome.body ?? Buffer.from('{}'),
+        initMs,
+      };
     }
     initDone('success');
     this.initMs ??= initMs;
@@ -347,7 +391,14 @@ export class Sandbox {
     const began = performance.now();
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), timeoutSec * 1000)));
-    const request = { payload, deadlineMs, clientContext: extra.clientContext, cognitoIdentity: extra.cognitoIdentity, traceId, requestId };
+    const request = {
+      payload,
+      deadlineMs,
+      clientContext: extra.clientContext,
+      cognitoIdentity: extra.cognitoIdentity,
+      traceId,
+      requestId,
+    };
     let answer: InvokeResult | 'timeout';
     try {
       answer = await Promise.race([this.api.invoke(request), timedOut, this.engineLost]);
@@ -367,10 +418,23 @@ export class Sandbox {
     } else result = answer;
     // Read once the answer is in, without holding the caller up (see PoolInvoke.maxMemoryMb).
     const maxMemoryMb = this.maxMemoryMb();
-    const status = answer === 'timeout' ? 'timeout' : result.kind === 'response' ? 'success' : result.errorType === 'Runtime.ExitError' ? 'failure' : 'error';
+    const status =
+      answer === 'timeout'
+        ? 'timeout'
+        : result.kind === 'response'
+          ? 'success'
+          : result.errorType === 'Runtime.ExitError'
+            ? 'failure'
+            : 'error';
     const errorType = result.kind === 'error' ? result.errorType : undefined;
     const metrics = { durationMs: round(durationMs) };
-    this.telemetry.platform('platform.runtimeDone', { requestId, status, ...(errorType ? { errorType } : {}), metrics: { ...metrics, producedBytes: result.body.length }, tracing });
+    this.telemetry.platform('platform.runtimeDone', {
+      requestId,
+      status,
+      ...(errorType ? { errorType } : {}),
+      metrics: { ...metrics, producedBytes: result.body.length },
+      tracing,
+    });
     this.telemetry.platform('platform.end', { requestId });
     const initMs = cold ? this.initMs : undefined;
     void maxMemoryMb.then((mb) =>
@@ -416,7 +480,8 @@ export class Sandbox {
         if (this.runtimeExit === undefined) await this.container.kill('SIGTERM').catch(() => undefined);
         // What subscribers have not been sent yet goes before SHUTDOWN (bounded by the delivery timeout).
         await Promise.race([this.telemetry.flush(), sleep(left())]);
-        if (registered.external) await Promise.race([this.api.shutdown(reason, left()), this.extensionsGone(left()), this.exitedPromise]);
+        if (registered.external)
+          await Promise.race([this.api.shutdown(reason, left()), this.extensionsGone(left()), this.exitedPromise]);
         else await Promise.race([this.exitedPromise, sleep(left())]);
       }
     }
@@ -484,7 +549,10 @@ export class Sandbox {
  * is the function's. The runtime writes unmarked to the same stream, so a last line it left
  * without a newline arrives glued to the mark that follows it, and is split off here.
  */
-export function parseOutputLine(raw: string): { lines: Array<{ kind: 'function' | 'extension'; text: string }>; runtimeExit?: number } {
+export function parseOutputLine(raw: string): {
+  lines: Array<{ kind: 'function' | 'extension'; text: string }>;
+  runtimeExit?: number;
+} {
   const exitAt = raw.indexOf(`${MARK}${MARK}runtime-exit `);
   if (exitAt >= 0) {
     const before = raw.slice(0, exitAt);
@@ -506,6 +574,7 @@ const round = (ms: number) => Math.round(ms * 1000) / 1000;
 
 function credentialsFromEnv(): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const k of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN']) if (process.env[k]) out[k] = process.env[k]!;
+  for (const k of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN'])
+    if (process.env[k]) out[k] = process.env[k]!;
   return out;
 }

@@ -40,7 +40,11 @@ interface Subscriber {
 }
 
 /** Lambda's limits and defaults (Telemetry API and Logs API document the same ranges). */
-const LIMITS = { maxItems: [25, 10_000, 1_000], maxBytes: [256 * 1024, 1024 * 1024, 256 * 1024], timeoutMs: [25, 30_000, 1_000] } as const;
+const LIMITS = {
+  maxItems: [25, 10_000, 1_000],
+  maxBytes: [256 * 1024, 1024 * 1024, 256 * 1024],
+  timeoutMs: [25, 30_000, 1_000],
+} as const;
 const SCHEMAS = new Set(['2022-07-01', '2022-12-13', '2025-01-29']);
 /** Events a subscriber that arrives during init still gets (Lambda buffers from the start of init). */
 const EARLY_LIMIT = 1_000;
@@ -50,8 +54,27 @@ const DELIVERY_TIMEOUT_MS = 1_000;
 const MAX_PENDING_BATCHES = 50;
 
 /** Which platform event types each API carries. */
-const LOGS_API_PLATFORM = new Set(['platform.start', 'platform.runtimeDone', 'platform.end', 'platform.report', 'platform.initStart', 'platform.initRuntimeDone', 'platform.initReport', 'platform.fault', 'platform.extension']);
-const TELEMETRY_PLATFORM = new Set(['platform.initStart', 'platform.initRuntimeDone', 'platform.initReport', 'platform.start', 'platform.runtimeDone', 'platform.report', 'platform.extension', 'platform.telemetrySubscription']);
+const LOGS_API_PLATFORM = new Set([
+  'platform.start',
+  'platform.runtimeDone',
+  'platform.end',
+  'platform.report',
+  'platform.initStart',
+  'platform.initRuntimeDone',
+  'platform.initReport',
+  'platform.fault',
+  'platform.extension',
+]);
+const TELEMETRY_PLATFORM = new Set([
+  'platform.initStart',
+  'platform.initRuntimeDone',
+  'platform.initReport',
+  'platform.start',
+  'platform.runtimeDone',
+  'platform.report',
+  'platform.extension',
+  'platform.telemetrySubscription',
+]);
 
 export interface SubscribeAnswer {
   status: number;
@@ -74,21 +97,29 @@ export class TelemetryHub {
 
   /** PUT /2022-07-01/telemetry or /2020-08-15/logs from a registered extension. */
   subscribe(api: ApiKind, extensionId: string, extensionName: string, body: Buffer): SubscribeAnswer {
-    let req: { schemaVersion?: unknown; types?: unknown; buffering?: Record<string, unknown>; destination?: { protocol?: unknown; URI?: unknown; port?: unknown } };
+    let req: {
+      schemaVersion?: unknown;
+      types?: unknown;
+      buffering?: Record<string, unknown>;
+      destination?: { protocol?: unknown; URI?: unknown; port?: unknown };
+    };
     try {
       req = JSON.parse(body.toString());
     } catch {
       return bad('the subscription body is not JSON');
     }
-    if (api === 'telemetry' && !SCHEMAS.has(String(req.schemaVersion))) return bad(`unsupported schemaVersion ${JSON.stringify(req.schemaVersion)}; use 2022-12-13`);
+    if (api === 'telemetry' && !SCHEMAS.has(String(req.schemaVersion)))
+      return bad(`unsupported schemaVersion ${JSON.stringify(req.schemaVersion)}; use 2022-12-13`);
     const types = Array.isArray(req.types) ? req.types : [];
-    if (!types.length || types.some((t) => t !== 'platform' && t !== 'function' && t !== 'extension')) return bad('types must be a non-empty list of platform, function, extension');
+    if (!types.length || types.some((t) => t !== 'platform' && t !== 'function' && t !== 'extension'))
+      return bad('types must be a non-empty list of platform, function, extension');
     const buffering: Partial<Buffering> = {};
     for (const key of ['maxItems', 'maxBytes', 'timeoutMs'] as const) {
       const v = req.buffering?.[key];
       const [min, max, dflt] = LIMITS[key];
       if (v === undefined) buffering[key] = dflt;
-      else if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) return bad(`buffering.${key} must be an integer from ${min} to ${max}`);
+      else if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max)
+        return bad(`buffering.${key} must be an integer from ${min} to ${max}`);
       else buffering[key] = v;
     }
     const protocol = req.destination?.protocol;
@@ -105,7 +136,18 @@ export class TelemetryHub {
       if (!Number.isInteger(port) || port < 1 || port > 65535) return bad('destination.port must be a port number');
       uri = new URL(`tcp://sandbox.localdomain:${port}`);
     } else return bad('destination.protocol must be HTTP or TCP');
-    const sub: Subscriber = { extensionId, api, types: new Set(types as TelemetryType[]), buffering: buffering as Buffering, protocol, uri, batch: [], batchBytes: 0, tail: Promise.resolve(), pending: 0 };
+    const sub: Subscriber = {
+      extensionId,
+      api,
+      types: new Set(types as TelemetryType[]),
+      buffering: buffering as Buffering,
+      protocol,
+      uri,
+      batch: [],
+      batchBytes: 0,
+      tail: Promise.resolve(),
+      pending: 0,
+    };
     this.subscribers.set(`${api}:${extensionId}`, sub);
     log(`${extensionName} subscribed to the ${api} API: ${types.join(', ')} -> ${uri.href}`);
     // Subscribed during init: the init events so far are not lost (Lambda buffers them).
@@ -154,7 +196,8 @@ export class TelemetryHub {
     // (the Logs API's records are older and smaller: see logsApiShape)
     const category: TelemetryType = event.type.startsWith('platform.') ? 'platform' : (event.type as TelemetryType);
     if (!sub.types.has(category)) return;
-    if (category === 'platform' && !(sub.api === 'telemetry' ? TELEMETRY_PLATFORM : LOGS_API_PLATFORM).has(event.type)) return;
+    if (category === 'platform' && !(sub.api === 'telemetry' ? TELEMETRY_PLATFORM : LOGS_API_PLATFORM).has(event.type))
+      return;
     if (sub.api === 'logs') event = logsApiShape(event);
     const size = Buffer.byteLength(JSON.stringify(event));
     if (sub.batch.length && sub.batchBytes + size > sub.buffering.maxBytes) this.send(sub);
@@ -199,7 +242,14 @@ function bad(message: string): SubscribeAnswer {
 function postHttp(target: { host: string; port: number }, uri: URL, body: string): Promise<void> {
   return new Promise((resolve, reject) => {
     const req = http.request(
-      { host: target.host, port: target.port, path: uri.pathname + uri.search, method: 'POST', headers: { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) }, timeout: DELIVERY_TIMEOUT_MS },
+      {
+        host: target.host,
+        port: target.port,
+        path: uri.pathname + uri.search,
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) },
+        timeout: DELIVERY_TIMEOUT_MS,
+      },
       (res) => {
         res.resume();
         res.on('end', resolve);

@@ -40,7 +40,8 @@ export const EVENT_EXAMPLES: Record<string, { description: string; event: unknow
             SignatureVersion: '1',
             Timestamp: '2019-01-02T12:45:07.000Z',
             Signature: 'tcc6faL2yUC6dgZdmrwh1Y4cGa/ebXEkAi6RibDsvpi+tE/1+82j...',
-            SigningCertUrl: 'https://sns.us-east-1.amazonaws.com/SimpleNotificationService-ac565b8b1a6c5d002d285f9598aa1d9b.pem',
+            SigningCertUrl:
+              'https://sns.us-east-1.amazonaws.com/SimpleNotificationService-ac565b8b1a6c5d002d285f9598aa1d9b.pem',
             MessageId: '95df01b4-ee98-5cb9-9903-4c221d41eb5e',
             Message: 'Hello from SNS!',
             MessageAttributes: {},
@@ -65,12 +66,24 @@ export const EVENT_EXAMPLES: Record<string, { description: string; event: unknow
           eventName: 'ObjectCreated:Put',
           userIdentity: { principalId: 'AWS:AIDAINPONIXQXHT3IKHL2' },
           requestParameters: { sourceIPAddress: '205.255.255.255' },
-          responseElements: { 'x-amz-request-id': 'D82B88E5F771F645', 'x-amz-id-2': 'vlR7PnpV2Ce81l0PRw6jlUpck7Jo5ZsQjryTjKlc5aLWGVHPZLj5NeC6qMa0emYBDXOo6QBU0Wo=' },
+          responseElements: {
+            'x-amz-request-id': 'D82B88E5F771F645',
+            'x-amz-id-2': 'vlR7PnpV2Ce81l0PRw6jlUpck7Jo5ZsQjryTjKlc5aLWGVHPZLj5NeC6qMa0emYBDXOo6QBU0Wo=',
+          },
           s3: {
             s3SchemaVersion: '1.0',
             configurationId: '828aa6fc-f7b5-4305-8584-487c791949c1',
-            bucket: { name: 'my-bucket', ownerIdentity: { principalId: 'A3I5XTEXAMAI3E' }, arn: 'arn:aws:s3:::my-bucket' },
-            object: { key: 'uploads/photo.jpg', size: 1305107, eTag: 'b21b84d653bb07b05b1e6b33684dc11b', sequencer: '0C0F6F405D6ED209E1' },
+            bucket: {
+              name: 'my-bucket',
+              ownerIdentity: { principalId: 'A3I5XTEXAMAI3E' },
+              arn: 'arn:aws:s3:::my-bucket',
+            },
+            object: {
+              key: 'uploads/photo.jpg',
+              size: 1305107,
+              eTag: 'b21b84d653bb07b05b1e6b33684dc11b',
+              sequencer: '0C0F6F405D6ED209E1',
+            },
           },
         },
       ],
@@ -82,7 +95,11 @@ export const EVENT_EXAMPLES: Record<string, { description: string; event: unknow
       resource: '/items/{id}',
       path: '/items/42',
       httpMethod: 'GET',
-      headers: { Accept: 'application/json', Host: 'abcdef123.execute-api.us-east-1.amazonaws.com', 'User-Agent': 'curl/8.5.0' },
+      headers: {
+        Accept: 'application/json',
+        Host: 'abcdef123.execute-api.us-east-1.amazonaws.com',
+        'User-Agent': 'curl/8.5.0',
+      },
       multiValueHeaders: { Accept: ['application/json'] },
       queryStringParameters: { verbose: 'true' },
       multiValueQueryStringParameters: { verbose: ['true'] },
@@ -135,11 +152,21 @@ export const EVENT_EXAMPLES: Record<string, { description: string; event: unknow
   alb: {
     description: 'Application Load Balancer target group request',
     event: {
-      requestContext: { elb: { targetGroupArn: `arn:aws:elasticloadbalancing:${REGION}:${ACCOUNT}:targetgroup/lambda-tg/6d0ecf831eec9f09` } },
+      requestContext: {
+        elb: {
+          targetGroupArn: `arn:aws:elasticloadbalancing:${REGION}:${ACCOUNT}:targetgroup/lambda-tg/6d0ecf831eec9f09`,
+        },
+      },
       httpMethod: 'GET',
       path: '/',
       queryStringParameters: {},
-      headers: { accept: 'text/html', host: 'lambda-alb-123578498.us-east-1.elb.amazonaws.com', 'x-forwarded-for': '192.0.2.1', 'x-forwarded-port': '80', 'x-forwarded-proto': 'http' },
+      headers: {
+        accept: 'text/html',
+        host: 'lambda-alb-123578498.us-east-1.elb.amazonaws.com',
+        'x-forwarded-for': '192.0.2.1',
+        'x-forwarded-port': '80',
+        'x-forwarded-proto': 'http',
+      },
       body: '',
       isBase64Encoded: false,
     },

@@ -11,7 +11,8 @@ export interface LayerArn {
 }
 
 const SHAPE = 'arn:<aws|aws-cn|aws-us-gov>:lambda:<region>:<12-digit account>:layer:<name>:<version>';
-const ARN = /^arn:(aws|aws-cn|aws-us-gov):lambda:([a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-\d+):(\d{12}):layer:([A-Za-z0-9_-]{1,140}):(\d+)$/;
+const ARN =
+  /^arn:(aws|aws-cn|aws-us-gov):lambda:([a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-\d+):(\d{12}):layer:([A-Za-z0-9_-]{1,140}):(\d+)$/;
 
 export function parseLayerArn(arn: string): LayerArn {
   const m = ARN.exec(arn.trim());
@@ -22,7 +23,16 @@ export function parseLayerArn(arn: string): LayerArn {
   }
   const version = Number(m[5]);
   if (version < 1) {
-    throw new LambdaImageError('INVALID_INPUT', `layer version in "${arn}" must be 1 or more`, { hint: `expected ${SHAPE}` });
+    throw new LambdaImageError('INVALID_INPUT', `layer version in "${arn}" must be 1 or more`, {
+      hint: `expected ${SHAPE}`,
+    });
   }
-  return { arn: arn.trim(), partition: m[1] as LayerArn['partition'], region: m[2]!, account: m[3]!, name: m[4]!, version };
+  return {
+    arn: arn.trim(),
+    partition: m[1] as LayerArn['partition'],
+    region: m[2]!,
+    account: m[3]!,
+    name: m[4]!,
+    version,
+  };
 }

@@ -30,9 +30,13 @@ export async function getLayerVersion(layer: LayerArn, opts: AwsOptions = {}): P
     const out = await client.send(new GetLayerVersionByArnCommand({ Arn: layer.arn }));
     const content = out.Content;
     if (!content?.Location || !content.CodeSha256 || content.CodeSize === undefined) {
-      throw new LambdaImageError('AWS_FAILED', `GetLayerVersionByArn answered without the layer's content for ${layer.arn}`, {
-        hint: 'check that the ARN names a layer version, not a function',
-      });
+      throw new LambdaImageError(
+        'AWS_FAILED',
+        `GetLayerVersionByArn answered without the layer's content for ${layer.arn}`,
+        {
+          hint: 'check that the ARN names a layer version, not a function',
+        },
+      );
     }
     return {
       arn: out.LayerVersionArn ?? layer.arn,
@@ -54,17 +58,28 @@ function awsError(err: unknown, layer: LayerArn, region: string): LambdaImageErr
   if (err instanceof LambdaImageError) return err;
   // The SDK's messages never carry the presigned URL (it only comes back on success).
   if ((err as { name?: string })?.name === 'ResourceNotFoundException') {
-    return new LambdaImageError('LAYER_NOT_FOUND', `layer ${layer.name} version ${layer.version} was not found in ${region}`, {
-      hint: 'check the ARN (name, version, account) and that --region matches the ARN',
-      cause: err,
-    });
+    return new LambdaImageError(
+      'LAYER_NOT_FOUND',
+      `layer ${layer.name} version ${layer.version} was not found in ${region}`,
+      {
+        hint: 'check the ARN (name, version, account) and that --region matches the ARN',
+        cause: err,
+      },
+    );
   }
   const common = commonAwsError(err, `GetLayerVersionByArn for ${layer.arn}`, 'lambda:GetLayerVersion on this layer');
   if (common) {
     if (common.message === 'no AWS credentials were found') {
-      return new LambdaImageError('AWS_FAILED', common.message, { hint: 'configure credentials (aws configure, aws sso login, AWS_PROFILE or --profile), or use --from-zip', cause: err });
+      return new LambdaImageError('AWS_FAILED', common.message, {
+        hint: 'configure credentials (aws configure, aws sso login, AWS_PROFILE or --profile), or use --from-zip',
+        cause: err,
+      });
     }
     return common;
   }
-  return otherAwsError(err, `GetLayerVersionByArn for ${layer.arn}`, 'check your network and credentials, or add the layer from a zip with --from-zip');
+  return otherAwsError(
+    err,
+    `GetLayerVersionByArn for ${layer.arn}`,
+    'check your network and credentials, or add the layer from a zip with --from-zip',
+  );
 }

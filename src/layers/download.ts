@@ -50,22 +50,38 @@ export async function downloadVerified(url: string, dest: string, opts: Download
     try {
       res = await get(url, controller.signal);
     } catch (err) {
-      throw new LambdaImageError('DOWNLOAD_FAILED', `cannot download the layer from ${redactUrl(url)}: ${causeText(err)}`, {
-        hint: 'check your network; the download link expires 10 minutes after it is issued, so simply run the command again',
-      });
+      throw new LambdaImageError(
+        'DOWNLOAD_FAILED',
+        `cannot download the layer from ${redactUrl(url)}: ${causeText(err)}`,
+        {
+          hint: 'check your network; the download link expires 10 minutes after it is issued, so simply run the command again',
+        },
+      );
     }
     if (res.statusCode !== 200) {
       res.resume();
-      throw new LambdaImageError('DOWNLOAD_FAILED', `the layer download from ${redactUrl(url)} answered HTTP ${res.statusCode}`, {
-        hint: res.statusCode === 403 ? 'the download link has probably expired (10 minutes); run the command again' : 'run the command again later',
-      });
+      throw new LambdaImageError(
+        'DOWNLOAD_FAILED',
+        `the layer download from ${redactUrl(url)} answered HTTP ${res.statusCode}`,
+        {
+          hint:
+            res.statusCode === 403
+              ? 'the download link has probably expired (10 minutes); run the command again'
+              : 'run the command again later',
+        },
+      );
     }
     const meter = new Transform({
       transform(chunk: Buffer, _enc, done) {
         armStall();
         received += chunk.length;
         if (received > opts.expectedSize) {
-          done(new LambdaImageError('CHECKSUM_MISMATCH', `the layer download is larger than the ${opts.expectedSize} bytes AWS announced`));
+          done(
+            new LambdaImageError(
+              'CHECKSUM_MISMATCH',
+              `the layer download is larger than the ${opts.expectedSize} bytes AWS announced`,
+            ),
+          );
           return;
         }
         hash.update(chunk);
@@ -77,20 +93,32 @@ export async function downloadVerified(url: string, dest: string, opts: Download
       await pipeline(res, meter, createWriteStream(part, { mode: 0o600 }));
     } catch (err) {
       if (err instanceof LambdaImageError) throw err;
-      throw new LambdaImageError('DOWNLOAD_FAILED', `the layer download from ${redactUrl(url)} broke off after ${received} bytes: ${causeText(err)}`, {
-        hint: 'run the command again',
-      });
+      throw new LambdaImageError(
+        'DOWNLOAD_FAILED',
+        `the layer download from ${redactUrl(url)} broke off after ${received} bytes: ${causeText(err)}`,
+        {
+          hint: 'run the command again',
+        },
+      );
     }
     if (received !== opts.expectedSize) {
-      throw new LambdaImageError('CHECKSUM_MISMATCH', `the layer download has ${received} bytes, AWS announced ${opts.expectedSize}`, {
-        hint: 'the download was cut short or altered; run the command again',
-      });
+      throw new LambdaImageError(
+        'CHECKSUM_MISMATCH',
+        `the layer download has ${received} bytes, AWS announced ${opts.expectedSize}`,
+        {
+          hint: 'the download was cut short or altered; run the command again',
+        },
+      );
     }
     const actual = hash.digest('hex');
     if (actual !== opts.expectedSha256) {
-      throw new LambdaImageError('CHECKSUM_MISMATCH', `the layer download's SHA-256 is ${actual}, AWS announced ${opts.expectedSha256}`, {
-        hint: 'the download was altered in transit or the layer changed; run the command again, and report it if it persists',
-      });
+      throw new LambdaImageError(
+        'CHECKSUM_MISMATCH',
+        `the layer download's SHA-256 is ${actual}, AWS announced ${opts.expectedSha256}`,
+        {
+          hint: 'the download was altered in transit or the layer changed; run the command again, and report it if it persists',
+        },
+      );
     }
     await fs.rename(part, dest);
   } finally {

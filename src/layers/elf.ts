@@ -16,7 +16,8 @@ export function readElf(buf: Buffer): ElfFacts | undefined {
   const u32 = (o: number) => (le ? buf.readUInt32LE(o) : buf.readUInt32BE(o));
   const u64 = (o: number) => Number(le ? buf.readBigUInt64LE(o) : buf.readBigUInt64BE(o));
   const machineCode = u16(18);
-  const machine = machineCode === 0x3e ? 'x86-64' : machineCode === 0xb7 ? 'AArch64' : `machine 0x${machineCode.toString(16)}`;
+  const machine =
+    machineCode === 0x3e ? 'x86-64' : machineCode === 0xb7 ? 'AArch64' : `machine 0x${machineCode.toString(16)}`;
   const phoff = is64 ? u64(32) : u32(28);
   const phentsize = u16(is64 ? 54 : 42);
   const phnum = u16(is64 ? 56 : 44);
@@ -27,7 +28,11 @@ export function readElf(buf: Buffer): ElfFacts | undefined {
     if (u32(ph) !== 3) continue; // PT_INTERP
     const offset = is64 ? u64(ph + 8) : u32(ph + 4);
     const size = is64 ? u64(ph + 32) : u32(ph + 16);
-    if (offset + size <= buf.length) interpreter = buf.subarray(offset, offset + size).toString('latin1').replace(/\0+$/, '');
+    if (offset + size <= buf.length)
+      interpreter = buf
+        .subarray(offset, offset + size)
+        .toString('latin1')
+        .replace(/\0+$/, '');
     break;
   }
   return { machine, interpreter };

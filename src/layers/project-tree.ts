@@ -77,7 +77,11 @@ export interface LockOptions {
  * atomically by proper-lockfile, refreshed while held, taken over when stale after a crash).
  * Other lambda-image runs wait for it; `work` must re-read the config inside.
  */
-export async function withConfigLock<T>(projectDir: string, work: () => Promise<T>, opts: LockOptions = {}): Promise<T> {
+export async function withConfigLock<T>(
+  projectDir: string,
+  work: () => Promise<T>,
+  opts: LockOptions = {},
+): Promise<T> {
   const lockfile = (await import('proper-lockfile')).default;
   const file = path.join(projectDir, CONFIG_FILE);
   let compromised: Error | undefined;
@@ -102,10 +106,14 @@ export async function withConfigLock<T>(projectDir: string, work: () => Promise<
       }
       if (code !== 'ELOCKED') throw ioError(err, `cannot lock ${file}`);
       if (Date.now() > deadline) {
-        throw new LambdaImageError('IO_FAILED', `${CONFIG_FILE} in ${path.resolve(projectDir)} stays locked by another lambda-image run`, {
-          hint: `wait for it to finish; if none is running, remove ${CONFIG_FILE}.lock`,
-          cause: err,
-        });
+        throw new LambdaImageError(
+          'IO_FAILED',
+          `${CONFIG_FILE} in ${path.resolve(projectDir)} stays locked by another lambda-image run`,
+          {
+            hint: `wait for it to finish; if none is running, remove ${CONFIG_FILE}.lock`,
+            cause: err,
+          },
+        );
       }
       if (delay === 25) opts.onWait?.();
       await new Promise<void>((resolve) => {

@@ -84,9 +84,13 @@ export async function unzipSafely(
     if (rel === '') return;
     // Bit 0: the entry is encrypted (ZipCrypto or AES); its bytes would be unpacked as garbage.
     if (entry.generalPurposeBitFlag & 0x1) {
-      throw new LambdaImageError('UNSAFE_ARCHIVE', `${zipName} has an encrypted entry ("${rel}"); Lambda layers are never encrypted`, {
-        hint: 'nothing was unpacked; make the zip again without a password (zip -r, without -e or -P)',
-      });
+      throw new LambdaImageError(
+        'UNSAFE_ARCHIVE',
+        `${zipName} has an encrypted entry ("${rel}"); Lambda layers are never encrypted`,
+        {
+          hint: 'nothing was unpacked; make the zip again without a password (zip -r, without -e or -P)',
+        },
+      );
     }
     const madeOnUnix = entry.versionMadeBy >> 8 === 3;
     const unixMode = madeOnUnix ? (entry.externalFileAttributes >>> 16) & 0xffff : 0;
@@ -96,7 +100,11 @@ export async function unzipSafely(
 
     if (isDir) {
       const existing = await fs.lstat(dest).catch(() => undefined);
-      if (existing && !existing.isDirectory()) throw unsafe(zipName, `directory "${rel}" is also ${existing.isSymbolicLink() ? 'a link' : 'a file'} in the archive`);
+      if (existing && !existing.isDirectory())
+        throw unsafe(
+          zipName,
+          `directory "${rel}" is also ${existing.isSymbolicLink() ? 'a link' : 'a file'} in the archive`,
+        );
       if (!existing) {
         await fs.mkdir(path.dirname(dest), { recursive: true });
         await insideRoot(root, path.dirname(dest), rel, zipName);
@@ -104,10 +112,12 @@ export async function unzipSafely(
       }
       return;
     }
-    if (type !== 0 && type !== S_IFREG && type !== S_IFLNK) throw unsafe(zipName, `entry "${rel}" is a special file (mode ${type.toString(8)})`);
+    if (type !== 0 && type !== S_IFREG && type !== S_IFLNK)
+      throw unsafe(zipName, `entry "${rel}" is a special file (mode ${type.toString(8)})`);
 
     result.bytes += entry.uncompressedSize;
-    if (result.bytes > limits.maxBytes) throw unsafe(zipName, `it unpacks to more than ${Math.round(limits.maxBytes / 1024 / 1024)} MiB`);
+    if (result.bytes > limits.maxBytes)
+      throw unsafe(zipName, `it unpacks to more than ${Math.round(limits.maxBytes / 1024 / 1024)} MiB`);
 
     await fs.mkdir(path.dirname(dest), { recursive: true });
     // A link inside the archive must not redirect later entries outside the target.
@@ -115,7 +125,8 @@ export async function unzipSafely(
     const target = path.join(parent, path.basename(dest));
     if (await fs.lstat(target).catch(() => undefined)) throw unsafe(zipName, `entry "${rel}" appears twice`);
 
-    if (type === S_IFLNK && entry.uncompressedSize > MAX_LINK_TARGET) throw unsafe(zipName, `link "${rel}" has a ${entry.uncompressedSize}-byte target`);
+    if (type === S_IFLNK && entry.uncompressedSize > MAX_LINK_TARGET)
+      throw unsafe(zipName, `link "${rel}" has a ${entry.uncompressedSize}-byte target`);
     const stream = await entryStream(fd, entry, zipName);
     if (type === S_IFLNK) {
       const chunks: Buffer[] = [];
@@ -128,7 +139,11 @@ export async function unzipSafely(
       return;
     }
     const mode = unixMode & 0o777 || 0o644;
-    await pipeline(stream, checkEntry(entry, rel, zipName), createWriteStream(target, { mode, flags: 'wx', highWaterMark: CHUNK }));
+    await pipeline(
+      stream,
+      checkEntry(entry, rel, zipName),
+      createWriteStream(target, { mode, flags: 'wx', highWaterMark: CHUNK }),
+    );
     await fs.chmod(target, mode);
     result.files++;
     result.entries.push({ path: rel, mode, size: entry.uncompressedSize });
@@ -148,7 +163,8 @@ const MAX_LINK_TARGET = 4096;
 /** The real path of `dir`, which must be the target or inside it (links met on the way included). */
 async function insideRoot(root: string, dir: string, rel: string, zipName: string): Promise<string> {
   const real = await fs.realpath(dir);
-  if (real !== root && !real.startsWith(root + path.sep)) throw unsafe(zipName, `entry "${rel}" would be written through a link`);
+  if (real !== root && !real.startsWith(root + path.sep))
+    throw unsafe(zipName, `entry "${rel}" would be written through a link`);
   return real;
 }
 
@@ -158,13 +174,21 @@ async function insideRoot(root: string, dir: string, rel: string, zipName: strin
  * then leave from wherever "a" points. With that rule, and no entry ever replacing another,
  * every link resolves inside the target whatever other links the archive holds.
  */
-export function checkLinkTarget(root: string, realParent: string, rel: string, linkTarget: string, zipName: string): void {
+export function checkLinkTarget(
+  root: string,
+  realParent: string,
+  rel: string,
+  linkTarget: string,
+  zipName: string,
+): void {
   const refuse = (why: string) => unsafe(zipName, `link "${rel}" ${why} (its target is "${linkTarget}")`);
-  if (linkTarget === '' || linkTarget.includes('\0') || linkTarget.includes('\\')) throw refuse('has an unusable target');
+  if (linkTarget === '' || linkTarget.includes('\0') || linkTarget.includes('\\'))
+    throw refuse('has an unusable target');
   if (path.posix.isAbsolute(linkTarget)) throw refuse('is absolute (it would point outside the layer once under /opt)');
   const parts = linkTarget.split('/').filter((p) => p !== '' && p !== '.');
   const firstDown = parts.findIndex((p) => p !== '..');
-  if (firstDown >= 0 && parts.slice(firstDown).includes('..')) throw refuse('climbs ("..") after descending; its destination would depend on other links');
+  if (firstDown >= 0 && parts.slice(firstDown).includes('..'))
+    throw refuse('climbs ("..") after descending; its destination would depend on other links');
   const resolved = path.resolve(realParent, ...parts);
   if (resolved !== root && !resolved.startsWith(root + path.sep)) throw refuse('points outside the target');
 }
@@ -182,8 +206,8 @@ function walkEntries(zip: ZipFile, zipName: string, handle: (entry: Entry) => Pr
           : (err as NodeJS.ErrnoException).syscall // the disk, not the archive (read-only, full, permissions)
             ? ioError(err, `cannot unpack ${zipName}`)
             : new LambdaImageError('UNSAFE_ARCHIVE', `${zipName} could not be unpacked: ${(err as Error).message}`, {
-              hint: 'nothing was kept; check that the file is an intact Lambda layer zip',
-            }),
+                hint: 'nothing was kept; check that the file is an intact Lambda layer zip',
+              }),
       );
     };
     zip.on('entry', (entry: Entry) => handle(entry).then(() => zip.readEntry(), fail));
@@ -208,7 +232,13 @@ async function entryStream(fd: fs.FileHandle, entry: Entry, zipName: string): Pr
   await fd.read(header, 0, 30, entry.relativeOffsetOfLocalHeader);
   if (header.readUInt32LE(0) !== 0x04034b50) throw unsafe(zipName, 'a local file header is damaged');
   const start = entry.relativeOffsetOfLocalHeader + 30 + header.readUInt16LE(26) + header.readUInt16LE(28);
-  const raw = createReadStream('', { fd: fd.fd, start, end: start + entry.compressedSize - 1, highWaterMark: CHUNK, autoClose: false });
+  const raw = createReadStream('', {
+    fd: fd.fd,
+    start,
+    end: start + entry.compressedSize - 1,
+    highWaterMark: CHUNK,
+    autoClose: false,
+  });
   if (entry.compressionMethod === 0) return raw;
   return raw.pipe(createInflateRaw({ chunkSize: CHUNK }));
 }
@@ -220,12 +250,14 @@ function checkEntry(entry: Entry, rel: string, zipName: string): Transform {
   return new Transform({
     transform(chunk: Buffer, _enc, done) {
       size += chunk.length;
-      if (size > entry.uncompressedSize) return done(unsafe(zipName, `entry "${rel}" holds more than its declared ${entry.uncompressedSize} bytes`));
+      if (size > entry.uncompressedSize)
+        return done(unsafe(zipName, `entry "${rel}" holds more than its declared ${entry.uncompressedSize} bytes`));
       crc = crc32(chunk, crc);
       done(null, chunk);
     },
     flush(done) {
-      if (size !== entry.uncompressedSize) return done(unsafe(zipName, `entry "${rel}" holds ${size} bytes, not the declared ${entry.uncompressedSize}`));
+      if (size !== entry.uncompressedSize)
+        return done(unsafe(zipName, `entry "${rel}" holds ${size} bytes, not the declared ${entry.uncompressedSize}`));
       if (crc >>> 0 !== entry.crc32 >>> 0) return done(unsafe(zipName, `entry "${rel}" is corrupt (CRC mismatch)`));
       done();
     },

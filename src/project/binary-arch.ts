@@ -25,16 +25,24 @@ export async function checkBinaryArch(dir: string, binary: string, arch: Arch): 
   const wanted = elfMachineFor(arch);
   if (!facts) {
     throw new LambdaImageError('INVALID_INPUT', `binary ${binary} is neither a Linux executable (ELF) nor a script`, {
-      hint: 'build it for Linux, e.g. GOOS=linux GOARCH=' + (arch === 'arm64' ? 'arm64' : 'amd64') + ' go build -o bootstrap',
+      hint:
+        'build it for Linux, e.g. GOOS=linux GOARCH=' +
+        (arch === 'arm64' ? 'arm64' : 'amd64') +
+        ' go build -o bootstrap',
     });
   }
   const is64 = head[4] === 2;
   if (facts.machine !== wanted || !is64) {
     const other = facts.machine === 'AArch64' ? 'arm64' : facts.machine === 'x86-64' ? 'x86_64' : undefined;
-    throw new LambdaImageError('PLATFORM_MISMATCH', `binary ${binary} is built for ${facts.machine}${is64 ? '' : ' (32-bit)'}, but the image is ${arch} (${wanted})`, {
-      hint: other && is64
-        ? `use --arch ${other}, or rebuild the binary for ${arch} (e.g. GOARCH=${arch === 'arm64' ? 'arm64' : 'amd64'})`
-        : `rebuild the binary for Linux ${arch}`,
-    });
+    throw new LambdaImageError(
+      'PLATFORM_MISMATCH',
+      `binary ${binary} is built for ${facts.machine}${is64 ? '' : ' (32-bit)'}, but the image is ${arch} (${wanted})`,
+      {
+        hint:
+          other && is64
+            ? `use --arch ${other}, or rebuild the binary for ${arch} (e.g. GOARCH=${arch === 'arm64' ? 'arm64' : 'amd64'})`
+            : `rebuild the binary for Linux ${arch}`,
+      },
+    );
   }
 }

@@ -89,7 +89,9 @@ export function checkConflicts(plan: FilePlan, force: boolean): string[] {
       },
     );
   }
-  return conflicts.filter((f) => f.conflict === 'hand-edited').map((f) => `replacing hand edits in ${f.path} (--force)`);
+  return conflicts
+    .filter((f) => f.conflict === 'hand-edited')
+    .map((f) => `replacing hand edits in ${f.path} (--force)`);
 }
 
 /** Writes every file that changes, each atomically. The config goes last: it records what was written. */

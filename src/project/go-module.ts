@@ -77,16 +77,26 @@ export async function checkMainPackage(dir: string, main: string): Promise<void>
  */
 export async function checkBinary(dir: string, binary: string): Promise<string> {
   const abs = typedPath(binary);
-  const rel = insideProject(dir, abs, `binary ${binary}`, typedHint(dir, binary, 'copy the binary into the project directory: it must be part of the Docker build context'));
+  const rel = insideProject(
+    dir,
+    abs,
+    `binary ${binary}`,
+    typedHint(dir, binary, 'copy the binary into the project directory: it must be part of the Docker build context'),
+  );
   let st;
   try {
     st = await fs.stat(abs);
   } catch {
-    throw new LambdaImageError('INVALID_INPUT', `binary ${binary} does not exist`, { hint: 'build it first, or fix --binary' });
+    throw new LambdaImageError('INVALID_INPUT', `binary ${binary} does not exist`, {
+      hint: 'build it first, or fix --binary',
+    });
   }
-  if (!st.isFile()) throw new LambdaImageError('INVALID_INPUT', `binary ${binary} is not a file`, { hint: 'fix --binary' });
+  if (!st.isFile())
+    throw new LambdaImageError('INVALID_INPUT', `binary ${binary} is not a file`, { hint: 'fix --binary' });
   if ((st.mode & 0o111) === 0) {
-    throw new LambdaImageError('INVALID_INPUT', `binary ${binary} is not executable`, { hint: `run "chmod +x ${binary}"` });
+    throw new LambdaImageError('INVALID_INPUT', `binary ${binary} is not executable`, {
+      hint: `run "chmod +x ${binary}"`,
+    });
   }
   return rel.split(path.sep).join('/');
 }

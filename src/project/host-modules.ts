@@ -27,7 +27,13 @@ interface RunResult {
 function runGo(args: string[], cwd: string, env: NodeJS.ProcessEnv): Promise<RunResult> {
   return new Promise((resolve) => {
     execFile('go', args, { cwd, env, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
-      const code = err ? ((err as NodeJS.ErrnoException).code === 'ENOENT' ? null : typeof (err as { code?: unknown }).code === 'number' ? ((err as { code: number }).code) : 1) : 0;
+      const code = err
+        ? (err as NodeJS.ErrnoException).code === 'ENOENT'
+          ? null
+          : typeof (err as { code?: unknown }).code === 'number'
+            ? (err as { code: number }).code
+            : 1
+        : 0;
       resolve({ code, stdout, stderr, missing: (err as NodeJS.ErrnoException | null)?.code === 'ENOENT' });
     });
   });
@@ -43,9 +49,13 @@ export async function vendorModulesOnHost(dir: string, env: NodeJS.ProcessEnv = 
   }
   const m = /go(\d+)\.(\d+)/.exec(version.stdout);
   if (!m || Number(m[1]) < 1 || (Number(m[1]) === 1 && Number(m[2]) < 18)) {
-    throw new LambdaImageError('INVALID_INPUT', `--go-modules host needs Go 1.18 or newer on this machine (found ${version.stdout.trim() || 'an unknown version'})`, {
-      hint: 'upgrade the Go toolchain on this machine (go mod vendor -o appeared in Go 1.18)',
-    });
+    throw new LambdaImageError(
+      'INVALID_INPUT',
+      `--go-modules host needs Go 1.18 or newer on this machine (found ${version.stdout.trim() || 'an unknown version'})`,
+      {
+        hint: 'upgrade the Go toolchain on this machine (go mod vendor -o appeared in Go 1.18)',
+      },
+    );
   }
   const tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'lambda-image-vendor-'));
   const remove = () => fs.rm(tmp, { recursive: true, force: true });
@@ -68,6 +78,12 @@ export async function vendorModulesOnHost(dir: string, env: NodeJS.ProcessEnv = 
     }
   }
   // A module without dependencies gets no vendor directory at all: nothing to send.
-  if (await fs.stat(out).then(() => true, () => false)) await walk('');
+  if (
+    await fs.stat(out).then(
+      () => true,
+      () => false,
+    )
+  )
+    await walk('');
   return { files, remove };
 }

@@ -32,10 +32,14 @@ export function registryHost(ref: ImageReference): string {
  * ECR hosts ask ECR (in the host's own region) for a 12-hour login; others read
  * ~/.docker/config.json (DOCKER_CONFIG), its credHelpers and credsStore.
  */
-export async function registryCredentialsFor(ref: string | ImageReference, opts: RegistryAuthOptions = {}): Promise<RegistryCredentials | undefined> {
+export async function registryCredentialsFor(
+  ref: string | ImageReference,
+  opts: RegistryAuthOptions = {},
+): Promise<RegistryCredentials | undefined> {
   const parsed = typeof ref === 'string' ? parseImageReference(ref) : ref;
   const host = registryHost(parsed);
-  if (opts.ecrToken && opts.ecrToken.host === host) return { username: opts.ecrToken.username, password: opts.ecrToken.password, source: 'ECR GetAuthorizationToken' };
+  if (opts.ecrToken && opts.ecrToken.host === host)
+    return { username: opts.ecrToken.username, password: opts.ecrToken.password, source: 'ECR GetAuthorizationToken' };
   const ecr = parseEcrHost(host);
   if (ecr) {
     const { EcrApi } = await import('../aws/ecr.js');
@@ -52,13 +56,19 @@ export async function registryCredentialsFor(ref: string | ImageReference, opts:
 }
 
 /** The engine's authconfig for a reference (see registryCredentialsFor); undefined for anonymous access. */
-export async function registryAuthFor(ref: string | ImageReference, opts: RegistryAuthOptions = {}): Promise<DockerAuthConfig | undefined> {
+export async function registryAuthFor(
+  ref: string | ImageReference,
+  opts: RegistryAuthOptions = {},
+): Promise<DockerAuthConfig | undefined> {
   const parsed = typeof ref === 'string' ? parseImageReference(ref) : ref;
   const creds = await registryCredentialsFor(parsed, opts);
   return creds ? toAuthConfig(creds, registryHost(parsed)) : undefined;
 }
 
 export function toAuthConfig(creds: RegistryCredentials, host: string): DockerAuthConfig {
-  if (!creds.password) throw new LambdaImageError('REGISTRY_AUTH_FAILED', `the saved login for ${host} has no password`, { hint: `log in again: docker login ${host}` });
+  if (!creds.password)
+    throw new LambdaImageError('REGISTRY_AUTH_FAILED', `the saved login for ${host} has no password`, {
+      hint: `log in again: docker login ${host}`,
+    });
   return { username: creds.username, password: creds.password, serveraddress: host };
 }

@@ -38,16 +38,23 @@ function hostKeys(host: string): string[] {
 }
 
 /** Credentials for one registry host, or undefined when the user has none (anonymous access). */
-export async function dockerCredentialsFor(host: string, env: NodeJS.ProcessEnv = process.env): Promise<RegistryCredentials | undefined> {
+export async function dockerCredentialsFor(
+  host: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<RegistryCredentials | undefined> {
   const file = path.join(dockerConfigDir(env), 'config.json');
   let config: DockerConfigFile;
   try {
     config = JSON.parse(await readFile(file, 'utf8')) as DockerConfigFile;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new LambdaImageError('REGISTRY_AUTH_FAILED', `cannot read Docker credentials from ${file}: ${(err as Error).message.split('\n')[0]}`, {
-      hint: 'fix the file (it must be JSON), or log in again with "docker login"',
-    });
+    throw new LambdaImageError(
+      'REGISTRY_AUTH_FAILED',
+      `cannot read Docker credentials from ${file}: ${(err as Error).message.split('\n')[0]}`,
+      {
+        hint: 'fix the file (it must be JSON), or log in again with "docker login"',
+      },
+    );
   }
   const keys = hostKeys(host);
   const helper = keys.map((k) => config.credHelpers?.[k]).find(Boolean);
@@ -63,7 +70,10 @@ export async function dockerCredentialsFor(host: string, env: NodeJS.ProcessEnv 
     if (entry.auth) {
       const decoded = Buffer.from(entry.auth, 'base64').toString('utf8');
       const colon = decoded.indexOf(':');
-      if (colon < 0) throw new LambdaImageError('REGISTRY_AUTH_FAILED', `the saved login for ${host} in ${file} is malformed`, { hint: `log in again: docker login ${host}` });
+      if (colon < 0)
+        throw new LambdaImageError('REGISTRY_AUTH_FAILED', `the saved login for ${host} in ${file} is malformed`, {
+          hint: `log in again: docker login ${host}`,
+        });
       return { username: decoded.slice(0, colon), password: decoded.slice(colon + 1), source: file };
     }
     if (entry.username && entry.password) return { username: entry.username, password: entry.password, source: file };
@@ -75,7 +85,11 @@ export async function dockerCredentialsFor(host: string, env: NodeJS.ProcessEnv 
 function fromHelper(name: string, host: string, env: NodeJS.ProcessEnv): Promise<RegistryCredentials | undefined> {
   const program = `docker-credential-${name}`;
   if (!/^[A-Za-z0-9_.-]+$/.test(name)) {
-    return Promise.reject(new LambdaImageError('REGISTRY_AUTH_FAILED', `credential helper name "${name}" is not valid`, { hint: 'fix credsStore / credHelpers in your Docker config.json' }));
+    return Promise.reject(
+      new LambdaImageError('REGISTRY_AUTH_FAILED', `credential helper name "${name}" is not valid`, {
+        hint: 'fix credsStore / credHelpers in your Docker config.json',
+      }),
+    );
   }
   log(`asking ${program} for ${host}`);
   return new Promise((resolve, reject) => {
@@ -86,9 +100,17 @@ function fromHelper(name: string, host: string, env: NodeJS.ProcessEnv): Promise
         const missing = (err as NodeJS.ErrnoException).code === 'ENOENT';
         // The helper's output may echo secrets: report its exit, not its words.
         return reject(
-          new LambdaImageError('REGISTRY_AUTH_FAILED', missing ? `credential helper ${program} is not installed` : `credential helper ${program} failed for ${host}`, {
-            hint: missing ? `install ${program}, or remove it from your Docker config.json` : `log in again: docker login ${host}`,
-          }),
+          new LambdaImageError(
+            'REGISTRY_AUTH_FAILED',
+            missing
+              ? `credential helper ${program} is not installed`
+              : `credential helper ${program} failed for ${host}`,
+            {
+              hint: missing
+                ? `install ${program}, or remove it from your Docker config.json`
+                : `log in again: docker login ${host}`,
+            },
+          ),
         );
       }
       try {
@@ -96,7 +118,13 @@ function fromHelper(name: string, host: string, env: NodeJS.ProcessEnv): Promise
         if (!answer.Secret) return resolve(undefined);
         resolve({ username: answer.Username ?? '', password: answer.Secret, source: program });
       } catch {
-        reject(new LambdaImageError('REGISTRY_AUTH_FAILED', `credential helper ${program} answered something that is not JSON`, { hint: `log in again: docker login ${host}` }));
+        reject(
+          new LambdaImageError(
+            'REGISTRY_AUTH_FAILED',
+            `credential helper ${program} answered something that is not JSON`,
+            { hint: `log in again: docker login ${host}` },
+          ),
+        );
       }
     });
     child.stdin?.end(host);

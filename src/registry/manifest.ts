@@ -53,25 +53,43 @@ export interface ManifestCheck {
  * Checks a manifest read back from a registry. `expectedDigest` is the digest the push
  * reported (or the one named in --image-uri); the body must hash to it.
  */
-export function checkManifest(body: Uint8Array, contentType: string | undefined, where: string, expectedDigest?: string): ManifestCheck {
+export function checkManifest(
+  body: Uint8Array,
+  contentType: string | undefined,
+  where: string,
+  expectedDigest?: string,
+): ManifestCheck {
   let manifest: ImageManifest;
   try {
     manifest = JSON.parse(Buffer.from(body).toString('utf8')) as ImageManifest;
   } catch {
-    throw new LambdaImageError('MANIFEST_REJECTED', `the registry answered ${where} with something that is not a JSON manifest`);
+    throw new LambdaImageError(
+      'MANIFEST_REJECTED',
+      `the registry answered ${where} with something that is not a JSON manifest`,
+    );
   }
   const mediaType = manifestMediaType(manifest, contentType);
   const digest = sha256Digest(body);
   if (INDEX.has(mediaType) || Array.isArray(manifest.manifests)) {
-    const platforms = (manifest.manifests ?? []).map((m) => (m.platform ? `${m.platform.os ?? '?'}/${m.platform.architecture ?? '?'}` : 'unknown')).join(', ');
-    throw new LambdaImageError('MANIFEST_REJECTED', `${where} is an image index (${mediaType || 'no media type'}; entries: ${platforms || 'none'}), and Lambda accepts only a single-platform image`, {
-      hint: 'build without attestations (docker buildx build --provenance=false --sbom=false, or docker/build-push-action with provenance: false and sbom: false), for one platform, then push again',
-    });
+    const platforms = (manifest.manifests ?? [])
+      .map((m) => (m.platform ? `${m.platform.os ?? '?'}/${m.platform.architecture ?? '?'}` : 'unknown'))
+      .join(', ');
+    throw new LambdaImageError(
+      'MANIFEST_REJECTED',
+      `${where} is an image index (${mediaType || 'no media type'}; entries: ${platforms || 'none'}), and Lambda accepts only a single-platform image`,
+      {
+        hint: 'build without attestations (docker buildx build --provenance=false --sbom=false, or docker/build-push-action with provenance: false and sbom: false), for one platform, then push again',
+      },
+    );
   }
   if (!SINGLE.has(mediaType)) {
-    throw new LambdaImageError('MANIFEST_REJECTED', `${where} has media type "${mediaType || 'none'}", which Lambda does not accept`, {
-      hint: `Lambda accepts ${MEDIA_TYPES.dockerManifest} or ${MEDIA_TYPES.ociManifest}; push the image again with a current Docker engine`,
-    });
+    throw new LambdaImageError(
+      'MANIFEST_REJECTED',
+      `${where} has media type "${mediaType || 'none'}", which Lambda does not accept`,
+      {
+        hint: `Lambda accepts ${MEDIA_TYPES.dockerManifest} or ${MEDIA_TYPES.ociManifest}; push the image again with a current Docker engine`,
+      },
+    );
   }
   if (!manifest.config?.digest || !Array.isArray(manifest.layers)) {
     throw new LambdaImageError('MANIFEST_REJECTED', `${where} has no config or layers`);
@@ -86,13 +104,23 @@ export function checkManifest(body: Uint8Array, contentType: string | undefined,
 }
 
 /** Lambda's architecture name for an image config's architecture; a clear error for one Lambda does not run. */
-export function lambdaArchitecture(configArchitecture: string | undefined, os: string | undefined, where: string): 'x86_64' | 'arm64' {
+export function lambdaArchitecture(
+  configArchitecture: string | undefined,
+  os: string | undefined,
+  where: string,
+): 'x86_64' | 'arm64' {
   if (os && os !== 'linux') {
-    throw new LambdaImageError('PLATFORM_MISMATCH', `${where} is built for ${os}, and Lambda runs linux images`, { hint: 'build for linux/amd64 or linux/arm64' });
+    throw new LambdaImageError('PLATFORM_MISMATCH', `${where} is built for ${os}, and Lambda runs linux images`, {
+      hint: 'build for linux/amd64 or linux/arm64',
+    });
   }
   if (configArchitecture === 'amd64') return 'x86_64';
   if (configArchitecture === 'arm64') return 'arm64';
-  throw new LambdaImageError('PLATFORM_MISMATCH', `${where} is built for ${configArchitecture ?? 'an unknown architecture'}, and Lambda runs amd64 (x86_64) or arm64`, {
-    hint: 'build with --arch x86_64 or --arch arm64',
-  });
+  throw new LambdaImageError(
+    'PLATFORM_MISMATCH',
+    `${where} is built for ${configArchitecture ?? 'an unknown architecture'}, and Lambda runs amd64 (x86_64) or arm64`,
+    {
+      hint: 'build with --arch x86_64 or --arch arm64',
+    },
+  );
 }

@@ -49,7 +49,9 @@ export class RegistryClient {
   async getManifest(name: string, reference: string): Promise<RegistryResponse> {
     const res = await this.request('GET', `/v2/${name}/manifests/${reference}`, name, { Accept: MANIFEST_ACCEPT });
     if (res.status === 404) {
-      throw new LambdaImageError('IMAGE_NOT_FOUND', `${this.host}/${name}:${reference} is not in the registry`, { hint: 'check the repository and tag (or push the image first)' });
+      throw new LambdaImageError('IMAGE_NOT_FOUND', `${this.host}/${name}:${reference} is not in the registry`, {
+        hint: 'check the repository and tag (or push the image first)',
+      });
     }
     this.expectOk(res, `reading the manifest of ${this.host}/${name}:${reference}`);
     return res;
@@ -66,13 +68,22 @@ export class RegistryClient {
     if (res.status >= 200 && res.status < 300) return;
     if (res.status === 401 || res.status === 403) {
       throw new LambdaImageError('REGISTRY_AUTH_FAILED', `${this.host} refused ${what} (HTTP ${res.status})`, {
-        hint: this.credentials ? `the credentials from ${this.credentials.source} were not accepted: log in again` : `log in first: docker login ${this.host}`,
+        hint: this.credentials
+          ? `the credentials from ${this.credentials.source} were not accepted: log in again`
+          : `log in first: docker login ${this.host}`,
       });
     }
-    throw new LambdaImageError('PUSH_FAILED', `${this.host} answered HTTP ${res.status} when ${what}`, { hint: 'check the registry, then try again' });
+    throw new LambdaImageError('PUSH_FAILED', `${this.host} answered HTTP ${res.status} when ${what}`, {
+      hint: 'check the registry, then try again',
+    });
   }
 
-  private async request(method: string, path: string, name: string, headers: Record<string, string>): Promise<RegistryResponse> {
+  private async request(
+    method: string,
+    path: string,
+    name: string,
+    headers: Record<string, string>,
+  ): Promise<RegistryResponse> {
     let res = await this.send(method, this.base + path, headers, this.authorization);
     if (res.status === 401 && res.challenge) {
       this.authorization = await this.authorize(res.challenge, name);
@@ -83,30 +94,51 @@ export class RegistryClient {
 
   private async authorize(challenge: string, name: string): Promise<string> {
     const { scheme, params } = parseWwwAuthenticate(challenge);
-    const basic = this.credentials ? 'Basic ' + Buffer.from(`${this.credentials.username}:${this.credentials.password}`).toString('base64') : undefined;
+    const basic = this.credentials
+      ? 'Basic ' + Buffer.from(`${this.credentials.username}:${this.credentials.password}`).toString('base64')
+      : undefined;
     if (scheme === 'basic') {
-      if (!basic) throw new LambdaImageError('REGISTRY_AUTH_FAILED', `${this.host} needs a login`, { hint: `log in first: docker login ${this.host}` });
+      if (!basic)
+        throw new LambdaImageError('REGISTRY_AUTH_FAILED', `${this.host} needs a login`, {
+          hint: `log in first: docker login ${this.host}`,
+        });
       return basic;
     }
-    if (scheme !== 'bearer' || !params.realm) throw new LambdaImageError('REGISTRY_AUTH_FAILED', `${this.host} asked for an authentication scheme lambda-image does not speak (${scheme || 'none'})`);
+    if (scheme !== 'bearer' || !params.realm)
+      throw new LambdaImageError(
+        'REGISTRY_AUTH_FAILED',
+        `${this.host} asked for an authentication scheme lambda-image does not speak (${scheme || 'none'})`,
+      );
     const url = new URL(params.realm);
     if (params.service) url.searchParams.set('service', params.service);
     url.searchParams.set('scope', params.scope ?? `repository:${name}:pull`);
     log(`token from ${url.host} for ${this.host}`);
     const res = await this.send('GET', url.toString(), { Accept: 'application/json' }, basic);
     if (res.status !== 200) {
-      throw new LambdaImageError('REGISTRY_AUTH_FAILED', `the token service of ${this.host} refused (HTTP ${res.status})`, {
-        hint: this.credentials ? `the credentials from ${this.credentials.source} were not accepted: log in again` : `log in first: docker login ${this.host}`,
-      });
+      throw new LambdaImageError(
+        'REGISTRY_AUTH_FAILED',
+        `the token service of ${this.host} refused (HTTP ${res.status})`,
+        {
+          hint: this.credentials
+            ? `the credentials from ${this.credentials.source} were not accepted: log in again`
+            : `log in first: docker login ${this.host}`,
+        },
+      );
     }
     const answer = JSON.parse(res.body.toString('utf8')) as { token?: string; access_token?: string };
     const token = answer.token ?? answer.access_token;
-    if (!token) throw new LambdaImageError('REGISTRY_AUTH_FAILED', `the token service of ${this.host} answered without a token`);
+    if (!token)
+      throw new LambdaImageError('REGISTRY_AUTH_FAILED', `the token service of ${this.host} answered without a token`);
     return `Bearer ${token}`;
   }
 
   /** One HTTP exchange; follows up to 5 redirects, dropping Authorization when the host changes. */
-  private async send(method: string, url: string, headers: Record<string, string>, authorization?: string): Promise<RegistryResponse & { challenge?: string }> {
+  private async send(
+    method: string,
+    url: string,
+    headers: Record<string, string>,
+    authorization?: string,
+  ): Promise<RegistryResponse & { challenge?: string }> {
     let target = new URL(url);
     const origin = target.host;
     for (let hop = 0; hop < 6; hop++) {
@@ -117,7 +149,10 @@ export class RegistryClient {
         res = await fetch(target, { method, headers: h, redirect: 'manual', signal: AbortSignal.timeout(TIMEOUT_MS) });
       } catch (err) {
         const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).name;
-        throw new LambdaImageError('PUSH_FAILED', `cannot reach the registry ${origin} (${cause})`, { hint: 'check the registry address and your network', cause: err });
+        throw new LambdaImageError('PUSH_FAILED', `cannot reach the registry ${origin} (${cause})`, {
+          hint: 'check the registry address and your network',
+          cause: err,
+        });
       }
       if (res.status >= 300 && res.status < 400 && res.headers.get('location')) {
         target = new URL(res.headers.get('location')!, target);
@@ -125,7 +160,11 @@ export class RegistryClient {
         continue;
       }
       const body = Buffer.from(await res.arrayBuffer());
-      if (body.length > MAX_BODY) throw new LambdaImageError('PUSH_FAILED', `${origin} answered more than ${MAX_BODY} bytes for a manifest or config`);
+      if (body.length > MAX_BODY)
+        throw new LambdaImageError(
+          'PUSH_FAILED',
+          `${origin} answered more than ${MAX_BODY} bytes for a manifest or config`,
+        );
       return {
         status: res.status,
         body,

@@ -29,9 +29,13 @@ export async function verifyRemoteImage(
   const res = await client.getManifest(path, reference);
   const check = checkManifest(res.body, res.contentType, where, expectedDigest);
   if (res.digest && res.digest !== check.digest) {
-    throw new LambdaImageError('MANIFEST_REJECTED', `${where}: the registry says digest ${res.digest}, but the manifest hashes to ${check.digest}`, {
-      hint: 'the registry or a proxy rewrote the manifest; push again',
-    });
+    throw new LambdaImageError(
+      'MANIFEST_REJECTED',
+      `${where}: the registry says digest ${res.digest}, but the manifest hashes to ${check.digest}`,
+      {
+        hint: 'the registry or a proxy rewrote the manifest; push again',
+      },
+    );
   }
   let config: { architecture?: string; os?: string };
   try {

@@ -35,9 +35,13 @@ function guardTemplateData<T>(data: T, where = 'value'): T {
   if (typeof data === 'string') {
     const problem = controlCharacterProblem(data);
     if (problem) {
-      throw new LambdaImageError('INVALID_INPUT', `refusing to write ${JSON.stringify(data)} into a Dockerfile (${where}): ${problem}`, {
-        hint: 'a line break in a value would add Dockerfile instructions: fix the value in lambda-image.json or the option',
-      });
+      throw new LambdaImageError(
+        'INVALID_INPUT',
+        `refusing to write ${JSON.stringify(data)} into a Dockerfile (${where}): ${problem}`,
+        {
+          hint: 'a line break in a value would add Dockerfile instructions: fix the value in lambda-image.json or the option',
+        },
+      );
     }
   } else if (Array.isArray(data)) {
     data.forEach((item, i) => guardTemplateData(item, `${where}[${i}]`));

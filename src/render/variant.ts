@@ -57,7 +57,9 @@ export function parseVariant(name: string): Variant {
     case 'alpine-rie':
       return { base: 'alpine', rie: true };
     default:
-      throw new LambdaImageError('INVALID_INPUT', `unknown variant "${name}"`, { hint: `use one of: ${VARIANTS.join(', ')}` });
+      throw new LambdaImageError('INVALID_INPUT', `unknown variant "${name}"`, {
+        hint: `use one of: ${VARIANTS.join(', ')}`,
+      });
   }
 }
 
@@ -85,10 +87,13 @@ export function specFromConfig(config: Config, opts: SpecOptions = {}): { spec: 
   const warnings: string[] = [];
   // A configured base image override applies to the config's own base only.
   const baseImage =
-    opts.baseImages?.[variant.base] ?? (config.baseImage && variant.base === config.base ? config.baseImage : defaultBaseImage(variant.base));
+    opts.baseImages?.[variant.base] ??
+    (config.baseImage && variant.base === config.base ? config.baseImage : defaultBaseImage(variant.base));
   const verdict = judgeBaseImage(baseImage);
   if (verdict.refuse) {
-    throw new LambdaImageError('INVALID_INPUT', verdict.refuse, { hint: 'use --base aws (provided:al2023) or --base alpine' });
+    throw new LambdaImageError('INVALID_INPUT', verdict.refuse, {
+      hint: 'use --base aws (provided:al2023) or --base alpine',
+    });
   }
   if (verdict.warn) warnings.push(verdict.warn);
 
@@ -96,8 +101,7 @@ export function specFromConfig(config: Config, opts: SpecOptions = {}): { spec: 
   if (variant.base === 'alpine' && variant.rie) {
     if (opts.rie) rie = opts.rie;
     else if (config.rieFrom && /^https?:\/\//.test(config.rieFrom)) rie = { kind: 'url', url: config.rieFrom };
-    else if (config.rieFrom && !projectPathProblem(config.rieFrom))
-      rie = { kind: 'context', path: config.rieFrom };
+    else if (config.rieFrom && !projectPathProblem(config.rieFrom)) rie = { kind: 'context', path: config.rieFrom };
     else rie = { kind: 'url', url: rieDownloadUrl(config.rieVersion, arch) };
   }
 

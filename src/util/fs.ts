@@ -46,5 +46,8 @@ export function ioError(err: unknown, what: string): LambdaImageError {
       : code === 'ENOSPC'
         ? 'free some disk space and try again'
         : undefined;
-  return new LambdaImageError('IO_FAILED', `${what}: ${code ?? (err as Error)?.message ?? String(err)}`, { hint, cause: err });
+  return new LambdaImageError('IO_FAILED', `${what}: ${code ?? (err as Error)?.message ?? String(err)}`, {
+    hint,
+    cause: err,
+  });
 }

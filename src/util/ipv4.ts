@@ -8,7 +8,7 @@ export function inSubnet(address: string, cidr: string): boolean {
   const n = ipv4(net ?? '');
   if (a === undefined || n === undefined || !(bits >= 0 && bits <= 32)) return false;
   const mask = bits === 0 ? 0 : (~0 << (32 - bits)) >>> 0;
-  return ((a & mask) >>> 0) === ((n & mask) >>> 0);
+  return (a & mask) >>> 0 === (n & mask) >>> 0;
 }
 
 function ipv4(text: string): number | undefined {

@@ -21,7 +21,11 @@ export function configPath(projectDir: string, value: string): string {
 export function insideProject(projectDir: string, absolute: string, shown: string, hint: string): string {
   const rel = path.relative(path.resolve(projectDir), absolute);
   if (rel === '..' || rel.startsWith(`..${path.sep}`) || path.isAbsolute(rel)) {
-    throw new LambdaImageError('INVALID_INPUT', `${shown} is outside the project directory ${path.resolve(projectDir)}`, { hint });
+    throw new LambdaImageError(
+      'INVALID_INPUT',
+      `${shown} is outside the project directory ${path.resolve(projectDir)}`,
+      { hint },
+    );
   }
   return rel === '' ? '.' : rel.split(path.sep).join('/');
 }

@@ -23,7 +23,10 @@ export function readFileCapped(file: string, max: number): string | undefined {
 }
 
 /** A stream's bytes, or `undefined` as soon as they pass `max` (the rest is not read). */
-export async function readStreamCapped(stream: AsyncIterable<Buffer | string>, max: number): Promise<Buffer | undefined> {
+export async function readStreamCapped(
+  stream: AsyncIterable<Buffer | string>,
+  max: number,
+): Promise<Buffer | undefined> {
   const chunks: Buffer[] = [];
   let total = 0;
   for await (const c of stream) {

@@ -15,7 +15,12 @@ export interface CliResult {
 
 /** The CLI's environment: CI set, and this `node` first on PATH (a PATH the test gives is used as is: it must hold a `node`, see pathWithNodeOnly). */
 function cliEnv(env: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
-  return { ...process.env, CI: 'true', ...env, PATH: env.PATH ?? `${path.dirname(process.execPath)}${path.delimiter}${process.env.PATH ?? ''}` };
+  return {
+    ...process.env,
+    CI: 'true',
+    ...env,
+    PATH: env.PATH ?? `${path.dirname(process.execPath)}${path.delimiter}${process.env.PATH ?? ''}`,
+  };
 }
 
 /**
@@ -36,7 +41,10 @@ export async function startCliUntil(args: string[], ready: RegExp, env: NodeJS.P
   return { child, exited, stderr: () => stderr };
 }
 
-export function runCli(args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; input?: string; uid?: number; gid?: number } = {}): Promise<CliResult> {
+export function runCli(
+  args: string[],
+  opts: { cwd?: string; env?: NodeJS.ProcessEnv; input?: string; uid?: number; gid?: number } = {},
+): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     // The launcher itself, as a user's shell runs it (it execs the `node` on PATH: this one).
     const child = spawn(BIN, args, {

@@ -36,13 +36,20 @@ export async function removeContainersAndImages(repo: string): Promise<void> {
   const containers = await docker.listContainers({ all: true });
   for (const c of containers) {
     if (c.Image.startsWith(repo) || c.Labels?.['org.lambda-image.test-repo'] === repo) {
-      await docker.getContainer(c.Id).remove({ force: true }).catch(() => {});
+      await docker
+        .getContainer(c.Id)
+        .remove({ force: true })
+        .catch(() => {});
     }
   }
   const images = await docker.listImages();
   for (const img of images) {
     for (const tag of img.RepoTags ?? []) {
-      if (tag.startsWith(repo + ':')) await docker.getImage(tag).remove({ force: true }).catch(() => {});
+      if (tag.startsWith(repo + ':'))
+        await docker
+          .getImage(tag)
+          .remove({ force: true })
+          .catch(() => {});
     }
   }
 }
@@ -61,7 +68,11 @@ export async function containerLogs(id: string): Promise<string> {
 }
 
 /** Starts a container with a label that ties it to the test's repo, for cleanup. */
-export async function startContainer(image: string, repo: string, opts: Partial<Docker.ContainerCreateOptions> = {}): Promise<Docker.Container> {
+export async function startContainer(
+  image: string,
+  repo: string,
+  opts: Partial<Docker.ContainerCreateOptions> = {},
+): Promise<Docker.Container> {
   const container = await docker.createContainer({
     Image: image,
     Labels: { 'org.lambda-image.test-repo': repo },

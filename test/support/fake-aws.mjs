@@ -74,13 +74,21 @@ export class FakeEcr extends FakeServer {
         const names = input.repositoryNames ?? [...this.repositories.keys()];
         const missing = names.find((n) => !this.repositories.has(n));
         if (missing)
-          return this.error(res, 'RepositoryNotFoundException', `The repository with name '${missing}' does not exist in the registry with id '${ACCOUNT}'`);
+          return this.error(
+            res,
+            'RepositoryNotFoundException',
+            `The repository with name '${missing}' does not exist in the registry with id '${ACCOUNT}'`,
+          );
         return this.ok(res, { repositories: names.map((n) => this.describe(n)) });
       }
       case 'CreateRepository': {
         const name = String(input.repositoryName);
         if (this.repositories.has(name))
-          return this.error(res, 'RepositoryAlreadyExistsException', `The repository with name '${name}' already exists in the registry with id '${ACCOUNT}'`);
+          return this.error(
+            res,
+            'RepositoryAlreadyExistsException',
+            `The repository with name '${name}' already exists in the registry with id '${ACCOUNT}'`,
+          );
         const scan = input.imageScanningConfiguration?.scanOnPush ?? false;
         this.repositories.set(name, { immutable: input.imageTagMutability === 'IMMUTABLE', scanOnPush: scan });
         return this.ok(res, { repository: this.describe(name) });
@@ -98,11 +106,19 @@ export class FakeEcr extends FakeServer {
       case 'DescribeImages': {
         const name = String(input.repositoryName);
         if (!this.repositories.has(name))
-          return this.error(res, 'RepositoryNotFoundException', `The repository with name '${name}' does not exist in the registry with id '${ACCOUNT}'`);
+          return this.error(
+            res,
+            'RepositoryNotFoundException',
+            `The repository with name '${name}' does not exist in the registry with id '${ACCOUNT}'`,
+          );
         const tag = input.imageIds?.[0]?.imageTag ?? 'latest';
         const m = await this.registry.getManifest(name, tag, MANIFEST_ACCEPT);
         if (m.status !== 200)
-          return this.error(res, 'ImageNotFoundException', `The image with imageId {imageDigest:'null', imageTag:'${tag}'} does not exist within the repository with name '${name}' in the registry with id '${ACCOUNT}'`);
+          return this.error(
+            res,
+            'ImageNotFoundException',
+            `The image with imageId {imageDigest:'null', imageTag:'${tag}'} does not exist within the repository with name '${name}' in the registry with id '${ACCOUNT}'`,
+          );
         return this.ok(res, {
           imageDetails: [
             {
@@ -135,11 +151,17 @@ export class FakeEcr extends FakeServer {
     };
   }
   ok(res, body) {
-    res.writeHead(200, { 'Content-Type': 'application/x-amz-json-1.1', 'x-amzn-RequestId': randomBytes(8).toString('hex') });
+    res.writeHead(200, {
+      'Content-Type': 'application/x-amz-json-1.1',
+      'x-amzn-RequestId': randomBytes(8).toString('hex'),
+    });
     res.end(JSON.stringify(body));
   }
   error(res, type, message) {
-    res.writeHead(400, { 'Content-Type': 'application/x-amz-json-1.1', 'x-amzn-RequestId': randomBytes(8).toString('hex') });
+    res.writeHead(400, {
+      'Content-Type': 'application/x-amz-json-1.1',
+      'x-amzn-RequestId': randomBytes(8).toString('hex'),
+    });
     res.end(JSON.stringify({ __type: type, message }));
   }
 }
@@ -166,21 +188,37 @@ export class FakeLambda extends FakeServer {
     const input = body ? JSON.parse(body) : {};
     const route = (method, re) => (req.method === method ? re.exec(p) : null);
     if (!this.signed(req))
-      return this.error(res, 403, 'UnrecognizedClientException', 'The security token included in the request is invalid.');
+      return this.error(
+        res,
+        403,
+        'UnrecognizedClientException',
+        'The security token included in the request is invalid.',
+      );
     if (this.throttle > 0) {
       this.throttle--;
       this.requests.push('Throttled');
       return this.error(res, 429, 'TooManyRequestsException', 'Rate exceeded');
     }
     let m;
-    if ((m = route('GET', /^\/2015-03-31\/functions\/([^/]+)$/)) || (m = route('GET', /^\/2015-03-31\/functions\/([^/]+)\/configuration$/))) {
+    if (
+      (m = route('GET', /^\/2015-03-31\/functions\/([^/]+)$/)) ||
+      (m = route('GET', /^\/2015-03-31\/functions\/([^/]+)\/configuration$/))
+    ) {
       const configOnly = p.endsWith('/configuration');
       this.requests.push(configOnly ? 'GetFunctionConfiguration' : 'GetFunction');
       const fn = this.functions.get(m[1]);
-      if (!fn)
-        return this.notFound(res, m[1]);
+      if (!fn) return this.notFound(res, m[1]);
       this.settle(fn);
-      return this.ok(res, 200, configOnly ? this.configuration(fn) : { Configuration: this.configuration(fn), Code: { RepositoryType: 'ECR', ImageUri: fn.imageUri, ResolvedImageUri: fn.resolvedImageUri } });
+      return this.ok(
+        res,
+        200,
+        configOnly
+          ? this.configuration(fn)
+          : {
+              Configuration: this.configuration(fn),
+              Code: { RepositoryType: 'ECR', ImageUri: fn.imageUri, ResolvedImageUri: fn.resolvedImageUri },
+            },
+      );
     }
     if (route('POST', /^\/2015-03-31\/functions\/?$/)) {
       this.requests.push('CreateFunction');
@@ -188,12 +226,15 @@ export class FakeLambda extends FakeServer {
       if (this.functions.has(name))
         return this.error(res, 409, 'ResourceConflictException', `Function already exist: ${name}`);
       if (input.PackageType !== 'Image' || input.Runtime || input.Handler || input.Layers)
-        return this.error(res, 400, 'InvalidParameterValueException', 'An image function takes PackageType Image and no Runtime, Handler or Layers');
-      if (!input.Role)
-        return this.error(res, 400, 'InvalidParameterValueException', 'Role is required');
+        return this.error(
+          res,
+          400,
+          'InvalidParameterValueException',
+          'An image function takes PackageType Image and no Runtime, Handler or Layers',
+        );
+      if (!input.Role) return this.error(res, 400, 'InvalidParameterValueException', 'Role is required');
       const resolved = await this.resolve(String(input.Code?.ImageUri ?? ''));
-      if ('error' in resolved)
-        return this.error(res, 400, 'InvalidParameterValueException', resolved.error);
+      if ('error' in resolved) return this.error(res, 400, 'InvalidParameterValueException', resolved.error);
       const fn = {
         name,
         role: input.Role,
@@ -216,15 +257,18 @@ export class FakeLambda extends FakeServer {
     if ((m = route('PUT', /^\/2015-03-31\/functions\/([^/]+)\/code$/))) {
       this.requests.push('UpdateFunctionCode');
       const fn = this.functions.get(m[1]);
-      if (!fn)
-        return this.notFound(res, m[1]);
+      if (!fn) return this.notFound(res, m[1]);
       if (this.conflicts > 0) {
         this.conflicts--;
-        return this.error(res, 409, 'ResourceConflictException', `The operation cannot be performed at this time. An update is in progress for resource: ${this.arn(fn.name)}`);
+        return this.error(
+          res,
+          409,
+          'ResourceConflictException',
+          `The operation cannot be performed at this time. An update is in progress for resource: ${this.arn(fn.name)}`,
+        );
       }
       const resolved = await this.resolve(String(input.ImageUri ?? ''));
-      if ('error' in resolved)
-        return this.error(res, 400, 'InvalidParameterValueException', resolved.error);
+      if ('error' in resolved) return this.error(res, 400, 'InvalidParameterValueException', resolved.error);
       fn.imageUri = input.ImageUri;
       fn.architectures = input.Architectures ?? fn.architectures;
       this.startUpdate(fn, () => (fn.resolvedImageUri = resolved.uri));
@@ -233,44 +277,53 @@ export class FakeLambda extends FakeServer {
     if ((m = route('PUT', /^\/2015-03-31\/functions\/([^/]+)\/configuration$/))) {
       this.requests.push('UpdateFunctionConfiguration');
       const fn = this.functions.get(m[1]);
-      if (!fn)
-        return this.notFound(res, m[1]);
-      if (input.MemorySize)
-        fn.memorySize = input.MemorySize;
-      if (input.Timeout)
-        fn.timeout = input.Timeout;
-      if (input.Environment)
-        fn.environment = input.Environment.Variables ?? {};
+      if (!fn) return this.notFound(res, m[1]);
+      if (input.MemorySize) fn.memorySize = input.MemorySize;
+      if (input.Timeout) fn.timeout = input.Timeout;
+      if (input.Environment) fn.environment = input.Environment.Variables ?? {};
       this.startUpdate(fn);
       return this.ok(res, 200, this.configuration(fn));
     }
     if ((m = route('POST', /^\/2015-03-31\/functions\/([^/]+)\/versions$/))) {
       this.requests.push('PublishVersion');
       const fn = this.functions.get(m[1]);
-      if (!fn)
-        return this.notFound(res, m[1]);
+      if (!fn) return this.notFound(res, m[1]);
       fn.versions.push(fn.resolvedImageUri);
-      return this.ok(res, 201, { ...this.configuration(fn), Version: String(fn.versions.length), FunctionArn: `${this.arn(fn.name)}:${fn.versions.length}` });
+      return this.ok(res, 201, {
+        ...this.configuration(fn),
+        Version: String(fn.versions.length),
+        FunctionArn: `${this.arn(fn.name)}:${fn.versions.length}`,
+      });
     }
     if ((m = route('GET', /^\/2015-03-31\/functions\/([^/]+)\/aliases\/([^/]+)$/))) {
       this.requests.push('GetAlias');
       const fn = this.functions.get(m[1]);
       const version = fn?.aliases.get(m[2]);
-      if (!fn || !version)
-        return this.error(res, 404, 'ResourceNotFoundException', `Alias not found: ${m[2]}`);
+      if (!fn || !version) return this.error(res, 404, 'ResourceNotFoundException', `Alias not found: ${m[2]}`);
       return this.ok(res, 200, { AliasArn: `${this.arn(fn.name)}:${m[2]}`, Name: m[2], FunctionVersion: version });
     }
-    if ((m = route('POST', /^\/2015-03-31\/functions\/([^/]+)\/aliases$/)) || (m = route('PUT', /^\/2015-03-31\/functions\/([^/]+)\/aliases\/([^/]+)$/))) {
+    if (
+      (m = route('POST', /^\/2015-03-31\/functions\/([^/]+)\/aliases$/)) ||
+      (m = route('PUT', /^\/2015-03-31\/functions\/([^/]+)\/aliases\/([^/]+)$/))
+    ) {
       const create = req.method === 'POST';
       this.requests.push(create ? 'CreateAlias' : 'UpdateAlias');
       const fn = this.functions.get(m[1]);
-      if (!fn)
-        return this.notFound(res, m[1]);
+      if (!fn) return this.notFound(res, m[1]);
       const name = create ? String(input.Name) : m[2];
       if (!fn.versions[Number(input.FunctionVersion) - 1])
-        return this.error(res, 400, 'InvalidParameterValueException', `Version ${input.FunctionVersion} does not exist`);
+        return this.error(
+          res,
+          400,
+          'InvalidParameterValueException',
+          `Version ${input.FunctionVersion} does not exist`,
+        );
       fn.aliases.set(name, String(input.FunctionVersion));
-      return this.ok(res, create ? 201 : 200, { AliasArn: `${this.arn(fn.name)}:${name}`, Name: name, FunctionVersion: String(input.FunctionVersion) });
+      return this.ok(res, create ? 201 : 200, {
+        AliasArn: `${this.arn(fn.name)}:${name}`,
+        Name: name,
+        FunctionVersion: String(input.FunctionVersion),
+      });
     }
     this.requests.push(`${req.method} ${p}`);
     return this.error(res, 404, 'UnknownOperationException', 'unknown operation');
@@ -282,16 +335,14 @@ export class FakeLambda extends FakeServer {
     if (this.failNextUpdate) {
       fn.outcome = { status: 'Failed', reason: this.failNextUpdate };
       this.failNextUpdate = undefined;
-    }
-    else {
+    } else {
       fn.outcome = { status: 'Successful' };
       onSuccess?.();
     }
   }
   /** A GetFunction poll: Pending / InProgress settles after `polls` polls (counted, never timed). */
   settle(fn) {
-    if (fn.state === 'Active' && fn.lastUpdateStatus !== 'InProgress')
-      return;
+    if (fn.state === 'Active' && fn.lastUpdateStatus !== 'InProgress') return;
     if (fn.pollsLeft > 0) {
       fn.pollsLeft--;
       return;
@@ -306,8 +357,7 @@ export class FakeLambda extends FakeServer {
     if (!m || m[1] !== this.registry.host)
       return { error: `Source image ${uri} is not valid. Provide a valid source image.` };
     const got = await this.registry.getManifest(m[2], m[4] ?? m[3] ?? 'latest', MANIFEST_ACCEPT);
-    if (got.status !== 200)
-      return { error: `Source image ${uri} does not exist. Provide a valid source image.` };
+    if (got.status !== 200) return { error: `Source image ${uri} does not exist. Provide a valid source image.` };
     if (/index|list/.test(got.contentType ?? ''))
       return { error: `The image manifest, config or layer media type for the source image ${uri} is not supported.` };
     return { uri: `${m[1]}/${m[2]}@${got.digest}` };
@@ -341,7 +391,11 @@ export class FakeLambda extends FakeServer {
     res.end(JSON.stringify(body));
   }
   error(res, status, type, message) {
-    res.writeHead(status, { 'Content-Type': 'application/json', 'x-amzn-ErrorType': type, 'x-amzn-RequestId': randomBytes(8).toString('hex') });
+    res.writeHead(status, {
+      'Content-Type': 'application/json',
+      'x-amzn-ErrorType': type,
+      'x-amzn-RequestId': randomBytes(8).toString('hex'),
+    });
     res.end(JSON.stringify({ Type: 'User', message }));
   }
 }

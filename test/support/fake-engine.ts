@@ -35,7 +35,8 @@ function closer(server: net.Server, sockets: Set<net.Socket>): () => Promise<voi
   };
 }
 
-const callName = (req: http.IncomingMessage) => `${req.method} ${(req.url ?? '/').split('?')[0]!.replace(/^\/v1\.\d+/, '')}`;
+const callName = (req: http.IncomingMessage) =>
+  `${req.method} ${(req.url ?? '/').split('?')[0]!.replace(/^\/v1\.\d+/, '')}`;
 
 /** Accepts every connection, reads what is sent, never writes a byte. */
 export async function silentEngine(how: Listen): Promise<FakeEngine> {
@@ -58,7 +59,15 @@ export async function stallingEngine(how: Listen): Promise<FakeEngine> {
     if (call.endsWith(' /_ping')) return res.end('OK');
     if (call.endsWith(' /version')) {
       res.writeHead(200, { 'Content-Type': 'application/json' });
-      return res.end(JSON.stringify({ Version: '20.10.24', ApiVersion: '1.41', Os: 'linux', Arch: 'amd64', Components: [{ Name: 'Engine' }] }));
+      return res.end(
+        JSON.stringify({
+          Version: '20.10.24',
+          ApiVersion: '1.41',
+          Os: 'linux',
+          Arch: 'amd64',
+          Components: [{ Name: 'Engine' }],
+        }),
+      );
     }
     // Hold the request: read the body (a build context), answer nothing.
     req.resume();
@@ -90,11 +99,14 @@ export async function refusingProxy(
       res.writeHead(refusal.status, { 'Content-Type': 'application/json' });
       return res.end(JSON.stringify({ message: refusal.message }));
     }
-    const upstream = http.request({ socketPath: upstreamSocket, path: req.url, method: req.method, headers: req.headers }, (up) => {
-      res.writeHead(up.statusCode ?? 502, up.headers);
-      res.flushHeaders();
-      up.pipe(res);
-    });
+    const upstream = http.request(
+      { socketPath: upstreamSocket, path: req.url, method: req.method, headers: req.headers },
+      (up) => {
+        res.writeHead(up.statusCode ?? 502, up.headers);
+        res.flushHeaders();
+        up.pipe(res);
+      },
+    );
     upstream.on('error', () => res.destroy());
     res.on('close', () => upstream.destroy());
     req.pipe(upstream);

@@ -37,7 +37,9 @@ async function prepareDocker(): Promise<DockerEnv> {
   const standins = await import('../../scripts/standins.mjs');
   const tools = standins.findTools(true);
   if ('missing' in tools) return { available: false, reason: `missing ${tools.missing}` };
-  const refs = await standins.ensureStandins(docker, ['x86_64', 'arm64'], FIXTURE_GO_VERSION, (s) => process.stderr.write(`setup: ${s}\n`));
+  const refs = await standins.ensureStandins(docker, ['x86_64', 'arm64'], FIXTURE_GO_VERSION, (s) =>
+    process.stderr.write(`setup: ${s}\n`),
+  );
   return {
     available: true,
     reason: '',

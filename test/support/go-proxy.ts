@@ -22,10 +22,15 @@ export function addToFileProxy(proxyDir: string, mod: ModuleSource): void {
   writeFileSync(path.join(root, 'go.mod'), goMod);
   for (const [name, content] of Object.entries(mod.files)) writeFileSync(path.join(root, name), content);
   // -D: no directory entries (module zips hold files only).
-  execFileSync('zip', ['-q', '-r', '-D', path.join(vDir, `${mod.version}.zip`), `${mod.path}@${mod.version}`], { cwd: stage });
+  execFileSync('zip', ['-q', '-r', '-D', path.join(vDir, `${mod.version}.zip`), `${mod.path}@${mod.version}`], {
+    cwd: stage,
+  });
   rmSync(stage, { recursive: true, force: true });
   writeFileSync(path.join(vDir, `${mod.version}.mod`), goMod);
-  writeFileSync(path.join(vDir, `${mod.version}.info`), JSON.stringify({ Version: mod.version, Time: '2024-01-01T00:00:00Z' }));
+  writeFileSync(
+    path.join(vDir, `${mod.version}.info`),
+    JSON.stringify({ Version: mod.version, Time: '2024-01-01T00:00:00Z' }),
+  );
   writeFileSync(path.join(vDir, 'list'), `${mod.version}\n`);
 }
 
@@ -42,5 +47,8 @@ export function useModuleInHello(dir: string, modPath: string, version: string, 
     .replace('"os"\n)', `"os"\n\n\t"${modPath}"\n)`)
     .replace('response{Message: "Hello AWS Lambda"}', `response{Message: ${pkg}.Message()}`);
   writeFileSync(main, src);
-  writeFileSync(path.join(dir, 'go.mod'), `module example.com/go-hello\n\ngo ${goDirective}\n\nrequire ${modPath} ${version}\n`);
+  writeFileSync(
+    path.join(dir, 'go.mod'),
+    `module example.com/go-hello\n\ngo ${goDirective}\n\nrequire ${modPath} ${version}\n`,
+  );
 }

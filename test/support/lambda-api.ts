@@ -63,15 +63,21 @@ export class FakeLambdaApi {
   private handle(req: http.IncomingMessage, res: http.ServerResponse): void {
     const url = new URL(req.url ?? '/', this.endpoint);
     this.requests.push(`${req.method} ${url.pathname}`);
-    if (req.method === 'GET' && url.pathname === '/2018-10-31/layers' && url.searchParams.get('find') === 'LayerVersion') {
+    if (
+      req.method === 'GET' &&
+      url.pathname === '/2018-10-31/layers' &&
+      url.searchParams.get('find') === 'LayerVersion'
+    ) {
       const arn = url.searchParams.get('Arn') ?? '';
       if (this.throttleCount > 0) {
         this.throttleCount--;
         return this.error(res, 429, 'TooManyRequestsException', 'Rate exceeded');
       }
-      if (!req.headers.authorization?.startsWith('AWS4-HMAC-SHA256')) return this.error(res, 403, 'UnrecognizedClientException', 'unsigned');
+      if (!req.headers.authorization?.startsWith('AWS4-HMAC-SHA256'))
+        return this.error(res, 403, 'UnrecognizedClientException', 'unsigned');
       const layer = this.layers.get(arn);
-      if (!layer) return this.error(res, 404, 'ResourceNotFoundException', 'The resource you requested does not exist.');
+      if (!layer)
+        return this.error(res, 404, 'ResourceNotFoundException', 'The resource you requested does not exist.');
       if (layer.error) return this.error(res, layer.error.status, layer.error.type, layer.error.message);
       const m = /:layer:([^:]+):(\d+)$/.exec(arn)!;
       const body = {
@@ -118,7 +124,11 @@ export class FakeLambdaApi {
   }
 
   private error(res: http.ServerResponse, status: number, type: string, message: string): void {
-    res.writeHead(status, { 'Content-Type': 'application/json', 'x-amzn-ErrorType': `${type}:http://internal.amazon.com/coral/com.amazonaws.awslambda/`, 'x-amzn-RequestId': 'req-1' });
+    res.writeHead(status, {
+      'Content-Type': 'application/json',
+      'x-amzn-ErrorType': `${type}:http://internal.amazon.com/coral/com.amazonaws.awslambda/`,
+      'x-amzn-RequestId': 'req-1',
+    });
     res.end(JSON.stringify({ Type: 'User', message }));
   }
 }

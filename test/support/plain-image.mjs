@@ -21,7 +21,10 @@ export async function importPlainImage(docker, repo, tag, marker, payloadBytes =
   dir('tmp/');
   pack.entry({ name: 'bin/busybox', mode: 0o755 }, readFileSync('/bin/busybox'));
   pack.entry({ name: 'bin/sh', type: 'symlink', linkname: 'busybox' });
-  pack.entry({ name: 'var/runtime/bootstrap', mode: 0o755 }, `#!/bin/sh\n# ${marker}\nexec /bin/busybox sh -c 'echo ready'\n`);
+  pack.entry(
+    { name: 'var/runtime/bootstrap', mode: 0o755 },
+    `#!/bin/sh\n# ${marker}\nexec /bin/busybox sh -c 'echo ready'\n`,
+  );
   // Random bytes do not compress: the pushed size is what the benchmark says it is.
   if (payloadBytes) pack.entry({ name: 'var/runtime/payload.bin', mode: 0o644 }, randomBytes(payloadBytes));
   pack.finalize();

@@ -21,7 +21,10 @@ export async function importPlainImage(repo: string, tag: string, marker: string
   pack.entry({ name: 'bin/sh', type: 'symlink', linkname: 'busybox' });
   pack.entry({ name: 'var/runtime/bootstrap', mode: 0o755 }, bootstrap);
   pack.finalize();
-  const stream = (await docker.importImage(pack as unknown as NodeJS.ReadableStream, { repo, tag })) as NodeJS.ReadableStream;
+  const stream = (await docker.importImage(pack as unknown as NodeJS.ReadableStream, {
+    repo,
+    tag,
+  })) as NodeJS.ReadableStream;
   await new Promise<void>((resolve, reject) => {
     let text = '';
     stream.on('data', (d) => (text += d));

@@ -28,17 +28,27 @@ export class TestRegistry {
       ? `auth:\n  htpasswd:\n    realm: lambda-image-test\n    path: ${path.join(this.root, 'htpasswd')}\n`
       : '';
     if (this.users.length) {
-      writeFileSync(path.join(this.root, 'htpasswd'), this.users.map((u) => `${u.username}:${bcrypt.hashSync(u.password, 4)}`).join('\n') + '\n');
+      writeFileSync(
+        path.join(this.root, 'htpasswd'),
+        this.users.map((u) => `${u.username}:${bcrypt.hashSync(u.password, 4)}`).join('\n') + '\n',
+      );
     }
     const config = path.join(this.root, 'config.yml');
-    writeFileSync(config, `version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n    rootdirectory: ${path.join(this.root, 'data')}\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:${this.port}\n${auth}`);
+    writeFileSync(
+      config,
+      `version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n    rootdirectory: ${path.join(this.root, 'data')}\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:${this.port}\n${auth}`,
+    );
     this.child = spawn(REGISTRY_BIN, ['serve', config], { stdio: ['ignore', 'pipe', 'pipe'] });
     this.child.stdout.on('data', (d) => (this.log += d));
     this.child.stderr.on('data', (d) => (this.log += d));
-    const exited = new Promise((_, reject) => this.child.once('exit', (code) => reject(new Error(`docker-registry exited (${code}): ${this.log.slice(-2000)}`))));
+    const exited = new Promise((_, reject) =>
+      this.child.once('exit', (code) =>
+        reject(new Error(`docker-registry exited (${code}): ${this.log.slice(-2000)}`)),
+      ),
+    );
     // Ready when /v2/ answers (200, or 401 behind auth); bounded.
     await Promise.race([exited, this.waitReady()]);
-    exited.catch(() => { });
+    exited.catch(() => {});
     return this;
   }
   async waitReady() {
@@ -46,10 +56,8 @@ export class TestRegistry {
       try {
         const res = await fetch(`http://${this.host}/v2/`);
         await res.arrayBuffer();
-        if (res.status === 200 || res.status === 401)
-          return;
-      }
-      catch {
+        if (res.status === 200 || res.status === 401) return;
+      } catch {
         /* not listening yet */
       }
       await new Promise((r) => setTimeout(r, 50));
@@ -58,31 +66,48 @@ export class TestRegistry {
   }
   /** Authorization header for direct Registry API calls. */
   authHeader(user = this.users[0]) {
-    return user ? { Authorization: 'Basic ' + Buffer.from(`${user.username}:${user.password}`).toString('base64') } : {};
+    return user
+      ? { Authorization: 'Basic ' + Buffer.from(`${user.username}:${user.password}`).toString('base64') }
+      : {};
   }
   /** Puts a blob (monolithic upload) and returns its digest. */
   async putBlob(name, body, digest) {
-    const start = await fetch(`http://${this.host}/v2/${name}/blobs/uploads/`, { method: 'POST', headers: this.authHeader() });
+    const start = await fetch(`http://${this.host}/v2/${name}/blobs/uploads/`, {
+      method: 'POST',
+      headers: this.authHeader(),
+    });
     await start.arrayBuffer();
-    if (start.status !== 202)
-      throw new Error(`blob upload start: HTTP ${start.status}`);
+    if (start.status !== 202) throw new Error(`blob upload start: HTTP ${start.status}`);
     const location = new URL(start.headers.get('location'), `http://${this.host}`);
     location.searchParams.set('digest', digest);
-    const put = await fetch(location, { method: 'PUT', headers: { ...this.authHeader(), 'Content-Type': 'application/octet-stream' }, body });
+    const put = await fetch(location, {
+      method: 'PUT',
+      headers: { ...this.authHeader(), 'Content-Type': 'application/octet-stream' },
+      body,
+    });
     await put.arrayBuffer();
-    if (put.status !== 201)
-      throw new Error(`blob upload: HTTP ${put.status}`);
+    if (put.status !== 201) throw new Error(`blob upload: HTTP ${put.status}`);
   }
   async putManifest(name, reference, body, mediaType) {
-    const res = await fetch(`http://${this.host}/v2/${name}/manifests/${reference}`, { method: 'PUT', headers: { ...this.authHeader(), 'Content-Type': mediaType }, body });
+    const res = await fetch(`http://${this.host}/v2/${name}/manifests/${reference}`, {
+      method: 'PUT',
+      headers: { ...this.authHeader(), 'Content-Type': mediaType },
+      body,
+    });
     const text = await res.text();
-    if (res.status !== 201)
-      throw new Error(`manifest PUT: HTTP ${res.status} ${text}`);
+    if (res.status !== 201) throw new Error(`manifest PUT: HTTP ${res.status} ${text}`);
     return res.headers.get('docker-content-digest');
   }
   async getManifest(name, reference, accept) {
-    const res = await fetch(`http://${this.host}/v2/${name}/manifests/${reference}`, { headers: { ...this.authHeader(), Accept: accept } });
-    return { status: res.status, body: Buffer.from(await res.arrayBuffer()), digest: res.headers.get('docker-content-digest') ?? undefined, contentType: res.headers.get('content-type') ?? undefined };
+    const res = await fetch(`http://${this.host}/v2/${name}/manifests/${reference}`, {
+      headers: { ...this.authHeader(), Accept: accept },
+    });
+    return {
+      status: res.status,
+      body: Buffer.from(await res.arrayBuffer()),
+      digest: res.headers.get('docker-content-digest') ?? undefined,
+      contentType: res.headers.get('content-type') ?? undefined,
+    };
   }
   async stop() {
     if (this.child && this.child.exitCode === null) {

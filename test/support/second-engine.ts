@@ -56,18 +56,26 @@ export async function secondEngine(): Promise<SecondEngine> {
     async start() {
       // A killed engine leaves its pid files (its own, its containerd's): where nothing reaps the
       // dead (a container's init), the pids stay "alive" and the next engine would wait on them.
-      if (proc && proc.exitCode === null && proc.signalCode === null) throw new Error('the second dockerd is still running');
+      if (proc && proc.exitCode === null && proc.signalCode === null)
+        throw new Error('the second dockerd is still running');
       rmSync(pidFile, { force: true });
       rmSync(path.join(root, 'exec', 'containerd', 'containerd.pid'), { force: true });
       proc = spawn(
         'dockerd',
         [
-          '--data-root', path.join(root, 'data'),
-          '--exec-root', path.join(root, 'exec'),
-          '--pidfile', pidFile,
-          '-H', `unix://${sock}`,
-          '--bridge', bridge,
-          '--iptables=false', '--ip6tables=false', '--ip-masq=false',
+          '--data-root',
+          path.join(root, 'data'),
+          '--exec-root',
+          path.join(root, 'exec'),
+          '--pidfile',
+          pidFile,
+          '-H',
+          `unix://${sock}`,
+          '--bridge',
+          bridge,
+          '--iptables=false',
+          '--ip6tables=false',
+          '--ip-masq=false',
         ],
         { stdio: ['ignore', 'ignore', openSync(logFile, 'a')] },
       );
@@ -79,7 +87,10 @@ export async function secondEngine(): Promise<SecondEngine> {
           await docker.ping();
           return;
         } catch (err) {
-          if (Date.now() > end || child.exitCode !== null || child.signalCode !== null) throw new Error(`the second dockerd did not start: ${(err as Error).message}\n${readFileSync(logFile, 'utf8').split('\n').slice(-8).join('\n')}`);
+          if (Date.now() > end || child.exitCode !== null || child.signalCode !== null)
+            throw new Error(
+              `the second dockerd did not start: ${(err as Error).message}\n${readFileSync(logFile, 'utf8').split('\n').slice(-8).join('\n')}`,
+            );
           await new Promise((r) => setTimeout(r, 200));
         }
       }
@@ -93,7 +104,11 @@ export async function secondEngine(): Promise<SecondEngine> {
       // A killed engine leaves its containers' shims running: started again, it stops them.
       if (proc && (proc.exitCode !== null || proc.signalCode !== null)) await engine.start().catch(() => undefined);
       if (proc && proc.exitCode === null && proc.signalCode === null) {
-        for (const c of await docker.listContainers({ all: true }).catch(() => [])) await docker.getContainer(c.Id).remove({ force: true }).catch(() => {});
+        for (const c of await docker.listContainers({ all: true }).catch(() => []))
+          await docker
+            .getContainer(c.Id)
+            .remove({ force: true })
+            .catch(() => {});
         await engine.kill('SIGTERM');
       }
       // Shims the engine did not stop (it was killed): ours by the root in their arguments.
@@ -105,7 +120,9 @@ export async function secondEngine(): Promise<SecondEngine> {
       }
       // Mounts left by a killed engine are unmounted before the directory goes.
       try {
-        execFileSync('sh', ['-c', `grep -o ' ${root}[^ ]*' /proc/mounts | sort -r | xargs -r -n1 umount -l`], { stdio: 'ignore' });
+        execFileSync('sh', ['-c', `grep -o ' ${root}[^ ]*' /proc/mounts | sort -r | xargs -r -n1 umount -l`], {
+          stdio: 'ignore',
+        });
       } catch {
         /* nothing mounted */
       }
@@ -127,7 +144,11 @@ function killProcessesMentioning(marker: string): void {
   const info = procs.map((pid) => {
     try {
       const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-      const ppid = Number(readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ')[1]);
+      const ppid = Number(
+        readFileSync(`/proc/${pid}/stat`, 'utf8')
+          .replace(/^.*\) /s, '')
+          .split(' ')[1],
+      );
       return { pid: Number(pid), ppid, cmdline };
     } catch {
       return undefined;
