@@ -231,10 +231,12 @@ export class Sandbox {
     });
   }
 
-  /** Where a Telemetry subscriber's destination is, seen from here: the environment's own address. */
-  private async subscriberAddress(host: string, port: number): Promise<{ host: string; port: number }> {
-    const local = host === 'sandbox.localdomain' || host === 'sandbox' || host === 'localhost' || host === '127.0.0.1';
-    if (!local || !this.container || this.network?.mode === 'shared') return { host: local ? '127.0.0.1' : host, port };
+  /**
+   * Where a Telemetry subscriber's destination is, seen from here: always the environment's own
+   * address (the hub accepts sandbox.localdomain only), never another host.
+   */
+  private async subscriberAddress(_host: string, port: number): Promise<{ host: string; port: number }> {
+    if (!this.container || this.network?.mode === 'shared') return { host: '127.0.0.1', port };
     this.containerAddress ??= (this.netHolder ?? this.container).inspect().then((info) => {
       const published = info.NetworkSettings.Ports?.[`${TELEMETRY_PORT}/tcp`]?.[0]?.HostPort;
       return {
