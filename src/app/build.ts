@@ -144,7 +144,7 @@ export async function buildProject(
         goVendor: modules?.vendored ?? false,
         builder: engine.buildkit ? 'buildkit' : 'classic',
       });
-      warnings.forEach((w) => hooks.onWarning?.(w));
+      for (const w of warnings) hooks.onWarning?.(w);
 
       const generated = generatedEntries(spec, rie?.kind === 'file' ? rie.path : undefined);
       for (const f of modules?.host?.files ?? []) generated.push({ name: f.name, mode: 0o644, file: f.file });

@@ -104,7 +104,7 @@ export async function runStart(dir: string, opts: FunctionCliOptions & { port?: 
   await withCleanup(
     fn,
     async () => {
-      let front;
+      let front: Awaited<ReturnType<typeof startFront>>;
       try {
         front = await startFront(fn, port, { onFatal: engineLost });
       } catch (err) {

@@ -154,7 +154,7 @@ export async function startFront(fn: FrontFunction, port: number, opts: FrontOpt
       res.writeHead(202, { 'x-amzn-RequestId': randomUUID() });
       return void res.end();
     }
-    let o;
+    let o: Awaited<typeof run>;
     try {
       o = await run;
     } catch (err) {

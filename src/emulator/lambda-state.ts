@@ -372,7 +372,7 @@ export class LambdaState {
 
   private maybeComplete(): void {
     const c = this.current;
-    if (!c || !c.runtimeDone || c.busyExtensions.size) return;
+    if (!c?.runtimeDone || c.busyExtensions.size) return;
     this.current = undefined;
     this.finished.add(c.request.requestId);
     c.resolve(c.result!);

@@ -54,7 +54,7 @@ function processAlive(pid: number): boolean {
 export async function sweepOrphans(containers: ContainerClient): Promise<string[]> {
   const mine = ownerIdentity();
   const removed: string[] = [];
-  let found;
+  let found: Awaited<ReturnType<ContainerClient['list']>>;
   try {
     found = await containers.list(SESSION_LABEL);
   } catch {
