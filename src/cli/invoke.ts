@@ -49,7 +49,7 @@ export async function runInvoke(dir: string, opts: InvokeCliOptions): Promise<vo
   await resolveFunctionSettings(fnOptions); // bad input fails here, before any engine is asked
   const engine = await connectEngine();
   if (opts.rie) {
-    const { invokeThroughRie } = await import('../emulator/rie.js');
+    const { invokeThroughRie } = await import('../app/invoke-rie.js');
     const out = await invokeThroughRie(engine, { ...fnOptions, payload }, (line: string) =>
       process.stderr.write(line + '\n'),
     );

@@ -5,11 +5,17 @@
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { LocalFunction } from '../app/invoke.js';
 import { isLambdaImageError } from '../errors.js';
 import { readCappedBody } from '../util/http-body.js';
 import { MAX_PAYLOAD_BYTES } from './lambda-api.js';
-import { PoolClosedError } from './pool.js';
+import { PoolClosedError, type SandboxPool } from './pool.js';
+
+/** What the front needs of the function it serves (app/invoke's LocalFunction is one). */
+export interface FrontFunction {
+  name: string;
+  timeoutSec: number;
+  pool: Pick<SandboxPool, 'invoke' | 'drain'>;
+}
 
 export interface FrontServer {
   port: number;
@@ -61,7 +67,7 @@ export function logResult(log: string, max = LOG_RESULT_BYTES): string {
   return bytes.subarray(Math.max(0, bytes.length - max)).toString('base64');
 }
 
-export async function startFront(fn: LocalFunction, port: number, opts: FrontOptions = {}): Promise<FrontServer> {
+export async function startFront(fn: FrontFunction, port: number, opts: FrontOptions = {}): Promise<FrontServer> {
   const background = new Set<Promise<unknown>>();
   /** Requests accepted and not yet answered: shutdown waits for each. */
   const pending = new Set<Promise<void>>();
