@@ -24,13 +24,13 @@ export function readFileCapped(file: string, max: number): string | undefined {
 
 /** A stream's bytes, or `undefined` as soon as they pass `max` (the rest is not read). */
 export async function readStreamCapped(
-  stream: AsyncIterable<Buffer | string>,
+  stream: AsyncIterable<Uint8Array | string>,
   max: number,
 ): Promise<Buffer | undefined> {
   const chunks: Buffer[] = [];
   let total = 0;
   for await (const c of stream) {
-    const chunk = Buffer.isBuffer(c) ? c : Buffer.from(c);
+    const chunk = typeof c === 'string' ? Buffer.from(c) : Buffer.from(c.buffer, c.byteOffset, c.byteLength);
     total += chunk.length;
     if (total > max) return undefined;
     chunks.push(chunk);
