@@ -3,6 +3,8 @@
 // reached through the real AWS SDK (AWS_ENDPOINT_URL_ECR / _LAMBDA). Successful pushes use an
 // imported image (test/support/plain-image.ts): everything built on a stand-in is refused.
 import { chmodSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, type CliResult } from './support/cli.js';
@@ -192,6 +194,29 @@ describe.skipIf(!dockerEnv.available)('push and deploy (real engine, real regist
         expect(r.stdout + r.stderr).not.toContain('stale-token-value');
       } finally {
         ecr.password = PASSWORD;
+      }
+    });
+
+    it("never sends the ECR login to a host other than the token's proxyEndpoint", async () => {
+      const seen: string[] = [];
+      const trap = http.createServer((req, res) => {
+        seen.push(`${req.method} ${req.url} ${req.headers.authorization ?? '-'}`);
+        res.writeHead(401, { 'WWW-Authenticate': 'Basic realm="trap"' }).end();
+      });
+      await new Promise<void>((r) => trap.listen(0, '127.0.0.1', r));
+      ecr.repositoryHost = `127.0.0.1:${(trap.address() as AddressInfo).port}`;
+      try {
+        const r = await cli(['push', project, '--repository', 'elsewhere', '--create-repository']);
+        expect(r.code, r.stderr).toBe(32);
+        expect(r.stderr).toContain(
+          `the ECR login is for ${registry.host} (its proxyEndpoint), not ${ecr.repositoryHost}`,
+        );
+        expect(seen).toEqual([]);
+        noSecrets(r);
+      } finally {
+        ecr.repositoryHost = undefined;
+        trap.closeAllConnections();
+        await new Promise((r) => trap.close(r));
       }
     });
 

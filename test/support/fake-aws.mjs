@@ -50,6 +50,8 @@ export class FakeEcr extends FakeServer {
   throttle = {};
   /** The password GetAuthorizationToken hands out; set it to a stale one to fake an expired token. */
   password;
+  /** The host repositoryUri names (default: the registry's, as proxyEndpoint); set it to fake a hostile answer. */
+  repositoryHost;
   constructor(registry, region = 'eu-west-1') {
     super();
     this.registry = registry;
@@ -143,7 +145,7 @@ export class FakeEcr extends FakeServer {
       repositoryArn: `arn:aws:ecr:${this.region}:${ACCOUNT}:repository/${name}`,
       registryId: ACCOUNT,
       repositoryName: name,
-      repositoryUri: `${this.registry.host}/${name}`,
+      repositoryUri: `${this.repositoryHost ?? this.registry.host}/${name}`,
       createdAt: 1_780_000_000,
       imageTagMutability: r.immutable ? 'IMMUTABLE' : 'MUTABLE',
       imageScanningConfiguration: { scanOnPush: r.scanOnPush },
