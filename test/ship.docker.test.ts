@@ -320,6 +320,55 @@ describe.skipIf(!dockerEnv.available)('push and deploy (real engine, real regist
       expect(u.alias).toEqual({ name: 'live', action: 'created' });
     });
 
+    it('publishes only the code it checked: a deploy landing in between makes --publish fail, nothing published', async () => {
+      const push = async (tag: string) => {
+        const r = await cli(['push', project, '--repository', 'raced', '--create-repository', '--tag', tag, '--json']);
+        expect(r.code, r.stderr).toBe(0);
+        return JSON.parse(r.stdout) as PushJson;
+      };
+      const checked = await push('checked');
+      await importImage('raced', `raced ${Date.now()}`);
+      writeConfig({ tag: 'raced' });
+      try {
+        await push('other');
+      } finally {
+        writeConfig();
+      }
+      lambda.raceBeforePublish = `${registry.host}/raced:other`;
+      const r = await cli([
+        'deploy',
+        project,
+        '--image-uri',
+        `${registry.host}/raced:checked`,
+        '--function-name',
+        'raced-fn',
+        '--role',
+        ROLE,
+        '--alias',
+        'live',
+      ]);
+      expect(r.code, r.stderr).toBe(36);
+      expect(r.stderr).toContain('raced-fn changed after this deploy checked it');
+      const fn = lambda.functions.get('raced-fn')!;
+      expect(fn.versions).toEqual([]);
+      expect(fn.aliases.size).toBe(0);
+      expect(fn.resolvedImageUri).not.toContain(checked.digest);
+
+      // Without a race the same deploy publishes the checked digest.
+      const ok = await cli([
+        'deploy',
+        project,
+        '--image-uri',
+        `${registry.host}/raced:checked`,
+        '--function-name',
+        'raced-fn',
+        '--publish',
+        '--json',
+      ]);
+      expect(ok.code, ok.stderr).toBe(0);
+      expect(fn.versions).toEqual([`${registry.host}/raced@${checked.digest}`]);
+    });
+
     it("prints Lambda's reason when the update ends Failed", async () => {
       lambda.failNextUpdate = 'Lambda does not have permission to access the ECR image.';
       const r = await cli(['deploy', project, '--tag', 'failing']);
