@@ -2,10 +2,12 @@
 // untrusted text printed to a terminal, exit-code literals. Real files, the built CLI.
 import { existsSync, mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { LambdaApi } from '../src/aws/lambda.js';
 import { formatTable } from '../src/cli/format.js';
 import { printable, printableLines } from '../src/util/printable.js';
 import { REPO_ROOT, runCli } from './support/cli.js';
+import { FakeEcr, FakeLambda, fakeAwsEnv } from './support/fake-aws.mjs';
 import { tmpDir } from './support/tmp.js';
 
 function repoWithFunction(extraConfig: object = {}): { root: string; fn: string } {
@@ -126,5 +128,41 @@ describe('exit codes', () => {
     };
     walk(path.join(REPO_ROOT, 'src'));
     expect(literals).toEqual([]);
+  });
+});
+
+describe("Lambda's waiters keep their reasons", () => {
+  afterEach(() => vi.unstubAllEnvs());
+
+  it('a waiter that gives up says so, beside the state it left the function in', { timeout: 60_000 }, async () => {
+    const registry = { host: '127.0.0.1:1', users: [] };
+    const lambda = await new FakeLambda(registry).start();
+    const ecr = new FakeEcr(registry);
+    try {
+      for (const [k, v] of Object.entries(fakeAwsEnv(ecr, lambda))) vi.stubEnv(k, v);
+      const api = await LambdaApi.open({}, { attempts: 1, firstDelayMs: 1, waitSeconds: 2 });
+      lambda.functions.set('stuck', {
+        name: 'stuck',
+        role: 'arn:aws:iam::123456789012:role/r',
+        architectures: ['x86_64'],
+        state: 'Pending',
+        lastUpdateStatus: 'InProgress',
+        pollsLeft: 1_000_000,
+        versions: [],
+        aliases: new Map(),
+      });
+      try {
+        await expect(api.waitActive('stuck')).rejects.toThrow(
+          "function stuck did not become Active (state Pending: The function is being created.; Lambda's waiter gave up after 2 s)",
+        );
+        await expect(api.waitUpdated('stuck')).rejects.toThrow(
+          "the update of stuck is still InProgress; Lambda's waiter gave up after 2 s",
+        );
+      } finally {
+        api.destroy();
+      }
+    } finally {
+      await lambda.close();
+    }
   });
 });
