@@ -12,12 +12,13 @@ import {
   type FunctionOptions,
   type LocalFunction,
 } from '../app/invoke.js';
-import { LambdaImageError } from '../errors.js';
+import { EXIT_CODES, LambdaImageError } from '../errors.js';
 import { eventExample, listEventExamples } from '../events/events.js';
 import { formatTable } from './format.js';
 import { MAX_PAYLOAD_BYTES } from '../emulator/lambda-api.js';
 import { readFileCapped, readStreamCapped } from '../util/read-capped.js';
 import { createUi } from '../ui.js';
+import { printable } from '../util/printable.js';
 
 interface FunctionCliOptions {
   image?: string;
@@ -130,7 +131,7 @@ export async function runStart(dir: string, opts: FunctionCliOptions & { port?: 
         void fn.pool
           .close()
           .catch(() => undefined)
-          .finally(() => process.exit(130));
+          .finally(() => process.exit(EXIT_CODES.INTERRUPTED));
       process.once('SIGINT', force);
       process.once('SIGTERM', force);
       ui.info(
@@ -187,8 +188,8 @@ async function withCleanup(
     interrupted = true;
     void fn.pool
       .close()
-      .catch((err: Error) => process.stderr.write(`error: ${err.message}\n`))
-      .finally(() => process.exit(130));
+      .catch((err: Error) => process.stderr.write(`error: ${printable(err.message)}\n`))
+      .finally(() => process.exit(EXIT_CODES.INTERRUPTED));
   };
   if (opts.signals) {
     process.once('SIGINT', onSignal);
