@@ -58,7 +58,8 @@ export async function runInvoke(dir: string, opts: InvokeCliOptions): Promise<vo
     if (out.status !== 200) throw functionFailed(`the emulator answered HTTP ${out.status}`);
     return;
   }
-  const fn = await prepareFunction(engine, { ...fnOptions, concurrency }, stderrHooks());
+  // Environments start at once here: each makes its own network namespace (one container less).
+  const fn = await prepareFunction(engine, { ...fnOptions, concurrency, namespacesAhead: false }, stderrHooks());
   await withCleanup(fn, async () => {
     const result = await invokeRepeatedly(fn, payload, repeat, concurrency);
     await fn.pool.settled(); // every REPORT line before the summary

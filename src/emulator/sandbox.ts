@@ -411,17 +411,20 @@ export class Sandbox {
       }
     }
     this.telemetry.close();
-    // The environment's container, then the one holding its network namespace.
-    for (const container of [this.container, this.netHolder]) {
-      if (!container) continue;
-      try {
-        await container.remove();
-      } catch (err) {
-        // The engine is gone or silent: say which container stays, never fail the stop itself.
-        log(`could not remove ${container.id.slice(0, 12)}: ${(err as Error).message}`);
-        this.leftBehind.push(container.id);
-      }
-    }
+    // The environment's container and the one holding its network namespace, at once: a forced
+    // remove kills the first, and the namespace lives until its last process is gone.
+    await Promise.all(
+      [this.container, this.netHolder].map(async (container) => {
+        if (!container) return;
+        try {
+          await container.remove();
+        } catch (err) {
+          // The engine is gone or silent: say which container stays, never fail the stop itself.
+          log(`could not remove ${container.id.slice(0, 12)}: ${(err as Error).message}`);
+          this.leftBehind.push(container.id);
+        }
+      }),
+    );
     await this.api.close();
   }
 
