@@ -8,6 +8,8 @@ import { randomUUID } from 'node:crypto';
 export const MAX_PAYLOAD_BYTES = 6 * 1024 * 1024;
 /** The largest response the Lambda sandbox accepts from a runtime: 6 MiB + 100 bytes (rapid's limit). */
 export const MAX_RESPONSE_BYTES = 6 * 1024 * 1024 + 100;
+/** The largest streamed response Lambda passes on (200 MB by default since July 2025; it was 20 MB). */
+export const MAX_STREAMED_RESPONSE_BYTES = 200 * 1024 * 1024;
 
 export interface FunctionIdentity {
   functionName: string;
@@ -25,11 +27,24 @@ export interface InvokeRequest {
   traceId: string;
   clientContext?: string;
   cognitoIdentity?: string;
+  /**
+   * The caller takes a streamed response as it comes (a RESPONSE_STREAM function URL,
+   * InvokeWithResponseStream). Without it a streamed response is buffered, 6 MB at most.
+   */
+  stream?: ResponseSink;
+}
+
+/** Where the bytes of a streamed response go while the function writes them. */
+export interface ResponseSink {
+  /** The runtime began streaming (before its first byte), with its content type. */
+  begin(contentType: string | undefined): void;
+  /** One piece of the body; the runtime's next bytes are read when the promise resolves (backpressure). */
+  write(chunk: Buffer): Promise<void> | undefined;
 }
 
 export type InvokeResult =
-  | { kind: 'response'; body: Buffer; contentType?: string }
-  | { kind: 'error'; body: Buffer; errorType: string };
+  | { kind: 'response'; body: Buffer; contentType?: string; streamed?: boolean; streamedBytes?: number }
+  | { kind: 'error'; body: Buffer; errorType: string; streamed?: boolean; streamedBytes?: number };
 
 export interface InitOutcome {
   ok: boolean;
@@ -203,34 +218,73 @@ export class LambdaState {
   runtimeResult(
     id: string,
     kind: 'response' | 'error',
-    post: { body: Buffer | undefined; size: number; contentType?: string; errorTypeHeader?: string },
+    post: {
+      body: Buffer | undefined;
+      size: number;
+      contentType?: string;
+      errorTypeHeader?: string;
+      /** The response was streamed to the caller's sink (`body` is then empty or the error). */
+      streamed?: boolean;
+      /** The size limit that was exceeded (buffered: MAX_RESPONSE_BYTES). */
+      limit?: number;
+    },
   ): Answer {
     const c = this.current;
-    if (!c || c.request.requestId !== id || c.runtimeDone) {
-      if (this.finished.has(id) || (c && c.request.requestId === id)) return stateError;
-      return { status: 400, body: { errorMessage: 'Invalid request ID', errorType: 'InvalidRequestID' } };
-    }
+    const refused = this.checkResultId(id);
+    if (refused || !c) return refused ?? stateError;
     c.runtimeDone = true;
     let answer: Answer = ok;
     if (post.body === undefined) {
-      const message = `Response payload size (${post.size} bytes) exceeded maximum allowed payload size (${MAX_RESPONSE_BYTES} bytes).`;
+      const message = `Response payload size (${post.size} bytes) exceeded maximum allowed payload size (${post.limit ?? MAX_RESPONSE_BYTES} bytes).`;
       answer = { status: 413, body: { errorMessage: message, errorType: 'RequestEntityTooLarge' } };
       c.result = {
         kind: 'error',
         errorType: 'Function.ResponseSizeTooLarge',
         body: Buffer.from(JSON.stringify({ errorMessage: message, errorType: 'Function.ResponseSizeTooLarge' })),
+        streamed: post.streamed,
+        streamedBytes: streamedBytes(post),
       };
     } else if (kind === 'response') {
-      c.result = { kind: 'response', body: post.body, contentType: post.contentType };
+      c.result = {
+        kind: 'response',
+        body: post.body,
+        contentType: post.contentType,
+        streamed: post.streamed,
+        streamedBytes: streamedBytes(post),
+      };
     } else {
       c.result = {
         kind: 'error',
         body: post.body,
         errorType: errorTypeOf(post.errorTypeHeader, post.body) ?? 'Unhandled',
+        streamed: post.streamed,
+        streamedBytes: streamedBytes(post),
       };
     }
     this.maybeComplete();
     return answer;
+  }
+
+  /** Why a result for this request id is refused now (unknown id 400, a second answer 403), if it is. */
+  private checkResultId(id: string): Answer | undefined {
+    const c = this.current;
+    if (!c || c.request.requestId !== id || c.runtimeDone) {
+      if (this.finished.has(id) || (c && c.request.requestId === id)) return stateError;
+      return { status: 400, body: { errorMessage: 'Invalid request ID', errorType: 'InvalidRequestID' } };
+    }
+    return undefined;
+  }
+
+  /**
+   * A streamed POST /runtime/invocation/{id}/response begins: the caller's sink when it takes a
+   * stream (undefined: buffer it), or the refusal for a wrong id. The result follows with runtimeResult.
+   */
+  runtimeStreamStart(id: string, contentType: string | undefined): { sink?: ResponseSink } | Answer {
+    const refused = this.checkResultId(id);
+    if (refused) return refused;
+    const sink = this.current!.request.stream;
+    sink?.begin(contentType);
+    return { sink };
   }
 
   /** POST /runtime/init/error. */
@@ -388,6 +442,10 @@ export class LambdaState {
     }
   }
 }
+
+/** Bytes that reached a streaming caller (telemetry's producedBytes): what arrived, up to the limit. */
+const streamedBytes = (post: { streamed?: boolean; size: number; limit?: number }) =>
+  post.streamed ? Math.min(post.size, post.limit ?? post.size) : undefined;
 
 function errorTypeOf(header: string | undefined, body: Buffer): string | undefined {
   if (header) return header;

@@ -7,7 +7,7 @@ import type { Engine } from '../docker/engine.js';
 import { LambdaImageError } from '../errors.js';
 import { debug } from '../util/debug.js';
 import { type FunctionImage, SESSION_LABEL } from './function-image.js';
-import { LambdaApiServer, type FunctionIdentity, type InvokeResult } from './lambda-api.js';
+import { LambdaApiServer, type FunctionIdentity, type InvokeResult, type ResponseSink } from './lambda-api.js';
 import { MemoryGauge, runningExtensions } from './measurements.js';
 import { planNetwork, TELEMETRY_PORT, type NetworkPlan } from './network.js';
 import { ownerLabels } from './owners.js';
@@ -82,6 +82,8 @@ export interface InvokeExtra {
   cognitoIdentity?: string;
   /** The caller's X-Amzn-Trace-Id (Root=...;Parent=...;Sampled=...): becomes the invoke's trace id. */
   traceId?: string;
+  /** Takes a streamed response as the function writes it (see InvokeRequest.stream). */
+  stream?: ResponseSink;
 }
 
 export interface InvokeOutcome {
@@ -398,6 +400,7 @@ export class Sandbox {
       cognitoIdentity: extra.cognitoIdentity,
       traceId,
       requestId,
+      stream: extra.stream,
     };
     let answer: InvokeResult | 'timeout';
     try {
@@ -432,7 +435,7 @@ export class Sandbox {
       requestId,
       status,
       ...(errorType ? { errorType } : {}),
-      metrics: { ...metrics, producedBytes: result.body.length },
+      metrics: { ...metrics, producedBytes: result.streamedBytes ?? result.body.length },
       tracing,
     });
     this.telemetry.platform('platform.end', { requestId });
