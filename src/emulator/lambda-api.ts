@@ -141,7 +141,10 @@ export class LambdaApiServer {
       return write(res, s.runtimeResult(id, 'error', { ...base, body, errorTypeHeader: trailerType }));
     }
     const body = sink ? Buffer.alloc(0) : Buffer.concat(held);
-    return write(res, s.runtimeResult(id, kind, { ...base, body, errorTypeHeader: header(req, 'lambda-runtime-function-error-type') }));
+    return write(
+      res,
+      s.runtimeResult(id, kind, { ...base, body, errorTypeHeader: header(req, 'lambda-runtime-function-error-type') }),
+    );
   }
 
   private async route(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
@@ -162,7 +165,8 @@ export class LambdaApiServer {
         return;
       }
       const m = /^\/2018-06-01\/runtime\/invocation\/([^/]+)\/(response|error)$/.exec(p);
-      if (m && req.method === 'POST') return await this.result(req, res, decodeURIComponent(m[1]!), m[2] as 'response' | 'error');
+      if (m && req.method === 'POST')
+        return await this.result(req, res, decodeURIComponent(m[1]!), m[2] as 'response' | 'error');
       if (p === '/2018-06-01/runtime/init/error' && req.method === 'POST') {
         const { body } = await readCappedBody(req, MAX_PAYLOAD_BYTES);
         return write(

@@ -36,8 +36,8 @@ export interface InvokeRequest {
 
 /** Where the bytes of a streamed response go while the function writes them. */
 export interface ResponseSink {
-  /** The runtime began streaming (before its first byte), with its content type. */
-  begin(contentType: string | undefined): void;
+  /** The runtime began its response (before its first byte): its content type, the invoke's request id. */
+  begin(contentType: string | undefined, requestId: string): void;
   /** One piece of the body; the runtime's next bytes are read when the promise resolves (backpressure). */
   write(chunk: Buffer): Promise<void> | undefined;
 }
@@ -282,8 +282,8 @@ export class LambdaState {
   runtimeStreamStart(id: string, contentType: string | undefined): { sink?: ResponseSink } | Answer {
     const refused = this.checkResultId(id);
     if (refused) return refused;
-    const sink = this.current!.request.stream;
-    sink?.begin(contentType);
+    const { stream: sink, requestId } = this.current!.request;
+    sink?.begin(contentType, requestId);
     return { sink };
   }
 

@@ -28,7 +28,8 @@ export function frontFailure(front: HttpFront): HttpAnswer {
 
 /** The request was larger than a front takes (6 MB for Lambda's synchronous invoke, 10 MB for API Gateway). */
 export function frontTooLarge(front: HttpFront): HttpAnswer {
-  if (front === 'url') return { status: 413, headers: [['Content-Type', 'text/plain']], body: Buffer.from('Request Entity Too Large') };
+  if (front === 'url')
+    return { status: 413, headers: [['Content-Type', 'text/plain']], body: Buffer.from('Request Entity Too Large') };
   return json(413, { message: 'Request Entity Too Large' });
 }
 
@@ -220,6 +221,9 @@ export class PreludeReader {
     if (!headers) throw new Error('the prelude headers are not an object of strings');
     const cookies = Array.isArray(parsed.cookies) ? parsed.cookies.filter((c) => typeof c === 'string') : [];
     for (const c of cookies as string[]) headers.push(['Set-Cookie', c]);
-    return { prelude: { status, headers: headers.filter(([k]) => k.toLowerCase() !== 'content-length') }, rest: all.subarray(at + 8) };
+    return {
+      prelude: { status, headers: headers.filter(([k]) => k.toLowerCase() !== 'content-length') },
+      rest: all.subarray(at + 8),
+    };
   }
 }
