@@ -58,7 +58,7 @@ export async function runInvoke(dir: string, opts: InvokeCliOptions): Promise<vo
   await resolveFunctionSettings(fnOptions); // bad input fails here, before any engine is asked
   const engine = await connectEngine();
   if (opts.rie) {
-    const { invokeThroughRie } = await import('../emulator/rie.js');
+    const { invokeThroughRie } = await import('../app/invoke-rie.js');
     const out = await invokeThroughRie(engine, { ...fnOptions, payload }, (line: string) =>
       process.stderr.write(line + '\n'),
     );
@@ -151,7 +151,7 @@ export async function runStart(dir: string, opts: StartCliOptions): Promise<void
   await withCleanup(
     fn,
     async () => {
-      let front;
+      let front: Awaited<ReturnType<typeof startFront>>;
       try {
         front = await startFront(fn, port, { onFatal: engineLost, host, http });
       } catch (err) {

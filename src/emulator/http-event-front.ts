@@ -4,7 +4,6 @@
 // The events and mappings are pure (src/fronts); this is the HTTP side.
 import { createHash, randomUUID } from 'node:crypto';
 import type http from 'node:http';
-import type { LocalFunction } from '../app/invoke.js';
 import { buildHttpEvent, type FrontIdentity, type HttpFront } from '../fronts/http-events.js';
 import {
   type CorsSettings,
@@ -19,7 +18,16 @@ import {
 } from '../fronts/http-responses.js';
 import { readCappedBody } from '../util/http-body.js';
 import { MAX_PAYLOAD_BYTES, type ResponseSink } from './lambda-api.js';
-import { PoolClosedError, type PoolInvoke } from './pool.js';
+import { PoolClosedError, type PoolInvoke, type SandboxPool } from './pool.js';
+
+/** What the front needs of the function it serves (app/invoke's LocalFunction is one). */
+export interface FrontFunction {
+  name: string;
+  timeoutSec: number;
+  /** AWS_REGION of the function: the HTTP fronts' domain names carry it. */
+  region?: string;
+  pool: Pick<SandboxPool, 'invoke' | 'drain'>;
+}
 
 /** A function URL's invoke mode (config url.invokeMode). */
 export type InvokeMode = 'BUFFERED' | 'RESPONSE_STREAM';
@@ -40,7 +48,7 @@ export function localUrlId(name: string, length = 32): string {
 }
 
 /** The ids a front puts in its events for this function. */
-export function frontIdentity(fn: Pick<LocalFunction, 'name'> & { region?: string }, front: HttpFront): FrontIdentity {
+export function frontIdentity(fn: Pick<FrontFunction, 'name'> & { region?: string }, front: HttpFront): FrontIdentity {
   return {
     region: fn.region ?? 'us-east-1',
     accountId: '000000000000',
@@ -68,7 +76,7 @@ function send(res: http.ServerResponse, a: HttpAnswer, extra: Array<[string, str
 
 /** The request handler of the HTTP front. `fatal` hears of invoke failures that end `start`. */
 export function httpEventHandler(
-  fn: LocalFunction,
+  fn: FrontFunction,
   settings: HttpFrontSettings,
   opts: { port: () => number; draining: () => boolean; fatal(err: unknown): void },
 ): (req: http.IncomingMessage, res: http.ServerResponse) => Promise<void> {
@@ -130,7 +138,7 @@ function unavailable(front: HttpFront): HttpAnswer {
 }
 
 async function invokeOr503(
-  fn: LocalFunction,
+  fn: FrontFunction,
   payload: Buffer,
   extra: { stream?: ResponseSink },
   fatal: (err: unknown) => void,

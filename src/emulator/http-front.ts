@@ -5,13 +5,14 @@
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { LocalFunction } from '../app/invoke.js';
 import { isLambdaImageError } from '../errors.js';
 import { readCappedBody } from '../util/http-body.js';
 import { invokeComplete, MAX_CHUNK_BYTES, payloadChunk } from '../fronts/event-stream.js';
-import { type HttpFrontSettings, httpEventHandler } from './http-event-front.js';
+import { type FrontFunction, type HttpFrontSettings, httpEventHandler } from './http-event-front.js';
 import { MAX_PAYLOAD_BYTES, type ResponseSink } from './lambda-api.js';
 import { PoolClosedError, type PoolInvoke } from './pool.js';
+
+export type { FrontFunction } from './http-event-front.js';
 
 export interface FrontServer {
   port: number;
@@ -69,7 +70,7 @@ export function logResult(log: string, max = LOG_RESULT_BYTES): string {
   return bytes.subarray(Math.max(0, bytes.length - max)).toString('base64');
 }
 
-export async function startFront(fn: LocalFunction, port: number, opts: FrontOptions = {}): Promise<FrontServer> {
+export async function startFront(fn: FrontFunction, port: number, opts: FrontOptions = {}): Promise<FrontServer> {
   const background = new Set<Promise<unknown>>();
   /** Requests accepted and not yet answered: shutdown waits for each. */
   const pending = new Set<Promise<void>>();
@@ -162,7 +163,7 @@ export async function startFront(fn: LocalFunction, port: number, opts: FrontOpt
       res.writeHead(202, { 'x-amzn-RequestId': randomUUID() });
       return void res.end();
     }
-    let o;
+    let o: Awaited<typeof run>;
     try {
       o = await run;
     } catch (err) {

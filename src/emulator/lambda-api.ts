@@ -9,8 +9,9 @@ import {
   MAX_PAYLOAD_BYTES,
   MAX_RESPONSE_BYTES,
   MAX_STREAMED_RESPONSE_BYTES,
-  type Answer,
   type FunctionIdentity,
+  type Outcome,
+  type Refusal,
   type ResponseSink,
   type Waiter,
 } from './lambda-state.js';
@@ -32,7 +33,40 @@ const header = (req: http.IncomingMessage, name: string): string | undefined => 
   return typeof v === 'string' && v ? v : undefined;
 };
 
-function write(res: http.ServerResponse, a: Omit<Answer, 'body'> & { body: object | Buffer | string }): void {
+/** What the router writes back: status, JSON body (object), text or raw bytes, headers. */
+interface Answer {
+  status: number;
+  body: object | Buffer | string;
+  headers?: Record<string, string>;
+}
+
+/** Lambda's status code and errorType for each refusal of the state machine. */
+const REFUSALS: Record<Refusal, { status: number; errorType: string }> = {
+  'invalid-state': { status: 403, errorType: 'InvalidStateTransition' },
+  'unknown-request': { status: 400, errorType: 'InvalidRequestID' },
+  'too-large': { status: 413, errorType: 'RequestEntityTooLarge' },
+  'invalid-request': { status: 400, errorType: 'InvalidRequest' },
+  'unknown-extension': { status: 403, errorType: 'Extension.InvalidIdentifier' },
+  'shutdown-not-supported': { status: 403, errorType: 'ShutdownEventNotSupportedForInternalExtension' },
+};
+
+/** The HTTP answer to one outcome of the state machine. */
+export function answerFor(o: Outcome): Answer {
+  switch (o.kind) {
+    case 'accepted':
+      return { status: 202, body: { status: 'OK' } };
+    case 'event':
+      return { status: 200, body: o.body, headers: o.headers };
+    case 'registered':
+      return { status: 200, body: o.info, headers: { 'Lambda-Extension-Identifier': o.id } };
+    case 'refused': {
+      const { status, errorType } = REFUSALS[o.refusal];
+      return { status, body: { errorMessage: o.message, errorType } };
+    }
+  }
+}
+
+function write(res: http.ServerResponse, a: Answer): void {
   if (typeof a.body === 'string') {
     res.writeHead(a.status, { 'Content-Type': 'text/plain' });
     res.end(a.body);
@@ -44,6 +78,8 @@ function write(res: http.ServerResponse, a: Omit<Answer, 'body'> & { body: objec
     res.end(JSON.stringify(a.body));
   }
 }
+
+const reply = (res: http.ServerResponse, o: Outcome) => write(res, answerFor(o));
 
 export interface LambdaApiOptions {
   /** Where Telemetry/Logs API subscribers get their events (a hub that delivers nowhere when absent). */
@@ -95,10 +131,10 @@ export class LambdaApiServer {
 
   /**
    * POST /runtime/invocation/{id}/response|error. A response goes to the caller's sink as it
-   * arrives when the caller streams, else it is buffered (6 MB). Runtimes stream with chunked
-   * encoding, with or without Lambda-Runtime-Function-Response-Mode: streaming (aws-lambda-go
-   * sends it chunked without the header), and report a mid-stream error in the trailers
-   * Lambda-Runtime-Function-Error-Type/-Body (base64 JSON), empty on success.
+   * arrives when the caller streams (200 MB), else it is buffered (6 MB). Runtimes stream with
+   * chunked encoding, with or without Lambda-Runtime-Function-Response-Mode: streaming
+   * (aws-lambda-go sends every answer chunked, without the header), and report a mid-stream
+   * error in the trailers Lambda-Runtime-Function-Error-Type/-Body (base64 JSON), empty on success.
    */
   private async result(
     req: http.IncomingMessage,
@@ -110,10 +146,10 @@ export class LambdaApiServer {
     const contentType = header(req, 'content-type');
     let sink: ResponseSink | undefined;
     if (kind === 'response') {
-      const start = s.runtimeStreamStart(id, contentType);
-      if ('status' in start) {
+      const start = s.runtimeResponseStart(id, contentType);
+      if ('kind' in start) {
         req.resume();
-        return write(res, start);
+        return reply(res, start);
       }
       sink = start.sink;
     }
@@ -132,16 +168,16 @@ export class LambdaApiServer {
     }
     const trailerType = req.trailers['lambda-runtime-function-error-type'];
     const base = { size, contentType, streamed: sink !== undefined, limit };
-    if (size > limit) return write(res, s.runtimeResult(id, kind, { ...base, body: undefined }));
+    if (size > limit) return reply(res, s.runtimeResult(id, kind, { ...base, body: undefined }));
     if (trailerType) {
       const encoded = req.trailers['lambda-runtime-function-error-body'];
       const body = encoded
         ? Buffer.from(encoded, 'base64')
         : Buffer.from(JSON.stringify({ errorMessage: '', errorType: trailerType }));
-      return write(res, s.runtimeResult(id, 'error', { ...base, body, errorTypeHeader: trailerType }));
+      return reply(res, s.runtimeResult(id, 'error', { ...base, body, errorTypeHeader: trailerType }));
     }
     const body = sink ? Buffer.alloc(0) : Buffer.concat(held);
-    return write(
+    return reply(
       res,
       s.runtimeResult(id, kind, { ...base, body, errorTypeHeader: header(req, 'lambda-runtime-function-error-type') }),
     );
@@ -156,12 +192,12 @@ export class LambdaApiServer {
     const s = this.state;
     try {
       if (p === '/2018-06-01/runtime/invocation/next' && req.method === 'GET') {
-        const waiter: Waiter = { answer: (a) => write(res, a) };
+        const waiter: Waiter = { answer: (o) => reply(res, o) };
         res.on('close', () => {
           if (!res.writableEnded) s.dropRuntimeWaiter(waiter);
         });
         const refused = s.runtimeNext(waiter);
-        if (refused) write(res, refused);
+        if (refused) reply(res, refused);
         return;
       }
       const m = /^\/2018-06-01\/runtime\/invocation\/([^/]+)\/(response|error)$/.exec(p);
@@ -169,36 +205,37 @@ export class LambdaApiServer {
         return await this.result(req, res, decodeURIComponent(m[1]!), m[2] as 'response' | 'error');
       if (p === '/2018-06-01/runtime/init/error' && req.method === 'POST') {
         const { body } = await readCappedBody(req, MAX_PAYLOAD_BYTES);
-        return write(
+        return reply(
           res,
           s.runtimeInitError(body ?? Buffer.from('{}'), header(req, 'lambda-runtime-function-error-type')),
         );
       }
       if (p === '/2020-01-01/extension/register' && req.method === 'POST') {
         const { body } = await readCappedBody(req, 64 * 1024);
-        return write(res, s.register(header(req, 'lambda-extension-name'), body ?? Buffer.from('{}')));
+        return reply(res, s.register(header(req, 'lambda-extension-name'), body ?? Buffer.from('{}')));
       }
       if (p === '/2020-01-01/extension/event/next' && req.method === 'GET') {
-        const answered = s.extensionNext(header(req, 'lambda-extension-identifier'), { answer: (a) => write(res, a) });
-        if (answered) write(res, answered);
+        const answered = s.extensionNext(header(req, 'lambda-extension-identifier'), { answer: (o) => reply(res, o) });
+        if (answered) reply(res, answered);
         return;
       }
       if (p === '/2020-01-01/extension/init/error' && req.method === 'POST') {
         await readCappedBody(req, MAX_PAYLOAD_BYTES);
-        return write(res, s.extensionInitError(header(req, 'lambda-extension-function-error-type')));
+        return reply(res, s.extensionInitError(header(req, 'lambda-extension-function-error-type')));
       }
       if (p === '/2020-01-01/extension/exit/error' && req.method === 'POST') {
         await readCappedBody(req, MAX_PAYLOAD_BYTES);
-        return write(res, { status: 202, body: { status: 'OK' } });
+        return reply(res, { kind: 'accepted' });
       }
       if ((p === '/2022-07-01/telemetry' || p === '/2020-08-15/logs') && req.method === 'PUT') {
         const { body } = await readCappedBody(req, 64 * 1024);
         const id = header(req, 'lambda-extension-identifier');
         const name = s.extensionName(id);
         if (!name)
-          return write(res, {
-            status: 403,
-            body: { errorMessage: 'unknown Lambda-Extension-Identifier', errorType: 'Extension.InvalidIdentifier' },
+          return reply(res, {
+            kind: 'refused',
+            refusal: 'unknown-extension',
+            message: 'unknown Lambda-Extension-Identifier',
           });
         return write(
           res,
