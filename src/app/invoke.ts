@@ -45,6 +45,8 @@ export interface LocalFunction {
   name: string;
   timeoutSec: number;
   memoryMb: number;
+  /** AWS_REGION of the function (and of the front's domain names). */
+  region: string;
   pool: SandboxPool;
 }
 
@@ -163,7 +165,7 @@ export async function prepareFunction(
     },
     spares,
   );
-  return { facts, name, timeoutSec, memoryMb, pool };
+  return { facts, name, timeoutSec, memoryMb, region, pool };
 }
 
 /** The lines Lambda logs after an invoke (or a failed init). */

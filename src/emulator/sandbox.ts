@@ -11,7 +11,7 @@ import { debug } from '../util/debug.js';
 import { environmentSpec, logStreamName } from './environment-spec.js';
 import type { FunctionImage } from './function-image.js';
 import { parseOutputLine } from './init-shell.js';
-import { LambdaApiServer, type FunctionIdentity, type InvokeResult } from './lambda-api.js';
+import { LambdaApiServer, type FunctionIdentity, type InvokeResult, type ResponseSink } from './lambda-api.js';
 import { Lifecycle, type ShutdownReason } from './lifecycle.js';
 import { MemoryGauge, runningExtensions } from './measurements.js';
 import { planNetwork, TELEMETRY_PORT, type NetworkPlan } from './network.js';
@@ -61,6 +61,8 @@ export interface InvokeExtra {
   cognitoIdentity?: string;
   /** The caller's X-Amzn-Trace-Id (Root=...;Parent=...;Sampled=...): becomes the invoke's trace id. */
   traceId?: string;
+  /** Takes a streamed response as the function writes it (see InvokeRequest.stream). */
+  stream?: ResponseSink;
 }
 
 export interface InvokeOutcome {
@@ -323,6 +325,7 @@ export class Sandbox {
       deadlineMs,
       clientContext: extra.clientContext,
       cognitoIdentity: extra.cognitoIdentity,
+      stream: extra.stream,
       traceId,
       requestId,
     };
@@ -358,7 +361,7 @@ export class Sandbox {
       requestId,
       status,
       ...(errorType ? { errorType } : {}),
-      metrics: { ...metrics, producedBytes: result.body.length },
+      metrics: { ...metrics, producedBytes: result.streamedBytes ?? result.body.length },
       tracing,
     });
     this.telemetry.platform('platform.end', { requestId });
