@@ -8,9 +8,11 @@ import {
   LambdaState,
   MAX_PAYLOAD_BYTES,
   MAX_RESPONSE_BYTES,
+  MAX_STREAMED_RESPONSE_BYTES,
   type FunctionIdentity,
   type Outcome,
   type Refusal,
+  type ResponseSink,
   type Waiter,
 } from './lambda-state.js';
 import { TelemetryHub } from './telemetry.js';
@@ -18,6 +20,8 @@ import { TelemetryHub } from './telemetry.js';
 export {
   MAX_PAYLOAD_BYTES,
   MAX_RESPONSE_BYTES,
+  MAX_STREAMED_RESPONSE_BYTES,
+  type ResponseSink,
   type FunctionIdentity,
   type InitOutcome,
   type InvokeRequest,
@@ -126,6 +130,60 @@ export class LambdaApiServer {
   abortInvoke: LambdaState['abortInvoke'] = (...a) => this.state.abortInvoke(...a);
   shutdown: LambdaState['shutdown'] = (...a) => this.state.shutdown(...a);
 
+  /**
+   * POST /runtime/invocation/{id}/response|error. A response goes to the caller's sink as it
+   * arrives when the caller streams (200 MB), else it is buffered (6 MB). Runtimes stream with
+   * chunked encoding, with or without Lambda-Runtime-Function-Response-Mode: streaming
+   * (aws-lambda-go sends every answer chunked, without the header), and report a mid-stream
+   * error in the trailers Lambda-Runtime-Function-Error-Type/-Body (base64 JSON), empty on success.
+   */
+  private async result(
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    id: string,
+    kind: 'response' | 'error',
+  ): Promise<void> {
+    const s = this.state;
+    const contentType = header(req, 'content-type');
+    let sink: ResponseSink | undefined;
+    if (kind === 'response') {
+      const start = s.runtimeResponseStart(id, contentType);
+      if ('kind' in start) {
+        req.resume();
+        return reply(res, start);
+      }
+      sink = start.sink;
+    }
+    const limit = sink ? MAX_STREAMED_RESPONSE_BYTES : MAX_RESPONSE_BYTES;
+    const held: Buffer[] = [];
+    let size = 0;
+    try {
+      for await (const chunk of req as AsyncIterable<Buffer>) {
+        size += chunk.length;
+        if (size > limit) continue; // drained, not kept: the result says how large it was
+        if (sink) await sink.write(chunk);
+        else held.push(chunk);
+      }
+    } catch {
+      return; // the runtime went away mid-response: the sandbox ends the invoke
+    }
+    const trailerType = req.trailers['lambda-runtime-function-error-type'];
+    const base = { size, contentType, streamed: sink !== undefined, limit };
+    if (size > limit) return reply(res, s.runtimeResult(id, kind, { ...base, body: undefined }));
+    if (trailerType) {
+      const encoded = req.trailers['lambda-runtime-function-error-body'];
+      const body = encoded
+        ? Buffer.from(encoded, 'base64')
+        : Buffer.from(JSON.stringify({ errorMessage: '', errorType: trailerType }));
+      return reply(res, s.runtimeResult(id, 'error', { ...base, body, errorTypeHeader: trailerType }));
+    }
+    const body = sink ? Buffer.alloc(0) : Buffer.concat(held);
+    return reply(
+      res,
+      s.runtimeResult(id, kind, { ...base, body, errorTypeHeader: header(req, 'lambda-runtime-function-error-type') }),
+    );
+  }
+
   private async route(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     if (this.opts.allowPeer && !(await this.opts.allowPeer(req.socket.remoteAddress ?? ''))) {
       req.socket.destroy();
@@ -144,16 +202,8 @@ export class LambdaApiServer {
         return;
       }
       const m = /^\/2018-06-01\/runtime\/invocation\/([^/]+)\/(response|error)$/.exec(p);
-      if (m && req.method === 'POST') {
-        const { body, size } = await readCappedBody(req, MAX_RESPONSE_BYTES);
-        const post = {
-          body,
-          size,
-          contentType: header(req, 'content-type'),
-          errorTypeHeader: header(req, 'lambda-runtime-function-error-type'),
-        };
-        return reply(res, s.runtimeResult(decodeURIComponent(m[1]!), m[2] as 'response' | 'error', post));
-      }
+      if (m && req.method === 'POST')
+        return await this.result(req, res, decodeURIComponent(m[1]!), m[2] as 'response' | 'error');
       if (p === '/2018-06-01/runtime/init/error' && req.method === 'POST') {
         const { body } = await readCappedBody(req, MAX_PAYLOAD_BYTES);
         return reply(

@@ -9,6 +9,8 @@ import { randomUUID } from 'node:crypto';
 export const MAX_PAYLOAD_BYTES = 6 * 1024 * 1024;
 /** The largest response the Lambda sandbox accepts from a runtime: 6 MiB + 100 bytes (rapid's limit). */
 export const MAX_RESPONSE_BYTES = 6 * 1024 * 1024 + 100;
+/** The largest streamed response Lambda passes on (200 MB by default since July 2025; it was 20 MB). */
+export const MAX_STREAMED_RESPONSE_BYTES = 200 * 1024 * 1024;
 
 export interface FunctionIdentity {
   functionName: string;
@@ -26,11 +28,24 @@ export interface InvokeRequest {
   traceId: string;
   clientContext?: string;
   cognitoIdentity?: string;
+  /**
+   * The caller takes a streamed response as it comes (a RESPONSE_STREAM function URL,
+   * InvokeWithResponseStream). Without it a streamed response is buffered, 6 MB at most.
+   */
+  stream?: ResponseSink;
+}
+
+/** Where the bytes of a response go while the function writes them, for a caller that streams. */
+export interface ResponseSink {
+  /** The runtime began its response (before its first byte): its content type, the invoke's request id. */
+  begin(contentType: string | undefined, requestId: string): void;
+  /** One piece of the body; the runtime's next bytes are read when the promise resolves (backpressure). */
+  write(chunk: Buffer): Promise<void> | undefined;
 }
 
 export type InvokeResult =
-  | { kind: 'response'; body: Buffer; contentType?: string }
-  | { kind: 'error'; body: Buffer; errorType: string };
+  | { kind: 'response'; body: Buffer; contentType?: string; streamed?: boolean; streamedBytes?: number }
+  | { kind: 'error'; body: Buffer; errorType: string; streamed?: boolean; streamedBytes?: number };
 
 export interface InitOutcome {
   ok: boolean;
@@ -238,34 +253,66 @@ export class LambdaState {
   runtimeResult(
     id: string,
     kind: 'response' | 'error',
-    post: { body: Buffer | undefined; size: number; contentType?: string; errorTypeHeader?: string },
+    post: {
+      body: Buffer | undefined;
+      size: number;
+      contentType?: string;
+      errorTypeHeader?: string;
+      /** The response went to the caller's sink as it came (`body` is then empty, or the error). */
+      streamed?: boolean;
+      /** The size limit that applied (default MAX_RESPONSE_BYTES, the buffered one). */
+      limit?: number;
+    },
   ): Outcome {
     const c = this.current;
-    if (!c || c.request.requestId !== id || c.runtimeDone) {
-      if (this.finished.has(id) || (c && c.request.requestId === id)) return stateError;
-      return refused('unknown-request', 'Invalid request ID');
-    }
+    const wrong = this.checkResultId(id);
+    if (wrong || !c) return wrong ?? stateError;
     c.runtimeDone = true;
     let answer: Outcome = accepted;
+    const streamed = { streamed: post.streamed, streamedBytes: streamedBytes(post) };
     if (post.body === undefined) {
-      const message = `Response payload size (${post.size} bytes) exceeded maximum allowed payload size (${MAX_RESPONSE_BYTES} bytes).`;
+      const message = `Response payload size (${post.size} bytes) exceeded maximum allowed payload size (${post.limit ?? MAX_RESPONSE_BYTES} bytes).`;
       answer = refused('too-large', message);
       c.result = {
         kind: 'error',
         errorType: 'Function.ResponseSizeTooLarge',
         body: Buffer.from(JSON.stringify({ errorMessage: message, errorType: 'Function.ResponseSizeTooLarge' })),
+        ...streamed,
       };
     } else if (kind === 'response') {
-      c.result = { kind: 'response', body: post.body, contentType: post.contentType };
+      c.result = { kind: 'response', body: post.body, contentType: post.contentType, ...streamed };
     } else {
       c.result = {
         kind: 'error',
         body: post.body,
         errorType: errorTypeOf(post.errorTypeHeader, post.body) ?? 'Unhandled',
+        ...streamed,
       };
     }
     this.maybeComplete();
     return answer;
+  }
+
+  /** Why a result for this request id is refused now (unknown id, or a second answer), if it is. */
+  private checkResultId(id: string): Outcome | undefined {
+    const c = this.current;
+    if (!c || c.request.requestId !== id || c.runtimeDone) {
+      if (this.finished.has(id) || (c && c.request.requestId === id)) return stateError;
+      return refused('unknown-request', 'Invalid request ID');
+    }
+    return undefined;
+  }
+
+  /**
+   * A POST /runtime/invocation/{id}/response begins: the caller's sink when it takes a stream
+   * (undefined: buffer it), or the refusal for a wrong id. The result follows with runtimeResult.
+   */
+  runtimeResponseStart(id: string, contentType: string | undefined): { sink?: ResponseSink } | Outcome {
+    const wrong = this.checkResultId(id);
+    if (wrong) return wrong;
+    const { stream: sink, requestId } = this.current!.request;
+    sink?.begin(contentType, requestId);
+    return { sink };
   }
 
   /** POST /runtime/init/error. */
@@ -389,7 +436,7 @@ export class LambdaState {
 
   private maybeComplete(): void {
     const c = this.current;
-    if (!c || !c.runtimeDone || c.busyExtensions.size) return;
+    if (!c?.runtimeDone || c.busyExtensions.size) return;
     this.current = undefined;
     this.remember(c.request.requestId);
     c.resolve(c.result!);
@@ -411,6 +458,10 @@ export class LambdaState {
     }
   }
 }
+
+/** Bytes that reached a streaming caller (telemetry's producedBytes): what arrived, up to the limit. */
+const streamedBytes = (post: { streamed?: boolean; size: number; limit?: number }) =>
+  post.streamed ? Math.min(post.size, post.limit ?? post.size) : undefined;
 
 function errorTypeOf(header: string | undefined, body: Buffer): string | undefined {
   if (header) return header;

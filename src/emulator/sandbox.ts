@@ -11,7 +11,7 @@ import { debug } from '../util/debug.js';
 import { environmentSpec, logStreamName } from './environment-spec.js';
 import type { FunctionImage } from './function-image.js';
 import { parseOutputLine } from './init-shell.js';
-import { LambdaApiServer, type FunctionIdentity, type InvokeResult } from './lambda-api.js';
+import { LambdaApiServer, type FunctionIdentity, type InvokeResult, type ResponseSink } from './lambda-api.js';
 import { Lifecycle, type ShutdownReason } from './lifecycle.js';
 import { MemoryGauge, runningExtensions } from './measurements.js';
 import { planNetwork, TELEMETRY_PORT, type NetworkPlan } from './network.js';
@@ -61,6 +61,8 @@ export interface InvokeExtra {
   cognitoIdentity?: string;
   /** The caller's X-Amzn-Trace-Id (Root=...;Parent=...;Sampled=...): becomes the invoke's trace id. */
   traceId?: string;
+  /** Takes a streamed response as the function writes it (see InvokeRequest.stream). */
+  stream?: ResponseSink;
 }
 
 export interface InvokeOutcome {
@@ -355,6 +357,7 @@ export class Sandbox {
       deadlineMs,
       clientContext: extra.clientContext,
       cognitoIdentity: extra.cognitoIdentity,
+      stream: extra.stream,
       traceId,
       requestId,
     };
@@ -396,7 +399,7 @@ export class Sandbox {
       requestId,
       status,
       ...(errorType ? { errorType } : {}),
-      metrics: { ...metrics, producedBytes: result.body.length },
+      metrics: { ...metrics, producedBytes: result.streamedBytes ?? result.body.length },
       spans,
       tracing,
     });
@@ -450,17 +453,20 @@ export class Sandbox {
       }
     }
     this.telemetry.close();
-    // The environment's container, then the one holding its network namespace.
-    for (const container of [this.container, this.netHolder]) {
-      if (!container) continue;
-      try {
-        await container.remove();
-      } catch (err) {
-        // The engine is gone or silent: say which container stays, never fail the stop itself.
-        log(`could not remove ${container.id.slice(0, 12)}: ${(err as Error).message}`);
-        this.leftBehind.push(container.id);
-      }
-    }
+    // The environment's container and the one holding its network namespace, at once: a forced
+    // remove kills the first, and the namespace lives until its last process is gone.
+    await Promise.all(
+      [this.container, this.netHolder].map(async (container) => {
+        if (!container) return;
+        try {
+          await container.remove();
+        } catch (err) {
+          // The engine is gone or silent: say which container stays, never fail the stop itself.
+          log(`could not remove ${container.id.slice(0, 12)}: ${(err as Error).message}`);
+          this.leftBehind.push(container.id);
+        }
+      }),
+    );
     await this.api.close();
   }
 
