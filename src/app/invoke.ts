@@ -178,6 +178,12 @@ export function platformLines(o: PoolInvoke, memoryMb: number, timeoutSec: numbe
         o.initError.errorType,
       ),
     ];
+  // The runtime's own end (a crash, an out-of-memory kill) is in REPORT, as Lambda puts it there.
+  const runtimeEnd =
+    o.result.kind === 'error' &&
+    (o.result.errorType === 'Runtime.ExitError' || o.result.errorType === 'Runtime.OutOfMemory')
+      ? o.result.errorType
+      : undefined;
   const lines: string[] = [];
   if (o.timedOut) lines.push(timeoutMessage(o.requestId, timeoutSec));
   lines.push(endLine(o.requestId));
@@ -188,13 +194,8 @@ export function platformLines(o: PoolInvoke, memoryMb: number, timeoutSec: numbe
       memoryMb,
       maxMemoryMb,
       initMs: o.initMs,
-      status: o.timedOut
-        ? 'timeout'
-        : o.result.kind === 'error' && o.result.errorType === 'Runtime.ExitError'
-          ? 'error'
-          : undefined,
-      errorType:
-        o.result.kind === 'error' && o.result.errorType === 'Runtime.ExitError' ? 'Runtime.ExitError' : undefined,
+      status: o.timedOut ? 'timeout' : runtimeEnd ? 'error' : undefined,
+      errorType: runtimeEnd,
     }),
   );
   return lines;
