@@ -30,15 +30,15 @@ export function createUi(opts: { quiet?: boolean } = {}): Ui {
       if (stderr.isTTY && !process.env.CI) {
         const { default: ora } = await import('ora');
         // One line, never wider than the terminal: a wrapped spinner line cannot be redrawn cleanly.
-        const fit = (t: string) => {
+        const fitWidth = (t: string) => {
           const line = printable(t.replace(/\s+/g, ' '));
           const width = Math.max(20, (stderr.columns ?? 80) - 4);
           return line.length > width ? line.slice(0, width - 1) + '…' : line;
         };
-        const spinner = ora({ text: fit(initial), stream: stderr }).start();
+        const spinner = ora({ text: fitWidth(initial), stream: stderr }).start();
         return {
           step: (t) => {
-            spinner.text = fit(t);
+            spinner.text = fitWidth(t);
           },
           succeed: (t) => void spinner.succeed(printableLines(t)),
           fail: (t) => void spinner.fail(printableLines(t)),

@@ -2,6 +2,7 @@
 // Lambda, then create or update the function BY DIGEST, wait for Lambda to finish, bring
 // memory/timeout/environment in line with the config, and read back the digest Lambda runs.
 import type { AwsOptions } from '../aws/clients.js';
+import type { EcrApi } from '../aws/ecr.js';
 import type { FunctionSettings, LambdaApi } from '../aws/lambda.js';
 import { parseImageReference } from '../config/image-reference.js';
 import type { Config } from '../config/schema.js';
@@ -126,7 +127,7 @@ async function verifyImageUri(
     throw new LambdaImageError('INVALID_INPUT', `--image-uri ${uri} names neither a tag nor a digest`, {
       hint: 'add :<tag> or @sha256:<digest>',
     });
-  let ecrToken;
+  let ecrToken: Awaited<ReturnType<EcrApi['authorizationToken']>> | undefined;
   if (!parseEcrHost(ref.domain) && !isEcrPublicHost(ref.domain)) {
     // Not an ECR host name: it may still be this account's ECR behind another name (a proxy endpoint).
     const { EcrApi } = await import('../aws/ecr.js');

@@ -1,7 +1,6 @@
 // Amazon ECR through the AWS SDK v3: repositories (describe, create), registry login tokens,
 // and what a tag currently points at. Every call maps AWS's failures to one clear error.
 import { LambdaImageError } from '../errors.js';
-import { hostOfEndpoint } from '../registry/ecr-host.js';
 import { debug } from '../util/debug.js';
 import { clientRegion, commonAwsError, ecrClient, otherAwsError, type AwsOptions } from './clients.js';
 
@@ -153,4 +152,9 @@ function ecrError(err: unknown, action: string, permission: string): LambdaImage
     commonAwsError(err, action, permission) ??
     otherAwsError(err, action, 'check the repository name, --region and your network')
   );
+}
+
+/** The registry host of an ECR answer's proxyEndpoint (`https://<host>`): taken from AWS, never built. */
+export function hostOfEndpoint(endpoint: string): string {
+  return endpoint.replace(/^[a-z]+:\/\//i, '').replace(/\/.*$/, '');
 }
