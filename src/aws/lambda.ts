@@ -198,14 +198,11 @@ export class LambdaApi {
    */
   async publishVersion(name: string, pin: { revisionId?: string; codeSha256?: string }): Promise<string> {
     const { sdk, client } = this.lambda;
-    let out;
-    try {
-      out = await this.retrying(`PublishVersion for ${name}`, 'lambda:PublishVersion', isConflict, () =>
-        client.send(
-          new sdk.PublishVersionCommand({ FunctionName: name, RevisionId: pin.revisionId, CodeSha256: pin.codeSha256 }),
-        ),
-      );
-    } catch (err) {
+    const out = await this.retrying(`PublishVersion for ${name}`, 'lambda:PublishVersion', isConflict, () =>
+      client.send(
+        new sdk.PublishVersionCommand({ FunctionName: name, RevisionId: pin.revisionId, CodeSha256: pin.codeSha256 }),
+      ),
+    ).catch((err: unknown) => {
       if ((err as { cause?: Error })?.cause?.name === 'PreconditionFailedException')
         throw new LambdaImageError(
           'DEPLOY_FAILED',
@@ -213,7 +210,7 @@ export class LambdaApi {
           { hint: 'deploy again (with --publish / --alias) once the other deployment is done', cause: err },
         );
       throw err;
-    }
+    });
     if (!out.Version) throw new LambdaImageError('AWS_FAILED', `PublishVersion answered without a version for ${name}`);
     return out.Version;
   }
