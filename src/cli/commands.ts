@@ -110,7 +110,10 @@ export function registerCommands(program: Command): void {
       ),
   )
     .option('--event <file>', 'event JSON from a file, or - for stdin')
-    .option('--data <json>', 'event JSON inline')
+    .option('-d, --data <json>', 'event JSON inline; with --http, the request body (as curl -d)')
+    .option('--http <request>', "send an HTTP request through a front instead of an event, e.g. 'GET /items?x=1'")
+    .option('-H, --header <header>', "with --http: a request header, 'Name: value' (repeatable)", collect)
+    .addOption(new Option('--http-event <front>', 'with --http: the front whose event it builds').choices(HTTP_EVENTS))
     .option('--event-example <name>', 'a bundled example event ("lambda-image events" lists them)')
     .option('--set <path=value>', 'override a field of --event-example (repeatable)', collect)
     .option('--repeat <n>', 'invoke n times; prints cold and warm duration percentiles', '1')
