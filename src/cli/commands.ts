@@ -2,7 +2,16 @@
 // `--help` and `init` never load dockerode or the AWS SDK.
 import { createRequire } from 'node:module';
 import type { Command } from 'commander';
-import { ARCHES, BASES, GO_MODULE_MODES, HTTP_EVENTS, INVOKE_MODES, RUNTIMES, VARIANTS } from '../config/constants.js';
+import {
+  ARCHES,
+  BASES,
+  GO_MODULE_MODES,
+  HTTP_EVENTS,
+  INVOKE_MODES,
+  RUNTIMES,
+  URL_AUTH_TYPES,
+  VARIANTS,
+} from '../config/constants.js';
 
 const { Option } = createRequire(import.meta.url)('commander') as typeof import('commander');
 
@@ -181,6 +190,19 @@ export function registerCommands(program: Command): void {
     .option('--role <arn>', 'execution role, needed only to create the function (default: config deploy.role)')
     .option('--publish', 'publish a version after the update')
     .option('--alias <name>', 'publish a version and point this alias at it')
+    .option('--url', 'create or update the function URL (settings from config url) and print it')
+    .addOption(
+      new Option(
+        '--url-auth <type>',
+        'with --url: NONE (public) or AWS_IAM (default: config url.authType, else AWS_IAM)',
+      ).choices(URL_AUTH_TYPES),
+    )
+    .addOption(
+      new Option(
+        '--invoke-mode <mode>',
+        'with --url: BUFFERED or RESPONSE_STREAM (default: config url.invokeMode, else BUFFERED)',
+      ).choices(INVOKE_MODES),
+    )
     .action(async (dir: string, opts) => (await import('./deploy.js')).runDeploy(dir, opts));
 
   const ci = program.command('ci').description('write CI pipelines that build, push and deploy with lambda-image');
