@@ -71,7 +71,7 @@ if (want('startup')) {
   }
 }
 
-const needsDocker = ['size', 'rebuild', 'arm64', 'context', 'emulator', 'go', 'sandbox', 'ship'].some(want);
+const needsDocker = ['size', 'rebuild', 'arm64', 'context', 'emulator', 'go', 'sandbox', 'ship', 'front'].some(want);
 let docker,
   refs,
   rie,
@@ -476,7 +476,7 @@ try {
   }
 
   // Benchmarks of other areas, one module each: `export default async function run(ctx)`.
-  for (const name of ['go', 'sandbox', 'ship']) {
+  for (const name of ['go', 'sandbox', 'ship', 'front']) {
     if (!want(name)) continue;
     const file = path.join(root, 'bench', `${name}.mjs`);
     if (!existsSync(file)) continue;
