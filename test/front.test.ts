@@ -3,8 +3,13 @@
 // it, Tail and trace ids handed through, and a shutdown that answers every accepted request.
 import http from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { LocalFunction } from '../src/app/invoke.js';
-import { LOG_RESULT_BYTES, logResult, startFront, type FrontServer } from '../src/emulator/http-front.js';
+import {
+  LOG_RESULT_BYTES,
+  logResult,
+  startFront,
+  type FrontFunction,
+  type FrontServer,
+} from '../src/emulator/http-front.js';
 import { PoolClosedError, type PoolInvoke } from '../src/emulator/pool.js';
 import { LambdaImageError } from '../src/errors.js';
 
@@ -22,8 +27,9 @@ function fakeFunction(opts: { queueLimit?: number } = {}) {
   const waiting: Call[] = [];
   let drained = false;
   const arrived: Array<() => void> = [];
-  const pool = {
-    invoke(payload: Buffer, extra: Call['extra'] = {}): Promise<PoolInvoke> {
+  // Typed against the pool's own interface: a change to invoke or drain breaks this stand-in at compile time.
+  const pool: FrontFunction['pool'] = {
+    invoke(payload, extra = {}) {
       if (drained) return Promise.reject(new PoolClosedError());
       return new Promise<PoolInvoke>((resolve, reject) => {
         const call: Call = {
@@ -53,7 +59,7 @@ function fakeFunction(opts: { queueLimit?: number } = {}) {
       for (const c of waiting.splice(0)) c.fail(new PoolClosedError());
     },
   };
-  const fn = { name: 'my-fn', facts: { image: 'x' }, timeoutSec: 3, memoryMb: 128, pool } as unknown as LocalFunction;
+  const fn: FrontFunction = { name: 'my-fn', timeoutSec: 3, pool };
   /** Resolves once `n` invokes have reached the pool. */
   const reached = async (n: number) => {
     while (calls.length < n) await new Promise<void>((r) => arrived.push(r));

@@ -2,6 +2,7 @@
 // Lambda, then create or update the function BY DIGEST, wait for Lambda to finish, bring
 // memory/timeout/environment in line with the config, and read back the digest Lambda runs.
 import type { AwsOptions } from '../aws/clients.js';
+import type { EcrApi } from '../aws/ecr.js';
 import type { FunctionSettings, LambdaApi } from '../aws/lambda.js';
 import { parseImageReference } from '../config/image-reference.js';
 import type { Config } from '../config/schema.js';
@@ -126,7 +127,7 @@ async function verifyImageUri(
     throw new LambdaImageError('INVALID_INPUT', `--image-uri ${uri} names neither a tag nor a digest`, {
       hint: 'add :<tag> or @sha256:<digest>',
     });
-  let ecrToken;
+  let ecrToken: Awaited<ReturnType<EcrApi['authorizationToken']>> | undefined;
   if (!parseEcrHost(ref.domain) && !isEcrPublicHost(ref.domain)) {
     // Not an ECR host name: it may still be this account's ECR behind another name (a proxy endpoint).
     const { EcrApi } = await import('../aws/ecr.js');
@@ -282,7 +283,11 @@ async function deployImage(
   let alias: DeployResult['alias'];
   if (opts.publish || opts.alias) {
     hooks.onStep?.(`publishing a version of ${functionName}`);
-    version = await lambda.publishVersion(functionName);
+    // Pinned to the revision read back above, whose digest was just checked.
+    version = await lambda.publishVersion(functionName, {
+      revisionId: after?.revisionId,
+      codeSha256: after?.codeSha256,
+    });
     if (opts.alias) alias = { name: opts.alias, action: await lambda.pointAlias(functionName, opts.alias, version) };
   }
   return {
@@ -303,8 +308,13 @@ async function deployImage(
   };
 }
 
-/** Backoff for "update in progress" refusals; LAMBDA_IMAGE_RETRY_DELAY_MS shortens it (tests, benchmarks). */
+/** Backoff for "update in progress" refusals and the waiters' limit; LAMBDA_IMAGE_RETRY_DELAY_MS and LAMBDA_IMAGE_WAIT_SECONDS shorten them (tests, benchmarks). */
 function retryPolicy() {
   const first = Number(process.env.LAMBDA_IMAGE_RETRY_DELAY_MS);
-  return { attempts: 8, firstDelayMs: Number.isFinite(first) && first > 0 ? first : 500 };
+  const wait = Number(process.env.LAMBDA_IMAGE_WAIT_SECONDS);
+  return {
+    attempts: 8,
+    firstDelayMs: Number.isFinite(first) && first > 0 ? first : 500,
+    waitSeconds: Number.isInteger(wait) && wait > 0 ? wait : undefined,
+  };
 }

@@ -3,6 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { parseImageReference } from '../config/image-reference.js';
+import { reservedEnvKeyProblem } from '../config/value-rules.js';
 import type { Config } from '../config/schema.js';
 import { loadConfig } from '../config/store.js';
 import type { Engine } from '../docker/engine.js';
@@ -44,6 +45,8 @@ export interface LocalFunction {
   name: string;
   timeoutSec: number;
   memoryMb: number;
+  /** AWS_REGION of the function (and of the front's domain names). */
+  region: string;
   pool: SandboxPool;
 }
 
@@ -88,6 +91,18 @@ export async function resolveFunctionSettings(opts: FunctionOptions): Promise<Fu
     throw new LambdaImageError('INVALID_INPUT', `ephemeral storage ${ephemeralMb} MB is out of range`, {
       hint: 'Lambda allows 512 to 10240 MB',
     });
+  }
+  for (const key of Object.keys(opts.env ?? {})) {
+    const problem = reservedEnvKeyProblem(key);
+    if (problem)
+      throw new LambdaImageError('INVALID_INPUT', `--env ${key}: ${problem}; it cannot be set`, {
+        hint:
+          key === 'AWS_REGION' || key === 'AWS_DEFAULT_REGION'
+            ? 'use --region'
+            : /^AWS_(ACCESS|SECRET|SESSION)/.test(key)
+              ? "leave credentials out of --env: lambda-image passes them on from its own environment, as Lambda passes the role's"
+              : 'remove it from --env / --env-file; Lambda sets it for every function',
+      });
   }
   return { config, image, name, timeoutSec, memoryMb, ephemeralMb };
 }
@@ -150,7 +165,7 @@ export async function prepareFunction(
     },
     spares,
   );
-  return { facts, name, timeoutSec, memoryMb, pool };
+  return { facts, name, timeoutSec, memoryMb, region, pool };
 }
 
 /** The lines Lambda logs after an invoke (or a failed init). */

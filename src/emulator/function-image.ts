@@ -2,9 +2,9 @@
 // (entrypoint, cmd) and which extensions it carries in /opt/extensions.
 import type { ContainerClient } from '../docker/containers.js';
 import { isLambdaImageError, LambdaImageError } from '../errors.js';
-import { ownerLabels } from './owners.js';
+import { ownerLabels, SESSION_LABEL } from './owners.js';
 
-export const SESSION_LABEL = 'org.lambda-image.session';
+export { SESSION_LABEL } from './owners.js';
 
 export interface FunctionImage {
   image: string;

@@ -48,7 +48,7 @@ function guardTemplateData<T>(data: T, where = 'value'): T {
       );
     }
   } else if (Array.isArray(data)) {
-    data.forEach((item, i) => guardTemplateData(item, `${where}[${i}]`));
+    for (const [i, item] of data.entries()) guardTemplateData(item, `${where}[${i}]`);
   } else if (data && typeof data === 'object') {
     for (const [k, v] of Object.entries(data)) guardTemplateData(v, k);
   }
