@@ -41,7 +41,6 @@ export interface InvokeCliOptions extends FunctionCliOptions {
 }
 
 export async function runInvoke(dir: string, opts: InvokeCliOptions): Promise<void> {
-  const ui = createUi();
   const payload = await readPayload(opts);
   const repeat = positiveInt(opts.repeat ?? '1', '--repeat', MAX_REPEAT);
   const concurrency = positiveInt(opts.concurrency ?? '1', '--concurrency', MAX_CONCURRENCY);
@@ -53,7 +52,7 @@ export async function runInvoke(dir: string, opts: InvokeCliOptions): Promise<vo
     const out = await invokeThroughRie(engine, { ...fnOptions, payload }, (line: string) =>
       process.stderr.write(line + '\n'),
     );
-    ui.out(out.body);
+    writeResponse(out.body);
     if (out.status !== 200) throw functionFailed(`the emulator answered HTTP ${out.status}`);
     return;
   }
@@ -61,7 +60,7 @@ export async function runInvoke(dir: string, opts: InvokeCliOptions): Promise<vo
   await withCleanup(fn, async () => {
     const result = await invokeRepeatedly(fn, payload, repeat, concurrency);
     await fn.pool.settled(); // every REPORT line before the summary
-    for (const o of result.outcomes) ui.out(o.result.body.toString());
+    for (const o of result.outcomes) writeResponse(o.result.body);
     if (repeat > 1) {
       const row = (label: string, s?: { count: number; p50: number; p95: number; max: number }) =>
         s
@@ -125,24 +124,35 @@ export async function runStart(dir: string, opts: FunctionCliOptions & { port?: 
       const failure = await Promise.race([signalled, lost]);
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
-      // A second Ctrl-C while draining stops at once.
-      const force = () =>
+      // A second Ctrl-C while draining stops at once, naming the accepted Event invokes it drops.
+      const force = () => {
+        const dropped = front.eventsPending();
+        if (dropped) ui.warn(`${eventsNotRunText(dropped)} (stopped at once)`);
         void fn.pool
           .close()
           .catch(() => undefined)
           .finally(() => process.exit(130));
+      };
       process.once('SIGINT', force);
       process.once('SIGTERM', force);
+      const events = front.eventsPending();
       ui.info(
         failure
           ? 'the Docker engine went away: answering the requests in progress, then stopping'
-          : 'stopping: answering the requests in progress first',
+          : events
+            ? `stopping: answering the requests in progress and running the ${events} accepted Event invoke${events === 1 ? '' : 's'} first (Ctrl-C again stops at once)`
+            : 'stopping: answering the requests in progress first',
       );
-      await front.close();
+      const { eventsNotRun } = await front.close();
+      if (eventsNotRun) ui.warn(eventsNotRunText(eventsNotRun));
       if (failure) throw failure;
     },
     { signals: false },
   );
+}
+
+function eventsNotRunText(n: number): string {
+  return `${n} accepted Event invoke${n === 1 ? ' was' : 's were'} not run`;
 }
 
 export async function runEvents(name: string | undefined, opts: { set?: string[]; json?: boolean }): Promise<void> {
@@ -157,6 +167,11 @@ export async function runEvents(name: string | undefined, opts: { set?: string[]
     return;
   }
   ui.out(JSON.stringify(eventExample(name, opts.set ?? []), null, 2));
+}
+
+/** A response as the runtime sent it, byte for byte (never decoded as text), then a newline between responses. */
+function writeResponse(body: Buffer): void {
+  process.stdout.write(Buffer.concat([body, Buffer.from('\n')]));
 }
 
 function stderrHooks() {
