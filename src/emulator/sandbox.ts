@@ -120,6 +120,7 @@ export class Sandbox {
   private gauge?: MemoryGauge;
   private network?: NetworkPlan;
   private containerAddress?: Promise<{ ip: string; telemetryPort?: number }>;
+  private output?: { flush(): void };
   /** Output after an invoke's answer still belongs to it, until the next one starts. */
   private outputOwner?: string;
   private startedAt = 0;
@@ -243,7 +244,7 @@ export class Sandbox {
     }
     this.container = await this.containers.create(spec);
     this.gauge = new MemoryGauge(this.container);
-    await this.container.attachLines((line) => this.onLine(line));
+    this.output = await this.container.attachLines((line) => this.onLine(line));
     this.startedAt = performance.now();
     this.telemetry.platform('platform.initStart', {
       initializationType: 'on-demand',
@@ -386,6 +387,7 @@ export class Sandbox {
     const traceId = traceIdFor(extra.traceId);
     const tracing = { type: 'X-Amzn-Trace-Id', value: traceId };
     this.currentRequest = requestId;
+    this.flushOutput(); // the previous invoke's unterminated last line is its own
     this.outputOwner = requestId;
     this.telemetry.platform('platform.start', { requestId, version: this.opts.identity.version, tracing });
     const began = performance.now();
@@ -453,6 +455,14 @@ export class Sandbox {
       }),
     );
     return { requestId, traceId, result, durationMs, timedOut: answer === 'timeout', initMs, maxMemoryMb };
+  }
+
+  /**
+   * Delivers output written without a newline yet as a line of the invoke it belongs to; with
+   * `requestId`, only while that invoke still owns the output (a later one may be mid-line).
+   */
+  flushOutput(requestId?: string): void {
+    if (requestId === undefined || requestId === this.outputOwner) this.output?.flush();
   }
 
   /** Measured peak memory; after a crash, the last reading before it (the cgroup is gone with the container). */
