@@ -3,7 +3,7 @@
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readElf } from '../src/layers/elf.js';
+import { readElf } from '../src/util/elf.js';
 import { parseLayerArn } from '../src/layers/arn.js';
 import { safeEntryPath } from '../src/layers/unzip.js';
 import { runCli } from './support/cli.js';

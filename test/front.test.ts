@@ -3,8 +3,13 @@
 // it, Tail and trace ids handed through, and a shutdown that answers every accepted request.
 import http from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { LocalFunction } from '../src/app/invoke.js';
-import { LOG_RESULT_BYTES, logResult, startFront, type FrontServer } from '../src/emulator/http-front.js';
+import {
+  LOG_RESULT_BYTES,
+  logResult,
+  startFront,
+  type FrontFunction,
+  type FrontServer,
+} from '../src/emulator/http-front.js';
 import { MAX_PAYLOAD_BYTES } from '../src/emulator/lambda-api.js';
 import { PoolClosedError, type PoolInvoke } from '../src/emulator/pool.js';
 import { LambdaImageError } from '../src/errors.js';
@@ -26,9 +31,10 @@ function fakeFunction(opts: { queueLimit?: number } = {}) {
   /** Invokes that never ran: the pool failed them with PoolClosedError. */
   const dropped: Call[] = [];
   const arrived: Array<() => void> = [];
-  const pool = {
+  // Typed against the pool's own interface: a change to invoke or drain breaks this stand-in at compile time.
+  const pool: FrontFunction['pool'] = {
     concurrency: opts.queueLimit ?? 64,
-    invoke(payload: Buffer, extra: Call['extra'] = {}): Promise<PoolInvoke> {
+    invoke(payload, extra = {}) {
       if (drained && !(keepBackground && extra.background)) return Promise.reject(new PoolClosedError());
       return new Promise<PoolInvoke>((resolve, reject) => {
         const call: Call = {
@@ -68,7 +74,7 @@ function fakeFunction(opts: { queueLimit?: number } = {}) {
       }
     },
   };
-  const fn = { name: 'my-fn', facts: { image: 'x' }, timeoutSec: 3, memoryMb: 128, pool } as unknown as LocalFunction;
+  const fn: FrontFunction = { name: 'my-fn', timeoutSec: 3, pool };
   /** Resolves once `n` invokes have reached the pool. */
   const reached = async (n: number) => {
     while (calls.length < n) await new Promise<void>((r) => arrived.push(r));

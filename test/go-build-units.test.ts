@@ -7,7 +7,8 @@ import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { buildProject } from '../src/app/build.js';
 import type { Engine } from '../src/docker/engine.js';
-import { DOCKER_HUB_KEY, registryConfigFor, userRegistryAuth } from '../src/docker/registry-config.js';
+import { DOCKER_HUB_KEY, registryConfigFor } from '../src/docker/registry-config.js';
+import { userRegistryAuth } from '../src/registry/auth.js';
 import { runCli } from './support/cli.js';
 import { fixtureCopy, tmpDir } from './support/tmp.js';
 

@@ -8,13 +8,13 @@ import { CONFIG_FILE, LAYERS_DIR } from '../config/constants.js';
 import type { Config, ExtensionEntry } from '../config/schema.js';
 import { loadConfig } from '../config/store.js';
 import { LambdaImageError } from '../errors.js';
-import { readDockerignore } from '../project/dockerignore.js';
+import { readDockerignore } from '../docker/dockerignore.js';
 import { checkConflicts, planProjectFiles, writePlan, type PlannedFile } from '../project/files.js';
 import { parseLayerArn } from '../layers/arn.js';
 import { getLayerVersion, type AwsOptions } from '../layers/aws.js';
 import { lookupLayer, recordLayer, zipPath } from '../layers/cache.js';
 import { downloadVerified, hashFile } from '../layers/download.js';
-import { elfMachineFor, isGlibcLoader, readElf } from '../layers/elf.js';
+import { elfMachineFor, isGlibcLoader, readElf } from '../util/elf.js';
 import {
   makeStagingDir,
   ownLayerDir,

@@ -15,13 +15,13 @@ import { LambdaImageError } from '../errors.js';
 import { exists } from '../util/fs.js';
 import { GO_MODULE_SETTINGS, type GoModuleMode } from '../config/constants.js';
 import {
-  userRegistryAuth,
   registryConfigFor,
   registryKey,
   type BuildAuthConfig,
   type RegistryAuthProvider,
 } from '../docker/registry-config.js';
 import { hasImageFor, pullImage } from '../docker/pull.js';
+import { userRegistryAuth } from '../registry/auth.js';
 import { checkBinaryArch } from '../project/binary-arch.js';
 import { vendorModulesOnHost, type HostVendorTree } from '../project/host-modules.js';
 import { configPath, typedPath } from '../util/paths.js';
@@ -144,7 +144,7 @@ export async function buildProject(
         goVendor: modules?.vendored ?? false,
         builder: engine.buildkit ? 'buildkit' : 'classic',
       });
-      warnings.forEach((w) => hooks.onWarning?.(w));
+      for (const w of warnings) hooks.onWarning?.(w);
 
       const generated = generatedEntries(spec, rie?.kind === 'file' ? rie.path : undefined);
       for (const f of modules?.host?.files ?? []) generated.push({ name: f.name, mode: 0o644, file: f.file });

@@ -2,7 +2,9 @@
 // Lambda, then create or update the function BY DIGEST, wait for Lambda to finish, bring
 // memory/timeout/environment in line with the config, and read back the digest Lambda runs.
 import type { AwsOptions } from '../aws/clients.js';
-import type { FunctionSettings, LambdaApi } from '../aws/lambda.js';
+import type { EcrApi } from '../aws/ecr.js';
+import type { FunctionSettings, FunctionUrlSettings, LambdaApi, PermissionStatement } from '../aws/lambda.js';
+import type { InvokeMode, UrlAuthType } from '../config/constants.js';
 import { parseImageReference } from '../config/image-reference.js';
 import type { Config } from '../config/schema.js';
 import { loadConfigIfExists } from '../config/store.js';
@@ -23,6 +25,10 @@ export interface DeployOptions extends RepositoryOptions {
   variant?: VariantName;
   publish?: boolean;
   alias?: string;
+  /** Create or update the function URL (settings from config `url`, overridden by the two below). */
+  url?: boolean;
+  urlAuth?: UrlAuthType;
+  invokeMode?: InvokeMode;
 }
 
 export interface DeployHooks extends PushHooks {
@@ -46,6 +52,93 @@ export interface DeployResult {
   push?: PushResult;
   /** Milliseconds spent in Lambda's waiters (the rest is lambda-image's own). */
   waitedMs: number;
+  /** With --url: the function URL and what was done to it. */
+  url?: UrlResult;
+}
+
+export interface UrlResult {
+  url: string;
+  action: 'created' | 'updated';
+  authType: UrlAuthType;
+  invokeMode: InvokeMode;
+  /** Resource-based policy statements added for it (a public URL needs two). */
+  permissionsAdded: string[];
+  permissionsRemoved: string[];
+}
+
+/**
+ * The statements a public (AuthType NONE) URL needs: lambda:InvokeFunctionUrl for everyone with
+ * FunctionUrlAuthType NONE, and, for URLs created since October 2025, lambda:InvokeFunction for
+ * everyone when invoked through the URL. Ids as the Lambda console names them.
+ */
+export const PUBLIC_URL_STATEMENTS: PermissionStatement[] = [
+  {
+    sid: 'FunctionURLAllowPublicAccess',
+    action: 'lambda:InvokeFunctionUrl',
+    principal: '*',
+    functionUrlAuthType: 'NONE',
+  },
+  {
+    sid: 'FunctionURLInvokeAllowPublicAccess',
+    action: 'lambda:InvokeFunction',
+    principal: '*',
+    invokedViaFunctionUrl: true,
+  },
+];
+
+/** The URL settings a deploy asks for: flags over config `url`, then Lambda's defaults but AWS_IAM auth. */
+export function urlSettings(opts: DeployOptions, config: Config | undefined): FunctionUrlSettings {
+  const cors = config?.url?.cors;
+  return {
+    authType: opts.urlAuth ?? config?.url?.authType ?? 'AWS_IAM',
+    invokeMode: opts.invokeMode ?? config?.url?.invokeMode ?? 'BUFFERED',
+    cors: cors
+      ? {
+          ...(cors.allowOrigins ? { AllowOrigins: cors.allowOrigins } : {}),
+          ...(cors.allowMethods ? { AllowMethods: cors.allowMethods } : {}),
+          ...(cors.allowHeaders ? { AllowHeaders: cors.allowHeaders } : {}),
+          ...(cors.exposeHeaders ? { ExposeHeaders: cors.exposeHeaders } : {}),
+          ...(cors.maxAge !== undefined ? { MaxAge: cors.maxAge } : {}),
+          ...(cors.allowCredentials !== undefined ? { AllowCredentials: cors.allowCredentials } : {}),
+        }
+      : undefined,
+  };
+}
+
+/**
+ * Creates or updates the function URL, then brings the public statements in line: added for
+ * NONE (each once: a re-deploy adds nothing), removed for AWS_IAM (a URL made private again
+ * must not stay open).
+ */
+export async function deployUrl(
+  lambda: LambdaApi,
+  functionName: string,
+  settings: FunctionUrlSettings,
+  hooks: DeployHooks = {},
+): Promise<UrlResult> {
+  hooks.onStep?.(`function URL of ${functionName}`);
+  const existing = await lambda.getUrlConfig(functionName);
+  const url = await lambda.putUrlConfig(functionName, !existing, settings);
+  const present = new Set(await lambda.policyStatementIds(functionName));
+  const added: string[] = [];
+  const removed: string[] = [];
+  for (const st of PUBLIC_URL_STATEMENTS) {
+    if (settings.authType === 'NONE' && !present.has(st.sid)) {
+      await lambda.addPermission(functionName, st);
+      added.push(st.sid);
+    } else if (settings.authType === 'AWS_IAM' && present.has(st.sid)) {
+      await lambda.removePermission(functionName, st.sid);
+      removed.push(st.sid);
+    }
+  }
+  return {
+    url,
+    action: existing ? 'updated' : 'created',
+    authType: settings.authType,
+    invokeMode: settings.invokeMode,
+    permissionsAdded: added,
+    permissionsRemoved: removed,
+  };
 }
 
 /** Lambda runs images from Amazon ECR private repositories only; `engine` is needed only when pushing. */
@@ -126,7 +219,7 @@ async function verifyImageUri(
     throw new LambdaImageError('INVALID_INPUT', `--image-uri ${uri} names neither a tag nor a digest`, {
       hint: 'add :<tag> or @sha256:<digest>',
     });
-  let ecrToken;
+  let ecrToken: Awaited<ReturnType<EcrApi['authorizationToken']>> | undefined;
   if (!parseEcrHost(ref.domain) && !isEcrPublicHost(ref.domain)) {
     // Not an ECR host name: it may still be this account's ECR behind another name (a proxy endpoint).
     const { EcrApi } = await import('../aws/ecr.js');
@@ -282,9 +375,14 @@ async function deployImage(
   let alias: DeployResult['alias'];
   if (opts.publish || opts.alias) {
     hooks.onStep?.(`publishing a version of ${functionName}`);
-    version = await lambda.publishVersion(functionName);
+    // Pinned to the revision read back above, whose digest was just checked.
+    version = await lambda.publishVersion(functionName, {
+      revisionId: after?.revisionId,
+      codeSha256: after?.codeSha256,
+    });
     if (opts.alias) alias = { name: opts.alias, action: await lambda.pointAlias(functionName, opts.alias, version) };
   }
+  const url = opts.url ? await deployUrl(lambda, functionName, urlSettings(opts, config), hooks) : undefined;
   return {
     functionName,
     functionArn: after?.arn ?? '',
@@ -300,11 +398,17 @@ async function deployImage(
     alias,
     push,
     waitedMs,
+    url,
   };
 }
 
-/** Backoff for "update in progress" refusals; LAMBDA_IMAGE_RETRY_DELAY_MS shortens it (tests, benchmarks). */
+/** Backoff for "update in progress" refusals and the waiters' limit; LAMBDA_IMAGE_RETRY_DELAY_MS and LAMBDA_IMAGE_WAIT_SECONDS shorten them (tests, benchmarks). */
 function retryPolicy() {
   const first = Number(process.env.LAMBDA_IMAGE_RETRY_DELAY_MS);
-  return { attempts: 8, firstDelayMs: Number.isFinite(first) && first > 0 ? first : 500 };
+  const wait = Number(process.env.LAMBDA_IMAGE_WAIT_SECONDS);
+  return {
+    attempts: 8,
+    firstDelayMs: Number.isFinite(first) && first > 0 ? first : 500,
+    waitSeconds: Number.isInteger(wait) && wait > 0 ? wait : undefined,
+  };
 }

@@ -36,6 +36,8 @@ export interface FunctionOptions {
   region?: string;
   env?: Record<string, string>;
   concurrency?: number;
+  /** Make network namespaces ahead of cold starts (default true; see SandboxPool): `start` does, a one-shot `invoke` need not. */
+  namespacesAhead?: boolean;
 }
 
 export interface LocalFunction {
@@ -43,6 +45,8 @@ export interface LocalFunction {
   name: string;
   timeoutSec: number;
   memoryMb: number;
+  /** AWS_REGION of the function (and of the front's domain names). */
+  region: string;
   pool: SandboxPool;
 }
 
@@ -114,9 +118,11 @@ export async function prepareFunction(
   const session = randomUUID();
   const isolated = process.env.LAMBDA_IMAGE_SANDBOX !== 'off';
   // The first environment's network namespace is made while the image is inspected.
-  const spares = isolated
-    ? new NetworkSpares(containers, planNetwork(engine, containers, true), image, session)
-    : undefined;
+  const namespacesAhead = opts.namespacesAhead ?? true;
+  const spares =
+    isolated && namespacesAhead
+      ? new NetworkSpares(containers, planNetwork(engine, containers, true), image, session)
+      : undefined;
   spares?.prepare();
   // Containers of earlier runs that were killed (SIGKILL, a crash) go first; never a live process's.
   let facts: FunctionImage;
@@ -149,6 +155,7 @@ export async function prepareFunction(
       onOutput: (line) => hooks.onOutput(line),
       onEngineLost: (err) => hooks.onEngineLost?.(err),
       timeoutSec,
+      namespacesAhead,
     },
     Math.max(1, opts.concurrency ?? 1),
     {
@@ -158,7 +165,7 @@ export async function prepareFunction(
     },
     spares,
   );
-  return { facts, name, timeoutSec, memoryMb, pool };
+  return { facts, name, timeoutSec, memoryMb, region, pool };
 }
 
 /** The lines Lambda logs after an invoke (or a failed init). */

@@ -1,7 +1,6 @@
 // Amazon ECR through the AWS SDK v3: repositories (describe, create), registry login tokens,
 // and what a tag currently points at. Every call maps AWS's failures to one clear error.
 import { LambdaImageError } from '../errors.js';
-import { hostOfEndpoint } from '../registry/ecr-host.js';
 import { debug } from '../util/debug.js';
 import { clientRegion, commonAwsError, ecrClient, otherAwsError, type AwsOptions } from './clients.js';
 
@@ -115,6 +114,24 @@ export class EcrApi {
     }
   }
 
+  /**
+   * The login for a registry host that ECR named (a repositoryUri): refused unless the token's
+   * own proxyEndpoint is that host, so a 12-hour password never goes to a host it was not made for.
+   */
+  async loginFor(host: string): Promise<EcrToken> {
+    const token = await this.authorizationToken();
+    if (token.host.toLowerCase() !== host.toLowerCase()) {
+      throw new LambdaImageError(
+        'REGISTRY_AUTH_FAILED',
+        `the ECR login is for ${token.host} (its proxyEndpoint), not ${host}: refusing to send it there`,
+        {
+          hint: `check --region and AWS_ENDPOINT_URL_ECR / your AWS profile's endpoints: ${host} is not this registry's ECR endpoint`,
+        },
+      );
+    }
+    return token;
+  }
+
   /** The digest a tag points at in the repository, or undefined when the tag is not there. */
   async tagDigest(repository: string, tag: string): Promise<string | undefined> {
     const { sdk, client } = this.ecr;
@@ -135,4 +152,9 @@ function ecrError(err: unknown, action: string, permission: string): LambdaImage
     commonAwsError(err, action, permission) ??
     otherAwsError(err, action, 'check the repository name, --region and your network')
   );
+}
+
+/** The registry host of an ECR answer's proxyEndpoint (`https://<host>`): taken from AWS, never built. */
+export function hostOfEndpoint(endpoint: string): string {
+  return endpoint.replace(/^[a-z]+:\/\//i, '').replace(/\/.*$/, '');
 }

@@ -2,7 +2,16 @@
 // `--help` and `init` never load dockerode or the AWS SDK.
 import { createRequire } from 'node:module';
 import type { Command } from 'commander';
-import { ARCHES, BASES, GO_MODULE_MODES, RUNTIMES, VARIANTS } from '../config/constants.js';
+import {
+  ARCHES,
+  BASES,
+  GO_MODULE_MODES,
+  HTTP_EVENTS,
+  INVOKE_MODES,
+  RUNTIMES,
+  URL_AUTH_TYPES,
+  VARIANTS,
+} from '../config/constants.js';
 
 const { Option } = createRequire(import.meta.url)('commander') as typeof import('commander');
 
@@ -110,7 +119,10 @@ export function registerCommands(program: Command): void {
       ),
   )
     .option('--event <file>', 'event JSON from a file, or - for stdin')
-    .option('--data <json>', 'event JSON inline')
+    .option('-d, --data <json>', 'event JSON inline; with --http, the request body (as curl -d)')
+    .option('--http <request>', "send an HTTP request through a front instead of an event, e.g. 'GET /items?x=1'")
+    .option('-H, --header <header>', "with --http: a request header, 'Name: value' (repeatable)", collect)
+    .addOption(new Option('--http-event <front>', 'with --http: the front whose event it builds').choices(HTTP_EVENTS))
     .option('--event-example <name>', 'a bundled example event ("lambda-image events" lists them)')
     .option('--set <path=value>', 'override a field of --event-example (repeatable)', collect)
     .option('--repeat <n>', 'invoke n times; prints cold and warm duration percentiles', '1')
@@ -122,7 +134,20 @@ export function registerCommands(program: Command): void {
       .command('start')
       .description('keep warm environments and serve the emulator and Invoke API endpoints on a local port'),
   )
-    .option('--port <port>', 'port on 127.0.0.1', '9000')
+    .option('--port <port>', 'port of the Invoke API endpoints on 127.0.0.1', '9000')
+    .option('--host <address>', 'address to listen on instead of 127.0.0.1 (0.0.0.0: every interface)')
+    .option('--http-port <port>', 'also serve plain HTTP there, as a function URL or API Gateway front')
+    .addOption(
+      new Option('--http-event <front>', 'what --http-port plays: the event it builds and how it maps answers')
+        .choices(HTTP_EVENTS)
+        .default('url'),
+    )
+    .addOption(
+      new Option(
+        '--invoke-mode <mode>',
+        'function URL invoke mode (default: config url.invokeMode, else BUFFERED)',
+      ).choices(INVOKE_MODES),
+    )
     .action(async (dir: string, opts) => (await import('./invoke.js')).runStart(dir, opts));
 
   program
@@ -165,6 +190,19 @@ export function registerCommands(program: Command): void {
     .option('--role <arn>', 'execution role, needed only to create the function (default: config deploy.role)')
     .option('--publish', 'publish a version after the update')
     .option('--alias <name>', 'publish a version and point this alias at it')
+    .option('--url', 'create or update the function URL (settings from config url) and print it')
+    .addOption(
+      new Option(
+        '--url-auth <type>',
+        'with --url: NONE (public) or AWS_IAM (default: config url.authType, else AWS_IAM)',
+      ).choices(URL_AUTH_TYPES),
+    )
+    .addOption(
+      new Option(
+        '--invoke-mode <mode>',
+        'with --url: BUFFERED or RESPONSE_STREAM (default: config url.invokeMode, else BUFFERED)',
+      ).choices(INVOKE_MODES),
+    )
     .action(async (dir: string, opts) => (await import('./deploy.js')).runDeploy(dir, opts));
 
   const ci = program.command('ci').description('write CI pipelines that build, push and deploy with lambda-image');

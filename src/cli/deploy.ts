@@ -1,6 +1,7 @@
 // `lambda-image deploy`: wiring and output only; the work is in src/app/deploy.ts.
 import { deployProject, type DeployOptions } from '../app/deploy.js';
 import { connectEngine } from '../docker/engine.js';
+import { LambdaImageError } from '../errors.js';
 import { createUi } from '../ui.js';
 import { layerProgress, pushJson, variantOf } from './push.js';
 
@@ -11,6 +12,10 @@ export interface DeployCliOptions extends Omit<DeployOptions, 'variant'> {
 
 export async function runDeploy(dir: string, opts: DeployCliOptions): Promise<void> {
   const ui = createUi();
+  if (!opts.url && (opts.urlAuth || opts.invokeMode))
+    throw new LambdaImageError('INVALID_INPUT', '--url-auth and --invoke-mode set up the function URL: add --url', {
+      hint: 'for example --url --url-auth NONE',
+    });
   const progress = await ui.progress('deploying');
   try {
     const result = await deployProject(
@@ -30,6 +35,13 @@ export async function runDeploy(dir: string, opts: DeployCliOptions): Promise<vo
       ui.out(JSON.stringify({ ...rest, lambdaWaitMs: waitedMs, push: push ? pushJson(push) : undefined }, null, 2));
     } else {
       ui.out(result.resolvedImageUri);
+      if (result.url) {
+        const u = result.url;
+        ui.out(u.url);
+        ui.info(
+          `function URL ${u.action}: ${u.authType}, ${u.invokeMode}${u.permissionsAdded.length ? `; public access granted (${u.permissionsAdded.join(', ')})` : ''}${u.permissionsRemoved.length ? `; public access removed (${u.permissionsRemoved.join(', ')})` : ''}`,
+        );
+      }
     }
   } catch (err) {
     progress.stop(); // the error line that follows says what failed

@@ -12,12 +12,27 @@ import {
   type FunctionOptions,
   type LocalFunction,
 } from '../app/invoke.js';
-import { LambdaImageError } from '../errors.js';
+import { EXIT_CODES, LambdaImageError } from '../errors.js';
 import { eventExample, listEventExamples } from '../events/events.js';
 import { formatTable } from './format.js';
 import { MAX_PAYLOAD_BYTES } from '../emulator/lambda-api.js';
 import { readFileCapped, readStreamCapped } from '../util/read-capped.js';
+import { isIP } from 'node:net';
+import type { InvokeMode } from '../config/constants.js';
+import { buildHttpEvent, type HttpFront, parseHttpRequestLine } from '../fronts/http-events.js';
+import { frontFailure, mapFunctionAnswer } from '../fronts/http-responses.js';
+import { frontIdentity } from '../emulator/http-event-front.js';
+import type { PoolInvoke } from '../emulator/pool.js';
+import { randomUUID } from 'node:crypto';
+import { STATUS_CODES } from 'node:http';
+
+const FRONT_NAMES: Record<HttpFront, string> = {
+  url: 'function URL',
+  'http-api': 'API Gateway HTTP API',
+  'rest-api': 'API Gateway REST API',
+};
 import { createUi } from '../ui.js';
+import { printable } from '../util/printable.js';
 
 interface FunctionCliOptions {
   image?: string;
@@ -34,6 +49,9 @@ interface FunctionCliOptions {
 export interface InvokeCliOptions extends FunctionCliOptions {
   event?: string;
   data?: string;
+  http?: string;
+  header?: string[];
+  httpEvent?: HttpFront;
   eventExample?: string;
   set?: string[];
   repeat?: string;
@@ -41,14 +59,20 @@ export interface InvokeCliOptions extends FunctionCliOptions {
 }
 
 export async function runInvoke(dir: string, opts: InvokeCliOptions): Promise<void> {
-  const payload = await readPayload(opts);
   const repeat = positiveInt(opts.repeat ?? '1', '--repeat', MAX_REPEAT);
   const concurrency = positiveInt(opts.concurrency ?? '1', '--concurrency', MAX_CONCURRENCY);
   const fnOptions = functionOptions(dir, opts);
-  await resolveFunctionSettings(fnOptions); // bad input fails here, before any engine is asked
+  const settings = await resolveFunctionSettings(fnOptions); // bad input fails here, before any engine is asked
+  const front = opts.httpEvent ?? 'url';
+  const payload =
+    opts.http === undefined ? await readPayload(opts) : httpPayload(opts, front, settings.name, fnOptions.region);
+  if (opts.http === undefined && (opts.header?.length || opts.httpEvent))
+    throw new LambdaImageError('INVALID_INPUT', '-H/--header and --http-event go with --http', {
+      hint: "for example --http 'GET /items' -H 'Accept: application/json'",
+    });
   const engine = await connectEngine();
   if (opts.rie) {
-    const { invokeThroughRie } = await import('../emulator/rie.js');
+    const { invokeThroughRie } = await import('../app/invoke-rie.js');
     const out = await invokeThroughRie(engine, { ...fnOptions, payload }, (line: string) =>
       process.stderr.write(line + '\n'),
     );
@@ -56,11 +80,16 @@ export async function runInvoke(dir: string, opts: InvokeCliOptions): Promise<vo
     if (out.status !== 200) throw functionFailed(`the emulator answered HTTP ${out.status}`);
     return;
   }
-  const fn = await prepareFunction(engine, { ...fnOptions, concurrency }, stderrHooks());
+  // Environments start at once here: each makes its own network namespace (one container less).
+  const fn = await prepareFunction(engine, { ...fnOptions, concurrency, namespacesAhead: false }, stderrHooks());
   await withCleanup(fn, async () => {
     const result = await invokeRepeatedly(fn, payload, repeat, concurrency);
     await fn.pool.settled(); // every REPORT line before the summary
-    for (const o of result.outcomes) writeResponse(o.result.body);
+    for (const o of result.outcomes) {
+      // What the front would answer, on stderr; the function's own answer stays on stdout.
+      if (opts.http !== undefined) process.stderr.write(`${httpStatusLine(front, o)}\n`);
+      writeResponse(o.result.body);
+    }
     if (repeat > 1) {
       const row = (label: string, s?: { count: number; p50: number; p95: number; max: number }) =>
         s
@@ -81,18 +110,56 @@ export async function runInvoke(dir: string, opts: InvokeCliOptions): Promise<vo
   });
 }
 
-export async function runStart(dir: string, opts: FunctionCliOptions & { port?: string }): Promise<void> {
+export interface StartCliOptions extends FunctionCliOptions {
+  port?: string;
+  host?: string;
+  httpPort?: string;
+  httpEvent?: HttpFront;
+  invokeMode?: InvokeMode;
+}
+
+function portNumber(value: string, flag: string): number {
+  const port = /^\d{1,5}$/.test(value) ? Number(value) : NaN;
+  if (!(port >= 0 && port <= 65535))
+    throw new LambdaImageError('INVALID_INPUT', `${flag} ${value} is not a port number`, {
+      hint: `for example ${flag} 9000`,
+    });
+  return port;
+}
+
+export async function runStart(dir: string, opts: StartCliOptions): Promise<void> {
   const ui = createUi();
-  const port = Number(opts.port ?? '9000');
-  if (!Number.isInteger(port) || port < 0 || port > 65535)
-    throw new LambdaImageError('INVALID_INPUT', `--port ${opts.port} is not a port number`, {
-      hint: 'for example --port 9000',
+  const port = portNumber(opts.port ?? '9000', '--port');
+  const host = opts.host ?? '127.0.0.1';
+  if (!isIP(host) && host !== 'localhost')
+    throw new LambdaImageError('INVALID_INPUT', `--host ${host} is not an IP address`, {
+      hint: 'for example --host 0.0.0.0 (every interface) or --host 127.0.0.1',
+    });
+  const httpPort = opts.httpPort === undefined ? undefined : portNumber(opts.httpPort, '--http-port');
+  if (httpPort === undefined && (opts.invokeMode || (opts.httpEvent !== undefined && opts.httpEvent !== 'url')))
+    throw new LambdaImageError('INVALID_INPUT', '--http-event and --invoke-mode need --http-port', {
+      hint: 'for example --http-port 8080',
+    });
+  if (httpPort !== undefined && httpPort !== 0 && httpPort === port)
+    throw new LambdaImageError('INVALID_INPUT', `--http-port ${httpPort} is also the --port`, {
+      hint: 'give the HTTP front a port of its own',
     });
   const fnOptions = {
     ...functionOptions(dir, opts),
     concurrency: positiveInt(opts.concurrency ?? '1', '--concurrency', MAX_CONCURRENCY),
   };
-  await resolveFunctionSettings(fnOptions); // bad input fails here, before any engine is asked
+  const { config } = await resolveFunctionSettings(fnOptions); // bad input fails here, before any engine is asked
+  const front = opts.httpEvent ?? 'url';
+  const invokeMode = opts.invokeMode ?? config?.url?.invokeMode ?? 'BUFFERED';
+  if (httpPort !== undefined && front !== 'url' && invokeMode === 'RESPONSE_STREAM')
+    throw new LambdaImageError(
+      'INVALID_INPUT',
+      `--invoke-mode RESPONSE_STREAM is a function URL mode, not ${front}'s`,
+      {
+        hint: 'use --http-event url to stream, or leave the invoke mode BUFFERED',
+      },
+    );
+  const http = httpPort === undefined ? undefined : { port: httpPort, front, invokeMode, cors: config?.url?.cors };
   const engine = await connectEngine();
   // The engine going away ends `start` (reported, non-zero), whichever way it is noticed.
   let engineLost!: (err: Error) => void;
@@ -103,19 +170,25 @@ export async function runStart(dir: string, opts: FunctionCliOptions & { port?: 
   await withCleanup(
     fn,
     async () => {
-      let front;
+      let front: Awaited<ReturnType<typeof startFront>>;
       try {
-        front = await startFront(fn, port, { onFatal: engineLost });
+        front = await startFront(fn, port, { onFatal: engineLost, host, http });
       } catch (err) {
         throw new LambdaImageError(
           'INVALID_INPUT',
-          `cannot listen on 127.0.0.1:${port} (${(err as NodeJS.ErrnoException).code})`,
-          { hint: 'pick another --port' },
+          `cannot listen on ${host}:${port}${http ? ` and ${http.port}` : ''} (${(err as NodeJS.ErrnoException).code})`,
+          { hint: http ? 'pick other --port / --http-port values' : 'pick another --port' },
         );
       }
-      ui.out(`serving ${fn.name} (${fn.facts.image}) on http://127.0.0.1:${front.port}`);
-      ui.info(`  curl -d '{}' http://127.0.0.1:${front.port}/2015-03-31/functions/function/invocations`);
-      ui.info(`  aws lambda invoke --endpoint-url http://127.0.0.1:${front.port} --function-name ${fn.name} out.json`);
+      const shown = host.includes(':') ? `[${host}]` : host;
+      ui.out(`serving ${fn.name} (${fn.facts.image}) on http://${shown}:${front.port}`);
+      if (front.httpPort !== undefined)
+        ui.out(
+          `serving ${fn.name} as a ${FRONT_NAMES[http!.front]}${http!.front === 'url' ? ` (${http!.invokeMode})` : ''} on http://${shown}:${front.httpPort}`,
+        );
+      ui.info(`  curl -d '{}' http://${shown}:${front.port}/2015-03-31/functions/function/invocations`);
+      ui.info(`  aws lambda invoke --endpoint-url http://${shown}:${front.port} --function-name ${fn.name} out.json`);
+      if (front.httpPort !== undefined) ui.info(`  curl -i 'http://${shown}:${front.httpPort}/any/path?x=1'`);
       ui.info('Ctrl-C stops it (extensions get SHUTDOWN first).');
       let onSignal!: () => void;
       const signalled = new Promise<undefined>((resolve) => (onSignal = () => resolve(undefined)));
@@ -131,7 +204,7 @@ export async function runStart(dir: string, opts: FunctionCliOptions & { port?: 
         void fn.pool
           .close()
           .catch(() => undefined)
-          .finally(() => process.exit(130));
+          .finally(() => process.exit(EXIT_CODES.INTERRUPTED));
       };
       process.once('SIGINT', force);
       process.once('SIGTERM', force);
@@ -202,8 +275,8 @@ async function withCleanup(
     interrupted = true;
     void fn.pool
       .close()
-      .catch((err: Error) => process.stderr.write(`error: ${err.message}\n`))
-      .finally(() => process.exit(130));
+      .catch((err: Error) => process.stderr.write(`error: ${printable(err.message)}\n`))
+      .finally(() => process.exit(EXIT_CODES.INTERRUPTED));
   };
   if (opts.signals) {
     process.once('SIGINT', onSignal);
@@ -249,6 +322,50 @@ function functionOptions(dir: string, opts: FunctionCliOptions): FunctionOptions
     region: opts.region,
     env: { ...readEnvFile(opts.envFile), ...parsePairs(opts.env ?? [], '--env') },
   };
+}
+
+/** `--http 'METHOD /path'` with -H and -d: the event the front builds for that request. */
+function httpPayload(opts: InvokeCliOptions, front: HttpFront, name: string, region?: string): Buffer {
+  if (opts.event !== undefined || opts.eventExample !== undefined)
+    throw new LambdaImageError(
+      'INVALID_INPUT',
+      '--http builds the event itself: leave out --event and --event-example',
+      {
+        hint: "give the request body with -d, e.g. --http 'POST /items' -d '{\"a\":1}'",
+      },
+    );
+  let request;
+  try {
+    request = parseHttpRequestLine(opts.http!, opts.header ?? [], opts.data);
+  } catch (err) {
+    throw new LambdaImageError('INVALID_INPUT', `--http: ${(err as Error).message}`, {
+      hint: "for example --http 'GET /items?limit=2' -H 'Accept: application/json'",
+    });
+  }
+  const event = buildHttpEvent(
+    front,
+    {
+      ...request,
+      headers: [['Host', 'localhost'], ...request.headers.filter(([k]) => k.toLowerCase() !== 'host')],
+      sourceIp: '127.0.0.1',
+      protocol: 'HTTP/1.1',
+      time: new Date(),
+      requestId: randomUUID(),
+    },
+    frontIdentity({ name, region: region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION }, front),
+  );
+  const payload = Buffer.from(JSON.stringify(event));
+  if (payload.length > MAX_PAYLOAD_BYTES) throw tooLarge('the request as an event');
+  return payload;
+}
+
+/** The status line and headers the front would answer with, for `invoke --http`. */
+function httpStatusLine(front: HttpFront, o: PoolInvoke): string {
+  const a = o.initError || o.result.kind === 'error' ? frontFailure(front) : mapFunctionAnswer(front, o.result.body);
+  return [
+    `HTTP/1.1 ${a.status} ${STATUS_CODES[a.status] ?? ''}`.trimEnd(),
+    ...a.headers.map(([k, v]) => `${k}: ${v}`),
+  ].join('\n');
 }
 
 async function readPayload(opts: InvokeCliOptions): Promise<Buffer> {

@@ -4,7 +4,7 @@ import { createReadStream, promises as fs, type Stats } from 'node:fs';
 import path from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import tar from 'tar-fs';
-import { readDockerignore } from '../project/dockerignore.js';
+import { readDockerignore } from './dockerignore.js';
 
 export interface GeneratedEntry {
   /** Path inside the context (posix). */

@@ -16,7 +16,11 @@ export interface BuildAuthConfig {
   serveraddress?: string;
 }
 
-/** Finds credentials for one image reference, or undefined when the user has none for its registry. */
+/**
+ * Finds credentials for one image reference, or undefined when the user has none for its
+ * registry. The use case passes one in (src/registry's userRegistryAuth): the engine adapter
+ * never looks credentials up itself.
+ */
 export type RegistryAuthProvider = (ref: string) => Promise<BuildAuthConfig | undefined>;
 
 /** The docker CLI's key for Docker Hub in config.json and in X-Registry-Config. */
@@ -26,22 +30,6 @@ export const DOCKER_HUB_KEY = 'https://index.docker.io/v1/';
 export function registryKey(ref: string): string {
   const { domain } = parseImageReference(ref);
   return !domain || domain === 'docker.io' || domain === 'index.docker.io' ? DOCKER_HUB_KEY : domain;
-}
-
-/**
- * The default provider: src/registry's `registryAuthFor`, the same code push uses (Docker
- * config.json auths, credsStore and credHelpers; an ECR GetAuthorizationToken login for ECR hosts).
- */
-export function userRegistryAuth(env: NodeJS.ProcessEnv = process.env): RegistryAuthProvider {
-  return async (ref) => {
-    const { registryAuthFor } = await import('../registry/auth.js');
-    const auth = await registryAuthFor(ref, { env });
-    if (!auth) return undefined;
-    // The docker CLI stores identity tokens with the user name "<token>"; the engine wants them as identitytoken.
-    return auth.username === '<token>'
-      ? { identitytoken: auth.password }
-      : { username: auth.username, password: auth.password };
-  };
 }
 
 /** The registryconfig map for the images a build pulls: one entry per registry that has credentials. */

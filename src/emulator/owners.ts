@@ -7,10 +7,11 @@ import { readFileSync, readlinkSync } from 'node:fs';
 import os from 'node:os';
 import type { ContainerClient } from '../docker/containers.js';
 import { debug } from '../util/debug.js';
-import { SESSION_LABEL } from './function-image.js';
 
 const log = debug('emulator');
 
+/** Every container of one run (or of one image inspection) carries its session id. */
+export const SESSION_LABEL = 'org.lambda-image.session';
 export const OWNER_PID_LABEL = 'org.lambda-image.owner-pid';
 export const OWNER_HOST_LABEL = 'org.lambda-image.owner-host';
 
@@ -53,7 +54,7 @@ function processAlive(pid: number): boolean {
 export async function sweepOrphans(containers: ContainerClient): Promise<string[]> {
   const mine = ownerIdentity();
   const removed: string[] = [];
-  let found;
+  let found: Awaited<ReturnType<ContainerClient['list']>>;
   try {
     found = await containers.list(SESSION_LABEL);
   } catch {

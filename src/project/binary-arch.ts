@@ -4,7 +4,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { Arch } from '../config/constants.js';
 import { LambdaImageError } from '../errors.js';
-import { elfMachineFor, readElf } from '../layers/elf.js';
+import { elfMachineFor, readElf } from '../util/elf.js';
 
 /** Reads the binary's ELF header; throws PLATFORM_MISMATCH when it is built for another machine. Scripts (#!) pass. */
 export async function checkBinaryArch(dir: string, binary: string, arch: Arch): Promise<void> {

@@ -83,7 +83,7 @@ export async function checkBinary(dir: string, binary: string): Promise<string> 
     `binary ${binary}`,
     typedHint(dir, binary, 'copy the binary into the project directory: it must be part of the Docker build context'),
   );
-  let st;
+  let st: Awaited<ReturnType<typeof fs.stat>>;
   try {
     st = await fs.stat(abs);
   } catch {

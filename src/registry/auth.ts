@@ -45,7 +45,7 @@ export async function registryCredentialsFor(
     const { EcrApi } = await import('../aws/ecr.js');
     const api = await EcrApi.open({ profile: opts.profile, region: ecr.region });
     try {
-      const token = await api.authorizationToken();
+      const token = await api.loginFor(host);
       return { username: token.username, password: token.password, source: 'ECR GetAuthorizationToken' };
     } finally {
       api.destroy();
@@ -71,4 +71,22 @@ export function toAuthConfig(creds: RegistryCredentials, host: string): DockerAu
       hint: `log in again: docker login ${host}`,
     });
   return { username: creds.username, password: creds.password, serveraddress: host };
+}
+
+/**
+ * Credentials for the images a build pulls, in the shape the engine's X-Registry-Config takes:
+ * the same lookup push uses (Docker config.json auths, credsStore and credHelpers; an ECR
+ * GetAuthorizationToken login for ECR hosts).
+ */
+export function userRegistryAuth(
+  env: NodeJS.ProcessEnv = process.env,
+): (ref: string) => Promise<{ username?: string; password?: string; identitytoken?: string } | undefined> {
+  return async (ref) => {
+    const auth = await registryAuthFor(ref, { env });
+    if (!auth) return undefined;
+    // The docker CLI stores identity tokens with the user name "<token>"; the engine wants them as identitytoken.
+    return auth.username === '<token>'
+      ? { identitytoken: auth.password }
+      : { username: auth.username, password: auth.password };
+  };
 }

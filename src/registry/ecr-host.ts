@@ -28,8 +28,3 @@ export function ecrRepositoryNameProblem(name: string): string | undefined {
   }
   return undefined;
 }
-
-/** The registry host of an ECR answer's proxyEndpoint (`https://<host>`): taken from AWS, never built. */
-export function hostOfEndpoint(endpoint: string): string {
-  return endpoint.replace(/^[a-z]+:\/\//i, '').replace(/\/.*$/, '');
-}

@@ -50,6 +50,8 @@ export class FakeEcr extends FakeServer {
   throttle = {};
   /** The password GetAuthorizationToken hands out; set it to a stale one to fake an expired token. */
   password;
+  /** The host repositoryUri names (default: the registry's, as proxyEndpoint); set it to fake a hostile answer. */
+  repositoryHost;
   constructor(registry, region = 'eu-west-1') {
     super();
     this.registry = registry;
@@ -143,7 +145,7 @@ export class FakeEcr extends FakeServer {
       repositoryArn: `arn:aws:ecr:${this.region}:${ACCOUNT}:repository/${name}`,
       registryId: ACCOUNT,
       repositoryName: name,
-      repositoryUri: `${this.registry.host}/${name}`,
+      repositoryUri: `${this.repositoryHost ?? this.registry.host}/${name}`,
       createdAt: 1_780_000_000,
       imageTagMutability: r.immutable ? 'IMMUTABLE' : 'MUTABLE',
       imageScanningConfiguration: { scanOnPush: r.scanOnPush },
@@ -177,6 +179,11 @@ export class FakeLambda extends FakeServer {
   polls = 1;
   /** The next code update ends Failed with this reason. */
   failNextUpdate;
+  /**
+   * An image URI another deployment puts in place just before the next PublishVersion lands (a
+   * concurrent deploy between this one's check and its publish).
+   */
+  raceBeforePublish;
   constructor(registry, region = 'eu-west-1') {
     super();
     this.registry = registry;
@@ -246,6 +253,7 @@ export class FakeLambda extends FakeServer {
         environment: input.Environment?.Variables,
         state: 'Pending',
         lastUpdateStatus: 'InProgress',
+        revisionId: newRevision(),
         pollsLeft: this.polls,
         outcome: { status: 'Successful' },
         versions: [],
@@ -271,7 +279,9 @@ export class FakeLambda extends FakeServer {
       if ('error' in resolved) return this.error(res, 400, 'InvalidParameterValueException', resolved.error);
       fn.imageUri = input.ImageUri;
       fn.architectures = input.Architectures ?? fn.architectures;
-      this.startUpdate(fn, () => (fn.resolvedImageUri = resolved.uri));
+      this.startUpdate(fn, () => {
+        fn.resolvedImageUri = resolved.uri;
+      });
       return this.ok(res, 200, this.configuration(fn));
     }
     if ((m = route('PUT', /^\/2015-03-31\/functions\/([^/]+)\/configuration$/))) {
@@ -288,6 +298,28 @@ export class FakeLambda extends FakeServer {
       this.requests.push('PublishVersion');
       const fn = this.functions.get(m[1]);
       if (!fn) return this.notFound(res, m[1]);
+      if (this.raceBeforePublish) {
+        const resolved = await this.resolve(this.raceBeforePublish);
+        this.raceBeforePublish = undefined;
+        if ('error' in resolved) return this.error(res, 400, 'InvalidParameterValueException', resolved.error);
+        fn.imageUri = fn.resolvedImageUri = resolved.uri;
+        fn.revisionId = newRevision();
+      }
+      // Lambda's pins: the revision and the code the caller saw, else 412 and nothing published.
+      if (input.RevisionId !== undefined && input.RevisionId !== fn.revisionId)
+        return this.error(
+          res,
+          412,
+          'PreconditionFailedException',
+          'The Revision Id provided does not match the latest Revision Id. Call the GetFunction/GetAlias API to retrieve the latest Revision Id',
+        );
+      if (input.CodeSha256 !== undefined && input.CodeSha256 !== codeSha256(fn))
+        return this.error(
+          res,
+          412,
+          'PreconditionFailedException',
+          `CodeSHA256 (${input.CodeSha256}) is different from current CodeSHA256 in $LATEST (${codeSha256(fn)}). Please try again with the CodeSHA256 in $LATEST.`,
+        );
       fn.versions.push(fn.resolvedImageUri);
       return this.ok(res, 201, {
         ...this.configuration(fn),
@@ -325,10 +357,124 @@ export class FakeLambda extends FakeServer {
         FunctionVersion: String(input.FunctionVersion),
       });
     }
+    if ((m = route('GET', /^\/2021-10-31\/functions\/([^/]+)\/url$/))) {
+      this.requests.push('GetFunctionUrlConfig');
+      const fn = this.functions.get(m[1]);
+      if (!fn) return this.notFound(res, m[1]);
+      if (!fn.url)
+        return this.error(res, 404, 'ResourceNotFoundException', 'The resource you requested does not exist.');
+      return this.ok(res, 200, this.urlConfig(fn));
+    }
+    if (
+      (m = route('POST', /^\/2021-10-31\/functions\/([^/]+)\/url$/)) ||
+      (m = route('PUT', /^\/2021-10-31\/functions\/([^/]+)\/url$/))
+    ) {
+      const create = req.method === 'POST';
+      this.requests.push(create ? 'CreateFunctionUrlConfig' : 'UpdateFunctionUrlConfig');
+      const fn = this.functions.get(m[1]);
+      if (!fn) return this.notFound(res, m[1]);
+      if (create && fn.url)
+        return this.error(
+          res,
+          409,
+          'ResourceConflictException',
+          `Failed to create function url config for [functionArn = ${this.arn(fn.name)}]. Error message:  FunctionUrlConfig exists for this Lambda function`,
+        );
+      if (!create && !fn.url)
+        return this.error(res, 404, 'ResourceNotFoundException', 'The resource you requested does not exist.');
+      if (create && !['NONE', 'AWS_IAM'].includes(input.AuthType))
+        return this.error(
+          res,
+          400,
+          'ValidationException',
+          `1 validation error detected: Value '${input.AuthType}' at 'authType' failed to satisfy constraint`,
+        );
+      if (input.InvokeMode && !['BUFFERED', 'RESPONSE_STREAM'].includes(input.InvokeMode))
+        return this.error(
+          res,
+          400,
+          'ValidationException',
+          `Value '${input.InvokeMode}' at 'invokeMode' failed to satisfy constraint`,
+        );
+      const id = randomBytes(16).toString('hex');
+      fn.url = {
+        url: fn.url?.url ?? `https://${id}.lambda-url.${this.region}.on.aws/`,
+        authType: input.AuthType ?? fn.url.authType,
+        invokeMode: input.InvokeMode ?? fn.url?.invokeMode ?? 'BUFFERED',
+        cors: input.Cors ?? fn.url?.cors,
+      };
+      return this.ok(res, create ? 201 : 200, this.urlConfig(fn));
+    }
+    if ((m = route('GET', /^\/2015-03-31\/functions\/([^/]+)\/policy$/))) {
+      this.requests.push('GetPolicy');
+      const fn = this.functions.get(m[1]);
+      if (!fn) return this.notFound(res, m[1]);
+      if (!fn.policy?.length)
+        return this.error(res, 404, 'ResourceNotFoundException', 'The resource you requested does not exist.');
+      return this.ok(res, 200, {
+        Policy: JSON.stringify({ Version: '2012-10-17', Id: 'default', Statement: fn.policy }),
+        RevisionId: randomBytes(8).toString('hex'),
+      });
+    }
+    if ((m = route('POST', /^\/2015-03-31\/functions\/([^/]+)\/policy$/))) {
+      this.requests.push('AddPermission');
+      const fn = this.functions.get(m[1]);
+      if (!fn) return this.notFound(res, m[1]);
+      fn.policy ??= [];
+      if (fn.policy.some((st) => st.Sid === input.StatementId))
+        return this.error(
+          res,
+          409,
+          'ResourceConflictException',
+          `The statement id (${input.StatementId}) provided already exists. Please provide a new statement id, or remove the existing statement.`,
+        );
+      // As Lambda: FunctionUrlAuthType goes with lambda:InvokeFunctionUrl, InvokedViaFunctionUrl with lambda:InvokeFunction.
+      if (input.FunctionUrlAuthType && input.Action !== 'lambda:InvokeFunctionUrl')
+        return this.error(
+          res,
+          400,
+          'InvalidParameterValueException',
+          'FunctionUrlAuthType is only supported for lambda:InvokeFunctionUrl',
+        );
+      if (input.InvokedViaFunctionUrl && input.Action !== 'lambda:InvokeFunction')
+        return this.error(
+          res,
+          400,
+          'InvalidParameterValueException',
+          'InvokedViaFunctionUrl is only supported for lambda:InvokeFunction',
+        );
+      const condition = input.FunctionUrlAuthType
+        ? { StringEquals: { 'lambda:FunctionUrlAuthType': input.FunctionUrlAuthType } }
+        : input.InvokedViaFunctionUrl
+          ? { Bool: { 'lambda:InvokedViaFunctionUrl': 'true' } }
+          : undefined;
+      const statement = {
+        Sid: input.StatementId,
+        Effect: 'Allow',
+        Principal: input.Principal === '*' ? '*' : { Service: input.Principal },
+        Action: input.Action,
+        Resource: this.arn(fn.name),
+        ...(condition ? { Condition: condition } : {}),
+      };
+      fn.policy.push(statement);
+      return this.ok(res, 201, { Statement: JSON.stringify(statement) });
+    }
+    if ((m = route('DELETE', /^\/2015-03-31\/functions\/([^/]+)\/policy\/([^/]+)$/))) {
+      this.requests.push('RemovePermission');
+      const fn = this.functions.get(m[1]);
+      if (!fn) return this.notFound(res, m[1]);
+      const before = fn.policy?.length ?? 0;
+      fn.policy = (fn.policy ?? []).filter((st) => st.Sid !== m[2]);
+      if (fn.policy.length === before)
+        return this.error(res, 404, 'ResourceNotFoundException', `Statement ${m[2]} is not found in resource policy.`);
+      res.writeHead(204, { 'x-amzn-RequestId': randomBytes(8).toString('hex') });
+      return res.end();
+    }
     this.requests.push(`${req.method} ${p}`);
     return this.error(res, 404, 'UnknownOperationException', 'unknown operation');
   }
   startUpdate(fn, onSuccess) {
+    fn.revisionId = newRevision();
     fn.lastUpdateStatus = 'InProgress';
     fn.reason = undefined;
     fn.pollsLeft = this.polls;
@@ -365,12 +511,25 @@ export class FakeLambda extends FakeServer {
   arn(name) {
     return `arn:aws:lambda:${this.region}:${ACCOUNT}:function:${name}`;
   }
+  urlConfig(fn) {
+    return {
+      FunctionUrl: fn.url.url,
+      FunctionArn: this.arn(fn.name),
+      AuthType: fn.url.authType,
+      InvokeMode: fn.url.invokeMode,
+      ...(fn.url.cors ? { Cors: fn.url.cors } : {}),
+      CreationTime: '2026-01-01T00:00:00.000+0000',
+      LastModifiedTime: '2026-01-01T00:00:00.000+0000',
+    };
+  }
   configuration(fn) {
     return {
       FunctionName: fn.name,
       FunctionArn: this.arn(fn.name),
       Role: fn.role,
       CodeSize: 0,
+      CodeSha256: codeSha256(fn),
+      RevisionId: fn.revisionId,
       MemorySize: fn.memorySize,
       Timeout: fn.timeout,
       ...(fn.environment ? { Environment: { Variables: fn.environment } } : {}),
@@ -398,6 +557,14 @@ export class FakeLambda extends FakeServer {
     });
     res.end(JSON.stringify({ Type: 'User', message }));
   }
+}
+/** An image function's CodeSha256 is its image digest, hex only. */
+function codeSha256(fn) {
+  return /@sha256:([a-f0-9]{64})$/.exec(fn.resolvedImageUri ?? '')?.[1] ?? '';
+}
+function newRevision() {
+  const h = randomBytes(16).toString('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
 }
 /** Environment for the CLI (and the AWS CLI): the SDK pointed at the fakes, dummy credentials, no real AWS config. */
 export function fakeAwsEnv(ecr, lambda) {

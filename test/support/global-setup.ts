@@ -11,10 +11,16 @@ declare module 'vitest' {
   }
 }
 
-export default async function setup(project: TestProject): Promise<void> {
-  // Always compile (incrementally: a second or two when nothing changed): tests run the
-  // built CLI as a user would, and a stale dist/ would test yesterday's code.
+/**
+ * Always compile (incrementally: a second or two when nothing changed): tests run the built
+ * CLI as a user would, and a stale dist/ would test yesterday's code.
+ */
+export function compileCli(): void {
   execFileSync('npx', ['tsc', '-p', 'tsconfig.json'], { stdio: 'inherit', cwd: new URL('../../', import.meta.url) });
+}
+
+export default async function setup(project: TestProject): Promise<void> {
+  compileCli();
   const env = await prepareDocker();
   if (!env.available) {
     if (process.env.LAMBDA_IMAGE_REQUIRE_DOCKER === '1') {

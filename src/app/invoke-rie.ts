@@ -4,11 +4,11 @@ import { randomUUID } from 'node:crypto';
 import { containerClient } from '../docker/containers.js';
 import type { Engine } from '../docker/engine.js';
 import { LambdaImageError } from '../errors.js';
-import { resolveFunctionSettings, type FunctionOptions } from '../app/invoke.js';
-import { inspectFunctionImage, SESSION_LABEL } from './function-image.js';
+import { inspectFunctionImage } from '../emulator/function-image.js';
+import { ownerLabels, SESSION_LABEL, sweepOrphans } from '../emulator/owners.js';
+import { resolveFunctionSettings, type FunctionOptions } from './invoke.js';
+import { MAX_RESPONSE_BYTES } from '../emulator/lambda-api.js';
 import { readResponseCapped } from '../util/http-body.js';
-import { MAX_RESPONSE_BYTES } from './lambda-api.js';
-import { ownerLabels, sweepOrphans } from './owners.js';
 
 export async function invokeThroughRie(
   engine: Engine,
