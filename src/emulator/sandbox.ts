@@ -90,6 +90,7 @@ export class Sandbox {
   /** This environment's runtime went over its memory: its end is Runtime.OutOfMemory. */
   private outOfMemory = false;
   private network?: NetworkPlan;
+  private output?: { flush(): void };
   /**
    * The environment's own address (and, on Docker Desktop, its published subscriber port),
    * known once its namespace exists: the only peer its APIs answer, and where Telemetry goes.
@@ -197,7 +198,7 @@ export class Sandbox {
     if (this.netHolder) this.setOwnAddress(addressOf(this.netHolder));
     this.container = await this.containers.create(spec);
     this.gauge = new MemoryGauge(this.container);
-    await this.container.attachLines((line) => this.onLine(line));
+    this.output = await this.container.attachLines((line) => this.onLine(line));
     this.startedAt = performance.now();
     // In the newest schema's shape; the hub gives each subscriber the shape it asked for.
     this.telemetry.platform('platform.initStart', {
@@ -403,6 +404,7 @@ export class Sandbox {
     const traceId = traceIdFor(extra.traceId);
     const tracing = { type: 'X-Amzn-Trace-Id', value: traceId };
     this.currentRequest = requestId;
+    this.flushOutput(); // the previous invoke's unterminated last line is its own
     this.outputOwner = requestId;
     this.telemetry.platform('platform.start', { requestId, version: this.opts.identity.version, tracing });
     const began = performance.now();
@@ -477,6 +479,14 @@ export class Sandbox {
       }),
     );
     return { requestId, traceId, result, durationMs, timedOut: answer === 'timeout', initMs, maxMemoryMb };
+  }
+
+  /**
+   * Delivers output written without a newline yet as a line of the invoke it belongs to; with
+   * `requestId`, only while that invoke still owns the output (a later one may be mid-line).
+   */
+  flushOutput(requestId?: string): void {
+    if (requestId === undefined || requestId === this.outputOwner) this.output?.flush();
   }
 
   /** Measured peak memory; after a crash, the last reading before it (the cgroup is gone with the container). */
