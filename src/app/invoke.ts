@@ -3,6 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { parseImageReference } from '../config/image-reference.js';
+import { reservedEnvKeyProblem } from '../config/value-rules.js';
 import type { Config } from '../config/schema.js';
 import { loadConfig } from '../config/store.js';
 import type { Engine } from '../docker/engine.js';
@@ -35,6 +36,8 @@ export interface FunctionOptions {
   region?: string;
   env?: Record<string, string>;
   concurrency?: number;
+  /** Make network namespaces ahead of cold starts (default true; see SandboxPool): `start` does, a one-shot `invoke` need not. */
+  namespacesAhead?: boolean;
 }
 
 export interface LocalFunction {
@@ -89,6 +92,18 @@ export async function resolveFunctionSettings(opts: FunctionOptions): Promise<Fu
       hint: 'Lambda allows 512 to 10240 MB',
     });
   }
+  for (const key of Object.keys(opts.env ?? {})) {
+    const problem = reservedEnvKeyProblem(key);
+    if (problem)
+      throw new LambdaImageError('INVALID_INPUT', `--env ${key}: ${problem}; it cannot be set`, {
+        hint:
+          key === 'AWS_REGION' || key === 'AWS_DEFAULT_REGION'
+            ? 'use --region'
+            : /^AWS_(ACCESS|SECRET|SESSION)/.test(key)
+              ? "leave credentials out of --env: lambda-image passes them on from its own environment, as Lambda passes the role's"
+              : 'remove it from --env / --env-file; Lambda sets it for every function',
+      });
+  }
   return { config, image, name, timeoutSec, memoryMb, ephemeralMb };
 }
 
@@ -103,9 +118,11 @@ export async function prepareFunction(
   const session = randomUUID();
   const isolated = process.env.LAMBDA_IMAGE_SANDBOX !== 'off';
   // The first environment's network namespace is made while the image is inspected.
-  const spares = isolated
-    ? new NetworkSpares(containers, planNetwork(engine, containers, true), image, session)
-    : undefined;
+  const namespacesAhead = opts.namespacesAhead ?? true;
+  const spares =
+    isolated && namespacesAhead
+      ? new NetworkSpares(containers, planNetwork(engine, containers, true), image, session)
+      : undefined;
   spares?.prepare();
   // Containers of earlier runs that were killed (SIGKILL, a crash) go first; never a live process's.
   let facts: FunctionImage;
@@ -138,6 +155,7 @@ export async function prepareFunction(
       onOutput: (line) => hooks.onOutput(line),
       onEngineLost: (err) => hooks.onEngineLost?.(err),
       timeoutSec,
+      namespacesAhead,
     },
     Math.max(1, opts.concurrency ?? 1),
     {

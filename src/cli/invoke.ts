@@ -12,7 +12,7 @@ import {
   type FunctionOptions,
   type LocalFunction,
 } from '../app/invoke.js';
-import { LambdaImageError } from '../errors.js';
+import { EXIT_CODES, LambdaImageError } from '../errors.js';
 import { eventExample, listEventExamples } from '../events/events.js';
 import { formatTable } from './format.js';
 import { MAX_PAYLOAD_BYTES } from '../emulator/lambda-api.js';
@@ -32,6 +32,7 @@ const FRONT_NAMES: Record<HttpFront, string> = {
   'rest-api': 'API Gateway REST API',
 };
 import { createUi } from '../ui.js';
+import { printable } from '../util/printable.js';
 
 interface FunctionCliOptions {
   image?: string;
@@ -80,7 +81,8 @@ export async function runInvoke(dir: string, opts: InvokeCliOptions): Promise<vo
     if (out.status !== 200) throw functionFailed(`the emulator answered HTTP ${out.status}`);
     return;
   }
-  const fn = await prepareFunction(engine, { ...fnOptions, concurrency }, stderrHooks());
+  // Environments start at once here: each makes its own network namespace (one container less).
+  const fn = await prepareFunction(engine, { ...fnOptions, concurrency, namespacesAhead: false }, stderrHooks());
   await withCleanup(fn, async () => {
     const result = await invokeRepeatedly(fn, payload, repeat, concurrency);
     await fn.pool.settled(); // every REPORT line before the summary
@@ -201,7 +203,7 @@ export async function runStart(dir: string, opts: StartCliOptions): Promise<void
         void fn.pool
           .close()
           .catch(() => undefined)
-          .finally(() => process.exit(130));
+          .finally(() => process.exit(EXIT_CODES.INTERRUPTED));
       process.once('SIGINT', force);
       process.once('SIGTERM', force);
       ui.info(
@@ -258,8 +260,8 @@ async function withCleanup(
     interrupted = true;
     void fn.pool
       .close()
-      .catch((err: Error) => process.stderr.write(`error: ${err.message}\n`))
-      .finally(() => process.exit(130));
+      .catch((err: Error) => process.stderr.write(`error: ${printable(err.message)}\n`))
+      .finally(() => process.exit(EXIT_CODES.INTERRUPTED));
   };
   if (opts.signals) {
     process.once('SIGINT', onSignal);

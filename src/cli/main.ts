@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { Command as CommandType } from 'commander';
 import { EXIT_INTERNAL, isLambdaImageError } from '../errors.js';
+import { printable, printableLines } from '../util/printable.js';
 import { registerCommands } from './commands.js';
 
 // commander is CommonJS: require() loads it measurably faster than import() (start-up budget).
@@ -11,6 +12,9 @@ const require = createRequire(import.meta.url);
 const { Command, CommanderError } = require('commander') as typeof import('commander');
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+
+/** Commands whose first engine call is connectEngine's GET /version. */
+const ENGINE_FIRST = new Set(['build', 'invoke', 'start']);
 
 export function buildProgram(): CommandType {
   const program = new Command('lambda-image')
@@ -22,6 +26,10 @@ export function buildProgram(): CommandType {
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
   registerCommands(program);
+  // The inner loop's commands: the engine is asked what it is while their modules load.
+  program.hook('preAction', async (_program, command) => {
+    if (ENGINE_FIRST.has(command.name())) (await import('../docker/engine.js')).askEngineEarly();
+  });
   return program;
 }
 
@@ -40,9 +48,10 @@ export function reportError(err: unknown): number {
     return err.exitCode === 0 ? 0 : 2;
   }
   if (isLambdaImageError(err)) {
-    process.stderr.write(`error: ${err.message}\n`);
-    for (const line of err.details ?? []) process.stderr.write(`  ${line}\n`);
-    if (err.hint) process.stderr.write(`hint: ${err.hint}\n`);
+    // Messages carry untrusted words (config keys, AWS and registry answers, a function's output): escaped.
+    process.stderr.write(`error: ${printable(err.message)}\n`);
+    for (const line of err.details ?? []) process.stderr.write(`  ${printableLines(line)}\n`);
+    if (err.hint) process.stderr.write(`hint: ${printable(err.hint)}\n`);
     return err.exitCode;
   }
   process.stderr.write(

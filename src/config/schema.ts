@@ -21,6 +21,7 @@ import {
   goModulePathProblem,
   handlerProblem,
   projectPathProblem,
+  reservedEnvKeyProblem,
 } from './value-rules.js';
 
 export { ARCHES, BASES, CONFIG_FILE, RUNTIMES };
@@ -109,6 +110,10 @@ export const deploySchema = v.strictObject({
       v.pipe(
         v.string(),
         v.regex(/^[a-zA-Z][a-zA-Z0-9_]*$/, 'must be an environment variable name (letters, digits, _)'),
+        v.rawCheck<string>(({ dataset, addIssue }) => {
+          const problem = dataset.typed ? reservedEnvKeyProblem(dataset.value) : undefined;
+          if (problem) addIssue({ message: `may not be set (${problem})` });
+        }),
       ),
       v.string('must be a string'),
     ),
@@ -264,7 +269,8 @@ export function validateConfig(raw: unknown): ValidationResult {
 export function parseConfig(text: string): ValidationResult {
   let raw: unknown;
   try {
-    raw = JSON.parse(text);
+    // Editors on Windows save UTF-8 with a byte order mark; JSON.parse would refuse it.
+    raw = JSON.parse(text.replace(/^\uFEFF/, ''));
   } catch (err) {
     return { errors: [`not valid JSON (${(err as Error).message})`] };
   }
