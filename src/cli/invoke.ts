@@ -334,7 +334,7 @@ function httpPayload(opts: InvokeCliOptions, front: HttpFront, name: string, reg
         hint: "give the request body with -d, e.g. --http 'POST /items' -d '{\"a\":1}'",
       },
     );
-  let request;
+  let request: ReturnType<typeof parseHttpRequestLine>;
   try {
     request = parseHttpRequestLine(opts.http!, opts.header ?? [], opts.data);
   } catch (err) {
