@@ -6,14 +6,15 @@ import type { Engine } from '../docker/engine.js';
 import { LambdaImageError } from '../errors.js';
 import { inspectFunctionImage } from '../emulator/function-image.js';
 import { ownerLabels, SESSION_LABEL, sweepOrphans } from '../emulator/owners.js';
-import { resolveFunctionSettings, type FunctionOptions } from './invoke.js';
+import type { FunctionSettings } from './invoke.js';
 
 export async function invokeThroughRie(
   engine: Engine,
-  opts: FunctionOptions & { payload: Buffer },
+  plan: FunctionSettings,
+  payload: Buffer,
   onOutput: (line: string) => void,
 ): Promise<{ status: number; body: string }> {
-  const { image, name, timeoutSec, memoryMb } = await resolveFunctionSettings(opts);
+  const { image, name, timeoutSec, memoryMb } = plan;
   const containers = containerClient(engine.docker);
   await Promise.all([inspectFunctionImage(containers, image), sweepOrphans(containers)]);
   // The variables the emulator honours.
@@ -21,7 +22,7 @@ export async function invokeThroughRie(
     AWS_LAMBDA_FUNCTION_TIMEOUT: String(timeoutSec),
     AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(memoryMb),
     AWS_LAMBDA_FUNCTION_NAME: name,
-    ...opts.env,
+    ...plan.env,
   };
   const container = await containers.create({
     image,
@@ -62,7 +63,7 @@ export async function invokeThroughRie(
     while (Date.now() < end) {
       const attempt = fetch(url, {
         method: 'POST',
-        body: new Uint8Array(opts.payload),
+        body: new Uint8Array(payload),
         signal: AbortSignal.timeout(timeoutMs),
       }).then(async (res) => ({
         status: res.status,

@@ -23,7 +23,11 @@ export function registerCommands(program: Command): void {
     .option('--binary <path>', 'prebuilt bootstrap binary (with --runtime provided)')
     .option('--main <pkg>', 'directory of the Go main package (default: the function directory)')
     .option('--go-version <v>', 'Go version for the builder image (default: from go.mod)')
-    .option('--base-image <ref>', 'use this base image reference (a mirror, or a digest-pinned ref)')
+    .option(
+      '--base-image <[family=]ref>',
+      "base image for the project's base (a mirror, or a digest-pinned ref); as build takes it: <ref> or aws=<ref> / alpine=<ref>",
+      collect,
+    )
     .option('--builder-image <ref>', 'use this Go builder image (a mirror of golang:<version>-alpine)')
     .option('--name <name>', 'image name (default: the directory name)')
     .addOption(
@@ -48,7 +52,7 @@ export function registerCommands(program: Command): void {
     .option('--build-arg <K=V>', 'build argument (repeatable)', collect)
     .option(
       '--base-image <[family=]ref>',
-      'base image for this build, e.g. a mirror (repeatable: aws=<ref>, alpine=<ref>)',
+      "base image for this build, e.g. a mirror: <ref> for the project's base, or aws=<ref> / alpine=<ref> (repeatable)",
       collect,
     )
     .option('--builder-image <ref>', 'Go builder image for this build (a mirror of golang:<version>-alpine)')
