@@ -1,10 +1,13 @@
 // One validated plan per command: a flag is checked by the same rule as the config key it
 // overrides, and bad input is exit 2 with the rule named, before any engine or AWS is asked
 // (DOCKER_HOST points at a socket nobody serves; AWS at an endpoint nobody serves).
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { planPush } from '../src/app/push.js';
 import { makeConfig, validateConfig } from '../src/config/schema.js';
+import { createBuildContext } from '../src/docker/build-context.js';
+import { BUILD_RECORD, type BuiltVariant, recordBuild } from '../src/project/build-record.js';
 import { specFromConfig } from '../src/render/variant.js';
 import { runCli } from './support/cli.js';
 import { fixtureCopy, tmpDir } from './support/tmp.js';
@@ -106,5 +109,93 @@ describe('--base-image: one grammar for init and build', () => {
     expect(r.code, r.stderr).toBe(2);
     expect(r.stderr).toContain("error: --base-image alpine=... names the alpine base, and this project's base is aws");
     expect(existsSync(path.join(dir, 'lambda-image.json'))).toBe(false);
+  });
+});
+
+describe('push and deploy ship what build recorded', () => {
+  const project = (record?: object) => {
+    const dir = tmpDir('lambda-image-plan-');
+    writeFileSync(path.join(dir, 'bootstrap'), '#!/bin/sh\n');
+    writeFileSync(
+      path.join(dir, 'lambda-image.json'),
+      JSON.stringify({ name: 'orders', tag: 'latest', runtime: 'provided', binary: 'bootstrap' }),
+    );
+    if (record) {
+      mkdirSync(path.join(dir, '.lambda-image'), { recursive: true });
+      writeFileSync(path.join(dir, '.lambda-image', 'builds.json'), JSON.stringify(record));
+    }
+    return dir;
+  };
+  const id = (c: string) => `sha256:${c.repeat(64)}`;
+  const built = (variant: string, image: string, c: string) => ({
+    variant,
+    image,
+    id: id(c),
+    arch: 'x86_64',
+    builtAt: '2026-11-26T22:00:00.000Z',
+  });
+
+  it('build --tag orders:v1, then push: the plan ships orders:v1 by its image ID, not orders:latest', async () => {
+    const dir = project({ latest: ['aws'], variants: { aws: built('aws', 'orders:v1', 'a') } });
+    const plan = await planPush(dir, { repository: 'registry.example/orders' });
+    expect(plan.local).toMatchObject({ lookup: id('a'), ref: 'orders:v1', variant: 'aws' });
+    expect(plan.local.shown).toContain('orders:v1 (aws, x86_64, built ');
+  });
+
+  it('several variants in the latest build: push asks which, and --variant picks it', async () => {
+    const record = {
+      latest: ['aws', 'alpine'],
+      variants: { aws: built('aws', 'orders:v1-aws', 'a'), alpine: built('alpine', 'orders:v1-alpine', 'b') },
+    };
+    await expect(planPush(project(record), {})).rejects.toMatchObject({
+      code: 'INVALID_INPUT',
+      message: 'the latest build made 2 variants (aws, alpine): which one ships?',
+      hint: 'pass --variant aws (or --image <ref>)',
+    });
+    const plan = await planPush(project(record), { variant: 'alpine' });
+    expect(plan.local).toMatchObject({ lookup: id('b'), ref: 'orders:v1-alpine' });
+  });
+
+  it('--image names another local image; without a record, name:tag as before', async () => {
+    const withRecord = project({ latest: ['aws'], variants: { aws: built('aws', 'orders:v1', 'a') } });
+    expect((await planPush(withRecord, { image: 'other:2' })).local).toMatchObject({ lookup: 'other:2' });
+    expect((await planPush(project(), {})).local).toMatchObject({ lookup: 'orders:latest', ref: 'orders:latest' });
+  });
+
+  it('the record is state under .lambda-image/: the build writes it, the build context never carries it', async () => {
+    const dir = project();
+    await recordBuild(dir, [built('aws', 'orders:v1', 'a') as BuiltVariant]);
+    expect(JSON.parse(readFileSync(path.join(dir, '.lambda-image', 'builds.json'), 'utf8'))).toMatchObject({
+      latest: ['aws'],
+      variants: { aws: { image: 'orders:v1', id: id('a') } },
+    });
+    const context = await createBuildContext(dir, [], [BUILD_RECORD]);
+    context.stream.resume();
+    expect(context.files.entries).not.toContain('.lambda-image/builds.json');
+    expect(JSON.parse(readFileSync(path.join(dir, 'lambda-image.json'), 'utf8'))).not.toHaveProperty('builds');
+  });
+});
+
+describe('deploy: flags by the config keys rules, before AWS is asked', () => {
+  const dir = tmpDir('lambda-image-plan-');
+  it.each([
+    [['--function-name', 'orders fn'], '--function-name "orders fn" is not valid: it must be a function name'],
+    [['--role', 'orders-role'], '--role "orders-role" is not valid: it must be an IAM role ARN'],
+    [['--region', 'eu_west_1'], '--region "eu_west_1" is not valid: it must be an AWS region such as eu-west-1'],
+  ])('deploy %j: exit 2', async (args, message) => {
+    const r = await runCli(
+      ['deploy', dir, '--image-uri', '123456789012.dkr.ecr.eu-west-1.amazonaws.com/o:1', ...args],
+      {
+        env: offline(dir),
+      },
+    );
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr).toContain(`error: ${message}`);
+  });
+
+  it('push --region is checked as deploy.region is', async () => {
+    const r = await runCli(['push', dir, '--region', 'Frankfurt'], { env: offline(dir) });
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr).toContain('error: --region "Frankfurt" is not valid: it must be an AWS region');
   });
 });

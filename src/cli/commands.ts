@@ -143,7 +143,13 @@ export function registerCommands(program: Command): void {
         'an ECR repository name (looked up in --region) or a full host/path (default: config deploy.repository)',
       )
       .option('--tag <tag>', 'tag to push (default: img-<image id>, changes with the content)')
-      .addOption(new Option('--variant <variant>', 'push this built variant').choices(VARIANTS))
+      .addOption(
+        new Option(
+          '--variant <variant>',
+          'ship this variant of the latest build (needed when it made several)',
+        ).choices(VARIANTS),
+      )
+      .option('--image <ref>', 'ship this local image instead of the one the latest build made')
       .option('--create-repository', 'create the ECR repository when it does not exist')
       .option('--immutable-tags', 'with --create-repository: tags cannot be overwritten')
       .option('--scan-on-push', 'with --create-repository: scan images on push')
