@@ -71,7 +71,10 @@ if (want('startup')) {
   }
 }
 
-const needsDocker = ['size', 'rebuild', 'arm64', 'context', 'emulator', 'go', 'sandbox', 'ship'].some(want);
+const loopParts = ['loop', 'loop-build', 'loop-invoke', 'loop-startup'];
+const needsDocker = ['size', 'rebuild', 'arm64', 'context', 'emulator', 'go', 'sandbox', 'ship', ...loopParts].some(
+  want,
+);
 let docker,
   refs,
   rie,
@@ -484,12 +487,28 @@ try {
   }
 
   // Benchmarks of other areas, one module each: `export default async function run(ctx)`.
-  for (const name of ['go', 'sandbox', 'ship']) {
-    if (!want(name)) continue;
+  for (const name of ['loop', 'go', 'sandbox', 'ship']) {
+    if (!(name === 'loop' ? loopParts.some(want) : want(name))) continue;
     const file = path.join(root, 'bench', `${name}.mjs`);
     if (!existsSync(file)) continue;
     const { default: run } = await import(file);
-    await run({ cli, build, project, row, say, work, root, refs, rie, docker, repo, median, timeMs, standinNote });
+    await run({
+      cli,
+      build,
+      project,
+      row,
+      say,
+      work,
+      root,
+      refs,
+      rie,
+      docker,
+      repo,
+      median,
+      timeMs,
+      standinNote,
+      want,
+    });
   }
 } finally {
   if (docker) {

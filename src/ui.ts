@@ -1,6 +1,8 @@
 // Output discipline: results go to stdout, progress and warnings to stderr, spinners only
 // on a TTY, and debug lines only when DEBUG=lambda-image:* asks for them.
 
+import { printable, printableLines } from './util/printable.js';
+
 export interface Progress {
   step(text: string): void;
   succeed(text: string): void;
@@ -19,9 +21,9 @@ export function createUi(opts: { quiet?: boolean } = {}): Ui {
   const stderr = process.stderr;
   return {
     out: (line) => process.stdout.write(line + '\n'),
-    warn: (line) => stderr.write(`warning: ${line}\n`),
+    warn: (line) => stderr.write(`warning: ${printable(line)}\n`),
     info: (line) => {
-      if (!opts.quiet) stderr.write(line + '\n');
+      if (!opts.quiet) stderr.write(printableLines(line) + '\n');
     },
     async progress(initial) {
       if (opts.quiet) return silentProgress;
@@ -29,7 +31,7 @@ export function createUi(opts: { quiet?: boolean } = {}): Ui {
         const { default: ora } = await import('ora');
         // One line, never wider than the terminal: a wrapped spinner line cannot be redrawn cleanly.
         const fitWidth = (t: string) => {
-          const line = t.replace(/\s+/g, ' ');
+          const line = printable(t.replace(/\s+/g, ' '));
           const width = Math.max(20, (stderr.columns ?? 80) - 4);
           return line.length > width ? line.slice(0, width - 1) + '…' : line;
         };
@@ -38,20 +40,20 @@ export function createUi(opts: { quiet?: boolean } = {}): Ui {
           step: (t) => {
             spinner.text = fitWidth(t);
           },
-          succeed: (t) => void spinner.succeed(t),
-          fail: (t) => void spinner.fail(t),
+          succeed: (t) => void spinner.succeed(printableLines(t)),
+          fail: (t) => void spinner.fail(printableLines(t)),
           stop: () => void spinner.stop(),
         };
       }
-      stderr.write(initial + '\n');
+      stderr.write(printableLines(initial) + '\n');
       let last = initial;
       return {
         step: (t) => {
-          if (t !== last) stderr.write(t + '\n');
+          if (t !== last) stderr.write(printableLines(t) + '\n');
           last = t;
         },
-        succeed: (t) => stderr.write(t + '\n'),
-        fail: (t) => stderr.write(t + '\n'),
+        succeed: (t) => stderr.write(printableLines(t) + '\n'),
+        fail: (t) => stderr.write(printableLines(t) + '\n'),
         stop: () => {},
       };
     },

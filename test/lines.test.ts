@@ -1,6 +1,6 @@
 // The one line splitter every stream reader uses (build streams, container output, logs).
 import { describe, expect, it } from 'vitest';
-import { LineSplitter, lineWriter } from '../src/util/lines.js';
+import { LineSplitter, lineWriter, MAX_LINE_BYTES } from '../src/util/lines.js';
 import { BuildStreamParser } from '../src/docker/build-stream.js';
 
 function split(chunks: Array<string | Buffer>, end = true): string[] {
@@ -34,6 +34,41 @@ describe('line splitter', () => {
     w.write('ond');
     await new Promise<void>((resolve) => w.end(resolve));
     expect(lines).toEqual(['first', 'second']);
+  });
+
+  it('cuts output without newlines into lines of at most 256 KB, losing nothing', () => {
+    // 8 MB with no newline, in 64 KB chunks, as a flooding function writes it.
+    const chunk = Buffer.alloc(64 * 1024, 'x');
+    const lines: string[] = [];
+    const s = new LineSplitter((l) => lines.push(l));
+    for (let i = 0; i < 128; i++) s.push(chunk);
+    // Whole lines are out before the stream ends: nothing waits in memory for a newline.
+    expect(lines.length).toBeGreaterThanOrEqual((8 * 1024 * 1024) / MAX_LINE_BYTES - 1);
+    s.push('tail\n');
+    s.end();
+    expect(lines.every((l) => Buffer.byteLength(l) <= MAX_LINE_BYTES)).toBe(true);
+    expect(lines.join('')).toBe('x'.repeat(8 * 1024 * 1024) + 'tail');
+  });
+
+  it('never cuts a UTF-8 character in two when it cuts a long line', () => {
+    const text = '☕'.repeat(100_000); // 3 bytes each: 300,000 bytes, past the maximum mid-character
+    const lines = split([text]);
+    expect(lines.length).toBe(2);
+    expect(lines.join('')).toBe(text);
+    expect(lines.some((l) => l.includes('\ufffd'))).toBe(false);
+  });
+
+  it('flush delivers a line not ended yet on its own, and the next output starts a new line', () => {
+    const lines: string[] = [];
+    const s = new LineSplitter((l) => lines.push(l));
+    s.push('first invoke, no newline');
+    s.flush();
+    s.push('second invoke\n');
+    expect(lines).toEqual(['first invoke, no newline', 'second invoke']);
+    const w = lineWriter((l) => lines.push(l));
+    w.write('partial');
+    w.flush();
+    expect(lines.at(-1)).toBe('partial');
   });
 
   it('reads a build stream whose lines end in CRLF', () => {

@@ -1,7 +1,18 @@
-// Pure parts of the execution environment: trace ids from the caller's X-Amzn-Trace-Id, and
-// the container's output told apart (function, extension, the runtime's exit).
+// Pure parts of the execution environment: trace ids from the caller's X-Amzn-Trace-Id, the
+// container's output told apart (function, extension, the runtime's exit), the container spec,
+// the lifecycle state and the Runtime API's state machine, all without an engine.
 import { describe, expect, it } from 'vitest';
-import { parseOutputLine, traceIdFor } from '../src/emulator/sandbox.js';
+import {
+  environmentSpec,
+  LAMBDA_USER,
+  logStreamName,
+  type EnvironmentSpecInput,
+} from '../src/emulator/environment-spec.js';
+import { SESSION_LABEL } from '../src/emulator/function-image.js';
+import { parseOutputLine } from '../src/emulator/init-shell.js';
+import { FINISHED_REMEMBERED, LambdaState, type Outcome } from '../src/emulator/lambda-state.js';
+import { Lifecycle } from '../src/emulator/lifecycle.js';
+import { traceIdFor } from '../src/emulator/trace-id.js';
 
 describe('trace id of an invoke', () => {
   it("keeps the caller's Root, Parent and Sampled decision", () => {
@@ -38,6 +49,131 @@ describe('container output lines', () => {
     expect(parseOutputLine(`partial${M}${M}runtime-exit 137`)).toEqual({
       lines: [{ kind: 'function', text: 'partial' }],
       runtimeExit: 137,
+    });
+  });
+});
+
+describe('the environment spec (no engine)', () => {
+  const base: EnvironmentSpecInput = {
+    identity: {
+      functionName: 'fn',
+      functionArn: 'arn:aws:lambda:eu-west-1:123456789012:function:fn',
+      version: '$LATEST',
+      handler: 'bootstrap',
+    },
+    memoryMb: 128,
+    region: 'eu-west-1',
+    ephemeralMb: 512,
+    isolated: true,
+    session: 's1',
+    ownerLabels: { 'org.lambda-image.owner': 'me' },
+    image: { image: 'img:1', entrypoint: ['/main'], cmd: [], extensions: [] },
+    network: { hostConfig: { NetworkMode: 'bridge' }, hostname: 'sandbox', domainname: 'localdomain' },
+    runtimeApi: '172.17.0.1:9001',
+    logStreamName: logStreamName('$LATEST', new Date('2026-11-26T10:00:00Z'), 'ab'.repeat(16)),
+    credentials: { AWS_ACCESS_KEY_ID: 'AKIA' },
+    env: { MY: 'x', AWS_REGION: 'us-east-1' },
+  };
+
+  it("is Lambda's environment: user 993, read-only root, /tmp of the ephemeral size, memory limit, labels, variables", () => {
+    const spec = environmentSpec(base);
+    expect(spec.user).toBe(LAMBDA_USER);
+    expect(spec.hostConfig).toMatchObject({
+      NetworkMode: 'bridge',
+      ReadonlyRootfs: true,
+      Memory: 128 * 1024 * 1024,
+      MemorySwap: 128 * 1024 * 1024,
+    });
+    expect(spec.hostConfig?.Tmpfs?.['/tmp']).toContain('size=512m');
+    expect(spec.labels).toEqual({ [SESSION_LABEL]: 's1', 'org.lambda-image.owner': 'me' });
+    expect(spec.hostname).toBe('sandbox');
+    expect(spec.env).toMatchObject({
+      AWS_LAMBDA_RUNTIME_API: '172.17.0.1:9001',
+      AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '128',
+      AWS_LAMBDA_LOG_STREAM_NAME: `2026/11/26/[$LATEST]${'ab'.repeat(16)}`,
+      AWS_ACCESS_KEY_ID: 'AKIA',
+      MY: 'x',
+      AWS_REGION: 'us-east-1', // the caller's --env comes last
+    });
+    expect(spec.entrypoint).toBeUndefined();
+  });
+
+  it('joins a namespace made ahead, starts extensions through the init shell, and is a plain container when not isolated', () => {
+    const joined = environmentSpec({ ...base, netHolderId: 'abc', image: { ...base.image, extensions: ['tele'] } });
+    expect(joined.hostConfig?.NetworkMode).toBe('container:abc');
+    expect(joined.hostname).toBeUndefined();
+    expect(joined.entrypoint?.slice(0, 2)).toEqual(['/bin/sh', '-c']);
+    expect(joined.cmd).toEqual(['/main']);
+    const plain = environmentSpec({ ...base, isolated: false });
+    expect(plain.user).toBeUndefined();
+    expect(plain.hostConfig?.ReadonlyRootfs).toBeUndefined();
+    expect(plain.hostConfig?.Tmpfs).toBeUndefined();
+  });
+});
+
+describe('the lifecycle state', () => {
+  it('a crash fails what is in flight and makes the shutdown reason failure; the runtime gets no SIGTERM', () => {
+    const life = new Lifecycle();
+    expect(life.alive).toBe(true);
+    expect(life.exited(2, 'runtime')).toBe(true);
+    expect(life.alive).toBe(false);
+    expect(life.processesGone).toBe(true);
+    expect(life.beginStop()).toEqual({ reason: 'failure', containerRunning: true, runtimeRunning: false });
+  });
+
+  it('a timeout stays the cause when the runtime exits afterwards; exits during shutdown fail nothing', () => {
+    const life = new Lifecycle();
+    life.doom('timeout');
+    expect(life.alive).toBe(false);
+    expect(life.exited(137, 'container')).toBe(true);
+    expect(life.state).toMatchObject({ phase: 'crashed', cause: 'timeout', containerExited: true });
+    const other = new Lifecycle();
+    expect(other.beginStop('spindown')).toEqual({ reason: 'spindown', containerRunning: true, runtimeRunning: true });
+    expect(other.exited(0, 'container')).toBe(false);
+    expect(other.processesGone).toBe(true);
+  });
+});
+
+describe('the Runtime API state machine (typed outcomes)', () => {
+  const identity = {
+    functionName: 'fn',
+    functionArn: 'arn:aws:lambda:eu-west-1:123456789012:function:fn',
+    version: '$LATEST',
+    handler: 'h',
+  };
+
+  it('answers outcomes, not status codes; remembers only the recent finished request ids', async () => {
+    const state = new LambdaState(identity, []);
+    const handed: string[] = [];
+    const waiter = {
+      answer: (o: Outcome) => {
+        if (o.kind === 'event' && 'Lambda-Runtime-Aws-Request-Id' in o.headers)
+          handed.push(o.headers['Lambda-Runtime-Aws-Request-Id']!);
+      },
+    };
+    expect(state.runtimeNext(waiter)).toBeUndefined();
+    expect(await state.waitForInit()).toEqual({ ok: true });
+    const n = FINISHED_REMEMBERED + 5;
+    for (let i = 0; i < n; i++) {
+      const done = state.invoke({ requestId: `r${i}`, payload: Buffer.from('{}'), deadlineMs: 0, traceId: 't' });
+      expect(state.runtimeNext({ answer: () => undefined })).toEqual({
+        kind: 'refused',
+        refusal: 'invalid-state',
+        message: 'Invalid state transition',
+      });
+      expect(state.runtimeResult(`r${i}`, 'response', { body: Buffer.from('1'), size: 1 })).toEqual({
+        kind: 'accepted',
+      });
+      await done;
+      state.runtimeNext(waiter);
+    }
+    expect(handed).toHaveLength(n);
+    // a late post for a recent request is a state error, for one long forgotten an unknown id
+    expect(state.runtimeResult(`r${n - 1}`, 'response', { body: Buffer.from('1'), size: 1 })).toMatchObject({
+      refusal: 'invalid-state',
+    });
+    expect(state.runtimeResult('r0', 'response', { body: Buffer.from('1'), size: 1 })).toMatchObject({
+      refusal: 'unknown-request',
     });
   });
 });

@@ -3,6 +3,8 @@
 // reached through the real AWS SDK (AWS_ENDPOINT_URL_ECR / _LAMBDA). Successful pushes use an
 // imported image (test/support/plain-image.ts): everything built on a stand-in is refused.
 import { chmodSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, type CliResult } from './support/cli.js';
@@ -200,6 +202,29 @@ describe.skipIf(!dockerEnv.available)('push and deploy (real engine, real regist
       }
     });
 
+    it("never sends the ECR login to a host other than the token's proxyEndpoint", async () => {
+      const seen: string[] = [];
+      const trap = http.createServer((req, res) => {
+        seen.push(`${req.method} ${req.url} ${req.headers.authorization ?? '-'}`);
+        res.writeHead(401, { 'WWW-Authenticate': 'Basic realm="trap"' }).end();
+      });
+      await new Promise<void>((r) => trap.listen(0, '127.0.0.1', r));
+      ecr.repositoryHost = `127.0.0.1:${(trap.address() as AddressInfo).port}`;
+      try {
+        const r = await cli(['push', project, '--repository', 'elsewhere', '--create-repository']);
+        expect(r.code, r.stderr).toBe(32);
+        expect(r.stderr).toContain(
+          `the ECR login is for ${registry.host} (its proxyEndpoint), not ${ecr.repositoryHost}`,
+        );
+        expect(seen).toEqual([]);
+        noSecrets(r);
+      } finally {
+        ecr.repositoryHost = undefined;
+        trap.closeAllConnections();
+        await new Promise((r) => trap.close(r));
+      }
+    });
+
     it('treats an immutable tag holding the same image as done, and another image under it as an error', async () => {
       const first = await cli([
         'push',
@@ -339,6 +364,55 @@ describe.skipIf(!dockerEnv.available)('push and deploy (real engine, real regist
       expect(lambda.functions.get('orders-fn')!.memorySize).toBe(512);
       expect(u.version).toBe('1');
       expect(u.alias).toEqual({ name: 'live', action: 'created' });
+    });
+
+    it('publishes only the code it checked: a deploy landing in between makes --publish fail, nothing published', async () => {
+      const push = async (tag: string) => {
+        const r = await cli(['push', project, '--repository', 'raced', '--create-repository', '--tag', tag, '--json']);
+        expect(r.code, r.stderr).toBe(0);
+        return JSON.parse(r.stdout) as PushJson;
+      };
+      const checked = await push('checked');
+      await importImage('raced', `raced ${Date.now()}`);
+      writeConfig({ tag: 'raced' });
+      try {
+        await push('other');
+      } finally {
+        writeConfig();
+      }
+      lambda.raceBeforePublish = `${registry.host}/raced:other`;
+      const r = await cli([
+        'deploy',
+        project,
+        '--image-uri',
+        `${registry.host}/raced:checked`,
+        '--function-name',
+        'raced-fn',
+        '--role',
+        ROLE,
+        '--alias',
+        'live',
+      ]);
+      expect(r.code, r.stderr).toBe(36);
+      expect(r.stderr).toContain('raced-fn changed after this deploy checked it');
+      const fn = lambda.functions.get('raced-fn')!;
+      expect(fn.versions).toEqual([]);
+      expect(fn.aliases.size).toBe(0);
+      expect(fn.resolvedImageUri).not.toContain(checked.digest);
+
+      // Without a race the same deploy publishes the checked digest.
+      const ok = await cli([
+        'deploy',
+        project,
+        '--image-uri',
+        `${registry.host}/raced:checked`,
+        '--function-name',
+        'raced-fn',
+        '--publish',
+        '--json',
+      ]);
+      expect(ok.code, ok.stderr).toBe(0);
+      expect(fn.versions).toEqual([`${registry.host}/raced@${checked.digest}`]);
     });
 
     it("prints Lambda's reason when the update ends Failed", async () => {

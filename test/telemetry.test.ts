@@ -4,6 +4,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import { LambdaApiServer } from '../src/emulator/lambda-api.js';
 import { TelemetryHub } from '../src/emulator/telemetry.js';
 
 interface Batch {
@@ -150,5 +151,61 @@ describe('Telemetry API hub', () => {
     );
     for (let i = 0; i < 100; i++) hub.line('function', `x${i}`); // returns at once: nothing waits on delivery
     await hub.flush(); // resolves (the batch is dropped), it does not hang
+  });
+});
+
+describe('Telemetry destinations (the trust boundary)', () => {
+  let server: LambdaApiServer | undefined;
+  afterEach(async () => server?.close());
+
+  it('delivers only to the environment itself: other hosts and a null body are refused with 400 at subscription', async () => {
+    server = new LambdaApiServer(
+      {
+        functionName: 'fn',
+        functionArn: 'arn:aws:lambda:us-east-1:000000000000:function:fn',
+        version: '$LATEST',
+        handler: 'h',
+      },
+      ['ext'],
+    );
+    const port = await server.listen();
+    const api = `http://127.0.0.1:${port}`;
+    const reg = await fetch(`${api}/2020-01-01/extension/register`, {
+      method: 'POST',
+      headers: { 'Lambda-Extension-Name': 'ext' },
+      body: '{"events":[]}',
+    });
+    const id = reg.headers.get('lambda-extension-identifier')!;
+    const subscribe = (body: string) =>
+      fetch(`${api}/2022-07-01/telemetry`, { method: 'PUT', headers: { 'Lambda-Extension-Identifier': id }, body });
+    const to = (uri: string) =>
+      JSON.stringify({ schemaVersion: '2022-12-13', types: ['platform'], destination: { protocol: 'HTTP', URI: uri } });
+    for (const uri of [
+      'http://0.0.0.0:4243/',
+      'http://127.0.0.1:4243/',
+      'http://127.1.2.3:4243/',
+      'http://localhost:4243/',
+      'http://[::1]:4243/',
+      'http://10.0.0.1:4243/',
+      'http://169.254.169.254/latest/meta-data/',
+      'http://example.com:4243/',
+      'http://sandbox.localdomain.example.com:4243/',
+    ]) {
+      const res = await subscribe(to(uri));
+      expect(res.status, uri).toBe(400);
+      expect(await res.json(), uri).toMatchObject({
+        errorType: 'ValidationError',
+        errorMessage: expect.stringMatching(/sandbox\.localdomain/),
+      });
+    }
+    for (const body of ['null', '[]', '"x"', '3']) {
+      const res = await subscribe(body);
+      expect(res.status, body).toBe(400);
+      expect(await res.json()).toMatchObject({ errorType: 'ValidationError' });
+    }
+    for (const uri of ['http://sandbox.localdomain:4243/', 'http://sandbox:4243/telemetry']) {
+      const res = await subscribe(to(uri));
+      expect(res.status, uri).toBe(200);
+    }
   });
 });

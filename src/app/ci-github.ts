@@ -2,7 +2,6 @@
 // itself (dev branch → dev function, main → production), OIDC only; plus the IAM trust
 // policy the role needs, as next steps. Rendering and the policy are pure.
 import { readFileSync } from 'node:fs';
-import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { loadConfigIfExists } from '../config/store.js';
 import { regionProblem } from '../config/value-rules.js';
@@ -80,8 +79,7 @@ export async function writeGithubWorkflow(dir: string, opts: CiGithubOptions): P
     });
   }
   if (!opts.dryRun && action !== 'unchanged') {
-    await fs.mkdir(path.dirname(file), { recursive: true });
-    await writeFileAtomic(file, content);
+    await writeFileAtomic(file, content, { root, mkdir: true });
   }
   const account = ROLE_ARN.exec(opts.roleToAssume ?? '')?.[1];
   return {

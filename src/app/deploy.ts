@@ -298,7 +298,11 @@ async function deployImage(
   let alias: DeployResult['alias'];
   if (plan.publish || plan.alias) {
     hooks.onStep?.(`publishing a version of ${functionName}`);
-    version = await lambda.publishVersion(functionName);
+    // Pinned to the revision read back above, whose digest was just checked.
+    version = await lambda.publishVersion(functionName, {
+      revisionId: after?.revisionId,
+      codeSha256: after?.codeSha256,
+    });
     if (plan.alias) alias = { name: plan.alias, action: await lambda.pointAlias(functionName, plan.alias, version) };
   }
   return {
@@ -319,8 +323,13 @@ async function deployImage(
   };
 }
 
-/** Backoff for "update in progress" refusals; LAMBDA_IMAGE_RETRY_DELAY_MS shortens it (tests, benchmarks). */
+/** Backoff for "update in progress" refusals and the waiters' limit; LAMBDA_IMAGE_RETRY_DELAY_MS and LAMBDA_IMAGE_WAIT_SECONDS shorten them (tests, benchmarks). */
 function retryPolicy() {
   const first = Number(process.env.LAMBDA_IMAGE_RETRY_DELAY_MS);
-  return { attempts: 8, firstDelayMs: Number.isFinite(first) && first > 0 ? first : 500 };
+  const wait = Number(process.env.LAMBDA_IMAGE_WAIT_SECONDS);
+  return {
+    attempts: 8,
+    firstDelayMs: Number.isFinite(first) && first > 0 ? first : 500,
+    waitSeconds: Number.isInteger(wait) && wait > 0 ? wait : undefined,
+  };
 }

@@ -8,6 +8,7 @@ import { loadConfig } from '../config/store.js';
 import {
   EPHEMERAL_STORAGE_RULE,
   MEMORY_RULE,
+  reservedEnvKeyProblem,
   TIMEOUT_RULE,
   type WholeNumberRule,
   wholeNumberProblem,
@@ -42,6 +43,8 @@ export interface FunctionOptions {
   region?: string;
   env?: Record<string, string>;
   concurrency?: number;
+  /** Make network namespaces ahead of cold starts (default true; see SandboxPool): `start` does, a one-shot `invoke` need not. */
+  namespacesAhead?: boolean;
 }
 
 export interface LocalFunction {
@@ -49,6 +52,8 @@ export interface LocalFunction {
   name: string;
   timeoutSec: number;
   memoryMb: number;
+  /** AWS_REGION of the function (and of the front's domain names). */
+  region: string;
   pool: SandboxPool;
 }
 
@@ -73,6 +78,8 @@ export interface FunctionSettings {
   region: string;
   env: Record<string, string>;
   concurrency: number;
+  /** Make network namespaces ahead of cold starts (see SandboxPool): `start` does, a one-shot `invoke` need not. */
+  namespacesAhead: boolean;
 }
 
 /** The image and settings to run: flags, then lambda-image.json, then Lambda's defaults. */
@@ -98,9 +105,33 @@ export async function resolveFunctionSettings(opts: FunctionOptions): Promise<Fu
         hint: `give ${flag} within that range`,
       });
   }
+  for (const key of Object.keys(opts.env ?? {})) {
+    const problem = reservedEnvKeyProblem(key);
+    if (problem)
+      throw new LambdaImageError('INVALID_INPUT', `--env ${key}: ${problem}; it cannot be set`, {
+        hint:
+          key === 'AWS_REGION' || key === 'AWS_DEFAULT_REGION'
+            ? 'use --region'
+            : /^AWS_(ACCESS|SECRET|SESSION)/.test(key)
+              ? "leave credentials out of --env: lambda-image passes them on from its own environment, as Lambda passes the role's"
+              : 'remove it from --env / --env-file; Lambda sets it for every function',
+      });
+  }
   const region = opts.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1';
   const concurrency = Math.max(1, opts.concurrency ?? 1);
-  return { config, image, name, timeoutSec, memoryMb, ephemeralMb, region, env: opts.env ?? {}, concurrency };
+  const namespacesAhead = opts.namespacesAhead ?? true;
+  return {
+    config,
+    image,
+    name,
+    timeoutSec,
+    memoryMb,
+    ephemeralMb,
+    region,
+    env: opts.env ?? {},
+    concurrency,
+    namespacesAhead,
+  };
 }
 
 /** Makes the pool of environments for a plan (see resolveFunctionSettings). */
@@ -109,14 +140,15 @@ export async function prepareFunction(
   plan: FunctionSettings,
   hooks: PlatformHooks,
 ): Promise<LocalFunction> {
-  const { config, image, name, timeoutSec, memoryMb, ephemeralMb, region } = plan;
+  const { config, image, name, timeoutSec, memoryMb, ephemeralMb, region, namespacesAhead } = plan;
   const containers = containerClient(engine.docker);
   const session = randomUUID();
   const isolated = process.env.LAMBDA_IMAGE_SANDBOX !== 'off';
   // The first environment's network namespace is made while the image is inspected.
-  const spares = isolated
-    ? new NetworkSpares(containers, planNetwork(engine, containers, true), image, session)
-    : undefined;
+  const spares =
+    isolated && namespacesAhead
+      ? new NetworkSpares(containers, planNetwork(engine, containers, true), image, session)
+      : undefined;
   spares?.prepare();
   // Containers of earlier runs that were killed (SIGKILL, a crash) go first; never a live process's.
   let facts: FunctionImage;
@@ -148,6 +180,7 @@ export async function prepareFunction(
       onOutput: (line) => hooks.onOutput(line),
       onEngineLost: (err) => hooks.onEngineLost?.(err),
       timeoutSec,
+      namespacesAhead,
     },
     plan.concurrency,
     {
@@ -157,7 +190,7 @@ export async function prepareFunction(
     },
     spares,
   );
-  return { facts, name, timeoutSec, memoryMb, pool };
+  return { facts, name, timeoutSec, memoryMb, region, pool };
 }
 
 /** The lines Lambda logs after an invoke (or a failed init). */

@@ -270,7 +270,7 @@ export async function resolveRepository(
     const uri = parseImageReference(repo.uri, 'repositoryUri');
     if (!uri.domain)
       throw new LambdaImageError('AWS_FAILED', `ECR answered a repositoryUri without a host: ${repo.uri}`);
-    const token = await api.authorizationToken();
+    const token = await api.loginFor(uri.domain);
     return {
       ref: uri as ImageReference & { domain: string },
       repository: repo.uri,

@@ -114,6 +114,24 @@ export class EcrApi {
     }
   }
 
+  /**
+   * The login for a registry host that ECR named (a repositoryUri): refused unless the token's
+   * own proxyEndpoint is that host, so a 12-hour password never goes to a host it was not made for.
+   */
+  async loginFor(host: string): Promise<EcrToken> {
+    const token = await this.authorizationToken();
+    if (token.host.toLowerCase() !== host.toLowerCase()) {
+      throw new LambdaImageError(
+        'REGISTRY_AUTH_FAILED',
+        `the ECR login is for ${token.host} (its proxyEndpoint), not ${host}: refusing to send it there`,
+        {
+          hint: `check --region and AWS_ENDPOINT_URL_ECR / your AWS profile's endpoints: ${host} is not this registry's ECR endpoint`,
+        },
+      );
+    }
+    return token;
+  }
+
   /** The digest a tag points at in the repository, or undefined when the tag is not there. */
   async tagDigest(repository: string, tag: string): Promise<string | undefined> {
     const { sdk, client } = this.ecr;

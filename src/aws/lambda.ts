@@ -28,6 +28,9 @@ export interface FunctionState {
   environment: Record<string, string>;
   imageUri?: string;
   resolvedImageUri?: string;
+  /** What PublishVersion pins: the revision read and the code it had. */
+  revisionId?: string;
+  codeSha256?: string;
 }
 
 export interface FunctionSettings {
@@ -40,10 +43,12 @@ export interface RetryPolicy {
   /** Attempts for calls Lambda refuses while an update is in progress. */
   attempts: number;
   firstDelayMs: number;
+  /** How long Lambda's waiters wait for Active / an update (default 900 s). */
+  waitSeconds?: number;
 }
 
 type Lambda = Awaited<ReturnType<typeof lambdaClient>>;
-const WAIT = { minDelay: 1, maxDelay: 10, maxWaitTime: 900 };
+const WAIT_SECONDS = 900;
 
 export class LambdaApi {
   private constructor(
@@ -81,6 +86,8 @@ export class LambdaApi {
         environment: c.Environment?.Variables ?? {},
         imageUri: out.Code?.ImageUri,
         resolvedImageUri: out.Code?.ResolvedImageUri,
+        revisionId: c.RevisionId,
+        codeSha256: c.CodeSha256,
       };
     } catch (err) {
       if ((err as Error)?.name === 'ResourceNotFoundException') return undefined;
@@ -153,12 +160,14 @@ export class LambdaApi {
   /** Waits until a new function is Active; a Failed state becomes an error with Lambda's reason. */
   async waitActive(name: string): Promise<void> {
     const { sdk, client } = this.lambda;
-    await sdk.waitUntilFunctionActiveV2({ client, ...WAIT }, { FunctionName: name }).catch(() => undefined);
+    const stopped = await this.waiting((params) =>
+      sdk.waitUntilFunctionActiveV2({ client, ...params }, { FunctionName: name }),
+    );
     const fn = await this.getFunction(name);
     if (fn?.state !== 'Active') {
       throw new LambdaImageError(
         'DEPLOY_FAILED',
-        `function ${name} did not become Active (state ${fn?.state ?? 'unknown'}${fn?.stateReason ? `: ${fn.stateReason}` : ''})`,
+        `function ${name} did not become Active (state ${fn?.state ?? 'unknown'}${fn?.stateReason ? `: ${fn.stateReason}` : ''}${stopped ? `; ${stopped}` : ''})`,
         {
           hint: 'fix what Lambda reports, then deploy again',
         },
@@ -169,22 +178,42 @@ export class LambdaApi {
   /** Waits until the last update is done; `Failed` becomes an error with Lambda's reason. */
   async waitUpdated(name: string): Promise<void> {
     const { sdk, client } = this.lambda;
-    await sdk.waitUntilFunctionUpdatedV2({ client, ...WAIT }, { FunctionName: name }).catch(() => undefined);
+    const stopped = await this.waiting((params) =>
+      sdk.waitUntilFunctionUpdatedV2({ client, ...params }, { FunctionName: name }),
+    );
     const fn = await this.getFunction(name);
     if (fn?.lastUpdateStatus !== 'Successful') {
+      const status = fn?.lastUpdateStatus ?? 'unknown';
       throw new LambdaImageError(
         'DEPLOY_FAILED',
-        `the update of ${name} ended ${fn?.lastUpdateStatus ?? 'unknown'}${fn?.lastUpdateStatusReason ? `: ${fn.lastUpdateStatusReason}` : ''}`,
+        `the update of ${name} ${status === 'InProgress' ? 'is still' : 'ended'} ${status}${fn?.lastUpdateStatusReason ? `: ${fn.lastUpdateStatusReason}` : ''}${stopped ? `; ${stopped}` : ''}`,
         { hint: "fix what Lambda reports (the image, the role's ECR permissions), then deploy again" },
       );
     }
   }
 
-  async publishVersion(name: string): Promise<string> {
+  /**
+   * Publishes exactly the revision that was checked (its RevisionId and CodeSha256): if another
+   * deployment changed the function since, Lambda refuses (412) and nothing is published.
+   */
+  async publishVersion(name: string, pin: { revisionId?: string; codeSha256?: string }): Promise<string> {
     const { sdk, client } = this.lambda;
-    const out = await this.retrying(`PublishVersion for ${name}`, 'lambda:PublishVersion', isConflict, () =>
-      client.send(new sdk.PublishVersionCommand({ FunctionName: name })),
-    );
+    let out;
+    try {
+      out = await this.retrying(`PublishVersion for ${name}`, 'lambda:PublishVersion', isConflict, () =>
+        client.send(
+          new sdk.PublishVersionCommand({ FunctionName: name, RevisionId: pin.revisionId, CodeSha256: pin.codeSha256 }),
+        ),
+      );
+    } catch (err) {
+      if ((err as { cause?: Error })?.cause?.name === 'PreconditionFailedException')
+        throw new LambdaImageError(
+          'DEPLOY_FAILED',
+          `${name} changed after this deploy checked it (another deployment ran in between): no version was published`,
+          { hint: 'deploy again (with --publish / --alias) once the other deployment is done', cause: err },
+        );
+      throw err;
+    }
     if (!out.Version) throw new LambdaImageError('AWS_FAILED', `PublishVersion answered without a version for ${name}`);
     return out.Version;
   }
@@ -206,6 +235,34 @@ export class LambdaApi {
       client.send(new sdk.UpdateAliasCommand({ FunctionName: name, Name: alias, FunctionVersion: version })),
     );
     return 'updated';
+  }
+
+  /**
+   * Runs one of the SDK's waiters; undefined when it saw what it waited for, else why it
+   * stopped (gave up after its time, or the error it met), for the message the caller builds.
+   */
+  private async waiting(
+    waiter: (params: { minDelay: number; maxDelay: number; maxWaitTime: number }) => Promise<unknown>,
+  ): Promise<string | undefined> {
+    const maxWaitTime = this.retry.waitSeconds ?? WAIT_SECONDS;
+    try {
+      await waiter({ minDelay: 1, maxDelay: Math.min(10, maxWaitTime), maxWaitTime });
+      return undefined;
+    } catch (err) {
+      const e = err as Error;
+      if (e?.name === 'TimeoutError') return `Lambda's waiter gave up after ${maxWaitTime} s`;
+      let reason: unknown = e?.message;
+      try {
+        reason = (JSON.parse(e.message) as { reason?: unknown }).reason ?? reason;
+      } catch {
+        // not the waiter's JSON: the message as it is
+      }
+      const text =
+        typeof reason === 'string'
+          ? reason
+          : ((reason as { message?: string; name?: string })?.message ?? (reason as { name?: string })?.name);
+      return `the waiter stopped: ${text || String(err)}`;
+    }
   }
 
   /** Runs a call, retrying (bounded, with backoff) the refusals `again` recognises. */

@@ -2,7 +2,7 @@
 // `--help` and `init` never load dockerode or the AWS SDK.
 import { createRequire } from 'node:module';
 import type { Command } from 'commander';
-import { ARCHES, BASES, GO_MODULE_MODES, RUNTIMES, VARIANTS } from '../config/constants.js';
+import { ARCHES, BASES, GO_MODULE_MODES, HTTP_EVENTS, INVOKE_MODES, RUNTIMES, VARIANTS } from '../config/constants.js';
 
 const { Option } = createRequire(import.meta.url)('commander') as typeof import('commander');
 
@@ -126,7 +126,20 @@ export function registerCommands(program: Command): void {
       .command('start')
       .description('keep warm environments and serve the emulator and Invoke API endpoints on a local port'),
   )
-    .option('--port <port>', 'port on 127.0.0.1', '9000')
+    .option('--port <port>', 'port of the Invoke API endpoints on 127.0.0.1', '9000')
+    .option('--host <address>', 'address to listen on instead of 127.0.0.1 (0.0.0.0: every interface)')
+    .option('--http-port <port>', 'also serve plain HTTP there, as a function URL or API Gateway front')
+    .addOption(
+      new Option('--http-event <front>', 'what --http-port plays: the event it builds and how it maps answers')
+        .choices(HTTP_EVENTS)
+        .default('url'),
+    )
+    .addOption(
+      new Option(
+        '--invoke-mode <mode>',
+        'function URL invoke mode (default: config url.invokeMode, else BUFFERED)',
+      ).choices(INVOKE_MODES),
+    )
     .action(async (dir: string, opts) => (await import('./invoke.js')).runStart(dir, opts));
 
   program

@@ -1,5 +1,5 @@
 // `lambda-image add-extension` and `lambda-image extensions list|remove`: wiring and output.
-import { LambdaImageError } from '../errors.js';
+import { EXIT_CODES, LambdaImageError } from '../errors.js';
 import { positiveInt } from './args.js';
 import { addExtension, type AddOptions } from '../app/add-extension.js';
 import { listProjectExtensions, removeExtension } from '../app/extensions.js';
@@ -48,7 +48,7 @@ export async function runAddExtension(
   // a second Ctrl-C exits at once (the next run sweeps what is left).
   const controller = new AbortController();
   const onSignal = () => {
-    if (controller.signal.aborted) process.exit(130);
+    if (controller.signal.aborted) process.exit(EXIT_CODES.INTERRUPTED);
     controller.abort();
   };
   process.on('SIGINT', onSignal);

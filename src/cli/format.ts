@@ -1,5 +1,6 @@
 // The size report: per-image breakdown and the variant comparison table. Pure formatting.
 import type { BuiltImage } from '../app/build.js';
+import { printable } from '../util/printable.js';
 
 export interface ComparisonRow {
   variant: string;
@@ -30,7 +31,9 @@ export function formatBytes(n: number): string {
   return `${(n / 1024 ** 3).toFixed(2)} GiB`;
 }
 
-export function formatTable(header: string[], rows: string[][], rightAligned: Set<number> = new Set()): string {
+/** A table for the terminal; cells (layer names, paths) are escaped, so none can carry a control sequence. */
+export function formatTable(header: string[], cells: string[][], rightAligned: Set<number> = new Set()): string {
+  const rows = cells.map((r) => r.map(printable));
   const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c]!.length)));
   const fmt = (cells: string[]) =>
     cells

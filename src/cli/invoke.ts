@@ -15,7 +15,7 @@ import {
   TIMEOUT_RULE,
 } from '../config/value-rules.js';
 import { connectEngine } from '../docker/engine.js';
-import { LambdaImageError } from '../errors.js';
+import { EXIT_CODES, LambdaImageError } from '../errors.js';
 import { checkedFlag, parsePairs, positiveInt, typedPath, wholeNumberFlag } from './args.js';
 
 /** Each environment is a container; each invoke keeps its outcome for the summary. */
@@ -25,7 +25,17 @@ import { eventExample, listEventExamples } from '../events/events.js';
 import { formatTable } from './format.js';
 import { MAX_PAYLOAD_BYTES } from '../emulator/lambda-api.js';
 import { readFileCapped, readStreamCapped } from '../util/read-capped.js';
+import { isIP } from 'node:net';
+import type { InvokeMode } from '../config/constants.js';
+import type { HttpFront } from '../fronts/http-events.js';
+
+const FRONT_NAMES: Record<HttpFront, string> = {
+  url: 'function URL',
+  'http-api': 'API Gateway HTTP API',
+  'rest-api': 'API Gateway REST API',
+};
 import { createUi } from '../ui.js';
+import { printable } from '../util/printable.js';
 
 interface FunctionCliOptions {
   image?: string;
@@ -52,7 +62,8 @@ export async function runInvoke(dir: string, opts: InvokeCliOptions): Promise<vo
   const ui = createUi();
   const payload = await readPayload(opts);
   const repeat = positiveInt(opts.repeat ?? '1', '--repeat', MAX_REPEAT);
-  const plan = await functionPlan(dir, opts); // bad input fails here, before any engine is asked
+  // The one plan; environments start at once here: each makes its own network namespace (one container less).
+  const plan = await functionPlan(dir, opts, { namespacesAhead: false }); // bad input fails here, before any engine is asked
   const { concurrency } = plan;
   const engine = await connectEngine();
   if (opts.rie) {
@@ -87,10 +98,46 @@ export async function runInvoke(dir: string, opts: InvokeCliOptions): Promise<vo
   });
 }
 
-export async function runStart(dir: string, opts: FunctionCliOptions & { port?: string }): Promise<void> {
+export interface StartCliOptions extends FunctionCliOptions {
+  port?: string;
+  host?: string;
+  httpPort?: string;
+  httpEvent?: HttpFront;
+  invokeMode?: InvokeMode;
+}
+
+const portNumber = (value: string, flag: string) => wholeNumberFlag(value, flag, PORT_RULE, 9000);
+
+export async function runStart(dir: string, opts: StartCliOptions): Promise<void> {
   const ui = createUi();
-  const port = wholeNumberFlag(opts.port ?? '9000', '--port', PORT_RULE, 9000);
+  const port = portNumber(opts.port ?? '9000', '--port');
+  const host = opts.host ?? '127.0.0.1';
+  if (!isIP(host) && host !== 'localhost')
+    throw new LambdaImageError('INVALID_INPUT', `--host ${host} is not an IP address`, {
+      hint: 'for example --host 0.0.0.0 (every interface) or --host 127.0.0.1',
+    });
+  const httpPort = opts.httpPort === undefined ? undefined : portNumber(opts.httpPort, '--http-port');
+  if (httpPort === undefined && (opts.invokeMode || (opts.httpEvent !== undefined && opts.httpEvent !== 'url')))
+    throw new LambdaImageError('INVALID_INPUT', '--http-event and --invoke-mode need --http-port', {
+      hint: 'for example --http-port 8080',
+    });
+  if (httpPort !== undefined && httpPort !== 0 && httpPort === port)
+    throw new LambdaImageError('INVALID_INPUT', `--http-port ${httpPort} is also the --port`, {
+      hint: 'give the HTTP front a port of its own',
+    });
   const plan = await functionPlan(dir, opts); // bad input fails here, before any engine is asked
+  const { config } = plan;
+  const front = opts.httpEvent ?? 'url';
+  const invokeMode = opts.invokeMode ?? config?.url?.invokeMode ?? 'BUFFERED';
+  if (httpPort !== undefined && front !== 'url' && invokeMode === 'RESPONSE_STREAM')
+    throw new LambdaImageError(
+      'INVALID_INPUT',
+      `--invoke-mode RESPONSE_STREAM is a function URL mode, not ${front}'s`,
+      {
+        hint: 'use --http-event url to stream, or leave the invoke mode BUFFERED',
+      },
+    );
+  const http = httpPort === undefined ? undefined : { port: httpPort, front, invokeMode, cors: config?.url?.cors };
   const engine = await connectEngine();
   // The engine going away ends `start` (reported, non-zero), whichever way it is noticed.
   let engineLost!: (err: Error) => void;
@@ -103,17 +150,23 @@ export async function runStart(dir: string, opts: FunctionCliOptions & { port?: 
     async () => {
       let front: Awaited<ReturnType<typeof startFront>>;
       try {
-        front = await startFront(fn, port, { onFatal: engineLost });
+        front = await startFront(fn, port, { onFatal: engineLost, host, http });
       } catch (err) {
         throw new LambdaImageError(
           'INVALID_INPUT',
-          `cannot listen on 127.0.0.1:${port} (${(err as NodeJS.ErrnoException).code})`,
-          { hint: 'pick another --port' },
+          `cannot listen on ${host}:${port}${http ? ` and ${http.port}` : ''} (${(err as NodeJS.ErrnoException).code})`,
+          { hint: http ? 'pick other --port / --http-port values' : 'pick another --port' },
         );
       }
-      ui.out(`serving ${fn.name} (${fn.facts.image}) on http://127.0.0.1:${front.port}`);
-      ui.info(`  curl -d '{}' http://127.0.0.1:${front.port}/2015-03-31/functions/function/invocations`);
-      ui.info(`  aws lambda invoke --endpoint-url http://127.0.0.1:${front.port} --function-name ${fn.name} out.json`);
+      const shown = host.includes(':') ? `[${host}]` : host;
+      ui.out(`serving ${fn.name} (${fn.facts.image}) on http://${shown}:${front.port}`);
+      if (front.httpPort !== undefined)
+        ui.out(
+          `serving ${fn.name} as a ${FRONT_NAMES[http!.front]}${http!.front === 'url' ? ` (${http!.invokeMode})` : ''} on http://${shown}:${front.httpPort}`,
+        );
+      ui.info(`  curl -d '{}' http://${shown}:${front.port}/2015-03-31/functions/function/invocations`);
+      ui.info(`  aws lambda invoke --endpoint-url http://${shown}:${front.port} --function-name ${fn.name} out.json`);
+      if (front.httpPort !== undefined) ui.info(`  curl -i 'http://${shown}:${front.httpPort}/any/path?x=1'`);
       ui.info('Ctrl-C stops it (extensions get SHUTDOWN first).');
       let onSignal!: () => void;
       const signalled = new Promise<undefined>((resolve) => (onSignal = () => resolve(undefined)));
@@ -127,7 +180,7 @@ export async function runStart(dir: string, opts: FunctionCliOptions & { port?: 
         void fn.pool
           .close()
           .catch(() => undefined)
-          .finally(() => process.exit(130));
+          .finally(() => process.exit(EXIT_CODES.INTERRUPTED));
       process.once('SIGINT', force);
       process.once('SIGTERM', force);
       ui.info(
@@ -184,8 +237,8 @@ async function withCleanup(
     interrupted = true;
     void fn.pool
       .close()
-      .catch((err: Error) => process.stderr.write(`error: ${err.message}\n`))
-      .finally(() => process.exit(130));
+      .catch((err: Error) => process.stderr.write(`error: ${printable(err.message)}\n`))
+      .finally(() => process.exit(EXIT_CODES.INTERRUPTED));
   };
   if (opts.signals) {
     process.once('SIGINT', onSignal);
@@ -221,7 +274,11 @@ function withCleanupFailure(failure: unknown, cleanup: unknown): unknown {
 }
 
 /** The one plan of `invoke` and `start`: each flag by the rule of the config key it overrides, then the config and defaults. */
-function functionPlan(dir: string, opts: FunctionCliOptions): Promise<FunctionSettings> {
+function functionPlan(
+  dir: string,
+  opts: FunctionCliOptions,
+  extra: { namespacesAhead?: boolean } = {},
+): Promise<FunctionSettings> {
   const number = (value: string | undefined, flag: string, rule: typeof TIMEOUT_RULE, example: number) =>
     value === undefined ? undefined : wholeNumberFlag(value, flag, rule, example);
   return resolveFunctionSettings({
@@ -234,6 +291,7 @@ function functionPlan(dir: string, opts: FunctionCliOptions): Promise<FunctionSe
     region: checkedFlag(opts.region, '--region', regionProblem, 'eu-west-1'),
     env: { ...readEnvFile(opts.envFile), ...parsePairs(opts.env ?? [], '--env') },
     concurrency: positiveInt(opts.concurrency ?? '1', '--concurrency', MAX_CONCURRENCY),
+    ...extra,
   });
 }
 

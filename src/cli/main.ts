@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { Command as CommandType } from 'commander';
 import { EXIT_INTERNAL, isLambdaImageError } from '../errors.js';
+import { printable, printableLines } from '../util/printable.js';
 import { registerCommands } from './commands.js';
 
 // commander is CommonJS: require() loads it measurably faster than import() (start-up budget).
@@ -40,9 +41,10 @@ export function reportError(err: unknown): number {
     return err.exitCode === 0 ? 0 : 2;
   }
   if (isLambdaImageError(err)) {
-    process.stderr.write(`error: ${err.message}\n`);
-    for (const line of err.details ?? []) process.stderr.write(`  ${line}\n`);
-    if (err.hint) process.stderr.write(`hint: ${err.hint}\n`);
+    // Messages carry untrusted words (config keys, AWS and registry answers, a function's output): escaped.
+    process.stderr.write(`error: ${printable(err.message)}\n`);
+    for (const line of err.details ?? []) process.stderr.write(`  ${printableLines(line)}\n`);
+    if (err.hint) process.stderr.write(`hint: ${printable(err.hint)}\n`);
     return err.exitCode;
   }
   process.stderr.write(

@@ -55,7 +55,8 @@ export function pushJson(r: PushResult) {
     imageUri: r.imageUri,
     mediaType: r.mediaType,
     architecture: r.architecture,
-    compressedSize: r.compressedSize,
+    // Left out when the registry does not report sizes (never null).
+    ...(r.compressedSize === undefined ? {} : { compressedSize: r.compressedSize }),
     pushed: r.pushed,
     layersPushed: r.layersPushed,
     layersExisting: r.layersExisting,
@@ -66,7 +67,9 @@ export function pushJson(r: PushResult) {
 function pushSummary(r: PushResult): string {
   if (!r.pushed) return `${r.repository}:${r.tag} already holds ${r.source}`;
   const layers = (n: number) => `${n} layer${n === 1 ? '' : 's'}`;
-  return `pushed ${r.source} as ${r.repository}:${r.tag} (${r.architecture}, ${formatBytes(r.compressedSize)}; ${layers(r.layersPushed)} sent, ${layers(r.layersExisting)} already there)`;
+  // Some registries leave sizes out of the manifest: the size is then unknown, not NaN.
+  const size = r.compressedSize === undefined ? 'size unknown' : formatBytes(r.compressedSize);
+  return `pushed ${r.source} as ${r.repository}:${r.tag} (${r.architecture}, ${size}; ${layers(r.layersPushed)} sent, ${layers(r.layersExisting)} already there)`;
 }
 
 /** One progress line for all layers: how many are done, and the bytes of those uploading. */

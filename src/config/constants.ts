@@ -31,3 +31,11 @@ export type GoModuleMode = (typeof GO_MODULE_MODES)[number];
 export const OWN_DIR = '.lambda-image';
 /** Unpacked layers, one folder each (`<name>-<version>`), copied to /opt by the Dockerfile. */
 export const LAYERS_DIR = `${OWN_DIR}/layers`;
+/** Function URL invoke modes (config url.invokeMode, --invoke-mode). */
+export const INVOKE_MODES = ['BUFFERED', 'RESPONSE_STREAM'] as const;
+export type InvokeMode = (typeof INVOKE_MODES)[number];
+/** Function URL auth types (config url.authType, deploy --url-auth). */
+export const URL_AUTH_TYPES = ['NONE', 'AWS_IAM'] as const;
+export type UrlAuthType = (typeof URL_AUTH_TYPES)[number];
+/** Which front `start --http-port` plays (--http-event). */
+export const HTTP_EVENTS = ['url', 'http-api', 'rest-api'] as const;

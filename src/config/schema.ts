@@ -12,6 +12,8 @@ import {
   LAYERS_DIR,
   RIE_VERSION,
   RUNTIMES,
+  INVOKE_MODES,
+  URL_AUTH_TYPES,
 } from './constants.js';
 import {
   controlCharacterProblem,
@@ -23,6 +25,7 @@ import {
   MEMORY_RULE,
   projectPathProblem,
   regionProblem,
+  reservedEnvKeyProblem,
   roleArnProblem,
   TIMEOUT_RULE,
   type WholeNumberRule,
@@ -115,9 +118,45 @@ export const deploySchema = v.strictObject({
       v.pipe(
         v.string(),
         v.regex(/^[a-zA-Z][a-zA-Z0-9_]*$/, 'must be an environment variable name (letters, digits, _)'),
+        v.rawCheck<string>(({ dataset, addIssue }) => {
+          const problem = dataset.typed ? reservedEnvKeyProblem(dataset.value) : undefined;
+          if (problem) addIssue({ message: `may not be set (${problem})` });
+        }),
       ),
       v.string('must be a string'),
     ),
+  ),
+});
+
+const httpMethod = v.pipe(
+  v.string(),
+  v.regex(/^(\*|GET|PUT|HEAD|POST|PATCH|DELETE|OPTIONS)$/, 'must be an HTTP method (GET, POST, ...) or *'),
+);
+const corsList = (what: string, each: v.GenericSchema<string, string>) =>
+  v.pipe(v.array(each, `must be a list of ${what}`), v.maxLength(100, 'may hold at most 100 entries'));
+const corsToken = v.pipe(
+  v.string(),
+  v.minLength(1, 'must not be empty'),
+  v.maxLength(1024, 'must be at most 1024 characters'),
+  v.regex(/^[^\s\u0000-\u001f\u007f,]+$/, 'must hold no white space, commas or control characters'),
+);
+
+/** A function URL's settings: `deploy --url` and `start --http-port` (Lambda's FunctionUrlConfig). */
+export const urlSchema = v.strictObject({
+  authType: v.optional(oneOf(URL_AUTH_TYPES)),
+  invokeMode: v.optional(oneOf(INVOKE_MODES)),
+  /** The URL's Cors, camel-cased: allowOrigins, allowMethods, allowHeaders, exposeHeaders, maxAge, allowCredentials. */
+  cors: v.optional(
+    v.strictObject({
+      allowOrigins: v.optional(corsList('origins such as https://example.com or *', corsToken)),
+      allowMethods: v.optional(corsList('HTTP methods', httpMethod)),
+      allowHeaders: v.optional(corsList('header names', corsToken)),
+      exposeHeaders: v.optional(corsList('header names', corsToken)),
+      maxAge: v.optional(
+        v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(86400, 'must be 0 to 86400 seconds')),
+      ),
+      allowCredentials: v.optional(v.boolean('must be true or false')),
+    }),
   ),
 });
 
@@ -166,12 +205,14 @@ export const configSchema = v.strictObject({
   rieFrom: v.optional(v.pipe(v.string(), rule(emulatorSourceProblem, 'an emulator URL or file path'))),
   extensions: v.optional(v.array(extensionSchema), []),
   deploy: v.optional(deploySchema),
+  url: v.optional(urlSchema),
 });
 
 export type Config = v.InferOutput<typeof configSchema>;
 export type ConfigInput = v.InferInput<typeof configSchema>;
 export type ExtensionEntry = v.InferOutput<typeof extensionSchema>;
 export type DeployConfig = v.InferOutput<typeof deploySchema>;
+export type UrlConfig = v.InferOutput<typeof urlSchema>;
 
 export type ValidationResult = { config: Config; errors: [] } | { config?: undefined; errors: string[] };
 
@@ -212,7 +253,8 @@ export function validateConfig(raw: unknown): ValidationResult {
 export function parseConfig(text: string): ValidationResult {
   let raw: unknown;
   try {
-    raw = JSON.parse(text);
+    // Editors on Windows save UTF-8 with a byte order mark; JSON.parse would refuse it.
+    raw = JSON.parse(text.replace(/^\uFEFF/, ''));
   } catch (err) {
     return { errors: [`not valid JSON (${(err as Error).message})`] };
   }

@@ -134,3 +134,35 @@ export function roleArnProblem(arn: string): string | undefined {
 export function regionProblem(region: string): string | undefined {
   return /^[a-z]{2}(?:-[a-z]+)+-\d+$/.test(region) ? undefined : 'must be an AWS region such as eu-west-1';
 }
+
+/**
+ * Lambda's reserved environment variables: set by Lambda itself, refused in a function's
+ * configuration (AWS docs, "Defined runtime environment variables"). Locally they are the
+ * emulator's own: letting a user's value win would point the runtime somewhere else.
+ */
+export const RESERVED_ENV_KEYS: ReadonlySet<string> = new Set([
+  '_HANDLER',
+  '_X_AMZN_TRACE_ID',
+  'AWS_DEFAULT_REGION',
+  'AWS_REGION',
+  'AWS_EXECUTION_ENV',
+  'AWS_LAMBDA_FUNCTION_NAME',
+  'AWS_LAMBDA_FUNCTION_MEMORY_SIZE',
+  'AWS_LAMBDA_FUNCTION_VERSION',
+  'AWS_LAMBDA_INITIALIZATION_TYPE',
+  'AWS_LAMBDA_LOG_GROUP_NAME',
+  'AWS_LAMBDA_LOG_STREAM_NAME',
+  'AWS_ACCESS_KEY',
+  'AWS_ACCESS_KEY_ID',
+  'AWS_SECRET_ACCESS_KEY',
+  'AWS_SESSION_TOKEN',
+  'AWS_LAMBDA_RUNTIME_API',
+  'LAMBDA_TASK_ROOT',
+  'LAMBDA_RUNTIME_DIR',
+]);
+
+/** Why a variable cannot be set in a function's environment, or undefined when it can. */
+export function reservedEnvKeyProblem(key: string): string | undefined {
+  if (!RESERVED_ENV_KEYS.has(key)) return undefined;
+  return `${key} is reserved by Lambda, which sets it itself`;
+}

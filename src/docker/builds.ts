@@ -13,10 +13,15 @@ export async function runEngineBuild(
   request: BuildRequest,
   onEvent: (e: BuildEvent) => void = () => {},
 ): Promise<BuildOutcome> {
-  const parser = await new BuildStreamParser(onEvent).init();
+  // BuildKit's trace needs a protobuf decoder; the classic builder's text does not. It loads
+  // while the engine starts the build.
+  const parser = new BuildStreamParser(onEvent);
+  const decoding = request.version === '2' ? parser.init() : undefined;
+  decoding?.catch(() => undefined);
   let stream: NodeJS.ReadableStream;
   try {
     stream = await engine.docker.buildImage(context, request);
+    await decoding;
   } catch (err) {
     if (isLambdaImageError(err)) throw err; // a lost or silent engine (src/docker/engine.ts)
     throw new LambdaImageError(

@@ -2,6 +2,7 @@
 // default socket; what the engine is (API version, platform, BuildKit or not).
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import Module, { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { Transform } from 'node:stream';
@@ -106,7 +107,7 @@ export interface ConnectOptions {
 /** Connects and asks the engine what it is; ENGINE_UNREACHABLE with the address tried when it does not answer. */
 export async function connectEngine(opts: ConnectOptions = {}): Promise<Engine> {
   const endpoint = resolveEndpoint();
-  const { default: Docker } = await import('dockerode');
+  const Docker = loadDockerode();
   // docker-modem reads DOCKER_CLIENT_TIMEOUT as a socket idle timeout in ms, which would also cut
   // attach streams and waits that are silent for that long: the deadlines below replace it.
   const docker = new Docker({ ...endpoint.options, timeout: undefined });
@@ -150,6 +151,56 @@ export async function connectEngine(opts: ConnectOptions = {}): Promise<Engine> 
   };
   log(`${engine.name}, API ${engine.apiVersion}, ${engine.platform}, builder ${buildkit ? 'BuildKit' : 'classic'}`);
   return engine;
+}
+
+const require = createRequire(import.meta.url);
+
+/**
+ * dockerode, without loading at start-up what most commands never use. At the top of their
+ * modules dockerode and docker-modem load ssh2 (ssh:// engines only), gRPC and protobuf
+ * (BuildKit sessions only), a tar packer (only for a build context given as a directory:
+ * ours is a stream) and readable-stream (only for a hijacked stdin stream): together most of
+ * the CLI's start-up CPU. Each of those modules is put in the module cache as a stand-in
+ * that loads the real one when it is first used. Should a new version move one of them, it
+ * is left alone (and loads as before).
+ */
+function loadDockerode(): typeof Dockerode {
+  const fromDockerode = createRequire(require.resolve('dockerode'));
+  for (const request of ['docker-modem/lib/ssh.js', './session.js', 'tar-fs', 'docker-modem/lib/http_duplex.js']) {
+    try {
+      deferModule(fromDockerode.resolve(request));
+    } catch (err) {
+      log(`loading ${request} at start-up (${(err as Error).message.split('\n')[0]})`);
+    }
+  }
+  return require('dockerode') as typeof Dockerode;
+}
+
+/**
+ * Puts a stand-in for a CommonJS module (a function, class or object) in the module cache: the
+ * real module is loaded by the first call, construction or property read, then used for good.
+ */
+function deferModule(file: string): void {
+  const cache = require.cache as Record<string, NodeJS.Module | undefined>;
+  if (cache[file]) return;
+  let real: Record<string | symbol, unknown> & ((...a: unknown[]) => unknown);
+  const load = () => {
+    if (!real) {
+      if (cache[file] === stub) delete cache[file];
+      real = require(file);
+    }
+    return real;
+  };
+  const stub = new Module(file) as NodeJS.Module & { filename: string; loaded: boolean };
+  stub.filename = file;
+  stub.loaded = true;
+  stub.exports = new Proxy(function deferred() {}, {
+    apply: (_t, self, args) => Reflect.apply(load(), self, args),
+    construct: (_t, args) => Reflect.construct(load(), args),
+    get: (_t, key) => load()[key],
+    has: (_t, key) => key in load(),
+  });
+  cache[file] = stub;
 }
 
 /** LAMBDA_IMAGE_ENGINE_TIMEOUT (seconds), else 60 s: long enough for a slow engine's create or remove. */

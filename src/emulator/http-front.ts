@@ -7,18 +7,17 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { isLambdaImageError } from '../errors.js';
 import { readCappedBody } from '../util/http-body.js';
-import { MAX_PAYLOAD_BYTES } from './lambda-api.js';
-import { PoolClosedError, type SandboxPool } from './pool.js';
+import { invokeComplete, MAX_CHUNK_BYTES, payloadChunk } from '../fronts/event-stream.js';
+import { type FrontFunction, type HttpFrontSettings, httpEventHandler } from './http-event-front.js';
+import { MAX_PAYLOAD_BYTES, type ResponseSink } from './lambda-api.js';
+import { PoolClosedError, type PoolInvoke } from './pool.js';
 
-/** What the front needs of the function it serves (app/invoke's LocalFunction is one). */
-export interface FrontFunction {
-  name: string;
-  timeoutSec: number;
-  pool: Pick<SandboxPool, 'invoke' | 'drain'>;
-}
+export type { FrontFunction } from './http-event-front.js';
 
 export interface FrontServer {
   port: number;
+  /** The HTTP front's port (`--http-port`), when one was asked for. */
+  httpPort?: number;
   /**
    * Stops accepting, lets running invokes finish and answers the ones still waiting for an
    * environment with 503, then closes every connection. Resolves when each accepted request
@@ -31,9 +30,13 @@ export interface FrontOptions {
   host?: string;
   /** An invoke failed because the engine went away: `start` cannot go on. */
   onFatal?(err: Error): void;
+  /** Also serve plain HTTP as a function URL or API Gateway front on this port (`--http-port`). */
+  http?: { port: number } & HttpFrontSettings;
 }
 
 const INVOCATION_TYPES = ['RequestResponse', 'Event', 'DryRun'];
+/** InvokeWithResponseStream has no asynchronous mode. */
+const STREAM_INVOCATION_TYPES = ['RequestResponse', 'DryRun'];
 const LOG_TYPES = ['None', 'Tail'];
 /** X-Amz-Log-Result carries the end of the invoke's log, at most this many bytes (as Lambda). */
 export const LOG_RESULT_BYTES = 4096;
@@ -75,7 +78,10 @@ export async function startFront(fn: FrontFunction, port: number, opts: FrontOpt
 
   const handle = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
     const url = new URL(req.url ?? '/', 'http://local');
-    const m = /^\/2015-03-31\/functions\/([^/]+)\/invocations$/.exec(url.pathname);
+    const m =
+      /^\/2015-03-31\/functions\/([^/]+)\/invocations$/.exec(url.pathname) ??
+      /^\/2021-11-15\/functions\/([^/]+)\/response-streaming-invocations$/.exec(url.pathname);
+    const streaming = url.pathname.startsWith('/2021-11-15/');
     if (!m) {
       req.resume();
       return errorJson(res, 404, 'UnknownOperationException', `unknown path ${url.pathname}`);
@@ -119,8 +125,9 @@ export async function startFront(fn: FrontFunction, port: number, opts: FrontOpt
       );
     }
     const type = header(req, 'x-amz-invocation-type') ?? 'RequestResponse';
-    if (!INVOCATION_TYPES.includes(type))
-      return errorJson(res, 400, 'ValidationException', enumProblem(type, 'invocationType', INVOCATION_TYPES));
+    const types = streaming ? STREAM_INVOCATION_TYPES : INVOCATION_TYPES;
+    if (!types.includes(type))
+      return errorJson(res, 400, 'ValidationException', enumProblem(type, 'invocationType', types));
     const logType = header(req, 'x-amz-log-type') ?? 'None';
     if (!LOG_TYPES.includes(logType))
       return errorJson(res, 400, 'ValidationException', enumProblem(logType, 'logType', LOG_TYPES));
@@ -143,10 +150,12 @@ export async function startFront(fn: FrontFunction, port: number, opts: FrontOpt
       return void res.end();
     }
     const clientContext = header(req, 'x-amz-client-context');
-    const run = fn.pool.invoke(payload, {
+    const extra = {
       clientContext: clientContext === undefined ? undefined : Buffer.from(clientContext, 'base64').toString(),
       traceId: header(req, 'x-amzn-trace-id'),
-    });
+    };
+    if (streaming) return invokeWithResponseStream(res, extra, payload, logType === 'Tail');
+    const run = fn.pool.invoke(payload, extra);
     if (type === 'Event') {
       // Asynchronous: accepted now, run in the background.
       const p = run.catch((err: unknown) => fatal(err)).finally(() => background.delete(p));
@@ -186,22 +195,109 @@ export async function startFront(fn: FrontFunction, port: number, opts: FrontOpt
     if (isEngineLost(err)) opts.onFatal?.(err as Error);
   };
 
+  /**
+   * InvokeWithResponseStream: 200 and an event stream of PayloadChunk events as the function
+   * writes, then InvokeComplete (ErrorCode/ErrorDetails on a failure, LogResult with Tail).
+   */
+  const invokeWithResponseStream = async (
+    res: http.ServerResponse,
+    extra: { clientContext?: string; traceId?: string },
+    payload: Buffer,
+    tail: boolean,
+  ): Promise<void> => {
+    const head = (requestId: string) => {
+      if (res.headersSent) return;
+      res.writeHead(200, {
+        'Content-Type': 'application/vnd.amazon.eventstream',
+        'X-Amz-Executed-Version': '$LATEST',
+        'x-amzn-RequestId': requestId || randomUUID(),
+      });
+      res.flushHeaders();
+    };
+    const send = (chunk: Buffer): Promise<void> | undefined => {
+      let ok = true;
+      for (let at = 0; at < chunk.length; at += MAX_CHUNK_BYTES)
+        ok = res.write(payloadChunk(chunk.subarray(at, at + MAX_CHUNK_BYTES)));
+      if (ok || res.destroyed) return undefined;
+      return new Promise<void>((resolve) => {
+        const done = () => {
+          res.off('drain', done);
+          res.off('close', done);
+          resolve();
+        };
+        res.on('drain', done);
+        res.on('close', done);
+      });
+    };
+    const stream: ResponseSink = { begin: (_type, requestId) => head(requestId), write: send };
+    let o: PoolInvoke;
+    try {
+      o = await fn.pool.invoke(payload, { ...extra, stream });
+    } catch (err) {
+      fatal(err);
+      if (res.headersSent) return void res.destroy();
+      if (err instanceof PoolClosedError)
+        return errorJson(
+          res,
+          503,
+          'ServiceUnavailableException',
+          'lambda-image start is shutting down; this invoke did not run',
+          {
+            Connection: 'close',
+          },
+        );
+      return errorJson(res, 500, 'ServiceException', (err as Error).message);
+    }
+    head(o.requestId);
+    const done: { ErrorCode?: string; ErrorDetails?: string; LogResult?: string } = {};
+    if (o.result.kind === 'error') {
+      done.ErrorCode = o.result.errorType;
+      done.ErrorDetails = o.result.body.toString('utf8');
+    } else if (!o.result.streamed && o.result.body.length) await send(o.result.body);
+    if (tail) done.LogResult = logResult(await o.log);
+    res.end(invokeComplete(done));
+  };
+
   const server = http.createServer((req, res) => {
     const answered = handle(req, res)
       .catch((err: unknown) => errorJson(res, 500, 'ServiceException', (err as Error).message))
       .finally(() => pending.delete(answered));
     pending.add(answered);
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, opts.host ?? '127.0.0.1', resolve);
-  });
+  const servers = [server];
+  await listen(server, port, opts.host);
+  let httpPort: number | undefined;
+  if (opts.http) {
+    const handleHttp = httpEventHandler(fn, opts.http, {
+      port: () => httpPort ?? 0,
+      draining: () => draining,
+      fatal,
+    });
+    const front = http.createServer((req, res) => {
+      const answered = handleHttp(req, res)
+        .catch(() => {
+          if (res.headersSent) res.destroy();
+          else res.writeHead(500).end();
+        })
+        .finally(() => pending.delete(answered));
+      pending.add(answered);
+    });
+    try {
+      await listen(front, opts.http.port, opts.host);
+    } catch (err) {
+      server.close();
+      throw err;
+    }
+    servers.push(front);
+    httpPort = (front.address() as AddressInfo).port;
+  }
   return {
     port: (server.address() as AddressInfo).port,
+    httpPort,
     async close() {
       draining = true;
-      const closed = new Promise((r) => server.close(r));
-      server.closeIdleConnections();
+      const closed = Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+      for (const s of servers) s.closeIdleConnections();
       // Invokes still queued for an environment fail now (answered 503); running ones finish.
       fn.pool.drain();
       // Every accepted request gets its answer; requests that arrive meanwhile on an open
@@ -214,10 +310,17 @@ export async function startFront(fn: FrontFunction, port: number, opts: FrontOpt
         clearTimeout(timer);
       }
       await Promise.all(background);
-      server.closeAllConnections();
+      for (const s of servers) s.closeAllConnections();
       await closed;
     },
   };
+}
+
+function listen(server: http.Server, port: number, host = '127.0.0.1'): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, resolve);
+  });
 }
 
 function header(req: http.IncomingMessage, name: string): string | undefined {

@@ -8,8 +8,11 @@ import {
   LambdaState,
   MAX_PAYLOAD_BYTES,
   MAX_RESPONSE_BYTES,
-  type Answer,
+  MAX_STREAMED_RESPONSE_BYTES,
   type FunctionIdentity,
+  type Outcome,
+  type Refusal,
+  type ResponseSink,
   type Waiter,
 } from './lambda-state.js';
 import { TelemetryHub } from './telemetry.js';
@@ -17,6 +20,8 @@ import { TelemetryHub } from './telemetry.js';
 export {
   MAX_PAYLOAD_BYTES,
   MAX_RESPONSE_BYTES,
+  MAX_STREAMED_RESPONSE_BYTES,
+  type ResponseSink,
   type FunctionIdentity,
   type InitOutcome,
   type InvokeRequest,
@@ -28,7 +33,40 @@ const header = (req: http.IncomingMessage, name: string): string | undefined => 
   return typeof v === 'string' && v ? v : undefined;
 };
 
-function write(res: http.ServerResponse, a: Omit<Answer, 'body'> & { body: object | Buffer | string }): void {
+/** What the router writes back: status, JSON body (object), text or raw bytes, headers. */
+interface Answer {
+  status: number;
+  body: object | Buffer | string;
+  headers?: Record<string, string>;
+}
+
+/** Lambda's status code and errorType for each refusal of the state machine. */
+const REFUSALS: Record<Refusal, { status: number; errorType: string }> = {
+  'invalid-state': { status: 403, errorType: 'InvalidStateTransition' },
+  'unknown-request': { status: 400, errorType: 'InvalidRequestID' },
+  'too-large': { status: 413, errorType: 'RequestEntityTooLarge' },
+  'invalid-request': { status: 400, errorType: 'InvalidRequest' },
+  'unknown-extension': { status: 403, errorType: 'Extension.InvalidIdentifier' },
+  'shutdown-not-supported': { status: 403, errorType: 'ShutdownEventNotSupportedForInternalExtension' },
+};
+
+/** The HTTP answer to one outcome of the state machine. */
+export function answerFor(o: Outcome): Answer {
+  switch (o.kind) {
+    case 'accepted':
+      return { status: 202, body: { status: 'OK' } };
+    case 'event':
+      return { status: 200, body: o.body, headers: o.headers };
+    case 'registered':
+      return { status: 200, body: o.info, headers: { 'Lambda-Extension-Identifier': o.id } };
+    case 'refused': {
+      const { status, errorType } = REFUSALS[o.refusal];
+      return { status, body: { errorMessage: o.message, errorType } };
+    }
+  }
+}
+
+function write(res: http.ServerResponse, a: Answer): void {
   if (typeof a.body === 'string') {
     res.writeHead(a.status, { 'Content-Type': 'text/plain' });
     res.end(a.body);
@@ -40,6 +78,8 @@ function write(res: http.ServerResponse, a: Omit<Answer, 'body'> & { body: objec
     res.end(JSON.stringify(a.body));
   }
 }
+
+const reply = (res: http.ServerResponse, o: Outcome) => write(res, answerFor(o));
 
 export interface LambdaApiOptions {
   /** Where Telemetry/Logs API subscribers get their events (a hub that delivers nowhere when absent). */
@@ -89,6 +129,60 @@ export class LambdaApiServer {
   abortInvoke: LambdaState['abortInvoke'] = (...a) => this.state.abortInvoke(...a);
   shutdown: LambdaState['shutdown'] = (...a) => this.state.shutdown(...a);
 
+  /**
+   * POST /runtime/invocation/{id}/response|error. A response goes to the caller's sink as it
+   * arrives when the caller streams (200 MB), else it is buffered (6 MB). Runtimes stream with
+   * chunked encoding, with or without Lambda-Runtime-Function-Response-Mode: streaming
+   * (aws-lambda-go sends every answer chunked, without the header), and report a mid-stream
+   * error in the trailers Lambda-Runtime-Function-Error-Type/-Body (base64 JSON), empty on success.
+   */
+  private async result(
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    id: string,
+    kind: 'response' | 'error',
+  ): Promise<void> {
+    const s = this.state;
+    const contentType = header(req, 'content-type');
+    let sink: ResponseSink | undefined;
+    if (kind === 'response') {
+      const start = s.runtimeResponseStart(id, contentType);
+      if ('kind' in start) {
+        req.resume();
+        return reply(res, start);
+      }
+      sink = start.sink;
+    }
+    const limit = sink ? MAX_STREAMED_RESPONSE_BYTES : MAX_RESPONSE_BYTES;
+    const held: Buffer[] = [];
+    let size = 0;
+    try {
+      for await (const chunk of req as AsyncIterable<Buffer>) {
+        size += chunk.length;
+        if (size > limit) continue; // drained, not kept: the result says how large it was
+        if (sink) await sink.write(chunk);
+        else held.push(chunk);
+      }
+    } catch {
+      return; // the runtime went away mid-response: the sandbox ends the invoke
+    }
+    const trailerType = req.trailers['lambda-runtime-function-error-type'];
+    const base = { size, contentType, streamed: sink !== undefined, limit };
+    if (size > limit) return reply(res, s.runtimeResult(id, kind, { ...base, body: undefined }));
+    if (trailerType) {
+      const encoded = req.trailers['lambda-runtime-function-error-body'];
+      const body = encoded
+        ? Buffer.from(encoded, 'base64')
+        : Buffer.from(JSON.stringify({ errorMessage: '', errorType: trailerType }));
+      return reply(res, s.runtimeResult(id, 'error', { ...base, body, errorTypeHeader: trailerType }));
+    }
+    const body = sink ? Buffer.alloc(0) : Buffer.concat(held);
+    return reply(
+      res,
+      s.runtimeResult(id, kind, { ...base, body, errorTypeHeader: header(req, 'lambda-runtime-function-error-type') }),
+    );
+  }
+
   private async route(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     if (this.opts.allowPeer && !this.opts.allowPeer(req.socket.remoteAddress ?? '')) {
       req.socket.destroy();
@@ -98,57 +192,50 @@ export class LambdaApiServer {
     const s = this.state;
     try {
       if (p === '/2018-06-01/runtime/invocation/next' && req.method === 'GET') {
-        const waiter: Waiter = { answer: (a) => write(res, a) };
+        const waiter: Waiter = { answer: (o) => reply(res, o) };
         res.on('close', () => {
           if (!res.writableEnded) s.dropRuntimeWaiter(waiter);
         });
         const refused = s.runtimeNext(waiter);
-        if (refused) write(res, refused);
+        if (refused) reply(res, refused);
         return;
       }
       const m = /^\/2018-06-01\/runtime\/invocation\/([^/]+)\/(response|error)$/.exec(p);
-      if (m && req.method === 'POST') {
-        const { body, size } = await readCappedBody(req, MAX_RESPONSE_BYTES);
-        const post = {
-          body,
-          size,
-          contentType: header(req, 'content-type'),
-          errorTypeHeader: header(req, 'lambda-runtime-function-error-type'),
-        };
-        return write(res, s.runtimeResult(decodeURIComponent(m[1]!), m[2] as 'response' | 'error', post));
-      }
+      if (m && req.method === 'POST')
+        return await this.result(req, res, decodeURIComponent(m[1]!), m[2] as 'response' | 'error');
       if (p === '/2018-06-01/runtime/init/error' && req.method === 'POST') {
         const { body } = await readCappedBody(req, MAX_PAYLOAD_BYTES);
-        return write(
+        return reply(
           res,
           s.runtimeInitError(body ?? Buffer.from('{}'), header(req, 'lambda-runtime-function-error-type')),
         );
       }
       if (p === '/2020-01-01/extension/register' && req.method === 'POST') {
         const { body } = await readCappedBody(req, 64 * 1024);
-        return write(res, s.register(header(req, 'lambda-extension-name'), body ?? Buffer.from('{}')));
+        return reply(res, s.register(header(req, 'lambda-extension-name'), body ?? Buffer.from('{}')));
       }
       if (p === '/2020-01-01/extension/event/next' && req.method === 'GET') {
-        const answered = s.extensionNext(header(req, 'lambda-extension-identifier'), { answer: (a) => write(res, a) });
-        if (answered) write(res, answered);
+        const answered = s.extensionNext(header(req, 'lambda-extension-identifier'), { answer: (o) => reply(res, o) });
+        if (answered) reply(res, answered);
         return;
       }
       if (p === '/2020-01-01/extension/init/error' && req.method === 'POST') {
         await readCappedBody(req, MAX_PAYLOAD_BYTES);
-        return write(res, s.extensionInitError(header(req, 'lambda-extension-function-error-type')));
+        return reply(res, s.extensionInitError(header(req, 'lambda-extension-function-error-type')));
       }
       if (p === '/2020-01-01/extension/exit/error' && req.method === 'POST') {
         await readCappedBody(req, MAX_PAYLOAD_BYTES);
-        return write(res, { status: 202, body: { status: 'OK' } });
+        return reply(res, { kind: 'accepted' });
       }
       if ((p === '/2022-07-01/telemetry' || p === '/2020-08-15/logs') && req.method === 'PUT') {
         const { body } = await readCappedBody(req, 64 * 1024);
         const id = header(req, 'lambda-extension-identifier');
         const name = s.extensionName(id);
         if (!name)
-          return write(res, {
-            status: 403,
-            body: { errorMessage: 'unknown Lambda-Extension-Identifier', errorType: 'Extension.InvalidIdentifier' },
+          return reply(res, {
+            kind: 'refused',
+            refusal: 'unknown-extension',
+            message: 'unknown Lambda-Extension-Identifier',
           });
         return write(
           res,

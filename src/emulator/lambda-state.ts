@@ -1,13 +1,16 @@
 // The state machine behind the Runtime and Extensions APIs of one execution environment:
 // init (runtime and extensions ready), the invoke in flight and the one queued, extension
-// registrations and their event queues, shutdown. No HTTP here: lambda-api.ts routes requests
-// to these methods and writes what they answer (cargo-lambda's runtime router/state split).
+// registrations and their event queues, shutdown. No HTTP here: each method returns a typed
+// outcome, and lambda-api.ts routes requests to these methods and turns the outcomes into
+// status codes and bodies (cargo-lambda's runtime router/state split).
 import { randomUUID } from 'node:crypto';
 
 /** Lambda's synchronous payload limit for the event. */
 export const MAX_PAYLOAD_BYTES = 6 * 1024 * 1024;
 /** The largest response the Lambda sandbox accepts from a runtime: 6 MiB + 100 bytes (rapid's limit). */
 export const MAX_RESPONSE_BYTES = 6 * 1024 * 1024 + 100;
+/** The largest streamed response Lambda passes on (200 MB by default since July 2025; it was 20 MB). */
+export const MAX_STREAMED_RESPONSE_BYTES = 200 * 1024 * 1024;
 
 export interface FunctionIdentity {
   functionName: string;
@@ -25,11 +28,24 @@ export interface InvokeRequest {
   traceId: string;
   clientContext?: string;
   cognitoIdentity?: string;
+  /**
+   * The caller takes a streamed response as it comes (a RESPONSE_STREAM function URL,
+   * InvokeWithResponseStream). Without it a streamed response is buffered, 6 MB at most.
+   */
+  stream?: ResponseSink;
+}
+
+/** Where the bytes of a response go while the function writes them, for a caller that streams. */
+export interface ResponseSink {
+  /** The runtime began its response (before its first byte): its content type, the invoke's request id. */
+  begin(contentType: string | undefined, requestId: string): void;
+  /** One piece of the body; the runtime's next bytes are read when the promise resolves (backpressure). */
+  write(chunk: Buffer): Promise<void> | undefined;
 }
 
 export type InvokeResult =
-  | { kind: 'response'; body: Buffer; contentType?: string }
-  | { kind: 'error'; body: Buffer; errorType: string };
+  | { kind: 'response'; body: Buffer; contentType?: string; streamed?: boolean; streamedBytes?: number }
+  | { kind: 'error'; body: Buffer; errorType: string; streamed?: boolean; streamedBytes?: number };
 
 export interface InitOutcome {
   ok: boolean;
@@ -37,17 +53,42 @@ export interface InitOutcome {
   body?: Buffer;
 }
 
-/** What the router writes back: status, JSON body (object) or raw bytes, headers. */
-export interface Answer {
-  status: number;
-  body: object | Buffer;
-  headers?: Record<string, string>;
-}
+/** Why a request was refused; the router maps each to Lambda's status code and errorType. */
+export type Refusal =
+  /** The call comes in the wrong state (a second /next before answering, a late result, register after init). */
+  | 'invalid-state'
+  /** A result for a request id this environment never handed out. */
+  | 'unknown-request'
+  /** A response over the sandbox's limit. */
+  | 'too-large'
+  /** A malformed request (body, headers, event names). */
+  | 'invalid-request'
+  /** A Lambda-Extension-Identifier that no registration gave out. */
+  | 'unknown-extension'
+  /** An internal extension asked for SHUTDOWN. */
+  | 'shutdown-not-supported';
+
+/** What one API call comes to. The router writes it; nothing here knows HTTP. */
+export type Outcome =
+  /** Taken (202 on Lambda). */
+  | { kind: 'accepted' }
+  /** An event handed to a waiting runtime or extension: its body and headers. */
+  | { kind: 'event'; body: Buffer | object; headers: Record<string, string> }
+  /** An extension's registration. */
+  | {
+      kind: 'registered';
+      id: string;
+      info: { functionName: string; functionVersion: string; handler: string; accountId: string };
+    }
+  | { kind: 'refused'; refusal: Refusal; message: string };
 
 /** A long-poll request held open until there is something to answer (runtime or extension /next). */
 export interface Waiter {
-  answer(a: Answer): void;
+  answer(o: Outcome): void;
 }
+
+/** Finished request ids remembered (a late post for one is a state error): the most recent ones, not all. */
+export const FINISHED_REMEMBERED = 64;
 
 interface Extension {
   id: string;
@@ -68,13 +109,11 @@ interface Current {
   busyExtensions: Set<string>;
 }
 
-const ok: Answer = { status: 202, body: { status: 'OK' } };
-const stateError: Answer = {
-  status: 403,
-  body: { errorMessage: 'Invalid state transition', errorType: 'InvalidStateTransition' },
-};
-const eventAnswer = (event: object): Answer => ({
-  status: 200,
+const accepted: Outcome = { kind: 'accepted' };
+const stateError: Outcome = { kind: 'refused', refusal: 'invalid-state', message: 'Invalid state transition' };
+const refused = (refusal: Refusal, message: string): Outcome => ({ kind: 'refused', refusal, message });
+const extensionEvent = (event: object): Outcome => ({
+  kind: 'event',
   body: event,
   headers: { 'Lambda-Extension-Event-Identifier': randomUUID() },
 });
@@ -88,7 +127,7 @@ export class LambdaState {
   private readyExtensions = new Set<string>();
   private current?: Current;
   private queued?: { request: InvokeRequest; resolve: (r: InvokeResult) => void };
-  /** Request ids that finished: a late post for them is a state error (403), not an unknown id (400). */
+  /** Recent request ids that finished: a late post for them is a state error, not an unknown id. Bounded. */
   private finished = new Set<string>();
   private shutdownWaiters: Array<() => void> = [];
 
@@ -148,7 +187,7 @@ export class LambdaState {
       return;
     }
     this.current = undefined;
-    this.finished.add(current.request.requestId);
+    this.remember(current.request.requestId);
     current.resolve(result);
   }
 
@@ -174,12 +213,13 @@ export class LambdaState {
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([done, new Promise<void>((r) => (timer = setTimeout(r, budgetMs)))]);
     clearTimeout(timer);
+    this.shutdownWaiters = [];
   }
 
   // ---- the API's side: the router calls these per request ----
 
   /** GET /runtime/invocation/next: held until an event exists, or refused in the wrong state. */
-  runtimeNext(waiter: Waiter): Answer | undefined {
+  runtimeNext(waiter: Waiter): Outcome | undefined {
     // Asking for the next event before answering the current one is a state error on Lambda.
     if (this.current && !this.current.runtimeDone) return stateError;
     this.runtimeWaiter = waiter;
@@ -203,104 +243,116 @@ export class LambdaState {
   runtimeResult(
     id: string,
     kind: 'response' | 'error',
-    post: { body: Buffer | undefined; size: number; contentType?: string; errorTypeHeader?: string },
-  ): Answer {
+    post: {
+      body: Buffer | undefined;
+      size: number;
+      contentType?: string;
+      errorTypeHeader?: string;
+      /** The response went to the caller's sink as it came (`body` is then empty, or the error). */
+      streamed?: boolean;
+      /** The size limit that applied (default MAX_RESPONSE_BYTES, the buffered one). */
+      limit?: number;
+    },
+  ): Outcome {
     const c = this.current;
-    if (!c || c.request.requestId !== id || c.runtimeDone) {
-      if (this.finished.has(id) || (c && c.request.requestId === id)) return stateError;
-      return { status: 400, body: { errorMessage: 'Invalid request ID', errorType: 'InvalidRequestID' } };
-    }
+    const wrong = this.checkResultId(id);
+    if (wrong || !c) return wrong ?? stateError;
     c.runtimeDone = true;
-    let answer: Answer = ok;
+    let answer: Outcome = accepted;
+    const streamed = { streamed: post.streamed, streamedBytes: streamedBytes(post) };
     if (post.body === undefined) {
-      const message = `Response payload size (${post.size} bytes) exceeded maximum allowed payload size (${MAX_RESPONSE_BYTES} bytes).`;
-      answer = { status: 413, body: { errorMessage: message, errorType: 'RequestEntityTooLarge' } };
+      const message = `Response payload size (${post.size} bytes) exceeded maximum allowed payload size (${post.limit ?? MAX_RESPONSE_BYTES} bytes).`;
+      answer = refused('too-large', message);
       c.result = {
         kind: 'error',
         errorType: 'Function.ResponseSizeTooLarge',
         body: Buffer.from(JSON.stringify({ errorMessage: message, errorType: 'Function.ResponseSizeTooLarge' })),
+        ...streamed,
       };
     } else if (kind === 'response') {
-      c.result = { kind: 'response', body: post.body, contentType: post.contentType };
+      c.result = { kind: 'response', body: post.body, contentType: post.contentType, ...streamed };
     } else {
       c.result = {
         kind: 'error',
         body: post.body,
         errorType: errorTypeOf(post.errorTypeHeader, post.body) ?? 'Unhandled',
+        ...streamed,
       };
     }
     this.maybeComplete();
     return answer;
   }
 
+  /** Why a result for this request id is refused now (unknown id, or a second answer), if it is. */
+  private checkResultId(id: string): Outcome | undefined {
+    const c = this.current;
+    if (!c || c.request.requestId !== id || c.runtimeDone) {
+      if (this.finished.has(id) || (c && c.request.requestId === id)) return stateError;
+      return refused('unknown-request', 'Invalid request ID');
+    }
+    return undefined;
+  }
+
+  /**
+   * A POST /runtime/invocation/{id}/response begins: the caller's sink when it takes a stream
+   * (undefined: buffer it), or the refusal for a wrong id. The result follows with runtimeResult.
+   */
+  runtimeResponseStart(id: string, contentType: string | undefined): { sink?: ResponseSink } | Outcome {
+    const wrong = this.checkResultId(id);
+    if (wrong) return wrong;
+    const { stream: sink, requestId } = this.current!.request;
+    sink?.begin(contentType, requestId);
+    return { sink };
+  }
+
   /** POST /runtime/init/error. */
-  runtimeInitError(body: Buffer, errorTypeHeader?: string): Answer {
+  runtimeInitError(body: Buffer, errorTypeHeader?: string): Outcome {
     this.finishInit({ ok: false, errorType: errorTypeOf(errorTypeHeader, body) ?? 'Runtime.InitError', body });
-    return ok;
+    return accepted;
   }
 
   /** POST /extension/init/error. */
-  extensionInitError(errorTypeHeader?: string): Answer {
+  extensionInitError(errorTypeHeader?: string): Outcome {
     const errorType = errorTypeHeader || 'Extension.InitError';
     this.failInit(errorType, `extension init error: ${errorType}`);
-    return ok;
+    return accepted;
   }
 
   /** POST /extension/register. */
-  register(name: string | undefined, body: Buffer): Answer {
+  register(name: string | undefined, body: Buffer): Outcome {
     let events: string[] = [];
     try {
       events = (JSON.parse(body.toString() || '{}') as { events?: string[] }).events ?? [];
     } catch {
-      return { status: 400, body: { errorMessage: 'invalid JSON body', errorType: 'InvalidRequest' } };
+      return refused('invalid-request', 'invalid JSON body');
     }
-    if (!name)
-      return {
-        status: 400,
-        body: { errorMessage: 'missing Lambda-Extension-Name header', errorType: 'InvalidRequest' },
-      };
-    if (this.initOutcome)
-      return {
-        status: 403,
-        body: { errorMessage: 'register is only allowed during init', errorType: 'InvalidStateTransition' },
-      };
+    if (!name) return refused('invalid-request', 'missing Lambda-Extension-Name header');
+    if (this.initOutcome) return refused('invalid-state', 'register is only allowed during init');
     const bad = events.filter((e) => e !== 'INVOKE' && e !== 'SHUTDOWN');
-    if (bad.length)
-      return { status: 400, body: { errorMessage: `unknown events: ${bad.join(', ')}`, errorType: 'InvalidRequest' } };
+    if (bad.length) return refused('invalid-request', `unknown events: ${bad.join(', ')}`);
     const external =
       this.externalNames.includes(name) && ![...this.extensions.values()].some((e) => e.external && e.name === name);
     // Internal extensions live and die with the runtime: Lambda refuses SHUTDOWN for them.
-    if (!external && events.includes('SHUTDOWN')) {
-      return {
-        status: 403,
-        body: {
-          errorMessage: 'SHUTDOWN is not supported for internal extensions',
-          errorType: 'ShutdownEventNotSupportedForInternalExtension',
-        },
-      };
-    }
+    if (!external && events.includes('SHUTDOWN'))
+      return refused('shutdown-not-supported', 'SHUTDOWN is not supported for internal extensions');
     const id = randomUUID();
     this.extensions.set(id, { id, name, external, events: new Set(events), queue: [] });
     return {
-      status: 200,
-      body: {
+      kind: 'registered',
+      id,
+      info: {
         functionName: this.identity.functionName,
         functionVersion: this.identity.version,
         handler: this.identity.handler,
         accountId: accountOf(this.identity.functionArn),
       },
-      headers: { 'Lambda-Extension-Identifier': id },
     };
   }
 
   /** GET /extension/event/next: held until an event exists. */
-  extensionNext(id: string | undefined, waiter: Waiter): Answer | undefined {
+  extensionNext(id: string | undefined, waiter: Waiter): Outcome | undefined {
     const e = id ? this.extensions.get(id) : undefined;
-    if (!e)
-      return {
-        status: 403,
-        body: { errorMessage: 'unknown Lambda-Extension-Identifier', errorType: 'Extension.InvalidIdentifier' },
-      };
+    if (!e) return refused('unknown-extension', 'unknown Lambda-Extension-Identifier');
     e.waiter = waiter;
     if (!this.readyExtensions.has(e.id)) {
       this.readyExtensions.add(e.id);
@@ -309,10 +361,10 @@ export class LambdaState {
     }
     if (this.current?.busyExtensions.delete(e.id)) this.maybeComplete();
     const queued = e.queue.shift();
-    let answer: Answer | undefined;
+    let answer: Outcome | undefined;
     if (queued) {
       e.waiter = undefined;
-      answer = eventAnswer(queued);
+      answer = extensionEvent(queued);
     }
     for (const w of this.shutdownWaiters) w();
     return answer;
@@ -367,27 +419,37 @@ export class LambdaState {
     };
     if (request.clientContext) headers['Lambda-Runtime-Client-Context'] = request.clientContext;
     if (request.cognitoIdentity) headers['Lambda-Runtime-Cognito-Identity'] = request.cognitoIdentity;
-    waiter.answer({ status: 200, body: request.payload, headers });
+    waiter.answer({ kind: 'event', body: request.payload, headers });
   }
 
   private maybeComplete(): void {
     const c = this.current;
     if (!c?.runtimeDone || c.busyExtensions.size) return;
     this.current = undefined;
-    this.finished.add(c.request.requestId);
+    this.remember(c.request.requestId);
     c.resolve(c.result!);
+  }
+
+  private remember(requestId: string): void {
+    this.finished.add(requestId);
+    // A Set iterates in insertion order: the first one is the oldest.
+    if (this.finished.size > FINISHED_REMEMBERED) this.finished.delete(this.finished.values().next().value!);
   }
 
   private send(e: Extension, event: object): void {
     if (e.waiter) {
       const w = e.waiter;
       e.waiter = undefined;
-      w.answer(eventAnswer(event));
+      w.answer(extensionEvent(event));
     } else {
       e.queue.push(event);
     }
   }
 }
+
+/** Bytes that reached a streaming caller (telemetry's producedBytes): what arrived, up to the limit. */
+const streamedBytes = (post: { streamed?: boolean; size: number; limit?: number }) =>
+  post.streamed ? Math.min(post.size, post.limit ?? post.size) : undefined;
 
 function errorTypeOf(header: string | undefined, body: Buffer): string | undefined {
   if (header) return header;

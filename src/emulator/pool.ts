@@ -83,7 +83,15 @@ export class SandboxPool {
     private readonly engine: Pick<Engine, 'desktop'>,
     private readonly containers: ContainerClient,
     private readonly facts: FunctionImage,
-    private readonly opts: SandboxOptions & { timeoutSec: number },
+    private readonly opts: SandboxOptions & {
+      timeoutSec: number;
+      /**
+       * Make network namespaces ahead of cold starts (default true): for a server, which
+       * waits for requests. A one-shot invoke starts its environment at once, and a namespace
+       * made at its start costs one container less.
+       */
+      namespacesAhead?: boolean;
+    },
     private readonly size: number,
     private readonly hooks: PoolHooks = {},
     /** Spares already being made (prepareFunction starts them while it inspects the image). */
@@ -96,7 +104,7 @@ export class SandboxPool {
         opts.onOutput(line, requestId);
       },
     };
-    if (opts.isolated) {
+    if (opts.isolated && opts.namespacesAhead !== false) {
       this.spares =
         spares ?? new NetworkSpares(containers, planNetwork(engine, containers, true), facts.image, opts.session);
       this.spares.prepare();

@@ -1,20 +1,30 @@
-// One execution environment's lifecycle: a container started as Lambda starts a runtime (with
-// AWS_LAMBDA_RUNTIME_API pointing at lambda-image's own API server on the host), its
-// extensions, its output, init, invokes and shutdown. Measurements live in measurements.ts.
+// One execution environment driven through its life: a container started as Lambda starts a
+// runtime (with AWS_LAMBDA_RUNTIME_API pointing at lambda-image's own API server on the host),
+// its output, init, invokes and shutdown. What the container is: environment-spec.ts; the
+// init shell and its output marks: init-shell.ts; the lifecycle state: lifecycle.ts;
+// measurements: measurements.ts.
 import { randomBytes, randomUUID } from 'node:crypto';
-import type { ContainerClient, ContainerHandle, ContainerSpec } from '../docker/containers.js';
+import type { ContainerClient, ContainerHandle } from '../docker/containers.js';
 import type { Engine } from '../docker/engine.js';
 import { LambdaImageError } from '../errors.js';
 import { debug } from '../util/debug.js';
-import { type FunctionImage, SESSION_LABEL } from './function-image.js';
-import { LambdaApiServer, type FunctionIdentity, type InvokeResult } from './lambda-api.js';
+import { environmentSpec, logStreamName } from './environment-spec.js';
+import type { FunctionImage } from './function-image.js';
+import { parseOutputLine } from './init-shell.js';
+import { LambdaApiServer, type FunctionIdentity, type InvokeResult, type ResponseSink } from './lambda-api.js';
+import { Lifecycle, type ShutdownReason } from './lifecycle.js';
 import { MemoryGauge, runningExtensions } from './measurements.js';
 import { planNetwork, TELEMETRY_PORT, type NetworkPlan } from './network.js';
 import { ownerLabels } from './owners.js';
 import { billedMs, timeoutMessage } from './report.js';
 import { TelemetryHub } from './telemetry.js';
+import { traceIdFor } from './trace-id.js';
 
+export { LAMBDA_USER } from './environment-spec.js';
 export { SESSION_LABEL } from './function-image.js';
+export { EXTENSIONS_INIT, parseOutputLine } from './init-shell.js';
+export type { ShutdownReason } from './lifecycle.js';
+export { traceIdFor } from './trace-id.js';
 
 const log = debug('emulator');
 
@@ -24,37 +34,6 @@ export const INIT_TIMEOUT_MS = 10_000;
 export const SHUTDOWN_BUDGET_MS = 2_000;
 /** Shutdown budget when only internal extensions registered (the runtime's own SIGTERM handling). */
 export const INTERNAL_SHUTDOWN_BUDGET_MS = 500;
-/** Lambda's execution user (sbx_user1051). */
-export const LAMBDA_USER = '993:990';
-
-/** Why an environment shuts down, as Lambda names it in the SHUTDOWN event. */
-export type ShutdownReason = 'spindown' | 'timeout' | 'failure';
-
-/**
- * How Lambda starts extensions before the runtime, done by a shell as the container's first
- * process: every executable in /opt/extensions, each one's output marked with its name (so
- * its lines are told from the function's), then the runtime. SIGTERM is forwarded to the
- * runtime; when the runtime exits, its status is announced and the extensions live on until
- * their SHUTDOWN, as on Lambda.
- */
-const MARK = '\u001e';
-export const EXTENSIONS_INIT = [
-  'for f in /opt/extensions/*; do',
-  '  if [ -f "$f" ] && [ -x "$f" ]; then',
-  '    n=${f##*/}',
-  `    { "$f" 2>&1; } | while IFS= read -r l || [ -n "$l" ]; do printf '\\036%s\\036%s\\n' "$n" "$l"; done &`,
-  '  fi',
-  'done',
-  '"$@" &',
-  'rt=$!',
-  "trap 'kill -TERM $rt 2>/dev/null' TERM",
-  'while :; do wait $rt; code=$?; kill -0 $rt 2>/dev/null || break; done',
-  // No newline first: a last line the runtime left unterminated is split off the marker here.
-  `printf '\\036\\036runtime-exit %s\\n' "$code"`,
-  'wait',
-  'exit $code',
-].join('\n');
-
 export interface SandboxOptions {
   identity: FunctionIdentity;
   memoryMb: number;
@@ -82,6 +61,8 @@ export interface InvokeExtra {
   cognitoIdentity?: string;
   /** The caller's X-Amzn-Trace-Id (Root=...;Parent=...;Sampled=...): becomes the invoke's trace id. */
   traceId?: string;
+  /** Takes a streamed response as the function writes it (see InvokeRequest.stream). */
+  stream?: ResponseSink;
 }
 
 export interface InvokeOutcome {
@@ -97,22 +78,6 @@ export interface InvokeOutcome {
   maxMemoryMb: Promise<number | undefined>;
 }
 
-/** The invoke's trace id: the caller's header with its Sampled decision kept, else a fresh unsampled one. */
-export function traceIdFor(given?: string, now = Date.now()): string {
-  const parts = new Map<string, string>();
-  for (const kv of (given ?? '').split(';')) {
-    const i = kv.indexOf('=');
-    if (i > 0) parts.set(kv.slice(0, i).trim(), kv.slice(i + 1).trim());
-  }
-  const root = parts.get('Root') || `1-${Math.floor(now / 1000).toString(16)}-${randomBytes(12).toString('hex')}`;
-  const parent = parts.get('Parent') || randomBytes(8).toString('hex');
-  const sampled = parts.get('Sampled') ?? '0';
-  const extra = [...parts]
-    .filter(([k]) => k !== 'Root' && k !== 'Parent' && k !== 'Sampled')
-    .map(([k, v]) => `${k}=${v}`);
-  return [`Root=${root}`, `Parent=${parent}`, `Sampled=${sampled}`, ...extra].join(';');
-}
-
 export class Sandbox {
   private api: LambdaApiServer;
   private telemetry: TelemetryHub;
@@ -123,14 +88,11 @@ export class Sandbox {
   /** Output after an invoke's answer still belongs to it, until the next one starts. */
   private outputOwner?: string;
   private startedAt = 0;
-  private exited?: { code: number };
+  /** The one lifecycle state: live, doomed, crashed, engine lost, stopping. */
+  private readonly life = new Lifecycle();
+  /** Resolves when the container has exited (whatever the state was then). */
   private exitedPromise: Promise<void>;
   private markExited!: () => void;
-  private runtimeExit?: number;
-  private dead = false;
-  private stopping = false;
-  /** Why this environment will shut down when it does (a timeout or a crash; else spindown). */
-  private cause?: ShutdownReason;
   private invokes = 0;
   private currentRequest?: string;
   initMs?: number;
@@ -177,7 +139,7 @@ export class Sandbox {
   }
 
   get alive(): boolean {
-    return !this.dead;
+    return this.life.alive;
   }
 
   private async boot(): Promise<void> {
@@ -197,50 +159,22 @@ export class Sandbox {
       );
     }
     const id = this.opts.identity;
-    const env: Record<string, string> = {
-      AWS_LAMBDA_RUNTIME_API: this.network.runtimeApi(port),
-      AWS_LAMBDA_FUNCTION_NAME: id.functionName,
-      AWS_LAMBDA_FUNCTION_VERSION: id.version,
-      AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(this.opts.memoryMb),
-      AWS_LAMBDA_LOG_GROUP_NAME: `/aws/lambda/${id.functionName}`,
-      AWS_LAMBDA_LOG_STREAM_NAME: `${new Date().toISOString().slice(0, 10).replace(/-/g, '/')}/[${id.version}]${randomBytes(16).toString('hex')}`,
-      AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand',
-      AWS_REGION: this.opts.region,
-      AWS_DEFAULT_REGION: this.opts.region,
-      _HANDLER: id.handler,
-      LAMBDA_TASK_ROOT: '/var/task',
-      LAMBDA_RUNTIME_DIR: '/var/runtime',
-      TZ: ':UTC',
-      ...credentialsFromEnv(),
-      ...this.opts.env,
-    };
-    const memory = this.opts.memoryMb * 1024 * 1024;
-    const spec: ContainerSpec = {
-      image: this.facts.image,
-      env,
-      labels: { [SESSION_LABEL]: this.opts.session, ...ownerLabels() },
-      hostname: this.network.hostname,
-      domainname: this.network.domainname,
-      exposedPorts: this.network.exposedPorts,
-      hostConfig: { ...this.network.hostConfig, Memory: memory, MemorySwap: memory },
-    };
-    if (this.netHolder) {
-      // A namespace made ahead: its host name, hosts file and published ports come with it.
-      spec.hostname = spec.domainname = spec.exposedPorts = undefined;
-      spec.hostConfig = { NetworkMode: `container:${this.netHolder.id}`, Memory: memory, MemorySwap: memory };
-    }
-    if (this.opts.isolated) {
-      spec.user = LAMBDA_USER;
-      spec.hostConfig!.ReadonlyRootfs = true;
-      // Lambda's /tmp: writable by the function's user, executable, the ephemeral storage's size.
-      spec.hostConfig!.Tmpfs = {
-        '/tmp': `rw,exec,nosuid,nodev,size=${this.opts.ephemeralMb}m,uid=993,gid=990,mode=1777`,
-      };
-    }
-    if (this.facts.extensions.length) {
-      spec.entrypoint = ['/bin/sh', '-c', EXTENSIONS_INIT, 'lambda-image-init'];
-      spec.cmd = [...this.facts.entrypoint, ...this.facts.cmd];
-    }
+    const spec = environmentSpec({
+      identity: id,
+      memoryMb: this.opts.memoryMb,
+      region: this.opts.region,
+      ephemeralMb: this.opts.ephemeralMb,
+      isolated: this.opts.isolated,
+      session: this.opts.session,
+      ownerLabels: ownerLabels(),
+      image: this.facts,
+      network: this.network,
+      runtimeApi: this.network.runtimeApi(port),
+      netHolderId: this.netHolder?.id,
+      logStreamName: logStreamName(id.version, new Date(), randomBytes(16).toString('hex')),
+      credentials: credentialsFromEnv(),
+      env: this.opts.env,
+    });
     this.container = await this.containers.create(spec);
     this.gauge = new MemoryGauge(this.container);
     await this.container.attachLines((line) => this.onLine(line));
@@ -250,15 +184,14 @@ export class Sandbox {
       phase: 'init',
       functionName: id.functionName,
       functionVersion: id.version,
-      instanceMaxMemory: memory,
+      instanceMaxMemory: this.opts.memoryMb * 1024 * 1024,
     });
     await this.container.start();
     log(`started ${this.container.id.slice(0, 12)} with the API on ${this.network.listenHost}:${port}`);
     void this.container.wait().then(
       (code) => {
-        this.exited = { code };
         this.markExited();
-        this.onRuntimeExit(code);
+        this.onExit(code, 'container');
       },
       (err: Error) => this.onEngineLost(err),
     );
@@ -266,7 +199,7 @@ export class Sandbox {
 
   /** Not the runtime exiting: the engine is gone, so this environment and what it was doing fail with that. */
   private onEngineLost(err: Error): void {
-    this.dead = true;
+    this.life.engineLost();
     this.loseEngine(err);
     this.opts.onEngineLost?.(err);
   }
@@ -275,10 +208,7 @@ export class Sandbox {
   private onLine(raw: string): void {
     const parsed = parseOutputLine(raw);
     for (const l of parsed.lines) this.emitLine(l.kind, l.text);
-    if (parsed.runtimeExit !== undefined) {
-      this.runtimeExit = parsed.runtimeExit;
-      this.onRuntimeExit(parsed.runtimeExit);
-    }
+    if (parsed.runtimeExit !== undefined) this.onExit(parsed.runtimeExit, 'runtime');
   }
 
   private emitLine(kind: 'function' | 'extension', line: string): void {
@@ -286,10 +216,9 @@ export class Sandbox {
     this.opts.onOutput(line, this.outputOwner);
   }
 
-  private onRuntimeExit(code: number): void {
-    if (this.stopping) return;
-    if (!this.dead) this.cause = 'failure';
-    this.dead = true;
+  /** The runtime (or its whole container) exited: init and the invoke in flight fail with it, unless shutting down. */
+  private onExit(code: number, what: 'runtime' | 'container'): void {
+    if (!this.life.exited(code, what)) return;
     const message = `Runtime exited with error: exit status ${code}`;
     this.api.failInit('Runtime.ExitError', message);
     this.api.abortInvoke({
@@ -304,10 +233,12 @@ export class Sandbox {
     });
   }
 
-  /** Where a Telemetry subscriber's destination is, seen from here: the environment's own address. */
-  private async subscriberAddress(host: string, port: number): Promise<{ host: string; port: number }> {
-    const local = host === 'sandbox.localdomain' || host === 'sandbox' || host === 'localhost' || host === '127.0.0.1';
-    if (!local || !this.container || this.network?.mode === 'shared') return { host: local ? '127.0.0.1' : host, port };
+  /**
+   * Where a Telemetry subscriber's destination is, seen from here: always the environment's own
+   * address (the hub accepts sandbox.localdomain only), never another host.
+   */
+  private async subscriberAddress(_host: string, port: number): Promise<{ host: string; port: number }> {
+    if (!this.container || this.network?.mode === 'shared') return { host: '127.0.0.1', port };
     this.containerAddress ??= (this.netHolder ?? this.container).inspect().then((info) => {
       const published = info.NetworkSettings.Ports?.[`${TELEMETRY_PORT}/tcp`]?.[0]?.HostPort;
       return {
@@ -347,8 +278,7 @@ export class Sandbox {
     };
     if (!outcome) {
       this.api.failInit('Runtime.InitTimeout', `Init did not complete within ${INIT_TIMEOUT_MS / 1000} seconds`);
-      this.dead = true;
-      this.cause = 'timeout';
+      this.life.doom('timeout');
       initDone('timeout', 'Runtime.InitTimeout');
       return {
         ok: false,
@@ -363,8 +293,7 @@ export class Sandbox {
       };
     }
     if (!outcome.ok) {
-      this.dead = true;
-      this.cause = 'failure';
+      this.life.doom('failure');
       initDone('error', outcome.errorType);
       return {
         ok: false,
@@ -396,6 +325,7 @@ export class Sandbox {
       deadlineMs,
       clientContext: extra.clientContext,
       cognitoIdentity: extra.cognitoIdentity,
+      stream: extra.stream,
       traceId,
       requestId,
     };
@@ -410,8 +340,7 @@ export class Sandbox {
     let result: InvokeResult;
     if (answer === 'timeout') {
       // Lambda stops the environment after a timeout: the next invoke starts cold.
-      this.dead = true;
-      this.cause = 'timeout';
+      this.life.doom('timeout');
       const body = Buffer.from(JSON.stringify({ errorMessage: timeoutMessage(requestId, timeoutSec) }));
       result = { kind: 'error', errorType: 'Sandbox.Timedout', body };
       this.api.abortInvoke(result);
@@ -432,7 +361,7 @@ export class Sandbox {
       requestId,
       status,
       ...(errorType ? { errorType } : {}),
-      metrics: { ...metrics, producedBytes: result.body.length },
+      metrics: { ...metrics, producedBytes: result.streamedBytes ?? result.body.length },
       tracing,
     });
     this.telemetry.platform('platform.end', { requestId });
@@ -458,7 +387,7 @@ export class Sandbox {
   /** Measured peak memory; after a crash, the last reading before it (the cgroup is gone with the container). */
   private async maxMemoryMb(): Promise<number | undefined> {
     if (!this.gauge) return undefined;
-    if (this.exited || this.runtimeExit !== undefined) return this.gauge.lastMb;
+    if (this.life.processesGone) return this.gauge.lastMb;
     return this.gauge.peakMb();
   }
 
@@ -468,16 +397,15 @@ export class Sandbox {
    * it; within the budget (500 ms with internal extensions only, 2,000 ms with external ones),
    * then SIGKILL with the container. Without extensions the runtime just gets SIGKILL.
    */
-  async stop(reason: ShutdownReason = this.cause ?? 'spindown'): Promise<void> {
-    this.dead = true;
-    this.stopping = true;
-    if (this.container && !this.exited) {
+  async stop(requested?: ShutdownReason): Promise<void> {
+    const { reason, containerRunning, runtimeRunning } = this.life.beginStop(requested);
+    if (this.container && containerRunning) {
       const registered = this.api.state.registered();
       if (registered.internal + registered.external > 0) {
         const budget = registered.external ? SHUTDOWN_BUDGET_MS : INTERNAL_SHUTDOWN_BUDGET_MS;
         const end = Date.now() + budget;
         const left = () => Math.max(0, end - Date.now());
-        if (this.runtimeExit === undefined) await this.container.kill('SIGTERM').catch(() => undefined);
+        if (runtimeRunning) await this.container.kill('SIGTERM').catch(() => undefined);
         // What subscribers have not been sent yet goes before SHUTDOWN (bounded by the delivery timeout).
         await Promise.race([this.telemetry.flush(), sleep(left())]);
         if (registered.external)
@@ -486,17 +414,20 @@ export class Sandbox {
       }
     }
     this.telemetry.close();
-    // The environment's container, then the one holding its network namespace.
-    for (const container of [this.container, this.netHolder]) {
-      if (!container) continue;
-      try {
-        await container.remove();
-      } catch (err) {
-        // The engine is gone or silent: say which container stays, never fail the stop itself.
-        log(`could not remove ${container.id.slice(0, 12)}: ${(err as Error).message}`);
-        this.leftBehind.push(container.id);
-      }
-    }
+    // The environment's container and the one holding its network namespace, at once: a forced
+    // remove kills the first, and the namespace lives until its last process is gone.
+    await Promise.all(
+      [this.container, this.netHolder].map(async (container) => {
+        if (!container) return;
+        try {
+          await container.remove();
+        } catch (err) {
+          // The engine is gone or silent: say which container stays, never fail the stop itself.
+          log(`could not remove ${container.id.slice(0, 12)}: ${(err as Error).message}`);
+          this.leftBehind.push(container.id);
+        }
+      }),
+    );
     await this.api.close();
   }
 
@@ -505,7 +436,7 @@ export class Sandbox {
    * reports it at once as Extension.Crash. Checked every 100 ms while init lasts.
    */
   private async watchExtensionsDuringInit(watching: { on: boolean }): Promise<void> {
-    while (watching.on && !this.dead) {
+    while (watching.on && this.life.alive) {
       await sleep(100);
       if (!watching.on) return;
       let running: string[];
@@ -541,32 +472,6 @@ export class Sandbox {
       await sleep(50);
     }
   }
-}
-
-/**
- * Reads one line of a container's output under the init shell's marks: extension lines come
- * as MARK name MARK text, the runtime's exit as MARK MARK "runtime-exit" status; anything else
- * is the function's. The runtime writes unmarked to the same stream, so a last line it left
- * without a newline arrives glued to the mark that follows it, and is split off here.
- */
-export function parseOutputLine(raw: string): {
-  lines: Array<{ kind: 'function' | 'extension'; text: string }>;
-  runtimeExit?: number;
-} {
-  const exitAt = raw.indexOf(`${MARK}${MARK}runtime-exit `);
-  if (exitAt >= 0) {
-    const before = raw.slice(0, exitAt);
-    return { lines: before ? [{ kind: 'function', text: before }] : [], runtimeExit: Number(raw.slice(exitAt + 15)) };
-  }
-  const at = raw.indexOf(MARK);
-  const end = at >= 0 ? raw.indexOf(MARK, at + 1) : -1;
-  if (end > at + 1) {
-    const lines: Array<{ kind: 'function' | 'extension'; text: string }> = [];
-    if (at > 0) lines.push({ kind: 'function', text: raw.slice(0, at) });
-    lines.push({ kind: 'extension', text: raw.slice(end + 1) });
-    return { lines };
-  }
-  return { lines: [{ kind: 'function', text: raw }] };
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));

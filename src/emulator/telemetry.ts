@@ -53,6 +53,9 @@ const DELIVERY_TIMEOUT_MS = 1_000;
 /** Batches waiting for a slow subscriber beyond this are dropped (newest first), as Lambda drops what it cannot deliver. */
 const MAX_PENDING_BATCHES = 50;
 
+/** Names of the environment itself, the only place Lambda delivers telemetry to (its hosts file has both). */
+export const SANDBOX_HOSTS = new Set(['sandbox.localdomain', 'sandbox']);
+
 /** Which platform event types each API carries. */
 const LOGS_API_PLATFORM = new Set([
   'platform.start',
@@ -108,6 +111,8 @@ export class TelemetryHub {
     } catch {
       return bad('the subscription body is not JSON');
     }
+    if (typeof req !== 'object' || req === null || Array.isArray(req))
+      return bad('the subscription body must be a JSON object');
     if (api === 'telemetry' && !SCHEMAS.has(String(req.schemaVersion)))
       return bad(`unsupported schemaVersion ${JSON.stringify(req.schemaVersion)}; use 2022-12-13`);
     const types = Array.isArray(req.types) ? req.types : [];
@@ -131,6 +136,10 @@ export class TelemetryHub {
         return bad('destination.URI is not a URL');
       }
       if (uri.protocol !== 'http:') return bad('destination.URI must be http://');
+      // Lambda delivers only into the environment itself: any other host would make lambda-image,
+      // on the host, a proxy to whatever listens there (its loopback, the local network).
+      if (!SANDBOX_HOSTS.has(uri.hostname.toLowerCase()))
+        return bad(`destination.URI host must be sandbox.localdomain (the environment itself), not ${uri.hostname}`);
     } else if (protocol === 'TCP') {
       const port = Number(req.destination?.port);
       if (!Number.isInteger(port) || port < 1 || port > 65535) return bad('destination.port must be a port number');

@@ -50,7 +50,7 @@ export async function recordLayer(arn: string, entry: CachedLayer): Promise<void
   try {
     const index = await readIndex();
     index[arn] = entry;
-    await writeFileAtomic(indexFile(), JSON.stringify(index, null, 2) + '\n');
+    await writeFileAtomic(indexFile(), JSON.stringify(index, null, 2) + '\n', { root: cacheDir() });
   } finally {
     await release?.().catch(() => undefined);
   }

@@ -1,7 +1,6 @@
 // What `build` made, per variant, kept in the project's own state (.lambda-image/builds.json,
 // never the user's lambda-image.json), so `push` and `deploy` ship that very image whatever
 // --tag it was given. The build context never carries this file (it would bust the cache).
-import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { type Arch, OWN_DIR, VARIANTS, type VariantName } from '../config/constants.js';
 import { readTextIfExists, writeFileAtomic } from '../util/fs.js';
@@ -48,6 +47,9 @@ export async function recordBuild(dir: string, built: BuiltVariant[]): Promise<v
   const previous = await readBuildRecord(dir).catch(() => undefined);
   const record: BuildRecord = { latest: built.map((b) => b.variant), variants: { ...previous?.variants } };
   for (const b of built) record.variants[b.variant] = b;
-  await fs.mkdir(path.join(dir, OWN_DIR), { recursive: true });
-  await writeFileAtomic(path.join(dir, BUILD_RECORD), JSON.stringify(record, null, 2) + '\n');
+  // Never through a link that leaves the project (util/fs's one rule for every write).
+  await writeFileAtomic(path.join(dir, BUILD_RECORD), JSON.stringify(record, null, 2) + '\n', {
+    root: dir,
+    mkdir: true,
+  });
 }

@@ -99,6 +99,6 @@ export async function writePlan(dir: string, plan: FilePlan): Promise<void> {
   const order = [...plan.files].sort((a, b) => Number(a.path === CONFIG_FILE) - Number(b.path === CONFIG_FILE));
   for (const f of order) {
     if (f.action === 'unchanged') continue;
-    await writeFileAtomic(path.join(dir, f.path), f.content, f.mode);
+    await writeFileAtomic(path.join(dir, f.path), f.content, { root: dir, mode: f.mode });
   }
 }

@@ -45,7 +45,7 @@ export async function registryCredentialsFor(
     const { EcrApi } = await import('../aws/ecr.js');
     const api = await EcrApi.open({ profile: opts.profile, region: ecr.region });
     try {
-      const token = await api.authorizationToken();
+      const token = await api.loginFor(host);
       return { username: token.username, password: token.password, source: 'ECR GetAuthorizationToken' };
     } finally {
       api.destroy();

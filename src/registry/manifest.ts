@@ -45,8 +45,8 @@ export interface ManifestCheck {
   mediaType: string;
   digest: string;
   configDigest: string;
-  /** Bytes a pull transfers: config plus compressed layers. */
-  compressedSize: number;
+  /** Bytes a pull transfers: config plus compressed layers; undefined when the registry does not say. */
+  compressedSize?: number;
 }
 
 /**
@@ -62,6 +62,8 @@ export function checkManifest(
   let manifest: ImageManifest;
   try {
     manifest = JSON.parse(Buffer.from(body).toString('utf8')) as ImageManifest;
+    // `null`, a string or an array parse as JSON, and are no manifest either.
+    if (!manifest || typeof manifest !== 'object' || Array.isArray(manifest)) throw new Error('not an object');
   } catch {
     throw new LambdaImageError(
       'MANIFEST_REJECTED',
@@ -69,6 +71,9 @@ export function checkManifest(
     );
   }
   const mediaType = manifestMediaType(manifest, contentType);
+  const descriptors = (list: unknown) =>
+    Array.isArray(list) && list.every((d) => d && typeof d === 'object') ? (list as Descriptor[]) : undefined;
+  if (manifest.manifests !== undefined) manifest.manifests = descriptors(manifest.manifests) ?? [];
   const digest = sha256Digest(body);
   if (INDEX.has(mediaType) || Array.isArray(manifest.manifests)) {
     const platforms = (manifest.manifests ?? [])
@@ -91,7 +96,8 @@ export function checkManifest(
       },
     );
   }
-  if (!manifest.config?.digest || !Array.isArray(manifest.layers)) {
+  const layers = descriptors(manifest.layers);
+  if (!manifest.config || typeof manifest.config !== 'object' || typeof manifest.config.digest !== 'string' || !layers) {
     throw new LambdaImageError('MANIFEST_REJECTED', `${where} has no config or layers`);
   }
   if (expectedDigest && digest !== expectedDigest) {
@@ -99,7 +105,11 @@ export function checkManifest(
       hint: 'someone else pushed the same tag at the same moment, or the registry rewrote the manifest; push again',
     });
   }
-  const compressedSize = manifest.config.size + manifest.layers.reduce((n, l) => n + (l.size ?? 0), 0);
+  // Sizes are optional in practice (some registries leave them out): unknown, never NaN.
+  const sizes = [manifest.config, ...layers].map((d) => d.size);
+  const compressedSize = sizes.every((n) => Number.isSafeInteger(n) && n >= 0)
+    ? sizes.reduce((a, b) => a + b, 0)
+    : undefined;
   return { mediaType, digest, configDigest: manifest.config.digest, compressedSize };
 }
 

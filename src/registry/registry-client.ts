@@ -4,12 +4,15 @@
 // ever put into a message (storage URLs are presigned).
 import { LambdaImageError } from '../errors.js';
 import { debug } from '../util/debug.js';
+import { readResponseCapped } from '../util/http-body.js';
 import type { RegistryCredentials } from './docker-credentials.js';
 import { MANIFEST_ACCEPT } from './manifest.js';
 
 const log = debug('registry');
+/** One exchange, answer body included: a registry that stalls after its headers is cut off here. */
 const TIMEOUT_MS = 30_000;
-const MAX_BODY = 16 << 20;
+/** The most a manifest, config or token answer may hold. */
+export const MAX_REGISTRY_BODY = 16 << 20;
 
 export interface RegistryResponse {
   status: number;
@@ -25,6 +28,11 @@ export function registryBaseUrl(host: string): string {
   return `${loopback ? 'http' : 'https'}://${host}`;
 }
 
+/** `host/name:tag`, or `host/name@sha256:...` for a digest. */
+export function referenceText(host: string, name: string, reference: string): string {
+  return `${host}/${name}${/^[a-z0-9]+:/.test(reference) ? '@' : ':'}${reference}`;
+}
+
 /** Parses `Bearer realm="...",service="...",scope="..."` or `Basic realm="..."`. */
 export function parseWwwAuthenticate(header: string): { scheme: string; params: Record<string, string> } {
   const m = /^\s*(\w+)\s*(.*)$/.exec(header);
@@ -38,22 +46,26 @@ export class RegistryClient {
   private authorization?: string;
   private readonly base: string;
 
+  private readonly timeoutMs: number;
+
   constructor(
     readonly host: string,
     private readonly credentials: RegistryCredentials | undefined,
+    opts: { timeoutMs?: number; baseUrl?: string } = {},
   ) {
-    this.base = registryBaseUrl(host);
+    this.base = opts.baseUrl ?? registryBaseUrl(host);
+    this.timeoutMs = opts.timeoutMs ?? TIMEOUT_MS;
   }
 
   /** GET /v2/<name>/manifests/<reference>, asking for every manifest kind. */
   async getManifest(name: string, reference: string): Promise<RegistryResponse> {
     const res = await this.request('GET', `/v2/${name}/manifests/${reference}`, name, { Accept: MANIFEST_ACCEPT });
     if (res.status === 404) {
-      throw new LambdaImageError('IMAGE_NOT_FOUND', `${this.host}/${name}:${reference} is not in the registry`, {
+      throw new LambdaImageError('IMAGE_NOT_FOUND', `${referenceText(this.host, name, reference)} is not in the registry`, {
         hint: 'check the repository and tag (or push the image first)',
       });
     }
-    this.expectOk(res, `reading the manifest of ${this.host}/${name}:${reference}`);
+    this.expectOk(res, `reading the manifest of ${referenceText(this.host, name, reference)}`);
     return res;
   }
 
@@ -109,7 +121,14 @@ export class RegistryClient {
         'REGISTRY_AUTH_FAILED',
         `${this.host} asked for an authentication scheme lambda-image does not speak (${scheme || 'none'})`,
       );
-    const url = new URL(params.realm);
+    let url: URL;
+    try {
+      url = new URL(params.realm);
+    } catch {
+      throw new LambdaImageError('REGISTRY_AUTH_FAILED', `${this.host} named a token service that is not a URL`, {
+        hint: "check the registry's auth configuration (its WWW-Authenticate realm)",
+      });
+    }
     if (params.service) url.searchParams.set('service', params.service);
     url.searchParams.set('scope', params.scope ?? `repository:${name}:pull`);
     log(`token from ${url.host} for ${this.host}`);
@@ -125,9 +144,19 @@ export class RegistryClient {
         },
       );
     }
-    const answer = JSON.parse(res.body.toString('utf8')) as { token?: string; access_token?: string };
-    const token = answer.token ?? answer.access_token;
-    if (!token)
+    let answer: unknown;
+    try {
+      answer = JSON.parse(res.body.toString('utf8'));
+    } catch {
+      throw new LambdaImageError(
+        'REGISTRY_AUTH_FAILED',
+        `the token service of ${this.host} answered something that is not JSON`,
+        { hint: "check the registry's auth configuration (its WWW-Authenticate realm), then try again" },
+      );
+    }
+    const fields = (answer && typeof answer === 'object' ? answer : {}) as { token?: unknown; access_token?: unknown };
+    const token = typeof fields.token === 'string' ? fields.token : fields.access_token;
+    if (typeof token !== 'string' || !token)
       throw new LambdaImageError('REGISTRY_AUTH_FAILED', `the token service of ${this.host} answered without a token`);
     return `Bearer ${token}`;
   }
@@ -146,9 +175,17 @@ export class RegistryClient {
       if (authorization && target.host === origin) h.Authorization = authorization;
       let res: Response;
       try {
-        res = await fetch(target, { method, headers: h, redirect: 'manual', signal: AbortSignal.timeout(TIMEOUT_MS) });
+        res = await fetch(target, {
+          method,
+          headers: h,
+          redirect: 'manual',
+          signal: AbortSignal.timeout(this.timeoutMs),
+        });
       } catch (err) {
-        const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).name;
+        const cause =
+          (err as Error).name === 'TimeoutError'
+            ? `no answer within ${this.timeoutMs / 1000} s`
+            : ((err as { cause?: { code?: string } }).cause?.code ?? (err as Error).name);
         throw new LambdaImageError('PUSH_FAILED', `cannot reach the registry ${origin} (${cause})`, {
           hint: 'check the registry address and your network',
           cause: err,
@@ -156,14 +193,28 @@ export class RegistryClient {
       }
       if (res.status >= 300 && res.status < 400 && res.headers.get('location')) {
         target = new URL(res.headers.get('location')!, target);
-        await res.arrayBuffer().catch(() => undefined);
+        await res.body?.cancel().catch(() => undefined);
         continue;
       }
-      const body = Buffer.from(await res.arrayBuffer());
-      if (body.length > MAX_BODY)
+      let body: Buffer | undefined;
+      try {
+        body = await readResponseCapped(res, MAX_REGISTRY_BODY);
+      } catch (err) {
+        // Headers came, then the body stalled (cut by the deadline) or broke off.
+        const why =
+          (err as Error).name === 'TimeoutError' || (err as Error).name === 'AbortError'
+            ? `nothing more within ${this.timeoutMs / 1000} s`
+            : ((err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message);
+        throw new LambdaImageError('PUSH_FAILED', `${target.host} stopped sending its answer (${why})`, {
+          hint: 'check the registry (or the proxy in front of it), then try again',
+          cause: err,
+        });
+      }
+      if (body === undefined)
         throw new LambdaImageError(
           'PUSH_FAILED',
-          `${origin} answered more than ${MAX_BODY} bytes for a manifest or config`,
+          `${target.host} answered more than ${MAX_REGISTRY_BODY} bytes for a manifest, config or token`,
+          { hint: 'check that the registry address is a container registry' },
         );
       return {
         status: res.status,

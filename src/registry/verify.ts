@@ -3,7 +3,7 @@
 import { LambdaImageError } from '../errors.js';
 import type { RegistryCredentials } from './docker-credentials.js';
 import { checkManifest, lambdaArchitecture } from './manifest.js';
-import { RegistryClient } from './registry-client.js';
+import { RegistryClient, referenceText } from './registry-client.js';
 
 export interface VerifiedImage {
   /** host/path, without tag or digest. */
@@ -14,7 +14,8 @@ export interface VerifiedImage {
   configDigest: string;
   /** Lambda's name: x86_64 or arm64. */
   architecture: 'x86_64' | 'arm64';
-  compressedSize: number;
+  /** Undefined when the registry's manifest does not give every size. */
+  compressedSize?: number;
 }
 
 export async function verifyRemoteImage(
@@ -25,7 +26,7 @@ export async function verifyRemoteImage(
   expectedDigest?: string,
 ): Promise<VerifiedImage> {
   const client = new RegistryClient(host, credentials);
-  const where = `${host}/${path}${reference.startsWith('sha256:') ? '@' : ':'}${reference}`;
+  const where = referenceText(host, path, reference);
   const res = await client.getManifest(path, reference);
   const check = checkManifest(res.body, res.contentType, where, expectedDigest);
   if (res.digest && res.digest !== check.digest) {
@@ -40,6 +41,7 @@ export async function verifyRemoteImage(
   let config: { architecture?: string; os?: string };
   try {
     config = JSON.parse((await client.getBlob(path, check.configDigest)).toString('utf8'));
+    if (!config || typeof config !== 'object') throw new Error('not an object');
   } catch (err) {
     if (err instanceof LambdaImageError) throw err;
     throw new LambdaImageError('MANIFEST_REJECTED', `the image config of ${where} is not JSON`);

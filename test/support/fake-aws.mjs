@@ -50,6 +50,8 @@ export class FakeEcr extends FakeServer {
   throttle = {};
   /** The password GetAuthorizationToken hands out; set it to a stale one to fake an expired token. */
   password;
+  /** The host repositoryUri names (default: the registry's, as proxyEndpoint); set it to fake a hostile answer. */
+  repositoryHost;
   constructor(registry, region = 'eu-west-1') {
     super();
     this.registry = registry;
@@ -143,7 +145,7 @@ export class FakeEcr extends FakeServer {
       repositoryArn: `arn:aws:ecr:${this.region}:${ACCOUNT}:repository/${name}`,
       registryId: ACCOUNT,
       repositoryName: name,
-      repositoryUri: `${this.registry.host}/${name}`,
+      repositoryUri: `${this.repositoryHost ?? this.registry.host}/${name}`,
       createdAt: 1_780_000_000,
       imageTagMutability: r.immutable ? 'IMMUTABLE' : 'MUTABLE',
       imageScanningConfiguration: { scanOnPush: r.scanOnPush },
@@ -177,6 +179,11 @@ export class FakeLambda extends FakeServer {
   polls = 1;
   /** The next code update ends Failed with this reason. */
   failNextUpdate;
+  /**
+   * An image URI another deployment puts in place just before the next PublishVersion lands (a
+   * concurrent deploy between this one's check and its publish).
+   */
+  raceBeforePublish;
   constructor(registry, region = 'eu-west-1') {
     super();
     this.registry = registry;
@@ -246,6 +253,7 @@ export class FakeLambda extends FakeServer {
         environment: input.Environment?.Variables,
         state: 'Pending',
         lastUpdateStatus: 'InProgress',
+        revisionId: newRevision(),
         pollsLeft: this.polls,
         outcome: { status: 'Successful' },
         versions: [],
@@ -271,7 +279,9 @@ export class FakeLambda extends FakeServer {
       if ('error' in resolved) return this.error(res, 400, 'InvalidParameterValueException', resolved.error);
       fn.imageUri = input.ImageUri;
       fn.architectures = input.Architectures ?? fn.architectures;
-      this.startUpdate(fn, () => (fn.resolvedImageUri = resolved.uri));
+      this.startUpdate(fn, () => {
+        fn.resolvedImageUri = resolved.uri;
+      });
       return this.ok(res, 200, this.configuration(fn));
     }
     if ((m = route('PUT', /^\/2015-03-31\/functions\/([^/]+)\/configuration$/))) {
@@ -288,6 +298,28 @@ export class FakeLambda extends FakeServer {
       this.requests.push('PublishVersion');
       const fn = this.functions.get(m[1]);
       if (!fn) return this.notFound(res, m[1]);
+      if (this.raceBeforePublish) {
+        const resolved = await this.resolve(this.raceBeforePublish);
+        this.raceBeforePublish = undefined;
+        if ('error' in resolved) return this.error(res, 400, 'InvalidParameterValueException', resolved.error);
+        fn.imageUri = fn.resolvedImageUri = resolved.uri;
+        fn.revisionId = newRevision();
+      }
+      // Lambda's pins: the revision and the code the caller saw, else 412 and nothing published.
+      if (input.RevisionId !== undefined && input.RevisionId !== fn.revisionId)
+        return this.error(
+          res,
+          412,
+          'PreconditionFailedException',
+          'The Revision Id provided does not match the latest Revision Id. Call the GetFunction/GetAlias API to retrieve the latest Revision Id',
+        );
+      if (input.CodeSha256 !== undefined && input.CodeSha256 !== codeSha256(fn))
+        return this.error(
+          res,
+          412,
+          'PreconditionFailedException',
+          `CodeSHA256 (${input.CodeSha256}) is different from current CodeSHA256 in $LATEST (${codeSha256(fn)}). Please try again with the CodeSHA256 in $LATEST.`,
+        );
       fn.versions.push(fn.resolvedImageUri);
       return this.ok(res, 201, {
         ...this.configuration(fn),
@@ -329,6 +361,7 @@ export class FakeLambda extends FakeServer {
     return this.error(res, 404, 'UnknownOperationException', 'unknown operation');
   }
   startUpdate(fn, onSuccess) {
+    fn.revisionId = newRevision();
     fn.lastUpdateStatus = 'InProgress';
     fn.reason = undefined;
     fn.pollsLeft = this.polls;
@@ -371,6 +404,8 @@ export class FakeLambda extends FakeServer {
       FunctionArn: this.arn(fn.name),
       Role: fn.role,
       CodeSize: 0,
+      CodeSha256: codeSha256(fn),
+      RevisionId: fn.revisionId,
       MemorySize: fn.memorySize,
       Timeout: fn.timeout,
       ...(fn.environment ? { Environment: { Variables: fn.environment } } : {}),
@@ -398,6 +433,14 @@ export class FakeLambda extends FakeServer {
     });
     res.end(JSON.stringify({ Type: 'User', message }));
   }
+}
+/** An image function's CodeSha256 is its image digest, hex only. */
+function codeSha256(fn) {
+  return /@sha256:([a-f0-9]{64})$/.exec(fn.resolvedImageUri ?? '')?.[1] ?? '';
+}
+function newRevision() {
+  const h = randomBytes(16).toString('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
 }
 /** Environment for the CLI (and the AWS CLI): the SDK pointed at the fakes, dummy credentials, no real AWS config. */
 export function fakeAwsEnv(ecr, lambda) {

@@ -1,0 +1,248 @@
+// The inner loop side by side with the docker CLI (issue 16), run by bench/run.mjs with its
+// context. Both sides run in the same run, on the same engine, in alternating order (the
+// machine is shared and its load drifts), and each row is a ratio of medians:
+// - rebuild after a one-line change, and with nothing changed: `lambda-image build` against
+//   `docker build` of the same Dockerfile (rendered by lambda-image, written to disk), the
+//   same build arguments and labels, the same builder. The docker CLI without buildx only
+//   has the classic builder, and then both sides use it (said in the note);
+// - one-shot invoke of an alpine+RIE image: `lambda-image invoke` (its own emulator, the
+//   sandbox kept) against the seed's way: `docker run -p`, `curl` until it answers, `docker rm -f`;
+// - start-up: from spawning the CLI to its first engine call (seen by a socket proxy in
+//   place of the engine), beyond `node -e 0`.
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+
+const ROUNDS = 5;
+
+export default async function run(ctx) {
+  const { cli, project, row, say, work, root, refs, rie, docker, repo, median, timeMs } = ctx;
+  const bin = path.join(root, 'bin', 'lambda-image');
+  const part = (name) => ctx.want('loop') || ctx.want(name);
+  const buildkit = spawnSync('docker', ['buildx', 'version'], { stdio: 'ignore' }).status === 0;
+  const builder = buildkit ? 'buildkit' : 'classic';
+  const builderNote = buildkit ? 'BuildKit on both sides' : 'classic builder on both sides (docker CLI has no buildx)';
+  const standin = ['--base-image', `alpine=${refs.x86_64.alpine}`, '--builder-image', refs.x86_64.golang];
+  const made = [];
+  const tagOf = (label) => {
+    made.push(`${repo}:${label}`);
+    return `${repo}:${label}`;
+  };
+  const ms = (x) => `${x.toFixed(0)} ms`;
+
+  // The Dockerfile lambda-image renders for this build, as a file the docker CLI can build.
+  async function renderedDockerfile(dir, extra = {}) {
+    const { loadConfig } = await import('../dist/config/store.js');
+    const { specFromConfig } = await import('../dist/render/variant.js');
+    const { renderVariantFiles } = await import('../dist/render/render.js');
+    const config = await loadConfig(dir);
+    const { spec } = specFromConfig(config, {
+      arch: 'x86_64',
+      baseImages: { alpine: refs.x86_64.alpine },
+      builderImage: refs.x86_64.golang,
+      goVendor: false,
+      builder,
+      ...extra,
+    });
+    return renderVariantFiles(spec);
+  }
+  const edit = (dir, text) => {
+    const main = path.join(dir, 'main.go');
+    writeFileSync(
+      main,
+      readFileSync(main, 'utf8').replace(/"Hello AWS Lambda[^"]*"/, JSON.stringify(`Hello AWS Lambda ${text}`)),
+    );
+  };
+
+  try {
+    if (part('loop-build')) {
+      const ours = project('loop-ours', ['--base', 'alpine']);
+      const theirs = path.join(work, 'loop-docker');
+      cpSync(ours, theirs, { recursive: true });
+      writeFileSync(path.join(theirs, 'Dockerfile'), (await renderedDockerfile(theirs)).Dockerfile);
+      const ourTag = tagOf('loop-ours');
+      const theirTag = tagOf('loop-docker');
+      const oursOnce = () => cli(['build', ours, '--tag', ourTag, '--builder', builder, ...standin]);
+      // The same request lambda-image makes: build arguments and labels included.
+      const theirsOnce = () =>
+        execFileSync(
+          'docker',
+          [
+            'build',
+            '-q',
+            '-t',
+            theirTag,
+            '--platform',
+            'linux/amd64',
+            '--build-arg',
+            'BUILDPLATFORM=linux/amd64',
+            '--build-arg',
+            'TARGETARCH=amd64',
+            '--label',
+            'org.lambda-image.variant=alpine',
+            '--label',
+            'org.lambda-image.arch=x86_64',
+            theirs,
+          ],
+          { env: { ...process.env, DOCKER_BUILDKIT: buildkit ? '1' : '0' }, stdio: 'pipe' },
+        );
+      say(`loop: warming both build caches (${builderNote})`);
+      oursOnce();
+      theirsOnce();
+      const changed = { ours: [], theirs: [] };
+      const same = { ours: [], theirs: [] };
+      for (let i = 0; i < ROUNDS; i++) {
+        const stamp = `${Date.now()}-${i}`; // unique: the build cache outlives runs
+        const pair = [
+          () => {
+            edit(ours, `ours ${stamp}`);
+            changed.ours.push(timeMs(oursOnce));
+          },
+          () => {
+            edit(theirs, `docker ${stamp}`);
+            changed.theirs.push(timeMs(theirsOnce));
+          },
+        ];
+        for (const step of i % 2 ? pair.reverse() : pair) step();
+      }
+      for (let i = 0; i < ROUNDS; i++) {
+        const pair = [() => same.ours.push(timeMs(oursOnce)), () => same.theirs.push(timeMs(theirsOnce))];
+        for (const step of i % 2 ? pair.reverse() : pair) step();
+      }
+      for (const [label, m, target] of [
+        ['rebuild after a one-line change', changed, 1.15],
+        ['rebuild with nothing changed', same, 2.5],
+      ]) {
+        const r = median(m.ours) / median(m.theirs);
+        row(
+          `loop: ${label}, lambda-image / docker build (median of ${ROUNDS})`,
+          r.toFixed(2),
+          `<= ${target}`,
+          r <= target,
+          `${ms(median(m.ours))} / ${ms(median(m.theirs))}; ${builderNote}`,
+        );
+      }
+    }
+
+    if (part('loop-invoke')) {
+      const dir = project('loop-rie', ['--base', 'alpine', '--rie']);
+      const image = tagOf('loop-rie');
+      cli(['build', dir, '--tag', image, '--rie-from', rie.x86_64, ...standin]);
+      const port = await freePort();
+      const seed = [
+        `id=$(docker run -d -p 127.0.0.1:${port}:8080 ${image}) || exit 1`,
+        // curl until the emulator answers (bounded: 10 s), as the seed's README loop did.
+        'i=0; until out=$(curl -sf -XPOST -d "{}" ' +
+          `http://127.0.0.1:${port}/2015-03-31/functions/function/invocations); do`,
+        '  i=$((i+1)); [ $i -gt 500 ] && break; sleep 0.02; done',
+        'docker rm -f "$id" >/dev/null',
+        'printf "%s" "$out"',
+      ].join('\n');
+      const oursOnce = () => cli(['invoke', '--image', image, '--data', '{}']);
+      const theirsOnce = () =>
+        execFileSync('sh', ['-c', seed], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+      // Both answer with the function's response, or the measurement means nothing.
+      const a = JSON.parse(oursOnce());
+      const b = JSON.parse(theirsOnce());
+      if (JSON.stringify(a) !== JSON.stringify(b))
+        throw new Error(`loop: invoke answers differ: ${JSON.stringify(a)} vs ${JSON.stringify(b)}`);
+      const o = [];
+      const t = [];
+      for (let i = 0; i < ROUNDS; i++) {
+        const pair = [() => o.push(timeMs(oursOnce)), () => t.push(timeMs(theirsOnce))];
+        for (const step of i % 2 ? pair.reverse() : pair) step();
+      }
+      const r = median(o) / median(t);
+      row(
+        `loop: one-shot invoke, alpine+RIE image, lambda-image / docker run+curl+rm (median of ${ROUNDS})`,
+        r.toFixed(2),
+        '<= 1.2',
+        r <= 1.2,
+        `${ms(median(o))} / ${ms(median(t))}; sandboxed (own network, read-only, non-root)`,
+      );
+    }
+
+    if (part('loop-startup')) {
+      {
+        const dir = project('loop-startup', ['--base', 'alpine']);
+        const bare = [];
+        const firstCall = { build: [], invoke: [] };
+        const commands = {
+          build: ['build', dir, '--tag', tagOf('loop-startup'), ...standin],
+          invoke: ['invoke', dir, '--data', '{}'],
+        };
+        for (let i = 0; i < 9; i++) {
+          bare.push(timeMs(() => spawnSync(process.execPath, ['-e', '0'])));
+          for (const [name, args] of Object.entries(commands))
+            firstCall[name].push(await untilFirstEngineCall(bin, args, work));
+        }
+        const floor = median(bare);
+        for (const [name, times] of Object.entries(firstCall)) {
+          const beyond = median(times) - floor;
+          row(
+            `loop: start-up of ${name} before its first engine call, beyond node -e 0 (median of 9)`,
+            ms(beyond),
+            '<= 100 ms',
+            beyond <= 100,
+            `${ms(median(times))} from spawn; node -e 0 ${ms(floor)}`,
+          );
+        }
+      }
+    }
+  } finally {
+    for (const ref of made)
+      await docker
+        .getImage(ref)
+        .remove({ force: true })
+        .catch(() => {});
+  }
+}
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.on('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * Spawns the CLI with DOCKER_HOST on a socket of the benchmark's own and resolves with the
+ * milliseconds from spawn to its first connection there; the process is then stopped (the
+ * connection is never forwarded, so nothing has reached an engine).
+ */
+async function untilFirstEngineCall(bin, args, work) {
+  const sock = path.join(work, `engine-${process.hrtime.bigint()}.sock`);
+  mkdirSync(path.dirname(sock), { recursive: true });
+  let child;
+  const seen = new Promise((resolve) => {
+    const server = net.createServer((c) => {
+      const at = process.hrtime.bigint();
+      c.destroy();
+      server.close();
+      resolve(at);
+    });
+    server.listen(sock);
+  });
+  const t = process.hrtime.bigint();
+  child = spawn(process.execPath, [bin, ...args], {
+    env: { ...process.env, CI: 'true', DOCKER_HOST: `unix://${sock}` },
+    stdio: 'ignore',
+  });
+  const exited = new Promise((resolve) => child.on('exit', resolve));
+  const timeout = new Promise((_, reject) =>
+    setTimeout(() => reject(new Error(`lambda-image ${args[0]} made no engine call within 30 s`)), 30_000).unref(),
+  );
+  const at = await Promise.race([
+    seen,
+    exited.then(() => Promise.reject(new Error(`lambda-image ${args[0]} exited before calling the engine`))),
+    timeout,
+  ]);
+  child.kill('SIGKILL');
+  await exited;
+  return Number(at - t) / 1e6;
+}

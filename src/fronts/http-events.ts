@@ -1,0 +1,260 @@
+// HTTP requests as the events Lambda's HTTP fronts build from them: function URLs and API
+// Gateway HTTP APIs (payload format 2.0), REST API proxy integrations (payload format 1.0).
+// Pure: `start --http-port`, `invoke --http` and `events` all build their events here.
+
+export const HTTP_FRONTS = ['url', 'http-api', 'rest-api'] as const;
+export type HttpFront = (typeof HTTP_FRONTS)[number];
+
+/** One HTTP request as it arrived: raw header pairs in order, the raw target (path and query). */
+export interface HttpRequestFacts {
+  method: string;
+  /** Path and query exactly as sent, e.g. `/a%20b/c?x=1&x=2`. */
+  target: string;
+  /** Header name/value pairs as they arrived (names in any case, repeats kept). */
+  headers: Array<[string, string]>;
+  body: Buffer;
+  sourceIp: string;
+  protocol: string;
+  /** When the front received the request. */
+  time: Date;
+  /** The front's own request id (requestContext.requestId). */
+  requestId: string;
+  /** The port the front listens on (x-forwarded-port). */
+  localPort?: number;
+}
+
+/** Who the front is: the ids and names that appear in the event's requestContext. */
+export interface FrontIdentity {
+  region: string;
+  accountId: string;
+  /** The URL id (function URLs) or the API id (API Gateway). */
+  apiId: string;
+  /** The REST API's stage (HTTP APIs use `$default`). */
+  stage?: string;
+}
+
+/** The REST API stage a local run uses, as SAM's `start-api` does. */
+export const REST_STAGE = 'Prod';
+
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+const pad = (n: number) => String(n).padStart(2, '0');
+
+/** API Gateway's and function URLs' request time: `12/Mar/2020:19:03:58 +0000`. */
+export function clfTime(t: Date): string {
+  return `${pad(t.getUTCDate())}/${MONTHS[t.getUTCMonth()]}/${t.getUTCFullYear()}:${pad(t.getUTCHours())}:${pad(t.getUTCMinutes())}:${pad(t.getUTCSeconds())} +0000`;
+}
+
+/**
+ * Whether a body of this content type reaches the function as text. Function URLs and HTTP
+ * APIs base64-encode everything else (a form post too), and a body without a content type.
+ */
+export function isTextContentType(contentType: string | undefined): boolean {
+  if (!contentType) return false;
+  const t = contentType.split(';')[0]!.trim().toLowerCase();
+  return (
+    t.startsWith('text/') ||
+    t === 'application/json' ||
+    t === 'application/javascript' ||
+    t === 'application/xml' ||
+    t.endsWith('+json') ||
+    t.endsWith('+xml')
+  );
+}
+
+function splitTarget(target: string): { rawPath: string; rawQueryString: string } {
+  const q = target.indexOf('?');
+  const rawPath = q < 0 ? target : target.slice(0, q);
+  return { rawPath: rawPath || '/', rawQueryString: q < 0 ? '' : target.slice(q + 1) };
+}
+
+const decode = (s: string) => {
+  try {
+    return decodeURIComponent(s.replace(/\+/g, ' '));
+  } catch {
+    return s;
+  }
+};
+
+/** Query parameters in order, every value kept. */
+function queryPairs(raw: string): Array<[string, string]> {
+  if (!raw) return [];
+  return raw
+    .split('&')
+    .filter(Boolean)
+    .map((p) => {
+      const eq = p.indexOf('=');
+      return eq < 0 ? [decode(p), ''] : [decode(p.slice(0, eq)), decode(p.slice(eq + 1))];
+    });
+}
+
+function group(pairs: Array<[string, string]>, key: (k: string) => string = (k) => k): Map<string, string[]> {
+  const m = new Map<string, string[]>();
+  for (const [k, v] of pairs) {
+    const name = key(k);
+    const list = m.get(name);
+    if (list) list.push(v);
+    else m.set(name, [v]);
+  }
+  return m;
+}
+
+const joined = (m: Map<string, string[]>) => Object.fromEntries([...m].map(([k, v]) => [k, v.join(',')]));
+const last = (m: Map<string, string[]>) => Object.fromEntries([...m].map(([k, v]) => [k, v[v.length - 1]!]));
+const lists = (m: Map<string, string[]>) => Object.fromEntries(m);
+
+function headerValue(req: HttpRequestFacts, name: string): string | undefined {
+  const hit = req.headers.find(([k]) => k.toLowerCase() === name);
+  return hit?.[1];
+}
+
+/** The decoded path without its leading slash: the `{proxy+}` path parameter. */
+function proxyParameter(rawPath: string): string | undefined {
+  const p = decode(rawPath.replace(/\+/g, '%2B')).replace(/^\//, '');
+  return p ? p : undefined;
+}
+
+/** The event of a request to a function URL or an HTTP API route `ANY /{proxy+}` (payload format 2.0). */
+function payload2(front: 'url' | 'http-api', req: HttpRequestFacts, id: FrontIdentity): Record<string, unknown> {
+  const { rawPath, rawQueryString } = splitTarget(req.target);
+  // The front adds what a proxy adds: who asked, over what (here plain HTTP on the local port).
+  const headerPairs = req.headers.filter(([k]) => !/^(cookie|x-forwarded-(for|proto|port))$/i.test(k));
+  headerPairs.push(['x-forwarded-for', req.sourceIp], ['x-forwarded-proto', 'http']);
+  if (req.localPort) headerPairs.push(['x-forwarded-port', String(req.localPort)]);
+  const cookies = req.headers
+    .filter(([k]) => k.toLowerCase() === 'cookie')
+    .flatMap(([, v]) => v.split(';'))
+    .map((c) => c.trim())
+    .filter(Boolean);
+  const query = group(queryPairs(rawQueryString));
+  const routeKey = front === 'url' ? '$default' : 'ANY /{proxy+}';
+  const domainName =
+    front === 'url'
+      ? `${id.apiId}.lambda-url.${id.region}.on.aws`
+      : `${id.apiId}.execute-api.${id.region}.amazonaws.com`;
+  const text = isTextContentType(headerValue(req, 'content-type'));
+  const event: Record<string, unknown> = { version: '2.0', routeKey, rawPath, rawQueryString };
+  if (cookies.length) event.cookies = cookies;
+  event.headers = joined(group(headerPairs, (k) => k.toLowerCase()));
+  if (query.size) event.queryStringParameters = joined(query);
+  event.requestContext = {
+    accountId: front === 'url' ? 'anonymous' : id.accountId,
+    apiId: id.apiId,
+    domainName,
+    domainPrefix: id.apiId,
+    http: {
+      method: req.method,
+      path: decode(rawPath.replace(/\+/g, '%2B')),
+      protocol: req.protocol,
+      sourceIp: req.sourceIp,
+      userAgent: headerValue(req, 'user-agent') ?? '',
+    },
+    requestId: req.requestId,
+    routeKey,
+    stage: '$default',
+    time: clfTime(req.time),
+    timeEpoch: req.time.getTime(),
+  };
+  if (front === 'http-api') {
+    const proxy = proxyParameter(rawPath);
+    if (proxy) event.pathParameters = { proxy };
+  }
+  if (req.body.length) event.body = text ? req.body.toString('utf8') : req.body.toString('base64');
+  event.isBase64Encoded = req.body.length > 0 && !text;
+  return event;
+}
+
+/** The event of a request to a REST API resource `/{proxy+}` with Lambda proxy integration (payload format 1.0). */
+function payload1(req: HttpRequestFacts, id: FrontIdentity): Record<string, unknown> {
+  const { rawPath, rawQueryString } = splitTarget(req.target);
+  const stage = id.stage ?? REST_STAGE;
+  const headers = group(req.headers);
+  const query = group(queryPairs(rawQueryString));
+  const path = decode(rawPath.replace(/\+/g, '%2B'));
+  const proxy = proxyParameter(rawPath);
+  return {
+    resource: '/{proxy+}',
+    path,
+    httpMethod: req.method,
+    headers: headers.size ? last(headers) : null,
+    multiValueHeaders: headers.size ? lists(headers) : null,
+    queryStringParameters: query.size ? last(query) : null,
+    multiValueQueryStringParameters: query.size ? lists(query) : null,
+    requestContext: {
+      accountId: id.accountId,
+      apiId: id.apiId,
+      domainName: `${id.apiId}.execute-api.${id.region}.amazonaws.com`,
+      domainPrefix: id.apiId,
+      extendedRequestId: req.requestId,
+      httpMethod: req.method,
+      identity: {
+        accessKey: null,
+        accountId: null,
+        caller: null,
+        cognitoAuthenticationProvider: null,
+        cognitoAuthenticationType: null,
+        cognitoIdentityId: null,
+        cognitoIdentityPoolId: null,
+        principalOrgId: null,
+        sourceIp: req.sourceIp,
+        user: null,
+        userAgent: headerValue(req, 'user-agent') ?? null,
+        userArn: null,
+      },
+      path: `/${stage}${path}`,
+      protocol: req.protocol,
+      requestId: req.requestId,
+      requestTime: clfTime(req.time),
+      requestTimeEpoch: req.time.getTime(),
+      resourceId: id.apiId.slice(0, 6),
+      resourcePath: '/{proxy+}',
+      stage,
+    },
+    pathParameters: proxy ? { proxy } : null,
+    stageVariables: null,
+    // Without binary media types on the API (the default), REST APIs pass the body as text.
+    body: req.body.length ? req.body.toString('utf8') : null,
+    isBase64Encoded: false,
+  };
+}
+
+/** The event `front` builds for this request. */
+export function buildHttpEvent(front: HttpFront, req: HttpRequestFacts, id: FrontIdentity): Record<string, unknown> {
+  return front === 'rest-api' ? payload1(req, id) : payload2(front, req, id);
+}
+
+/**
+ * `invoke --http 'GET /path?x=1'` with curl-like `-H 'Name: value'` and `-d body`: the request
+ * a client would have sent. Throws a message naming the problem (the CLI makes it an error).
+ */
+export function parseHttpRequestLine(
+  line: string,
+  headerLines: string[],
+  body: string | undefined,
+): { method: string; target: string; headers: Array<[string, string]>; body: Buffer } {
+  const m = /^\s*([A-Za-z]+)\s+(\S+)\s*$/.exec(line);
+  if (!m) throw new Error(`"${line}" is not METHOD /path (for example 'GET /items?limit=2')`);
+  let target = m[2]!;
+  if (/^https?:\/\//i.test(target)) {
+    const u = new URL(target);
+    target = u.pathname + u.search;
+  }
+  if (!target.startsWith('/')) throw new Error(`the path "${target}" must start with /`);
+  if (/[\s\u0000-\u001f\u007f]/.test(target)) throw new Error('the path contains white space or control characters');
+  const headers: Array<[string, string]> = headerLines.map((h) => {
+    const colon = h.indexOf(':');
+    const name = colon < 0 ? '' : h.slice(0, colon).trim();
+    if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name)) throw new Error(`header "${h}" is not Name: value`);
+    const value = h.slice(colon + 1).trim();
+    if (/[\r\n\u0000]/.test(value)) throw new Error(`header "${name}" contains a line break`);
+    return [name, value];
+  });
+  const method = m[1]!.toUpperCase();
+  const data = body === undefined ? Buffer.alloc(0) : Buffer.from(body);
+  // curl -d sends a form unless told otherwise; a client sends its own name and a host.
+  const has = (n: string) => headers.some(([k]) => k.toLowerCase() === n);
+  if (data.length && !has('content-type')) headers.push(['Content-Type', 'application/x-www-form-urlencoded']);
+  if (data.length && !has('content-length')) headers.push(['Content-Length', String(data.length)]);
+  if (!has('user-agent')) headers.unshift(['User-Agent', 'lambda-image']);
+  if (!has('accept')) headers.push(['Accept', '*/*']);
+  return { method, target, headers, body: data };
+}

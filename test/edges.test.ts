@@ -1,0 +1,168 @@
+// The edges a hostile or unlucky user reaches: writes through links that leave the project,
+// untrusted text printed to a terminal, exit-code literals. Real files, the built CLI.
+import { existsSync, mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { LambdaApi } from '../src/aws/lambda.js';
+import { formatTable } from '../src/cli/format.js';
+import { printable, printableLines } from '../src/util/printable.js';
+import { REPO_ROOT, runCli } from './support/cli.js';
+import { FakeEcr, FakeLambda, fakeAwsEnv } from './support/fake-aws.mjs';
+import { tmpDir } from './support/tmp.js';
+
+function repoWithFunction(extraConfig: object = {}): { root: string; fn: string } {
+  const root = tmpDir();
+  mkdirSync(path.join(root, '.git'));
+  const fn = path.join(root, 'fn');
+  mkdirSync(fn);
+  writeFileSync(
+    path.join(fn, 'lambda-image.json'),
+    JSON.stringify({
+      name: 'orders',
+      runtime: 'provided',
+      binary: 'bootstrap',
+      deploy: { repository: 'orders', functionName: 'orders-prod', region: 'eu-west-1' },
+      ...extraConfig,
+    }),
+  );
+  return { root, fn };
+}
+
+describe('writes never go through a link that leaves the project', () => {
+  it('ci github --force refuses a workflow file linked to a file outside the repository', async () => {
+    const { root, fn } = repoWithFunction();
+    const outside = path.join(tmpDir(), 'precious.yml');
+    writeFileSync(outside, 'precious\n');
+    mkdirSync(path.join(root, '.github', 'workflows'), { recursive: true });
+    symlinkSync(outside, path.join(root, '.github', 'workflows', 'lambda-image.yml'));
+    const r = await runCli(['ci', 'github', fn, '--force']);
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr).toMatch(/refusing to write .*lambda-image\.yml: a link leads it to .*precious\.yml, outside/);
+    expect(readFileSync(outside, 'utf8')).toBe('precious\n');
+  });
+
+  it('ci github refuses a linked .github/workflows folder outside the repository, even without --force', async () => {
+    const { root, fn } = repoWithFunction();
+    const outside = tmpDir();
+    mkdirSync(path.join(root, '.github'));
+    symlinkSync(outside, path.join(root, '.github', 'workflows'));
+    const r = await runCli(['ci', 'github', fn]);
+    expect(r.code, r.stderr).toBe(2);
+    expect(readdirSync(outside)).toEqual([]);
+  });
+
+  it('ci github refuses a linked .github folder whose workflows folder does not exist yet (nothing created outside)', async () => {
+    const { root, fn } = repoWithFunction();
+    const outside = tmpDir();
+    symlinkSync(outside, path.join(root, '.github'));
+    const r = await runCli(['ci', 'github', fn]);
+    expect(r.code, r.stderr).toBe(2);
+    expect(readdirSync(outside)).toEqual([]);
+  });
+
+  it('init --force refuses a Dockerfile or lambda-image.json linked outside the project, and a dangling link out', async () => {
+    for (const name of ['Dockerfile', 'lambda-image.json']) {
+      const dir = tmpDir();
+      writeFileSync(path.join(dir, 'bootstrap'), '#!/bin/sh\n', { mode: 0o755 });
+      const outside = path.join(tmpDir(), 'kept');
+      writeFileSync(outside, 'kept\n');
+      symlinkSync(outside, path.join(dir, name));
+      const r = await runCli(['init', '--runtime', 'provided', '--binary', 'bootstrap', '--force'], { cwd: dir });
+      expect(r.code, r.stderr).toBe(2);
+      expect(r.stderr).toContain('a link leads it to');
+      expect(readFileSync(outside, 'utf8')).toBe('kept\n');
+    }
+    const dir = tmpDir();
+    writeFileSync(path.join(dir, 'bootstrap'), '#!/bin/sh\n', { mode: 0o755 });
+    const outsideDir = tmpDir();
+    symlinkSync(path.join(outsideDir, 'planted'), path.join(dir, 'Dockerfile'));
+    const r = await runCli(['init', '--runtime', 'provided', '--binary', 'bootstrap', '--force'], { cwd: dir });
+    expect(r.code, r.stderr).toBe(2);
+    expect(existsSync(path.join(outsideDir, 'planted'))).toBe(false);
+  });
+
+  it('still writes through a link that stays inside the project (a workflows folder linked to another inside)', async () => {
+    const { root, fn } = repoWithFunction();
+    mkdirSync(path.join(root, 'ci'));
+    mkdirSync(path.join(root, '.github'));
+    symlinkSync(path.join(root, 'ci'), path.join(root, '.github', 'workflows'));
+    const r = await runCli(['ci', 'github', fn]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(readFileSync(path.join(root, 'ci', 'lambda-image.yml'), 'utf8')).toContain('lambda-image deploy fn');
+  });
+});
+
+describe('untrusted text is printed escaped', () => {
+  it('escapes control characters, bidi and zero-width controls, keeping tabs (and line breaks where asked)', () => {
+    expect(printable('a\u001b]0;pwned\u0007b\tc\nd\re\u202ef\u0085')).toBe(
+      'a\\e]0;pwned\\x07b\tc\\nd\\re\\u{202e}f\\x85',
+    );
+    expect(printableLines('one\u001b[2J\ntwo')).toBe('one\\e[2J\ntwo');
+    expect(printable('plain, ünïcödé, 日本')).toBe('plain, ünïcödé, 日本');
+  });
+
+  it('an unknown config key with escape sequences is named escaped, never raw', async () => {
+    const { fn } = repoWithFunction({ 'evil\u001b]0;owned\u0007\u001b[2Jkey': 1 });
+    const r = await runCli(['ci', 'github', fn]);
+    expect(r.code).toBe(3);
+    expect(r.stderr).not.toMatch(/[\u0000-\u0008\u000b-\u001f]/);
+    expect(r.stderr).toContain('evil\\e]0;owned\\x07\\e[2Jkey: is not a known setting');
+  });
+
+  it('table cells (layer names, paths) are escaped', () => {
+    expect(formatTable(['NAME'], [['x\u001b[31my']])).toBe('NAME\nx\\e[31my');
+  });
+});
+
+describe('exit codes', () => {
+  it('no exit code is written as a number beside EXIT_CODES', () => {
+    const literals: string[] = [];
+    const walk = (dir: string) => {
+      for (const e of readdirSync(dir, { withFileTypes: true })) {
+        const p = path.join(dir, e.name);
+        if (e.isDirectory()) walk(p);
+        else if (p.endsWith('.ts'))
+          for (const m of readFileSync(p, 'utf8').matchAll(/process\.exit(?:Code\s*=\s*|\()\s*\d+/g))
+            literals.push(`${path.relative(REPO_ROOT, p)}: ${m[0]}`);
+      }
+    };
+    walk(path.join(REPO_ROOT, 'src'));
+    expect(literals).toEqual([]);
+  });
+});
+
+describe("Lambda's waiters keep their reasons", () => {
+  afterEach(() => vi.unstubAllEnvs());
+
+  it('a waiter that gives up says so, beside the state it left the function in', { timeout: 60_000 }, async () => {
+    const registry = { host: '127.0.0.1:1', users: [] };
+    const lambda = await new FakeLambda(registry).start();
+    const ecr = new FakeEcr(registry);
+    try {
+      for (const [k, v] of Object.entries(fakeAwsEnv(ecr, lambda))) vi.stubEnv(k, v);
+      const api = await LambdaApi.open({}, { attempts: 1, firstDelayMs: 1, waitSeconds: 2 });
+      lambda.functions.set('stuck', {
+        name: 'stuck',
+        role: 'arn:aws:iam::123456789012:role/r',
+        architectures: ['x86_64'],
+        state: 'Pending',
+        lastUpdateStatus: 'InProgress',
+        pollsLeft: 1_000_000,
+        versions: [],
+        aliases: new Map(),
+      });
+      try {
+        await expect(api.waitActive('stuck')).rejects.toThrow(
+          "function stuck did not become Active (state Pending: The function is being created.; Lambda's waiter gave up after 2 s)",
+        );
+        await expect(api.waitUpdated('stuck')).rejects.toThrow(
+          "the update of stuck is still InProgress; Lambda's waiter gave up after 2 s",
+        );
+      } finally {
+        api.destroy();
+      }
+    } finally {
+      await lambda.close();
+    }
+  });
+});

@@ -1,0 +1,321 @@
+// Response streaming without an engine: the Runtime API taking chunked responses with
+// aws-lambda-go's trailers (buffered or handed to a streaming caller as they arrive), a
+// RESPONSE_STREAM function URL forwarding bytes before the function is done, and
+// InvokeWithResponseStream's event stream as the AWS SDK reads it. Real HTTP on 127.0.0.1.
+import http from 'node:http';
+import { afterEach, describe, expect, it } from 'vitest';
+import { LambdaApiServer, type InvokeRequest, type ResponseSink } from '../src/emulator/lambda-api.js';
+import { type FrontFunction, type FrontServer, startFront } from '../src/emulator/http-front.js';
+import type { PoolInvoke } from '../src/emulator/pool.js';
+
+const identity = {
+  functionName: 'fn',
+  functionArn: 'arn:aws:lambda:us-east-1:000000000000:function:fn',
+  version: '$LATEST',
+  handler: 'bootstrap',
+};
+const request = (id: string, stream?: ResponseSink): InvokeRequest => ({
+  requestId: id,
+  payload: Buffer.from('{}'),
+  deadlineMs: Date.now() + 3000,
+  traceId: 'Root=1-abc',
+  stream,
+});
+
+const ERROR_TYPE = 'Lambda-Runtime-Function-Error-Type';
+const ERROR_BODY = 'Lambda-Runtime-Function-Error-Body';
+
+/** A POST as aws-lambda-go sends it: chunked, the error trailers declared; the test writes the chunks. */
+function chunkedPost(port: number, path: string, headers: Record<string, string> = {}) {
+  const req = http.request({
+    host: '127.0.0.1',
+    port,
+    path,
+    method: 'POST',
+    headers: { 'Content-Type': 'application/octet-stream', Trailer: `${ERROR_TYPE}, ${ERROR_BODY}`, ...headers },
+  });
+  const answered = new Promise<number>((resolve, reject) => {
+    req.on('response', (res) => {
+      res.resume();
+      resolve(res.statusCode!);
+    });
+    req.on('error', reject);
+  });
+  return {
+    write: (s: string) => new Promise<void>((r) => req.write(s, () => r())),
+    end: (trailers: Record<string, string> = { [ERROR_TYPE]: '', [ERROR_BODY]: '' }) => {
+      req.addTrailers(trailers);
+      req.end();
+      return answered;
+    },
+  };
+}
+
+/** A sink that records what reached it and lets the test wait for bytes. */
+function recordingSink() {
+  const got: string[] = [];
+  let began: string | undefined;
+  const watchers: Array<() => void> = [];
+  const sink: ResponseSink = {
+    begin: (type) => {
+      began = type ?? '';
+    },
+    write: (chunk) => {
+      got.push(chunk.toString());
+      watchers.splice(0).forEach((w) => w());
+      return undefined;
+    },
+  };
+  const received = async (text: string) => {
+    for (let i = 0; i < 1000 && !got.join('').includes(text); i++) await new Promise<void>((r) => watchers.push(r));
+  };
+  return { sink, got, began: () => began, received };
+}
+
+describe('Runtime API: streamed responses', () => {
+  let server: LambdaApiServer;
+  afterEach(() => server?.close());
+  const start = async () => {
+    server = new LambdaApiServer(identity, []);
+    const port = await server.listen();
+    const next = () => fetch(`http://127.0.0.1:${port}/2018-06-01/runtime/invocation/next`);
+    return { port, next };
+  };
+
+  it('buffers a chunked response with empty trailers as a success, for a caller that does not stream', async () => {
+    const { port, next } = await start();
+    const got = next();
+    await server.waitForInit();
+    const result = server.invoke(request('r1'));
+    await got;
+    const post = chunkedPost(port, '/2018-06-01/runtime/invocation/r1/response');
+    await post.write('{"a":');
+    await post.write('1}');
+    expect(await post.end()).toBe(202);
+    expect(await result).toMatchObject({ kind: 'response', body: Buffer.from('{"a":1}') });
+  });
+
+  it('hands chunks to a streaming caller as they arrive, with or without the streaming mode header', async () => {
+    for (const headers of [{}, { 'Lambda-Runtime-Function-Response-Mode': 'streaming' }]) {
+      const { port, next } = await start();
+      const got = next();
+      await server.waitForInit();
+      const rec = recordingSink();
+      let done = false;
+      const result = server.invoke(request('s1', rec.sink)).finally(() => (done = true));
+      await got;
+      const post = chunkedPost(port, '/2018-06-01/runtime/invocation/s1/response', {
+        ...headers,
+        'Content-Type': 'text/plain',
+      });
+      await post.write('first ');
+      await rec.received('first ');
+      // The first bytes are with the caller while the function is still writing.
+      expect(done).toBe(false);
+      expect(rec.began()).toBe('text/plain');
+      await post.write('second');
+      expect(await post.end()).toBe(202);
+      expect(rec.got.join('')).toBe('first second');
+      expect(await result).toMatchObject({ kind: 'response', streamed: true, streamedBytes: 12 });
+      await server.close();
+    }
+  });
+
+  it('ends the invoke with the error the trailers name, after the bytes already sent', async () => {
+    const { port, next } = await start();
+    const got = next();
+    await server.waitForInit();
+    const rec = recordingSink();
+    const result = server.invoke(request('e1', rec.sink));
+    await got;
+    const post = chunkedPost(port, '/2018-06-01/runtime/invocation/e1/response');
+    await post.write('partial');
+    const errorBody = JSON.stringify({ errorMessage: 'broke', errorType: 'errorString' });
+    expect(
+      await post.end({ [ERROR_TYPE]: 'errorString', [ERROR_BODY]: Buffer.from(errorBody).toString('base64') }),
+    ).toBe(202);
+    expect(rec.got.join('')).toBe('partial');
+    const r = await result;
+    expect(r).toMatchObject({ kind: 'error', errorType: 'errorString', streamed: true });
+    expect(JSON.parse(r.body.toString())).toEqual({ errorMessage: 'broke', errorType: 'errorString' });
+  });
+});
+
+/** A pool whose one invoke the test drives through the sink it was given. */
+function streamingFunction() {
+  let sink: ResponseSink | undefined;
+  let finish!: (r: Partial<PoolInvoke>) => void;
+  let arrived!: () => void;
+  const reached = new Promise<void>((r) => (arrived = r));
+  const payloads: string[] = [];
+  const pool = {
+    invoke(payload: Buffer, extra: { stream?: ResponseSink } = {}): Promise<PoolInvoke> {
+      payloads.push(payload.toString());
+      sink = extra.stream;
+      arrived();
+      return new Promise((resolve) => {
+        finish = (r) =>
+          resolve({
+            requestId: 'req-1',
+            traceId: 'Root=1-x',
+            result: { kind: 'response', body: Buffer.alloc(0), streamed: true },
+            durationMs: 1,
+            timedOut: false,
+            cold: false,
+            maxMemoryMb: Promise.resolve(10),
+            log: Promise.resolve('START RequestId: req-1\nEND RequestId: req-1\nREPORT RequestId: req-1\n'),
+            ...r,
+          } as PoolInvoke);
+      });
+    },
+    drain() {},
+  };
+  const fn: FrontFunction = { name: 'my-fn', timeoutSec: 3, pool };
+  return { fn, sink: () => sink!, finish: (r: Partial<PoolInvoke> = {}) => finish(r), reached, payloads };
+}
+
+describe('RESPONSE_STREAM function URL', () => {
+  let front: FrontServer | undefined;
+  afterEach(async () => {
+    await front?.close();
+    front = undefined;
+  });
+
+  const get = (path: string) =>
+    new Promise<http.IncomingMessage>((resolve, reject) =>
+      http.get({ host: '127.0.0.1', port: front!.httpPort, path }, resolve).on('error', reject),
+    );
+
+  it('sends the prelude status and headers, then each chunk before the function is done', async () => {
+    const f = streamingFunction();
+    front = await startFront(f.fn, 0, { http: { port: 0, front: 'url', invokeMode: 'RESPONSE_STREAM' } });
+    const response = get('/stream?x=1');
+    await f.reached;
+    expect(JSON.parse(f.payloads[0]!)).toMatchObject({ rawPath: '/stream', rawQueryString: 'x=1' });
+    f.sink().begin('application/vnd.awslambda.http-integration-response', 'req-1');
+    const prelude = JSON.stringify({ statusCode: 201, headers: { 'x-streamed': 'yes' }, cookies: ['s=1'] });
+    await f.sink().write(Buffer.concat([Buffer.from(prelude), Buffer.alloc(8), Buffer.from('one ')]));
+    const res = await response;
+    expect(res.statusCode).toBe(201);
+    expect(res.headers['x-streamed']).toBe('yes');
+    expect(res.headers['set-cookie']).toEqual(['s=1']);
+    const first = await new Promise<string>((r) => res.once('data', (d: Buffer) => r(d.toString())));
+    expect(first).toBe('one '); // the function has not finished: this came as it was written
+    await f.sink().write(Buffer.from('two'));
+    let rest = '';
+    res.on('data', (d: Buffer) => (rest += d));
+    const ended = new Promise<void>((r) => res.on('end', r));
+    f.finish();
+    await ended;
+    expect(rest).toBe('two');
+  });
+
+  it('cuts the response when the function fails mid-stream, instead of ending it cleanly', async () => {
+    const f = streamingFunction();
+    front = await startFront(f.fn, 0, { http: { port: 0, front: 'url', invokeMode: 'RESPONSE_STREAM' } });
+    const response = get('/');
+    await f.reached;
+    f.sink().begin('text/plain', 'req-1');
+    await f.sink().write(Buffer.from('partial'));
+    const res = await response;
+    expect(res.statusCode).toBe(200);
+    const outcome = new Promise<string>((resolve) => {
+      res.on('end', () => resolve('ended'));
+      res.on('error', () => resolve('aborted'));
+      res.on('aborted', () => resolve('aborted'));
+    });
+    res.resume();
+    f.finish({ result: { kind: 'error', errorType: 'errorString', body: Buffer.from('{}'), streamed: true } });
+    expect(await outcome).toBe('aborted');
+  });
+
+  it('answers 502 when the function fails before streaming, as the URL does', async () => {
+    const f = streamingFunction();
+    front = await startFront(f.fn, 0, { http: { port: 0, front: 'url', invokeMode: 'RESPONSE_STREAM' } });
+    const response = fetch(`http://127.0.0.1:${front.httpPort}/`);
+    await f.reached;
+    f.finish({ result: { kind: 'error', errorType: 'Sandbox.Timedout', body: Buffer.from('{}') } });
+    const res = await response;
+    expect(res.status).toBe(502);
+    expect(await res.text()).toBe('Internal Server Error');
+  });
+});
+
+describe('InvokeWithResponseStream', () => {
+  let front: FrontServer | undefined;
+  afterEach(async () => {
+    await front?.close();
+    front = undefined;
+  });
+
+  const client = async () => {
+    process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+    const { LambdaClient } = await import('@aws-sdk/client-lambda');
+    return new LambdaClient({
+      region: 'us-east-1',
+      endpoint: `http://127.0.0.1:${front!.port}`,
+      credentials: { accessKeyId: 'x', secretAccessKey: 'y' },
+      maxAttempts: 1,
+    });
+  };
+
+  it('streams PayloadChunk events as the function writes, then InvokeComplete, as the AWS SDK reads them', async () => {
+    const f = streamingFunction();
+    front = await startFront(f.fn, 0);
+    const { InvokeWithResponseStreamCommand } = await import('@aws-sdk/client-lambda');
+    const c = await client();
+    const sent = c.send(
+      new InvokeWithResponseStreamCommand({ FunctionName: 'my-fn', Payload: Buffer.from('{"a":1}'), LogType: 'Tail' }),
+    );
+    await f.reached;
+    expect(f.payloads[0]).toBe('{"a":1}');
+    f.sink().begin('application/octet-stream', 'req-1');
+    await f.sink().write(Buffer.from('hello '));
+    const out = await sent;
+    expect(out.StatusCode).toBe(200);
+    expect(out.ExecutedVersion).toBe('$LATEST');
+    const it = out.EventStream![Symbol.asyncIterator]();
+    const first = await it.next();
+    expect(Buffer.from(first.value.PayloadChunk.Payload).toString()).toBe('hello '); // before the function ended
+    await f.sink().write(Buffer.alloc(100_000, 'x'));
+    f.finish();
+    let bytes = 0;
+    let complete: Record<string, unknown> | undefined;
+    for (let e = await it.next(); !e.done; e = await it.next()) {
+      if (e.value.PayloadChunk) bytes += e.value.PayloadChunk.Payload.length;
+      if (e.value.InvokeComplete) complete = e.value.InvokeComplete;
+    }
+    expect(bytes).toBe(100_000);
+    expect(complete?.ErrorCode).toBeUndefined();
+    expect(Buffer.from(complete!.LogResult as string, 'base64').toString()).toContain('REPORT RequestId: req-1');
+  });
+
+  it('reports a function error in InvokeComplete', async () => {
+    const f = streamingFunction();
+    front = await startFront(f.fn, 0);
+    const { InvokeWithResponseStreamCommand } = await import('@aws-sdk/client-lambda');
+    const sent = (await client()).send(new InvokeWithResponseStreamCommand({ FunctionName: 'my-fn' }));
+    await f.reached;
+    const body = '{"errorMessage":"broke","errorType":"errorString"}';
+    f.finish({ result: { kind: 'error', errorType: 'errorString', body: Buffer.from(body) } });
+    const events = [];
+    for await (const e of (await sent).EventStream!) events.push(e);
+    expect(events).toEqual([{ InvokeComplete: { ErrorCode: 'errorString', ErrorDetails: body } }]);
+  });
+
+  it('refuses the Event invocation type, which streaming does not have', async () => {
+    const f = streamingFunction();
+    front = await startFront(f.fn, 0);
+    const res = await fetch(
+      `http://127.0.0.1:${front.port}/2021-11-15/functions/my-fn/response-streaming-invocations`,
+      {
+        method: 'POST',
+        headers: { 'X-Amz-Invocation-Type': 'Event' },
+        body: '{}',
+      },
+    );
+    expect(res.status).toBe(400);
+    expect(res.headers.get('x-amzn-errortype')).toBe('ValidationException');
+    expect(f.payloads).toEqual([]);
+  });
+});
