@@ -199,3 +199,13 @@ describe('deploy: flags by the config keys rules, before AWS is asked', () => {
     expect(r.stderr).toContain('error: --region "Frankfurt" is not valid: it must be an AWS region');
   });
 });
+
+describe('add-extension: --region by the same rule', () => {
+  it('a bad --region is exit 2 before AWS is asked', async () => {
+    const dir = tmpDir('lambda-image-plan-');
+    const arn = 'arn:aws:lambda:eu-west-1:123456789012:layer:tool:3';
+    const r = await runCli(['add-extension', arn, dir, '--region', 'EU-WEST-1'], { env: offline(dir) });
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr).toContain('error: --region "EU-WEST-1" is not valid: it must be an AWS region such as eu-west-1');
+  });
+});
