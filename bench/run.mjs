@@ -72,9 +72,18 @@ if (want('startup')) {
 }
 
 const loopParts = ['loop', 'loop-build', 'loop-invoke', 'loop-startup'];
-const needsDocker = ['size', 'rebuild', 'arm64', 'context', 'emulator', 'go', 'sandbox', 'ship', ...loopParts].some(
-  want,
-);
+const needsDocker = [
+  'size',
+  'rebuild',
+  'arm64',
+  'context',
+  'emulator',
+  'go',
+  'sandbox',
+  'ship',
+  'front',
+  ...loopParts,
+].some(want);
 let docker,
   refs,
   rie,
@@ -487,7 +496,7 @@ try {
   }
 
   // Benchmarks of other areas, one module each: `export default async function run(ctx)`.
-  for (const name of ['loop', 'go', 'sandbox', 'ship']) {
+  for (const name of ['loop', 'go', 'sandbox', 'ship', 'front']) {
     if (!(name === 'loop' ? loopParts.some(want) : want(name))) continue;
     const file = path.join(root, 'bench', `${name}.mjs`);
     if (!existsSync(file)) continue;

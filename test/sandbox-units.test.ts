@@ -83,6 +83,7 @@ describe('the environment spec (no engine)', () => {
       ReadonlyRootfs: true,
       Memory: 128 * 1024 * 1024,
       MemorySwap: 128 * 1024 * 1024,
+      PidsLimit: 1024, // Lambda's 1,024 processes and threads
     });
     expect(spec.hostConfig?.Tmpfs?.['/tmp']).toContain('size=512m');
     expect(spec.labels).toEqual({ [SESSION_LABEL]: 's1', 'org.lambda-image.owner': 'me' });
@@ -105,6 +106,8 @@ describe('the environment spec (no engine)', () => {
     expect(joined.entrypoint?.slice(0, 2)).toEqual(['/bin/sh', '-c']);
     expect(joined.cmd).toEqual(['/main']);
     const plain = environmentSpec({ ...base, isolated: false });
+    expect(joined.hostConfig?.PidsLimit).toBe(1024);
+    expect(plain.hostConfig?.PidsLimit).toBe(1024);
     expect(plain.user).toBeUndefined();
     expect(plain.hostConfig?.ReadonlyRootfs).toBeUndefined();
     expect(plain.hostConfig?.Tmpfs).toBeUndefined();
@@ -119,6 +122,12 @@ describe('the lifecycle state', () => {
     expect(life.alive).toBe(false);
     expect(life.processesGone).toBe(true);
     expect(life.beginStop()).toEqual({ reason: 'failure', containerRunning: true, runtimeRunning: false });
+  });
+
+  it('a runtime that crashed between invokes is shut down with failure even when the run ends (spindown asked)', () => {
+    const life = new Lifecycle();
+    life.exited(3, 'runtime');
+    expect(life.beginStop('spindown').reason).toBe('failure');
   });
 
   it('a timeout stays the cause when the runtime exits afterwards; exits during shutdown fail nothing', () => {

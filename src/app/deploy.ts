@@ -3,7 +3,8 @@
 // memory/timeout/environment in line with the config, and read back the digest Lambda runs.
 import type { AwsOptions } from '../aws/clients.js';
 import type { EcrApi } from '../aws/ecr.js';
-import type { FunctionSettings, LambdaApi } from '../aws/lambda.js';
+import type { FunctionSettings, FunctionUrlSettings, LambdaApi, PermissionStatement } from '../aws/lambda.js';
+import type { InvokeMode, UrlAuthType } from '../config/constants.js';
 import { parseImageReference } from '../config/image-reference.js';
 import type { Config } from '../config/schema.js';
 import { loadConfigIfExists } from '../config/store.js';
@@ -21,6 +22,10 @@ export interface DeployOptions extends PushOptions {
   role?: string;
   publish?: boolean;
   alias?: string;
+  /** Create or update the function URL (settings from config `url`, overridden by the two below). */
+  url?: boolean;
+  urlAuth?: UrlAuthType;
+  invokeMode?: InvokeMode;
 }
 
 /** A deploy worked out and checked once (planDeploy), before AWS or the engine is asked. */
@@ -37,6 +42,8 @@ export interface DeployPlan {
   settings: FunctionSettings;
   publish: boolean;
   alias?: string;
+  /** With --url: the function URL's settings (flags over config `url`). */
+  url?: FunctionUrlSettings;
 }
 
 export interface DeployHooks extends PushHooks {
@@ -60,6 +67,93 @@ export interface DeployResult {
   push?: PushResult;
   /** Milliseconds spent in Lambda's waiters (the rest is lambda-image's own). */
   waitedMs: number;
+  /** With --url: the function URL and what was done to it. */
+  url?: UrlResult;
+}
+
+export interface UrlResult {
+  url: string;
+  action: 'created' | 'updated';
+  authType: UrlAuthType;
+  invokeMode: InvokeMode;
+  /** Resource-based policy statements added for it (a public URL needs two). */
+  permissionsAdded: string[];
+  permissionsRemoved: string[];
+}
+
+/**
+ * The statements a public (AuthType NONE) URL needs: lambda:InvokeFunctionUrl for everyone with
+ * FunctionUrlAuthType NONE, and, for URLs created since October 2025, lambda:InvokeFunction for
+ * everyone when invoked through the URL. Ids as the Lambda console names them.
+ */
+export const PUBLIC_URL_STATEMENTS: PermissionStatement[] = [
+  {
+    sid: 'FunctionURLAllowPublicAccess',
+    action: 'lambda:InvokeFunctionUrl',
+    principal: '*',
+    functionUrlAuthType: 'NONE',
+  },
+  {
+    sid: 'FunctionURLInvokeAllowPublicAccess',
+    action: 'lambda:InvokeFunction',
+    principal: '*',
+    invokedViaFunctionUrl: true,
+  },
+];
+
+/** The URL settings a deploy asks for: flags over config `url`, then Lambda's defaults but AWS_IAM auth. */
+export function urlSettings(opts: DeployOptions, config: Config | undefined): FunctionUrlSettings {
+  const cors = config?.url?.cors;
+  return {
+    authType: opts.urlAuth ?? config?.url?.authType ?? 'AWS_IAM',
+    invokeMode: opts.invokeMode ?? config?.url?.invokeMode ?? 'BUFFERED',
+    cors: cors
+      ? {
+          ...(cors.allowOrigins ? { AllowOrigins: cors.allowOrigins } : {}),
+          ...(cors.allowMethods ? { AllowMethods: cors.allowMethods } : {}),
+          ...(cors.allowHeaders ? { AllowHeaders: cors.allowHeaders } : {}),
+          ...(cors.exposeHeaders ? { ExposeHeaders: cors.exposeHeaders } : {}),
+          ...(cors.maxAge !== undefined ? { MaxAge: cors.maxAge } : {}),
+          ...(cors.allowCredentials !== undefined ? { AllowCredentials: cors.allowCredentials } : {}),
+        }
+      : undefined,
+  };
+}
+
+/**
+ * Creates or updates the function URL, then brings the public statements in line: added for
+ * NONE (each once: a re-deploy adds nothing), removed for AWS_IAM (a URL made private again
+ * must not stay open).
+ */
+export async function deployUrl(
+  lambda: LambdaApi,
+  functionName: string,
+  settings: FunctionUrlSettings,
+  hooks: DeployHooks = {},
+): Promise<UrlResult> {
+  hooks.onStep?.(`function URL of ${functionName}`);
+  const existing = await lambda.getUrlConfig(functionName);
+  const url = await lambda.putUrlConfig(functionName, !existing, settings);
+  const present = new Set(await lambda.policyStatementIds(functionName));
+  const added: string[] = [];
+  const removed: string[] = [];
+  for (const st of PUBLIC_URL_STATEMENTS) {
+    if (settings.authType === 'NONE' && !present.has(st.sid)) {
+      await lambda.addPermission(functionName, st);
+      added.push(st.sid);
+    } else if (settings.authType === 'AWS_IAM' && present.has(st.sid)) {
+      await lambda.removePermission(functionName, st.sid);
+      removed.push(st.sid);
+    }
+  }
+  return {
+    url,
+    action: existing ? 'updated' : 'created',
+    authType: settings.authType,
+    invokeMode: settings.invokeMode,
+    permissionsAdded: added,
+    permissionsRemoved: removed,
+  };
 }
 
 /**
@@ -96,6 +190,7 @@ export async function planDeploy(dir: string, opts: DeployOptions): Promise<Depl
     settings: settingsOf(config),
     publish: opts.publish ?? false,
     alias: opts.alias,
+    url: opts.url ? urlSettings(opts, config) : undefined,
   };
 }
 
@@ -305,6 +400,7 @@ async function deployImage(
     });
     if (plan.alias) alias = { name: plan.alias, action: await lambda.pointAlias(functionName, plan.alias, version) };
   }
+  const url = plan.url ? await deployUrl(lambda, functionName, plan.url, hooks) : undefined;
   return {
     functionName,
     functionArn: after?.arn ?? '',
@@ -320,6 +416,7 @@ async function deployImage(
     alias,
     push,
     waitedMs,
+    url,
   };
 }
 

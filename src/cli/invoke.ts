@@ -27,7 +27,12 @@ import { MAX_PAYLOAD_BYTES } from '../emulator/lambda-api.js';
 import { readFileCapped, readStreamCapped } from '../util/read-capped.js';
 import { isIP } from 'node:net';
 import type { InvokeMode } from '../config/constants.js';
-import type { HttpFront } from '../fronts/http-events.js';
+import { buildHttpEvent, type HttpFront, parseHttpRequestLine } from '../fronts/http-events.js';
+import { frontFailure, mapFunctionAnswer } from '../fronts/http-responses.js';
+import { frontIdentity } from '../emulator/http-event-front.js';
+import type { PoolInvoke } from '../emulator/pool.js';
+import { randomUUID } from 'node:crypto';
+import { STATUS_CODES } from 'node:http';
 
 const FRONT_NAMES: Record<HttpFront, string> = {
   url: 'function URL',
@@ -52,6 +57,9 @@ interface FunctionCliOptions {
 export interface InvokeCliOptions extends FunctionCliOptions {
   event?: string;
   data?: string;
+  http?: string;
+  header?: string[];
+  httpEvent?: HttpFront;
   eventExample?: string;
   set?: string[];
   repeat?: string;
@@ -60,11 +68,16 @@ export interface InvokeCliOptions extends FunctionCliOptions {
 
 export async function runInvoke(dir: string, opts: InvokeCliOptions): Promise<void> {
   const ui = createUi();
-  const payload = await readPayload(opts);
   const repeat = positiveInt(opts.repeat ?? '1', '--repeat', MAX_REPEAT);
   // The one plan; environments start at once here: each makes its own network namespace (one container less).
   const plan = await functionPlan(dir, opts, { namespacesAhead: false }); // bad input fails here, before any engine is asked
   const { concurrency } = plan;
+  const front = opts.httpEvent ?? 'url';
+  const payload = opts.http === undefined ? await readPayload(opts) : httpPayload(opts, front, plan.name, plan.region);
+  if (opts.http === undefined && (opts.header?.length || opts.httpEvent))
+    throw new LambdaImageError('INVALID_INPUT', '-H/--header and --http-event go with --http', {
+      hint: "for example --http 'GET /items' -H 'Accept: application/json'",
+    });
   const engine = await connectEngine();
   if (opts.rie) {
     const { invokeThroughRie } = await import('../app/invoke-rie.js');
@@ -77,7 +90,11 @@ export async function runInvoke(dir: string, opts: InvokeCliOptions): Promise<vo
   await withCleanup(fn, async () => {
     const result = await invokeRepeatedly(fn, payload, repeat, concurrency);
     await fn.pool.settled(); // every REPORT line before the summary
-    for (const o of result.outcomes) ui.out(o.result.body.toString());
+    for (const o of result.outcomes) {
+      // What the front would answer, on stderr; the function's own answer stays on stdout.
+      if (opts.http !== undefined) process.stderr.write(`${httpStatusLine(front, o)}\n`);
+      ui.out(o.result.body.toString());
+    }
     if (repeat > 1) {
       const row = (label: string, s?: { count: number; p50: number; p95: number; max: number }) =>
         s
@@ -293,6 +310,50 @@ function functionPlan(
     concurrency: positiveInt(opts.concurrency ?? '1', '--concurrency', MAX_CONCURRENCY),
     ...extra,
   });
+}
+
+/** `--http 'METHOD /path'` with -H and -d: the event the front builds for that request. */
+function httpPayload(opts: InvokeCliOptions, front: HttpFront, name: string, region?: string): Buffer {
+  if (opts.event !== undefined || opts.eventExample !== undefined)
+    throw new LambdaImageError(
+      'INVALID_INPUT',
+      '--http builds the event itself: leave out --event and --event-example',
+      {
+        hint: "give the request body with -d, e.g. --http 'POST /items' -d '{\"a\":1}'",
+      },
+    );
+  let request;
+  try {
+    request = parseHttpRequestLine(opts.http!, opts.header ?? [], opts.data);
+  } catch (err) {
+    throw new LambdaImageError('INVALID_INPUT', `--http: ${(err as Error).message}`, {
+      hint: "for example --http 'GET /items?limit=2' -H 'Accept: application/json'",
+    });
+  }
+  const event = buildHttpEvent(
+    front,
+    {
+      ...request,
+      headers: [['Host', 'localhost'], ...request.headers.filter(([k]) => k.toLowerCase() !== 'host')],
+      sourceIp: '127.0.0.1',
+      protocol: 'HTTP/1.1',
+      time: new Date(),
+      requestId: randomUUID(),
+    },
+    frontIdentity({ name, region: region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION }, front),
+  );
+  const payload = Buffer.from(JSON.stringify(event));
+  if (payload.length > MAX_PAYLOAD_BYTES) throw tooLarge('the request as an event');
+  return payload;
+}
+
+/** The status line and headers the front would answer with, for `invoke --http`. */
+function httpStatusLine(front: HttpFront, o: PoolInvoke): string {
+  const a = o.initError || o.result.kind === 'error' ? frontFailure(front) : mapFunctionAnswer(front, o.result.body);
+  return [
+    `HTTP/1.1 ${a.status} ${STATUS_CODES[a.status] ?? ''}`.trimEnd(),
+    ...a.headers.map(([k, v]) => `${k}: ${v}`),
+  ].join('\n');
 }
 
 async function readPayload(opts: InvokeCliOptions): Promise<Buffer> {

@@ -9,6 +9,7 @@ import { lineWriter } from '../util/lines.js';
 import { demuxStream } from './demux-stream.js';
 
 const log = debug('docker');
+const REMOVE_ATTEMPTS = 10;
 
 export interface ContainerSpec {
   image: string;
@@ -188,7 +189,8 @@ function handle(container: Dockerode.Container): ContainerHandle {
       });
     },
     async remove() {
-      for (let attempt = 0; attempt < 10; attempt++) {
+      let last: unknown;
+      for (let attempt = 0; attempt < REMOVE_ATTEMPTS; attempt++) {
         try {
           await container.remove({ force: true });
           return await closeOutput();
@@ -199,10 +201,18 @@ function handle(container: Dockerode.Container): ContainerHandle {
             await closeOutput();
             throw err;
           }
+          last = err;
           log(`remove ${container.id.slice(0, 12)}: ${(err as Error).message}; retrying`);
-          await new Promise((r) => setTimeout(r, 100 * (attempt + 1)));
+          if (attempt + 1 < REMOVE_ATTEMPTS) await new Promise((r) => setTimeout(r, 100 * (attempt + 1)));
         }
       }
+      // Never silently: the caller names what stays behind (the leftover list, the next run's sweep).
+      await closeOutput();
+      throw new LambdaImageError(
+        'CONTAINER_FAILED',
+        `the engine did not remove container ${container.id.slice(0, 12)} after ${REMOVE_ATTEMPTS} tries: ${(last as Error)?.message ?? String(last)}`,
+        { hint: `remove it yourself: docker rm -f ${container.id.slice(0, 12)}`, cause: last },
+      );
     },
   };
 }

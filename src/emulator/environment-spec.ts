@@ -10,6 +10,8 @@ import type { NetworkPlan } from './network.js';
 
 /** Lambda's execution user (sbx_user1051). */
 export const LAMBDA_USER = '993:990';
+/** Lambda's limit on processes and threads in one execution environment (extensions and the init shell included). */
+export const LAMBDA_PIDS_LIMIT = 1024;
 
 export interface EnvironmentSpecInput {
   identity: FunctionIdentity;
@@ -68,7 +70,8 @@ export function lambdaEnvironment(input: EnvironmentSpecInput): Record<string, s
 /** The container create options of one execution environment. */
 export function environmentSpec(input: EnvironmentSpecInput): ContainerSpec {
   const memory = input.memoryMb * 1024 * 1024;
-  const limits = { Memory: memory, MemorySwap: memory };
+  // Limits hold for every environment, isolated or not: a fork bomb must not reach the host.
+  const limits = { Memory: memory, MemorySwap: memory, PidsLimit: LAMBDA_PIDS_LIMIT };
   const spec: ContainerSpec = {
     image: input.image.image,
     env: lambdaEnvironment(input),

@@ -3,7 +3,7 @@
 // its output, init, invokes and shutdown. What the container is: environment-spec.ts; the
 // init shell and its output marks: init-shell.ts; the lifecycle state: lifecycle.ts;
 // measurements: measurements.ts.
-import { randomBytes, randomUUID } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { ContainerClient, ContainerHandle } from '../docker/containers.js';
 import type { Engine } from '../docker/engine.js';
 import { LambdaImageError } from '../errors.js';
@@ -84,7 +84,12 @@ export class Sandbox {
   private container?: ContainerHandle;
   private gauge?: MemoryGauge;
   private network?: NetworkPlan;
-  private containerAddress?: Promise<{ ip: string; telemetryPort?: number }>;
+  /**
+   * The environment's own address (and, on Docker Desktop, its published subscriber port),
+   * known once its namespace exists: the only peer its APIs answer, and where Telemetry goes.
+   */
+  private readonly ownAddress: Promise<EnvironmentAddress>;
+  private setOwnAddress!: (a: Promise<EnvironmentAddress>) => void;
   /** Output after an invoke's answer still belongs to it, until the next one starts. */
   private outputOwner?: string;
   private startedAt = 0;
@@ -94,6 +99,8 @@ export class Sandbox {
   private exitedPromise: Promise<void>;
   private markExited!: () => void;
   private invokes = 0;
+  /** This environment's id in Telemetry (initStart's instanceId). */
+  private readonly instanceId = randomBytes(16).toString('hex');
   private currentRequest?: string;
   initMs?: number;
   /** Containers the engine could not remove (it went away): reported by the pool. */
@@ -111,8 +118,10 @@ export class Sandbox {
     this.telemetry = new TelemetryHub((host, port) => this.subscriberAddress(host, port));
     this.api = new LambdaApiServer(opts.identity, facts.extensions, {
       telemetry: this.telemetry,
-      allowPeer: (a) => this.network?.allowPeer?.(a) ?? true,
+      allowPeer: (a) => this.peerAllowed(a),
     });
+    this.ownAddress = new Promise((resolve) => (this.setOwnAddress = resolve));
+    this.ownAddress.catch(() => undefined);
     this.exitedPromise = new Promise((r) => (this.markExited = r));
     this.engineLost.catch(() => {});
   }
@@ -175,18 +184,25 @@ export class Sandbox {
       credentials: credentialsFromEnv(),
       env: this.opts.env,
     });
+    // A namespace made ahead already has its address; a container's own comes with its start.
+    if (this.netHolder) this.setOwnAddress(addressOf(this.netHolder));
     this.container = await this.containers.create(spec);
     this.gauge = new MemoryGauge(this.container);
     await this.container.attachLines((line) => this.onLine(line));
     this.startedAt = performance.now();
+    // In the newest schema's shape; the hub gives each subscriber the shape it asked for.
     this.telemetry.platform('platform.initStart', {
       initializationType: 'on-demand',
       phase: 'init',
+      runtimeVersion: this.facts.image,
+      runtimeVersionArn: runtimeVersionArn(this.opts.region, this.facts.image),
       functionName: id.functionName,
       functionVersion: id.version,
+      instanceId: this.instanceId,
       instanceMaxMemory: this.opts.memoryMb * 1024 * 1024,
     });
     await this.container.start();
+    if (!this.netHolder) this.setOwnAddress(addressOf(this.container));
     log(`started ${this.container.id.slice(0, 12)} with the API on ${this.network.listenHost}:${port}`);
     void this.container.wait().then(
       (code) => {
@@ -239,21 +255,37 @@ export class Sandbox {
    */
   private async subscriberAddress(_host: string, port: number): Promise<{ host: string; port: number }> {
     if (!this.container || this.network?.mode === 'shared') return { host: '127.0.0.1', port };
-    this.containerAddress ??= (this.netHolder ?? this.container).inspect().then((info) => {
-      const published = info.NetworkSettings.Ports?.[`${TELEMETRY_PORT}/tcp`]?.[0]?.HostPort;
-      return {
-        ip: Object.values(info.NetworkSettings.Networks ?? {})[0]?.IPAddress || '127.0.0.1',
-        telemetryPort: published ? Number(published) : undefined,
-      };
-    });
-    const address = await this.containerAddress;
+    const address = await this.ownAddress;
     // Docker Desktop: container addresses are not reachable from the host; only the published subscriber port is.
     if (this.network?.mode === 'desktop')
       return {
         host: '127.0.0.1',
         port: port === TELEMETRY_PORT && address.telemetryPort ? address.telemetryPort : port,
       };
+    if (!address.ip) throw new Error('the environment has no address on the bridge');
     return { host: address.ip, port };
+  }
+
+  /**
+   * Only the environment's own container may talk to its Runtime, Extensions, Telemetry and
+   * Logs APIs: on the bridge, any other container of the engine (other users', CI jobs') could
+   * otherwise take the next caller's event and answer it. A request that comes before the
+   * address is known waits for it (bounded by init's limit).
+   */
+  private async peerAllowed(remote: string): Promise<boolean> {
+    // The host network (sandbox off) and Docker Desktop: the server listens on loopback only.
+    if (this.network?.mode !== 'isolated') return true;
+    if (this.network.allowPeer && !this.network.allowPeer(remote)) return false;
+    const peer = remote.replace(/^::ffff:/, '');
+    let timer: NodeJS.Timeout | undefined;
+    const known = await Promise.race([
+      this.ownAddress.catch(() => undefined),
+      new Promise<undefined>((r) => (timer = setTimeout(() => r(undefined), INIT_TIMEOUT_MS))),
+    ]);
+    clearTimeout(timer);
+    if (known?.ip && peer === known.ip) return true;
+    log(`refused a Runtime API request from ${peer}: not this environment (${known?.ip ?? 'address unknown'})`);
+    return false;
   }
 
   /** Waits for init (runtime and extensions ready), within Lambda's 10 s. */
@@ -357,11 +389,18 @@ export class Sandbox {
             : 'error';
     const errorType = result.kind === 'error' ? result.errorType : undefined;
     const metrics = { durationMs: round(durationMs) };
+    // Lambda's two spans: until the response began, and its transfer (read whole here, so 0).
+    const startedAt = new Date(began - performance.now() + Date.now());
+    const spans = [
+      { name: 'responseLatency', start: startedAt.toISOString(), durationMs: round(durationMs) },
+      { name: 'responseDuration', start: new Date(startedAt.getTime() + durationMs).toISOString(), durationMs: 0 },
+    ];
     this.telemetry.platform('platform.runtimeDone', {
       requestId,
       status,
       ...(errorType ? { errorType } : {}),
       metrics: { ...metrics, producedBytes: result.streamedBytes ?? result.body.length },
+      spans,
       tracing,
     });
     this.telemetry.platform('platform.end', { requestId });
@@ -472,6 +511,27 @@ export class Sandbox {
       await sleep(50);
     }
   }
+}
+
+/** A runtime version ARN for the image, as Lambda names runtime versions (a hash per version). */
+function runtimeVersionArn(region: string, image: string): string {
+  return `arn:aws:lambda:${region}::runtime:${createHash('sha256').update(image).digest('hex')}`;
+}
+
+interface EnvironmentAddress {
+  ip?: string;
+  /** The host port the subscriber port is published on (Docker Desktop). */
+  telemetryPort?: number;
+}
+
+/** The address of the container holding the environment's network namespace. */
+async function addressOf(holder: ContainerHandle): Promise<EnvironmentAddress> {
+  const info = await holder.inspect();
+  const published = info.NetworkSettings.Ports?.[`${TELEMETRY_PORT}/tcp`]?.[0]?.HostPort;
+  return {
+    ip: Object.values(info.NetworkSettings.Networks ?? {})[0]?.IPAddress || undefined,
+    telemetryPort: published ? Number(published) : undefined,
+  };
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
