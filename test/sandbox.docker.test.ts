@@ -8,7 +8,12 @@ import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { prepareFunction, type FunctionOptions, type LocalFunction } from '../src/app/invoke.js';
+import {
+  prepareFunction,
+  resolveFunctionSettings,
+  type FunctionOptions,
+  type LocalFunction,
+} from '../src/app/invoke.js';
 import { connectEngine, type Engine } from '../src/docker/engine.js';
 import { SESSION_LABEL } from '../src/emulator/function-image.js';
 import { ownerLabels } from '../src/emulator/owners.js';
@@ -97,14 +102,10 @@ describe.skipIf(!dockerEnv.available)('the execution environment (real engine)',
     work: (fn: LocalFunction, run: Run) => Promise<void>,
   ): Promise<Run> {
     const run: Run = { fn: undefined as unknown as LocalFunction, output: [], platform: [], all: [] };
-    run.fn = await prepareFunction(
-      engine,
-      { image, ...opts },
-      {
-        onOutput: (l) => (run.output.push(l), run.all.push(l)),
-        onPlatformLine: (l) => (run.platform.push(l), run.all.push(l)),
-      },
-    );
+    run.fn = await prepareFunction(engine, await resolveFunctionSettings({ image, ...opts }), {
+      onOutput: (l) => (run.output.push(l), run.all.push(l)),
+      onPlatformLine: (l) => (run.platform.push(l), run.all.push(l)),
+    });
     try {
       await work(run.fn, run);
     } finally {
