@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { parseImageReference } from '../config/image-reference.js';
-import { reservedEnvKeyProblem } from '../config/value-rules.js';
+import { envKeyProblem, reservedEnvKeyProblem } from '../config/value-rules.js';
 import type { Config } from '../config/schema.js';
 import { loadConfig } from '../config/store.js';
 import type { Engine } from '../docker/engine.js';
@@ -93,7 +93,7 @@ export async function resolveFunctionSettings(opts: FunctionOptions): Promise<Fu
     });
   }
   for (const key of Object.keys(opts.env ?? {})) {
-    const problem = reservedEnvKeyProblem(key);
+    const problem = envKeyProblem(key);
     if (problem)
       throw new LambdaImageError('INVALID_INPUT', `--env ${key}: ${problem}; it cannot be set`, {
         hint:
@@ -101,7 +101,9 @@ export async function resolveFunctionSettings(opts: FunctionOptions): Promise<Fu
             ? 'use --region'
             : /^AWS_(ACCESS|SECRET|SESSION)/.test(key)
               ? "leave credentials out of --env: lambda-image passes them on from its own environment, as Lambda passes the role's"
-              : 'remove it from --env / --env-file; Lambda sets it for every function',
+              : reservedEnvKeyProblem(key)
+                ? 'remove it from --env / --env-file; Lambda sets it for every function'
+                : 'name variables as Lambda allows: a letter, then letters, digits and _',
       });
   }
   return { config, image, name, timeoutSec, memoryMb, ephemeralMb };

@@ -1,4 +1,5 @@
 // Option values shared by several commands: K=V pairs, positive whole numbers, typed paths.
+import { setOwn } from '../config/value-rules.js';
 import { LambdaImageError } from '../errors.js';
 
 export { typedPath } from '../util/paths.js';
@@ -12,7 +13,7 @@ export function parsePairs(pairs: string[], flag: string): Record<string, string
       throw new LambdaImageError('INVALID_INPUT', `${flag} "${p}" is not K=V`, {
         hint: `write it as ${flag} NAME=value`,
       });
-    out[p.slice(0, eq)] = p.slice(eq + 1);
+    setOwn(out, p.slice(0, eq), p.slice(eq + 1));
   }
   return out;
 }
