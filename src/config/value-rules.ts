@@ -110,9 +110,11 @@ export function reservedEnvKeyProblem(key: string): string | undefined {
  * (__proto__ is refused by the rule; constructor, prototype are valid names) are judged like any other.
  */
 export function envKeyProblem(key: string): string | undefined {
+  const reserved = reservedEnvKeyProblem(key);
+  if (reserved) return reserved; // _HANDLER and _X_AMZN_TRACE_ID are Lambda's, though not names a user may pick
   if (!/^[a-zA-Z][a-zA-Z0-9_]*$/.test(key))
     return `${JSON.stringify(key)} is not an environment variable name (a letter, then letters, digits and _)`;
-  return reservedEnvKeyProblem(key);
+  return undefined;
 }
 
 /** Sets a key as the object's own property, __proto__ included (plain assignment would change the prototype). */
