@@ -240,3 +240,37 @@ describe('environment keys and ARNs are judged as Lambda judges them', () => {
     }
   });
 });
+
+describe('ci github edges', () => {
+  it('refuses an option value that is another option (--function-name --force), writing nothing', async () => {
+    const { root, fn } = repoWithFunction();
+    const r = await runCli(['ci', 'github', fn, '--function-name', '--force']);
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr).toContain('--function-name "--force" looks like an option, not a value');
+    expect(existsSync(path.join(root, '.github'))).toBe(false);
+  });
+
+  it('lets the workflow create the dev function with --function-role, and warns about local-only images', async () => {
+    const { root, fn } = repoWithFunction({
+      baseImage: 'localhost:5000/mirror/provided:al2023',
+      builderImage: 'lambda-image-standin/golang:1.23-alpine',
+    });
+    const role = 'arn:aws:iam::123456789012:role/orders-exec';
+    const r = await runCli(['ci', 'github', fn, '--function-role', role]);
+    expect(r.code, r.stderr).toBe(0);
+    const yaml = readFileSync(path.join(root, '.github', 'workflows', 'lambda-image.yml'), 'utf8');
+    expect(yaml).toContain(`FUNCTION_ROLE: ${role}`);
+    expect(yaml).toContain('${FUNCTION_ROLE:+--role "$FUNCTION_ROLE"}');
+    expect(r.stderr).toContain(
+      "warning: lambda-image.json baseImage localhost:5000/mirror/provided:al2023 is in a registry on this machine: GitHub's runners cannot pull it",
+    );
+    expect(r.stderr).toContain(
+      'warning: lambda-image.json builderImage lambda-image-standin/golang:1.23-alpine is a lambda-image stand-in',
+    );
+    const clean = repoWithFunction({ baseImage: 'public.ecr.aws/lambda/provided:al2023' });
+    const ok = await runCli(['ci', 'github', clean.fn]);
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(ok.stderr).not.toContain('warning:');
+    expect(ok.stderr).toContain('LAMBDA_IMAGE_FUNCTION_ROLE_ARN');
+  });
+});
