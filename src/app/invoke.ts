@@ -3,6 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { parseImageReference } from '../config/image-reference.js';
+import { envKeyProblem } from '../config/value-rules.js';
 import type { Config } from '../config/schema.js';
 import { loadConfig } from '../config/store.js';
 import {
@@ -106,7 +107,7 @@ export async function resolveFunctionSettings(opts: FunctionOptions): Promise<Fu
       });
   }
   for (const key of Object.keys(opts.env ?? {})) {
-    const problem = reservedEnvKeyProblem(key);
+    const problem = envKeyProblem(key);
     if (problem)
       throw new LambdaImageError('INVALID_INPUT', `--env ${key}: ${problem}; it cannot be set`, {
         hint:
@@ -114,7 +115,9 @@ export async function resolveFunctionSettings(opts: FunctionOptions): Promise<Fu
             ? 'use --region'
             : /^AWS_(ACCESS|SECRET|SESSION)/.test(key)
               ? "leave credentials out of --env: lambda-image passes them on from its own environment, as Lambda passes the role's"
-              : 'remove it from --env / --env-file; Lambda sets it for every function',
+              : reservedEnvKeyProblem(key)
+                ? 'remove it from --env / --env-file; Lambda sets it for every function'
+                : 'name variables as Lambda allows: a letter, then letters, digits and _',
       });
   }
   const region = opts.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1';
