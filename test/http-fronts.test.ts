@@ -13,6 +13,7 @@ import {
 import {
   corsPreflight,
   frontFailure,
+  headerProblem,
   mapFunctionAnswer,
   PreludeReader,
   withCorsHeaders,
@@ -224,6 +225,48 @@ describe('responses, as each front maps them', () => {
     // Plain JSON is not inferred, and keys a proxy response does not have make it malformed.
     expect(mapFunctionAnswer('rest-api', Buffer.from('{"message":"hi"}')).status).toBe(502);
     expect(mapFunctionAnswer('rest-api', Buffer.from('{"statusCode":200,"cookies":["a=1"]}')).status).toBe(502);
+  });
+});
+
+describe('answers whose headers cannot go on the wire', () => {
+  // A line break or control character in a value, a name that is not a token (a space, a
+  // character beyond ASCII), in headers, multiValueHeaders or cookies: never written, the front's failure instead.
+  const bad: Array<Record<string, unknown>> = [
+    { headers: { 'x-a': '1\r\nInj: 2' } },
+    { headers: { 'bad name': '1' } },
+    { headers: { 'n\u00e4me': '1' } },
+    { headers: { 'x-e': '\u001b[2J' } },
+    { headers: { 'x-z': 'a\u0000b' } },
+    { cookies: ['a=1\r\nSet-Cookie: evil=1'] },
+  ];
+  it('are the failure of each front (502 URL, 500 HTTP API, 502 REST API), with why', () => {
+    for (const extra of bad) {
+      for (const front of ['url', 'http-api'] as const) {
+        const a = mapFunctionAnswer(front, Buffer.from(JSON.stringify({ statusCode: 200, body: 'x', ...extra })));
+        expect(a.status, JSON.stringify(extra)).toBe(front === 'url' ? 502 : 500);
+        expect(text(a)).toBe(text(frontFailure(front)));
+        expect(a.problem).toMatch(/header/);
+      }
+      if (extra.cookies) continue;
+      const rest = mapFunctionAnswer('rest-api', Buffer.from(JSON.stringify({ statusCode: 200, body: 'x', ...extra })));
+      expect(rest.status).toBe(502);
+      expect(JSON.parse(text(rest))).toEqual({ message: 'Internal server error' });
+      const multi = Object.fromEntries(Object.entries(extra.headers as object).map(([k, v]) => [k, [v]]));
+      expect(
+        mapFunctionAnswer('rest-api', Buffer.from(JSON.stringify({ statusCode: 200, multiValueHeaders: multi })))
+          .status,
+      ).toBe(502);
+    }
+    expect(headerProblem([['x-ok', 'tab\there, caf\u00e9, \u65e5\u672c']])).toBeUndefined();
+  });
+
+  it('make a streaming prelude fail', () => {
+    for (const extra of bad) {
+      const prelude = Buffer.from(JSON.stringify({ statusCode: 200, ...extra }));
+      expect(() => new PreludeReader().push(Buffer.concat([prelude, Buffer.alloc(8)])), JSON.stringify(extra)).toThrow(
+        /header/,
+      );
+    }
   });
 });
 

@@ -141,6 +141,31 @@ describe('Runtime API: streamed responses', () => {
   });
 });
 
+describe('Runtime API: a caller that cannot take the stream', () => {
+  let server: LambdaApiServer | undefined;
+  afterEach(() => server?.close());
+
+  it("still answers the runtime's POST and ends the invoke as the runtime says", async () => {
+    server = new LambdaApiServer(identity, []);
+    const port = await server.listen();
+    const got = fetch(`http://127.0.0.1:${port}/2018-06-01/runtime/invocation/next`);
+    await server.waitForInit();
+    const sink: ResponseSink = {
+      begin: () => undefined,
+      write: () => {
+        throw new Error('the caller refused the bytes');
+      },
+    };
+    const result = server.invoke(request('t1', sink));
+    await got;
+    const post = chunkedPost(port, '/2018-06-01/runtime/invocation/t1/response');
+    await post.write('one');
+    await post.write('two');
+    expect(await post.end()).toBe(202);
+    expect(await result).toMatchObject({ kind: 'response', streamed: true });
+  });
+});
+
 /** A pool whose one invoke the test drives through the sink it was given. */
 function streamingFunction() {
   let sink: ResponseSink | undefined;
@@ -238,6 +263,132 @@ describe('RESPONSE_STREAM function URL', () => {
     const res = await response;
     expect(res.status).toBe(502);
     expect(await res.text()).toBe('Internal Server Error');
+  });
+});
+
+describe('HTTP front answers that cannot be sent as the function gave them', () => {
+  let front: FrontServer | undefined;
+  afterEach(async () => {
+    await front?.close();
+    front = undefined;
+  });
+
+  /** GET through the HTTP front: status, reason phrase, headers and body, or how the transfer ended. */
+  const request = (path: string, method = 'GET') =>
+    new Promise<{ status: number; reason: string; headers: http.IncomingHttpHeaders; body: string; ended: string }>(
+      (resolve, reject) => {
+        const req = http.request({ host: '127.0.0.1', port: front!.httpPort, path, method }, (res) => {
+          let body = '';
+          res.setEncoding('latin1');
+          res.on('data', (d: string) => (body += d));
+          const done = (ended: string) => () =>
+            resolve({ status: res.statusCode!, reason: res.statusMessage!, headers: res.headers, body, ended });
+          res.on('end', done('ended'));
+          res.on('aborted', done('aborted'));
+          res.on('error', done('aborted'));
+        });
+        req.on('error', reject);
+        req.end();
+      },
+    );
+
+  const badPreludes: Array<Record<string, unknown>> = [
+    { headers: { 'x-a': '1\r\nInj: 2' } },
+    { headers: { 'bad name': '1' } },
+    { cookies: ['a=1\r\nInj: 2'] },
+  ];
+
+  it('RESPONSE_STREAM: a prelude with a header that cannot be sent is a 502, and the invoke ends normally', async () => {
+    for (const extra of badPreludes) {
+      const notes: string[] = [];
+      const f = streamingFunction();
+      front = await startFront(f.fn, 0, {
+        http: { port: 0, front: 'url', invokeMode: 'RESPONSE_STREAM' },
+        onNote: (l) => notes.push(l),
+      });
+      const answer = request('/s');
+      await f.reached;
+      f.sink().begin('application/vnd.awslambda.http-integration-response', 'req-1');
+      const prelude = Buffer.from(JSON.stringify({ statusCode: 200, ...extra }));
+      // The Runtime API awaits the sink: it must neither throw nor hang.
+      await f.sink().write(Buffer.concat([prelude, Buffer.alloc(8), Buffer.from('body')]));
+      await f.sink().write(Buffer.from('more'));
+      f.finish();
+      const r = await answer;
+      expect(r.status, JSON.stringify(extra)).toBe(502);
+      expect(r.reason).toBe('Bad Gateway');
+      expect(r.body).toBe('Internal Server Error');
+      expect(r.headers.inj).toBeUndefined();
+      expect(notes.join('\n')).toMatch(/GET \/s: 502: the prelude has (a )?header/);
+      await front.close();
+      front = undefined;
+    }
+  });
+
+  it('RESPONSE_STREAM: an error before the first body byte is a 502, not a 200 cut short', async () => {
+    for (const begin of ['text/plain', 'application/vnd.awslambda.http-integration-response']) {
+      const f = streamingFunction();
+      front = await startFront(f.fn, 0, { http: { port: 0, front: 'url', invokeMode: 'RESPONSE_STREAM' } });
+      const answer = request('/s');
+      await f.reached;
+      f.sink().begin(begin, 'req-1');
+      if (begin !== 'text/plain')
+        await f.sink().write(Buffer.concat([Buffer.from('{"statusCode":201}'), Buffer.alloc(8)]));
+      f.finish({ result: { kind: 'error', errorType: 'errorString', body: Buffer.from('{}'), streamed: true } });
+      const r = await answer;
+      expect(r.status, begin).toBe(502);
+      expect(r).toMatchObject({ body: 'Internal Server Error', ended: 'ended' });
+      await front.close();
+      front = undefined;
+    }
+  });
+
+  it('RESPONSE_STREAM: a stream that ends without a body byte is its status and headers with an empty body', async () => {
+    const f = streamingFunction();
+    front = await startFront(f.fn, 0, { http: { port: 0, front: 'url', invokeMode: 'RESPONSE_STREAM' } });
+    const answer = request('/s');
+    await f.reached;
+    f.sink().begin('application/vnd.awslambda.http-integration-response', 'req-1');
+    await f.sink().write(Buffer.concat([Buffer.from('{"statusCode":201,"headers":{"x-k":"v"}}'), Buffer.alloc(8)]));
+    f.finish();
+    const r = await answer;
+    expect(r).toMatchObject({ status: 201, body: '', ended: 'ended' });
+    expect(r.headers['x-k']).toBe('v');
+  });
+
+  it("buffered fronts: a header that cannot be sent is the front's failure answer with its reason and body", async () => {
+    const answers = [
+      { headers: { 'x-c': 'a\r\nb' } },
+      { headers: { 'bad name': '1' } },
+      { headers: { 'n\u00e4me': '1' } },
+      { cookies: ['a=1\r\nInj: 2'] },
+    ];
+    const expected = {
+      url: { status: 502, reason: 'Bad Gateway', body: 'Internal Server Error' },
+      'http-api': { status: 500, reason: 'Internal Server Error', body: '{"message":"Internal Server Error"}' },
+      'rest-api': { status: 502, reason: 'Bad Gateway', body: '{"message":"Internal server error"}' },
+    } as const;
+    for (const kind of ['url', 'http-api', 'rest-api'] as const) {
+      for (const a of answers) {
+        if (kind === 'rest-api' && a.cookies) continue; // not a key of payload 1.0: malformed anyway
+        const notes: string[] = [];
+        const f = streamingFunction();
+        front = await startFront(f.fn, 0, {
+          http: { port: 0, front: kind, invokeMode: 'BUFFERED' },
+          onNote: (l) => notes.push(l),
+        });
+        const answer = request('/b');
+        await f.reached;
+        f.finish({
+          result: { kind: 'response', body: Buffer.from(JSON.stringify({ statusCode: 200, body: 'x', ...a })) },
+        });
+        const r = await answer;
+        expect(r, `${kind} ${JSON.stringify(a)}`).toMatchObject({ ...expected[kind], ended: 'ended' });
+        expect(notes.join('\n')).toMatch(/GET \/b: 50\d: the function's answer has/);
+        await front.close();
+        front = undefined;
+      }
+    }
   });
 });
 

@@ -166,7 +166,7 @@ export async function runStart(dir: string, opts: StartCliOptions): Promise<void
     async () => {
       let front: Awaited<ReturnType<typeof startFront>>;
       try {
-        front = await startFront(fn, port, { onFatal: engineLost, host, http });
+        front = await startFront(fn, port, { onFatal: engineLost, host, http, onNote: (line) => ui.warn(line) });
       } catch (err) {
         throw new LambdaImageError(
           'INVALID_INPUT',

@@ -3,7 +3,7 @@
 // warm pool as the Invoke API. A RESPONSE_STREAM function URL forwards the bytes as they come.
 // The events and mappings are pure (src/fronts); this is the HTTP side.
 import { createHash, randomUUID } from 'node:crypto';
-import type http from 'node:http';
+import http from 'node:http';
 import { buildHttpEvent, type FrontIdentity, type HttpFront } from '../fronts/http-events.js';
 import {
   type CorsSettings,
@@ -13,6 +13,7 @@ import {
   type HttpAnswer,
   INTEGRATION_RESPONSE_TYPE,
   mapFunctionAnswer,
+  headerProblem,
   PreludeReader,
   withCorsHeaders,
 } from '../fronts/http-responses.js';
@@ -63,22 +64,62 @@ export function headerPairs(req: http.IncomingMessage): Array<[string, string]> 
   return out;
 }
 
-const flat = (headers: Array<[string, string]>) => headers.flat();
 /** Headers the front sets itself, whatever the function said. */
 const OWN = /^(content-length|transfer-encoding|connection|keep-alive)$/i;
 
-function send(res: http.ServerResponse, a: HttpAnswer, extra: Array<[string, string]> = []): void {
+/**
+ * Header pairs as they go on the wire: a value beyond Latin-1 leaves as its UTF-8 bytes (Node
+ * would refuse it). Names and values were checked by the mapping (headerProblem).
+ */
+const wire = (headers: Array<[string, string]>) =>
+  headers.flatMap(([k, v]) => [k, /[^\u0000-\u00ff]/.test(v) ? Buffer.from(v, 'utf8').toString('latin1') : v]);
+
+/** The status line with its own reason phrase, whatever an earlier failed writeHead left behind. */
+const reason = (status: number) => http.STATUS_CODES[status] ?? '';
+
+/** No body on a 1xx, 204 or 304 answer, nor on the answer to a HEAD. */
+const bodiless = (status: number, method?: string) =>
+  method === 'HEAD' || status === 204 || status === 304 || (status >= 100 && status < 200);
+
+function send(
+  res: http.ServerResponse,
+  a: HttpAnswer,
+  extra: Array<[string, string]> = [],
+  front: HttpFront = 'url',
+): void {
   if (res.headersSent) return void res.destroy();
-  const headers = [...a.headers.filter(([k]) => !OWN.test(k)), ...extra, ['Content-Length', String(a.body.length)]];
-  res.writeHead(a.status, flat(headers as Array<[string, string]>));
-  res.end(a.body);
+  const none = bodiless(a.status, res.req?.method);
+  const noLength = a.status === 204 || a.status === 304 || (a.status >= 100 && a.status < 200);
+  const headers: Array<[string, string]> = [...a.headers.filter(([k]) => !OWN.test(k)), ...extra];
+  if (!noLength) headers.push(['Content-Length', String(a.body.length)]);
+  try {
+    res.writeHead(a.status, reason(a.status), wire(headers));
+  } catch {
+    // Checked before (headerProblem), so only a header Node still refuses: the front's failure, never half an answer.
+    if (res.headersSent) return void res.destroy();
+    const f = frontFailure(front);
+    res.writeHead(f.status, reason(f.status), wire([...f.headers, ['Content-Length', String(f.body.length)]]));
+    return void res.end(f.body);
+  }
+  res.end(none ? undefined : a.body);
+}
+
+/** The front's failure answer, for an error nothing else answered (http-front's last resort). */
+export function sendFrontFailure(res: http.ServerResponse, front: HttpFront): void {
+  send(res, frontFailure(front), [], front);
 }
 
 /** The request handler of the HTTP front. `fatal` hears of invoke failures that end `start`. */
 export function httpEventHandler(
   fn: FrontFunction,
   settings: HttpFrontSettings,
-  opts: { port: () => number; draining: () => boolean; fatal(err: unknown): void },
+  opts: {
+    port: () => number;
+    draining: () => boolean;
+    fatal(err: unknown): void;
+    /** Hears why the front answered with its failure response (a malformed answer, a bad header). */
+    note?(line: string): void;
+  },
 ): (req: http.IncomingMessage, res: http.ServerResponse) => Promise<void> {
   const { front } = settings;
   const cors = front === 'url' ? settings.cors : undefined;
@@ -122,9 +163,12 @@ export function httpEventHandler(
       const o = await invokeOr503(fn, payload, {}, opts.fatal);
       if (!o) return send(res, unavailable(front), own);
       const a = failed(o) ? frontFailure(front) : mapFunctionAnswer(front, o.result.body);
-      return send(res, { ...a, headers: answerHeaders(a.headers) });
+      if (a.problem) opts.note?.(`${req.method} ${req.url}: ${a.status}: ${a.problem}`);
+      return send(res, { ...a, headers: answerHeaders(a.headers) }, [], front);
     }
-    const stream = new StreamedAnswer(res, answerHeaders);
+    const stream = new StreamedAnswer(res, answerHeaders, (problem) =>
+      opts.note?.(`${req.method} ${req.url}: 502: ${problem}`),
+    );
     const o = await invokeOr503(fn, payload, { stream: stream.sink }, opts.fatal);
     stream.finish(o);
   };
@@ -153,42 +197,49 @@ async function invokeOr503(
 }
 
 /**
- * One RESPONSE_STREAM answer: the status line goes out when the function's stream begins (after
- * the integration prelude, when it sends one), every chunk as it arrives with backpressure, and a
- * mid-stream error cuts the connection instead of ending the body cleanly, as Lambda does.
+ * One RESPONSE_STREAM answer: the status line and headers (the integration prelude's, when the
+ * function sends one) are held until the first body byte, so an error before it is still the
+ * URL's 502; then every chunk goes out as it arrives, with backpressure, and a mid-stream error
+ * cuts the connection instead of ending the body cleanly, as Lambda does. Nothing here throws
+ * into the Runtime API: a prelude or header that cannot be sent makes the answer a 502.
  */
 class StreamedAnswer {
   private started = false;
   private prelude?: PreludeReader;
-  private broken = false;
+  /** Status and headers not sent yet: they leave with the first body byte or at the end. */
+  private head?: { status: number; headers: Array<[string, string]> };
+  private broken?: string;
 
   constructor(
     private readonly res: http.ServerResponse,
     private readonly headers: (h: Array<[string, string]>) => Array<[string, string]>,
+    private readonly note: (problem: string) => void,
   ) {}
 
   readonly sink: ResponseSink = {
     begin: (contentType) => {
       if (contentType === INTEGRATION_RESPONSE_TYPE) this.prelude = new PreludeReader();
-      else this.start(200, [['Content-Type', contentType ?? 'application/octet-stream']]);
+      else this.head = { status: 200, headers: [['Content-Type', contentType ?? 'application/octet-stream']] };
     },
     write: (chunk) => {
-      if (this.broken || this.res.destroyed) return undefined;
+      if (this.broken !== undefined || this.res.destroyed) return undefined;
       let bytes = chunk;
       if (this.prelude) {
         let read;
         try {
           read = this.prelude.push(chunk);
-        } catch {
-          this.broken = true; // not a prelude: the answer is the front's 502 once the invoke ends
+        } catch (err) {
+          // not a prelude that can be sent: the answer is the front's 502 once the invoke ends
+          this.broken = (err as Error).message;
           return undefined;
         }
         if (!read) return undefined;
         this.prelude = undefined;
-        this.start(read.prelude.status, read.prelude.headers);
+        this.head = read.prelude;
         bytes = read.rest;
-        if (!bytes.length) return undefined;
       }
+      if (!bytes.length) return undefined;
+      if (!this.started && !this.open()) return undefined;
       if (this.res.write(bytes)) return undefined;
       return new Promise<void>((resolve) => {
         const done = () => {
@@ -202,19 +253,35 @@ class StreamedAnswer {
     },
   };
 
-  private start(status: number, headers: Array<[string, string]>): void {
+  /** Sends the held status line and headers; false (and the answer broken) when they cannot be sent. */
+  private open(): boolean {
+    const { status, headers } = this.head ?? { status: 200, headers: [] };
+    const own = this.headers(headers.filter(([k]) => !OWN.test(k)));
+    const problem = headerProblem(own);
+    if (problem) {
+      this.broken = problem;
+      return false;
+    }
+    try {
+      this.res.writeHead(status, reason(status), wire(own));
+    } catch (err) {
+      this.broken = (err as Error).message;
+      return false;
+    }
     this.started = true;
-    const own = headers.filter(([k]) => !OWN.test(k));
-    this.res.writeHead(status, flat(this.headers(own)));
-    // The status line and headers leave now, not with the first body bytes.
-    this.res.flushHeaders();
+    return true;
   }
 
   finish(o: PoolInvoke | undefined): void {
     const res = this.res;
     if (!o) return send(res, unavailable('url'));
     if (!this.started) {
-      if (failed(o) || this.broken || this.prelude) return send(res, frontFailure('url'));
+      if (this.broken !== undefined) this.note(this.broken);
+      else if (this.prelude && !failed(o)) this.note('the stream ended before its prelude did (8 NUL bytes)');
+      if (failed(o) || this.broken !== undefined || this.prelude) return send(res, frontFailure('url'));
+      // Streamed without a body byte: the held status and headers, and an empty body.
+      if (this.head)
+        return send(res, { ...this.head, headers: this.headers(this.head.headers), body: Buffer.alloc(0) });
       // A response that was not streamed (the runtime answered in one piece): its bytes as they are.
       return send(res, {
         status: 200,

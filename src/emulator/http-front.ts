@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { isLambdaImageError } from '../errors.js';
 import { readCappedBody } from '../util/http-body.js';
 import { invokeComplete, MAX_CHUNK_BYTES, payloadChunk } from '../fronts/event-stream.js';
-import { type FrontFunction, type HttpFrontSettings, httpEventHandler } from './http-event-front.js';
+import { type FrontFunction, type HttpFrontSettings, httpEventHandler, sendFrontFailure } from './http-event-front.js';
 import { MAX_PAYLOAD_BYTES, type ResponseSink } from './lambda-api.js';
 import { PoolClosedError, type PoolInvoke } from './pool.js';
 
@@ -46,6 +46,8 @@ export interface FrontOptions {
   onFatal?(err: Error): void;
   /** Also serve plain HTTP as a function URL or API Gateway front on this port (`--http-port`). */
   http?: { port: number } & HttpFrontSettings;
+  /** Hears why the HTTP front answered with its failure response (a malformed answer, a bad header). */
+  onNote?(line: string): void;
 }
 
 const INVOCATION_TYPES = ['RequestResponse', 'Event', 'DryRun'];
@@ -362,6 +364,7 @@ export async function startFront(fn: FrontFunction, port: number, opts: FrontOpt
       port: () => httpPort ?? 0,
       draining: () => draining,
       fatal,
+      note: opts.onNote,
     });
     const front = http.createServer((req, res) => {
       // The same bound as the Invoke API's: what waits for an environment is limited, past it 429.
@@ -372,8 +375,9 @@ export async function startFront(fn: FrontFunction, port: number, opts: FrontOpt
       }
       const answered = handleHttp(req, res)
         .catch(() => {
+          // The front's own failure answer (status, reason and body), never a bare 500.
           if (res.headersSent) res.destroy();
-          else res.writeHead(500).end();
+          else sendFrontFailure(res, opts.http!.front);
         })
         .finally(() => {
           place?.release();
@@ -410,7 +414,8 @@ export async function startFront(fn: FrontFunction, port: number, opts: FrontOpt
         await Promise.race([Promise.all([...pending]), new Promise((r) => (timer = setTimeout(r, end - Date.now())))]);
         clearTimeout(timer);
       }
-      const eventsEnd = Date.now() + (closeOpts.eventDeadlineMs ?? Math.max(EVENT_DRAIN_MS, (fn.timeoutSec + 10) * 1000));
+      const eventsEnd =
+        Date.now() + (closeOpts.eventDeadlineMs ?? Math.max(EVENT_DRAIN_MS, (fn.timeoutSec + 10) * 1000));
       while (background.size && Date.now() < eventsEnd) {
         let timer: NodeJS.Timeout | undefined;
         await Promise.race([

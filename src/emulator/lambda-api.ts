@@ -157,18 +157,28 @@ export class LambdaApiServer {
     const limit = sink ? MAX_STREAMED_RESPONSE_BYTES : MAX_RESPONSE_BYTES;
     const held: Buffer[] = [];
     let size = 0;
+    /** The caller streamed and its sink failed: nothing more is kept or forwarded. */
+    let streamedOut = false;
     try {
       for await (const chunk of req as AsyncIterable<Buffer>) {
         size += chunk.length;
         if (size > limit) continue; // drained, not kept: the result says how large it was
-        if (sink) await sink.write(chunk);
-        else held.push(chunk);
+        if (sink) {
+          // A caller that cannot take the bytes must not leave the runtime's POST unanswered:
+          // the rest is drained and the invoke ends as the runtime says.
+          try {
+            await sink.write(chunk);
+          } catch {
+            sink = undefined;
+            streamedOut = true;
+          }
+        } else if (!streamedOut) held.push(chunk);
       }
     } catch {
       return; // the runtime went away mid-response: the sandbox ends the invoke
     }
     const trailerType = req.trailers['lambda-runtime-function-error-type'];
-    const base = { size, contentType, streamed: sink !== undefined, limit };
+    const base = { size, contentType, streamed: sink !== undefined || streamedOut, limit };
     if (size > limit) return reply(res, s.runtimeResult(id, kind, { ...base, body: undefined }));
     if (trailerType) {
       const encoded = req.trailers['lambda-runtime-function-error-body'];
@@ -177,7 +187,7 @@ export class LambdaApiServer {
         : Buffer.from(JSON.stringify({ errorMessage: '', errorType: trailerType }));
       return reply(res, s.runtimeResult(id, 'error', { ...base, body, errorTypeHeader: trailerType }));
     }
-    const body = sink ? Buffer.alloc(0) : Buffer.concat(held);
+    const body = sink || streamedOut ? Buffer.alloc(0) : Buffer.concat(held);
     return reply(
       res,
       s.runtimeResult(id, kind, { ...base, body, errorTypeHeader: header(req, 'lambda-runtime-function-error-type') }),

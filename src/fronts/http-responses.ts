@@ -8,6 +8,8 @@ export interface HttpAnswer {
   /** Header pairs in order (Set-Cookie may repeat). */
   headers: Array<[string, string]>;
   body: Buffer;
+  /** Why the front answers with its failure response (a line for the log), when it does. */
+  problem?: string;
 }
 
 const json = (status: number, value: unknown): HttpAnswer => ({
@@ -20,10 +22,40 @@ const json = (status: number, value: unknown): HttpAnswer => ({
  * What each front answers when the function failed (an error, a timeout, a crash) or its answer
  * cannot be mapped: function URLs 502, HTTP APIs 500 and REST APIs 502, with their bodies.
  */
-export function frontFailure(front: HttpFront): HttpAnswer {
-  if (front === 'http-api') return json(500, { message: 'Internal Server Error' });
-  if (front === 'rest-api') return json(502, { message: 'Internal server error' });
-  return { status: 502, headers: [['Content-Type', 'text/plain']], body: Buffer.from('Internal Server Error') };
+export function frontFailure(front: HttpFront, problem?: string): HttpAnswer {
+  const a: HttpAnswer =
+    front === 'http-api'
+      ? json(500, { message: 'Internal Server Error' })
+      : front === 'rest-api'
+        ? json(502, { message: 'Internal server error' })
+        : { status: 502, headers: [['Content-Type', 'text/plain']], body: Buffer.from('Internal Server Error') };
+  return problem === undefined ? a : { ...a, problem };
+}
+
+/** An HTTP header name: a token (RFC 9110), so ASCII letters, digits and a few marks, no space. */
+const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+/** What no header value may hold: a line break, NUL or another control character (tab is allowed). */
+const CONTROL = /[\u0000-\u0008\u000a-\u001f\u007f]/;
+
+/**
+ * Why these headers cannot go on the wire, or undefined when they can. A name that is not a
+ * token or a value with a line break or control character would split or forge the response:
+ * the front refuses the whole answer with its failure response (as a malformed answer).
+ */
+export function headerProblem(headers: Array<[string, string]>): string | undefined {
+  for (const [k, v] of headers) {
+    if (!TOKEN.test(k))
+      return `the function's answer has a header name that is not a valid HTTP token: ${JSON.stringify(k)}`;
+    if (CONTROL.test(v))
+      return `the function's answer has header ${JSON.stringify(k)} with a line break or control character in its value`;
+  }
+  return undefined;
+}
+
+/** A mapped answer, or the front's failure when its headers cannot be sent. */
+function checked(front: HttpFront, a: HttpAnswer): HttpAnswer {
+  const problem = headerProblem(a.headers);
+  return problem ? frontFailure(front, problem) : a;
 }
 
 /** The request was larger than a front takes (6 MB for Lambda's synchronous invoke, 10 MB for API Gateway). */
@@ -61,24 +93,29 @@ function mapPayload2(front: HttpFront, payload: Buffer): HttpAnswer {
   try {
     value = JSON.parse(payload.toString('utf8'));
   } catch {
-    return frontFailure(front);
+    return frontFailure(front, "the function's answer is not JSON");
   }
   if (!isRecord(value) || !('statusCode' in value))
     return { status: 200, headers: [['Content-Type', 'application/json']], body: payload };
-  if (!isStatus(value.statusCode)) return frontFailure(front);
+  if (!isStatus(value.statusCode)) return frontFailure(front, "the function's statusCode is not an HTTP status");
   const headers = headerPairs(value.headers);
   const body = bodyOf(value);
-  if (!headers || !body) return frontFailure(front);
+  if (!headers || !body) return frontFailure(front, "the function's headers are not an object of strings");
   const cookies = value.cookies;
   if (cookies !== undefined && cookies !== null) {
-    if (!Array.isArray(cookies) || cookies.some((c) => typeof c !== 'string')) return frontFailure(front);
+    if (!Array.isArray(cookies) || cookies.some((c) => typeof c !== 'string'))
+      return frontFailure(front, "the function's cookies are not a list of strings");
     for (const c of cookies as string[]) headers.push(['Set-Cookie', c]);
   }
-  return { status: value.statusCode, headers, body };
+  return checked(front, { status: value.statusCode, headers, body });
 }
 
 /** REST API proxy responses allow exactly these keys; anything else is "Malformed Lambda proxy response". */
 const PROXY_KEYS = new Set(['statusCode', 'headers', 'multiValueHeaders', 'body', 'isBase64Encoded']);
+
+/** API Gateway's log line for an answer that is not a proxy response. */
+const MALFORMED =
+  'Malformed Lambda proxy response: only statusCode, headers, multiValueHeaders, body and isBase64Encoded are allowed';
 
 /** Payload 1.0 (REST APIs): only a proxy response object is accepted; `multiValueHeaders` win over `headers`. */
 function mapPayload1(payload: Buffer): HttpAnswer {
@@ -86,26 +123,27 @@ function mapPayload1(payload: Buffer): HttpAnswer {
   try {
     value = JSON.parse(payload.toString('utf8'));
   } catch {
-    return frontFailure('rest-api');
+    return frontFailure('rest-api', MALFORMED);
   }
-  if (!isRecord(value) || Object.keys(value).some((k) => !PROXY_KEYS.has(k))) return frontFailure('rest-api');
+  if (!isRecord(value) || Object.keys(value).some((k) => !PROXY_KEYS.has(k)))
+    return frontFailure('rest-api', MALFORMED);
   const status = value.statusCode;
-  if (!isStatus(status)) return frontFailure('rest-api');
+  if (!isStatus(status)) return frontFailure('rest-api', MALFORMED);
   const single = headerPairs(value.headers);
-  if (!single) return frontFailure('rest-api');
+  if (!single) return frontFailure('rest-api', MALFORMED);
   const multi: Array<[string, string]> = [];
   if (value.multiValueHeaders !== undefined && value.multiValueHeaders !== null) {
-    if (!isRecord(value.multiValueHeaders)) return frontFailure('rest-api');
+    if (!isRecord(value.multiValueHeaders)) return frontFailure('rest-api', MALFORMED);
     for (const [k, list] of Object.entries(value.multiValueHeaders)) {
-      if (!Array.isArray(list)) return frontFailure('rest-api');
+      if (!Array.isArray(list)) return frontFailure('rest-api', MALFORMED);
       for (const v of list) multi.push([k, String(v)]);
     }
   }
   const multiNames = new Set(multi.map(([k]) => k.toLowerCase()));
   const headers = [...single.filter(([k]) => !multiNames.has(k.toLowerCase())), ...multi];
   const body = bodyOf(value);
-  if (!body) return frontFailure('rest-api');
-  return { status, headers, body };
+  if (!body) return frontFailure('rest-api', MALFORMED);
+  return checked('rest-api', { status, headers, body });
 }
 
 /** A successful invoke's payload as `front` answers it. */
@@ -221,6 +259,8 @@ export class PreludeReader {
     if (!headers) throw new Error('the prelude headers are not an object of strings');
     const cookies = Array.isArray(parsed.cookies) ? parsed.cookies.filter((c) => typeof c === 'string') : [];
     for (const c of cookies as string[]) headers.push(['Set-Cookie', c]);
+    const problem = headerProblem(headers);
+    if (problem) throw new Error(problem.replace("the function's answer", 'the prelude'));
     return {
       prelude: { status, headers: headers.filter(([k]) => k.toLowerCase() !== 'content-length') },
       rest: all.subarray(at + 8),
