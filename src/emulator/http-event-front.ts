@@ -225,7 +225,7 @@ class StreamedAnswer {
       if (this.broken !== undefined || this.res.destroyed) return undefined;
       let bytes = chunk;
       if (this.prelude) {
-        let read;
+        let read: ReturnType<PreludeReader['push']>;
         try {
           read = this.prelude.push(chunk);
         } catch (err) {
@@ -272,7 +272,7 @@ class StreamedAnswer {
     return true;
   }
 
-  finish(o: PoolInvoke | undefined): void {
+  finish(o: PoolInvoke | undefined) {
     const res = this.res;
     if (!o) return send(res, unavailable('url'));
     if (!this.started) {
