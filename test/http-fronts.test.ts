@@ -3,6 +3,7 @@
 // 2.0, REST API proxy payload 1.0), the answers each front gives for good, malformed and failed
 // responses, function URL CORS, the streaming prelude, and `invoke --http` request lines.
 import { describe, expect, it } from 'vitest';
+import { httpStatusLine } from '../src/cli/invoke.js';
 import {
   buildHttpEvent,
   clfTime,
@@ -267,6 +268,33 @@ describe('answers whose headers cannot go on the wire', () => {
         /header/,
       );
     }
+  });
+});
+
+describe('invoke --http: the answer line on stderr', () => {
+  const outcome = (answer: object) =>
+    ({ result: { kind: 'response', body: Buffer.from(JSON.stringify(answer)) } }) as Parameters<
+      typeof httpStatusLine
+    >[1];
+
+  it("escapes the function's header text and gives the verdict start gives", () => {
+    const ok = httpStatusLine(
+      'url',
+      outcome({ statusCode: 200, headers: { 'x-e': 'caf\u00e9 \u200b' }, cookies: ['k=\u009b31m'], body: '' }),
+    );
+    expect(ok).toBe('HTTP/1.1 200 OK\nx-e: caf\u00e9 \\u{200b}\nSet-Cookie: k=\\x9b31m');
+    for (const headers of [{ 'x-e': '\u001b[2J\u001b]0;pwn\u0007' }, { 'x-c': 'a\r\nb' }, { 'bad name': '1' }]) {
+      const line = httpStatusLine('url', outcome({ statusCode: 200, headers, body: '' }));
+      expect(line).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/);
+      expect(line.split('\n')).toEqual([
+        expect.stringMatching(/^warning: .*header/),
+        'HTTP/1.1 502 Bad Gateway',
+        'Content-Type: text/plain',
+      ]);
+    }
+    expect(httpStatusLine('http-api', outcome({ statusCode: 200, headers: { 'bad name': '1' } }))).toMatch(
+      /^HTTP\/1\.1 500 Internal Server Error$/m,
+    );
   });
 });
 

@@ -362,12 +362,17 @@ function httpPayload(opts: InvokeCliOptions, front: HttpFront, name: string, reg
   return payload;
 }
 
-/** The status line and headers the front would answer with, for `invoke --http`. */
-function httpStatusLine(front: HttpFront, o: PoolInvoke): string {
+/**
+ * The status line and headers the front would answer with, for `invoke --http`: the same
+ * verdict as `start --http-port` (a header that cannot be sent makes it the front's failure,
+ * with why), every name and value escaped (they are the function's untrusted text).
+ */
+export function httpStatusLine(front: HttpFront, o: Pick<PoolInvoke, 'initError' | 'result'>): string {
   const a = o.initError || o.result.kind === 'error' ? frontFailure(front) : mapFunctionAnswer(front, o.result.body);
   return [
+    ...(a.problem ? [`warning: ${printable(a.problem)}`] : []),
     `HTTP/1.1 ${a.status} ${STATUS_CODES[a.status] ?? ''}`.trimEnd(),
-    ...a.headers.map(([k, v]) => `${k}: ${v}`),
+    ...a.headers.map(([k, v]) => `${printable(k)}: ${printable(v)}`),
   ].join('\n');
 }
 
