@@ -274,16 +274,24 @@ class StreamedAnswer {
 
   finish(o: PoolInvoke | undefined) {
     const res = this.res;
-    if (!o) return send(res, unavailable('url'));
+    if (!o) {
+      send(res, unavailable('url'));
+      return;
+    }
     if (!this.started) {
       if (this.broken !== undefined) this.note(this.broken);
       else if (this.prelude && !failed(o)) this.note('the stream ended before its prelude did (8 NUL bytes)');
-      if (failed(o) || this.broken !== undefined || this.prelude) return send(res, frontFailure('url'));
+      if (failed(o) || this.broken !== undefined || this.prelude) {
+        send(res, frontFailure('url'));
+        return;
+      }
       // Streamed without a body byte: the held status and headers, and an empty body.
-      if (this.head)
-        return send(res, { ...this.head, headers: this.headers(this.head.headers), body: Buffer.alloc(0) });
+      if (this.head) {
+        send(res, { ...this.head, headers: this.headers(this.head.headers), body: Buffer.alloc(0) });
+        return;
+      }
       // A response that was not streamed (the runtime answered in one piece): its bytes as they are.
-      return send(res, {
+      send(res, {
         status: 200,
         headers: this.headers([
           [
@@ -293,6 +301,7 @@ class StreamedAnswer {
         ]),
         body: o.result.body,
       });
+      return;
     }
     // Headers are out: an error can only be told by not ending the body (the client sees a cut transfer).
     if (failed(o)) res.destroy();
