@@ -156,7 +156,7 @@ export async function buildProject(
       );
       if (engine.buildkit) await pullForBuildkit(engine, pulled, registryconfig, opts.pull ?? false);
       const context = await createBuildContext(dir, generated);
-      if (variant === variants[0]) secretFileWarnings(context.files.secrets).forEach((w) => hooks.onWarning?.(w));
+      if (variant === variants[0]) for (const w of secretFileWarnings(context.files.secrets)) hooks.onWarning?.(w);
       const outcome = await runEngineBuild(
         engine,
         context.stream,
