@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Config } from '../config/schema.js';
 import { loadConfigIfExists } from '../config/store.js';
+import { regionProblem } from '../config/value-rules.js';
 import { LambdaImageError } from '../errors.js';
 import { exists, readTextIfExists, writeFileAtomic } from '../util/fs.js';
 import { renderGithubWorkflow, type GithubWorkflowSpec } from '../render/render.js';
@@ -171,8 +172,7 @@ export function checkWorkflowSpec(spec: GithubWorkflowSpec): void {
   if (!/^[\w./-]+$/.test(spec.dir) || spec.dir.split('/').includes('..'))
     throw bad('directory', spec.dir, 'use a path inside the repository of letters, digits, . _ - /');
   if (!/^[\w.:/-]+$/.test(spec.repository)) throw bad('repository', spec.repository, 'a repository name or host/path');
-  if (!/^[a-z]{2}(?:-[a-z]+)+-\d+$/.test(spec.region))
-    throw bad('region', spec.region, 'an AWS region such as eu-west-1');
+  if (regionProblem(spec.region)) throw bad('region', spec.region, 'an AWS region such as eu-west-1');
   for (const [what, name] of [
     ['function name', spec.prodFunction],
     ['dev function name', spec.devFunction],

@@ -13,6 +13,9 @@ const { Command, CommanderError } = require('commander') as typeof import('comma
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
+/** Commands whose first engine call is connectEngine's GET /version. */
+const ENGINE_FIRST = new Set(['build', 'invoke', 'start']);
+
 export function buildProgram(): CommandType {
   const program = new Command('lambda-image')
     .description('Package, build, inspect and run AWS Lambda functions as container images.')
@@ -23,6 +26,10 @@ export function buildProgram(): CommandType {
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
   registerCommands(program);
+  // The inner loop's commands: the engine is asked what it is while their modules load.
+  program.hook('preAction', async (_program, command) => {
+    if (ENGINE_FIRST.has(command.name())) (await import('../docker/engine.js')).askEngineEarly();
+  });
   return program;
 }
 

@@ -104,6 +104,90 @@ export interface ConnectOptions {
   callTimeoutMs?: number;
 }
 
+/** The engine's /version asked ahead (see askEngineEarly), until connectEngine takes it. */
+let early:
+  | { address: string; pingMs: number; signal: AbortSignal; version: Promise<Dockerode.DockerVersion>; hold(): void }
+  | undefined;
+
+/**
+ * Sends the engine's first question (GET /version) now, over plain HTTP, while the command's
+ * own modules (and dockerode) are still loading: the engine answers in the meantime, and
+ * connectEngine takes the answer. Nothing changes for the user: an engine that is not there
+ * is reported by connectEngine, after the command has checked its input, as before; until
+ * then the request never keeps the process alive. Only for a unix socket or plain TCP (TLS and
+ * ssh engines are asked by dockerode, as before).
+ */
+export function askEngineEarly(env: NodeJS.ProcessEnv = process.env): void {
+  if (early) return;
+  try {
+    const endpoint = resolveEndpoint(env);
+    const target = plainTarget(endpoint, env);
+    if (!target) return;
+    const pingMs = Math.min(10_000, engineCallTimeoutMs(env));
+    const signal = AbortSignal.timeout(pingMs);
+    let held = false;
+    let socket: import('node:net').Socket | undefined;
+    const version = import('node:http').then(
+      ({ request }) =>
+        new Promise<Dockerode.DockerVersion>((resolve, reject) => {
+          const req = request({ ...target, path: '/version', method: 'GET', signal }, (res) => {
+            const chunks: Buffer[] = [];
+            res.on('data', (c: Buffer) => chunks.push(c));
+            res.on('error', reject);
+            res.on('end', () => {
+              const body = Buffer.concat(chunks).toString();
+              if (res.statusCode !== 200) return reject(new Error(`(HTTP code ${res.statusCode}) ${body.trim()}`));
+              try {
+                resolve(JSON.parse(body));
+              } catch (err) {
+                reject(err);
+              }
+            });
+          });
+          req.on('socket', (s) => {
+            socket = s;
+            if (!held) s.unref();
+          });
+          req.on('error', reject);
+          req.end();
+        }),
+    );
+    version.catch(() => undefined); // reported by connectEngine, if it is called
+    early = {
+      address: endpoint.address,
+      pingMs,
+      signal,
+      version,
+      hold: () => {
+        held = true;
+        socket?.ref();
+      },
+    };
+  } catch {
+    early = undefined; // connectEngine reports whatever this was
+  }
+}
+
+/** Where a plain HTTP request reaches the engine, or undefined (TLS, ssh). */
+function plainTarget(
+  endpoint: Endpoint,
+  env: NodeJS.ProcessEnv,
+): { socketPath: string } | { host: string; port: number } | undefined {
+  if (endpoint.options) {
+    const o = endpoint.options;
+    if (o.socketPath) return { socketPath: o.socketPath };
+    if (o.protocol === 'http' && o.host) return { host: o.host, port: Number(o.port) };
+    return undefined;
+  }
+  const host = env.DOCKER_HOST ?? '';
+  if (host.startsWith('unix://')) return { socketPath: host.slice('unix://'.length) };
+  if (host.startsWith('tcp://') && !env.DOCKER_TLS_VERIFY && !env.DOCKER_CERT_PATH) {
+    const url = new URL(host.replace(/^tcp:/, 'http:'));
+    return { host: url.hostname, port: url.port ? Number(url.port) : 2375 };
+  }
+  return undefined;
+}
+
 /** Connects and asks the engine what it is; ENGINE_UNREACHABLE with the address tried when it does not answer. */
 export async function connectEngine(opts: ConnectOptions = {}): Promise<Engine> {
   const endpoint = resolveEndpoint();
@@ -116,13 +200,22 @@ export async function connectEngine(opts: ConnectOptions = {}): Promise<Engine> 
   log(`connecting to ${endpoint.address}`);
   // The first answer says whether there is an engine at all: 10 s, or less when every call gets less.
   const pingMs = opts.timeoutMs ?? Math.min(10_000, callTimeoutMs);
-  const ping = AbortSignal.timeout(pingMs);
+  // The question asked early counts when it went to this engine with the same deadline.
+  const asked = early?.address === endpoint.address && early.pingMs === pingMs ? early : undefined;
+  early = undefined;
+  // An early question's deadline started when it was sent.
+  const ping = asked ? asked.signal : AbortSignal.timeout(pingMs);
   let version: Dockerode.DockerVersion;
   try {
-    // dockerode's types omit abortSignal, which it passes on to the request.
-    version = await (
-      docker.version as (this: Dockerode, o: { abortSignal: AbortSignal }) => Promise<Dockerode.DockerVersion>
-    ).call(docker, { abortSignal: ping });
+    if (asked) {
+      asked.hold();
+      version = await asked.version;
+    } else {
+      // dockerode's types omit abortSignal, which it passes on to the request.
+      version = await (
+        docker.version as (this: Dockerode, o: { abortSignal: AbortSignal }) => Promise<Dockerode.DockerVersion>
+      ).call(docker, { abortSignal: ping });
+    }
   } catch (err) {
     const raw = (err instanceof LambdaImageError ? err.cause : err) as NodeJS.ErrnoException;
     const reason = ping.aborted ? `no answer within ${pingMs / 1000} s` : (raw.code ?? raw.message);
