@@ -351,6 +351,45 @@ describe.skipIf(!dockerEnv.available)('the execution environment (real engine)',
     });
   });
 
+  it('/tmp is not charged to the memory: 200 MB in /tmp with 128 MB works, and /tmp stays capped at its size', async () => {
+    const run = await withFunction(
+      images.alpinePlain,
+      { memoryMb: 128, ephemeralMb: 512, timeoutSec: 60 },
+      async (fn) => {
+        const o = await fn.pool.invoke(Buffer.from('{"action":"tmpfill","n":200}'));
+        expect(o.result.kind, o.result.body.toString()).toBe('response');
+        expect(JSON.parse(o.result.body.toString())).toEqual({ writtenMB: 200, writeError: '' });
+        const full = await fn.pool.invoke(Buffer.from('{"action":"tmpfill","n":600}'));
+        const r = JSON.parse(full.result.body.toString()) as { writtenMB: number; writeError: string };
+        expect(r.writeError).toMatch(/no space left on device/);
+        expect(r.writtenMB).toBeLessThanOrEqual(512);
+        expect((await fn.pool.invoke(Buffer.from('{}'))).result.kind).toBe('response');
+      },
+    );
+    // Max Memory Used is the function's, not the files': well under 128 MB.
+    const used = run.platform
+      .filter((l) => l.startsWith('REPORT '))
+      .map((l) => Number(/Max Memory Used: (\d+) MB/.exec(l)?.[1]));
+    expect(used).toHaveLength(3);
+    for (const mb of used) expect(mb).toBeLessThan(100);
+  });
+
+  it('a function over its memory is killed and named Runtime.OutOfMemory, with its real peak in REPORT', async () => {
+    const run = await withFunction(images.alpinePlain, { memoryMb: 128, timeoutSec: 60 }, async (fn) => {
+      const o = await fn.pool.invoke(Buffer.from('{"action":"alloc","n":400}'));
+      expect(o.result.kind).toBe('error');
+      expect(JSON.parse(o.result.body.toString())).toMatchObject({
+        errorType: 'Runtime.OutOfMemory',
+        errorMessage: expect.stringMatching(/Error: Runtime exited with error: signal: killed$/),
+      });
+      // the next invoke starts a fresh environment
+      expect((await fn.pool.invoke(Buffer.from('{}'))).result.kind).toBe('response');
+    });
+    const report = run.platform.find((l) => l.startsWith('REPORT '))!;
+    expect(report).toMatch(/Error Type: Runtime.OutOfMemory/);
+    expect(Number(/Max Memory Used: (\d+) MB/.exec(report)?.[1])).toBeGreaterThanOrEqual(128);
+  });
+
   it('a runtime that crashed with no later invoke: its extensions get SHUTDOWN failure, not spindown', async () => {
     const run = await withFunction(images.alpine, {}, async (fn, live) => {
       const o = await fn.pool.invoke(Buffer.from('{"action":"crash-after"}'));

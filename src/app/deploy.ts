@@ -203,6 +203,7 @@ export async function deployProject(
   const { LambdaApi } = await import('../aws/lambda.js');
   const lambda = await LambdaApi.open(plan.aws, retryPolicy());
   try {
+    checkArnsFor(lambda.region, plan.functionName, plan.role);
     // 1. The image: pushed now, or named; checked either way before Lambda hears of it.
     let image: VerifiedImage;
     let push: PushResult | undefined;
@@ -254,6 +255,48 @@ async function verifyImageUri(
   hooks.onStep?.(`checking the manifest of ${uri}`);
   const credentials = await registryCredentialsFor(ref, { ...aws, ecrToken });
   return verifyRemoteImage(ref.domain, ref.path, ref.digest ?? ref.tag!, credentials, ref.digest);
+}
+
+/**
+ * A function named by ARN lives in the ARN's region, a role in its partition: asked for from
+ * another region they read as "does not exist" (and "creating it needs a role") or "cannot be
+ * assumed", which is not the problem. Say what is, before anything is pushed.
+ */
+export function checkArnsFor(region: string, functionName: string, role?: string): void {
+  const fn = /^arn:(aws[a-zA-Z-]*):lambda:([a-z0-9-]+):\d{12}:function:/.exec(functionName);
+  const partition = partitionOf(region);
+  if (fn && fn[2] !== region) {
+    throw new LambdaImageError(
+      'INVALID_INPUT',
+      `function ${functionName} is in ${fn[2]}, and this deploy is to ${region}`,
+      {
+        hint: `deploy with --region ${fn[2]} (or set "deploy": { "region": "${fn[2]}" }), or name the function without its ARN`,
+      },
+    );
+  }
+  const rolePartition = role ? /^arn:(aws[a-zA-Z-]*):iam::/.exec(role)?.[1] : undefined;
+  for (const [what, arn, p] of [
+    ['function', functionName, fn?.[1]],
+    ['role', role, rolePartition],
+  ] as const) {
+    if (p && p !== partition)
+      throw new LambdaImageError(
+        'INVALID_INPUT',
+        `${what} ${arn} is in the ${p} partition, and ${region} is in ${partition}`,
+        {
+          hint: `use a ${what} ARN of the ${partition} partition (arn:${partition}:...), or deploy to a region of ${p}`,
+        },
+      );
+  }
+}
+
+/** The AWS partition a region belongs to. */
+function partitionOf(region: string): string {
+  if (region.startsWith('cn-')) return 'aws-cn';
+  if (region.startsWith('us-gov-')) return 'aws-us-gov';
+  if (region.startsWith('us-iso-')) return 'aws-iso';
+  if (region.startsWith('us-isob-')) return 'aws-iso-b';
+  return 'aws';
 }
 
 /** Lambda takes images from ECR private repositories in the function's region (not FIPS, not ECR Public). */
@@ -311,7 +354,7 @@ export function settingsDiff(
 
 function sameRecord(a: Record<string, string>, b: Record<string, string>): boolean {
   const ka = Object.keys(a);
-  return ka.length === Object.keys(b).length && ka.every((k) => b[k] === a[k]);
+  return ka.length === Object.keys(b).length && ka.every((k) => Object.hasOwn(b, k) && b[k] === a[k]);
 }
 
 async function deployImage(

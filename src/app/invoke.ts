@@ -3,6 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { parseImageReference } from '../config/image-reference.js';
+import { envKeyProblem } from '../config/value-rules.js';
 import type { Config } from '../config/schema.js';
 import { loadConfig } from '../config/store.js';
 import {
@@ -106,7 +107,7 @@ export async function resolveFunctionSettings(opts: FunctionOptions): Promise<Fu
       });
   }
   for (const key of Object.keys(opts.env ?? {})) {
-    const problem = reservedEnvKeyProblem(key);
+    const problem = envKeyProblem(key);
     if (problem)
       throw new LambdaImageError('INVALID_INPUT', `--env ${key}: ${problem}; it cannot be set`, {
         hint:
@@ -114,7 +115,9 @@ export async function resolveFunctionSettings(opts: FunctionOptions): Promise<Fu
             ? 'use --region'
             : /^AWS_(ACCESS|SECRET|SESSION)/.test(key)
               ? "leave credentials out of --env: lambda-image passes them on from its own environment, as Lambda passes the role's"
-              : 'remove it from --env / --env-file; Lambda sets it for every function',
+              : reservedEnvKeyProblem(key)
+                ? 'remove it from --env / --env-file; Lambda sets it for every function'
+                : 'name variables as Lambda allows: a letter, then letters, digits and _',
       });
   }
   const region = opts.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1';
@@ -203,6 +206,12 @@ export function platformLines(o: PoolInvoke, memoryMb: number, timeoutSec: numbe
         o.initError.errorType,
       ),
     ];
+  // The runtime's own end (a crash, an out-of-memory kill) is in REPORT, as Lambda puts it there.
+  const runtimeEnd =
+    o.result.kind === 'error' &&
+    (o.result.errorType === 'Runtime.ExitError' || o.result.errorType === 'Runtime.OutOfMemory')
+      ? o.result.errorType
+      : undefined;
   const lines: string[] = [];
   if (o.timedOut) lines.push(timeoutMessage(o.requestId, timeoutSec));
   lines.push(endLine(o.requestId));
@@ -213,13 +222,8 @@ export function platformLines(o: PoolInvoke, memoryMb: number, timeoutSec: numbe
       memoryMb,
       maxMemoryMb,
       initMs: o.initMs,
-      status: o.timedOut
-        ? 'timeout'
-        : o.result.kind === 'error' && o.result.errorType === 'Runtime.ExitError'
-          ? 'error'
-          : undefined,
-      errorType:
-        o.result.kind === 'error' && o.result.errorType === 'Runtime.ExitError' ? 'Runtime.ExitError' : undefined,
+      status: o.timedOut ? 'timeout' : runtimeEnd ? 'error' : undefined,
+      errorType: runtimeEnd,
     }),
   );
   return lines;

@@ -2,7 +2,7 @@
 // and flags that override a config key, checked by that key's own rule (config/value-rules.ts).
 import type { Base } from '../config/constants.js';
 import { BASES } from '../config/constants.js';
-import { describeWholeNumber, type WholeNumberRule, wholeNumberTextProblem } from '../config/value-rules.js';
+import { describeWholeNumber, setOwn, type WholeNumberRule, wholeNumberTextProblem } from '../config/value-rules.js';
 import { LambdaImageError } from '../errors.js';
 
 export { typedPath } from '../util/paths.js';
@@ -16,7 +16,7 @@ export function parsePairs(pairs: string[], flag: string): Record<string, string
       throw new LambdaImageError('INVALID_INPUT', `${flag} "${p}" is not K=V`, {
         hint: `write it as ${flag} NAME=value`,
       });
-    out[p.slice(0, eq)] = p.slice(eq + 1);
+    setOwn(out, p.slice(0, eq), p.slice(eq + 1));
   }
   return out;
 }

@@ -227,6 +227,10 @@ export function registerCommands(program: Command): void {
       'dev function, deployed from dev (default: config deploy.devFunctionName, else <function>-dev)',
     )
     .option('--role-to-assume <arn>', 'IAM role for OIDC (default: the repository variable LAMBDA_IMAGE_ROLE_ARN)')
+    .option(
+      '--function-role <arn>',
+      'execution role for creating a missing function (default: the variable LAMBDA_IMAGE_FUNCTION_ROLE_ARN, else config deploy.role)',
+    )
     .option('--github-repo <owner/name>', 'for the printed trust policy (default: from git remote origin)')
     .option('--force', 'overwrite an existing workflow')
     .option('--dry-run', 'print the workflow, write nothing')

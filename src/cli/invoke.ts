@@ -67,7 +67,6 @@ export interface InvokeCliOptions extends FunctionCliOptions {
 }
 
 export async function runInvoke(dir: string, opts: InvokeCliOptions): Promise<void> {
-  const ui = createUi();
   const repeat = positiveInt(opts.repeat ?? '1', '--repeat', MAX_REPEAT);
   // The one plan; environments start at once here: each makes its own network namespace (one container less).
   const plan = await functionPlan(dir, opts, { namespacesAhead: false }); // bad input fails here, before any engine is asked
@@ -82,7 +81,7 @@ export async function runInvoke(dir: string, opts: InvokeCliOptions): Promise<vo
   if (opts.rie) {
     const { invokeThroughRie } = await import('../app/invoke-rie.js');
     const out = await invokeThroughRie(engine, plan, payload, (line: string) => process.stderr.write(line + '\n'));
-    ui.out(out.body);
+    writeResponse(out.body);
     if (out.status !== 200) throw functionFailed(`the emulator answered HTTP ${out.status}`);
     return;
   }
@@ -93,7 +92,7 @@ export async function runInvoke(dir: string, opts: InvokeCliOptions): Promise<vo
     for (const o of result.outcomes) {
       // What the front would answer, on stderr; the function's own answer stays on stdout.
       if (opts.http !== undefined) process.stderr.write(`${httpStatusLine(front, o)}\n`);
-      ui.out(o.result.body.toString());
+      writeResponse(o.result.body);
     }
     if (repeat > 1) {
       const row = (label: string, s?: { count: number; p50: number; p95: number; max: number }) =>
@@ -192,24 +191,35 @@ export async function runStart(dir: string, opts: StartCliOptions): Promise<void
       const failure = await Promise.race([signalled, lost]);
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
-      // A second Ctrl-C while draining stops at once.
-      const force = () =>
+      // A second Ctrl-C while draining stops at once, naming the accepted Event invokes it drops.
+      const force = () => {
+        const dropped = front.eventsPending();
+        if (dropped) ui.warn(`${eventsNotRunText(dropped)} (stopped at once)`);
         void fn.pool
           .close()
           .catch(() => undefined)
           .finally(() => process.exit(EXIT_CODES.INTERRUPTED));
+      };
       process.once('SIGINT', force);
       process.once('SIGTERM', force);
+      const events = front.eventsPending();
       ui.info(
         failure
           ? 'the Docker engine went away: answering the requests in progress, then stopping'
-          : 'stopping: answering the requests in progress first',
+          : events
+            ? `stopping: answering the requests in progress and running the ${events} accepted Event invoke${events === 1 ? '' : 's'} first (Ctrl-C again stops at once)`
+            : 'stopping: answering the requests in progress first',
       );
-      await front.close();
+      const { eventsNotRun } = await front.close();
+      if (eventsNotRun) ui.warn(eventsNotRunText(eventsNotRun));
       if (failure) throw failure;
     },
     { signals: false },
   );
+}
+
+function eventsNotRunText(n: number): string {
+  return `${n} accepted Event invoke${n === 1 ? ' was' : 's were'} not run`;
 }
 
 export async function runEvents(name: string | undefined, opts: { set?: string[]; json?: boolean }): Promise<void> {
@@ -224,6 +234,11 @@ export async function runEvents(name: string | undefined, opts: { set?: string[]
     return;
   }
   ui.out(JSON.stringify(eventExample(name, opts.set ?? []), null, 2));
+}
+
+/** A response as the runtime sent it, byte for byte (never decoded as text), then a newline between responses. */
+function writeResponse(body: Buffer): void {
+  process.stdout.write(Buffer.concat([body, Buffer.from('\n')]));
 }
 
 function stderrHooks() {
@@ -322,7 +337,7 @@ function httpPayload(opts: InvokeCliOptions, front: HttpFront, name: string, reg
         hint: "give the request body with -d, e.g. --http 'POST /items' -d '{\"a\":1}'",
       },
     );
-  let request;
+  let request: ReturnType<typeof parseHttpRequestLine>;
   try {
     request = parseHttpRequestLine(opts.http!, opts.header ?? [], opts.data);
   } catch (err) {

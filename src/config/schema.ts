@@ -25,7 +25,9 @@ import {
   MEMORY_RULE,
   projectPathProblem,
   regionProblem,
+  envKeyProblem,
   reservedEnvKeyProblem,
+  setOwn,
   roleArnProblem,
   TIMEOUT_RULE,
   type WholeNumberRule,
@@ -114,16 +116,26 @@ export const deploySchema = v.strictObject({
   role: v.optional(v.pipe(v.string(), same(roleArnProblem))),
   region: v.optional(v.pipe(v.string(), same(regionProblem))),
   environment: v.optional(
-    v.record(
-      v.pipe(
-        v.string(),
-        v.regex(/^[a-zA-Z][a-zA-Z0-9_]*$/, 'must be an environment variable name (letters, digits, _)'),
-        v.rawCheck<string>(({ dataset, addIssue }) => {
-          const problem = dataset.typed ? reservedEnvKeyProblem(dataset.value) : undefined;
-          if (problem) addIssue({ message: `may not be set (${problem})` });
-        }),
+    v.pipe(
+      v.custom<Record<string, string>>(
+        (x) => typeof x === 'object' && x !== null && !Array.isArray(x),
+        'must be an object of NAME: "value" pairs',
       ),
-      v.string('must be a string'),
+      v.rawCheck(({ dataset, addIssue }) => {
+        if (!dataset.typed) return;
+        for (const key of Object.keys(dataset.value)) {
+          const problem = envKeyProblem(key);
+          if (problem)
+            addIssue({ message: reservedEnvKeyProblem(key) ? `may not set ${key} (${problem})` : `key ${problem}` });
+          else if (typeof Object.getOwnPropertyDescriptor(dataset.value, key)?.value !== 'string')
+            addIssue({ message: `${key} must be a string` });
+        }
+      }),
+      v.transform((env) => {
+        const copy: Record<string, string> = {};
+        for (const key of Object.keys(env)) setOwn(copy, key, env[key]!);
+        return copy;
+      }),
     ),
   ),
 });

@@ -166,3 +166,21 @@ export function reservedEnvKeyProblem(key: string): string | undefined {
   if (!RESERVED_ENV_KEYS.has(key)) return undefined;
   return `${key} is reserved by Lambda, which sets it itself`;
 }
+
+/**
+ * Why a key cannot name a variable in a function's environment (Lambda's rule: a letter, then
+ * letters, digits and _), or undefined when it can. Keys that are special to JavaScript objects
+ * (__proto__ is refused by the rule; constructor, prototype are valid names) are judged like any other.
+ */
+export function envKeyProblem(key: string): string | undefined {
+  const reserved = reservedEnvKeyProblem(key);
+  if (reserved) return reserved; // _HANDLER and _X_AMZN_TRACE_ID are Lambda's, though not names a user may pick
+  if (!/^[a-zA-Z][a-zA-Z0-9_]*$/.test(key))
+    return `${JSON.stringify(key)} is not an environment variable name (a letter, then letters, digits and _)`;
+  return undefined;
+}
+
+/** Sets a key as the object's own property, __proto__ included (plain assignment would change the prototype). */
+export function setOwn(record: Record<string, string>, key: string, value: string): void {
+  Object.defineProperty(record, key, { value, enumerable: true, writable: true, configurable: true });
+}

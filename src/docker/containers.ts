@@ -31,7 +31,13 @@ export interface ContainerSpec {
 export interface ContainerHandle {
   readonly id: string;
   /** Attaches before start: each output line (stdout and stderr each split on their own); resolves when the output has ended. */
-  attachLines(onLine: (line: string, stream: 'stdout' | 'stderr') => void): Promise<{ ended: Promise<void> }>;
+  /**
+   * The container's output line by line; `flush` delivers a line written without its newline
+   * yet (an invoke ended: its last line is its own, not the start of the next one's).
+   */
+  attachLines(
+    onLine: (line: string, stream: 'stdout' | 'stderr') => void,
+  ): Promise<{ ended: Promise<void>; flush(): void }>;
   start(): Promise<void>;
   /** Resolves with the exit status (-1 when the engine could not say); rejects (ENGINE_UNREACHABLE) when the engine went away. */
   wait(): Promise<number>;
@@ -43,6 +49,8 @@ export interface ContainerHandle {
   /** A tar stream of a path inside the container (works on created, not started, containers too). */
   archive(path: string): Promise<NodeJS.ReadableStream>;
   kill(signal: 'SIGTERM' | 'SIGKILL'): Promise<void>;
+  /** Changes the memory limit of a running container (bytes, swap included). */
+  limitMemory(bytes: number): Promise<void>;
   /** Removes it (forced), retrying while the engine is busy stopping it; "no such container" counts as done. */
   remove(): Promise<void>;
 }
@@ -153,7 +161,13 @@ function handle(container: Dockerode.Container): ContainerHandle {
       ]).then(() => undefined);
       demuxStream(stream, out, err);
       output = { stream, ended };
-      return { ended };
+      return {
+        ended,
+        flush: () => {
+          out.flush();
+          err.flush();
+        },
+      };
     },
     async start() {
       await container.start();
@@ -181,6 +195,9 @@ function handle(container: Dockerode.Container): ContainerHandle {
     },
     async archive(path) {
       return (await container.getArchive({ path })) as unknown as NodeJS.ReadableStream;
+    },
+    async limitMemory(bytes) {
+      await container.update({ Memory: bytes, MemorySwap: bytes });
     },
     async kill(signal) {
       await container.kill({ signal }).catch((err: { statusCode?: number }) => {
