@@ -1,6 +1,7 @@
 // `push`: find the project's built image, refuse stand-ins, resolve the repository (a full
 // reference, or an ECR repository name looked up, or created, through ECR), log in, push
 // through the engine, then read the manifest back and check it is what Lambda accepts.
+import nodePath from 'node:path';
 import type { AwsOptions } from '../aws/clients.js';
 import type { EcrApi, EcrRepository, EcrToken } from '../aws/ecr.js';
 import { parseImageReference, tagProblem, type ImageReference } from '../config/image-reference.js';
@@ -10,7 +11,9 @@ import type { Engine } from '../docker/engine.js';
 import { STANDIN_LABEL } from '../docker/image-report.js';
 import { imageClient, type ImageClient } from '../docker/images.js';
 import { pushAs, type PushLayerEvent } from '../docker/push.js';
+import { ownerIdentity } from '../emulator/owners.js';
 import { LambdaImageError } from '../errors.js';
+import { cacheDir } from '../layers/cache.js';
 import { registryCredentialsFor, toAuthConfig } from '../registry/auth.js';
 import type { RegistryCredentials } from '../registry/docker-credentials.js';
 import { ecrRepositoryNameProblem, parseEcrHost } from '../registry/ecr-host.js';
@@ -29,6 +32,8 @@ export interface RepositoryOptions extends AwsOptions {
 export interface PushOptions extends RepositoryOptions {
   tag?: string;
   variant?: VariantName;
+  /** Ctrl-C: the push stops and its temporary tag is removed (INTERRUPTED). */
+  signal?: AbortSignal;
 }
 
 export interface PushHooks {
@@ -79,7 +84,7 @@ export async function pushProject(
     hooks,
   );
   try {
-    return await pushResolved(engine, local, target, opts.tag ?? contentTag(local.id), hooks);
+    return await pushResolved(engine, local, target, opts.tag ?? contentTag(local.id), hooks, opts.signal);
   } finally {
     target.ecr?.api.destroy();
   }
@@ -191,6 +196,7 @@ async function pushResolved(
   target: ResolvedRepository,
   tag: string,
   hooks: PushHooks,
+  signal?: AbortSignal,
 ): Promise<PushResult> {
   parseImageReference(`${target.repository}:${tag}`, '--tag');
   const { domain, path } = target.ref;
@@ -227,7 +233,11 @@ async function pushResolved(
   const full = `${target.repository}:${tag}`;
   hooks.onStep?.(`pushing ${full}`);
   const auth = target.credentials ? toAuthConfig(target.credentials, domain) : undefined;
-  const outcome = await pushAs(engine.docker, local.ref, target.repository, tag, auth, hooks.onLayer);
+  const outcome = await pushAs(engine.docker, local.ref, target.repository, tag, auth, hooks.onLayer, {
+    recordDir: nodePath.join(cacheDir(), 'push-tags'),
+    owner: ownerIdentity(),
+    signal,
+  });
   if (outcome.error) throw pushError(outcome.error, full, target);
   if (!outcome.digest)
     throw new LambdaImageError('PUSH_FAILED', `the push of ${full} ended without a digest`, {

@@ -2,6 +2,7 @@
 // helpers serve `deploy` too.
 import { pushProject, type PushOptions, type PushResult } from '../app/push.js';
 import { connectEngine } from '../docker/engine.js';
+import { EXIT_CODES } from '../errors.js';
 import type { PushLayerEvent } from '../docker/push.js';
 import { parseVariant, type VariantName } from '../render/variant.js';
 import { createUi, type Progress } from '../ui.js';
@@ -17,11 +18,19 @@ export async function runPush(dir: string, opts: PushCliOptions): Promise<void> 
   const engine = await connectEngine();
   const progress = await ui.progress('pushing');
   const layers = layerProgress(progress);
+  // Ctrl-C stops the push and removes its temporary tag; a second one exits at once (the next push sweeps the tag).
+  const controller = new AbortController();
+  const onSignal = () => {
+    if (controller.signal.aborted) process.exit(EXIT_CODES.INTERRUPTED);
+    controller.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   try {
     const result = await pushProject(
       dir,
       engine,
-      { ...opts, variant: variantOf(opts.variant) },
+      { ...opts, variant: variantOf(opts.variant), signal: controller.signal },
       { onStep: (t) => progress.step(t), onLayer: layers },
     );
     progress.succeed(pushSummary(result));
@@ -30,6 +39,9 @@ export async function runPush(dir: string, opts: PushCliOptions): Promise<void> 
   } catch (err) {
     progress.stop(); // the error line that follows says what failed
     throw err;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
   }
 }
 
