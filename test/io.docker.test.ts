@@ -131,7 +131,9 @@ describe.skipIf(!dockerEnv.available)('nothing lost, nothing altered (real engin
       await new Promise((r) => setTimeout(r, 300));
       cli.child.kill('SIGINT');
       expect(await cli.exited).toBe(130);
-      expect(cli.stderr()).toContain(`error: interrupted: the push of ${target} was stopped, and its temporary tag removed`);
+      expect(cli.stderr()).toContain(
+        `error: interrupted: the push of ${target} was stopped, and its temporary tag removed`,
+      );
       expect(await tagExists(target)).toBe(false);
       expect(readdirSync(path.join(cache, 'push-tags'))).toEqual([]);
     }, 60_000);

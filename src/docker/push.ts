@@ -132,9 +132,13 @@ export async function pushAs(
 }
 
 function interruptedPush(ref: string): LambdaImageError {
-  return new LambdaImageError('INTERRUPTED', `interrupted: the push of ${ref} was stopped, and its temporary tag removed`, {
-    hint: 'run the command again to push',
-  });
+  return new LambdaImageError(
+    'INTERRUPTED',
+    `interrupted: the push of ${ref} was stopped, and its temporary tag removed`,
+    {
+      hint: 'run the command again to push',
+    },
+  );
 }
 
 async function removeTag(docker: Dockerode, ref: string): Promise<void> {
