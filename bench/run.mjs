@@ -408,7 +408,7 @@ try {
     const image = `${repo}:fn`;
     build(dir, ['--tag', image]);
     const { connectEngine } = await import('../dist/docker/engine.js');
-    const { prepareFunction } = await import('../dist/app/invoke.js');
+    const { prepareFunction, resolveFunctionSettings } = await import('../dist/app/invoke.js');
     const { Sandbox } = await import('../dist/emulator/sandbox.js');
     const { inspectFunctionImage } = await import('../dist/emulator/function-image.js');
     const { containerClient } = await import('../dist/docker/containers.js');
@@ -416,7 +416,11 @@ try {
     const quiet = { QUIET: '1' };
     const hooks = { onPlatformLine: () => {}, onOutput: () => {} };
 
-    const one = await prepareFunction(engine, { image, env: quiet, timeoutSec: 10 }, hooks);
+    const one = await prepareFunction(
+      engine,
+      await resolveFunctionSettings({ image, env: quiet, timeoutSec: 10 }),
+      hooks,
+    );
     const overheads = [];
     try {
       for (let i = 0; i < 50; i++) await one.pool.invoke(Buffer.from('{}')); // warm up
@@ -438,7 +442,11 @@ try {
       "client wall time minus the handler's own time",
     );
 
-    const four = await prepareFunction(engine, { image, env: quiet, concurrency: 4, timeoutSec: 10 }, hooks);
+    const four = await prepareFunction(
+      engine,
+      await resolveFunctionSettings({ image, env: quiet, concurrency: 4, timeoutSec: 10 }),
+      hooks,
+    );
     try {
       await Promise.all(Array.from({ length: 40 }, () => four.pool.invoke(Buffer.from('{}'))));
       const n = 2000;

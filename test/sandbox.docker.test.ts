@@ -8,7 +8,12 @@ import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { prepareFunction, type FunctionOptions, type LocalFunction } from '../src/app/invoke.js';
+import {
+  prepareFunction,
+  resolveFunctionSettings,
+  type FunctionOptions,
+  type LocalFunction,
+} from '../src/app/invoke.js';
 import { connectEngine, type Engine } from '../src/docker/engine.js';
 import { SESSION_LABEL } from '../src/emulator/function-image.js';
 import { ownerLabels } from '../src/emulator/owners.js';
@@ -97,14 +102,10 @@ describe.skipIf(!dockerEnv.available)('the execution environment (real engine)',
     work: (fn: LocalFunction, run: Run) => Promise<void>,
   ): Promise<Run> {
     const run: Run = { fn: undefined as unknown as LocalFunction, output: [], platform: [], all: [] };
-    run.fn = await prepareFunction(
-      engine,
-      { image, ...opts },
-      {
-        onOutput: (l) => (run.output.push(l), run.all.push(l)),
-        onPlatformLine: (l) => (run.platform.push(l), run.all.push(l)),
-      },
-    );
+    run.fn = await prepareFunction(engine, await resolveFunctionSettings({ image, ...opts }), {
+      onOutput: (l) => (run.output.push(l), run.all.push(l)),
+      onPlatformLine: (l) => (run.platform.push(l), run.all.push(l)),
+    });
     try {
       await work(run.fn, run);
     } finally {
@@ -348,6 +349,45 @@ describe.skipIf(!dockerEnv.available)('the execution environment (real engine)',
       expect(r.forkError).toMatch(/resource temporarily unavailable/);
       expect((await fn.pool.invoke(Buffer.from('{}'))).result.kind).toBe('response');
     });
+  });
+
+  it('/tmp is not charged to the memory: 200 MB in /tmp with 128 MB works, and /tmp stays capped at its size', async () => {
+    const run = await withFunction(
+      images.alpinePlain,
+      { memoryMb: 128, ephemeralMb: 512, timeoutSec: 60 },
+      async (fn) => {
+        const o = await fn.pool.invoke(Buffer.from('{"action":"tmpfill","n":200}'));
+        expect(o.result.kind, o.result.body.toString()).toBe('response');
+        expect(JSON.parse(o.result.body.toString())).toEqual({ writtenMB: 200, writeError: '' });
+        const full = await fn.pool.invoke(Buffer.from('{"action":"tmpfill","n":600}'));
+        const r = JSON.parse(full.result.body.toString()) as { writtenMB: number; writeError: string };
+        expect(r.writeError).toMatch(/no space left on device/);
+        expect(r.writtenMB).toBeLessThanOrEqual(512);
+        expect((await fn.pool.invoke(Buffer.from('{}'))).result.kind).toBe('response');
+      },
+    );
+    // Max Memory Used is the function's, not the files': well under 128 MB.
+    const used = run.platform
+      .filter((l) => l.startsWith('REPORT '))
+      .map((l) => Number(/Max Memory Used: (\d+) MB/.exec(l)?.[1]));
+    expect(used).toHaveLength(3);
+    for (const mb of used) expect(mb).toBeLessThan(100);
+  });
+
+  it('a function over its memory is killed and named Runtime.OutOfMemory, with its real peak in REPORT', async () => {
+    const run = await withFunction(images.alpinePlain, { memoryMb: 128, timeoutSec: 60 }, async (fn) => {
+      const o = await fn.pool.invoke(Buffer.from('{"action":"alloc","n":400}'));
+      expect(o.result.kind).toBe('error');
+      expect(JSON.parse(o.result.body.toString())).toMatchObject({
+        errorType: 'Runtime.OutOfMemory',
+        errorMessage: expect.stringMatching(/Error: Runtime exited with error: signal: killed$/),
+      });
+      // the next invoke starts a fresh environment
+      expect((await fn.pool.invoke(Buffer.from('{}'))).result.kind).toBe('response');
+    });
+    const report = run.platform.find((l) => l.startsWith('REPORT '))!;
+    expect(report).toMatch(/Error Type: Runtime.OutOfMemory/);
+    expect(Number(/Max Memory Used: (\d+) MB/.exec(report)?.[1])).toBeGreaterThanOrEqual(128);
   });
 
   it('a runtime that crashed with no later invoke: its extensions get SHUTDOWN failure, not spindown', async () => {

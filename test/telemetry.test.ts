@@ -2,10 +2,10 @@
 // buffering (maxItems, timeoutMs), init events kept for subscribers that arrive during init,
 // and a destination that is down (real HTTP servers on 127.0.0.1, no containers).
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LambdaApiServer } from '../src/emulator/lambda-api.js';
-import { TelemetryHub } from '../src/emulator/telemetry.js';
+import { DELIVERY_TIMEOUT_MS, TelemetryHub } from '../src/emulator/telemetry.js';
 
 interface Batch {
   type: string;
@@ -132,10 +132,21 @@ describe('Telemetry API hub', () => {
     expect(s.batches.at(-1)).toEqual([{ time: expect.any(String), type: 'function', record: 'bye' }]);
   });
 
-  it('a destination that is down costs neither the caller nor the flush more than the delivery timeout', async () => {
-    const s = await subscriber();
-    const port = s.port;
-    await s.close(); // nobody listens there now
+  it('a destination that accepts and never answers costs the caller nothing and the flush the delivery timeout, no more', async () => {
+    // Accepts, reads the request, never answers: the hub must give up on its own at DELIVERY_TIMEOUT_MS.
+    const sockets = new Set<net.Socket>();
+    const closed: Promise<void>[] = [];
+    const server = net.createServer((socket) => {
+      sockets.add(socket);
+      closed.push(new Promise((resolve) => socket.on('close', () => resolve())));
+      socket.resume();
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    closers.push(() => {
+      for (const s of sockets) s.destroy();
+      return new Promise<void>((r) => server.close(() => r()));
+    });
+    const port = (server.address() as AddressInfo).port;
     const hub = new TelemetryHub(local);
     closers.push(() => hub.close());
     hub.endInit();
@@ -149,8 +160,16 @@ describe('Telemetry API hub', () => {
         destination: { protocol: 'HTTP', URI: `http://sandbox.localdomain:${port}/` },
       }),
     );
-    for (let i = 0; i < 100; i++) hub.line('function', `x${i}`); // returns at once: nothing waits on delivery
-    await hub.flush(); // resolves (the batch is dropped), it does not hang
+    const t0 = performance.now();
+    for (let i = 0; i < 100; i++) hub.line('function', `x${i}`);
+    expect(performance.now() - t0).toBeLessThan(DELIVERY_TIMEOUT_MS); // nothing waits on delivery
+    const f0 = performance.now();
+    await hub.flush(); // the batch is sent, never answered, then dropped
+    const flushMs = performance.now() - f0;
+    expect(sockets.size).toBe(1); // the delivery did reach the destination
+    expect(flushMs).toBeGreaterThanOrEqual(DELIVERY_TIMEOUT_MS - 50); // it waited for the answer up to the bound...
+    expect(flushMs).toBeLessThan(DELIVERY_TIMEOUT_MS * 5); // ...and gave up there: no hang
+    await Promise.all(closed); // the hub closed its end: no connection left behind
   });
 });
 

@@ -6,16 +6,17 @@ import type { Engine } from '../docker/engine.js';
 import { LambdaImageError } from '../errors.js';
 import { inspectFunctionImage } from '../emulator/function-image.js';
 import { ownerLabels, SESSION_LABEL, sweepOrphans } from '../emulator/owners.js';
-import { resolveFunctionSettings, type FunctionOptions } from './invoke.js';
+import type { FunctionSettings } from './invoke.js';
 import { MAX_RESPONSE_BYTES } from '../emulator/lambda-api.js';
 import { readResponseCapped } from '../util/http-body.js';
 
 export async function invokeThroughRie(
   engine: Engine,
-  opts: FunctionOptions & { payload: Buffer },
+  plan: FunctionSettings,
+  payload: Buffer,
   onOutput: (line: string) => void,
 ): Promise<{ status: number; body: Buffer }> {
-  const { image, name, timeoutSec, memoryMb } = await resolveFunctionSettings(opts);
+  const { image, name, timeoutSec, memoryMb } = plan;
   const containers = containerClient(engine.docker);
   await Promise.all([inspectFunctionImage(containers, image), sweepOrphans(containers)]);
   // The variables the emulator honours.
@@ -23,7 +24,7 @@ export async function invokeThroughRie(
     AWS_LAMBDA_FUNCTION_TIMEOUT: String(timeoutSec),
     AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(memoryMb),
     AWS_LAMBDA_FUNCTION_NAME: name,
-    ...opts.env,
+    ...plan.env,
   };
   const container = await containers.create({
     image,
@@ -64,7 +65,7 @@ export async function invokeThroughRie(
     while (Date.now() < end) {
       const attempt = fetch(url, {
         method: 'POST',
-        body: new Uint8Array(opts.payload),
+        body: new Uint8Array(payload),
         signal: AbortSignal.timeout(timeoutMs),
       }).then(async (res) => {
         // The bytes as the function sent them; an emulator answering more than Lambda allows is cut off.

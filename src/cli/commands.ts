@@ -32,7 +32,11 @@ export function registerCommands(program: Command): void {
     .option('--binary <path>', 'prebuilt bootstrap binary (with --runtime provided)')
     .option('--main <pkg>', 'directory of the Go main package (default: the function directory)')
     .option('--go-version <v>', 'Go version for the builder image (default: from go.mod)')
-    .option('--base-image <ref>', 'use this base image reference (a mirror, or a digest-pinned ref)')
+    .option(
+      '--base-image <[family=]ref>',
+      "base image for the project's base (a mirror, or a digest-pinned ref); as build takes it: <ref> or aws=<ref> / alpine=<ref>",
+      collect,
+    )
     .option('--builder-image <ref>', 'use this Go builder image (a mirror of golang:<version>-alpine)')
     .option('--name <name>', 'image name (default: the directory name)')
     .addOption(
@@ -57,7 +61,7 @@ export function registerCommands(program: Command): void {
     .option('--build-arg <K=V>', 'build argument (repeatable)', collect)
     .option(
       '--base-image <[family=]ref>',
-      'base image for this build, e.g. a mirror (repeatable: aws=<ref>, alpine=<ref>)',
+      "base image for this build, e.g. a mirror: <ref> for the project's base, or aws=<ref> / alpine=<ref> (repeatable)",
       collect,
     )
     .option('--builder-image <ref>', 'Go builder image for this build (a mirror of golang:<version>-alpine)')
@@ -164,7 +168,13 @@ export function registerCommands(program: Command): void {
         'an ECR repository name (looked up in --region) or a full host/path (default: config deploy.repository)',
       )
       .option('--tag <tag>', 'tag to push (default: img-<image id>, changes with the content)')
-      .addOption(new Option('--variant <variant>', 'push this built variant').choices(VARIANTS))
+      .addOption(
+        new Option(
+          '--variant <variant>',
+          'ship this variant of the latest build (needed when it made several)',
+        ).choices(VARIANTS),
+      )
+      .option('--image <ref>', 'ship this local image instead of the one the latest build made')
       .option('--create-repository', 'create the ECR repository when it does not exist')
       .option('--immutable-tags', 'with --create-repository: tags cannot be overwritten')
       .option('--scan-on-push', 'with --create-repository: scan images on push')
@@ -217,6 +227,10 @@ export function registerCommands(program: Command): void {
       'dev function, deployed from dev (default: config deploy.devFunctionName, else <function>-dev)',
     )
     .option('--role-to-assume <arn>', 'IAM role for OIDC (default: the repository variable LAMBDA_IMAGE_ROLE_ARN)')
+    .option(
+      '--function-role <arn>',
+      'execution role for creating a missing function (default: the variable LAMBDA_IMAGE_FUNCTION_ROLE_ARN, else config deploy.role)',
+    )
     .option('--github-repo <owner/name>', 'for the printed trust policy (default: from git remote origin)')
     .option('--force', 'overwrite an existing workflow')
     .option('--dry-run', 'print the workflow, write nothing')

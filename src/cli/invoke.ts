@@ -1,18 +1,26 @@
 // `lambda-image invoke`, `start` and `events`: wiring and output only.
-import { connectEngine } from '../docker/engine.js';
-import { parsePairs, positiveInt, typedPath } from './args.js';
-
-/** Each environment is a container; each invoke keeps its outcome for the summary. */
-const MAX_CONCURRENCY = 64;
-const MAX_REPEAT = 100_000;
 import {
   invokeRepeatedly,
   prepareFunction,
   resolveFunctionSettings,
-  type FunctionOptions,
+  type FunctionSettings,
   type LocalFunction,
 } from '../app/invoke.js';
+import {
+  EPHEMERAL_STORAGE_RULE,
+  functionNameProblem,
+  MEMORY_RULE,
+  PORT_RULE,
+  regionProblem,
+  TIMEOUT_RULE,
+} from '../config/value-rules.js';
+import { connectEngine } from '../docker/engine.js';
 import { EXIT_CODES, LambdaImageError } from '../errors.js';
+import { checkedFlag, parsePairs, positiveInt, typedPath, wholeNumberFlag } from './args.js';
+
+/** Each environment is a container; each invoke keeps its outcome for the summary. */
+const MAX_CONCURRENCY = 64;
+const MAX_REPEAT = 100_000;
 import { eventExample, listEventExamples } from '../events/events.js';
 import { formatTable } from './format.js';
 import { MAX_PAYLOAD_BYTES } from '../emulator/lambda-api.js';
@@ -60,12 +68,11 @@ export interface InvokeCliOptions extends FunctionCliOptions {
 
 export async function runInvoke(dir: string, opts: InvokeCliOptions): Promise<void> {
   const repeat = positiveInt(opts.repeat ?? '1', '--repeat', MAX_REPEAT);
-  const concurrency = positiveInt(opts.concurrency ?? '1', '--concurrency', MAX_CONCURRENCY);
-  const fnOptions = functionOptions(dir, opts);
-  const settings = await resolveFunctionSettings(fnOptions); // bad input fails here, before any engine is asked
+  // The one plan; environments start at once here: each makes its own network namespace (one container less).
+  const plan = await functionPlan(dir, opts, { namespacesAhead: false }); // bad input fails here, before any engine is asked
+  const { concurrency } = plan;
   const front = opts.httpEvent ?? 'url';
-  const payload =
-    opts.http === undefined ? await readPayload(opts) : httpPayload(opts, front, settings.name, fnOptions.region);
+  const payload = opts.http === undefined ? await readPayload(opts) : httpPayload(opts, front, plan.name, plan.region);
   if (opts.http === undefined && (opts.header?.length || opts.httpEvent))
     throw new LambdaImageError('INVALID_INPUT', '-H/--header and --http-event go with --http', {
       hint: "for example --http 'GET /items' -H 'Accept: application/json'",
@@ -73,15 +80,12 @@ export async function runInvoke(dir: string, opts: InvokeCliOptions): Promise<vo
   const engine = await connectEngine();
   if (opts.rie) {
     const { invokeThroughRie } = await import('../app/invoke-rie.js');
-    const out = await invokeThroughRie(engine, { ...fnOptions, payload }, (line: string) =>
-      process.stderr.write(line + '\n'),
-    );
+    const out = await invokeThroughRie(engine, plan, payload, (line: string) => process.stderr.write(line + '\n'));
     writeResponse(out.body);
     if (out.status !== 200) throw functionFailed(`the emulator answered HTTP ${out.status}`);
     return;
   }
-  // Environments start at once here: each makes its own network namespace (one container less).
-  const fn = await prepareFunction(engine, { ...fnOptions, concurrency, namespacesAhead: false }, stderrHooks());
+  const fn = await prepareFunction(engine, plan, stderrHooks());
   await withCleanup(fn, async () => {
     const result = await invokeRepeatedly(fn, payload, repeat, concurrency);
     await fn.pool.settled(); // every REPORT line before the summary
@@ -118,14 +122,7 @@ export interface StartCliOptions extends FunctionCliOptions {
   invokeMode?: InvokeMode;
 }
 
-function portNumber(value: string, flag: string): number {
-  const port = /^\d{1,5}$/.test(value) ? Number(value) : NaN;
-  if (!(port >= 0 && port <= 65535))
-    throw new LambdaImageError('INVALID_INPUT', `${flag} ${value} is not a port number`, {
-      hint: `for example ${flag} 9000`,
-    });
-  return port;
-}
+const portNumber = (value: string, flag: string) => wholeNumberFlag(value, flag, PORT_RULE, 9000);
 
 export async function runStart(dir: string, opts: StartCliOptions): Promise<void> {
   const ui = createUi();
@@ -144,11 +141,8 @@ export async function runStart(dir: string, opts: StartCliOptions): Promise<void
     throw new LambdaImageError('INVALID_INPUT', `--http-port ${httpPort} is also the --port`, {
       hint: 'give the HTTP front a port of its own',
     });
-  const fnOptions = {
-    ...functionOptions(dir, opts),
-    concurrency: positiveInt(opts.concurrency ?? '1', '--concurrency', MAX_CONCURRENCY),
-  };
-  const { config } = await resolveFunctionSettings(fnOptions); // bad input fails here, before any engine is asked
+  const plan = await functionPlan(dir, opts); // bad input fails here, before any engine is asked
+  const { config } = plan;
   const front = opts.httpEvent ?? 'url';
   const invokeMode = opts.invokeMode ?? config?.url?.invokeMode ?? 'BUFFERED';
   if (httpPort !== undefined && front !== 'url' && invokeMode === 'RESPONSE_STREAM')
@@ -164,7 +158,7 @@ export async function runStart(dir: string, opts: StartCliOptions): Promise<void
   // The engine going away ends `start` (reported, non-zero), whichever way it is noticed.
   let engineLost!: (err: Error) => void;
   const lost = new Promise<Error>((resolve) => (engineLost = resolve));
-  const fn = await prepareFunction(engine, fnOptions, { ...stderrHooks(), onEngineLost: engineLost });
+  const fn = await prepareFunction(engine, plan, { ...stderrHooks(), onEngineLost: engineLost });
   const { startFront } = await import('../emulator/http-front.js');
   // Ctrl-C / SIGTERM are a normal stop here: drain, then stop the environments (withCleanup).
   await withCleanup(
@@ -311,17 +305,26 @@ function withCleanupFailure(failure: unknown, cleanup: unknown): unknown {
   });
 }
 
-function functionOptions(dir: string, opts: FunctionCliOptions): FunctionOptions {
-  return {
+/** The one plan of `invoke` and `start`: each flag by the rule of the config key it overrides, then the config and defaults. */
+function functionPlan(
+  dir: string,
+  opts: FunctionCliOptions,
+  extra: { namespacesAhead?: boolean } = {},
+): Promise<FunctionSettings> {
+  const number = (value: string | undefined, flag: string, rule: typeof TIMEOUT_RULE, example: number) =>
+    value === undefined ? undefined : wholeNumberFlag(value, flag, rule, example);
+  return resolveFunctionSettings({
     dir,
     image: opts.image,
-    functionName: opts.functionName,
-    timeoutSec: opts.timeout === undefined ? undefined : Number(opts.timeout),
-    memoryMb: opts.memory === undefined ? undefined : Number(opts.memory),
-    ephemeralMb: opts.ephemeralStorage === undefined ? undefined : Number(opts.ephemeralStorage),
-    region: opts.region,
+    functionName: checkedFlag(opts.functionName, '--function-name', functionNameProblem, 'orders-api'),
+    timeoutSec: number(opts.timeout, '--timeout', TIMEOUT_RULE, 30),
+    memoryMb: number(opts.memory, '--memory', MEMORY_RULE, 512),
+    ephemeralMb: number(opts.ephemeralStorage, '--ephemeral-storage', EPHEMERAL_STORAGE_RULE, 1024),
+    region: checkedFlag(opts.region, '--region', regionProblem, 'eu-west-1'),
     env: { ...readEnvFile(opts.envFile), ...parsePairs(opts.env ?? [], '--env') },
-  };
+    concurrency: positiveInt(opts.concurrency ?? '1', '--concurrency', MAX_CONCURRENCY),
+    ...extra,
+  });
 }
 
 /** `--http 'METHOD /path'` with -H and -d: the event the front builds for that request. */
@@ -334,7 +337,7 @@ function httpPayload(opts: InvokeCliOptions, front: HttpFront, name: string, reg
         hint: "give the request body with -d, e.g. --http 'POST /items' -d '{\"a\":1}'",
       },
     );
-  let request;
+  let request: ReturnType<typeof parseHttpRequestLine>;
   try {
     request = parseHttpRequestLine(opts.http!, opts.header ?? [], opts.data);
   } catch (err) {

@@ -58,8 +58,13 @@ export interface BuildContext {
 }
 
 /** Packs the project's files and the generated entries into a tar stream for the engine. */
-export async function createBuildContext(dir: string, generated: GeneratedEntry[]): Promise<BuildContext> {
-  const files = await listContextFiles(dir, new Set(generated.map((g) => g.name)));
+/** `exclude`: project files that never enter the context whatever .dockerignore says (lambda-image's own state). */
+export async function createBuildContext(
+  dir: string,
+  generated: GeneratedEntry[],
+  exclude: string[] = [],
+): Promise<BuildContext> {
+  const files = await listContextFiles(dir, new Set([...generated.map((g) => g.name), ...exclude]));
   const sizes = new Map<string, Stats>();
   for (const g of generated) if (g.file) sizes.set(g.name, await fs.stat(g.file));
 

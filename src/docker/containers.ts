@@ -49,6 +49,8 @@ export interface ContainerHandle {
   /** A tar stream of a path inside the container (works on created, not started, containers too). */
   archive(path: string): Promise<NodeJS.ReadableStream>;
   kill(signal: 'SIGTERM' | 'SIGKILL'): Promise<void>;
+  /** Changes the memory limit of a running container (bytes, swap included). */
+  limitMemory(bytes: number): Promise<void>;
   /** Removes it (forced), retrying while the engine is busy stopping it; "no such container" counts as done. */
   remove(): Promise<void>;
 }
@@ -193,6 +195,9 @@ function handle(container: Dockerode.Container): ContainerHandle {
     },
     async archive(path) {
       return (await container.getArchive({ path })) as unknown as NodeJS.ReadableStream;
+    },
+    async limitMemory(bytes) {
+      await container.update({ Memory: bytes, MemorySwap: bytes });
     },
     async kill(signal) {
       await container.kill({ signal }).catch((err: { statusCode?: number }) => {

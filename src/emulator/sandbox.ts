@@ -13,7 +13,7 @@ import type { FunctionImage } from './function-image.js';
 import { parseOutputLine } from './init-shell.js';
 import { LambdaApiServer, type FunctionIdentity, type InvokeResult, type ResponseSink } from './lambda-api.js';
 import { Lifecycle, type ShutdownReason } from './lifecycle.js';
-import { MemoryGauge, runningExtensions } from './measurements.js';
+import { FunctionMemory, localMemoryCgroups, MemoryGauge, runningExtensions } from './measurements.js';
 import { planNetwork, TELEMETRY_PORT, type NetworkPlan } from './network.js';
 import { ownerLabels } from './owners.js';
 import { billedMs, timeoutMessage } from './report.js';
@@ -30,6 +30,8 @@ const log = debug('emulator');
 
 /** Lambda's limit on the init phase. */
 export const INIT_TIMEOUT_MS = 10_000;
+/** How often the function's memory is read when /tmp is kept out of it. */
+const MEMORY_POLL_MS = 20;
 /** Shutdown budget with external extensions, then SIGKILL. */
 export const SHUTDOWN_BUDGET_MS = 2_000;
 /** Shutdown budget when only internal extensions registered (the runtime's own SIGTERM handling). */
@@ -83,6 +85,10 @@ export class Sandbox {
   private telemetry: TelemetryHub;
   private container?: ContainerHandle;
   private gauge?: MemoryGauge;
+  /** The function's own memory (without /tmp), when /tmp is kept out of it (environment-spec.ts). */
+  private fnMemory?: FunctionMemory;
+  /** This environment's runtime went over its memory: its end is Runtime.OutOfMemory. */
+  private outOfMemory = false;
   private network?: NetworkPlan;
   private output?: { flush(): void };
   /**
@@ -169,11 +175,14 @@ export class Sandbox {
       );
     }
     const id = this.opts.identity;
+    // /tmp outside the function's memory needs the cgroup's files, read on this machine.
+    const tmpOutsideMemory = this.opts.isolated && !this.engine.desktop && (await localMemoryCgroups());
     const spec = environmentSpec({
       identity: id,
       memoryMb: this.opts.memoryMb,
       region: this.opts.region,
       ephemeralMb: this.opts.ephemeralMb,
+      tmpOutsideMemory,
       isolated: this.opts.isolated,
       session: this.opts.session,
       ownerLabels: ownerLabels(),
@@ -204,6 +213,15 @@ export class Sandbox {
     });
     await this.container.start();
     if (!this.netHolder) this.setOwnAddress(addressOf(this.container));
+    if (tmpOutsideMemory) {
+      this.fnMemory = await FunctionMemory.find(this.container.id);
+      if (this.fnMemory) void this.holdMemory(this.fnMemory);
+      else {
+        // Nothing to read the function's share from: back to one limit, /tmp charged to it.
+        log(`no memory cgroup found for ${this.container.id.slice(0, 12)}: /tmp and memory share one limit`);
+        await this.container.limitMemory(this.opts.memoryMb * 1024 * 1024);
+      }
+    }
     log(`started ${this.container.id.slice(0, 12)} with the API on ${this.network.listenHost}:${port}`);
     void this.container.wait().then(
       (code) => {
@@ -233,17 +251,55 @@ export class Sandbox {
     this.opts.onOutput(line, this.outputOwner);
   }
 
+  /**
+   * Holds the function to its memory, /tmp aside: the cgroup allows memory plus ephemeral
+   * storage, so the function's own share is read every MEMORY_POLL_MS and the environment is
+   * killed once it goes over, as Lambda's OOM kill ends a runtime. Runs while the container does.
+   */
+  private async holdMemory(fn: FunctionMemory): Promise<void> {
+    const limit = this.opts.memoryMb * 1024 * 1024;
+    while (this.life.alive || this.life.state.phase === 'doomed') {
+      const bytes = await fn.read();
+      if (bytes === undefined) return;
+      if (bytes > limit) {
+        this.outOfMemory = true;
+        log(`the function used ${Math.ceil(bytes / 2 ** 20)} MB of its ${this.opts.memoryMb} MB: killed`);
+        await this.container?.kill('SIGKILL').catch(() => undefined);
+        return;
+      }
+      await sleep(MEMORY_POLL_MS);
+    }
+  }
+
   /** The runtime (or its whole container) exited: init and the invoke in flight fail with it, unless shutting down. */
   private onExit(code: number, what: 'runtime' | 'container'): void {
     if (!this.life.exited(code, what)) return;
-    const message = `Runtime exited with error: exit status ${code}`;
-    this.api.failInit('Runtime.ExitError', message);
+    // SIGKILL (137) may be an out-of-memory kill: ours, or the kernel's; named as Lambda names it.
+    if (code === 137) void this.wasOutOfMemory(what).then((oom) => this.failInFlight(code, oom));
+    else this.failInFlight(code, false);
+  }
+
+  private async wasOutOfMemory(what: 'runtime' | 'container'): Promise<boolean> {
+    if (!this.outOfMemory && ((await this.fnMemory?.oomKills()) ?? 0) > 0) this.outOfMemory = true;
+    if (!this.outOfMemory && what === 'container' && this.container) {
+      const info = await this.container.inspect().catch(() => undefined);
+      this.outOfMemory = info?.State?.OOMKilled === true;
+    }
+    return this.outOfMemory;
+  }
+
+  private failInFlight(code: number, outOfMemory: boolean): void {
+    const errorType = outOfMemory ? 'Runtime.OutOfMemory' : 'Runtime.ExitError';
+    const message = outOfMemory
+      ? 'Runtime exited with error: signal: killed'
+      : `Runtime exited with error: exit status ${code}`;
+    this.api.failInit(errorType, message);
     this.api.abortInvoke({
       kind: 'error',
-      errorType: 'Runtime.ExitError',
+      errorType,
       body: Buffer.from(
         JSON.stringify({
-          errorType: 'Runtime.ExitError',
+          errorType,
           errorMessage: `RequestId: ${this.currentRequest ?? ''} Error: ${message}`,
         }),
       ),
@@ -386,7 +442,7 @@ export class Sandbox {
         ? 'timeout'
         : result.kind === 'response'
           ? 'success'
-          : result.errorType === 'Runtime.ExitError'
+          : result.errorType === 'Runtime.ExitError' || result.errorType === 'Runtime.OutOfMemory'
             ? 'failure'
             : 'error';
     const errorType = result.kind === 'error' ? result.errorType : undefined;
@@ -435,6 +491,11 @@ export class Sandbox {
 
   /** Measured peak memory; after a crash, the last reading before it (the cgroup is gone with the container). */
   private async maxMemoryMb(): Promise<number | undefined> {
+    // /tmp kept out: the function's own peak, sampled while it ran (the last reading after a kill).
+    if (this.fnMemory) {
+      if (!this.life.processesGone) await this.fnMemory.read();
+      if (this.fnMemory.peakBytes > 0) return Math.ceil(this.fnMemory.peakBytes / (1024 * 1024));
+    }
     if (!this.gauge) return undefined;
     if (this.life.processesGone) return this.gauge.lastMb;
     return this.gauge.peakMb();

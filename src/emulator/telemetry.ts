@@ -52,7 +52,7 @@ type Schema = '2022-07-01' | '2022-12-13' | '2025-01-29';
 /** Events a subscriber that arrives during init still gets (Lambda buffers from the start of init). */
 const EARLY_LIMIT = 1_000;
 /** How long one delivery may take before its batch is dropped. */
-const DELIVERY_TIMEOUT_MS = 1_000;
+export const DELIVERY_TIMEOUT_MS = 1_000;
 /** Batches waiting for a slow subscriber beyond this are dropped (newest first), as Lambda drops what it cannot deliver. */
 const MAX_PENDING_BATCHES = 50;
 

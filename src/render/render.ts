@@ -135,6 +135,8 @@ export interface GithubWorkflowSpec {
   devFunction: string;
   /** A role ARN, or a `${{ vars.NAME }}` expression. */
   roleToAssume: string;
+  /** The execution role new functions get: a role ARN, or a `${{ vars.NAME }}` expression. */
+  functionRole: string;
   /** The lambda-image version CI installs (the one that wrote the workflow). */
   version: string;
 }
