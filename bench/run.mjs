@@ -82,6 +82,7 @@ const needsDocker = [
   'sandbox',
   'ship',
   'front',
+  'io',
   ...loopParts,
 ].some(want);
 let docker,
@@ -496,7 +497,7 @@ try {
   }
 
   // Benchmarks of other areas, one module each: `export default async function run(ctx)`.
-  for (const name of ['loop', 'go', 'sandbox', 'ship', 'front']) {
+  for (const name of ['loop', 'go', 'sandbox', 'ship', 'front', 'io']) {
     if (!(name === 'loop' ? loopParts.some(want) : want(name))) continue;
     const file = path.join(root, 'bench', `${name}.mjs`);
     if (!existsSync(file)) continue;
