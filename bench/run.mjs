@@ -72,9 +72,18 @@ if (want('startup')) {
 }
 
 const loopParts = ['loop', 'loop-build', 'loop-invoke', 'loop-startup'];
-const needsDocker = ['size', 'rebuild', 'arm64', 'context', 'emulator', 'go', 'sandbox', 'ship', ...loopParts].some(
-  want,
-);
+const needsDocker = [
+  'size',
+  'rebuild',
+  'arm64',
+  'context',
+  'emulator',
+  'go',
+  'sandbox',
+  'ship',
+  'front',
+  ...loopParts,
+].some(want);
 let docker,
   refs,
   rie,
@@ -398,7 +407,7 @@ try {
     const image = `${repo}:fn`;
     build(dir, ['--tag', image]);
     const { connectEngine } = await import('../dist/docker/engine.js');
-    const { prepareFunction } = await import('../dist/app/invoke.js');
+    const { prepareFunction, resolveFunctionSettings } = await import('../dist/app/invoke.js');
     const { Sandbox } = await import('../dist/emulator/sandbox.js');
     const { inspectFunctionImage } = await import('../dist/emulator/function-image.js');
     const { containerClient } = await import('../dist/docker/containers.js');
@@ -406,7 +415,11 @@ try {
     const quiet = { QUIET: '1' };
     const hooks = { onPlatformLine: () => {}, onOutput: () => {} };
 
-    const one = await prepareFunction(engine, { image, env: quiet, timeoutSec: 10 }, hooks);
+    const one = await prepareFunction(
+      engine,
+      await resolveFunctionSettings({ image, env: quiet, timeoutSec: 10 }),
+      hooks,
+    );
     const overheads = [];
     try {
       for (let i = 0; i < 50; i++) await one.pool.invoke(Buffer.from('{}')); // warm up
@@ -428,7 +441,11 @@ try {
       "client wall time minus the handler's own time",
     );
 
-    const four = await prepareFunction(engine, { image, env: quiet, concurrency: 4, timeoutSec: 10 }, hooks);
+    const four = await prepareFunction(
+      engine,
+      await resolveFunctionSettings({ image, env: quiet, concurrency: 4, timeoutSec: 10 }),
+      hooks,
+    );
     try {
       await Promise.all(Array.from({ length: 40 }, () => four.pool.invoke(Buffer.from('{}'))));
       const n = 2000;
@@ -479,7 +496,7 @@ try {
   }
 
   // Benchmarks of other areas, one module each: `export default async function run(ctx)`.
-  for (const name of ['loop', 'go', 'sandbox', 'ship']) {
+  for (const name of ['loop', 'go', 'sandbox', 'ship', 'front']) {
     if (!(name === 'loop' ? loopParts.some(want) : want(name))) continue;
     const file = path.join(root, 'bench', `${name}.mjs`);
     if (!existsSync(file)) continue;

@@ -154,14 +154,18 @@ export default async function run(ctx) {
   {
     ctx.say('sandbox: cold starts with and without the sandbox settings');
     const { connectEngine } = await import('../dist/docker/engine.js');
-    const { prepareFunction } = await import('../dist/app/invoke.js');
+    const { prepareFunction, resolveFunctionSettings } = await import('../dist/app/invoke.js');
     const engine = await connectEngine();
     const hooks = { onPlatformLine: () => {}, onOutput: () => {} };
     const cold = async (isolated, oneShot) => {
       const before = process.env.LAMBDA_IMAGE_SANDBOX;
       process.env.LAMBDA_IMAGE_SANDBOX = isolated ? 'on' : 'off';
       let t = process.hrtime.bigint();
-      const fn = await prepareFunction(engine, { image, env: { QUIET: '1' }, timeoutSec: 10 }, hooks);
+      const fn = await prepareFunction(
+        engine,
+        await resolveFunctionSettings({ image, env: { QUIET: '1' }, timeoutSec: 10 }),
+        hooks,
+      );
       if (before === undefined) delete process.env.LAMBDA_IMAGE_SANDBOX;
       else process.env.LAMBDA_IMAGE_SANDBOX = before;
       try {

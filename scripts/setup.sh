@@ -17,6 +17,7 @@ command -v shellcheck >/dev/null 2>&1 || need+=(shellcheck)
 command -v go >/dev/null 2>&1 || need+=(golang-go)
 command -v unzip >/dev/null 2>&1 || need+=(unzip)
 command -v zip >/dev/null 2>&1 || need+=(zip)
+command -v curl >/dev/null 2>&1 || need+=(curl) # the HTTP-front tests call start as users do
 # push/deploy tests: a real registry (distribution 2.8) and the AWS CLI that checks our fake control planes.
 [ -x /usr/bin/docker-registry ] || need+=(docker-registry)
 command -v aws >/dev/null 2>&1 || need+=(awscli)

@@ -6,7 +6,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { buildProject } from '../src/app/build.js';
+import { buildProject, planBuild } from '../src/app/build.js';
 import type { Engine } from '../src/docker/engine.js';
 import { runCli } from './support/cli.js';
 import { tmpDir } from './support/tmp.js';
@@ -164,7 +164,7 @@ describe('init checks the binary against --arch', () => {
         ).code,
       ).toBe(0);
     }
-  });
+  }, 120_000); // two real Go cross-compiles: the one unit test given longer than the project's 30 s
 });
 
 describe('build checks the binary against the architecture it builds for', () => {
@@ -182,7 +182,7 @@ describe('build checks the binary against the architecture it builds for', () =>
         .code,
     ).toBe(0);
     writeFileSync(path.join(dir, 'bootstrap'), elfHeader(0xb7), { mode: 0o755 });
-    await expect(buildProject(dir, engine, {})).rejects.toMatchObject({
+    await expect(planBuild(dir).then((plan) => buildProject(engine, plan))).rejects.toMatchObject({
       code: 'PLATFORM_MISMATCH',
       message: expect.stringMatching(/built for AArch64, but the image is x86_64/),
     });
@@ -194,7 +194,9 @@ describe('build checks the binary against the architecture it builds for', () =>
       (await runCli(['init', dir, '--runtime', 'provided', '--binary', path.join(dir, 'bootstrap'), '--name', 'fn']))
         .code,
     ).toBe(0);
-    await expect(buildProject(dir, engine, { arch: 'arm64' })).rejects.toMatchObject({ code: 'PLATFORM_MISMATCH' });
+    await expect(planBuild(dir, { arch: 'arm64' }).then((plan) => buildProject(engine, plan))).rejects.toMatchObject({
+      code: 'PLATFORM_MISMATCH',
+    });
   });
 
   it('goes on to the engine when the binary matches', async () => {
@@ -209,6 +211,8 @@ describe('build checks the binary against the architecture it builds for', () =>
         buildImage: async () => Readable.from([JSON.stringify({ errorDetail: { message: 'stop here' } }) + '\n']),
       },
     } as unknown as Engine;
-    await expect(buildProject(dir, reached, {})).rejects.toMatchObject({ code: 'BUILD_FAILED' });
+    await expect(planBuild(dir).then((plan) => buildProject(reached, plan))).rejects.toMatchObject({
+      code: 'BUILD_FAILED',
+    });
   });
 });

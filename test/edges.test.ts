@@ -3,8 +3,12 @@
 import { existsSync, mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { secretFileWarnings } from '../src/app/build.js';
 import { LambdaApi } from '../src/aws/lambda.js';
 import { formatTable } from '../src/cli/format.js';
+import { parseConfig } from '../src/config/schema.js';
+import { listContextFiles } from '../src/docker/build-context.js';
+import { renderDockerignore } from '../src/render/render.js';
 import { printable, printableLines } from '../src/util/printable.js';
 import { REPO_ROOT, runCli } from './support/cli.js';
 import { FakeEcr, FakeLambda, fakeAwsEnv } from './support/fake-aws.mjs';
@@ -164,5 +168,161 @@ describe("Lambda's waiters keep their reasons", () => {
     } finally {
       await lambda.close();
     }
+  });
+});
+
+describe('environment keys and ARNs are judged as Lambda judges them', () => {
+  it('deploy.environment refuses __proto__ by name and keeps constructor and prototype (never drops a key)', () => {
+    const parsed = parseConfig(
+      '{"name":"p","runtime":"provided","binary":"b","deploy":{"environment":{"__proto__":"x","OK":"1"}}}',
+    );
+    expect(parsed.errors).toEqual([
+      'deploy.environment: key "__proto__" is not an environment variable name (a letter, then letters, digits and _)',
+    ]);
+    const kept = parseConfig(
+      '{"name":"p","runtime":"provided","binary":"b","deploy":{"environment":{"constructor":"c","prototype":"p","OK":"1"}}}',
+    );
+    expect(kept.errors).toEqual([]);
+    expect(kept.config!.deploy!.environment).toEqual({ constructor: 'c', prototype: 'p', OK: '1' });
+    expect(Object.keys(kept.config!.deploy!.environment!)).toEqual(['constructor', 'prototype', 'OK']);
+  });
+
+  it('invoke --env __proto__=x is refused naming the key, as the config key is', async () => {
+    const dir = tmpDir();
+    writeFileSync(path.join(dir, 'lambda-image.json'), JSON.stringify({ name: 'p', runtime: 'provided', binary: 'b' }));
+    const r = await runCli(['invoke', dir, '--env', '__proto__=x'], { env: { DOCKER_HOST: 'tcp://127.0.0.1:1' } });
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr).toContain('--env __proto__: "__proto__" is not an environment variable name');
+  });
+
+  it('a function ARN in another region, or a role of another partition, is named as such, before any call', async () => {
+    const registry = { host: '127.0.0.1:1', users: [] };
+    const lambda = await new FakeLambda(registry).start();
+    const ecr = await new FakeEcr(registry).start();
+    try {
+      const env = fakeAwsEnv(ecr, lambda);
+      const other = await runCli(
+        [
+          'deploy',
+          tmpDir(),
+          '--function-name',
+          'arn:aws:lambda:us-east-1:123456789012:function:orders',
+          '--role',
+          'arn:aws:iam::123456789012:role/r',
+          '--image-uri',
+          '127.0.0.1:1/orders:v1',
+        ],
+        { env },
+      );
+      expect(other.code, other.stderr).toBe(2);
+      expect(other.stderr).toContain(
+        'function arn:aws:lambda:us-east-1:123456789012:function:orders is in us-east-1, and this deploy is to eu-west-1',
+      );
+      expect(other.stderr).toContain('--region us-east-1');
+      const cn = await runCli(
+        [
+          'deploy',
+          tmpDir(),
+          '--function-name',
+          'orders',
+          '--role',
+          'arn:aws-cn:iam::123456789012:role/r',
+          '--image-uri',
+          '127.0.0.1:1/orders:v1',
+        ],
+        { env },
+      );
+      expect(cn.code, cn.stderr).toBe(2);
+      expect(cn.stderr).toContain(
+        'role arn:aws-cn:iam::123456789012:role/r is in the aws-cn partition, and eu-west-1 is in aws',
+      );
+      expect([...lambda.requests, ...ecr.requests]).toEqual([]);
+    } finally {
+      await lambda.close();
+      await ecr.close();
+    }
+  });
+});
+
+describe('ci github edges', () => {
+  it('refuses an option value that is another option (--function-name --force), writing nothing', async () => {
+    const { root, fn } = repoWithFunction();
+    const r = await runCli(['ci', 'github', fn, '--function-name', '--force']);
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr).toContain('--function-name "--force" looks like an option, not a value');
+    expect(existsSync(path.join(root, '.github'))).toBe(false);
+  });
+
+  it('lets the workflow create the dev function with --function-role, and warns about local-only images', async () => {
+    const { root, fn } = repoWithFunction({
+      baseImage: 'localhost:5000/mirror/provided:al2023',
+      builderImage: 'lambda-image-standin/golang:1.23-alpine',
+    });
+    const role = 'arn:aws:iam::123456789012:role/orders-exec';
+    const r = await runCli(['ci', 'github', fn, '--function-role', role]);
+    expect(r.code, r.stderr).toBe(0);
+    const yaml = readFileSync(path.join(root, '.github', 'workflows', 'lambda-image.yml'), 'utf8');
+    expect(yaml).toContain(`FUNCTION_ROLE: ${role}`);
+    expect(yaml).toContain('${FUNCTION_ROLE:+--role "$FUNCTION_ROLE"}');
+    expect(r.stderr).toContain(
+      "warning: lambda-image.json baseImage localhost:5000/mirror/provided:al2023 is in a registry on this machine: GitHub's runners cannot pull it",
+    );
+    expect(r.stderr).toContain(
+      'warning: lambda-image.json builderImage lambda-image-standin/golang:1.23-alpine is a lambda-image stand-in',
+    );
+    const clean = repoWithFunction({ baseImage: 'public.ecr.aws/lambda/provided:al2023' });
+    const ok = await runCli(['ci', 'github', clean.fn]);
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(ok.stderr).not.toContain('warning:');
+    expect(ok.stderr).toContain('LAMBDA_IMAGE_FUNCTION_ROLE_ARN');
+  });
+});
+
+describe('secrets stay out of the build context', () => {
+  const SECRETS = [
+    '.env',
+    'config/.env.production',
+    '.aws/credentials',
+    '.ssh/id_ed25519',
+    'id_rsa',
+    'certs/server.pem',
+    'tls/server.key',
+    'client.p12',
+    '.npmrc',
+    '.netrc',
+    '.pypirc',
+    '.git-credentials',
+    '.docker/config.json',
+  ];
+  const KEPT = ['main.go', 'go.mod', 'environment.go', '.lambda-image/layers/ext-1/certs/ca.pem'];
+  const project = (dockerignore?: string) => {
+    const dir = tmpDir();
+    for (const name of [...SECRETS, ...KEPT]) {
+      mkdirSync(path.dirname(path.join(dir, name)), { recursive: true });
+      writeFileSync(path.join(dir, name), 'x');
+    }
+    if (dockerignore !== undefined) writeFileSync(path.join(dir, '.dockerignore'), dockerignore);
+    return dir;
+  };
+
+  it('the generated .dockerignore, and no .dockerignore at all, keep every usual secret file out (layers aside)', async () => {
+    for (const dir of [project(renderDockerignore()), project()]) {
+      const files = await listContextFiles(dir);
+      for (const s of SECRETS) expect(files.entries).not.toContain(s);
+      for (const k of KEPT) expect(files.entries).toContain(k);
+      expect(files.secrets).toEqual([]);
+    }
+  });
+
+  it("a user's .dockerignore that lets them in is named in one warning line with the fix", async () => {
+    const files = await listContextFiles(project('*.md\n'));
+    expect([...files.secrets].sort()).toEqual([...SECRETS].sort());
+    const warnings = secretFileWarnings(files.secrets);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/^\S+, \S+, \S+, \S+, \S+ and 8 more look like secrets and enter the build context/);
+    expect(warnings[0]).toContain('add them to .dockerignore, or move them out of the project');
+    expect(secretFileWarnings(['.env'])).toEqual([
+      ".env looks like a secret and enters the build context (the builder stage and BuildKit's cache keep them): add it to .dockerignore, or move it out of the project",
+    ]);
   });
 });

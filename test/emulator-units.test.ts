@@ -103,6 +103,24 @@ describe('Runtime API server', () => {
     });
   });
 
+  it('refuses a second /next while one waits (403); the first keeps its place and gets the event', async () => {
+    const call = await start();
+    const first = call('/2018-06-01/runtime/invocation/next');
+    expect(await server.waitForInit()).toEqual({ ok: true });
+    // (bounded: the code before the fix held it, replacing the first)
+    const second = await call('/2018-06-01/runtime/invocation/next', { signal: AbortSignal.timeout(5000) });
+    expect(second.status).toBe(403);
+    expect(await second.json()).toMatchObject({ errorType: 'InvalidStateTransition' });
+    const result = server.invoke(request('req-9', '{"mine":true}'));
+    const res = await first;
+    expect(res.headers.get('lambda-runtime-aws-request-id')).toBe('req-9');
+    expect(await res.text()).toBe('{"mine":true}');
+    expect((await call('/2018-06-01/runtime/invocation/req-9/response', { method: 'POST', body: '1' })).status).toBe(
+      202,
+    );
+    expect((await result).kind).toBe('response');
+  });
+
   it('reports an init error from the runtime', async () => {
     const call = await start();
     const posted = await call('/2018-06-01/runtime/init/error', {

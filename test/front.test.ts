@@ -10,12 +10,13 @@ import {
   type FrontFunction,
   type FrontServer,
 } from '../src/emulator/http-front.js';
+import { MAX_PAYLOAD_BYTES } from '../src/emulator/lambda-api.js';
 import { PoolClosedError, type PoolInvoke } from '../src/emulator/pool.js';
 import { LambdaImageError } from '../src/errors.js';
 
 interface Call {
   payload: string;
-  extra: { clientContext?: string; traceId?: string };
+  extra: { clientContext?: string; traceId?: string; background?: boolean };
   finish(result?: Partial<PoolInvoke>): void;
   fail(err: Error): void;
 }
@@ -26,16 +27,21 @@ function fakeFunction(opts: { queueLimit?: number } = {}) {
   const running: Call[] = [];
   const waiting: Call[] = [];
   let drained = false;
+  let keepBackground = false;
+  /** Invokes that never ran: the pool failed them with PoolClosedError. */
+  const dropped: Call[] = [];
   const arrived: Array<() => void> = [];
   // Typed against the pool's own interface: a change to invoke or drain breaks this stand-in at compile time.
   const pool: FrontFunction['pool'] = {
+    concurrency: opts.queueLimit ?? 64,
     invoke(payload, extra = {}) {
-      if (drained) return Promise.reject(new PoolClosedError());
+      if (drained && !(keepBackground && extra.background)) return Promise.reject(new PoolClosedError());
       return new Promise<PoolInvoke>((resolve, reject) => {
         const call: Call = {
           payload: payload.toString(),
           extra,
-          finish: (result = {}) =>
+          finish: (result = {}) => {
+            for (const list of [running, waiting]) if (list.includes(call)) list.splice(list.indexOf(call), 1);
             resolve({
               requestId: `req-${calls.indexOf(call)}`,
               traceId: extra.traceId ?? 'Root=1-00000000-000000000000000000000000;Parent=0000000000000000;Sampled=0',
@@ -46,17 +52,26 @@ function fakeFunction(opts: { queueLimit?: number } = {}) {
               maxMemoryMb: Promise.resolve(10),
               log: Promise.resolve(`START RequestId: req-${calls.indexOf(call)}\nEND\nREPORT\n`),
               ...result,
-            } as PoolInvoke),
-          fail: reject,
+            } as PoolInvoke);
+          },
+          fail: (err) => {
+            if (err instanceof PoolClosedError) dropped.push(call);
+            reject(err);
+          },
         };
         calls.push(call);
         (running.length < (opts.queueLimit ?? Infinity) ? running : waiting).push(call);
         arrived.shift()?.();
       });
     },
-    drain() {
+    drain(o: { keepBackground?: boolean } = {}) {
       drained = true;
-      for (const c of waiting.splice(0)) c.fail(new PoolClosedError());
+      keepBackground = o.keepBackground ?? false;
+      const failing = waiting.filter((c) => !(keepBackground && c.extra.background));
+      for (const c of failing) {
+        waiting.splice(waiting.indexOf(c), 1);
+        c.fail(new PoolClosedError());
+      }
     },
   };
   const fn: FrontFunction = { name: 'my-fn', timeoutSec: 3, pool };
@@ -64,7 +79,7 @@ function fakeFunction(opts: { queueLimit?: number } = {}) {
   const reached = async (n: number) => {
     while (calls.length < n) await new Promise<void>((r) => arrived.push(r));
   };
-  return { fn, calls, running, waiting, reached };
+  return { fn, calls, running, waiting, reached, dropped };
 }
 
 describe('start: the Invoke API front', () => {
@@ -188,7 +203,7 @@ describe('start: the Invoke API front', () => {
         () => 'refused',
       ),
     ).toBe('refused');
-    f.running.forEach((c) => c.finish());
+    [...f.running].forEach((c) => c.finish());
     await closing;
     const results = await Promise.all(answers);
     expect(results.filter((r) => r.status === 200)).toHaveLength(2);
@@ -196,6 +211,79 @@ describe('start: the Invoke API front', () => {
     expect(refused).toHaveLength(18);
     expect(JSON.parse(refused[0]!.body)).toMatchObject({ message: expect.stringContaining('shutting down') });
     agent.destroy();
+  });
+
+  it("bounds what waits: past the payload budget it answers 429 TooManyRequestsException as Lambda's throttle does", async () => {
+    const f = fakeFunction({ queueLimit: 1 });
+    front = await startFront(f.fn, 0);
+    const agent = new http.Agent({ keepAlive: false, maxSockets: Infinity });
+    // Eleven payloads just under 6 MB: one running, ten waiting, within the budget.
+    const big = `{"pad":"${'x'.repeat(MAX_PAYLOAD_BYTES - 200_000)}"}`;
+    const accepted = Array.from({ length: 11 }, () => post(url(), big, agent));
+    await f.reached(11);
+    const res = await fetch(url(), { method: 'POST', body: big });
+    expect(res.status).toBe(429);
+    expect(res.headers.get('x-amzn-errortype')).toBe('TooManyRequestsException');
+    expect(res.headers.get('retry-after')).toBe('1');
+    expect(await res.json()).toEqual({
+      Reason: 'ReservedFunctionConcurrentInvocationLimitExceeded',
+      Type: 'User',
+      message: 'Rate Exceeded.',
+    });
+    expect(f.calls).toHaveLength(11); // the throttled one never reached the function
+    // As the SDK sees it.
+    process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+    const { LambdaClient, InvokeCommand } = await import('@aws-sdk/client-lambda');
+    const client = new LambdaClient({
+      region: 'us-east-1',
+      endpoint: `http://127.0.0.1:${front.port}`,
+      credentials: { accessKeyId: 'x', secretAccessKey: 'y' },
+      maxAttempts: 1,
+    });
+    await expect(
+      client.send(new InvokeCommand({ FunctionName: 'my-fn', Payload: Buffer.from(big) })),
+    ).rejects.toMatchObject({ name: 'TooManyRequestsException', Reason: 'ReservedFunctionConcurrentInvocationLimitExceeded' });
+    client.destroy();
+    // A place comes free when an invoke is answered.
+    f.calls[0]!.finish();
+    const after = post(url(), '{"small":true}', agent);
+    await f.reached(12);
+    f.calls[11]!.finish();
+    await front.close();
+    front = undefined;
+    const statuses = (await Promise.all([...accepted, after])).map((r) => r.status).sort();
+    expect(statuses.filter((x) => x === 200)).toHaveLength(2);
+    expect(statuses.filter((x) => x === 503)).toHaveLength(10);
+    agent.destroy();
+  }, 60_000);
+
+  it('on shutdown, accepted Event invokes still run (none dropped), and close says none was left out', async () => {
+    const f = fakeFunction({ queueLimit: 1 });
+    front = await startFront(f.fn, 0);
+    for (let i = 0; i < 10; i++) {
+      const res = await fetch(url(), { method: 'POST', body: `{"i":${i}}`, headers: { 'X-Amz-Invocation-Type': 'Event' } });
+      expect(res.status).toBe(202);
+    }
+    await f.reached(10);
+    const closing = front.close();
+    front = undefined;
+    // The pool runs them one after another; here the test finishes each.
+    for (const c of f.calls) c.finish();
+    expect(await closing).toEqual({ eventsNotRun: 0 });
+    expect(f.dropped).toEqual([]);
+  });
+
+  it('past the Event deadline, the ones that never ran are counted, not dropped silently', async () => {
+    const f = fakeFunction({ queueLimit: 1 });
+    front = await startFront(f.fn, 0);
+    for (let i = 0; i < 10; i++)
+      await fetch(url(), { method: 'POST', body: '{}', headers: { 'X-Amz-Invocation-Type': 'Event' } });
+    await f.reached(10);
+    const closing = front.close({ eventDeadlineMs: 100 });
+    front = undefined;
+    f.running[0]!.finish(); // the one running finishes; nine still wait when the deadline passes
+    expect(await closing).toEqual({ eventsNotRun: 9 });
+    expect(f.dropped).toHaveLength(9);
   });
 
   it('an invoke failing because the engine went away answers 500 and reports it (start then stops)', async () => {

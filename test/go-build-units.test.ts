@@ -5,7 +5,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { buildProject } from '../src/app/build.js';
+import { buildProject, planBuild } from '../src/app/build.js';
 import type { Engine } from '../src/docker/engine.js';
 import { DOCKER_HUB_KEY, registryConfigFor } from '../src/docker/registry-config.js';
 import { userRegistryAuth } from '../src/registry/auth.js';
@@ -38,11 +38,13 @@ function recordingEngine(buildkit: boolean, captured: Captured[]): Engine {
 async function captureBuild(
   dir: string,
   buildkit: boolean,
-  opts: Parameters<typeof buildProject>[2] = {},
+  opts: Parameters<typeof planBuild>[1] = {},
 ): Promise<Captured> {
   const captured: Captured[] = [];
   await expect(
-    buildProject(dir, recordingEngine(buildkit, captured), { registryAuth: async () => undefined, ...opts }),
+    planBuild(dir, { registryAuth: async () => undefined, ...opts }).then((plan) =>
+      buildProject(recordingEngine(buildkit, captured), plan),
+    ),
   ).rejects.toMatchObject({ code: 'BUILD_FAILED' });
   return captured[0]!;
 }

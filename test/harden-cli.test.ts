@@ -460,15 +460,30 @@ describe('the tree and the config stay in step', () => {
     expect(readdirSync(path.join(dir, '.lambda-image/layers'))).toEqual(['kept-1']);
   });
 
-  it('a lambda-image.json kept elsewhere and linked in is updated where it is; the link stays', async () => {
+  it('a lambda-image.json linked in from outside the project is never written through (issue 15); one linked from inside is', async () => {
     const dir = await project();
     const elsewhere = path.join(tmpDir(), 'config.json');
     cpSync(path.join(dir, 'lambda-image.json'), elsewhere);
     rmSync(path.join(dir, 'lambda-image.json'));
     symlinkSync(elsewhere, path.join(dir, 'lambda-image.json'));
+    const configBefore = readFileSync(elsewhere, 'utf8');
+    const dockerfileBefore = readFileSync(path.join(dir, 'Dockerfile'), 'utf8');
+    const r = await runCli(['add-extension', '--from-zip', layerZip('linked'), dir]);
+    expectClean(r, 2, /refusing to write .*lambda-image\.json: a link leads it to .*config\.json, outside/);
+    expect(lstatSync(path.join(dir, 'lambda-image.json')).isSymbolicLink()).toBe(true);
+    // Nothing half-done: the config outside, the Dockerfile and the layer folders are as they were.
+    expect(readFileSync(elsewhere, 'utf8')).toBe(configBefore);
+    expect(readFileSync(path.join(dir, 'Dockerfile'), 'utf8')).toBe(dockerfileBefore);
+    expect(existsSync(path.join(dir, '.lambda-image/layers/linked-1'))).toBe(false);
+
+    const inside = path.join(dir, 'config', 'lambda-image.json');
+    mkdirSync(path.dirname(inside));
+    cpSync(elsewhere, inside);
+    rmSync(path.join(dir, 'lambda-image.json'));
+    symlinkSync(inside, path.join(dir, 'lambda-image.json'));
     expect((await runCli(['add-extension', '--from-zip', layerZip('linked'), dir])).code).toBe(0);
     expect(lstatSync(path.join(dir, 'lambda-image.json')).isSymbolicLink()).toBe(true);
-    expect(JSON.parse(readFileSync(elsewhere, 'utf8')).extensions.map((e: { name: string }) => e.name)).toEqual([
+    expect(JSON.parse(readFileSync(inside, 'utf8')).extensions.map((e: { name: string }) => e.name)).toEqual([
       'linked',
     ]);
   });

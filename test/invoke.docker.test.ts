@@ -5,7 +5,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectEngine } from '../src/docker/engine.js';
-import { prepareFunction, type LocalFunction } from '../src/app/invoke.js';
+import { prepareFunction, resolveFunctionSettings, type LocalFunction } from '../src/app/invoke.js';
 import { SESSION_LABEL } from '../src/emulator/sandbox.js';
 import { BIN, runCli } from './support/cli.js';
 import { docker, dockerEnv, standin, uniqueRepo } from './support/docker.js';
@@ -167,11 +167,10 @@ describe.skipIf(!dockerEnv.available)('invoke and start (real engine)', () => {
     const platform: string[] = [];
     beforeAll(async () => {
       const engine = await connectEngine();
-      fn = await prepareFunction(
-        engine,
-        { image: plain, timeoutSec: 1 },
-        { onPlatformLine: (l) => platform.push(l), onOutput: () => {} },
-      );
+      fn = await prepareFunction(engine, await resolveFunctionSettings({ image: plain, timeoutSec: 1 }), {
+        onPlatformLine: (l) => platform.push(l),
+        onOutput: () => {},
+      });
     });
     afterAll(() => fn?.pool.close());
     const invoke = (event: object) => fn.pool.invoke(Buffer.from(JSON.stringify(event)));
@@ -210,11 +209,10 @@ describe.skipIf(!dockerEnv.available)('invoke and start (real engine)', () => {
 
   it('100 invokes at concurrency 4: each answered exactly once', async () => {
     const engine = await connectEngine();
-    const fn = await prepareFunction(
-      engine,
-      { image: plain, concurrency: 4 },
-      { onPlatformLine: () => {}, onOutput: () => {} },
-    );
+    const fn = await prepareFunction(engine, await resolveFunctionSettings({ image: plain, concurrency: 4 }), {
+      onPlatformLine: () => {},
+      onOutput: () => {},
+    });
     try {
       const results = await Promise.all(
         Array.from({ length: 100 }, (_, i) => fn.pool.invoke(Buffer.from(JSON.stringify({ n: i })))),

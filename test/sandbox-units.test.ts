@@ -12,6 +12,7 @@ import { SESSION_LABEL } from '../src/emulator/function-image.js';
 import { parseOutputLine } from '../src/emulator/init-shell.js';
 import { FINISHED_REMEMBERED, LambdaState, type Outcome } from '../src/emulator/lambda-state.js';
 import { Lifecycle } from '../src/emulator/lifecycle.js';
+import { statField } from '../src/emulator/measurements.js';
 import { traceIdFor } from '../src/emulator/trace-id.js';
 
 describe('trace id of an invoke', () => {
@@ -83,6 +84,7 @@ describe('the environment spec (no engine)', () => {
       ReadonlyRootfs: true,
       Memory: 128 * 1024 * 1024,
       MemorySwap: 128 * 1024 * 1024,
+      PidsLimit: 1024, // Lambda's 1,024 processes and threads
     });
     expect(spec.hostConfig?.Tmpfs?.['/tmp']).toContain('size=512m');
     expect(spec.labels).toEqual({ [SESSION_LABEL]: 's1', 'org.lambda-image.owner': 'me' });
@@ -105,9 +107,45 @@ describe('the environment spec (no engine)', () => {
     expect(joined.entrypoint?.slice(0, 2)).toEqual(['/bin/sh', '-c']);
     expect(joined.cmd).toEqual(['/main']);
     const plain = environmentSpec({ ...base, isolated: false });
+    expect(joined.hostConfig?.PidsLimit).toBe(1024);
+    expect(plain.hostConfig?.PidsLimit).toBe(1024);
     expect(plain.user).toBeUndefined();
     expect(plain.hostConfig?.ReadonlyRootfs).toBeUndefined();
     expect(plain.hostConfig?.Tmpfs).toBeUndefined();
+  });
+});
+
+describe('/tmp outside the function memory (no engine)', () => {
+  it('gives the container memory plus ephemeral storage when the sandbox holds the function to its memory', () => {
+    const input = {
+      identity: {
+        functionName: 'fn',
+        functionArn: 'arn:aws:lambda:us-east-1:1:function:fn',
+        version: '$LATEST',
+        handler: 'h',
+      },
+      memoryMb: 128,
+      region: 'us-east-1',
+      ephemeralMb: 512,
+      isolated: true,
+      session: 's',
+      ownerLabels: {},
+      image: { image: 'i', entrypoint: [], cmd: [], extensions: [] },
+      network: { hostConfig: {} },
+      runtimeApi: 'x:1',
+      logStreamName: 'l',
+      credentials: {},
+      env: {},
+    };
+    expect(environmentSpec({ ...input, tmpOutsideMemory: true }).hostConfig?.Memory).toBe(640 * 1024 * 1024);
+    expect(environmentSpec({ ...input, tmpOutsideMemory: false }).hostConfig?.Memory).toBe(128 * 1024 * 1024);
+  });
+
+  it("reads cgroup files' name-value lines (shmem, oom_kill)", () => {
+    const stat = 'cache 1\nrss 2\nshmem 209715200\nmapped_file 3\n';
+    expect(statField(stat, 'shmem')).toBe(209715200);
+    expect(statField('oom_kill_disable 0\nunder_oom 0\noom_kill 1\n', 'oom_kill')).toBe(1);
+    expect(statField('', 'oom_kill')).toBe(0);
   });
 });
 
@@ -119,6 +157,12 @@ describe('the lifecycle state', () => {
     expect(life.alive).toBe(false);
     expect(life.processesGone).toBe(true);
     expect(life.beginStop()).toEqual({ reason: 'failure', containerRunning: true, runtimeRunning: false });
+  });
+
+  it('a runtime that crashed between invokes is shut down with failure even when the run ends (spindown asked)', () => {
+    const life = new Lifecycle();
+    life.exited(3, 'runtime');
+    expect(life.beginStop('spindown').reason).toBe('failure');
   });
 
   it('a timeout stays the cause when the runtime exits afterwards; exits during shutdown fail nothing', () => {

@@ -8,13 +8,27 @@ import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { prepareFunction, type FunctionOptions, type LocalFunction } from '../src/app/invoke.js';
+import {
+  prepareFunction,
+  resolveFunctionSettings,
+  type FunctionOptions,
+  type LocalFunction,
+} from '../src/app/invoke.js';
 import { connectEngine, type Engine } from '../src/docker/engine.js';
 import { SESSION_LABEL } from '../src/emulator/function-image.js';
 import { ownerLabels } from '../src/emulator/owners.js';
 import type { PoolInvoke } from '../src/emulator/pool.js';
 import { runCli } from './support/cli.js';
-import { docker, dockerEnv, standin, uniqueRepo } from './support/docker.js';
+import {
+  containerLogs,
+  docker,
+  dockerEnv,
+  standin,
+  startContainer,
+  stopAndRemove,
+  uniqueRepo,
+  waitFor,
+} from './support/docker.js';
 import { fixtureCopy, tmpDir } from './support/tmp.js';
 import { makeZip } from './support/zip.js';
 
@@ -85,19 +99,15 @@ describe.skipIf(!dockerEnv.available)('the execution environment (real engine)',
   async function withFunction(
     image: string,
     opts: Partial<FunctionOptions>,
-    work: (fn: LocalFunction) => Promise<void>,
+    work: (fn: LocalFunction, run: Run) => Promise<void>,
   ): Promise<Run> {
     const run: Run = { fn: undefined as unknown as LocalFunction, output: [], platform: [], all: [] };
-    run.fn = await prepareFunction(
-      engine,
-      { image, ...opts },
-      {
-        onOutput: (l) => (run.output.push(l), run.all.push(l)),
-        onPlatformLine: (l) => (run.platform.push(l), run.all.push(l)),
-      },
-    );
+    run.fn = await prepareFunction(engine, await resolveFunctionSettings({ image, ...opts }), {
+      onOutput: (l) => (run.output.push(l), run.all.push(l)),
+      onPlatformLine: (l) => (run.platform.push(l), run.all.push(l)),
+    });
     try {
-      await work(run.fn);
+      await work(run.fn, run);
     } finally {
       await run.fn.pool.close();
     }
@@ -181,7 +191,14 @@ describe.skipIf(!dockerEnv.available)('the execution environment (real engine)',
       state: 'Subscribed',
       types: ['platform', 'function'],
     });
-    const types = events.map((e) => e.type).filter((t) => t !== 'function' && t !== 'platform.telemetrySubscription');
+    expect(events.find((e) => e.type === 'platform.extension')?.record).toEqual({
+      name: 'telemetry-ext',
+      state: 'Ready',
+      events: ['INVOKE', 'SHUTDOWN'],
+    });
+    const types = events
+      .map((e) => e.type)
+      .filter((t) => t !== 'function' && t !== 'platform.telemetrySubscription' && t !== 'platform.extension');
     expect(types.slice(0, 3)).toEqual(['platform.initStart', 'platform.initRuntimeDone', 'platform.initReport']);
     expect(types.slice(3)).toEqual([
       'platform.start',
@@ -192,11 +209,15 @@ describe.skipIf(!dockerEnv.available)('the execution environment (real engine)',
       'platform.report',
     ]);
     const record = (type: string, i = 0) => events.filter((e) => e.type === type)[i]!.record as Record<string, any>;
+    // schema 2022-12-13: the runtime version and function fields, not 2025-01-29's instanceId
     expect(record('platform.initStart')).toMatchObject({
       initializationType: 'on-demand',
       phase: 'init',
       functionVersion: '$LATEST',
+      runtimeVersion: images.alpine,
+      runtimeVersionArn: expect.stringMatching(/^arn:aws:lambda:us-east-1::runtime:[0-9a-f]{64}$/),
     });
+    expect(record('platform.initStart').instanceId).toBeUndefined();
     expect(record('platform.initRuntimeDone')).toEqual({
       initializationType: 'on-demand',
       phase: 'init',
@@ -212,6 +233,10 @@ describe.skipIf(!dockerEnv.available)('the execution environment (real engine)',
       requestId: ids[0],
       status: 'success',
       metrics: { producedBytes: expect.any(Number) },
+      spans: [
+        { name: 'responseLatency', start: expect.any(String), durationMs: expect.any(Number) },
+        { name: 'responseDuration', start: expect.any(String), durationMs: 0 },
+      ],
     });
     const report = record('platform.report', 1);
     expect(report).toMatchObject({ requestId: ids[1], status: 'success', metrics: { memorySizeMB: 256 } });
@@ -283,6 +308,101 @@ describe.skipIf(!dockerEnv.available)('the execution environment (real engine)',
     expect(crashed.output).toContain('[telemetry-ext] SHUTDOWN failure');
     // Max Memory Used stays a measurement after the crash.
     expect(crashed.platform.find((l) => l.startsWith('REPORT '))).toMatch(/Max Memory Used: [1-9]\d* MB/);
+  });
+
+  it('only the environment itself reaches its Runtime API: another container on the bridge is refused, the runtime still gets the event', async () => {
+    await withFunction(images.alpinePlain, { timeoutSec: 5 }, async (fn) => {
+      const api = probeOf(await fn.pool.invoke(Buffer.from('{}'))).env.AWS_LAMBDA_RUNTIME_API;
+      // Another container on the engine's default network asks for the next event, as a
+      // hostile neighbour on a shared engine would, while the runtime's own /next waits.
+      const thief = await startContainer(images.alpinePlain, repo, {
+        Entrypoint: ['/bin/sh', '-c'],
+        Cmd: [`wget -q -T 8 -O - http://${api}/2018-06-01/runtime/invocation/next; echo "thief-exit $?"`],
+      });
+      try {
+        // Refused at once; before the fix it held its request (bounded wait either way).
+        await waitFor(
+          async () => ((await thief.inspect()).State.Running ? undefined : true),
+          'the thief to be refused',
+          4000,
+        ).catch(() => undefined);
+        const secret = await fn.pool.invoke(Buffer.from('{"secret":"s3cr3t"}'));
+        expect(secret.result.kind).toBe('response');
+        expect(probeOf(secret).requestId).toBe(secret.requestId);
+        await thief.wait();
+        const stolen = await containerLogs(thief.id);
+        expect(stolen).not.toContain('s3cr3t');
+        expect(stolen).toMatch(/thief-exit [1-9]/);
+      } finally {
+        await stopAndRemove(thief);
+      }
+    });
+  });
+
+  it('processes and threads are capped at 1,024 per environment, as on Lambda; the environment lives on', async () => {
+    await withFunction(images.alpinePlain, { memoryMb: 1024, timeoutSec: 120 }, async (fn) => {
+      const o = await fn.pool.invoke(Buffer.from('{"action":"procs","n":1100}'));
+      const r = JSON.parse(o.result.body.toString()) as { started: number; forkError: string };
+      expect(o.result.kind, o.result.body.toString()).toBe('response');
+      expect(r.started).toBeLessThan(1024); // the runtime's own process and threads count too
+      expect(r.started).toBeGreaterThan(900);
+      expect(r.forkError).toMatch(/resource temporarily unavailable/);
+      expect((await fn.pool.invoke(Buffer.from('{}'))).result.kind).toBe('response');
+    });
+  });
+
+  it('/tmp is not charged to the memory: 200 MB in /tmp with 128 MB works, and /tmp stays capped at its size', async () => {
+    const run = await withFunction(
+      images.alpinePlain,
+      { memoryMb: 128, ephemeralMb: 512, timeoutSec: 60 },
+      async (fn) => {
+        const o = await fn.pool.invoke(Buffer.from('{"action":"tmpfill","n":200}'));
+        expect(o.result.kind, o.result.body.toString()).toBe('response');
+        expect(JSON.parse(o.result.body.toString())).toEqual({ writtenMB: 200, writeError: '' });
+        const full = await fn.pool.invoke(Buffer.from('{"action":"tmpfill","n":600}'));
+        const r = JSON.parse(full.result.body.toString()) as { writtenMB: number; writeError: string };
+        expect(r.writeError).toMatch(/no space left on device/);
+        expect(r.writtenMB).toBeLessThanOrEqual(512);
+        expect((await fn.pool.invoke(Buffer.from('{}'))).result.kind).toBe('response');
+      },
+    );
+    // Max Memory Used is the function's, not the files': well under 128 MB.
+    const used = run.platform
+      .filter((l) => l.startsWith('REPORT '))
+      .map((l) => Number(/Max Memory Used: (\d+) MB/.exec(l)?.[1]));
+    expect(used).toHaveLength(3);
+    for (const mb of used) expect(mb).toBeLessThan(100);
+  });
+
+  it('a function over its memory is killed and named Runtime.OutOfMemory, with its real peak in REPORT', async () => {
+    const run = await withFunction(images.alpinePlain, { memoryMb: 128, timeoutSec: 60 }, async (fn) => {
+      const o = await fn.pool.invoke(Buffer.from('{"action":"alloc","n":400}'));
+      expect(o.result.kind).toBe('error');
+      expect(JSON.parse(o.result.body.toString())).toMatchObject({
+        errorType: 'Runtime.OutOfMemory',
+        errorMessage: expect.stringMatching(/Error: Runtime exited with error: signal: killed$/),
+      });
+      // the next invoke starts a fresh environment
+      expect((await fn.pool.invoke(Buffer.from('{}'))).result.kind).toBe('response');
+    });
+    const report = run.platform.find((l) => l.startsWith('REPORT '))!;
+    expect(report).toMatch(/Error Type: Runtime.OutOfMemory/);
+    expect(Number(/Max Memory Used: (\d+) MB/.exec(report)?.[1])).toBeGreaterThanOrEqual(128);
+  });
+
+  it('a runtime that crashed with no later invoke: its extensions get SHUTDOWN failure, not spindown', async () => {
+    const run = await withFunction(images.alpine, {}, async (fn, live) => {
+      const o = await fn.pool.invoke(Buffer.from('{"action":"crash-after"}'));
+      expect(o.result.body.toString()).toBe('"bye"');
+      await waitFor(
+        async () => (live.output.includes('probe: exiting after the answer') ? true : undefined),
+        'the runtime to exit',
+      );
+      // the init shell reports the exit right after the process ends
+      await new Promise((r) => setTimeout(r, 1000));
+    });
+    expect(run.output).toContain('[telemetry-ext] SHUTDOWN failure');
+    expect(run.output).not.toContain('[telemetry-ext] SHUTDOWN spindown');
   });
 
   it('responses up to exactly 6,291,556 bytes pass; one more byte fails naming the size', async () => {

@@ -262,10 +262,9 @@ describe('registryAuthFor (the engine login for any registry call, builds includ
   it('asks ECR for an ECR host (through the real SDK and a local ECR), and Docker credentials for others', async () => {
     const { FakeEcr } = await import('./support/fake-aws.mjs');
     const { registryAuthFor } = await import('../src/registry/auth.js');
-    const ecr = await new FakeEcr(
-      { host: '127.0.0.1:1', users: [{ username: 'AWS', password: 'ecr-pw' }] },
-      'eu-west-1',
-    ).start();
+    const host = '123456789012.dkr.ecr.eu-west-1.amazonaws.com';
+    // The login's proxyEndpoint names the host, as ECR's does: the login is used for that host only.
+    const ecr = await new FakeEcr({ host, users: [{ username: 'AWS', password: 'ecr-pw' }] }, 'eu-west-1').start();
     const saved = { ...process.env };
     const dir = tmpDir();
     writeFileSync(
@@ -281,7 +280,6 @@ describe('registryAuthFor (the engine login for any registry call, builds includ
       DOCKER_CONFIG: dir,
     });
     try {
-      const host = '123456789012.dkr.ecr.eu-west-1.amazonaws.com';
       expect(await registryAuthFor(`${host}/orders:v1`)).toEqual({
         username: 'AWS',
         password: 'ecr-pw',
@@ -294,6 +292,10 @@ describe('registryAuthFor (the engine login for any registry call, builds includ
         serveraddress: 'ghcr.io',
       });
       expect(await registryAuthFor('alpine:3.22')).toBeUndefined();
+      // A login whose proxyEndpoint is another host never goes to this one.
+      await expect(registryAuthFor('210987654321.dkr.ecr.eu-west-1.amazonaws.com/orders:v1')).rejects.toThrow(
+        `the ECR login is for ${host} (its proxyEndpoint), not 210987654321.dkr.ecr.eu-west-1.amazonaws.com`,
+      );
     } finally {
       for (const k of Object.keys(process.env)) if (!(k in saved)) delete process.env[k];
       Object.assign(process.env, saved);
@@ -348,6 +350,7 @@ describe('ci github workflow', () => {
     prodFunction: 'orders',
     devFunction: 'orders-dev',
     roleToAssume: '${{ vars.LAMBDA_IMAGE_ROLE_ARN }}',
+    functionRole: '${{ vars.LAMBDA_IMAGE_FUNCTION_ROLE_ARN }}',
     version: '0.1.0',
   };
 
@@ -363,8 +366,16 @@ describe('ci github workflow', () => {
     expect(yaml).toContain('branches: [dev, main]');
     expect(yaml).toMatch(/permissions:\n {2}id-token: write\n {2}contents: read/);
     // Current majors (late 2026): v6 of configure-aws-credentials runs on the runners' Node 24.
-    expect(yaml).toContain('aws-actions/configure-aws-credentials@v6');
-    expect(yaml).toContain('actions/checkout@v6');
+    // Every action pinned by commit SHA, its release tag in a comment; no tag reference left.
+    expect(yaml).toContain('aws-actions/configure-aws-credentials@8df5847569e6427dd6c4fb1cf565c83acfa8afa7 # v6.0.0');
+    expect(yaml).toContain('actions/checkout@1af3b93b6815bc44a9784bd300feb67ff0d1eeb3 # v6.0.0');
+    expect(yaml).toContain('actions/setup-node@2028fbc5c25fe9cf00d9f06a71cc4710d4507903 # v6.0.0');
+    const uses = [...yaml.matchAll(/uses: (\S+)/g)].map((m) => m[1]!);
+    expect(uses).toHaveLength(3);
+    for (const u of uses) expect(u).toMatch(/^[\w-]+\/[\w-]+@[0-9a-f]{40}$/);
+    // A function that does not exist yet (dev, first push) is created with the execution role variable.
+    expect(yaml).toContain('FUNCTION_ROLE: ${{ vars.LAMBDA_IMAGE_FUNCTION_ROLE_ARN }}');
+    expect(yaml).toContain('${FUNCTION_ROLE:+--role "$FUNCTION_ROLE"}');
     expect(yaml).toContain('role-to-assume: ${{ vars.LAMBDA_IMAGE_ROLE_ARN }}');
     expect(yaml).not.toMatch(/aws-access-key-id|AWS_SECRET_ACCESS_KEY|secrets\./);
     expect(yaml).toContain("FUNCTION_NAME: ${{ github.ref_name == 'main' && 'orders' || 'orders-dev' }}");

@@ -2,7 +2,7 @@
 // behind htpasswd auth) on 127.0.0.1, and ECR / Lambda control planes of our own making
 // reached through the real AWS SDK (AWS_ENDPOINT_URL_ECR / _LAMBDA). Successful pushes use an
 // imported image (test/support/plain-image.ts): everything built on a stand-in is refused.
-import { chmodSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -43,6 +43,10 @@ describe.skipIf(!dockerEnv.available)('push and deploy (real engine, real regist
   const importImage = async (tag: string, marker: string) =>
     imported.push(await importPlainImage(docker, repo, tag, marker));
 
+  /** Each test makes the repositories and functions it needs: any one runs alone, in any order. */
+  const ensureRepository = (name: string) => {
+    if (!ecr.repositories.has(name)) ecr.repositories.set(name, { immutable: false, scanOnPush: false });
+  };
   const cli = (args: string[], extra: NodeJS.ProcessEnv = {}): Promise<CliResult> =>
     runCli(args, { env: { ...env, ...extra } });
   const noSecrets = (r: CliResult) => {
@@ -160,9 +164,9 @@ describe.skipIf(!dockerEnv.available)('push and deploy (real engine, real regist
 
   describe('push by ECR repository name', () => {
     it('says how to create a missing repository, and creates it with --create-repository (through throttling)', async () => {
-      const missing = await cli(['push', project, '--repository', 'orders']);
+      const missing = await cli(['push', project, '--repository', 'created']);
       expect(missing.code).toBe(33);
-      expect(missing.stderr).toContain('ECR repository orders does not exist in eu-west-1');
+      expect(missing.stderr).toContain('ECR repository created does not exist in eu-west-1');
       expect(missing.stderr).toContain('--create-repository');
       expect(ecr.requests).not.toContain('CreateRepository');
 
@@ -171,7 +175,7 @@ describe.skipIf(!dockerEnv.available)('push and deploy (real engine, real regist
         'push',
         project,
         '--repository',
-        'orders',
+        'created',
         '--create-repository',
         '--scan-on-push',
         '--json',
@@ -179,13 +183,14 @@ describe.skipIf(!dockerEnv.available)('push and deploy (real engine, real regist
       expect(r.code, r.stderr).toBe(0);
       noSecrets(r);
       const out = JSON.parse(r.stdout) as PushJson;
-      expect(out.repository).toBe(`${registry.host}/orders`);
-      expect(ecr.repositories.get('orders')).toEqual({ immutable: false, scanOnPush: true });
+      expect(out.repository).toBe(`${registry.host}/created`);
+      expect(ecr.repositories.get('created')).toEqual({ immutable: false, scanOnPush: true });
       expect(ecr.requests).toEqual(expect.arrayContaining(['CreateRepository', 'GetAuthorizationToken']));
       expect(ecr.throttle.DescribeRepositories).toBe(0);
     });
 
     it('fails clearly when the registry refuses the ECR token (expired), printing no secret', async () => {
+      ensureRepository('orders');
       ecr.password = 'stale-token-value';
       try {
         const r = await cli(['push', project, '--repository', 'orders', '--tag', 'expired']);
@@ -251,8 +256,49 @@ describe.skipIf(!dockerEnv.available)('push and deploy (real engine, real regist
     });
   });
 
+  describe('what ships: the image build recorded', () => {
+    it('build --tag <repo>:rec, then push ships that image by its ID and says so; --image ships another', async () => {
+      // What `build --tag <repo>:rec` records, for an image the config's name:tag does not name.
+      const recorded = await importPlainImage(docker, repo, 'rec', `recorded ${Date.now()}`);
+      imported.push(recorded);
+      const record = path.join(project, '.lambda-image', 'builds.json');
+      mkdirSync(path.dirname(record), { recursive: true });
+      writeFileSync(
+        record,
+        JSON.stringify({
+          latest: ['aws'],
+          variants: {
+            aws: {
+              variant: 'aws',
+              image: `${repo}:rec`,
+              id: recorded,
+              arch: 'x86_64',
+              builtAt: '2026-11-26T22:00:00Z',
+            },
+          },
+        }),
+      );
+      try {
+        ensureRepository('orders');
+        const r = await cli(['push', project, '--repository', 'orders', '--json']);
+        expect(r.code, r.stderr).toBe(0);
+        expect((JSON.parse(r.stdout) as PushJson & { source: string }).source).toBe(`${repo}:rec`);
+        expect(r.stderr).toContain(`shipping ${repo}:rec (aws, x86_64, built 2026-11-26T22:00:00Z)`);
+        expect((JSON.parse(r.stdout) as PushJson).tag).toBe(`img-${recorded.slice(7, 19)}`);
+
+        const other = await cli(['push', project, '--repository', 'orders', '--image', `${repo}:a`, '--json']);
+        expect(other.code, other.stderr).toBe(0);
+        expect((JSON.parse(other.stdout) as PushJson & { source: string }).source).toBe(`${repo}:a`);
+        expect(other.stderr).toContain(`shipping ${repo}:a (--image)`);
+      } finally {
+        rmSync(record, { force: true });
+      }
+    });
+  });
+
   describe('deploy', () => {
     it('creates the function by digest, then after a code change updates it to the new digest (through conflicts)', async () => {
+      ensureRepository('orders');
       writeConfig({
         memorySize: 256,
         deploy: {
@@ -370,10 +416,20 @@ describe.skipIf(!dockerEnv.available)('push and deploy (real engine, real regist
     });
 
     it("prints Lambda's reason when the update ends Failed", async () => {
-      lambda.failNextUpdate = 'Lambda does not have permission to access the ECR image.';
-      const r = await cli(['deploy', project, '--tag', 'failing']);
-      expect(r.code).toBe(36);
-      expect(r.stderr).toContain('ended Failed: Lambda does not have permission to access the ECR image.');
+      ensureRepository('orders');
+      writeConfig({
+        deploy: { region: 'eu-west-1', repository: 'orders', functionName: 'orders-failing', role: ROLE },
+      });
+      try {
+        const created = await cli(['deploy', project]);
+        expect(created.code, created.stderr).toBe(0);
+        lambda.failNextUpdate = 'Lambda does not have permission to access the ECR image.';
+        const r = await cli(['deploy', project, '--tag', 'failing']);
+        expect(r.code).toBe(36);
+        expect(r.stderr).toContain('ended Failed: Lambda does not have permission to access the ECR image.');
+      } finally {
+        writeConfig();
+      }
     });
 
     it('refuses a registry Lambda cannot use before pushing anything there', async () => {
@@ -397,9 +453,12 @@ describe.skipIf(!dockerEnv.available)('push and deploy (real engine, real regist
 
     it('refuses an image index before Lambda is called, with the fix', async () => {
       // An OCI index (what BuildKit's attestations produce), put into the real registry by the Registry API.
+      ensureRepository('orders');
+      const source = await cli(['push', project, '--repository', 'orders', '--tag', 'index-src']);
+      expect(source.code, source.stderr).toBe(0);
       const pushed = await registry.getManifest(
         'orders',
-        'failing',
+        'index-src',
         'application/vnd.docker.distribution.manifest.v2+json',
       );
       const index = Buffer.from(
@@ -445,14 +504,14 @@ describe.skipIf(!dockerEnv.available)('push and deploy (real engine, real regist
           ])
         ).code,
       ).toBe(0);
-      const built = await cli(['build', dir, ...standin('x86_64')]);
+      const built = await cli(['build', dir, '--tag', `${standinRepo}:v7`, ...standin('x86_64')]);
       expect(built.code, built.stderr).toBe(0);
       try {
         lambda.requests = [];
         ecr.requests = [];
         const push = await cli(['push', dir, '--repository', 'orders']);
-        expect(push.code).toBe(35);
-        expect(push.stderr).toContain('stand-in');
+        expect(push.code, push.stderr).toBe(35);
+        expect(push.stderr).toContain(`${standinRepo}:v7 is built on a lambda-image stand-in base`);
         const deploy = await cli(['deploy', dir, '--repository', 'orders', '--function-name', 'orders-fn']);
         expect(deploy.code).toBe(35);
         expect(lambda.requests).toEqual([]);

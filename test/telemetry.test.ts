@@ -2,10 +2,10 @@
 // buffering (maxItems, timeoutMs), init events kept for subscribers that arrive during init,
 // and a destination that is down (real HTTP servers on 127.0.0.1, no containers).
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LambdaApiServer } from '../src/emulator/lambda-api.js';
-import { TelemetryHub } from '../src/emulator/telemetry.js';
+import { DELIVERY_TIMEOUT_MS, TelemetryHub } from '../src/emulator/telemetry.js';
 
 interface Batch {
   type: string;
@@ -132,10 +132,21 @@ describe('Telemetry API hub', () => {
     expect(s.batches.at(-1)).toEqual([{ time: expect.any(String), type: 'function', record: 'bye' }]);
   });
 
-  it('a destination that is down costs neither the caller nor the flush more than the delivery timeout', async () => {
-    const s = await subscriber();
-    const port = s.port;
-    await s.close(); // nobody listens there now
+  it('a destination that accepts and never answers costs the caller nothing and the flush the delivery timeout, no more', async () => {
+    // Accepts, reads the request, never answers: the hub must give up on its own at DELIVERY_TIMEOUT_MS.
+    const sockets = new Set<net.Socket>();
+    const closed: Promise<void>[] = [];
+    const server = net.createServer((socket) => {
+      sockets.add(socket);
+      closed.push(new Promise((resolve) => socket.on('close', () => resolve())));
+      socket.resume();
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    closers.push(() => {
+      for (const s of sockets) s.destroy();
+      return new Promise<void>((r) => server.close(() => r()));
+    });
+    const port = (server.address() as AddressInfo).port;
     const hub = new TelemetryHub(local);
     closers.push(() => hub.close());
     hub.endInit();
@@ -149,8 +160,16 @@ describe('Telemetry API hub', () => {
         destination: { protocol: 'HTTP', URI: `http://sandbox.localdomain:${port}/` },
       }),
     );
-    for (let i = 0; i < 100; i++) hub.line('function', `x${i}`); // returns at once: nothing waits on delivery
-    await hub.flush(); // resolves (the batch is dropped), it does not hang
+    const t0 = performance.now();
+    for (let i = 0; i < 100; i++) hub.line('function', `x${i}`);
+    expect(performance.now() - t0).toBeLessThan(DELIVERY_TIMEOUT_MS); // nothing waits on delivery
+    const f0 = performance.now();
+    await hub.flush(); // the batch is sent, never answered, then dropped
+    const flushMs = performance.now() - f0;
+    expect(sockets.size).toBe(1); // the delivery did reach the destination
+    expect(flushMs).toBeGreaterThanOrEqual(DELIVERY_TIMEOUT_MS - 50); // it waited for the answer up to the bound...
+    expect(flushMs).toBeLessThan(DELIVERY_TIMEOUT_MS * 5); // ...and gave up there: no hang
+    await Promise.all(closed); // the hub closed its end: no connection left behind
   });
 });
 
@@ -207,5 +226,106 @@ describe('Telemetry destinations (the trust boundary)', () => {
       const res = await subscribe(to(uri));
       expect(res.status, uri).toBe(200);
     }
+  });
+});
+
+describe('Telemetry fidelity (what AWS sample extensions and aws-lambda-go read)', () => {
+  const closers: Array<() => Promise<void> | void> = [];
+  afterEach(async () => {
+    for (const c of closers.splice(0)) await c();
+  });
+
+  it('platform.extension and the subscription events are sent; each subscriber gets the shapes of its schemaVersion', async () => {
+    const hub = new TelemetryHub(local);
+    const server = new LambdaApiServer(
+      {
+        functionName: 'fn',
+        functionArn: 'arn:aws:lambda:us-east-1:000000000000:function:fn',
+        version: '$LATEST',
+        handler: 'h',
+      },
+      ['old', 'new', 'logs'],
+      { telemetry: hub },
+    );
+    closers.push(() => server.close());
+    const api = `http://127.0.0.1:${await server.listen()}`;
+    const subscribers = { old: await subscriber(), new: await subscriber(), logs: await subscriber() };
+    for (const s of Object.values(subscribers)) closers.push(s.close);
+    const register = async (name: string, events: string[]) =>
+      (
+        await fetch(`${api}/2020-01-01/extension/register`, {
+          method: 'POST',
+          headers: { 'Lambda-Extension-Name': name },
+          body: JSON.stringify({ events }),
+        })
+      ).headers.get('lambda-extension-identifier')!;
+    const subscribe = async (id: string, path: string, body: object) =>
+      (
+        await fetch(`${api}${path}`, {
+          method: 'PUT',
+          headers: { 'Lambda-Extension-Identifier': id },
+          body: JSON.stringify(body),
+        })
+      ).status;
+    const dest = (port: number) => ({ protocol: 'HTTP', URI: `http://sandbox.localdomain:${port}/` });
+    const types = ['platform'];
+    const old = await register('old', ['INVOKE']);
+    expect(
+      await subscribe(old, '/2022-07-01/telemetry', {
+        schemaVersion: '2022-07-01',
+        types,
+        destination: dest(subscribers.old.port),
+      }),
+    ).toBe(200);
+    const newer = await register('new', ['INVOKE', 'SHUTDOWN']);
+    expect(
+      await subscribe(newer, '/2022-07-01/telemetry', {
+        schemaVersion: '2025-01-29',
+        types,
+        destination: dest(subscribers.new.port),
+      }),
+    ).toBe(200);
+    const logs = await register('logs', []);
+    expect(await subscribe(logs, '/2020-08-15/logs', { types, destination: dest(subscribers.logs.port) })).toBe(200);
+    const initStart = {
+      initializationType: 'on-demand',
+      phase: 'init',
+      runtimeVersion: 'img:1',
+      runtimeVersionArn: 'arn:aws:lambda:us-east-1::runtime:abc',
+      functionName: 'fn',
+      functionVersion: '$LATEST',
+      instanceId: 'i-1',
+      instanceMaxMemory: 134217728,
+    };
+    hub.platform('platform.initStart', initStart);
+    const spans = [{ name: 'responseLatency', start: '2026-01-01T00:00:00.000Z', durationMs: 1 }];
+    hub.endInit();
+    hub.platform('platform.runtimeDone', { requestId: 'r', status: 'success', spans });
+    await hub.flush();
+    const events = (s: { batches: Batch[][] }) => s.batches.flat();
+    const of = (s: { batches: Batch[][] }, type: string) => events(s).filter((e) => e.type === type);
+    for (const s of [subscribers.old, subscribers.new])
+      expect(of(s, 'platform.extension').map((e) => e.record)).toEqual([
+        { name: 'old', state: 'Ready', events: ['INVOKE'] },
+        { name: 'new', state: 'Ready', events: ['INVOKE', 'SHUTDOWN'] },
+        { name: 'logs', state: 'Ready', events: [] },
+      ]);
+    expect(of(subscribers.new, 'platform.telemetrySubscription').map((e) => e.record)).toContainEqual({
+      name: 'new',
+      state: 'Subscribed',
+      types,
+    });
+    expect(of(subscribers.new, 'platform.logsSubscription').map((e) => e.record)).toEqual([
+      { name: 'logs', state: 'Subscribed', types },
+    ]);
+    expect(of(subscribers.logs, 'platform.logsSubscription')).toHaveLength(1);
+    // 2025-01-29: every initStart field, spans kept; 2022-07-01: initializationType and phase, no spans.
+    expect(of(subscribers.new, 'platform.initStart')[0]!.record).toEqual(initStart);
+    expect(of(subscribers.new, 'platform.runtimeDone')[0]!.record).toMatchObject({ spans });
+    expect(of(subscribers.old, 'platform.initStart')[0]!.record).toEqual({
+      initializationType: 'on-demand',
+      phase: 'init',
+    });
+    expect(of(subscribers.old, 'platform.runtimeDone')[0]!.record).toEqual({ requestId: 'r', status: 'success' });
   });
 });

@@ -14,6 +14,7 @@ import { imageClient, type ImageClient } from '../docker/images.js';
 import { LambdaImageError } from '../errors.js';
 import { exists } from '../util/fs.js';
 import { GO_MODULE_SETTINGS, type GoModuleMode } from '../config/constants.js';
+import { emulatorSource, emulatorSourceProblem } from '../config/value-rules.js';
 import {
   registryConfigFor,
   registryKey,
@@ -23,6 +24,7 @@ import {
 import { hasImageFor, pullImage } from '../docker/pull.js';
 import { userRegistryAuth } from '../registry/auth.js';
 import { checkBinaryArch } from '../project/binary-arch.js';
+import { BUILD_RECORD, recordBuild } from '../project/build-record.js';
 import { vendorModulesOnHost, type HostVendorTree } from '../project/host-modules.js';
 import { configPath, typedPath } from '../util/paths.js';
 import { dockerArchitecture, dockerPlatform } from '../render/images.js';
@@ -76,12 +78,31 @@ export interface BuildResult {
   outcomes: Array<{ variant: VariantName; outcome: BuildOutcome }>;
 }
 
+/** A build worked out and checked once (planBuild), before the engine is asked anything. */
+export interface BuildPlan {
+  dir: string;
+  config: Config;
+  repo: string;
+  tag: string;
+  variants: VariantName[];
+  arch: Arch;
+  buildArgs: Record<string, string>;
+  noCache: boolean;
+  pull: boolean;
+  rie: RieInput;
+  baseImages: Partial<Record<Base, string>>;
+  builderImage?: string;
+  goModules: GoModuleMode;
+  registryAuth?: RegistryAuthProvider;
+  hostEnv?: NodeJS.ProcessEnv;
+}
+
 /**
  * Everything about a build that can be checked without the engine: the config, the tag, the
- * image references and the emulator file. The CLI calls it before connecting, so bad input
- * is exit 2 whether or not an engine is there.
+ * image references, the emulator source and the binary's architecture. The CLI calls it
+ * before connecting, so bad input is exit 2 whether or not an engine is there.
  */
-export async function checkBuildInputs(dir: string, opts: BuildOptions) {
+export async function planBuild(dir: string, opts: BuildOptions = {}): Promise<BuildPlan> {
   const config = await loadConfig(dir);
   const { repo, tag } = parseTag(opts.tag ?? `${config.name}:${config.tag}`);
   // With several variants each image is tagged <tag>-<variant>: that tag must be valid too.
@@ -99,20 +120,30 @@ export async function checkBuildInputs(dir: string, opts: BuildOptions) {
   const baseImages: Partial<Record<Base, string>> = { ...(own ? { [config.base]: own } : {}), ...families };
   for (const ref of Object.values(baseImages)) parseImageReference(ref, '--base-image');
   if (opts.builderImage) parseImageReference(opts.builderImage, '--builder-image');
-  if (config.runtime === 'provided') await checkBinaryArch(dir, config.binary!, opts.arch ?? config.arch);
-  return { config, repo, tag, rie, baseImages };
+  const arch = opts.arch ?? config.arch;
+  if (config.runtime === 'provided') await checkBinaryArch(dir, config.binary!, arch);
+  return {
+    dir,
+    config,
+    repo,
+    tag,
+    variants: opts.variants?.length ? opts.variants : [variantName({ base: config.base, rie: config.rie })],
+    arch,
+    buildArgs: goBuildArgs(config, opts.buildArgs),
+    noCache: opts.noCache ?? false,
+    pull: opts.pull ?? false,
+    rie,
+    baseImages,
+    builderImage: opts.builderImage,
+    goModules: opts.goModules ?? config.go?.modules ?? 'auto',
+    registryAuth: opts.registryAuth,
+    hostEnv: opts.hostEnv,
+  };
 }
 
-export async function buildProject(
-  dir: string,
-  engine: Engine,
-  opts: BuildOptions,
-  hooks: BuildHooks = {},
-): Promise<BuildResult> {
-  const { config, repo, tag, rie, baseImages } = await checkBuildInputs(dir, opts);
-  const arch = opts.arch ?? config.arch;
-  const variants = opts.variants?.length ? opts.variants : [variantName({ base: config.base, rie: config.rie })];
-  const buildArgs = goBuildArgs(config, opts.buildArgs);
+/** Builds what the plan says, variant by variant, and records each image in the project's build record. */
+export async function buildProject(engine: Engine, plan: BuildPlan, hooks: BuildHooks = {}): Promise<BuildResult> {
+  const { dir, config, repo, tag, rie, baseImages, arch, variants, buildArgs } = plan;
 
   if (!engine.buildkit && dockerPlatform(arch) !== engine.platform) {
     throw new LambdaImageError(
@@ -126,11 +157,8 @@ export async function buildProject(
 
   const images = imageClient(engine);
   const result: BuildResult = { images: [], context: [], outcomes: [] };
-  const registryAuth = opts.registryAuth ?? userRegistryAuth();
-  const modules =
-    config.runtime === 'go'
-      ? await goModulesFor(dir, opts.goModules ?? config.go?.modules ?? 'auto', opts.hostEnv, hooks)
-      : undefined;
+  const registryAuth = plan.registryAuth ?? userRegistryAuth();
+  const modules = config.runtime === 'go' ? await goModulesFor(dir, plan.goModules, plan.hostEnv, hooks) : undefined;
   try {
     for (const variant of variants) {
       const fullTag = variants.length > 1 ? `${repo}:${tag}-${variant}` : `${repo}:${tag}`;
@@ -140,7 +168,7 @@ export async function buildProject(
         arch,
         rie: rie?.kind === 'file' ? { kind: 'context', path: RIE_CONTEXT_PATH } : rie,
         baseImages,
-        builderImage: opts.builderImage,
+        builderImage: plan.builderImage,
         goVendor: modules?.vendored ?? false,
         builder: engine.buildkit ? 'buildkit' : 'classic',
       });
@@ -154,8 +182,9 @@ export async function buildProject(
         registryAuth,
         hooks.onWarning,
       );
-      if (engine.buildkit) await pullForBuildkit(engine, pulled, registryconfig, opts.pull ?? false);
-      const context = await createBuildContext(dir, generated);
+      if (engine.buildkit) await pullForBuildkit(engine, pulled, registryconfig, plan.pull);
+      const context = await createBuildContext(dir, generated, [BUILD_RECORD]);
+      if (variant === variants[0]) for (const w of secretFileWarnings(context.files.secrets)) hooks.onWarning?.(w);
       const outcome = await runEngineBuild(
         engine,
         context.stream,
@@ -164,8 +193,8 @@ export async function buildProject(
           dockerfile: 'Dockerfile',
           platform: dockerPlatform(arch),
           buildargs: { ...buildArgs, BUILDPLATFORM: engine.platform, TARGETARCH: dockerArchitecture(arch) },
-          nocache: opts.noCache ?? false,
-          pull: opts.pull ? 'true' : undefined,
+          nocache: plan.noCache,
+          pull: plan.pull ? 'true' : undefined,
           labels: { 'org.lambda-image.variant': variant, 'org.lambda-image.arch': arch },
           ...(engine.buildkit ? { version: '2' } : {}),
           ...(Object.keys(registryconfig).length ? { registryconfig } : {}),
@@ -196,7 +225,27 @@ export async function buildProject(
   } finally {
     await modules?.host?.remove();
   }
+  // What push and deploy will ship. A project the user cannot write to still builds: it warns.
+  const builtAt = new Date().toISOString();
+  await recordBuild(
+    dir,
+    result.images.map((i) => ({ variant: i.variant as VariantName, image: i.tag, id: i.id, arch, builtAt })),
+  ).catch((err: Error) =>
+    hooks.onWarning?.(
+      `could not record the build in ${BUILD_RECORD} (${err.message}): push and deploy need --image ${result.images[0]?.tag}`,
+    ),
+  );
   return result;
+}
+
+/** One line per credential-looking file the project's .dockerignore lets into the context (the first few named). */
+export function secretFileWarnings(secrets: string[]): string[] {
+  if (!secrets.length) return [];
+  const shown = secrets.slice(0, 5).join(', ');
+  const more = secrets.length > 5 ? ` and ${secrets.length - 5} more` : '';
+  return [
+    `${shown}${more} ${secrets.length === 1 ? 'looks like a secret and enters' : 'look like secrets and enter'} the build context (the builder stage and BuildKit's cache keep them): add ${secrets.length === 1 ? 'it' : 'them'} to .dockerignore, or move ${secrets.length === 1 ? 'it' : 'them'} out of the project`,
+  ];
 }
 
 /**
@@ -243,13 +292,22 @@ async function goModulesFor(
 
 type RieInput = { kind: 'file'; path: string } | { kind: 'url'; url: string } | undefined;
 
-/** --rie-from (relative to the working directory) wins over the config's rieFrom (relative to the project). */
+/**
+ * --rie-from (relative to the working directory) wins over the config's rieFrom (relative to
+ * the project); both by one rule (emulatorSource): a URL by its scheme, else a file.
+ */
 async function resolveRieSource(dir: string, config: Config, cliValue?: string): Promise<RieInput> {
   const value = cliValue ?? config.rieFrom;
   if (!value) return undefined;
-  if (/^https?:\/\//.test(value)) return { kind: 'url', url: value };
-  const file = cliValue ? typedPath(value) : configPath(dir, value);
   const where = cliValue ? `--rie-from ${value}` : `rieFrom ${value} in ${CONFIG_FILE}`;
+  const problem = emulatorSourceProblem(value);
+  if (problem)
+    throw new LambdaImageError('INVALID_INPUT', `${where} is not an emulator URL or file path: ${problem}`, {
+      hint: 'give the path of an aws-lambda-rie binary, or an http(s) URL',
+    });
+  const source = emulatorSource(value);
+  if (source.kind === 'url') return source;
+  const file = cliValue ? typedPath(value) : configPath(dir, value);
   const st = await fs.stat(file).catch(() => undefined);
   if (!st?.isFile()) {
     throw new LambdaImageError('INVALID_INPUT', `${where} ${st ? 'is not a file' : 'does not exist'}`, {

@@ -3,13 +3,16 @@
 // policy the role needs, as next steps. Rendering and the policy are pure.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import type { Config } from '../config/schema.js';
 import { loadConfigIfExists } from '../config/store.js';
+import { regionProblem } from '../config/value-rules.js';
 import { LambdaImageError } from '../errors.js';
 import { exists, readTextIfExists, writeFileAtomic } from '../util/fs.js';
 import { renderGithubWorkflow, type GithubWorkflowSpec } from '../render/render.js';
 
 export const WORKFLOW_PATH = '.github/workflows/lambda-image.yml';
 const DEFAULT_ROLE_VARIABLE = 'LAMBDA_IMAGE_ROLE_ARN';
+const DEFAULT_FUNCTION_ROLE_VARIABLE = 'LAMBDA_IMAGE_FUNCTION_ROLE_ARN';
 const ROLE_ARN = /^arn:aws[a-zA-Z-]*:iam::(\d{12}):role\/[\w+=,.@/-]+$/;
 
 export interface CiGithubOptions {
@@ -19,6 +22,8 @@ export interface CiGithubOptions {
   devFunctionName?: string;
   /** An IAM role ARN; default: the repository variable LAMBDA_IMAGE_ROLE_ARN. */
   roleToAssume?: string;
+  /** The execution role a missing function is created with; default: the variable LAMBDA_IMAGE_FUNCTION_ROLE_ARN. */
+  functionRole?: string;
   /** owner/name on GitHub, for the trust policy; default: from the git remote "origin". */
   githubRepo?: string;
   force?: boolean;
@@ -33,9 +38,13 @@ export interface CiGithubResult {
   trustPolicy: object;
   githubRepo?: string;
   roleVariable?: string;
+  functionRoleVariable?: string;
+  /** What will not work on GitHub's runners (a local-only base or builder image). */
+  warnings: string[];
 }
 
 export async function writeGithubWorkflow(dir: string, opts: CiGithubOptions): Promise<CiGithubResult> {
+  refuseOptionLikeValues(opts);
   const config = await loadConfigIfExists(dir);
   const deploy = config?.deploy ?? {};
   const need = (value: string | undefined, what: string, flag: string, key: string) => {
@@ -59,6 +68,7 @@ export async function writeGithubWorkflow(dir: string, opts: CiGithubOptions): P
     prodFunction,
     devFunction: opts.devFunctionName ?? deploy.devFunctionName ?? `${prodFunction}-dev`,
     roleToAssume: opts.roleToAssume ?? `\${{ vars.${DEFAULT_ROLE_VARIABLE} }}`,
+    functionRole: opts.functionRole ?? `\${{ vars.${DEFAULT_FUNCTION_ROLE_VARIABLE} }}`,
     version: packageVersion(),
   };
   checkWorkflowSpec(spec);
@@ -89,7 +99,70 @@ export async function writeGithubWorkflow(dir: string, opts: CiGithubOptions): P
     trustPolicy: githubTrustPolicy(githubRepo ?? '<owner>/<repo>', account ?? '<account-id>'),
     githubRepo,
     roleVariable: opts.roleToAssume ? undefined : DEFAULT_ROLE_VARIABLE,
+    functionRoleVariable: opts.functionRole ? undefined : DEFAULT_FUNCTION_ROLE_VARIABLE,
+    warnings: config ? localOnlyImageWarnings(config) : [],
   };
+}
+
+/**
+ * commander takes the next word as an option's value even when it is another option
+ * (`--function-name --force`): such a value is a slip, never a name.
+ */
+function refuseOptionLikeValues(opts: CiGithubOptions): void {
+  const flags: Array<[keyof CiGithubOptions, string]> = [
+    ['repository', '--repository'],
+    ['region', '--region'],
+    ['functionName', '--function-name'],
+    ['devFunctionName', '--dev-function-name'],
+    ['roleToAssume', '--role-to-assume'],
+    ['functionRole', '--function-role'],
+    ['githubRepo', '--github-repo'],
+  ];
+  for (const [key, flag] of flags) {
+    const value = opts[key];
+    if (typeof value === 'string' && value.startsWith('-'))
+      throw new LambdaImageError(
+        'INVALID_INPUT',
+        `${flag} ${JSON.stringify(value)} looks like an option, not a value`,
+        {
+          hint: `give ${flag} its value (for example ${flag} <value>), or leave it out`,
+        },
+      );
+  }
+}
+
+/**
+ * A base or builder image only this machine has: a lambda-image stand-in, or a registry on
+ * loopback or a local-only host name. GitHub's runners cannot pull it, so the build would fail there.
+ */
+export function localOnlyImageWarnings(config: Pick<Config, 'baseImage' | 'builderImage'>): string[] {
+  const warnings: string[] = [];
+  for (const [key, ref] of [
+    ['baseImage', config.baseImage],
+    ['builderImage', config.builderImage],
+  ] as const) {
+    const why = ref ? localOnlyReason(ref) : undefined;
+    if (why)
+      warnings.push(
+        `lambda-image.json ${key} ${ref} is ${why}: GitHub's runners cannot pull it; set ${key} to an image in a registry they reach, or remove it for the default`,
+      );
+  }
+  return warnings;
+}
+
+function localOnlyReason(ref: string): string | undefined {
+  if (/^lambda-image-standin\//.test(ref)) return "a lambda-image stand-in (a test double on this machine's engine)";
+  const first = ref.split('/')[0]!;
+  if (!ref.includes('/') || !/[.:]|^localhost$/.test(first)) return undefined; // Docker Hub
+  const host = first
+    .replace(/:\d+$/, '')
+    .replace(/^\[|\]$/g, '')
+    .toLowerCase();
+  if (host === 'localhost' || host.endsWith('.localhost') || /^127\./.test(host) || host === '::1')
+    return 'in a registry on this machine';
+  if (/\.(local|internal|lan|home\.arpa)$/.test(host) || (!host.includes('.') && !host.includes(':')))
+    return 'in a registry on a local network name';
+  return undefined;
 }
 
 /** Values go into YAML as they are: allow only what cannot break it. */
@@ -99,16 +172,19 @@ export function checkWorkflowSpec(spec: GithubWorkflowSpec): void {
   if (!/^[\w./-]+$/.test(spec.dir) || spec.dir.split('/').includes('..'))
     throw bad('directory', spec.dir, 'use a path inside the repository of letters, digits, . _ - /');
   if (!/^[\w.:/-]+$/.test(spec.repository)) throw bad('repository', spec.repository, 'a repository name or host/path');
-  if (!/^[a-z]{2}(?:-[a-z]+)+-\d+$/.test(spec.region))
-    throw bad('region', spec.region, 'an AWS region such as eu-west-1');
+  if (regionProblem(spec.region)) throw bad('region', spec.region, 'an AWS region such as eu-west-1');
   for (const [what, name] of [
     ['function name', spec.prodFunction],
     ['dev function name', spec.devFunction],
   ] as const) {
     if (!/^[a-zA-Z0-9_-]{1,64}$/.test(name)) throw bad(what, name, '1 to 64 letters, digits, - and _');
   }
-  if (!ROLE_ARN.test(spec.roleToAssume) && !/^\$\{\{ vars\.[A-Z0-9_]+ \}\}$/.test(spec.roleToAssume))
-    throw bad('role', spec.roleToAssume, 'an IAM role ARN');
+  for (const [what, role] of [
+    ['role', spec.roleToAssume],
+    ['function role', spec.functionRole],
+  ] as const) {
+    if (!ROLE_ARN.test(role) && !/^\$\{\{ vars\.[A-Z0-9_]+ \}\}$/.test(role)) throw bad(what, role, 'an IAM role ARN');
+  }
 }
 
 /** The trust policy that lets GitHub's OIDC provider assume the role from the dev and main branches only. */

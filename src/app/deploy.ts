@@ -3,7 +3,8 @@
 // memory/timeout/environment in line with the config, and read back the digest Lambda runs.
 import type { AwsOptions } from '../aws/clients.js';
 import type { EcrApi } from '../aws/ecr.js';
-import type { FunctionSettings, LambdaApi } from '../aws/lambda.js';
+import type { FunctionSettings, FunctionUrlSettings, LambdaApi, PermissionStatement } from '../aws/lambda.js';
+import type { InvokeMode, UrlAuthType } from '../config/constants.js';
 import { parseImageReference } from '../config/image-reference.js';
 import type { Config } from '../config/schema.js';
 import { loadConfigIfExists } from '../config/store.js';
@@ -12,18 +13,37 @@ import { LambdaImageError } from '../errors.js';
 import { registryCredentialsFor } from '../registry/auth.js';
 import { isEcrPublicHost, parseEcrHost } from '../registry/ecr-host.js';
 import { verifyRemoteImage, type VerifiedImage } from '../registry/verify.js';
-import type { VariantName } from '../render/variant.js';
-import { pushProject, type PushHooks, type PushResult, type RepositoryOptions } from './push.js';
+import { planPush, pushProject, type PushHooks, type PushOptions, type PushPlan, type PushResult } from './push.js';
 
-export interface DeployOptions extends RepositoryOptions {
+export interface DeployOptions extends PushOptions {
   functionName?: string;
   /** Deploy this image, already in a registry; nothing is pushed. */
   imageUri?: string;
   role?: string;
-  tag?: string;
-  variant?: VariantName;
   publish?: boolean;
   alias?: string;
+  /** Create or update the function URL (settings from config `url`, overridden by the two below). */
+  url?: boolean;
+  urlAuth?: UrlAuthType;
+  invokeMode?: InvokeMode;
+}
+
+/** A deploy worked out and checked once (planDeploy), before AWS or the engine is asked. */
+export interface DeployPlan {
+  dir: string;
+  config?: Config;
+  functionName: string;
+  /** Needed only to create the function. */
+  role?: string;
+  aws: AwsOptions;
+  /** The image already in a registry (--image-uri), or the push that makes it. */
+  imageUri?: string;
+  push?: PushPlan;
+  settings: FunctionSettings;
+  publish: boolean;
+  alias?: string;
+  /** With --url: the function URL's settings (flags over config `url`). */
+  url?: FunctionUrlSettings;
 }
 
 export interface DeployHooks extends PushHooks {
@@ -47,15 +67,100 @@ export interface DeployResult {
   push?: PushResult;
   /** Milliseconds spent in Lambda's waiters (the rest is lambda-image's own). */
   waitedMs: number;
+  /** With --url: the function URL and what was done to it. */
+  url?: UrlResult;
 }
 
-/** Lambda runs images from Amazon ECR private repositories only; `engine` is needed only when pushing. */
-export async function deployProject(
-  dir: string,
-  engine: () => Promise<Engine>,
-  opts: DeployOptions,
+export interface UrlResult {
+  url: string;
+  action: 'created' | 'updated';
+  authType: UrlAuthType;
+  invokeMode: InvokeMode;
+  /** Resource-based policy statements added for it (a public URL needs two). */
+  permissionsAdded: string[];
+  permissionsRemoved: string[];
+}
+
+/**
+ * The statements a public (AuthType NONE) URL needs: lambda:InvokeFunctionUrl for everyone with
+ * FunctionUrlAuthType NONE, and, for URLs created since October 2025, lambda:InvokeFunction for
+ * everyone when invoked through the URL. Ids as the Lambda console names them.
+ */
+export const PUBLIC_URL_STATEMENTS: PermissionStatement[] = [
+  {
+    sid: 'FunctionURLAllowPublicAccess',
+    action: 'lambda:InvokeFunctionUrl',
+    principal: '*',
+    functionUrlAuthType: 'NONE',
+  },
+  {
+    sid: 'FunctionURLInvokeAllowPublicAccess',
+    action: 'lambda:InvokeFunction',
+    principal: '*',
+    invokedViaFunctionUrl: true,
+  },
+];
+
+/** The URL settings a deploy asks for: flags over config `url`, then Lambda's defaults but AWS_IAM auth. */
+export function urlSettings(opts: DeployOptions, config: Config | undefined): FunctionUrlSettings {
+  const cors = config?.url?.cors;
+  return {
+    authType: opts.urlAuth ?? config?.url?.authType ?? 'AWS_IAM',
+    invokeMode: opts.invokeMode ?? config?.url?.invokeMode ?? 'BUFFERED',
+    cors: cors
+      ? {
+          ...(cors.allowOrigins ? { AllowOrigins: cors.allowOrigins } : {}),
+          ...(cors.allowMethods ? { AllowMethods: cors.allowMethods } : {}),
+          ...(cors.allowHeaders ? { AllowHeaders: cors.allowHeaders } : {}),
+          ...(cors.exposeHeaders ? { ExposeHeaders: cors.exposeHeaders } : {}),
+          ...(cors.maxAge !== undefined ? { MaxAge: cors.maxAge } : {}),
+          ...(cors.allowCredentials !== undefined ? { AllowCredentials: cors.allowCredentials } : {}),
+        }
+      : undefined,
+  };
+}
+
+/**
+ * Creates or updates the function URL, then brings the public statements in line: added for
+ * NONE (each once: a re-deploy adds nothing), removed for AWS_IAM (a URL made private again
+ * must not stay open).
+ */
+export async function deployUrl(
+  lambda: LambdaApi,
+  functionName: string,
+  settings: FunctionUrlSettings,
   hooks: DeployHooks = {},
-): Promise<DeployResult> {
+): Promise<UrlResult> {
+  hooks.onStep?.(`function URL of ${functionName}`);
+  const existing = await lambda.getUrlConfig(functionName);
+  const url = await lambda.putUrlConfig(functionName, !existing, settings);
+  const present = new Set(await lambda.policyStatementIds(functionName));
+  const added: string[] = [];
+  const removed: string[] = [];
+  for (const st of PUBLIC_URL_STATEMENTS) {
+    if (settings.authType === 'NONE' && !present.has(st.sid)) {
+      await lambda.addPermission(functionName, st);
+      added.push(st.sid);
+    } else if (settings.authType === 'AWS_IAM' && present.has(st.sid)) {
+      await lambda.removePermission(functionName, st.sid);
+      removed.push(st.sid);
+    }
+  }
+  return {
+    url,
+    action: existing ? 'updated' : 'created',
+    authType: settings.authType,
+    invokeMode: settings.invokeMode,
+    permissionsAdded: added,
+    permissionsRemoved: removed,
+  };
+}
+
+/**
+ * Everything about a deploy that needs neither AWS nor the engine: the function, the role,
+ * the alias, the region, and (without --image-uri) the push plan with the image to ship.
+ */
+export async function planDeploy(dir: string, opts: DeployOptions): Promise<DeployPlan> {
   const config = await loadConfigIfExists(dir);
   const functionName = opts.functionName ?? config?.deploy?.functionName;
   if (opts.alias !== undefined && !/^(?!^[0-9]+$)[a-zA-Z0-9-_]{1,128}$/.test(opts.alias)) {
@@ -68,48 +173,56 @@ export async function deployProject(
       hint: 'pass --function-name, or set "deploy": { "functionName": ... } in lambda-image.json',
     });
   }
+  if (opts.imageUri) parseImageReference(opts.imageUri, '--image-uri');
+  else if (!config && !opts.image)
+    throw new LambdaImageError('CONFIG_INVALID', `no lambda-image.json in ${dir}`, {
+      hint: 'run "lambda-image init" first, or deploy an existing image with --image-uri',
+    });
   const aws: AwsOptions = { profile: opts.profile, region: opts.region ?? config?.deploy?.region };
+  return {
+    dir,
+    config,
+    functionName,
+    role: opts.role ?? config?.deploy?.role,
+    aws,
+    imageUri: opts.imageUri,
+    push: opts.imageUri ? undefined : await planPush(dir, { ...opts, region: aws.region }),
+    settings: settingsOf(config),
+    publish: opts.publish ?? false,
+    alias: opts.alias,
+    url: opts.url ? urlSettings(opts, config) : undefined,
+  };
+}
+
+/** Lambda runs images from Amazon ECR private repositories only; `engine` is called only when pushing. */
+export async function deployProject(
+  engine: () => Promise<Engine>,
+  plan: DeployPlan,
+  hooks: DeployHooks = {},
+): Promise<DeployResult> {
   const { LambdaApi } = await import('../aws/lambda.js');
-  const lambda = await LambdaApi.open(aws, retryPolicy());
+  const lambda = await LambdaApi.open(plan.aws, retryPolicy());
   try {
-    return await deployWith(lambda, dir, config, functionName, engine, opts, aws, hooks);
+    checkArnsFor(lambda.region, plan.functionName, plan.role);
+    // 1. The image: pushed now, or named; checked either way before Lambda hears of it.
+    let image: VerifiedImage;
+    let push: PushResult | undefined;
+    if (plan.imageUri) {
+      image = await verifyImageUri(plan.imageUri, { ...plan.aws, region: lambda.region }, hooks);
+    } else {
+      // A registry Lambda cannot use is refused before anything is pushed there.
+      const target = plan.push!.repository;
+      const domain = target ? parseImageReference(target, '--repository').domain : undefined;
+      if (domain) checkLambdaRepository(domain, lambda.region, false);
+      push = await pushProject(await engine(), { ...plan.push!, region: lambda.region }, hooks);
+      checkLambdaRepository(parseImageReference(push.imageUri).domain!, lambda.region, push.ecr !== undefined);
+      image = push;
+    }
+    // 2. The function, by digest.
+    return await deployImage(lambda, plan, image, hooks, push);
   } finally {
     lambda.destroy();
   }
-}
-
-async function deployWith(
-  lambda: LambdaApi,
-  dir: string,
-  config: Config | undefined,
-  functionName: string,
-  engine: () => Promise<Engine>,
-  opts: DeployOptions,
-  aws: AwsOptions,
-  hooks: DeployHooks,
-): Promise<DeployResult> {
-  // 1. The image: pushed now, or named; checked either way before Lambda hears of it.
-  let image: VerifiedImage;
-  let push: PushResult | undefined;
-  if (opts.imageUri) {
-    image = await verifyImageUri(opts.imageUri, { ...aws, region: lambda.region }, hooks);
-  } else {
-    if (!config)
-      throw new LambdaImageError('CONFIG_INVALID', `no lambda-image.json in ${dir}`, {
-        hint: 'run "lambda-image init" first, or deploy an existing image with --image-uri',
-      });
-    // A registry Lambda cannot use is refused before anything is pushed there.
-    const target = opts.repository ?? config.deploy?.repository;
-    const domain = target ? parseImageReference(target, '--repository').domain : undefined;
-    if (domain) checkLambdaRepository(domain, lambda.region, false);
-    push = await pushProject(dir, await engine(), { ...opts, region: lambda.region }, hooks);
-    checkLambdaRepository(parseImageReference(push.imageUri).domain!, lambda.region, push.ecr !== undefined);
-    image = push;
-  }
-  const imageUri = `${image.repository}@${image.digest}`;
-
-  // 2. The function, by digest.
-  return deployImage(lambda, functionName, imageUri, image, settingsOf(config), opts, config, hooks, push);
 }
 
 /** Resolves and checks --image-uri: an ECR repository in the function's region, a single-platform manifest. */
@@ -142,6 +255,48 @@ async function verifyImageUri(
   hooks.onStep?.(`checking the manifest of ${uri}`);
   const credentials = await registryCredentialsFor(ref, { ...aws, ecrToken });
   return verifyRemoteImage(ref.domain, ref.path, ref.digest ?? ref.tag!, credentials, ref.digest);
+}
+
+/**
+ * A function named by ARN lives in the ARN's region, a role in its partition: asked for from
+ * another region they read as "does not exist" (and "creating it needs a role") or "cannot be
+ * assumed", which is not the problem. Say what is, before anything is pushed.
+ */
+export function checkArnsFor(region: string, functionName: string, role?: string): void {
+  const fn = /^arn:(aws[a-zA-Z-]*):lambda:([a-z0-9-]+):\d{12}:function:/.exec(functionName);
+  const partition = partitionOf(region);
+  if (fn && fn[2] !== region) {
+    throw new LambdaImageError(
+      'INVALID_INPUT',
+      `function ${functionName} is in ${fn[2]}, and this deploy is to ${region}`,
+      {
+        hint: `deploy with --region ${fn[2]} (or set "deploy": { "region": "${fn[2]}" }), or name the function without its ARN`,
+      },
+    );
+  }
+  const rolePartition = role ? /^arn:(aws[a-zA-Z-]*):iam::/.exec(role)?.[1] : undefined;
+  for (const [what, arn, p] of [
+    ['function', functionName, fn?.[1]],
+    ['role', role, rolePartition],
+  ] as const) {
+    if (p && p !== partition)
+      throw new LambdaImageError(
+        'INVALID_INPUT',
+        `${what} ${arn} is in the ${p} partition, and ${region} is in ${partition}`,
+        {
+          hint: `use a ${what} ARN of the ${partition} partition (arn:${partition}:...), or deploy to a region of ${p}`,
+        },
+      );
+  }
+}
+
+/** The AWS partition a region belongs to. */
+function partitionOf(region: string): string {
+  if (region.startsWith('cn-')) return 'aws-cn';
+  if (region.startsWith('us-gov-')) return 'aws-us-gov';
+  if (region.startsWith('us-iso-')) return 'aws-iso';
+  if (region.startsWith('us-isob-')) return 'aws-iso-b';
+  return 'aws';
 }
 
 /** Lambda takes images from ECR private repositories in the function's region (not FIPS, not ECR Public). */
@@ -199,20 +354,18 @@ export function settingsDiff(
 
 function sameRecord(a: Record<string, string>, b: Record<string, string>): boolean {
   const ka = Object.keys(a);
-  return ka.length === Object.keys(b).length && ka.every((k) => b[k] === a[k]);
+  return ka.length === Object.keys(b).length && ka.every((k) => Object.hasOwn(b, k) && b[k] === a[k]);
 }
 
 async function deployImage(
   lambda: LambdaApi,
-  functionName: string,
-  imageUri: string,
+  plan: DeployPlan,
   image: VerifiedImage,
-  settings: FunctionSettings,
-  opts: DeployOptions,
-  config: Config | undefined,
   hooks: DeployHooks,
   push: PushResult | undefined,
 ): Promise<DeployResult> {
+  const { functionName, settings } = plan;
+  const imageUri = `${image.repository}@${image.digest}`;
   let waitedMs = 0;
   const timed = async (what: string, wait: () => Promise<void>) => {
     hooks.onStep?.(`waiting for Lambda: ${what}`);
@@ -230,7 +383,7 @@ async function deployImage(
   let action: DeployResult['action'];
   let configurationUpdated = false;
   if (!current) {
-    const role = opts.role ?? config?.deploy?.role;
+    const role = plan.role;
     if (!role) {
       throw new LambdaImageError(
         'INVALID_INPUT',
@@ -281,15 +434,16 @@ async function deployImage(
 
   let version: string | undefined;
   let alias: DeployResult['alias'];
-  if (opts.publish || opts.alias) {
+  if (plan.publish || plan.alias) {
     hooks.onStep?.(`publishing a version of ${functionName}`);
     // Pinned to the revision read back above, whose digest was just checked.
     version = await lambda.publishVersion(functionName, {
       revisionId: after?.revisionId,
       codeSha256: after?.codeSha256,
     });
-    if (opts.alias) alias = { name: opts.alias, action: await lambda.pointAlias(functionName, opts.alias, version) };
+    if (plan.alias) alias = { name: plan.alias, action: await lambda.pointAlias(functionName, plan.alias, version) };
   }
+  const url = plan.url ? await deployUrl(lambda, functionName, plan.url, hooks) : undefined;
   return {
     functionName,
     functionArn: after?.arn ?? '',
@@ -305,6 +459,7 @@ async function deployImage(
     alias,
     push,
     waitedMs,
+    url,
   };
 }
 

@@ -16,7 +16,8 @@ export interface InitOptions {
   base?: Base;
   rie?: boolean;
   arch?: Arch;
-  baseImage?: string;
+  /** --base-image as build takes it: `own` (a bare <ref>) or per family (aws=<ref>); only this project's family is kept. */
+  baseImages?: Partial<Record<Base | 'own', string>>;
   builderImage?: string;
   goVersion?: string;
   name?: string;
@@ -44,13 +45,14 @@ export async function initProject(dir: string, opts: InitOptions): Promise<InitR
   }
   const warnings: string[] = [];
   const runtime: Runtime = opts.runtime ?? (opts.binary ? 'provided' : 'go');
+  const base = opts.base ?? 'aws';
   const draft: Record<string, unknown> = {
     name: opts.name ?? defaultImageName(dir),
     runtime,
-    base: opts.base ?? 'aws',
+    base,
     rie: opts.rie ?? false,
     arch: opts.arch ?? 'x86_64',
-    baseImage: opts.baseImage,
+    baseImage: baseImageFor(base, opts.baseImages ?? {}),
     builderImage: opts.builderImage,
   };
   if (runtime === 'go') {
@@ -141,4 +143,22 @@ export function defaultImageName(dir: string): string {
     .replace(/[^a-z0-9._-]+/g, '-')
     .replace(/^[^a-z0-9]+|[^a-z0-9]+$/g, '');
   return base || 'lambda-function';
+}
+
+/** The config's baseImage from --base-image: `<ref>` or `<base>=<ref>` for the project's own base family. */
+function baseImageFor(base: Base, images: Partial<Record<Base | 'own', string>>): string | undefined {
+  const { own, ...families } = images;
+  for (const family of Object.keys(families) as Base[]) {
+    if (family !== base)
+      throw new LambdaImageError(
+        'INVALID_INPUT',
+        `--base-image ${family}=... names the ${family} base, and this project's base is ${base}`,
+        { hint: `add --base ${family}, or give --base-image <ref> (or ${base}=<ref>) for the ${base} base` },
+      );
+  }
+  if (own && families[base])
+    throw new LambdaImageError('INVALID_INPUT', `--base-image names the ${base} base twice`, {
+      hint: 'give the base one --base-image',
+    });
+  return own ?? families[base];
 }

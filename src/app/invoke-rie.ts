@@ -6,14 +6,17 @@ import type { Engine } from '../docker/engine.js';
 import { LambdaImageError } from '../errors.js';
 import { inspectFunctionImage } from '../emulator/function-image.js';
 import { ownerLabels, SESSION_LABEL, sweepOrphans } from '../emulator/owners.js';
-import { resolveFunctionSettings, type FunctionOptions } from './invoke.js';
+import type { FunctionSettings } from './invoke.js';
+import { MAX_RESPONSE_BYTES } from '../emulator/lambda-api.js';
+import { readResponseCapped } from '../util/http-body.js';
 
 export async function invokeThroughRie(
   engine: Engine,
-  opts: FunctionOptions & { payload: Buffer },
+  plan: FunctionSettings,
+  payload: Buffer,
   onOutput: (line: string) => void,
-): Promise<{ status: number; body: string }> {
-  const { image, name, timeoutSec, memoryMb } = await resolveFunctionSettings(opts);
+): Promise<{ status: number; body: Buffer }> {
+  const { image, name, timeoutSec, memoryMb } = plan;
   const containers = containerClient(engine.docker);
   await Promise.all([inspectFunctionImage(containers, image), sweepOrphans(containers)]);
   // The variables the emulator honours.
@@ -21,7 +24,7 @@ export async function invokeThroughRie(
     AWS_LAMBDA_FUNCTION_TIMEOUT: String(timeoutSec),
     AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(memoryMb),
     AWS_LAMBDA_FUNCTION_NAME: name,
-    ...opts.env,
+    ...plan.env,
   };
   const container = await containers.create({
     image,
@@ -62,12 +65,17 @@ export async function invokeThroughRie(
     while (Date.now() < end) {
       const attempt = fetch(url, {
         method: 'POST',
-        body: new Uint8Array(opts.payload),
+        body: new Uint8Array(payload),
         signal: AbortSignal.timeout(timeoutMs),
-      }).then(async (res) => ({
-        status: res.status,
-        body: await res.text(),
-      }));
+      }).then(async (res) => {
+        // The bytes as the function sent them; an emulator answering more than Lambda allows is cut off.
+        const body = await readResponseCapped(res, MAX_RESPONSE_BYTES + 64 * 1024);
+        if (body === undefined)
+          throw new LambdaImageError('FUNCTION_FAILED', `the emulator answered more than ${MAX_RESPONSE_BYTES} bytes`, {
+            hint: 'Lambda refuses responses over 6 MB; return less',
+          });
+        return { status: res.status, body };
+      });
       try {
         const answer = await Promise.race([attempt, exited]);
         await new Promise((r) => setTimeout(r, 100)); // let the REPORT line arrive

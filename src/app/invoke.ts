@@ -3,9 +3,17 @@
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { parseImageReference } from '../config/image-reference.js';
-import { reservedEnvKeyProblem } from '../config/value-rules.js';
+import { envKeyProblem } from '../config/value-rules.js';
 import type { Config } from '../config/schema.js';
 import { loadConfig } from '../config/store.js';
+import {
+  EPHEMERAL_STORAGE_RULE,
+  MEMORY_RULE,
+  reservedEnvKeyProblem,
+  TIMEOUT_RULE,
+  type WholeNumberRule,
+  wholeNumberProblem,
+} from '../config/value-rules.js';
 import type { Engine } from '../docker/engine.js';
 import { LambdaImageError } from '../errors.js';
 import { MAX_PAYLOAD_BYTES } from '../emulator/lambda-api.js';
@@ -59,6 +67,7 @@ export interface PlatformHooks {
   onEngineLost?(err: Error): void;
 }
 
+/** The plan `invoke` and `start` run: every input worked out and checked once, before any engine is asked. */
 export interface FunctionSettings {
   config?: Config;
   image: string;
@@ -66,6 +75,12 @@ export interface FunctionSettings {
   timeoutSec: number;
   memoryMb: number;
   ephemeralMb: number;
+  /** AWS_REGION inside the function (and its ARN's region). */
+  region: string;
+  env: Record<string, string>;
+  concurrency: number;
+  /** Make network namespaces ahead of cold starts (see SandboxPool): `start` does, a one-shot `invoke` need not. */
+  namespacesAhead: boolean;
 }
 
 /** The image and settings to run: flags, then lambda-image.json, then Lambda's defaults. */
@@ -78,22 +93,21 @@ export async function resolveFunctionSettings(opts: FunctionOptions): Promise<Fu
   const timeoutSec = opts.timeoutSec ?? config?.timeout ?? 3;
   const memoryMb = opts.memoryMb ?? config?.memorySize ?? 128;
   const ephemeralMb = opts.ephemeralMb ?? config?.ephemeralStorage ?? 512;
-  if (!(timeoutSec >= 1 && timeoutSec <= 900))
-    throw new LambdaImageError('INVALID_INPUT', `timeout ${timeoutSec} is out of range`, {
-      hint: 'Lambda allows 1 to 900 seconds',
-    });
-  if (!(Number.isInteger(memoryMb) && memoryMb >= 128 && memoryMb <= 10240)) {
-    throw new LambdaImageError('INVALID_INPUT', `memory ${memoryMb} MB is out of range`, {
-      hint: 'Lambda allows 128 to 10240 MB',
-    });
-  }
-  if (!(Number.isInteger(ephemeralMb) && ephemeralMb >= 512 && ephemeralMb <= 10240)) {
-    throw new LambdaImageError('INVALID_INPUT', `ephemeral storage ${ephemeralMb} MB is out of range`, {
-      hint: 'Lambda allows 512 to 10240 MB',
-    });
+  // The config's own rules (the CLI checked the flags' text by them already; callers in code get them here).
+  const checks: Array<[string, string, number, WholeNumberRule]> = [
+    ['timeout', '--timeout', timeoutSec, TIMEOUT_RULE],
+    ['memory', '--memory', memoryMb, MEMORY_RULE],
+    ['ephemeral storage', '--ephemeral-storage', ephemeralMb, EPHEMERAL_STORAGE_RULE],
+  ];
+  for (const [what, flag, value, rule] of checks) {
+    const problem = wholeNumberProblem(value, rule);
+    if (problem)
+      throw new LambdaImageError('INVALID_INPUT', `${what} ${value} ${problem}`, {
+        hint: `give ${flag} within that range`,
+      });
   }
   for (const key of Object.keys(opts.env ?? {})) {
-    const problem = reservedEnvKeyProblem(key);
+    const problem = envKeyProblem(key);
     if (problem)
       throw new LambdaImageError('INVALID_INPUT', `--env ${key}: ${problem}; it cannot be set`, {
         hint:
@@ -101,24 +115,39 @@ export async function resolveFunctionSettings(opts: FunctionOptions): Promise<Fu
             ? 'use --region'
             : /^AWS_(ACCESS|SECRET|SESSION)/.test(key)
               ? "leave credentials out of --env: lambda-image passes them on from its own environment, as Lambda passes the role's"
-              : 'remove it from --env / --env-file; Lambda sets it for every function',
+              : reservedEnvKeyProblem(key)
+                ? 'remove it from --env / --env-file; Lambda sets it for every function'
+                : 'name variables as Lambda allows: a letter, then letters, digits and _',
       });
   }
-  return { config, image, name, timeoutSec, memoryMb, ephemeralMb };
+  const region = opts.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1';
+  const concurrency = Math.max(1, opts.concurrency ?? 1);
+  const namespacesAhead = opts.namespacesAhead ?? true;
+  return {
+    config,
+    image,
+    name,
+    timeoutSec,
+    memoryMb,
+    ephemeralMb,
+    region,
+    env: opts.env ?? {},
+    concurrency,
+    namespacesAhead,
+  };
 }
 
-/** Works out the image and settings and makes the pool of environments. */
+/** Makes the pool of environments for a plan (see resolveFunctionSettings). */
 export async function prepareFunction(
   engine: Engine,
-  opts: FunctionOptions,
+  plan: FunctionSettings,
   hooks: PlatformHooks,
 ): Promise<LocalFunction> {
-  const { config, image, name, timeoutSec, memoryMb, ephemeralMb } = await resolveFunctionSettings(opts);
+  const { config, image, name, timeoutSec, memoryMb, ephemeralMb, region, namespacesAhead } = plan;
   const containers = containerClient(engine.docker);
   const session = randomUUID();
   const isolated = process.env.LAMBDA_IMAGE_SANDBOX !== 'off';
   // The first environment's network namespace is made while the image is inspected.
-  const namespacesAhead = opts.namespacesAhead ?? true;
   const spares =
     isolated && namespacesAhead
       ? new NetworkSpares(containers, planNetwork(engine, containers, true), image, session)
@@ -132,7 +161,6 @@ export async function prepareFunction(
     await spares?.close();
     throw err;
   }
-  const region = opts.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1';
   const handler = config?.handler ?? facts.cmd[0] ?? 'bootstrap';
   const pool = new SandboxPool(
     engine,
@@ -150,14 +178,14 @@ export async function prepareFunction(
       // An internal switch for comparisons and debugging: LAMBDA_IMAGE_SANDBOX=off runs plain containers on the host network.
       isolated,
       region,
-      env: opts.env ?? {},
+      env: plan.env,
       session,
       onOutput: (line) => hooks.onOutput(line),
       onEngineLost: (err) => hooks.onEngineLost?.(err),
       timeoutSec,
       namespacesAhead,
     },
-    Math.max(1, opts.concurrency ?? 1),
+    plan.concurrency,
     {
       startLines: (id) => [startLine(id)],
       doneLines: (o, maxMemoryMb) => platformLines(o, memoryMb, timeoutSec, maxMemoryMb),
@@ -178,6 +206,12 @@ export function platformLines(o: PoolInvoke, memoryMb: number, timeoutSec: numbe
         o.initError.errorType,
       ),
     ];
+  // The runtime's own end (a crash, an out-of-memory kill) is in REPORT, as Lambda puts it there.
+  const runtimeEnd =
+    o.result.kind === 'error' &&
+    (o.result.errorType === 'Runtime.ExitError' || o.result.errorType === 'Runtime.OutOfMemory')
+      ? o.result.errorType
+      : undefined;
   const lines: string[] = [];
   if (o.timedOut) lines.push(timeoutMessage(o.requestId, timeoutSec));
   lines.push(endLine(o.requestId));
@@ -188,13 +222,8 @@ export function platformLines(o: PoolInvoke, memoryMb: number, timeoutSec: numbe
       memoryMb,
       maxMemoryMb,
       initMs: o.initMs,
-      status: o.timedOut
-        ? 'timeout'
-        : o.result.kind === 'error' && o.result.errorType === 'Runtime.ExitError'
-          ? 'error'
-          : undefined,
-      errorType:
-        o.result.kind === 'error' && o.result.errorType === 'Runtime.ExitError' ? 'Runtime.ExitError' : undefined,
+      status: o.timedOut ? 'timeout' : runtimeEnd ? 'error' : undefined,
+      errorType: runtimeEnd,
     }),
   );
   return lines;

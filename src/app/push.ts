@@ -5,7 +5,8 @@ import type { AwsOptions } from '../aws/clients.js';
 import type { EcrApi, EcrRepository, EcrToken } from '../aws/ecr.js';
 import { parseImageReference, tagProblem, type ImageReference } from '../config/image-reference.js';
 import type { Config } from '../config/schema.js';
-import { loadConfig } from '../config/store.js';
+import { loadConfig, loadConfigIfExists } from '../config/store.js';
+import { readBuildRecord } from '../project/build-record.js';
 import type { Engine } from '../docker/engine.js';
 import { STANDIN_LABEL } from '../docker/image-report.js';
 import { imageClient, type ImageClient } from '../docker/images.js';
@@ -29,6 +30,31 @@ export interface RepositoryOptions extends AwsOptions {
 export interface PushOptions extends RepositoryOptions {
   tag?: string;
   variant?: VariantName;
+  /** A local image to ship instead of the one `build` recorded. */
+  image?: string;
+}
+
+/** Which local image is shipped, and why that one (said to the user). */
+export interface LocalChoice {
+  /** What the engine is asked for: the recorded image ID, or a reference. */
+  lookup: string;
+  /** How the user knows it: the tag build gave it, or --image. */
+  ref: string;
+  /** Shown: "orders:v1 (alpine, built 2026-...)", "orders:v1 (--image)". */
+  shown: string;
+  variant?: VariantName;
+  /** A reference not made by a recorded build: its variant label is checked. */
+  checkVariant?: boolean;
+  /** Looked up when `lookup` is not there (name:tag after name:tag-<variant>). */
+  alsoTry?: string;
+}
+
+/** A push worked out and checked once (planPush), before the engine or AWS is asked. */
+export interface PushPlan extends RepositoryOptions {
+  local: LocalChoice;
+  /** The repository value (flag, else the config's deploy.repository). */
+  repository?: string;
+  tag?: string;
 }
 
 export interface PushHooks {
@@ -58,48 +84,100 @@ export interface ResolvedRepository {
   ecr?: { api: EcrApi; repo: EcrRepository; token: EcrToken };
 }
 
-export async function pushProject(
-  dir: string,
-  engine: Engine,
-  opts: PushOptions,
-  hooks: PushHooks = {},
-): Promise<PushResult> {
-  // A bad --tag fails before anything is asked of AWS or the engine.
+/**
+ * Everything about a push that needs neither the engine nor AWS: the tag, the repository
+ * value, and which local image ships (what `build` recorded, --image, or name:tag).
+ */
+export async function planPush(dir: string, opts: PushOptions): Promise<PushPlan> {
   const problem = opts.tag === undefined ? undefined : tagProblem(opts.tag);
   if (problem) {
     throw new LambdaImageError('INVALID_INPUT', `--tag ${JSON.stringify(opts.tag)} is not a valid tag: ${problem}`, {
       hint: 'for example --tag v1.2 or --tag "$GITHUB_SHA"',
     });
   }
-  const config = await loadConfig(dir);
-  const local = await findLocalImage(imageClient(engine), config, opts.variant);
-  const target = await resolveRepository(
-    opts.repository ?? config.deploy?.repository,
-    { ...opts, region: opts.region ?? config.deploy?.region },
-    hooks,
-  );
+  const config = opts.image && opts.repository ? await loadConfigIfExists(dir) : await loadConfig(dir);
+  const repository = opts.repository ?? config?.deploy?.repository;
+  if (repository) checkRepositoryValue(repository);
+  return {
+    ...opts,
+    region: opts.region ?? config?.deploy?.region,
+    repository,
+    local: await chooseLocalImage(dir, config, opts),
+  };
+}
+
+/** The image to ship: --image; else the one the latest build made (of --variant); else name:tag, as before builds were recorded. */
+async function chooseLocalImage(dir: string, config: Config | undefined, opts: PushOptions): Promise<LocalChoice> {
+  if (opts.image) {
+    parseImageReference(opts.image, '--image');
+    return { lookup: opts.image, ref: opts.image, shown: `${opts.image} (--image)`, variant: opts.variant };
+  }
+  const record = await readBuildRecord(dir);
+  const latest = record?.latest ?? [];
+  if (!opts.variant && latest.length > 1) {
+    throw new LambdaImageError(
+      'INVALID_INPUT',
+      `the latest build made ${latest.length} variants (${latest.join(', ')}): which one ships?`,
+      { hint: `pass --variant ${latest[0]} (or --image <ref>)` },
+    );
+  }
+  const built = record?.variants[opts.variant ?? latest[0]!];
+  if (built) {
+    return {
+      lookup: built.id,
+      ref: built.image,
+      shown: `${built.image} (${built.variant}, ${built.arch}, built ${built.builtAt})`,
+      variant: built.variant,
+    };
+  }
+  const base = `${config!.name}:${config!.tag}`;
+  const ref = opts.variant ? `${base}-${opts.variant}` : base;
+  return {
+    lookup: ref,
+    ref,
+    shown: ref,
+    variant: opts.variant,
+    checkVariant: true,
+    ...(opts.variant ? { alsoTry: base } : {}),
+  };
+}
+
+export async function pushProject(engine: Engine, plan: PushPlan, hooks: PushHooks = {}): Promise<PushResult> {
+  const local = await findLocalImage(imageClient(engine), plan.local);
+  hooks.onStep?.(`shipping ${plan.local.shown}`);
+  const target = await resolveRepository(plan.repository, plan, hooks);
   try {
-    return await pushResolved(engine, local, target, opts.tag ?? contentTag(local.id), hooks);
+    return await pushResolved(engine, local, target, plan.tag ?? contentTag(local.id), hooks);
   } finally {
     target.ecr?.api.destroy();
   }
 }
 
 interface LocalImage {
+  /** What the engine tags and pushes (an ID for a recorded build). */
+  lookup: string;
   ref: string;
   id: string;
   architecture: 'x86_64' | 'arm64';
 }
 
-/** The project's built image: name:tag (or name:tag-<variant> when several variants were built). */
-async function findLocalImage(images: ImageClient, config: Config, variant?: VariantName): Promise<LocalImage> {
-  const base = `${config.name}:${config.tag}`;
-  const candidates = variant ? [`${base}-${variant}`, base] : [base];
-  for (const ref of candidates) {
-    const info = await images.inspect(ref);
+/** The chosen image on the engine, refused when it is missing, of another variant, or built on a stand-in. */
+async function findLocalImage(images: ImageClient, choice: LocalChoice): Promise<LocalImage> {
+  const { variant } = choice;
+  // Without a recorded build (images built by older versions): name:tag-<variant>, then name:tag.
+  const candidates = [choice.lookup, ...(choice.alsoTry ? [choice.alsoTry] : [])];
+  for (const lookup of candidates) {
+    const ref = lookup === choice.lookup ? choice.ref : lookup;
+    const info = await images.inspect(lookup);
     if (!info) continue;
     const labels = info.labels;
-    if (variant && labels['org.lambda-image.variant'] && labels['org.lambda-image.variant'] !== variant) continue;
+    if (
+      choice.checkVariant &&
+      variant &&
+      labels['org.lambda-image.variant'] &&
+      labels['org.lambda-image.variant'] !== variant
+    )
+      continue;
     // Any value marks a stand-in (the value is the stand-in's revision); built images inherit it.
     if (labels[STANDIN_LABEL]) {
       throw new LambdaImageError(
@@ -110,11 +188,31 @@ async function findLocalImage(images: ImageClient, config: Config, variant?: Var
         },
       );
     }
-    return { ref, id: info.id, architecture: lambdaArchitecture(info.architecture, info.os, ref) };
+    return { lookup, ref, id: info.id, architecture: lambdaArchitecture(info.architecture, info.os, ref) };
   }
+  if (choice.lookup.startsWith('sha256:'))
+    throw new LambdaImageError(
+      'IMAGE_NOT_FOUND',
+      `the image the latest build made, ${choice.shown}, is no longer on the engine (${choice.lookup.slice(7, 19)})`,
+      {
+        hint: `build again: lambda-image build${variant ? ` --variant ${variant}` : ''} (or ship another with --image <ref>)`,
+      },
+    );
   throw new LambdaImageError('IMAGE_NOT_FOUND', `image ${candidates.join(' or ')} is not on the engine`, {
-    hint: `build it first: lambda-image build${variant ? ` --variant ${variant}` : ''}`,
+    hint: choice.checkVariant
+      ? `build it first: lambda-image build${variant ? ` --variant ${variant}` : ''}`
+      : 'check the name (docker image ls), or build it',
   });
+}
+
+/** A repository value names a repository, never a tag or digest (checked before AWS is asked). */
+function checkRepositoryValue(value: string): void {
+  const ref = parseImageReference(value, '--repository');
+  if (ref.tag || ref.digest) {
+    throw new LambdaImageError('INVALID_INPUT', `--repository ${value} names a ${ref.digest ? 'digest' : 'tag'}`, {
+      hint: 'give the repository alone and the tag with --tag',
+    });
+  }
 }
 
 /** A tag that changes whenever the image does: the start of its content-addressed ID. Never "latest". */
@@ -227,7 +325,7 @@ async function pushResolved(
   const full = `${target.repository}:${tag}`;
   hooks.onStep?.(`pushing ${full}`);
   const auth = target.credentials ? toAuthConfig(target.credentials, domain) : undefined;
-  const outcome = await pushAs(engine.docker, local.ref, target.repository, tag, auth, hooks.onLayer);
+  const outcome = await pushAs(engine.docker, local.lookup, target.repository, tag, auth, hooks.onLayer);
   if (outcome.error) throw pushError(outcome.error, full, target);
   if (!outcome.digest)
     throw new LambdaImageError('PUSH_FAILED', `the push of ${full} ended without a digest`, {

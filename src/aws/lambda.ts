@@ -39,6 +39,35 @@ export interface FunctionSettings {
   environment?: Record<string, string>;
 }
 
+export interface FunctionUrlState {
+  url: string;
+  authType: string;
+  invokeMode: string;
+}
+
+/** A function URL as CreateFunctionUrlConfig takes it (Cors in the API's own field names). */
+export interface FunctionUrlSettings {
+  authType: 'NONE' | 'AWS_IAM';
+  invokeMode: 'BUFFERED' | 'RESPONSE_STREAM';
+  cors?: {
+    AllowOrigins?: string[];
+    AllowMethods?: string[];
+    AllowHeaders?: string[];
+    ExposeHeaders?: string[];
+    MaxAge?: number;
+    AllowCredentials?: boolean;
+  };
+}
+
+/** One statement of a function's resource-based policy, as AddPermission takes it. */
+export interface PermissionStatement {
+  sid: string;
+  action: string;
+  principal: string;
+  functionUrlAuthType?: 'NONE' | 'AWS_IAM';
+  invokedViaFunctionUrl?: boolean;
+}
+
 export interface RetryPolicy {
   /** Attempts for calls Lambda refuses while an update is in progress. */
   attempts: number;
@@ -198,14 +227,11 @@ export class LambdaApi {
    */
   async publishVersion(name: string, pin: { revisionId?: string; codeSha256?: string }): Promise<string> {
     const { sdk, client } = this.lambda;
-    let out;
-    try {
-      out = await this.retrying(`PublishVersion for ${name}`, 'lambda:PublishVersion', isConflict, () =>
-        client.send(
-          new sdk.PublishVersionCommand({ FunctionName: name, RevisionId: pin.revisionId, CodeSha256: pin.codeSha256 }),
-        ),
-      );
-    } catch (err) {
+    const out = await this.retrying(`PublishVersion for ${name}`, 'lambda:PublishVersion', isConflict, () =>
+      client.send(
+        new sdk.PublishVersionCommand({ FunctionName: name, RevisionId: pin.revisionId, CodeSha256: pin.codeSha256 }),
+      ),
+    ).catch((err: unknown) => {
       if ((err as { cause?: Error })?.cause?.name === 'PreconditionFailedException')
         throw new LambdaImageError(
           'DEPLOY_FAILED',
@@ -213,7 +239,7 @@ export class LambdaApi {
           { hint: 'deploy again (with --publish / --alias) once the other deployment is done', cause: err },
         );
       throw err;
-    }
+    });
     if (!out.Version) throw new LambdaImageError('AWS_FAILED', `PublishVersion answered without a version for ${name}`);
     return out.Version;
   }
@@ -263,6 +289,70 @@ export class LambdaApi {
           : ((reason as { message?: string; name?: string })?.message ?? (reason as { name?: string })?.name);
       return `the waiter stopped: ${text || String(err)}`;
     }
+  }
+
+  /** The function's URL configuration (unqualified), or undefined when it has none. */
+  async getUrlConfig(name: string): Promise<FunctionUrlState | undefined> {
+    const { sdk, client } = this.lambda;
+    try {
+      const out = await client.send(new sdk.GetFunctionUrlConfigCommand({ FunctionName: name }));
+      return { url: out.FunctionUrl ?? '', authType: out.AuthType ?? '', invokeMode: out.InvokeMode ?? 'BUFFERED' };
+    } catch (err) {
+      if ((err as Error)?.name === 'ResourceNotFoundException') return undefined;
+      throw lambdaError(err, `GetFunctionUrlConfig for ${name}`, 'lambda:GetFunctionUrlConfig');
+    }
+  }
+
+  /** Creates or updates the function's URL; returns the URL. */
+  async putUrlConfig(name: string, create: boolean, url: FunctionUrlSettings): Promise<string> {
+    const { sdk, client } = this.lambda;
+    const input = { FunctionName: name, AuthType: url.authType, InvokeMode: url.invokeMode, Cors: url.cors ?? {} };
+    log(`${create ? 'Create' : 'Update'}FunctionUrlConfig ${name}`);
+    const action = create ? 'CreateFunctionUrlConfig' : 'UpdateFunctionUrlConfig';
+    const out = await this.retrying(`${action} for ${name}`, `lambda:${action}`, isConflict, () =>
+      create
+        ? client.send(new sdk.CreateFunctionUrlConfigCommand(input))
+        : client.send(new sdk.UpdateFunctionUrlConfigCommand(input)),
+    );
+    return out.FunctionUrl ?? '';
+  }
+
+  /** The statement ids of the function's resource-based policy (none when it has no policy). */
+  async policyStatementIds(name: string): Promise<string[]> {
+    const { sdk, client } = this.lambda;
+    try {
+      const out = await client.send(new sdk.GetPolicyCommand({ FunctionName: name }));
+      const policy = JSON.parse(out.Policy ?? '{}') as { Statement?: Array<{ Sid?: string }> };
+      return (policy.Statement ?? []).map((st) => st.Sid ?? '').filter(Boolean);
+    } catch (err) {
+      if ((err as Error)?.name === 'ResourceNotFoundException') return [];
+      throw lambdaError(err, `GetPolicy for ${name}`, 'lambda:GetPolicy');
+    }
+  }
+
+  async addPermission(name: string, statement: PermissionStatement): Promise<void> {
+    const { sdk, client } = this.lambda;
+    log(`AddPermission ${statement.sid} to ${name}`);
+    await this.retrying(`AddPermission ${statement.sid} to ${name}`, 'lambda:AddPermission', isConflict, () =>
+      client.send(
+        new sdk.AddPermissionCommand({
+          FunctionName: name,
+          StatementId: statement.sid,
+          Action: statement.action,
+          Principal: statement.principal,
+          ...(statement.functionUrlAuthType ? { FunctionUrlAuthType: statement.functionUrlAuthType } : {}),
+          ...(statement.invokedViaFunctionUrl ? { InvokedViaFunctionUrl: true } : {}),
+        }),
+      ),
+    );
+  }
+
+  async removePermission(name: string, sid: string): Promise<void> {
+    const { sdk, client } = this.lambda;
+    log(`RemovePermission ${sid} from ${name}`);
+    await this.retrying(`RemovePermission ${sid} from ${name}`, 'lambda:RemovePermission', isConflict, () =>
+      client.send(new sdk.RemovePermissionCommand({ FunctionName: name, StatementId: sid })),
+    );
   }
 
   /** Runs a call, retrying (bounded, with backoff) the refusals `again` recognises. */

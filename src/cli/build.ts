@@ -1,6 +1,7 @@
 // `lambda-image build`: wiring and output only; the work is in src/app/build.ts.
-import { buildProject, checkBuildInputs, type BuildOptions } from '../app/build.js';
-import { parsePairs } from './args.js';
+import { buildProject, planBuild } from '../app/build.js';
+import { emulatorSourceProblem } from '../config/value-rules.js';
+import { checkedFlag, parseBaseImageFlags, parsePairs } from './args.js';
 import type { Arch } from '../config/schema.js';
 import { connectEngine } from '../docker/engine.js';
 import { LambdaImageError } from '../errors.js';
@@ -28,26 +29,26 @@ export interface BuildCliOptions {
 
 export async function runBuild(dir: string, opts: BuildCliOptions): Promise<void> {
   const ui = createUi();
-  const buildOptions: BuildOptions = {
+  // The one plan: bad input fails here, before any engine is asked.
+  const plan = await planBuild(dir, {
     tag: opts.tag,
     variants: parseVariantList(opts.variants ?? opts.variant),
     arch: opts.arch ?? archFromPlatform(opts.platform),
     buildArgs: parsePairs(opts.buildArg ?? [], '--build-arg'),
     noCache: !opts.cache,
     pull: opts.pull,
-    rieFrom: opts.rieFrom,
-    baseImages: parseBaseImages(opts.baseImage ?? []),
+    rieFrom: checkedFlag(opts.rieFrom, '--rie-from', emulatorSourceProblem, './aws-lambda-rie'),
+    baseImages: parseBaseImageFlags(opts.baseImage ?? []),
     builderImage: opts.builderImage,
     goModules: opts.goModules,
-  };
-  await checkBuildInputs(dir, buildOptions); // bad input fails here, before any engine is asked
+  });
   const engine = await connectEngine({ builder: opts.builder });
   const progress = await ui.progress(
     `building with ${engine.name} (${engine.buildkit ? 'BuildKit' : 'classic builder'})`,
   );
   let label = '';
   try {
-    const result = await buildProject(dir, engine, buildOptions, {
+    const result = await buildProject(engine, plan, {
       onVariant: (variant, tag) => {
         label = variant;
         progress.step(`[${variant}] building ${tag}`);
@@ -96,23 +97,6 @@ function parseVariantList(value?: string): VariantName[] | undefined {
     .filter(Boolean);
   names.forEach(parseVariant); // throws a clear error for unknown names
   return [...new Set(names)] as VariantName[];
-}
-
-/** `--base-image <ref>` (the config's own base) or `--base-image aws=<ref>` / `alpine=<ref>`. */
-function parseBaseImages(values: string[]): BuildOptions['baseImages'] {
-  const images: NonNullable<BuildOptions['baseImages']> = {};
-  for (const value of values) {
-    const m = /^(aws|alpine)=(.*)$/.exec(value);
-    const family = m ? (m[1] as 'aws' | 'alpine') : 'own';
-    if (images[family])
-      throw new LambdaImageError(
-        'INVALID_INPUT',
-        `--base-image names the ${family === 'own' ? "config's" : family} base twice`,
-        { hint: 'give each base family one --base-image' },
-      );
-    images[family] = m ? m[2]! : value;
-  }
-  return images;
 }
 
 function archFromPlatform(platform?: string): Arch | undefined {

@@ -5,6 +5,7 @@ import { createUi } from '../ui.js';
 export async function runCiGithub(dir: string, opts: CiGithubOptions): Promise<void> {
   const ui = createUi();
   const result = await writeGithubWorkflow(dir, opts);
+  for (const w of result.warnings) ui.warn(w);
   if (opts.dryRun) {
     ui.out(result.content.trimEnd());
     ui.info(`dry run: ${result.file} was not written`);
@@ -26,5 +27,10 @@ export async function runCiGithub(dir: string, opts: CiGithubOptions): Promise<v
     ui.info(
       `2. in the GitHub repository, set the variable ${result.roleVariable} to the role's ARN (Settings → Secrets and variables → Actions → Variables)`,
     );
-  ui.info(`${result.roleVariable ? '3' : '2'}. push to dev, then to main`);
+  let step = result.roleVariable ? 3 : 2;
+  if (result.functionRoleVariable)
+    ui.info(
+      `${step++}. to let the workflow create a function that does not exist yet (the dev function on the first push to dev), set the variable ${result.functionRoleVariable} to its execution role's ARN (or set "deploy": { "role": ... } in lambda-image.json)`,
+    );
+  ui.info(`${step}. push to dev, then to main`);
 }

@@ -2,7 +2,16 @@
 // `--help` and `init` never load dockerode or the AWS SDK.
 import { createRequire } from 'node:module';
 import type { Command } from 'commander';
-import { ARCHES, BASES, GO_MODULE_MODES, HTTP_EVENTS, INVOKE_MODES, RUNTIMES, VARIANTS } from '../config/constants.js';
+import {
+  ARCHES,
+  BASES,
+  GO_MODULE_MODES,
+  HTTP_EVENTS,
+  INVOKE_MODES,
+  RUNTIMES,
+  URL_AUTH_TYPES,
+  VARIANTS,
+} from '../config/constants.js';
 
 const { Option } = createRequire(import.meta.url)('commander') as typeof import('commander');
 
@@ -23,7 +32,11 @@ export function registerCommands(program: Command): void {
     .option('--binary <path>', 'prebuilt bootstrap binary (with --runtime provided)')
     .option('--main <pkg>', 'directory of the Go main package (default: the function directory)')
     .option('--go-version <v>', 'Go version for the builder image (default: from go.mod)')
-    .option('--base-image <ref>', 'use this base image reference (a mirror, or a digest-pinned ref)')
+    .option(
+      '--base-image <[family=]ref>',
+      "base image for the project's base (a mirror, or a digest-pinned ref); as build takes it: <ref> or aws=<ref> / alpine=<ref>",
+      collect,
+    )
     .option('--builder-image <ref>', 'use this Go builder image (a mirror of golang:<version>-alpine)')
     .option('--name <name>', 'image name (default: the directory name)')
     .addOption(
@@ -48,7 +61,7 @@ export function registerCommands(program: Command): void {
     .option('--build-arg <K=V>', 'build argument (repeatable)', collect)
     .option(
       '--base-image <[family=]ref>',
-      'base image for this build, e.g. a mirror (repeatable: aws=<ref>, alpine=<ref>)',
+      "base image for this build, e.g. a mirror: <ref> for the project's base, or aws=<ref> / alpine=<ref> (repeatable)",
       collect,
     )
     .option('--builder-image <ref>', 'Go builder image for this build (a mirror of golang:<version>-alpine)')
@@ -110,7 +123,10 @@ export function registerCommands(program: Command): void {
       ),
   )
     .option('--event <file>', 'event JSON from a file, or - for stdin')
-    .option('--data <json>', 'event JSON inline')
+    .option('-d, --data <json>', 'event JSON inline; with --http, the request body (as curl -d)')
+    .option('--http <request>', "send an HTTP request through a front instead of an event, e.g. 'GET /items?x=1'")
+    .option('-H, --header <header>', "with --http: a request header, 'Name: value' (repeatable)", collect)
+    .addOption(new Option('--http-event <front>', 'with --http: the front whose event it builds').choices(HTTP_EVENTS))
     .option('--event-example <name>', 'a bundled example event ("lambda-image events" lists them)')
     .option('--set <path=value>', 'override a field of --event-example (repeatable)', collect)
     .option('--repeat <n>', 'invoke n times; prints cold and warm duration percentiles', '1')
@@ -152,7 +168,13 @@ export function registerCommands(program: Command): void {
         'an ECR repository name (looked up in --region) or a full host/path (default: config deploy.repository)',
       )
       .option('--tag <tag>', 'tag to push (default: img-<image id>, changes with the content)')
-      .addOption(new Option('--variant <variant>', 'push this built variant').choices(VARIANTS))
+      .addOption(
+        new Option(
+          '--variant <variant>',
+          'ship this variant of the latest build (needed when it made several)',
+        ).choices(VARIANTS),
+      )
+      .option('--image <ref>', 'ship this local image instead of the one the latest build made')
       .option('--create-repository', 'create the ECR repository when it does not exist')
       .option('--immutable-tags', 'with --create-repository: tags cannot be overwritten')
       .option('--scan-on-push', 'with --create-repository: scan images on push')
@@ -178,6 +200,19 @@ export function registerCommands(program: Command): void {
     .option('--role <arn>', 'execution role, needed only to create the function (default: config deploy.role)')
     .option('--publish', 'publish a version after the update')
     .option('--alias <name>', 'publish a version and point this alias at it')
+    .option('--url', 'create or update the function URL (settings from config url) and print it')
+    .addOption(
+      new Option(
+        '--url-auth <type>',
+        'with --url: NONE (public) or AWS_IAM (default: config url.authType, else AWS_IAM)',
+      ).choices(URL_AUTH_TYPES),
+    )
+    .addOption(
+      new Option(
+        '--invoke-mode <mode>',
+        'with --url: BUFFERED or RESPONSE_STREAM (default: config url.invokeMode, else BUFFERED)',
+      ).choices(INVOKE_MODES),
+    )
     .action(async (dir: string, opts) => (await import('./deploy.js')).runDeploy(dir, opts));
 
   const ci = program.command('ci').description('write CI pipelines that build, push and deploy with lambda-image');
@@ -192,6 +227,10 @@ export function registerCommands(program: Command): void {
       'dev function, deployed from dev (default: config deploy.devFunctionName, else <function>-dev)',
     )
     .option('--role-to-assume <arn>', 'IAM role for OIDC (default: the repository variable LAMBDA_IMAGE_ROLE_ARN)')
+    .option(
+      '--function-role <arn>',
+      'execution role for creating a missing function (default: the variable LAMBDA_IMAGE_FUNCTION_ROLE_ARN, else config deploy.role)',
+    )
     .option('--github-repo <owner/name>', 'for the printed trust policy (default: from git remote origin)')
     .option('--force', 'overwrite an existing workflow')
     .option('--dry-run', 'print the workflow, write nothing')

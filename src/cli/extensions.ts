@@ -1,6 +1,7 @@
 // `lambda-image add-extension` and `lambda-image extensions list|remove`: wiring and output.
 import { EXIT_CODES, LambdaImageError } from '../errors.js';
-import { positiveInt } from './args.js';
+import { regionProblem } from '../config/value-rules.js';
+import { checkedFlag, positiveInt } from './args.js';
 import { addExtension, type AddOptions } from '../app/add-extension.js';
 import { listProjectExtensions, removeExtension } from '../app/extensions.js';
 import { formatBytes, formatTable } from './format.js';
@@ -44,6 +45,7 @@ export async function runAddExtension(
       hint: 'a layer ARN names its layer: ...:layer:<name>:<version>',
     });
   }
+  checkedFlag(opts.region, '--region', regionProblem, 'eu-west-1');
   // Ctrl-C stops the work and lets it clean up (staging folder, partial download, lock);
   // a second Ctrl-C exits at once (the next run sweeps what is left).
   const controller = new AbortController();

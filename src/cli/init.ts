@@ -1,10 +1,15 @@
 // `lambda-image init`: wiring only; the work is in src/app/init.ts.
 import { initProject, type InitOptions } from '../app/init.js';
 import { createUi } from '../ui.js';
+import { parseBaseImageFlags } from './args.js';
 
-export async function runInit(dir: string, opts: InitOptions & { rie?: boolean }): Promise<void> {
+export async function runInit(
+  dir: string,
+  opts: Omit<InitOptions, 'baseImages'> & { rie?: boolean; baseImage?: string[] },
+): Promise<void> {
   const ui = createUi();
-  const result = await initProject(dir, opts);
+  const { baseImage, ...rest } = opts;
+  const result = await initProject(dir, { ...rest, baseImages: parseBaseImageFlags(baseImage ?? []) });
   for (const w of result.warnings) ui.warn(w);
   for (const f of result.plan.files) {
     if (opts.dryRun) {

@@ -1,25 +1,38 @@
 // `lambda-image invoke`, `start` and `events`: wiring and output only.
-import { connectEngine } from '../docker/engine.js';
-import { parsePairs, positiveInt, typedPath } from './args.js';
-
-/** Each environment is a container; each invoke keeps its outcome for the summary. */
-const MAX_CONCURRENCY = 64;
-const MAX_REPEAT = 100_000;
 import {
   invokeRepeatedly,
   prepareFunction,
   resolveFunctionSettings,
-  type FunctionOptions,
+  type FunctionSettings,
   type LocalFunction,
 } from '../app/invoke.js';
+import {
+  EPHEMERAL_STORAGE_RULE,
+  functionNameProblem,
+  MEMORY_RULE,
+  PORT_RULE,
+  regionProblem,
+  TIMEOUT_RULE,
+} from '../config/value-rules.js';
+import { connectEngine } from '../docker/engine.js';
 import { EXIT_CODES, LambdaImageError } from '../errors.js';
+import { checkedFlag, parsePairs, positiveInt, typedPath, wholeNumberFlag } from './args.js';
+
+/** Each environment is a container; each invoke keeps its outcome for the summary. */
+const MAX_CONCURRENCY = 64;
+const MAX_REPEAT = 100_000;
 import { eventExample, listEventExamples } from '../events/events.js';
 import { formatTable } from './format.js';
 import { MAX_PAYLOAD_BYTES } from '../emulator/lambda-api.js';
 import { readFileCapped, readStreamCapped } from '../util/read-capped.js';
 import { isIP } from 'node:net';
 import type { InvokeMode } from '../config/constants.js';
-import type { HttpFront } from '../fronts/http-events.js';
+import { buildHttpEvent, type HttpFront, parseHttpRequestLine } from '../fronts/http-events.js';
+import { frontFailure, mapFunctionAnswer } from '../fronts/http-responses.js';
+import { frontIdentity } from '../emulator/http-event-front.js';
+import type { PoolInvoke } from '../emulator/pool.js';
+import { randomUUID } from 'node:crypto';
+import { STATUS_CODES } from 'node:http';
 
 const FRONT_NAMES: Record<HttpFront, string> = {
   url: 'function URL',
@@ -44,6 +57,9 @@ interface FunctionCliOptions {
 export interface InvokeCliOptions extends FunctionCliOptions {
   event?: string;
   data?: string;
+  http?: string;
+  header?: string[];
+  httpEvent?: HttpFront;
   eventExample?: string;
   set?: string[];
   repeat?: string;
@@ -51,28 +67,33 @@ export interface InvokeCliOptions extends FunctionCliOptions {
 }
 
 export async function runInvoke(dir: string, opts: InvokeCliOptions): Promise<void> {
-  const ui = createUi();
-  const payload = await readPayload(opts);
   const repeat = positiveInt(opts.repeat ?? '1', '--repeat', MAX_REPEAT);
-  const concurrency = positiveInt(opts.concurrency ?? '1', '--concurrency', MAX_CONCURRENCY);
-  const fnOptions = functionOptions(dir, opts);
-  await resolveFunctionSettings(fnOptions); // bad input fails here, before any engine is asked
+  // The one plan; environments start at once here: each makes its own network namespace (one container less).
+  const plan = await functionPlan(dir, opts, { namespacesAhead: false }); // bad input fails here, before any engine is asked
+  const { concurrency } = plan;
+  const front = opts.httpEvent ?? 'url';
+  const payload = opts.http === undefined ? await readPayload(opts) : httpPayload(opts, front, plan.name, plan.region);
+  if (opts.http === undefined && (opts.header?.length || opts.httpEvent))
+    throw new LambdaImageError('INVALID_INPUT', '-H/--header and --http-event go with --http', {
+      hint: "for example --http 'GET /items' -H 'Accept: application/json'",
+    });
   const engine = await connectEngine();
   if (opts.rie) {
     const { invokeThroughRie } = await import('../app/invoke-rie.js');
-    const out = await invokeThroughRie(engine, { ...fnOptions, payload }, (line: string) =>
-      process.stderr.write(line + '\n'),
-    );
-    ui.out(out.body);
+    const out = await invokeThroughRie(engine, plan, payload, (line: string) => process.stderr.write(line + '\n'));
+    writeResponse(out.body);
     if (out.status !== 200) throw functionFailed(`the emulator answered HTTP ${out.status}`);
     return;
   }
-  // Environments start at once here: each makes its own network namespace (one container less).
-  const fn = await prepareFunction(engine, { ...fnOptions, concurrency, namespacesAhead: false }, stderrHooks());
+  const fn = await prepareFunction(engine, plan, stderrHooks());
   await withCleanup(fn, async () => {
     const result = await invokeRepeatedly(fn, payload, repeat, concurrency);
     await fn.pool.settled(); // every REPORT line before the summary
-    for (const o of result.outcomes) ui.out(o.result.body.toString());
+    for (const o of result.outcomes) {
+      // What the front would answer, on stderr; the function's own answer stays on stdout.
+      if (opts.http !== undefined) process.stderr.write(`${httpStatusLine(front, o)}\n`);
+      writeResponse(o.result.body);
+    }
     if (repeat > 1) {
       const row = (label: string, s?: { count: number; p50: number; p95: number; max: number }) =>
         s
@@ -101,14 +122,7 @@ export interface StartCliOptions extends FunctionCliOptions {
   invokeMode?: InvokeMode;
 }
 
-function portNumber(value: string, flag: string): number {
-  const port = /^\d{1,5}$/.test(value) ? Number(value) : NaN;
-  if (!(port >= 0 && port <= 65535))
-    throw new LambdaImageError('INVALID_INPUT', `${flag} ${value} is not a port number`, {
-      hint: `for example ${flag} 9000`,
-    });
-  return port;
-}
+const portNumber = (value: string, flag: string) => wholeNumberFlag(value, flag, PORT_RULE, 9000);
 
 export async function runStart(dir: string, opts: StartCliOptions): Promise<void> {
   const ui = createUi();
@@ -127,11 +141,8 @@ export async function runStart(dir: string, opts: StartCliOptions): Promise<void
     throw new LambdaImageError('INVALID_INPUT', `--http-port ${httpPort} is also the --port`, {
       hint: 'give the HTTP front a port of its own',
     });
-  const fnOptions = {
-    ...functionOptions(dir, opts),
-    concurrency: positiveInt(opts.concurrency ?? '1', '--concurrency', MAX_CONCURRENCY),
-  };
-  const { config } = await resolveFunctionSettings(fnOptions); // bad input fails here, before any engine is asked
+  const plan = await functionPlan(dir, opts); // bad input fails here, before any engine is asked
+  const { config } = plan;
   const front = opts.httpEvent ?? 'url';
   const invokeMode = opts.invokeMode ?? config?.url?.invokeMode ?? 'BUFFERED';
   if (httpPort !== undefined && front !== 'url' && invokeMode === 'RESPONSE_STREAM')
@@ -147,7 +158,7 @@ export async function runStart(dir: string, opts: StartCliOptions): Promise<void
   // The engine going away ends `start` (reported, non-zero), whichever way it is noticed.
   let engineLost!: (err: Error) => void;
   const lost = new Promise<Error>((resolve) => (engineLost = resolve));
-  const fn = await prepareFunction(engine, fnOptions, { ...stderrHooks(), onEngineLost: engineLost });
+  const fn = await prepareFunction(engine, plan, { ...stderrHooks(), onEngineLost: engineLost });
   const { startFront } = await import('../emulator/http-front.js');
   // Ctrl-C / SIGTERM are a normal stop here: drain, then stop the environments (withCleanup).
   await withCleanup(
@@ -180,24 +191,35 @@ export async function runStart(dir: string, opts: StartCliOptions): Promise<void
       const failure = await Promise.race([signalled, lost]);
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
-      // A second Ctrl-C while draining stops at once.
-      const force = () =>
+      // A second Ctrl-C while draining stops at once, naming the accepted Event invokes it drops.
+      const force = () => {
+        const dropped = front.eventsPending();
+        if (dropped) ui.warn(`${eventsNotRunText(dropped)} (stopped at once)`);
         void fn.pool
           .close()
           .catch(() => undefined)
           .finally(() => process.exit(EXIT_CODES.INTERRUPTED));
+      };
       process.once('SIGINT', force);
       process.once('SIGTERM', force);
+      const events = front.eventsPending();
       ui.info(
         failure
           ? 'the Docker engine went away: answering the requests in progress, then stopping'
-          : 'stopping: answering the requests in progress first',
+          : events
+            ? `stopping: answering the requests in progress and running the ${events} accepted Event invoke${events === 1 ? '' : 's'} first (Ctrl-C again stops at once)`
+            : 'stopping: answering the requests in progress first',
       );
-      await front.close();
+      const { eventsNotRun } = await front.close();
+      if (eventsNotRun) ui.warn(eventsNotRunText(eventsNotRun));
       if (failure) throw failure;
     },
     { signals: false },
   );
+}
+
+function eventsNotRunText(n: number): string {
+  return `${n} accepted Event invoke${n === 1 ? ' was' : 's were'} not run`;
 }
 
 export async function runEvents(name: string | undefined, opts: { set?: string[]; json?: boolean }): Promise<void> {
@@ -212,6 +234,11 @@ export async function runEvents(name: string | undefined, opts: { set?: string[]
     return;
   }
   ui.out(JSON.stringify(eventExample(name, opts.set ?? []), null, 2));
+}
+
+/** A response as the runtime sent it, byte for byte (never decoded as text), then a newline between responses. */
+function writeResponse(body: Buffer): void {
+  process.stdout.write(Buffer.concat([body, Buffer.from('\n')]));
 }
 
 function stderrHooks() {
@@ -278,17 +305,70 @@ function withCleanupFailure(failure: unknown, cleanup: unknown): unknown {
   });
 }
 
-function functionOptions(dir: string, opts: FunctionCliOptions): FunctionOptions {
-  return {
+/** The one plan of `invoke` and `start`: each flag by the rule of the config key it overrides, then the config and defaults. */
+function functionPlan(
+  dir: string,
+  opts: FunctionCliOptions,
+  extra: { namespacesAhead?: boolean } = {},
+): Promise<FunctionSettings> {
+  const number = (value: string | undefined, flag: string, rule: typeof TIMEOUT_RULE, example: number) =>
+    value === undefined ? undefined : wholeNumberFlag(value, flag, rule, example);
+  return resolveFunctionSettings({
     dir,
     image: opts.image,
-    functionName: opts.functionName,
-    timeoutSec: opts.timeout === undefined ? undefined : Number(opts.timeout),
-    memoryMb: opts.memory === undefined ? undefined : Number(opts.memory),
-    ephemeralMb: opts.ephemeralStorage === undefined ? undefined : Number(opts.ephemeralStorage),
-    region: opts.region,
+    functionName: checkedFlag(opts.functionName, '--function-name', functionNameProblem, 'orders-api'),
+    timeoutSec: number(opts.timeout, '--timeout', TIMEOUT_RULE, 30),
+    memoryMb: number(opts.memory, '--memory', MEMORY_RULE, 512),
+    ephemeralMb: number(opts.ephemeralStorage, '--ephemeral-storage', EPHEMERAL_STORAGE_RULE, 1024),
+    region: checkedFlag(opts.region, '--region', regionProblem, 'eu-west-1'),
     env: { ...readEnvFile(opts.envFile), ...parsePairs(opts.env ?? [], '--env') },
-  };
+    concurrency: positiveInt(opts.concurrency ?? '1', '--concurrency', MAX_CONCURRENCY),
+    ...extra,
+  });
+}
+
+/** `--http 'METHOD /path'` with -H and -d: the event the front builds for that request. */
+function httpPayload(opts: InvokeCliOptions, front: HttpFront, name: string, region?: string): Buffer {
+  if (opts.event !== undefined || opts.eventExample !== undefined)
+    throw new LambdaImageError(
+      'INVALID_INPUT',
+      '--http builds the event itself: leave out --event and --event-example',
+      {
+        hint: "give the request body with -d, e.g. --http 'POST /items' -d '{\"a\":1}'",
+      },
+    );
+  let request: ReturnType<typeof parseHttpRequestLine>;
+  try {
+    request = parseHttpRequestLine(opts.http!, opts.header ?? [], opts.data);
+  } catch (err) {
+    throw new LambdaImageError('INVALID_INPUT', `--http: ${(err as Error).message}`, {
+      hint: "for example --http 'GET /items?limit=2' -H 'Accept: application/json'",
+    });
+  }
+  const event = buildHttpEvent(
+    front,
+    {
+      ...request,
+      headers: [['Host', 'localhost'], ...request.headers.filter(([k]) => k.toLowerCase() !== 'host')],
+      sourceIp: '127.0.0.1',
+      protocol: 'HTTP/1.1',
+      time: new Date(),
+      requestId: randomUUID(),
+    },
+    frontIdentity({ name, region: region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION }, front),
+  );
+  const payload = Buffer.from(JSON.stringify(event));
+  if (payload.length > MAX_PAYLOAD_BYTES) throw tooLarge('the request as an event');
+  return payload;
+}
+
+/** The status line and headers the front would answer with, for `invoke --http`. */
+function httpStatusLine(front: HttpFront, o: PoolInvoke): string {
+  const a = o.initError || o.result.kind === 'error' ? frontFailure(front) : mapFunctionAnswer(front, o.result.body);
+  return [
+    `HTTP/1.1 ${a.status} ${STATUS_CODES[a.status] ?? ''}`.trimEnd(),
+    ...a.headers.map(([k, v]) => `${k}: ${v}`),
+  ].join('\n');
 }
 
 async function readPayload(opts: InvokeCliOptions): Promise<Buffer> {

@@ -1,10 +1,12 @@
 // `lambda-image push`: wiring and output only; the work is in src/app/push.ts. Its output
 // helpers serve `deploy` too.
-import { pushProject, type PushOptions, type PushResult } from '../app/push.js';
+import { planPush, pushProject, type PushOptions, type PushResult } from '../app/push.js';
+import { regionProblem } from '../config/value-rules.js';
 import { connectEngine } from '../docker/engine.js';
 import type { PushLayerEvent } from '../docker/push.js';
 import { parseVariant, type VariantName } from '../render/variant.js';
 import { createUi, type Progress } from '../ui.js';
+import { checkedFlag } from './args.js';
 import { formatBytes } from './format.js';
 
 export interface PushCliOptions extends Omit<PushOptions, 'variant'> {
@@ -14,16 +16,13 @@ export interface PushCliOptions extends Omit<PushOptions, 'variant'> {
 
 export async function runPush(dir: string, opts: PushCliOptions): Promise<void> {
   const ui = createUi();
+  // The one plan: bad input (and a missing build) fails here, before the engine or AWS is asked.
+  const plan = await planPush(dir, pushOptions(opts));
   const engine = await connectEngine();
   const progress = await ui.progress('pushing');
   const layers = layerProgress(progress);
   try {
-    const result = await pushProject(
-      dir,
-      engine,
-      { ...opts, variant: variantOf(opts.variant) },
-      { onStep: (t) => progress.step(t), onLayer: layers },
-    );
+    const result = await pushProject(engine, plan, { onStep: (t) => progress.step(t), onLayer: layers });
     progress.succeed(pushSummary(result));
     if (opts.json) ui.out(JSON.stringify(pushJson(result), null, 2));
     else ui.out(result.imageUri);
@@ -31,6 +30,15 @@ export async function runPush(dir: string, opts: PushCliOptions): Promise<void> 
     progress.stop(); // the error line that follows says what failed
     throw err;
   }
+}
+
+/** push's and deploy's shared flags, each by its rule. */
+export function pushOptions(opts: PushCliOptions): PushOptions {
+  return {
+    ...opts,
+    variant: variantOf(opts.variant),
+    region: checkedFlag(opts.region, '--region', regionProblem, 'eu-west-1'),
+  };
 }
 
 export function variantOf(value?: string): VariantName | undefined {
@@ -57,11 +65,11 @@ export function pushJson(r: PushResult) {
 }
 
 function pushSummary(r: PushResult): string {
-  if (!r.pushed) return `${r.repository}:${r.tag} already holds this image`;
+  if (!r.pushed) return `${r.repository}:${r.tag} already holds ${r.source}`;
   const layers = (n: number) => `${n} layer${n === 1 ? '' : 's'}`;
   // Some registries leave sizes out of the manifest: the size is then unknown, not NaN.
   const size = r.compressedSize === undefined ? 'size unknown' : formatBytes(r.compressedSize);
-  return `pushed ${r.repository}:${r.tag} (${r.architecture}, ${size}; ${layers(r.layersPushed)} sent, ${layers(r.layersExisting)} already there)`;
+  return `pushed ${r.source} as ${r.repository}:${r.tag} (${r.architecture}, ${size}; ${layers(r.layersPushed)} sent, ${layers(r.layersExisting)} already there)`;
 }
 
 /** One progress line for all layers: how many are done, and the bytes of those uploading. */

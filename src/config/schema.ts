@@ -17,11 +17,21 @@ import {
 } from './constants.js';
 import {
   controlCharacterProblem,
-  downloadUrlProblem,
+  EPHEMERAL_STORAGE_RULE,
+  emulatorSourceProblem,
+  functionNameProblem,
   goModulePathProblem,
   handlerProblem,
+  MEMORY_RULE,
   projectPathProblem,
+  regionProblem,
+  envKeyProblem,
   reservedEnvKeyProblem,
+  setOwn,
+  roleArnProblem,
+  TIMEOUT_RULE,
+  type WholeNumberRule,
+  wholeNumberProblem,
 } from './value-rules.js';
 
 export { ARCHES, BASES, CONFIG_FILE, RUNTIMES };
@@ -39,6 +49,20 @@ const rule = (problemOf: (value: string) => string | undefined, what: string) =>
     const problem = dataset.typed ? problemOf(dataset.value) : undefined;
     if (problem) addIssue({ message: `must be ${what} (${problem})` });
   });
+/** A check whose problem is the whole message (the flag that overrides the key uses the same function). */
+const same = (problemOf: (value: string) => string | undefined) =>
+  v.rawCheck<string>(({ dataset, addIssue }) => {
+    const problem = dataset.typed ? problemOf(dataset.value) : undefined;
+    if (problem) addIssue({ message: problem });
+  });
+const wholeNumber = (r: WholeNumberRule) =>
+  v.pipe(
+    v.number(),
+    v.rawCheck<number>(({ dataset, addIssue }) => {
+      const problem = dataset.typed ? wholeNumberProblem(dataset.value, r) : undefined;
+      if (problem) addIssue({ message: problem });
+    }),
+  );
 const relativePath = v.pipe(v.string(), rule(projectPathProblem, 'a path inside the project'));
 const plainText = v.pipe(v.string(), rule(controlCharacterProblem, 'one line of text'));
 const imageReference = v.pipe(
@@ -82,40 +106,36 @@ const repositoryReference = v.pipe(
       addIssue({ message: 'must name a repository without a tag or digest (push chooses the tag)' });
   }),
 );
-const FUNCTION_NAME = /^(?:arn:aws[a-zA-Z-]*:lambda:[a-z0-9-]+:\d{12}:function:)?[a-zA-Z0-9_-]{1,64}$/;
-const functionName = v.pipe(
-  v.string(),
-  v.regex(FUNCTION_NAME, 'must be a function name (1 to 64 letters, digits, - and _) or a function ARN'),
-);
+const functionName = v.pipe(v.string(), same(functionNameProblem));
 
 export const deploySchema = v.strictObject({
   repository: v.optional(repositoryReference),
   functionName: v.optional(functionName),
   /** The function deployed from the dev branch by `ci github`. */
   devFunctionName: v.optional(functionName),
-  role: v.optional(
-    v.pipe(
-      v.string(),
-      v.regex(
-        /^arn:aws[a-zA-Z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/,
-        'must be an IAM role ARN (arn:aws:iam::<account>:role/<name>)',
-      ),
-    ),
-  ),
-  region: v.optional(
-    v.pipe(v.string(), v.regex(/^[a-z]{2}(?:-[a-z]+)+-\d+$/, 'must be an AWS region such as eu-west-1')),
-  ),
+  role: v.optional(v.pipe(v.string(), same(roleArnProblem))),
+  region: v.optional(v.pipe(v.string(), same(regionProblem))),
   environment: v.optional(
-    v.record(
-      v.pipe(
-        v.string(),
-        v.regex(/^[a-zA-Z][a-zA-Z0-9_]*$/, 'must be an environment variable name (letters, digits, _)'),
-        v.rawCheck<string>(({ dataset, addIssue }) => {
-          const problem = dataset.typed ? reservedEnvKeyProblem(dataset.value) : undefined;
-          if (problem) addIssue({ message: `may not be set (${problem})` });
-        }),
+    v.pipe(
+      v.custom<Record<string, string>>(
+        (x) => typeof x === 'object' && x !== null && !Array.isArray(x),
+        'must be an object of NAME: "value" pairs',
       ),
-      v.string('must be a string'),
+      v.rawCheck(({ dataset, addIssue }) => {
+        if (!dataset.typed) return;
+        for (const key of Object.keys(dataset.value)) {
+          const problem = envKeyProblem(key);
+          if (problem)
+            addIssue({ message: reservedEnvKeyProblem(key) ? `may not set ${key} (${problem})` : `key ${problem}` });
+          else if (typeof Object.getOwnPropertyDescriptor(dataset.value, key)?.value !== 'string')
+            addIssue({ message: `${key} must be a string` });
+        }
+      }),
+      v.transform((env) => {
+        const copy: Record<string, string> = {};
+        for (const key of Object.keys(env)) setOwn(copy, key, env[key]!);
+        return copy;
+      }),
     ),
   ),
 });
@@ -167,26 +187,10 @@ export const configSchema = v.strictObject({
   baseImage: v.optional(imageReference),
   builderImage: v.optional(imageReference),
   handler: v.optional(v.pipe(v.string(), rule(handlerProblem, 'a Lambda handler name')), 'bootstrap'),
-  timeout: v.optional(
-    v.pipe(v.number(), v.minValue(1, 'must be 1 to 900 seconds'), v.maxValue(900, 'must be 1 to 900 seconds')),
-  ),
-  memorySize: v.optional(
-    v.pipe(
-      v.number(),
-      v.integer(),
-      v.minValue(128, 'must be 128 to 10240 MB'),
-      v.maxValue(10240, 'must be 128 to 10240 MB'),
-    ),
-  ),
+  timeout: v.optional(wholeNumber(TIMEOUT_RULE)),
+  memorySize: v.optional(wholeNumber(MEMORY_RULE)),
   /** Lambda's ephemeral storage (/tmp), MB: 512 to 10240, default 512. */
-  ephemeralStorage: v.optional(
-    v.pipe(
-      v.number(),
-      v.integer(),
-      v.minValue(512, 'must be 512 to 10240 MB'),
-      v.maxValue(10240, 'must be 512 to 10240 MB'),
-    ),
-  ),
+  ephemeralStorage: v.optional(wholeNumber(EPHEMERAL_STORAGE_RULE)),
   go: v.optional(
     v.strictObject({
       module: v.pipe(v.string(), rule(goModulePathProblem, 'a Go module path')),
@@ -210,15 +214,7 @@ export const configSchema = v.strictObject({
     v.pipe(v.string(), v.regex(/^v\d+\.\d+(\.\d+)?$/, 'must be an emulator release tag such as v1.30')),
     RIE_VERSION,
   ),
-  rieFrom: v.optional(
-    v.pipe(
-      v.string(),
-      rule(
-        (s) => (s === '' ? 'it is empty' : /^https?:/i.test(s) ? downloadUrlProblem(s) : controlCharacterProblem(s)),
-        'an emulator URL or file path',
-      ),
-    ),
-  ),
+  rieFrom: v.optional(v.pipe(v.string(), rule(emulatorSourceProblem, 'an emulator URL or file path'))),
   extensions: v.optional(v.array(extensionSchema), []),
   deploy: v.optional(deploySchema),
   url: v.optional(urlSchema),

@@ -4,7 +4,7 @@ import { createReadStream, promises as fs, type Stats } from 'node:fs';
 import path from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import tar from 'tar-fs';
-import { readDockerignore } from './dockerignore.js';
+import { isSecretFile, readDockerignore } from './dockerignore.js';
 
 export interface GeneratedEntry {
   /** Path inside the context (posix). */
@@ -20,6 +20,8 @@ export interface ContextFiles {
   entries: string[];
   /** Bytes of those files. */
   bytes: number;
+  /** Entries that look like credentials (.env, keys, .npmrc...) yet enter the context: the .dockerignore lets them in. */
+  secrets: string[];
 }
 
 /** Lists the project files that survive .dockerignore, without descending into ignored folders. */
@@ -47,7 +49,7 @@ export async function listContextFiles(dir: string, exclude: Set<string> = new S
     }
   }
   await walk('');
-  return { entries, bytes };
+  return { entries, bytes, secrets: entries.filter(isSecretFile) };
 }
 
 export interface BuildContext {
@@ -58,8 +60,13 @@ export interface BuildContext {
 }
 
 /** Packs the project's files and the generated entries into a tar stream for the engine. */
-export async function createBuildContext(dir: string, generated: GeneratedEntry[]): Promise<BuildContext> {
-  const files = await listContextFiles(dir, new Set(generated.map((g) => g.name)));
+/** `exclude`: project files that never enter the context whatever .dockerignore says (lambda-image's own state). */
+export async function createBuildContext(
+  dir: string,
+  generated: GeneratedEntry[],
+  exclude: string[] = [],
+): Promise<BuildContext> {
+  const files = await listContextFiles(dir, new Set([...generated.map((g) => g.name), ...exclude]));
   const sizes = new Map<string, Stats>();
   for (const g of generated) if (g.file) sizes.set(g.name, await fs.stat(g.file));
 

@@ -9,6 +9,7 @@ import { lineWriter } from '../util/lines.js';
 import { demuxStream } from './demux-stream.js';
 
 const log = debug('docker');
+const REMOVE_ATTEMPTS = 10;
 
 export interface ContainerSpec {
   image: string;
@@ -30,7 +31,13 @@ export interface ContainerSpec {
 export interface ContainerHandle {
   readonly id: string;
   /** Attaches before start: each output line (stdout and stderr each split on their own); resolves when the output has ended. */
-  attachLines(onLine: (line: string, stream: 'stdout' | 'stderr') => void): Promise<{ ended: Promise<void> }>;
+  /**
+   * The container's output line by line; `flush` delivers a line written without its newline
+   * yet (an invoke ended: its last line is its own, not the start of the next one's).
+   */
+  attachLines(
+    onLine: (line: string, stream: 'stdout' | 'stderr') => void,
+  ): Promise<{ ended: Promise<void>; flush(): void }>;
   start(): Promise<void>;
   /** Resolves with the exit status (-1 when the engine could not say); rejects (ENGINE_UNREACHABLE) when the engine went away. */
   wait(): Promise<number>;
@@ -42,6 +49,8 @@ export interface ContainerHandle {
   /** A tar stream of a path inside the container (works on created, not started, containers too). */
   archive(path: string): Promise<NodeJS.ReadableStream>;
   kill(signal: 'SIGTERM' | 'SIGKILL'): Promise<void>;
+  /** Changes the memory limit of a running container (bytes, swap included). */
+  limitMemory(bytes: number): Promise<void>;
   /** Removes it (forced), retrying while the engine is busy stopping it; "no such container" counts as done. */
   remove(): Promise<void>;
 }
@@ -152,7 +161,13 @@ function handle(container: Dockerode.Container): ContainerHandle {
       ]).then(() => undefined);
       demuxStream(stream, out, err);
       output = { stream, ended };
-      return { ended };
+      return {
+        ended,
+        flush: () => {
+          out.flush();
+          err.flush();
+        },
+      };
     },
     async start() {
       await container.start();
@@ -181,6 +196,9 @@ function handle(container: Dockerode.Container): ContainerHandle {
     async archive(path) {
       return (await container.getArchive({ path })) as unknown as NodeJS.ReadableStream;
     },
+    async limitMemory(bytes) {
+      await container.update({ Memory: bytes, MemorySwap: bytes });
+    },
     async kill(signal) {
       await container.kill({ signal }).catch((err: { statusCode?: number }) => {
         // Already stopped (409) or gone (404): nothing to signal.
@@ -188,7 +206,8 @@ function handle(container: Dockerode.Container): ContainerHandle {
       });
     },
     async remove() {
-      for (let attempt = 0; attempt < 10; attempt++) {
+      let last: unknown;
+      for (let attempt = 0; attempt < REMOVE_ATTEMPTS; attempt++) {
         try {
           await container.remove({ force: true });
           return await closeOutput();
@@ -199,10 +218,18 @@ function handle(container: Dockerode.Container): ContainerHandle {
             await closeOutput();
             throw err;
           }
+          last = err;
           log(`remove ${container.id.slice(0, 12)}: ${(err as Error).message}; retrying`);
-          await new Promise((r) => setTimeout(r, 100 * (attempt + 1)));
+          if (attempt + 1 < REMOVE_ATTEMPTS) await new Promise((r) => setTimeout(r, 100 * (attempt + 1)));
         }
       }
+      // Never silently: the caller names what stays behind (the leftover list, the next run's sweep).
+      await closeOutput();
+      throw new LambdaImageError(
+        'CONTAINER_FAILED',
+        `the engine did not remove container ${container.id.slice(0, 12)} after ${REMOVE_ATTEMPTS} tries: ${(last as Error)?.message ?? String(last)}`,
+        { hint: `remove it yourself: docker rm -f ${container.id.slice(0, 12)}`, cause: last },
+      );
     },
   };
 }

@@ -4,17 +4,27 @@
 // credentials are pulled this way; BuildKit then finds them in the engine's image store.
 import type Dockerode from 'dockerode';
 import type { BuildAuthConfig } from './registry-config.js';
+import { isLambdaImageError, LambdaImageError } from '../errors.js';
 import { debug } from '../util/debug.js';
 
 const log = debug('docker');
 
-/** Whether the engine has `ref` for `platform` (os/arch). */
+/** Whether the engine has `ref` for `platform` (os/arch); only "no such image" reads as absent. */
 export async function hasImageFor(docker: Dockerode, ref: string, platform: string): Promise<boolean> {
   try {
     const info = await docker.getImage(ref).inspect();
     return `${info.Os}/${info.Architecture}` === platform;
-  } catch {
-    return false;
+  } catch (err) {
+    if ((err as { statusCode?: number })?.statusCode === 404) return false;
+    if (isLambdaImageError(err)) throw err; // the engine lost or silent, already named
+    throw new LambdaImageError(
+      'BUILD_FAILED',
+      `the engine failed to inspect ${ref}: ${(err as Error)?.message ?? String(err)}`,
+      {
+        hint: 'check the Docker engine (docker info), then run again',
+        cause: err,
+      },
+    );
   }
 }
 

@@ -10,6 +10,8 @@ import type { NetworkPlan } from './network.js';
 
 /** Lambda's execution user (sbx_user1051). */
 export const LAMBDA_USER = '993:990';
+/** Lambda's limit on processes and threads in one execution environment (extensions and the init shell included). */
+export const LAMBDA_PIDS_LIMIT = 1024;
 
 export interface EnvironmentSpecInput {
   identity: FunctionIdentity;
@@ -17,6 +19,12 @@ export interface EnvironmentSpecInput {
   region: string;
   /** Size of /tmp (Lambda's ephemeral storage), MB. */
   ephemeralMb: number;
+  /**
+   * /tmp is not charged to the function's memory: the container's cgroup gets memory plus
+   * ephemeral storage (tmpfs pages are charged to it), and the function's own share (the
+   * cgroup less its shared memory) is held to memoryMb by the sandbox, which reads the cgroup.
+   */
+  tmpOutsideMemory?: boolean;
   /** Lambda's execution environment (user, read-only root, /tmp, own namespace); false: a plain container. */
   isolated: boolean;
   /** The session this environment belongs to (for cleanup). */
@@ -67,8 +75,9 @@ export function lambdaEnvironment(input: EnvironmentSpecInput): Record<string, s
 
 /** The container create options of one execution environment. */
 export function environmentSpec(input: EnvironmentSpecInput): ContainerSpec {
-  const memory = input.memoryMb * 1024 * 1024;
-  const limits = { Memory: memory, MemorySwap: memory };
+  const memory = (input.memoryMb + (input.isolated && input.tmpOutsideMemory ? input.ephemeralMb : 0)) * 1024 * 1024;
+  // Limits hold for every environment, isolated or not: a fork bomb must not reach the host.
+  const limits = { Memory: memory, MemorySwap: memory, PidsLimit: LAMBDA_PIDS_LIMIT };
   const spec: ContainerSpec = {
     image: input.image.image,
     env: lambdaEnvironment(input),

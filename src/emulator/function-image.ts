@@ -58,8 +58,14 @@ export async function listImageExtensions(containers: ContainerClient, image: st
     });
     return names.sort().slice(0, 10); // Lambda starts at most 10 extensions
   } catch (err) {
+    // Only "no such path" means no extensions; any other failure would run the function without them.
+    if ((err as { statusCode?: number })?.statusCode === 404) return [];
     if (isLambdaImageError(err)) throw err; // the engine, not the image, failed
-    return []; // no /opt/extensions
+    throw new LambdaImageError(
+      'CONTAINER_FAILED',
+      `cannot list /opt/extensions in ${image}: ${(err as Error)?.message ?? String(err)}`,
+      { hint: 'check the Docker engine (docker info), then run again', cause: err },
+    );
   } finally {
     await container.remove();
   }

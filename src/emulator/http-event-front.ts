@@ -26,7 +26,7 @@ export interface FrontFunction {
   timeoutSec: number;
   /** AWS_REGION of the function: the HTTP fronts' domain names carry it. */
   region?: string;
-  pool: Pick<SandboxPool, 'invoke' | 'drain'>;
+  pool: Pick<SandboxPool, 'invoke' | 'drain' | 'concurrency'>;
 }
 
 /** A function URL's invoke mode (config url.invokeMode). */

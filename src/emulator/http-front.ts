@@ -20,11 +20,25 @@ export interface FrontServer {
   httpPort?: number;
   /**
    * Stops accepting, lets running invokes finish and answers the ones still waiting for an
-   * environment with 503, then closes every connection. Resolves when each accepted request
-   * has had its answer.
+   * environment with 503, runs the accepted Event invokes (within `eventDeadlineMs`), then
+   * closes every connection. Resolves when each accepted request has had its answer, with
+   * how many accepted Event invokes never ran (the deadline passed first).
    */
-  close(): Promise<void>;
+  close(opts?: { eventDeadlineMs?: number }): Promise<{ eventsNotRun: number }>;
+  /** Accepted Event invokes not finished yet (to name them when a second Ctrl-C cuts the wait short). */
+  eventsPending(): number;
 }
+
+/**
+ * Requests accepted and not answered yet may wait for an environment, but not without bound:
+ * past `concurrency` running plus this many waiting, or past their payload budget (below), the
+ * front answers 429 as Lambda throttles.
+ */
+export const MAX_WAITING_REQUESTS = 1000;
+/** Payload bytes held by waiting requests: ten full 6 MB payloads beyond the running ones. */
+export const WAITING_PAYLOAD_BUDGET = 10 * MAX_PAYLOAD_BYTES;
+/** How long `start` keeps running accepted Event invokes after Ctrl-C, at least. */
+export const EVENT_DRAIN_MS = 60_000;
 
 export interface FrontOptions {
   host?: string;
@@ -48,6 +62,7 @@ function errorJson(
   type: string,
   message: string,
   extra: http.OutgoingHttpHeaders = {},
+  fields: Record<string, string> = {},
 ): void {
   if (res.headersSent) return void res.end();
   res.writeHead(status, {
@@ -57,7 +72,19 @@ function errorJson(
     ...extra,
   });
   // Service-side validation errors carry only a message; request errors are the caller's ("User").
-  res.end(JSON.stringify(type === 'ValidationException' ? { message } : { Type: 'User', message }));
+  res.end(JSON.stringify(type === 'ValidationException' ? { message } : { ...fields, Type: 'User', message }));
+}
+
+/** Lambda's throttle: a function at its reserved concurrency answers 429 with this body and a Retry-After. */
+function throttled(res: http.ServerResponse): void {
+  errorJson(
+    res,
+    429,
+    'TooManyRequestsException',
+    'Rate Exceeded.',
+    { 'Retry-After': '1' },
+    { Reason: 'ReservedFunctionConcurrentInvocationLimitExceeded' },
+  );
 }
 
 /** Lambda's wording for a value outside an enum (a ValidationException). */
@@ -75,6 +102,33 @@ export async function startFront(fn: FrontFunction, port: number, opts: FrontOpt
   /** Requests accepted and not yet answered: shutdown waits for each. */
   const pending = new Set<Promise<void>>();
   let draining = false;
+  /** Accepted Event invokes that never ran because `start` stopped first. */
+  let eventsNotRun = 0;
+  /** What accepted invokes hold (running or waiting, Event ones included), bounded (see MAX_WAITING_REQUESTS). */
+  const held = { requests: 0, bytes: 0 };
+  const concurrency = fn.pool.concurrency;
+  const byteBudget = WAITING_PAYLOAD_BUDGET + concurrency * MAX_PAYLOAD_BYTES;
+  /** Takes a place for a request of `bytes`, or says there is none (the caller answers 429). */
+  const admit = (bytes: number): Place | undefined => {
+    if (held.requests >= concurrency + MAX_WAITING_REQUESTS || held.bytes + bytes > byteBudget) return undefined;
+    held.requests++;
+    held.bytes += bytes;
+    let reserved = bytes;
+    let released = false;
+    return {
+      // The reservation shrinks to the body's real size once it is read.
+      resize(actual) {
+        held.bytes += actual - reserved;
+        reserved = actual;
+      },
+      release() {
+        if (released) return;
+        released = true;
+        held.requests--;
+        held.bytes -= reserved;
+      },
+    };
+  };
 
   const handle = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
     const url = new URL(req.url ?? '/', 'http://local');
@@ -107,7 +161,33 @@ export async function startFront(fn: FrontFunction, port: number, opts: FrontOpt
         { Allow: 'POST' },
       );
     }
-    const { body, size } = await readCappedBody(req, MAX_PAYLOAD_BYTES);
+    // A place in the queue before the body is read: a flood of large requests is refused, not held.
+    const declared = declaredBytes(req);
+    const fits = declared === undefined || declared <= MAX_PAYLOAD_BYTES;
+    const place = fits && !draining ? admit(declared ?? MAX_PAYLOAD_BYTES) : undefined;
+    if (fits && !draining && !place) {
+      req.resume();
+      return throttled(res);
+    }
+    let handedOver = false;
+    try {
+      const { body, size } = await readCappedBody(req, MAX_PAYLOAD_BYTES);
+      if (body) place?.resize(body.length);
+      handedOver = (await answer(req, res, body, size, place, streaming)) === true;
+    } finally {
+      if (!handedOver) place?.release();
+    }
+  };
+
+  /** Answers one invoke whose body is read; true when an Event invoke took over its place in the queue. */
+  const answer = async (
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    body: Buffer | undefined,
+    size: number,
+    place: Place | undefined,
+    streaming: boolean,
+  ): Promise<boolean | void> => {
     if (draining)
       return errorJson(
         res,
@@ -153,15 +233,25 @@ export async function startFront(fn: FrontFunction, port: number, opts: FrontOpt
     const extra = {
       clientContext: clientContext === undefined ? undefined : Buffer.from(clientContext, 'base64').toString(),
       traceId: header(req, 'x-amzn-trace-id'),
+      background: type === 'Event',
     };
     if (streaming) return invokeWithResponseStream(res, extra, payload, logType === 'Tail');
     const run = fn.pool.invoke(payload, extra);
     if (type === 'Event') {
-      // Asynchronous: accepted now, run in the background.
-      const p = run.catch((err: unknown) => fatal(err)).finally(() => background.delete(p));
+      // Asynchronous: accepted now, run in the background (also when `start` is stopping: see close).
+      const p = run
+        .catch((err: unknown) => {
+          if (err instanceof PoolClosedError) eventsNotRun++;
+          fatal(err);
+        })
+        .finally(() => {
+          background.delete(p);
+          place?.release();
+        });
       background.add(p);
       res.writeHead(202, { 'x-amzn-RequestId': randomUUID() });
-      return void res.end();
+      res.end();
+      return true;
     }
     let o: Awaited<typeof run>;
     try {
@@ -274,12 +364,21 @@ export async function startFront(fn: FrontFunction, port: number, opts: FrontOpt
       fatal,
     });
     const front = http.createServer((req, res) => {
+      // The same bound as the Invoke API's: what waits for an environment is limited, past it 429.
+      const place = draining ? undefined : admit(Math.min(declaredBytes(req) ?? MAX_PAYLOAD_BYTES, MAX_PAYLOAD_BYTES));
+      if (!draining && !place) {
+        req.resume();
+        return throttled(res);
+      }
       const answered = handleHttp(req, res)
         .catch(() => {
           if (res.headersSent) res.destroy();
           else res.writeHead(500).end();
         })
-        .finally(() => pending.delete(answered));
+        .finally(() => {
+          place?.release();
+          pending.delete(answered);
+        });
       pending.add(answered);
     });
     try {
@@ -294,12 +393,14 @@ export async function startFront(fn: FrontFunction, port: number, opts: FrontOpt
   return {
     port: (server.address() as AddressInfo).port,
     httpPort,
-    async close() {
+    eventsPending: () => background.size,
+    async close(closeOpts = {}) {
       draining = true;
       const closed = Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
       for (const s of servers) s.closeIdleConnections();
       // Invokes still queued for an environment fail now (answered 503); running ones finish.
-      fn.pool.drain();
+      // Accepted Event invokes were promised a run: they keep their place (bounded, below).
+      fn.pool.drain({ keepBackground: true });
       // Every accepted request gets its answer; requests that arrive meanwhile on an open
       // connection are answered 503 the same way. Bounded: running invokes end within the
       // function's timeout; a client still sending its body after that is cut off.
@@ -309,11 +410,35 @@ export async function startFront(fn: FrontFunction, port: number, opts: FrontOpt
         await Promise.race([Promise.all([...pending]), new Promise((r) => (timer = setTimeout(r, end - Date.now())))]);
         clearTimeout(timer);
       }
+      const eventsEnd = Date.now() + (closeOpts.eventDeadlineMs ?? Math.max(EVENT_DRAIN_MS, (fn.timeoutSec + 10) * 1000));
+      while (background.size && Date.now() < eventsEnd) {
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([
+          Promise.all([...background]),
+          new Promise((r) => (timer = setTimeout(r, eventsEnd - Date.now()))),
+        ]);
+        clearTimeout(timer);
+      }
+      // Past the deadline: those still waiting will not run (counted), the running ones finish.
+      fn.pool.drain();
       await Promise.all(background);
       for (const s of servers) s.closeAllConnections();
       await closed;
+      return { eventsNotRun };
     },
   };
+}
+
+/** The Content-Length a request declares, when it declares a usable one. */
+function declaredBytes(req: http.IncomingMessage): number | undefined {
+  const v = req.headers['content-length'];
+  return v !== undefined && /^\d+$/.test(v) ? Number(v) : undefined;
+}
+
+/** A request's place among those accepted (see admit in startFront). */
+interface Place {
+  resize(bytes: number): void;
+  release(): void;
 }
 
 function listen(server: http.Server, port: number, host = '127.0.0.1'): Promise<void> {

@@ -85,10 +85,11 @@ export interface LambdaApiOptions {
   /** Where Telemetry/Logs API subscribers get their events (a hub that delivers nowhere when absent). */
   telemetry?: TelemetryHub;
   /**
-   * Which peers may talk to the API: the server listens on a bridge address the host's other
-   * interfaces may route to, so requests from outside the environments' network are refused.
+   * Which peers may talk to the API: the server listens on a bridge address that every
+   * container of the engine (and the host's other interfaces) may reach, so only the
+   * environment's own address is let through. Refused peers get their connection closed.
    */
-  allowPeer?: (address: string) => boolean;
+  allowPeer?: (address: string) => boolean | Promise<boolean>;
 }
 
 export class LambdaApiServer {
@@ -184,7 +185,7 @@ export class LambdaApiServer {
   }
 
   private async route(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    if (this.opts.allowPeer && !this.opts.allowPeer(req.socket.remoteAddress ?? '')) {
+    if (this.opts.allowPeer && !(await this.opts.allowPeer(req.socket.remoteAddress ?? ''))) {
       req.socket.destroy();
       return;
     }
@@ -212,7 +213,14 @@ export class LambdaApiServer {
       }
       if (p === '/2020-01-01/extension/register' && req.method === 'POST') {
         const { body } = await readCappedBody(req, 64 * 1024);
-        return reply(res, s.register(header(req, 'lambda-extension-name'), body ?? Buffer.from('{}')));
+        const registered = s.register(header(req, 'lambda-extension-name'), body ?? Buffer.from('{}'));
+        if (registered.kind === 'registered')
+          this.telemetry.platform('platform.extension', {
+            name: registered.name,
+            state: 'Ready',
+            events: registered.events,
+          });
+        return reply(res, registered);
       }
       if (p === '/2020-01-01/extension/event/next' && req.method === 'GET') {
         const answered = s.extensionNext(header(req, 'lambda-extension-identifier'), { answer: (o) => reply(res, o) });

@@ -78,6 +78,8 @@ export type Outcome =
   | {
       kind: 'registered';
       id: string;
+      name: string;
+      events: string[];
       info: { functionName: string; functionVersion: string; handler: string; accountId: string };
     }
   | { kind: 'refused'; refusal: Refusal; message: string };
@@ -222,6 +224,14 @@ export class LambdaState {
   runtimeNext(waiter: Waiter): Outcome | undefined {
     // Asking for the next event before answering the current one is a state error on Lambda.
     if (this.current && !this.current.runtimeDone) return stateError;
+    // So is a second /next while one is already waiting: the first keeps its place (one
+    // runtime loop per environment; AWS_LAMBDA_MAX_CONCURRENCY, aws-lambda-go's several-loop
+    // mode for managed instances, is never set here).
+    if (this.runtimeWaiter && this.runtimeWaiter !== waiter)
+      return refused(
+        'invalid-state',
+        'Invalid state transition: a /next request is already waiting for the next event',
+      );
     this.runtimeWaiter = waiter;
     if (!this.runtimeReady) {
       this.runtimeReady = true;
@@ -340,6 +350,8 @@ export class LambdaState {
     return {
       kind: 'registered',
       id,
+      name,
+      events,
       info: {
         functionName: this.identity.functionName,
         functionVersion: this.identity.version,

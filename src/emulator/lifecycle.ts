@@ -86,10 +86,14 @@ export class Lifecycle {
     if (this.current.phase !== 'stopping') this.current = { phase: 'engine-lost' };
   }
 
-  /** Shutdown begins: with `requested`, else the cause the environment has, else spindown. */
+  /**
+   * Shutdown begins. The environment's own cause (a crash, a timeout) wins over the reason the
+   * caller asks for: a runtime that crashed between invokes is shut down with `failure` even
+   * when the run simply ends, as Lambda tells its extensions.
+   */
   beginStop(requested?: ShutdownReason): StopPlan {
     const s = this.current;
-    const reason = requested ?? this.cause ?? 'spindown';
+    const reason = this.cause ?? requested ?? 'spindown';
     const containerExited = (s.phase === 'crashed' || s.phase === 'stopping') && s.containerExited;
     const runtimeExited = s.phase === 'crashed' || (s.phase === 'stopping' && s.runtimeExited);
     this.current = { phase: 'stopping', reason, runtimeExited, containerExited };

@@ -73,3 +73,85 @@ export async function runningExtensions(container: ContainerHandle, names: strin
   const commands = await container.processes();
   return names.filter((n) => commands.some((c) => c.includes(`/opt/extensions/${n}`)));
 }
+
+/**
+ * The function's own memory, as Lambda counts it: the container's memory cgroup less its
+ * shared memory (tmpfs pages: the files in /tmp, which Lambda keeps on ephemeral storage and
+ * never charges to the function). Read from a local engine's cgroup files: v1
+ * (memory.usage_in_bytes, memory.stat, memory.oom_control) or v2 (memory.current,
+ * memory.stat, memory.events). Each reading is two small file reads.
+ */
+export class FunctionMemory {
+  /** The highest reading so far, bytes. */
+  peakBytes = 0;
+
+  private constructor(
+    private readonly dir: string,
+    private readonly v2: boolean,
+  ) {}
+
+  /** The container's cgroup, when this machine's engine keeps it where Docker does (cgroupfs or systemd driver). */
+  static async find(id: string): Promise<FunctionMemory | undefined> {
+    const candidates: Array<[string, boolean]> = [
+      [`/sys/fs/cgroup/memory/docker/${id}`, false],
+      [`/sys/fs/cgroup/memory/system.slice/docker-${id}.scope`, false],
+      [`/sys/fs/cgroup/system.slice/docker-${id}.scope`, true],
+      [`/sys/fs/cgroup/docker/${id}`, true],
+    ];
+    for (const [dir, v2] of candidates) {
+      try {
+        await access(`${dir}/memory.stat`);
+        return new FunctionMemory(dir, v2);
+      } catch {
+        /* next */
+      }
+    }
+    return undefined;
+  }
+
+  /** The function's memory now (bytes; undefined once the cgroup is gone), kept as the peak too. */
+  async read(): Promise<number | undefined> {
+    try {
+      const [usage, stat] = await Promise.all([
+        readFile(`${this.dir}/${this.v2 ? 'memory.current' : 'memory.usage_in_bytes'}`, 'utf8'),
+        readFile(`${this.dir}/memory.stat`, 'utf8'),
+      ]);
+      const bytes = Math.max(0, Number(usage.trim()) - statField(stat, 'shmem'));
+      if (Number.isFinite(bytes)) this.peakBytes = Math.max(this.peakBytes, bytes);
+      return bytes;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** How many processes the kernel's OOM killer ended in this cgroup so far (0 when unknown). */
+  async oomKills(): Promise<number> {
+    const text = await readFile(`${this.dir}/${this.v2 ? 'memory.events' : 'memory.oom_control'}`, 'utf8').catch(
+      () => '',
+    );
+    return statField(text, 'oom_kill');
+  }
+}
+
+/** A "name value" line of a cgroup file (0 when absent). */
+export function statField(text: string, name: string): number {
+  const m = new RegExp(`^${name} (\\d+)$`, 'm').exec(text);
+  return m ? Number(m[1]) : 0;
+}
+
+/**
+ * Whether this machine has memory cgroups (v1 or v2) where a local engine's containers may be
+ * found. A guess before the container exists: when its cgroup is not found after all (a
+ * remote or rootless engine), the sandbox goes back to one limit.
+ */
+export async function localMemoryCgroups(): Promise<boolean> {
+  for (const path of ['/sys/fs/cgroup/memory/memory.stat', '/sys/fs/cgroup/cgroup.controllers']) {
+    try {
+      await access(path);
+      return true;
+    } catch {
+      /* next */
+    }
+  }
+  return false;
+}

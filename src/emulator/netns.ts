@@ -77,7 +77,8 @@ export class NetworkSpares {
       hostname: plan.hostname,
       domainname: plan.domainname,
       exposedPorts: plan.exposedPorts,
-      hostConfig: { ...plan.hostConfig, ReadonlyRootfs: true, Memory: 16 * 1024 * 1024 },
+      // It runs one shell: a few processes at most, whatever the image tries.
+      hostConfig: { ...plan.hostConfig, ReadonlyRootfs: true, Memory: 16 * 1024 * 1024, PidsLimit: 16 },
     });
     this.all.add(holder);
     try {

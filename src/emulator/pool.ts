@@ -67,8 +67,11 @@ export class SandboxPool {
   private idle: Sandbox[] = [];
   private all = new Set<Sandbox>();
   private starting = 0;
-  private waiters: Array<(s: Sandbox | undefined) => void> = [];
+  /** Invokes waiting for an environment, oldest first; `background` ones are accepted Event invokes. */
+  private waiters: Array<{ give: (s: Sandbox | undefined) => void; background: boolean }> = [];
   private closed = false;
+  /** Closed to new invokes, but accepted Event invokes still run (see drain). */
+  private keepBackground = false;
   private reports = new Set<Promise<void>>();
   private stopping = new Set<Promise<void>>();
   private lastReport = new WeakMap<Sandbox, Promise<void>>();
@@ -111,6 +114,11 @@ export class SandboxPool {
     }
   }
 
+  /** How many environments may run at once (--concurrency). */
+  get concurrency(): number {
+    return this.size;
+  }
+
   private emit(lines: string[], log?: InvokeLog, part: 'start' | 'done' = 'done'): void {
     for (const line of lines) {
       log?.add(line, part);
@@ -119,8 +127,11 @@ export class SandboxPool {
   }
 
   /** One invoke on a free (or new) environment. `traceId` is the caller's X-Amzn-Trace-Id, if any. */
-  async invoke(payload: Buffer, extra: Omit<InvokeExtra, 'requestId'> = {}): Promise<PoolInvoke> {
-    const { sandbox, cold } = await this.acquire();
+  async invoke(
+    payload: Buffer,
+    extra: Omit<InvokeExtra, 'requestId'> & { background?: boolean } = {},
+  ): Promise<PoolInvoke> {
+    const { sandbox, cold } = await this.acquire(extra.background ?? false);
     if (cold) {
       const init = await sandbox.waitForInit().catch((err: unknown) => this.failed(sandbox, err));
       if (!init.ok) {
@@ -161,8 +172,11 @@ export class SandboxPool {
     // Chained per environment, so its lines keep the order of its invokes.
     const previous = this.lastReport.get(sandbox) ?? Promise.resolve();
     const reported = Promise.all([outcome.maxMemoryMb, previous]).then(([mb]) => {
+      // A last line without a newline ends with the invoke: before its END, not glued to the next one.
+      sandbox.flushOutput(requestId);
       this.emit(this.hooks.doneLines?.(outcome, mb) ?? [], log);
       setTimeout(() => {
+        sandbox.flushOutput(requestId);
         this.logs.delete(requestId);
         reportedLog(log.text());
       }, LATE_OUTPUT_MS).unref();
@@ -176,8 +190,8 @@ export class SandboxPool {
     return outcome;
   }
 
-  private async acquire(): Promise<{ sandbox: Sandbox; cold: boolean }> {
-    if (this.closed) throw new PoolClosedError();
+  private async acquire(background: boolean): Promise<{ sandbox: Sandbox; cold: boolean }> {
+    if (this.closed && !(background && this.keepBackground)) throw new PoolClosedError();
     // An idle environment whose runtime died between invokes is replaced, not handed out.
     for (let warm = this.idle.pop(); warm; warm = this.idle.pop()) {
       if (warm.alive) return { sandbox: warm, cold: false };
@@ -196,8 +210,8 @@ export class SandboxPool {
         this.starting--;
       }
     }
-    const next = await new Promise<Sandbox | undefined>((resolve) => this.waiters.push(resolve));
-    return next ? { sandbox: next, cold: false } : this.acquire();
+    const next = await new Promise<Sandbox | undefined>((give) => this.waiters.push({ give, background }));
+    return next ? { sandbox: next, cold: false } : this.acquire(background);
   }
 
   /** The environment itself failed (the engine went away): it is stopped, the caller gets the error. */
@@ -207,7 +221,8 @@ export class SandboxPool {
   }
 
   private release(sandbox: Sandbox): void {
-    if (!sandbox.alive || this.closed) {
+    // Closed: environments stop as they come free, unless accepted Event invokes still wait for one.
+    if (!sandbox.alive || (this.closed && !this.waiters.length)) {
       // A timed-out, crashed or failed environment is replaced by a cold one on demand.
       this.all.delete(sandbox);
       if (!this.closed) this.spares?.prepare(); // its replacement starts cold: the namespace can be ready
@@ -216,11 +231,11 @@ export class SandboxPool {
         this.leftBehind.push(...sandbox.leftBehind);
       });
       this.stopping.add(stopping);
-      this.waiters.shift()?.(undefined);
+      this.waiters.shift()?.give(undefined);
       return;
     }
     const waiter = this.waiters.shift();
-    if (waiter) waiter(sandbox);
+    if (waiter) waiter.give(sandbox);
     else this.idle.push(sandbox);
   }
 
@@ -235,10 +250,17 @@ export class SandboxPool {
     await Promise.all(this.reports);
   }
 
-  /** Takes no more invokes: those waiting for an environment fail at once (PoolClosedError); running ones finish. */
-  drain(): void {
+  /**
+   * Takes no more invokes: those waiting for an environment fail at once (PoolClosedError);
+   * running ones finish. With `keepBackground`, accepted Event invokes keep their place and
+   * still run (`start` stopping); a later drain() fails those still waiting too.
+   */
+  drain(opts: { keepBackground?: boolean } = {}): void {
     this.closed = true;
-    for (const w of this.waiters.splice(0)) w(undefined);
+    this.keepBackground = opts.keepBackground ?? false;
+    const failing = this.waiters.filter((w) => !(this.keepBackground && w.background));
+    this.waiters = this.waiters.filter((w) => !failing.includes(w));
+    for (const w of failing) w.give(undefined);
   }
 
   async close(): Promise<void> {

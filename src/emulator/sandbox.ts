@@ -3,7 +3,7 @@
 // its output, init, invokes and shutdown. What the container is: environment-spec.ts; the
 // init shell and its output marks: init-shell.ts; the lifecycle state: lifecycle.ts;
 // measurements: measurements.ts.
-import { randomBytes, randomUUID } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { ContainerClient, ContainerHandle } from '../docker/containers.js';
 import type { Engine } from '../docker/engine.js';
 import { LambdaImageError } from '../errors.js';
@@ -13,7 +13,7 @@ import type { FunctionImage } from './function-image.js';
 import { parseOutputLine } from './init-shell.js';
 import { LambdaApiServer, type FunctionIdentity, type InvokeResult, type ResponseSink } from './lambda-api.js';
 import { Lifecycle, type ShutdownReason } from './lifecycle.js';
-import { MemoryGauge, runningExtensions } from './measurements.js';
+import { FunctionMemory, localMemoryCgroups, MemoryGauge, runningExtensions } from './measurements.js';
 import { planNetwork, TELEMETRY_PORT, type NetworkPlan } from './network.js';
 import { ownerLabels } from './owners.js';
 import { billedMs, timeoutMessage } from './report.js';
@@ -30,6 +30,8 @@ const log = debug('emulator');
 
 /** Lambda's limit on the init phase. */
 export const INIT_TIMEOUT_MS = 10_000;
+/** How often the function's memory is read when /tmp is kept out of it. */
+const MEMORY_POLL_MS = 20;
 /** Shutdown budget with external extensions, then SIGKILL. */
 export const SHUTDOWN_BUDGET_MS = 2_000;
 /** Shutdown budget when only internal extensions registered (the runtime's own SIGTERM handling). */
@@ -83,8 +85,18 @@ export class Sandbox {
   private telemetry: TelemetryHub;
   private container?: ContainerHandle;
   private gauge?: MemoryGauge;
+  /** The function's own memory (without /tmp), when /tmp is kept out of it (environment-spec.ts). */
+  private fnMemory?: FunctionMemory;
+  /** This environment's runtime went over its memory: its end is Runtime.OutOfMemory. */
+  private outOfMemory = false;
   private network?: NetworkPlan;
-  private containerAddress?: Promise<{ ip: string; telemetryPort?: number }>;
+  private output?: { flush(): void };
+  /**
+   * The environment's own address (and, on Docker Desktop, its published subscriber port),
+   * known once its namespace exists: the only peer its APIs answer, and where Telemetry goes.
+   */
+  private readonly ownAddress: Promise<EnvironmentAddress>;
+  private setOwnAddress!: (a: Promise<EnvironmentAddress>) => void;
   /** Output after an invoke's answer still belongs to it, until the next one starts. */
   private outputOwner?: string;
   private startedAt = 0;
@@ -94,6 +106,8 @@ export class Sandbox {
   private exitedPromise: Promise<void>;
   private markExited!: () => void;
   private invokes = 0;
+  /** This environment's id in Telemetry (initStart's instanceId). */
+  private readonly instanceId = randomBytes(16).toString('hex');
   private currentRequest?: string;
   initMs?: number;
   /** Containers the engine could not remove (it went away): reported by the pool. */
@@ -111,8 +125,10 @@ export class Sandbox {
     this.telemetry = new TelemetryHub((host, port) => this.subscriberAddress(host, port));
     this.api = new LambdaApiServer(opts.identity, facts.extensions, {
       telemetry: this.telemetry,
-      allowPeer: (a) => this.network?.allowPeer?.(a) ?? true,
+      allowPeer: (a) => this.peerAllowed(a),
     });
+    this.ownAddress = new Promise((resolve) => (this.setOwnAddress = resolve));
+    this.ownAddress.catch(() => undefined);
     this.exitedPromise = new Promise((r) => (this.markExited = r));
     this.engineLost.catch(() => {});
   }
@@ -159,11 +175,14 @@ export class Sandbox {
       );
     }
     const id = this.opts.identity;
+    // /tmp outside the function's memory needs the cgroup's files, read on this machine.
+    const tmpOutsideMemory = this.opts.isolated && !this.engine.desktop && (await localMemoryCgroups());
     const spec = environmentSpec({
       identity: id,
       memoryMb: this.opts.memoryMb,
       region: this.opts.region,
       ephemeralMb: this.opts.ephemeralMb,
+      tmpOutsideMemory,
       isolated: this.opts.isolated,
       session: this.opts.session,
       ownerLabels: ownerLabels(),
@@ -175,18 +194,34 @@ export class Sandbox {
       credentials: credentialsFromEnv(),
       env: this.opts.env,
     });
+    // A namespace made ahead already has its address; a container's own comes with its start.
+    if (this.netHolder) this.setOwnAddress(addressOf(this.netHolder));
     this.container = await this.containers.create(spec);
     this.gauge = new MemoryGauge(this.container);
-    await this.container.attachLines((line) => this.onLine(line));
+    this.output = await this.container.attachLines((line) => this.onLine(line));
     this.startedAt = performance.now();
+    // In the newest schema's shape; the hub gives each subscriber the shape it asked for.
     this.telemetry.platform('platform.initStart', {
       initializationType: 'on-demand',
       phase: 'init',
+      runtimeVersion: this.facts.image,
+      runtimeVersionArn: runtimeVersionArn(this.opts.region, this.facts.image),
       functionName: id.functionName,
       functionVersion: id.version,
+      instanceId: this.instanceId,
       instanceMaxMemory: this.opts.memoryMb * 1024 * 1024,
     });
     await this.container.start();
+    if (!this.netHolder) this.setOwnAddress(addressOf(this.container));
+    if (tmpOutsideMemory) {
+      this.fnMemory = await FunctionMemory.find(this.container.id);
+      if (this.fnMemory) void this.holdMemory(this.fnMemory);
+      else {
+        // Nothing to read the function's share from: back to one limit, /tmp charged to it.
+        log(`no memory cgroup found for ${this.container.id.slice(0, 12)}: /tmp and memory share one limit`);
+        await this.container.limitMemory(this.opts.memoryMb * 1024 * 1024);
+      }
+    }
     log(`started ${this.container.id.slice(0, 12)} with the API on ${this.network.listenHost}:${port}`);
     void this.container.wait().then(
       (code) => {
@@ -216,17 +251,55 @@ export class Sandbox {
     this.opts.onOutput(line, this.outputOwner);
   }
 
+  /**
+   * Holds the function to its memory, /tmp aside: the cgroup allows memory plus ephemeral
+   * storage, so the function's own share is read every MEMORY_POLL_MS and the environment is
+   * killed once it goes over, as Lambda's OOM kill ends a runtime. Runs while the container does.
+   */
+  private async holdMemory(fn: FunctionMemory): Promise<void> {
+    const limit = this.opts.memoryMb * 1024 * 1024;
+    while (this.life.alive || this.life.state.phase === 'doomed') {
+      const bytes = await fn.read();
+      if (bytes === undefined) return;
+      if (bytes > limit) {
+        this.outOfMemory = true;
+        log(`the function used ${Math.ceil(bytes / 2 ** 20)} MB of its ${this.opts.memoryMb} MB: killed`);
+        await this.container?.kill('SIGKILL').catch(() => undefined);
+        return;
+      }
+      await sleep(MEMORY_POLL_MS);
+    }
+  }
+
   /** The runtime (or its whole container) exited: init and the invoke in flight fail with it, unless shutting down. */
   private onExit(code: number, what: 'runtime' | 'container'): void {
     if (!this.life.exited(code, what)) return;
-    const message = `Runtime exited with error: exit status ${code}`;
-    this.api.failInit('Runtime.ExitError', message);
+    // SIGKILL (137) may be an out-of-memory kill: ours, or the kernel's; named as Lambda names it.
+    if (code === 137) void this.wasOutOfMemory(what).then((oom) => this.failInFlight(code, oom));
+    else this.failInFlight(code, false);
+  }
+
+  private async wasOutOfMemory(what: 'runtime' | 'container'): Promise<boolean> {
+    if (!this.outOfMemory && ((await this.fnMemory?.oomKills()) ?? 0) > 0) this.outOfMemory = true;
+    if (!this.outOfMemory && what === 'container' && this.container) {
+      const info = await this.container.inspect().catch(() => undefined);
+      this.outOfMemory = info?.State?.OOMKilled === true;
+    }
+    return this.outOfMemory;
+  }
+
+  private failInFlight(code: number, outOfMemory: boolean): void {
+    const errorType = outOfMemory ? 'Runtime.OutOfMemory' : 'Runtime.ExitError';
+    const message = outOfMemory
+      ? 'Runtime exited with error: signal: killed'
+      : `Runtime exited with error: exit status ${code}`;
+    this.api.failInit(errorType, message);
     this.api.abortInvoke({
       kind: 'error',
-      errorType: 'Runtime.ExitError',
+      errorType,
       body: Buffer.from(
         JSON.stringify({
-          errorType: 'Runtime.ExitError',
+          errorType,
           errorMessage: `RequestId: ${this.currentRequest ?? ''} Error: ${message}`,
         }),
       ),
@@ -239,21 +312,37 @@ export class Sandbox {
    */
   private async subscriberAddress(_host: string, port: number): Promise<{ host: string; port: number }> {
     if (!this.container || this.network?.mode === 'shared') return { host: '127.0.0.1', port };
-    this.containerAddress ??= (this.netHolder ?? this.container).inspect().then((info) => {
-      const published = info.NetworkSettings.Ports?.[`${TELEMETRY_PORT}/tcp`]?.[0]?.HostPort;
-      return {
-        ip: Object.values(info.NetworkSettings.Networks ?? {})[0]?.IPAddress || '127.0.0.1',
-        telemetryPort: published ? Number(published) : undefined,
-      };
-    });
-    const address = await this.containerAddress;
+    const address = await this.ownAddress;
     // Docker Desktop: container addresses are not reachable from the host; only the published subscriber port is.
     if (this.network?.mode === 'desktop')
       return {
         host: '127.0.0.1',
         port: port === TELEMETRY_PORT && address.telemetryPort ? address.telemetryPort : port,
       };
+    if (!address.ip) throw new Error('the environment has no address on the bridge');
     return { host: address.ip, port };
+  }
+
+  /**
+   * Only the environment's own container may talk to its Runtime, Extensions, Telemetry and
+   * Logs APIs: on the bridge, any other container of the engine (other users', CI jobs') could
+   * otherwise take the next caller's event and answer it. A request that comes before the
+   * address is known waits for it (bounded by init's limit).
+   */
+  private async peerAllowed(remote: string): Promise<boolean> {
+    // The host network (sandbox off) and Docker Desktop: the server listens on loopback only.
+    if (this.network?.mode !== 'isolated') return true;
+    if (this.network.allowPeer && !this.network.allowPeer(remote)) return false;
+    const peer = remote.replace(/^::ffff:/, '');
+    let timer: NodeJS.Timeout | undefined;
+    const known = await Promise.race([
+      this.ownAddress.catch(() => undefined),
+      new Promise<undefined>((r) => (timer = setTimeout(() => r(undefined), INIT_TIMEOUT_MS))),
+    ]);
+    clearTimeout(timer);
+    if (known?.ip && peer === known.ip) return true;
+    log(`refused a Runtime API request from ${peer}: not this environment (${known?.ip ?? 'address unknown'})`);
+    return false;
   }
 
   /** Waits for init (runtime and extensions ready), within Lambda's 10 s. */
@@ -315,6 +404,7 @@ export class Sandbox {
     const traceId = traceIdFor(extra.traceId);
     const tracing = { type: 'X-Amzn-Trace-Id', value: traceId };
     this.currentRequest = requestId;
+    this.flushOutput(); // the previous invoke's unterminated last line is its own
     this.outputOwner = requestId;
     this.telemetry.platform('platform.start', { requestId, version: this.opts.identity.version, tracing });
     const began = performance.now();
@@ -352,16 +442,23 @@ export class Sandbox {
         ? 'timeout'
         : result.kind === 'response'
           ? 'success'
-          : result.errorType === 'Runtime.ExitError'
+          : result.errorType === 'Runtime.ExitError' || result.errorType === 'Runtime.OutOfMemory'
             ? 'failure'
             : 'error';
     const errorType = result.kind === 'error' ? result.errorType : undefined;
     const metrics = { durationMs: round(durationMs) };
+    // Lambda's two spans: until the response began, and its transfer (read whole here, so 0).
+    const startedAt = new Date(began - performance.now() + Date.now());
+    const spans = [
+      { name: 'responseLatency', start: startedAt.toISOString(), durationMs: round(durationMs) },
+      { name: 'responseDuration', start: new Date(startedAt.getTime() + durationMs).toISOString(), durationMs: 0 },
+    ];
     this.telemetry.platform('platform.runtimeDone', {
       requestId,
       status,
       ...(errorType ? { errorType } : {}),
       metrics: { ...metrics, producedBytes: result.streamedBytes ?? result.body.length },
+      spans,
       tracing,
     });
     this.telemetry.platform('platform.end', { requestId });
@@ -384,8 +481,21 @@ export class Sandbox {
     return { requestId, traceId, result, durationMs, timedOut: answer === 'timeout', initMs, maxMemoryMb };
   }
 
+  /**
+   * Delivers output written without a newline yet as a line of the invoke it belongs to; with
+   * `requestId`, only while that invoke still owns the output (a later one may be mid-line).
+   */
+  flushOutput(requestId?: string): void {
+    if (requestId === undefined || requestId === this.outputOwner) this.output?.flush();
+  }
+
   /** Measured peak memory; after a crash, the last reading before it (the cgroup is gone with the container). */
   private async maxMemoryMb(): Promise<number | undefined> {
+    // /tmp kept out: the function's own peak, sampled while it ran (the last reading after a kill).
+    if (this.fnMemory) {
+      if (!this.life.processesGone) await this.fnMemory.read();
+      if (this.fnMemory.peakBytes > 0) return Math.ceil(this.fnMemory.peakBytes / (1024 * 1024));
+    }
     if (!this.gauge) return undefined;
     if (this.life.processesGone) return this.gauge.lastMb;
     return this.gauge.peakMb();
@@ -472,6 +582,27 @@ export class Sandbox {
       await sleep(50);
     }
   }
+}
+
+/** A runtime version ARN for the image, as Lambda names runtime versions (a hash per version). */
+function runtimeVersionArn(region: string, image: string): string {
+  return `arn:aws:lambda:${region}::runtime:${createHash('sha256').update(image).digest('hex')}`;
+}
+
+interface EnvironmentAddress {
+  ip?: string;
+  /** The host port the subscriber port is published on (Docker Desktop). */
+  telemetryPort?: number;
+}
+
+/** The address of the container holding the environment's network namespace. */
+async function addressOf(holder: ContainerHandle): Promise<EnvironmentAddress> {
+  const info = await holder.inspect();
+  const published = info.NetworkSettings.Ports?.[`${TELEMETRY_PORT}/tcp`]?.[0]?.HostPort;
+  return {
+    ip: Object.values(info.NetworkSettings.Networks ?? {})[0]?.IPAddress || undefined,
+    telemetryPort: published ? Number(published) : undefined,
+  };
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));

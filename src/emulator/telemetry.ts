@@ -27,6 +27,8 @@ interface Buffering {
 interface Subscriber {
   extensionId: string;
   api: ApiKind;
+  /** The Telemetry API schema it asked for: its records have that version's shapes. */
+  schema: Schema;
   types: Set<TelemetryType>;
   buffering: Buffering;
   protocol: 'HTTP' | 'TCP';
@@ -45,11 +47,12 @@ const LIMITS = {
   maxBytes: [256 * 1024, 1024 * 1024, 256 * 1024],
   timeoutMs: [25, 30_000, 1_000],
 } as const;
-const SCHEMAS = new Set(['2022-07-01', '2022-12-13', '2025-01-29']);
+const SCHEMAS = new Set(['2022-07-01', '2022-12-13', '2025-01-29'] as const);
+type Schema = '2022-07-01' | '2022-12-13' | '2025-01-29';
 /** Events a subscriber that arrives during init still gets (Lambda buffers from the start of init). */
 const EARLY_LIMIT = 1_000;
 /** How long one delivery may take before its batch is dropped. */
-const DELIVERY_TIMEOUT_MS = 1_000;
+export const DELIVERY_TIMEOUT_MS = 1_000;
 /** Batches waiting for a slow subscriber beyond this are dropped (newest first), as Lambda drops what it cannot deliver. */
 const MAX_PENDING_BATCHES = 50;
 
@@ -67,6 +70,7 @@ const LOGS_API_PLATFORM = new Set([
   'platform.initReport',
   'platform.fault',
   'platform.extension',
+  'platform.logsSubscription',
 ]);
 const TELEMETRY_PLATFORM = new Set([
   'platform.initStart',
@@ -77,6 +81,7 @@ const TELEMETRY_PLATFORM = new Set([
   'platform.report',
   'platform.extension',
   'platform.telemetrySubscription',
+  'platform.logsSubscription',
 ]);
 
 export interface SubscribeAnswer {
@@ -113,7 +118,7 @@ export class TelemetryHub {
     }
     if (typeof req !== 'object' || req === null || Array.isArray(req))
       return bad('the subscription body must be a JSON object');
-    if (api === 'telemetry' && !SCHEMAS.has(String(req.schemaVersion)))
+    if (api === 'telemetry' && !SCHEMAS.has(String(req.schemaVersion) as Schema))
       return bad(`unsupported schemaVersion ${JSON.stringify(req.schemaVersion)}; use 2022-12-13`);
     const types = Array.isArray(req.types) ? req.types : [];
     if (!types.length || types.some((t) => t !== 'platform' && t !== 'function' && t !== 'extension'))
@@ -148,6 +153,7 @@ export class TelemetryHub {
     const sub: Subscriber = {
       extensionId,
       api,
+      schema: api === 'telemetry' ? (String(req.schemaVersion) as Schema) : '2022-07-01',
       types: new Set(types as TelemetryType[]),
       buffering: buffering as Buffering,
       protocol,
@@ -161,9 +167,11 @@ export class TelemetryHub {
     log(`${extensionName} subscribed to the ${api} API: ${types.join(', ')} -> ${uri.href}`);
     // Subscribed during init: the init events so far are not lost (Lambda buffers them).
     if (!this.initDone) for (const e of this.early) this.enqueue(sub, e);
-    if (api === 'telemetry') {
-      this.publish('platform.telemetrySubscription', { name: extensionName, state: 'Subscribed', types });
-    }
+    this.publish(api === 'telemetry' ? 'platform.telemetrySubscription' : 'platform.logsSubscription', {
+      name: extensionName,
+      state: 'Subscribed',
+      types,
+    });
     return { status: 200, body: 'OK' };
   }
 
@@ -207,7 +215,7 @@ export class TelemetryHub {
     if (!sub.types.has(category)) return;
     if (category === 'platform' && !(sub.api === 'telemetry' ? TELEMETRY_PLATFORM : LOGS_API_PLATFORM).has(event.type))
       return;
-    if (sub.api === 'logs') event = logsApiShape(event);
+    event = sub.api === 'logs' ? logsApiShape(schemaShape('2022-07-01', event)) : schemaShape(sub.schema, event);
     const size = Buffer.byteLength(JSON.stringify(event));
     if (sub.batch.length && sub.batchBytes + size > sub.buffering.maxBytes) this.send(sub);
     sub.batch.push(event);
@@ -234,6 +242,34 @@ export class TelemetryHub {
       .catch((err: Error) => log(`telemetry delivery to ${sub.uri.href} failed (${err.message}); batch dropped`))
       .finally(() => sub.pending--);
   }
+}
+
+/**
+ * The record shapes of the schema a Telemetry subscriber asked for. Records are made in the
+ * newest shape; older schemas get what they define: 2022-07-01 has no spans and an initStart
+ * of initializationType and phase only; 2022-12-13 adds spans and the runtime version and
+ * function fields of initStart; 2025-01-29 adds instanceId and instanceMaxMemory.
+ */
+const INIT_START_FIELDS: Record<Schema, string[] | undefined> = {
+  '2022-07-01': ['initializationType', 'phase'],
+  '2022-12-13': [
+    'initializationType',
+    'phase',
+    'runtimeVersion',
+    'runtimeVersionArn',
+    'functionName',
+    'functionVersion',
+  ],
+  '2025-01-29': undefined, // all of them
+};
+
+export function schemaShape(schema: Schema, event: TelemetryEvent): TelemetryEvent {
+  if (typeof event.record !== 'object' || event.record === null || schema === '2025-01-29') return event;
+  const record = { ...(event.record as Record<string, unknown>) };
+  if (schema === '2022-07-01') delete record.spans;
+  const keep = event.type === 'platform.initStart' ? INIT_START_FIELDS[schema] : undefined;
+  if (keep) for (const k of Object.keys(record)) if (!keep.includes(k)) delete record[k];
+  return { ...event, record };
 }
 
 /** The Logs API's records predate tracing and spans: platform.start is {requestId, version}, platform.report {requestId, metrics}. */

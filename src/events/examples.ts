@@ -1,8 +1,37 @@
 // Example events for local invokes, shaped like the events AWS services send (see the AWS
 // Lambda developer guide's event examples). Values are placeholders a test can override with --set.
 
+import { buildHttpEvent, type HttpFront, type HttpRequestFacts } from '../fronts/http-events.js';
+
 const ACCOUNT = '123456789012';
 const REGION = 'us-east-1';
+
+const URL_ID = 'a1b2c3d4e5f6g7h8i9j0k1l2m3n4o5p6';
+
+/** A browser's POST as each HTTP front turns it into an event: the same builder `start --http-port` uses. */
+function frontEvent(front: HttpFront): unknown {
+  const request: HttpRequestFacts = {
+    method: 'POST',
+    target: '/items/42?verbose=true&tag=a&tag=b',
+    headers: [
+      [
+        'Host',
+        front === 'url' ? `${URL_ID}.lambda-url.${REGION}.on.aws` : `abcdef123.execute-api.${REGION}.amazonaws.com`,
+      ],
+      ['User-Agent', 'Mozilla/5.0'],
+      ['Accept', 'application/json'],
+      ['Content-Type', 'application/json'],
+      ['Cookie', 'session=abc; theme=dark'],
+    ],
+    body: Buffer.from('{"name":"widget"}'),
+    sourceIp: '192.0.2.1',
+    protocol: 'HTTP/1.1',
+    time: new Date(Date.UTC(2024, 2, 10, 0, 3, 14)),
+    requestId: 'c6af9ac6-7b61-11e6-9a41-93e8deadbeef',
+  };
+  const apiId = front === 'url' ? URL_ID : 'abcdef123';
+  return buildHttpEvent(front, request, { region: REGION, accountId: ACCOUNT, apiId, stage: 'prod' });
+}
 
 export const EVENT_EXAMPLES: Record<string, { description: string; event: unknown }> = {
   sqs: {
@@ -148,6 +177,18 @@ export const EVENT_EXAMPLES: Record<string, { description: string; event: unknow
       body: '{"name":"widget"}',
       isBase64Encoded: false,
     },
+  },
+  'function-url': {
+    description: 'Lambda function URL request (payload format 2.0), as start --http-port builds it',
+    event: frontEvent('url'),
+  },
+  'http-api-proxy': {
+    description: 'API Gateway HTTP API, route ANY /{proxy+}, as start --http-event http-api builds it',
+    event: frontEvent('http-api'),
+  },
+  'rest-api-proxy': {
+    description: 'API Gateway REST API, resource /{proxy+}, as start --http-event rest-api builds it',
+    event: frontEvent('rest-api'),
   },
   alb: {
     description: 'Application Load Balancer target group request',

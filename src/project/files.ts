@@ -3,7 +3,7 @@
 import path from 'node:path';
 import { CONFIG_FILE, serializeConfig, type Config } from '../config/schema.js';
 import { LambdaImageError } from '../errors.js';
-import { exists, readTextIfExists, writeFileAtomic } from '../util/fs.js';
+import { exists, readTextIfExists, resolveInside, writeFileAtomic } from '../util/fs.js';
 import { dockerfileOrigin, renderDockerignore, renderEntryScript, renderVariantFiles } from '../render/render.js';
 import { specFromConfig } from '../render/variant.js';
 
@@ -96,9 +96,10 @@ export function checkConflicts(plan: FilePlan, force: boolean): string[] {
 
 /** Writes every file that changes, each atomically. The config goes last: it records what was written. */
 export async function writePlan(dir: string, plan: FilePlan): Promise<void> {
-  const order = [...plan.files].sort((a, b) => Number(a.path === CONFIG_FILE) - Number(b.path === CONFIG_FILE));
-  for (const f of order) {
-    if (f.action === 'unchanged') continue;
-    await writeFileAtomic(path.join(dir, f.path), f.content, { root: dir, mode: f.mode });
-  }
+  const order = [...plan.files]
+    .filter((f) => f.action !== 'unchanged')
+    .sort((a, b) => Number(a.path === CONFIG_FILE) - Number(b.path === CONFIG_FILE));
+  // Every target is checked before the first write: a link out of the project stops the plan with nothing written.
+  for (const f of order) await resolveInside(dir, path.join(dir, f.path));
+  for (const f of order) await writeFileAtomic(path.join(dir, f.path), f.content, { root: dir, mode: f.mode });
 }

@@ -2,7 +2,7 @@
 // config plus a variant produce. Pure.
 import type { Arch, Base, Config } from '../config/schema.js';
 import { LambdaImageError } from '../errors.js';
-import { projectPathProblem } from '../config/value-rules.js';
+import { emulatorSource, projectPathProblem } from '../config/value-rules.js';
 import { defaultBaseImage, goBuilderImage, judgeBaseImage, rieDownloadUrl } from './images.js';
 
 import { VARIANTS, type VariantName } from '../config/constants.js';
@@ -100,7 +100,8 @@ export function specFromConfig(config: Config, opts: SpecOptions = {}): { spec: 
   let rie: RieSource | undefined;
   if (variant.base === 'alpine' && variant.rie) {
     if (opts.rie) rie = opts.rie;
-    else if (config.rieFrom && /^https?:\/\//.test(config.rieFrom)) rie = { kind: 'url', url: config.rieFrom };
+    else if (config.rieFrom && emulatorSource(config.rieFrom).kind === 'url')
+      rie = { kind: 'url', url: config.rieFrom };
     else if (config.rieFrom && !projectPathProblem(config.rieFrom)) rie = { kind: 'context', path: config.rieFrom };
     else rie = { kind: 'url', url: rieDownloadUrl(config.rieVersion, arch) };
   }

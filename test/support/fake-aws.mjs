@@ -357,6 +357,119 @@ export class FakeLambda extends FakeServer {
         FunctionVersion: String(input.FunctionVersion),
       });
     }
+    if ((m = route('GET', /^\/2021-10-31\/functions\/([^/]+)\/url$/))) {
+      this.requests.push('GetFunctionUrlConfig');
+      const fn = this.functions.get(m[1]);
+      if (!fn) return this.notFound(res, m[1]);
+      if (!fn.url)
+        return this.error(res, 404, 'ResourceNotFoundException', 'The resource you requested does not exist.');
+      return this.ok(res, 200, this.urlConfig(fn));
+    }
+    if (
+      (m = route('POST', /^\/2021-10-31\/functions\/([^/]+)\/url$/)) ||
+      (m = route('PUT', /^\/2021-10-31\/functions\/([^/]+)\/url$/))
+    ) {
+      const create = req.method === 'POST';
+      this.requests.push(create ? 'CreateFunctionUrlConfig' : 'UpdateFunctionUrlConfig');
+      const fn = this.functions.get(m[1]);
+      if (!fn) return this.notFound(res, m[1]);
+      if (create && fn.url)
+        return this.error(
+          res,
+          409,
+          'ResourceConflictException',
+          `Failed to create function url config for [functionArn = ${this.arn(fn.name)}]. Error message:  FunctionUrlConfig exists for this Lambda function`,
+        );
+      if (!create && !fn.url)
+        return this.error(res, 404, 'ResourceNotFoundException', 'The resource you requested does not exist.');
+      if (create && !['NONE', 'AWS_IAM'].includes(input.AuthType))
+        return this.error(
+          res,
+          400,
+          'ValidationException',
+          `1 validation error detected: Value '${input.AuthType}' at 'authType' failed to satisfy constraint`,
+        );
+      if (input.InvokeMode && !['BUFFERED', 'RESPONSE_STREAM'].includes(input.InvokeMode))
+        return this.error(
+          res,
+          400,
+          'ValidationException',
+          `Value '${input.InvokeMode}' at 'invokeMode' failed to satisfy constraint`,
+        );
+      const id = randomBytes(16).toString('hex');
+      fn.url = {
+        url: fn.url?.url ?? `https://${id}.lambda-url.${this.region}.on.aws/`,
+        authType: input.AuthType ?? fn.url.authType,
+        invokeMode: input.InvokeMode ?? fn.url?.invokeMode ?? 'BUFFERED',
+        cors: input.Cors ?? fn.url?.cors,
+      };
+      return this.ok(res, create ? 201 : 200, this.urlConfig(fn));
+    }
+    if ((m = route('GET', /^\/2015-03-31\/functions\/([^/]+)\/policy$/))) {
+      this.requests.push('GetPolicy');
+      const fn = this.functions.get(m[1]);
+      if (!fn) return this.notFound(res, m[1]);
+      if (!fn.policy?.length)
+        return this.error(res, 404, 'ResourceNotFoundException', 'The resource you requested does not exist.');
+      return this.ok(res, 200, {
+        Policy: JSON.stringify({ Version: '2012-10-17', Id: 'default', Statement: fn.policy }),
+        RevisionId: randomBytes(8).toString('hex'),
+      });
+    }
+    if ((m = route('POST', /^\/2015-03-31\/functions\/([^/]+)\/policy$/))) {
+      this.requests.push('AddPermission');
+      const fn = this.functions.get(m[1]);
+      if (!fn) return this.notFound(res, m[1]);
+      fn.policy ??= [];
+      if (fn.policy.some((st) => st.Sid === input.StatementId))
+        return this.error(
+          res,
+          409,
+          'ResourceConflictException',
+          `The statement id (${input.StatementId}) provided already exists. Please provide a new statement id, or remove the existing statement.`,
+        );
+      // As Lambda: FunctionUrlAuthType goes with lambda:InvokeFunctionUrl, InvokedViaFunctionUrl with lambda:InvokeFunction.
+      if (input.FunctionUrlAuthType && input.Action !== 'lambda:InvokeFunctionUrl')
+        return this.error(
+          res,
+          400,
+          'InvalidParameterValueException',
+          'FunctionUrlAuthType is only supported for lambda:InvokeFunctionUrl',
+        );
+      if (input.InvokedViaFunctionUrl && input.Action !== 'lambda:InvokeFunction')
+        return this.error(
+          res,
+          400,
+          'InvalidParameterValueException',
+          'InvokedViaFunctionUrl is only supported for lambda:InvokeFunction',
+        );
+      const condition = input.FunctionUrlAuthType
+        ? { StringEquals: { 'lambda:FunctionUrlAuthType': input.FunctionUrlAuthType } }
+        : input.InvokedViaFunctionUrl
+          ? { Bool: { 'lambda:InvokedViaFunctionUrl': 'true' } }
+          : undefined;
+      const statement = {
+        Sid: input.StatementId,
+        Effect: 'Allow',
+        Principal: input.Principal === '*' ? '*' : { Service: input.Principal },
+        Action: input.Action,
+        Resource: this.arn(fn.name),
+        ...(condition ? { Condition: condition } : {}),
+      };
+      fn.policy.push(statement);
+      return this.ok(res, 201, { Statement: JSON.stringify(statement) });
+    }
+    if ((m = route('DELETE', /^\/2015-03-31\/functions\/([^/]+)\/policy\/([^/]+)$/))) {
+      this.requests.push('RemovePermission');
+      const fn = this.functions.get(m[1]);
+      if (!fn) return this.notFound(res, m[1]);
+      const before = fn.policy?.length ?? 0;
+      fn.policy = (fn.policy ?? []).filter((st) => st.Sid !== m[2]);
+      if (fn.policy.length === before)
+        return this.error(res, 404, 'ResourceNotFoundException', `Statement ${m[2]} is not found in resource policy.`);
+      res.writeHead(204, { 'x-amzn-RequestId': randomBytes(8).toString('hex') });
+      return res.end();
+    }
     this.requests.push(`${req.method} ${p}`);
     return this.error(res, 404, 'UnknownOperationException', 'unknown operation');
   }
@@ -397,6 +510,17 @@ export class FakeLambda extends FakeServer {
   }
   arn(name) {
     return `arn:aws:lambda:${this.region}:${ACCOUNT}:function:${name}`;
+  }
+  urlConfig(fn) {
+    return {
+      FunctionUrl: fn.url.url,
+      FunctionArn: this.arn(fn.name),
+      AuthType: fn.url.authType,
+      InvokeMode: fn.url.invokeMode,
+      ...(fn.url.cors ? { Cors: fn.url.cors } : {}),
+      CreationTime: '2026-01-01T00:00:00.000+0000',
+      LastModifiedTime: '2026-01-01T00:00:00.000+0000',
+    };
   }
   configuration(fn) {
     return {
