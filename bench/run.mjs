@@ -365,7 +365,7 @@ try {
       `${mb(full).toFixed(0)} MB`,
       '< 100 MB',
       mb(full) < 100,
-      'whole CLI process; ~60 MB of it is the AWS SDK',
+      'whole CLI process, AWS SDK included',
     );
     row(
       `add-extension from the cache (no SDK loaded): peak memory`,
