@@ -3,7 +3,11 @@
 // 2.0, REST API proxy payload 1.0), the answers each front gives for good, malformed and failed
 // responses, function URL CORS, the streaming prelude, and `invoke --http` request lines.
 import { describe, expect, it } from 'vitest';
-import { httpStatusLine } from '../src/cli/invoke.js';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { httpRequestBody, httpStatusLine } from '../src/cli/invoke.js';
+import { tmpDir } from './support/tmp.js';
 import {
   buildHttpEvent,
   clfTime,
@@ -398,6 +402,38 @@ describe('invoke --http request lines', () => {
     expect(() => parseHttpRequestLine('/only-a-path', [], undefined)).toThrow(/METHOD \/path/);
     expect(() => parseHttpRequestLine('GET items', [], undefined)).toThrow(/must start with \//);
     expect(() => parseHttpRequestLine('GET /', ['no colon'], undefined)).toThrow(/Name: value/);
+  });
+});
+
+describe('invoke --http bodies, as curl reads them', () => {
+  it('-d @file drops line breaks, --data-binary @file keeps every byte, @- reads stdin, capped', async () => {
+    const dir = tmpDir('frontfix-data-');
+    const file = path.join(dir, 'body.bin');
+    const bytes = Buffer.from([0, 1, 0x0d, 0x0a, 0xff, 0x80, 0x41, 0x0a]);
+    writeFileSync(file, bytes);
+    expect([...(await httpRequestBody({ dataBinary: `@${file}` }))!]).toEqual([...bytes]);
+    expect([...(await httpRequestBody({ data: `@${file}` }))!]).toEqual([0, 1, 0xff, 0x80, 0x41]);
+    expect((await httpRequestBody({ data: 'a=1&b=2' }))!.toString()).toBe('a=1&b=2');
+    expect(await httpRequestBody({})).toBeUndefined();
+    const stdin = Readable.from([Buffer.from([0xfe, 0x0a]), Buffer.from('z')]);
+    expect([...(await httpRequestBody({ dataBinary: '@-' }, stdin))!]).toEqual([0xfe, 0x0a, 0x7a]);
+    // The bytes reach the event as they are: a binary body base64, not the text "@file".
+    const event = buildHttpEvent(
+      'url',
+      docRequest({
+        ...parseHttpRequestLine(
+          'POST /up',
+          ['Content-Type: application/octet-stream'],
+          (await httpRequestBody({ dataBinary: `@${file}` }))!,
+        ),
+      }),
+      id,
+    );
+    expect(event).toMatchObject({ isBase64Encoded: true, body: bytes.toString('base64') });
+    await expect(httpRequestBody({ data: `@${path.join(dir, 'missing')}` })).rejects.toThrow(/cannot read -d file/);
+    await expect(httpRequestBody({ data: 'x', dataBinary: 'y' })).rejects.toThrow(/give one of/);
+    writeFileSync(file, Buffer.alloc(6 * 1024 * 1024 + 1));
+    await expect(httpRequestBody({ dataBinary: `@${file}` })).rejects.toThrow(/larger than 6291456 bytes/);
   });
 });
 

@@ -123,7 +123,11 @@ export function registerCommands(program: Command): void {
       ),
   )
     .option('--event <file>', 'event JSON from a file, or - for stdin')
-    .option('-d, --data <json>', 'event JSON inline; with --http, the request body (as curl -d)')
+    .option(
+      '-d, --data <json>',
+      'event JSON inline; with --http, the request body as curl -d: @file reads a file (line breaks dropped), @- stdin',
+    )
+    .option('--data-binary <data>', 'with --http: the request body as curl --data-binary: @file and @- byte for byte')
     .option('--http <request>', "send an HTTP request through a front instead of an event, e.g. 'GET /items?x=1'")
     .option('-H, --header <header>', "with --http: a request header, 'Name: value' (repeatable)", collect)
     .addOption(new Option('--http-event <front>', 'with --http: the front whose event it builds').choices(HTTP_EVENTS))

@@ -24,7 +24,7 @@ const MAX_REPEAT = 100_000;
 import { eventExample, listEventExamples } from '../events/events.js';
 import { formatTable } from './format.js';
 import { MAX_PAYLOAD_BYTES } from '../emulator/lambda-api.js';
-import { readFileCapped, readStreamCapped } from '../util/read-capped.js';
+import { readFileBytesCapped, readFileCapped, readStreamCapped } from '../util/read-capped.js';
 import { isIP } from 'node:net';
 import type { InvokeMode } from '../config/constants.js';
 import { buildHttpEvent, type HttpFront, parseHttpRequestLine } from '../fronts/http-events.js';
@@ -57,6 +57,7 @@ interface FunctionCliOptions {
 export interface InvokeCliOptions extends FunctionCliOptions {
   event?: string;
   data?: string;
+  dataBinary?: string;
   http?: string;
   header?: string[];
   httpEvent?: HttpFront;
@@ -72,11 +73,14 @@ export async function runInvoke(dir: string, opts: InvokeCliOptions): Promise<vo
   const plan = await functionPlan(dir, opts, { namespacesAhead: false }); // bad input fails here, before any engine is asked
   const { concurrency } = plan;
   const front = opts.httpEvent ?? 'url';
-  const payload = opts.http === undefined ? await readPayload(opts) : httpPayload(opts, front, plan.name, plan.region);
-  if (opts.http === undefined && (opts.header?.length || opts.httpEvent))
-    throw new LambdaImageError('INVALID_INPUT', '-H/--header and --http-event go with --http', {
+  if (opts.http === undefined && (opts.header?.length || opts.httpEvent || opts.dataBinary !== undefined))
+    throw new LambdaImageError('INVALID_INPUT', '-H/--header, --data-binary and --http-event go with --http', {
       hint: "for example --http 'GET /items' -H 'Accept: application/json'",
     });
+  const payload =
+    opts.http === undefined
+      ? await readPayload(opts)
+      : httpPayload(opts, await httpRequestBody(opts), front, plan.name, plan.region);
   const engine = await connectEngine();
   if (opts.rie) {
     const { invokeThroughRie } = await import('../app/invoke-rie.js');
@@ -328,7 +332,13 @@ function functionPlan(
 }
 
 /** `--http 'METHOD /path'` with -H and -d: the event the front builds for that request. */
-function httpPayload(opts: InvokeCliOptions, front: HttpFront, name: string, region?: string): Buffer {
+function httpPayload(
+  opts: InvokeCliOptions,
+  body: Buffer | undefined,
+  front: HttpFront,
+  name: string,
+  region?: string,
+): Buffer {
   if (opts.event !== undefined || opts.eventExample !== undefined)
     throw new LambdaImageError(
       'INVALID_INPUT',
@@ -339,7 +349,7 @@ function httpPayload(opts: InvokeCliOptions, front: HttpFront, name: string, reg
     );
   let request: ReturnType<typeof parseHttpRequestLine>;
   try {
-    request = parseHttpRequestLine(opts.http!, opts.header ?? [], opts.data);
+    request = parseHttpRequestLine(opts.http!, opts.header ?? [], body);
   } catch (err) {
     throw new LambdaImageError('INVALID_INPUT', `--http: ${(err as Error).message}`, {
       hint: "for example --http 'GET /items?limit=2' -H 'Accept: application/json'",
@@ -360,6 +370,43 @@ function httpPayload(opts: InvokeCliOptions, front: HttpFront, name: string, reg
   const payload = Buffer.from(JSON.stringify(event));
   if (payload.length > MAX_PAYLOAD_BYTES) throw tooLarge('the request as an event');
   return payload;
+}
+
+/**
+ * The body of `--http` as curl sends it: `-d text` as given, `-d @file` the file with its line
+ * breaks dropped, `--data-binary @file` the file byte for byte, `@-` stdin; at most the payload
+ * limit. Exported for tests (`stdin` stands in for the process's).
+ */
+export async function httpRequestBody(
+  opts: Pick<InvokeCliOptions, 'data' | 'dataBinary'>,
+  stdin: AsyncIterable<Uint8Array | string> = process.stdin,
+): Promise<Buffer | undefined> {
+  if (opts.data !== undefined && opts.dataBinary !== undefined)
+    throw new LambdaImageError('INVALID_INPUT', 'give one of -d/--data and --data-binary', {
+      hint: 'both set the request body: --data-binary @file sends a file byte for byte',
+    });
+  const binary = opts.dataBinary !== undefined;
+  const given = opts.dataBinary ?? opts.data;
+  if (given === undefined) return undefined;
+  if (!given.startsWith('@')) return Buffer.from(given);
+  const flag = binary ? '--data-binary' : '-d';
+  const source = given.slice(1);
+  let bytes: Buffer | undefined;
+  if (source === '-') {
+    bytes = await readStreamCapped(stdin, MAX_PAYLOAD_BYTES);
+    if (!bytes) throw tooLarge(`the ${flag} body on stdin`);
+  } else {
+    try {
+      bytes = readFileBytesCapped(typedPath(source), MAX_PAYLOAD_BYTES);
+    } catch {
+      throw new LambdaImageError('INVALID_INPUT', `cannot read ${flag} file ${source}`, {
+        hint: `name a readable file after the @, or ${flag} @- to read stdin`,
+      });
+    }
+    if (!bytes) throw tooLarge(`${flag} file ${source}`);
+  }
+  // curl -d @file strips carriage returns and newlines; --data-binary keeps every byte.
+  return binary ? bytes : Buffer.from(bytes.filter((b) => b !== 0x0d && b !== 0x0a));
 }
 
 /**

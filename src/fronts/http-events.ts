@@ -229,7 +229,7 @@ export function buildHttpEvent(front: HttpFront, req: HttpRequestFacts, id: Fron
 export function parseHttpRequestLine(
   line: string,
   headerLines: string[],
-  body: string | undefined,
+  body: string | Buffer | undefined,
 ): { method: string; target: string; headers: Array<[string, string]>; body: Buffer } {
   const m = /^\s*([A-Za-z]+)\s+(\S+)\s*$/.exec(line);
   if (!m) throw new Error(`"${line}" is not METHOD /path (for example 'GET /items?limit=2')`);
@@ -249,7 +249,7 @@ export function parseHttpRequestLine(
     return [name, value];
   });
   const method = m[1]!.toUpperCase();
-  const data = body === undefined ? Buffer.alloc(0) : Buffer.from(body);
+  const data = body === undefined ? Buffer.alloc(0) : typeof body === 'string' ? Buffer.from(body) : body;
   // curl -d sends a form unless told otherwise; a client sends its own name and a host.
   const has = (n: string) => headers.some(([k]) => k.toLowerCase() === n);
   if (data.length && !has('content-type')) headers.push(['Content-Type', 'application/x-www-form-urlencoded']);

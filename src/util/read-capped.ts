@@ -4,6 +4,11 @@ import { closeSync, constants, promises as fs, openSync, readSync, type Stats } 
 
 /** The text of `file`, or `undefined` when it holds more than `max` bytes. Throws fs errors as they are. */
 export function readFileCapped(file: string, max: number): string | undefined {
+  return readFileBytesCapped(file, max)?.toString('utf8');
+}
+
+/** The bytes of `file`, or `undefined` when it holds more than `max` bytes. Throws fs errors as they are. */
+export function readFileBytesCapped(file: string, max: number): Buffer | undefined {
   const fd = openSync(file, 'r');
   try {
     const chunks: Buffer[] = [];
@@ -16,7 +21,7 @@ export function readFileCapped(file: string, max: number): string | undefined {
       total += n;
       if (total > max) return undefined;
     }
-    return Buffer.concat(chunks).toString('utf8');
+    return Buffer.concat(chunks);
   } finally {
     closeSync(fd);
   }
