@@ -233,6 +233,37 @@ describe('responses, as each front maps them', () => {
   });
 });
 
+describe('fidelity at the edges of a request', () => {
+  it('an absolute-form or asterisk target is a path, never a URL or "*"', () => {
+    const abs = buildHttpEvent('url', docRequest({ target: 'http://evil.example/abs?x=1' }), id) as Record<string, any>;
+    expect(abs).toMatchObject({ rawPath: '/abs', rawQueryString: 'x=1' });
+    expect(abs.requestContext.http.path).toBe('/abs');
+    expect(buildHttpEvent('url', docRequest({ target: 'http://evil.example' }), id)).toMatchObject({ rawPath: '/' });
+    expect(buildHttpEvent('url', docRequest({ target: '*' }), id)).toMatchObject({ rawPath: '/' });
+    expect(buildHttpEvent('rest-api', docRequest({ target: 'https://h.example/r/1' }), id)).toMatchObject({
+      path: '/r/1',
+    });
+  });
+
+  it('the root does not match {proxy+}: HTTP APIs send it to $default, REST APIs to the root resource', () => {
+    const h = buildHttpEvent('http-api', docRequest({ target: '/?a=1' }), id) as Record<string, any>;
+    expect(h.routeKey).toBe('$default');
+    expect(h.requestContext.routeKey).toBe('$default');
+    expect(h).not.toHaveProperty('pathParameters');
+    const r = buildHttpEvent('rest-api', docRequest({ target: '/' }), id) as Record<string, any>;
+    expect(r).toMatchObject({ resource: '/', pathParameters: null, requestContext: { resourcePath: '/' } });
+  });
+
+  it('a text body that is not valid UTF-8 is base64, as Lambda sends it', () => {
+    const body = Buffer.from([0x68, 0x69, 0xff, 0xfe]);
+    for (const front of ['url', 'http-api'] as const)
+      expect(buildHttpEvent(front, docRequest({ body }), id)).toMatchObject({
+        isBase64Encoded: true,
+        body: body.toString('base64'),
+      });
+  });
+});
+
 describe('answers whose headers cannot go on the wire', () => {
   // A line break or control character in a value, a name that is not a token (a space, a
   // character beyond ASCII), in headers, multiValueHeaders or cookies: never written, the front's failure instead.

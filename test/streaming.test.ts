@@ -356,6 +356,33 @@ describe('HTTP front answers that cannot be sent as the function gave them', () 
     expect(r.headers['x-k']).toBe('v');
   });
 
+  it('buffered: a 204 or 304 has no body and no Content-Length, whatever the function put in it', async () => {
+    for (const status of [204, 304]) {
+      const f = streamingFunction();
+      front = await startFront(f.fn, 0, { http: { port: 0, front: 'url', invokeMode: 'BUFFERED' } });
+      // Over a raw socket: a client library would hide a body sent against the rules.
+      const net = await import('node:net');
+      const sock = net.connect(front.httpPort!, '127.0.0.1');
+      sock.write('GET /x HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n');
+      let raw = '';
+      sock.on('data', (d) => (raw += d));
+      const closed = new Promise((r) => sock.on('close', r));
+      await f.reached;
+      f.finish({
+        result: {
+          kind: 'response',
+          body: Buffer.from(JSON.stringify({ statusCode: status, body: 'not for a ' + status })),
+        },
+      });
+      await closed;
+      expect(raw).toMatch(new RegExp(`^HTTP/1.1 ${status} `));
+      expect(raw.toLowerCase()).not.toContain('content-length');
+      expect(raw).not.toContain('not for a');
+      await front.close();
+      front = undefined;
+    }
+  });
+
   it("buffered fronts: a header that cannot be sent is the front's failure answer with its reason and body", async () => {
     const answers = [
       { headers: { 'x-c': 'a\r\nb' } },

@@ -2,6 +2,8 @@
 // Gateway HTTP APIs (payload format 2.0), REST API proxy integrations (payload format 1.0).
 // Pure: `start --http-port`, `invoke --http` and `events` all build their events here.
 
+import { isUtf8 } from 'node:buffer';
+
 export const HTTP_FRONTS = ['url', 'http-api', 'rest-api'] as const;
 export type HttpFront = (typeof HTTP_FRONTS)[number];
 
@@ -61,7 +63,14 @@ export function isTextContentType(contentType: string | undefined): boolean {
   );
 }
 
-function splitTarget(target: string): { rawPath: string; rawQueryString: string } {
+/**
+ * The path and query of a request target. An absolute-form target (`GET http://host/a?b`, as
+ * sent to a proxy) is its path and query; the asterisk form (`OPTIONS *`) and anything else
+ * without a leading slash is the root, as the fronts, which only ever see origin-form paths.
+ */
+function splitTarget(raw: string): { rawPath: string; rawQueryString: string } {
+  let target = raw.replace(/^[a-z][a-z0-9+.-]*:\/\/[^/?#]*/i, '');
+  if (!target.startsWith('/')) target = target.startsWith('?') ? `/${target}` : '/';
   const q = target.indexOf('?');
   const rawPath = q < 0 ? target : target.slice(0, q);
   return { rawPath: rawPath || '/', rawQueryString: q < 0 ? '' : target.slice(q + 1) };
@@ -126,12 +135,15 @@ function payload2(front: 'url' | 'http-api', req: HttpRequestFacts, id: FrontIde
     .map((c) => c.trim())
     .filter(Boolean);
   const query = group(queryPairs(rawQueryString));
-  const routeKey = front === 'url' ? '$default' : 'ANY /{proxy+}';
+  // `/{proxy+}` needs at least one segment: API Gateway sends the root to the `$default` route.
+  const proxy = front === 'http-api' ? proxyParameter(rawPath) : undefined;
+  const routeKey = front === 'url' || !proxy ? '$default' : 'ANY /{proxy+}';
   const domainName =
     front === 'url'
       ? `${id.apiId}.lambda-url.${id.region}.on.aws`
       : `${id.apiId}.execute-api.${id.region}.amazonaws.com`;
-  const text = isTextContentType(headerValue(req, 'content-type'));
+  // A text type whose bytes are not valid UTF-8 cannot be JSON text: it is base64, as Lambda sends it.
+  const text = isTextContentType(headerValue(req, 'content-type')) && isUtf8(req.body);
   const event: Record<string, unknown> = { version: '2.0', routeKey, rawPath, rawQueryString };
   if (cookies.length) event.cookies = cookies;
   event.headers = joined(group(headerPairs, (k) => k.toLowerCase()));
@@ -154,10 +166,7 @@ function payload2(front: 'url' | 'http-api', req: HttpRequestFacts, id: FrontIde
     time: clfTime(req.time),
     timeEpoch: req.time.getTime(),
   };
-  if (front === 'http-api') {
-    const proxy = proxyParameter(rawPath);
-    if (proxy) event.pathParameters = { proxy };
-  }
+  if (proxy) event.pathParameters = { proxy };
   if (req.body.length) event.body = text ? req.body.toString('utf8') : req.body.toString('base64');
   event.isBase64Encoded = req.body.length > 0 && !text;
   return event;
@@ -171,8 +180,10 @@ function payload1(req: HttpRequestFacts, id: FrontIdentity): Record<string, unkn
   const query = group(queryPairs(rawQueryString));
   const path = decode(rawPath.replace(/\+/g, '%2B'));
   const proxy = proxyParameter(rawPath);
+  // The root is not `/{proxy+}` (it needs a segment): it is the API's root resource `/`.
+  const resource = proxy ? '/{proxy+}' : '/';
   return {
-    resource: '/{proxy+}',
+    resource,
     path,
     httpMethod: req.method,
     headers: headers.size ? last(headers) : null,
@@ -206,7 +217,7 @@ function payload1(req: HttpRequestFacts, id: FrontIdentity): Record<string, unkn
       requestTime: clfTime(req.time),
       requestTimeEpoch: req.time.getTime(),
       resourceId: id.apiId.slice(0, 6),
-      resourcePath: '/{proxy+}',
+      resourcePath: resource,
       stage,
     },
     pathParameters: proxy ? { proxy } : null,
