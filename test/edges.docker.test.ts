@@ -6,7 +6,11 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { containerClient } from '../src/docker/containers.js';
 import { hasImageFor } from '../src/docker/pull.js';
 import { listImageExtensions } from '../src/emulator/function-image.js';
-import { docker, dockerEnv, engineSocketPath } from './support/docker.js';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { runCli } from './support/cli.js';
+import { docker, dockerEnv, engineSocketPath, standin, uniqueRepo } from './support/docker.js';
+import { tmpDir } from './support/tmp.js';
 import { refusingProxy, type FakeEngine } from './support/fake-engine.js';
 
 const viaProxy = (engine: FakeEngine) => {
@@ -61,5 +65,34 @@ describe.skipIf(!dockerEnv.available)('engine failures are not absence', () => {
     );
     expect(await hasImageFor(docker, 'lambda-image-test/edges-no-such-image:none', 'linux/amd64')).toBe(false);
     expect(await hasImageFor(docker, image, 'linux/amd64')).toBe(true);
+  });
+});
+
+describe.skipIf(!dockerEnv.available)('build names the secrets a .dockerignore lets in', () => {
+  const repo = uniqueRepo('edges-secrets');
+
+  it('warns once, naming .env and the fix; the generated .dockerignore keeps it out silently', async () => {
+    const dir = tmpDir();
+    writeFileSync(path.join(dir, 'bootstrap'), '#!/bin/sh\necho hi\n', { mode: 0o755 });
+    writeFileSync(path.join(dir, '.env'), 'TOKEN=not-for-images\n');
+    const init = await runCli(
+      ['init', '--runtime', 'provided', '--binary', 'bootstrap', '--base', 'alpine', '--name', repo],
+      {
+        cwd: dir,
+      },
+    );
+    expect(init.code, init.stderr).toBe(0);
+    const quiet = await runCli(['build', dir, ...standin('x86_64')]);
+    expect(quiet.code, quiet.stderr).toBe(0);
+    expect(quiet.stderr).not.toContain('like a secret');
+    expect(quiet.stderr).toContain('build context: 1 files'); // bootstrap alone: .env stayed out
+
+    writeFileSync(path.join(dir, '.dockerignore'), '*.md\n');
+    const warned = await runCli(['build', dir, ...standin('x86_64')]);
+    expect(warned.code, warned.stderr).toBe(0);
+    expect(warned.stderr).toContain(
+      "warning: .env looks like a secret and enters the build context (the builder stage and BuildKit's cache keep them): add it to .dockerignore",
+    );
+    expect(warned.stderr.match(/looks like a secret/g)).toHaveLength(1);
   });
 });

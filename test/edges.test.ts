@@ -3,9 +3,12 @@
 import { existsSync, mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { secretFileWarnings } from '../src/app/build.js';
 import { LambdaApi } from '../src/aws/lambda.js';
 import { formatTable } from '../src/cli/format.js';
 import { parseConfig } from '../src/config/schema.js';
+import { listContextFiles } from '../src/docker/build-context.js';
+import { renderDockerignore } from '../src/render/render.js';
 import { printable, printableLines } from '../src/util/printable.js';
 import { REPO_ROOT, runCli } from './support/cli.js';
 import { FakeEcr, FakeLambda, fakeAwsEnv } from './support/fake-aws.mjs';
@@ -272,5 +275,54 @@ describe('ci github edges', () => {
     expect(ok.code, ok.stderr).toBe(0);
     expect(ok.stderr).not.toContain('warning:');
     expect(ok.stderr).toContain('LAMBDA_IMAGE_FUNCTION_ROLE_ARN');
+  });
+});
+
+describe('secrets stay out of the build context', () => {
+  const SECRETS = [
+    '.env',
+    'config/.env.production',
+    '.aws/credentials',
+    '.ssh/id_ed25519',
+    'id_rsa',
+    'certs/server.pem',
+    'tls/server.key',
+    'client.p12',
+    '.npmrc',
+    '.netrc',
+    '.pypirc',
+    '.git-credentials',
+    '.docker/config.json',
+  ];
+  const KEPT = ['main.go', 'go.mod', 'environment.go', '.lambda-image/layers/ext-1/certs/ca.pem'];
+  const project = (dockerignore?: string) => {
+    const dir = tmpDir();
+    for (const name of [...SECRETS, ...KEPT]) {
+      mkdirSync(path.dirname(path.join(dir, name)), { recursive: true });
+      writeFileSync(path.join(dir, name), 'x');
+    }
+    if (dockerignore !== undefined) writeFileSync(path.join(dir, '.dockerignore'), dockerignore);
+    return dir;
+  };
+
+  it('the generated .dockerignore, and no .dockerignore at all, keep every usual secret file out (layers aside)', async () => {
+    for (const dir of [project(renderDockerignore()), project()]) {
+      const files = await listContextFiles(dir);
+      for (const s of SECRETS) expect(files.entries).not.toContain(s);
+      for (const k of KEPT) expect(files.entries).toContain(k);
+      expect(files.secrets).toEqual([]);
+    }
+  });
+
+  it("a user's .dockerignore that lets them in is named in one warning line with the fix", async () => {
+    const files = await listContextFiles(project('*.md\n'));
+    expect([...files.secrets].sort()).toEqual([...SECRETS].sort());
+    const warnings = secretFileWarnings(files.secrets);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/^\S+, \S+, \S+, \S+, \S+ and 8 more look like secrets and enter the build context/);
+    expect(warnings[0]).toContain('add them to .dockerignore, or move them out of the project');
+    expect(secretFileWarnings(['.env'])).toEqual([
+      ".env looks like a secret and enters the build context (the builder stage and BuildKit's cache keep them): add it to .dockerignore, or move it out of the project",
+    ]);
   });
 });

@@ -242,7 +242,10 @@ describe('start: the Invoke API front', () => {
     });
     await expect(
       client.send(new InvokeCommand({ FunctionName: 'my-fn', Payload: Buffer.from(big) })),
-    ).rejects.toMatchObject({ name: 'TooManyRequestsException', Reason: 'ReservedFunctionConcurrentInvocationLimitExceeded' });
+    ).rejects.toMatchObject({
+      name: 'TooManyRequestsException',
+      Reason: 'ReservedFunctionConcurrentInvocationLimitExceeded',
+    });
     client.destroy();
     // A place comes free when an invoke is answered.
     f.calls[0]!.finish();
@@ -261,7 +264,11 @@ describe('start: the Invoke API front', () => {
     const f = fakeFunction({ queueLimit: 1 });
     front = await startFront(f.fn, 0);
     for (let i = 0; i < 10; i++) {
-      const res = await fetch(url(), { method: 'POST', body: `{"i":${i}}`, headers: { 'X-Amz-Invocation-Type': 'Event' } });
+      const res = await fetch(url(), {
+        method: 'POST',
+        body: `{"i":${i}}`,
+        headers: { 'X-Amz-Invocation-Type': 'Event' },
+      });
       expect(res.status).toBe(202);
     }
     await f.reached(10);

@@ -460,7 +460,7 @@ describe('the tree and the config stay in step', () => {
     expect(readdirSync(path.join(dir, '.lambda-image/layers'))).toEqual(['kept-1']);
   });
 
-  it('a lambda-image.json linked in from outside the project is refused before anything is written', async () => {
+  it('a lambda-image.json linked in from outside the project is never written through (issue 15); one linked from inside is', async () => {
     const dir = await project();
     const elsewhere = path.join(tmpDir(), 'config.json');
     cpSync(path.join(dir, 'lambda-image.json'), elsewhere);
@@ -475,5 +475,16 @@ describe('the tree and the config stay in step', () => {
     expect(readFileSync(elsewhere, 'utf8')).toBe(configBefore);
     expect(readFileSync(path.join(dir, 'Dockerfile'), 'utf8')).toBe(dockerfileBefore);
     expect(existsSync(path.join(dir, '.lambda-image/layers/linked-1'))).toBe(false);
+
+    const inside = path.join(dir, 'config', 'lambda-image.json');
+    mkdirSync(path.dirname(inside));
+    cpSync(elsewhere, inside);
+    rmSync(path.join(dir, 'lambda-image.json'));
+    symlinkSync(inside, path.join(dir, 'lambda-image.json'));
+    expect((await runCli(['add-extension', '--from-zip', layerZip('linked'), dir])).code).toBe(0);
+    expect(lstatSync(path.join(dir, 'lambda-image.json')).isSymbolicLink()).toBe(true);
+    expect(JSON.parse(readFileSync(inside, 'utf8')).extensions.map((e: { name: string }) => e.name)).toEqual([
+      'linked',
+    ]);
   });
 });

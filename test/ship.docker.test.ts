@@ -477,8 +477,15 @@ describe.skipIf(!dockerEnv.available)('push and deploy (real engine, real regist
       );
       await registry.putManifest('orders', 'index', index, 'application/vnd.oci.image.index.v1+json');
       lambda.requests = [];
-      const r = await cli(['deploy', project, '--image-uri', `${registry.host}/orders:index`]);
-      expect(r.code).toBe(31);
+      const r = await cli([
+        'deploy',
+        project,
+        '--image-uri',
+        `${registry.host}/orders:index`,
+        '--function-name',
+        'orders-index',
+      ]);
+      expect(r.code, r.stderr).toBe(31);
       expect(r.stderr).toContain('is an image index');
       expect(r.stderr).toContain('--provenance=false');
       expect(lambda.requests).toEqual([]);

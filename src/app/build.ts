@@ -184,6 +184,7 @@ export async function buildProject(engine: Engine, plan: BuildPlan, hooks: Build
       );
       if (engine.buildkit) await pullForBuildkit(engine, pulled, registryconfig, plan.pull);
       const context = await createBuildContext(dir, generated, [BUILD_RECORD]);
+      if (variant === variants[0]) for (const w of secretFileWarnings(context.files.secrets)) hooks.onWarning?.(w);
       const outcome = await runEngineBuild(
         engine,
         context.stream,
@@ -235,6 +236,16 @@ export async function buildProject(engine: Engine, plan: BuildPlan, hooks: Build
     ),
   );
   return result;
+}
+
+/** One line per credential-looking file the project's .dockerignore lets into the context (the first few named). */
+export function secretFileWarnings(secrets: string[]): string[] {
+  if (!secrets.length) return [];
+  const shown = secrets.slice(0, 5).join(', ');
+  const more = secrets.length > 5 ? ` and ${secrets.length - 5} more` : '';
+  return [
+    `${shown}${more} ${secrets.length === 1 ? 'looks like a secret and enters' : 'look like secrets and enter'} the build context (the builder stage and BuildKit's cache keep them): add ${secrets.length === 1 ? 'it' : 'them'} to .dockerignore, or move ${secrets.length === 1 ? 'it' : 'them'} out of the project`,
+  ];
 }
 
 /**

@@ -39,3 +39,37 @@ export const URL_AUTH_TYPES = ['NONE', 'AWS_IAM'] as const;
 export type UrlAuthType = (typeof URL_AUTH_TYPES)[number];
 /** Which front `start --http-port` plays (--http-event). */
 export const HTTP_EVENTS = ['url', 'http-api', 'rest-api'] as const;
+
+/**
+ * Files that hold credentials, in .dockerignore syntax: excluded by the generated .dockerignore
+ * and, without any .dockerignore, by default; named in a warning when a user's file lets one in.
+ */
+export const SECRET_PATTERNS = [
+  '**/.env',
+  '**/.env.*',
+  '**/.aws',
+  '**/.ssh',
+  '**/.gnupg',
+  '**/.docker/config.json',
+  '**/.dockercfg',
+  '**/.npmrc',
+  '**/.yarnrc.yml',
+  '**/.netrc',
+  '**/_netrc',
+  '**/.pypirc',
+  '**/.git-credentials',
+  '**/.gem/credentials',
+  '**/.kube/config',
+  '**/id_rsa*',
+  '**/id_dsa*',
+  '**/id_ecdsa*',
+  '**/id_ed25519*',
+  '**/*.pem',
+  '**/*.key',
+  '**/*.p12',
+  '**/*.pfx',
+  '**/*.jks',
+  '**/*.keystore',
+  '**/*.tfstate',
+  '**/*.tfstate.*',
+];

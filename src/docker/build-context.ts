@@ -4,7 +4,7 @@ import { createReadStream, promises as fs, type Stats } from 'node:fs';
 import path from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import tar from 'tar-fs';
-import { readDockerignore } from './dockerignore.js';
+import { isSecretFile, readDockerignore } from './dockerignore.js';
 
 export interface GeneratedEntry {
   /** Path inside the context (posix). */
@@ -20,6 +20,8 @@ export interface ContextFiles {
   entries: string[];
   /** Bytes of those files. */
   bytes: number;
+  /** Entries that look like credentials (.env, keys, .npmrc...) yet enter the context: the .dockerignore lets them in. */
+  secrets: string[];
 }
 
 /** Lists the project files that survive .dockerignore, without descending into ignored folders. */
@@ -47,7 +49,7 @@ export async function listContextFiles(dir: string, exclude: Set<string> = new S
     }
   }
   await walk('');
-  return { entries, bytes };
+  return { entries, bytes, secrets: entries.filter(isSecretFile) };
 }
 
 export interface BuildContext {

@@ -169,17 +169,17 @@ export async function startFront(fn: FrontFunction, port: number, opts: FrontOpt
       req.resume();
       return throttled(res);
     }
-    let handedOver = false;
+    const handover = { taken: false };
     try {
       const { body, size } = await readCappedBody(req, MAX_PAYLOAD_BYTES);
       if (body) place?.resize(body.length);
-      handedOver = (await answer(req, res, body, size, place, streaming)) === true;
+      await answer(req, res, body, size, place, streaming, handover);
     } finally {
-      if (!handedOver) place?.release();
+      if (!handover.taken) place?.release();
     }
   };
 
-  /** Answers one invoke whose body is read; true when an Event invoke took over its place in the queue. */
+  /** Answers one invoke whose body is read; an Event invoke takes over its place in the queue (`handover`). */
   const answer = async (
     req: http.IncomingMessage,
     res: http.ServerResponse,
@@ -187,7 +187,8 @@ export async function startFront(fn: FrontFunction, port: number, opts: FrontOpt
     size: number,
     place: Place | undefined,
     streaming: boolean,
-  ): Promise<boolean | void> => {
+    handover: { taken: boolean },
+  ): Promise<void> => {
     if (draining)
       return errorJson(
         res,
@@ -250,8 +251,8 @@ export async function startFront(fn: FrontFunction, port: number, opts: FrontOpt
         });
       background.add(p);
       res.writeHead(202, { 'x-amzn-RequestId': randomUUID() });
-      res.end();
-      return true;
+      handover.taken = true;
+      return void res.end();
     }
     let o: Awaited<typeof run>;
     try {
@@ -410,7 +411,8 @@ export async function startFront(fn: FrontFunction, port: number, opts: FrontOpt
         await Promise.race([Promise.all([...pending]), new Promise((r) => (timer = setTimeout(r, end - Date.now())))]);
         clearTimeout(timer);
       }
-      const eventsEnd = Date.now() + (closeOpts.eventDeadlineMs ?? Math.max(EVENT_DRAIN_MS, (fn.timeoutSec + 10) * 1000));
+      const eventsEnd =
+        Date.now() + (closeOpts.eventDeadlineMs ?? Math.max(EVENT_DRAIN_MS, (fn.timeoutSec + 10) * 1000));
       while (background.size && Date.now() < eventsEnd) {
         let timer: NodeJS.Timeout | undefined;
         await Promise.race([

@@ -65,8 +65,13 @@ export async function sweepOrphans(containers: ContainerClient): Promise<string[
     if (c.labels[OWNER_HOST_LABEL] !== mine || !Number.isInteger(pid) || pid <= 0) continue;
     if (pid === process.pid || processAlive(pid)) continue;
     log(`removing ${c.id.slice(0, 12)} left by process ${pid}, which is gone`);
-    await containers.get(c.id).remove();
-    removed.push(c.id);
+    try {
+      await containers.get(c.id).remove();
+      removed.push(c.id);
+    } catch (err) {
+      // Best effort, and named: the next run's sweep tries again.
+      log(`could not remove ${c.id.slice(0, 12)}: ${(err as Error).message}`);
+    }
   }
   return removed;
 }

@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type HandlebarsModule from 'handlebars';
-import { GO_MODULE_SETTINGS } from '../config/constants.js';
+import { GO_MODULE_SETTINGS, SECRET_PATTERNS } from '../config/constants.js';
 import { controlCharacterProblem } from '../config/value-rules.js';
 import { LambdaImageError } from '../errors.js';
 import type { RenderSpec } from './variant.js';
@@ -95,7 +95,7 @@ export function renderEntryScript(): string {
 }
 
 export function renderDockerignore(): string {
-  return template('dockerignore.hbs')({});
+  return template('dockerignore.hbs')({ secretPatterns: SECRET_PATTERNS });
 }
 
 function bodyChecksum(body: string): string {

@@ -45,7 +45,7 @@ export async function writeFileAtomic(path_: string, data: string | Buffer, opts
  */
 export async function resolveInside(root: string, file: string): Promise<string> {
   const realRoot = await fs.realpath(root).catch(() => path.resolve(root));
-  const abs = path.resolve(file);
+  const abs = path.resolve(file); // both relative to the working directory, as callers pass them
   const st = await fs.lstat(abs).catch(() => undefined);
   let real: string;
   if (st) {
