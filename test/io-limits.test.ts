@@ -77,14 +77,12 @@ describe("Lambda's reserved environment variables", () => {
     expect(r.stderr).toMatch(hint);
   });
 
-  it('the same in an --env-file', async () => {
+  it('the same in an --env-file, which the message names', async () => {
     const file = path.join(tmpDir('io-env-'), 'fn.env');
     writeFileSync(file, 'GOOD=1\nexport AWS_LAMBDA_FUNCTION_NAME=spoofed\n');
-    expectClean(
-      await runCli(['start', '--image', 'fn:1', '--env-file', file], { env: NO_ENGINE }),
-      2,
-      /--env AWS_LAMBDA_FUNCTION_NAME: AWS_LAMBDA_FUNCTION_NAME is reserved by Lambda/,
-    );
+    const r = await runCli(['start', '--image', 'fn:1', '--env-file', file], { env: NO_ENGINE });
+    expectClean(r, 2, /AWS_LAMBDA_FUNCTION_NAME: AWS_LAMBDA_FUNCTION_NAME is reserved by Lambda/);
+    expect(r.stderr).toContain(`--env-file ${file} AWS_LAMBDA_FUNCTION_NAME:`);
   });
 
   it('and in the config (deploy.environment): CONFIG_INVALID, exit 3, naming the key', async () => {

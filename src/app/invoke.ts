@@ -43,6 +43,8 @@ export interface FunctionOptions {
   ephemeralMb?: number;
   region?: string;
   env?: Record<string, string>;
+  /** Which flag set each key of `env` (for messages); `--env` when not said. */
+  envFrom?: Record<string, string>;
   concurrency?: number;
   /** Make network namespaces ahead of cold starts (default true; see SandboxPool): `start` does, a one-shot `invoke` need not. */
   namespacesAhead?: boolean;
@@ -109,16 +111,20 @@ export async function resolveFunctionSettings(opts: FunctionOptions): Promise<Fu
   for (const key of Object.keys(opts.env ?? {})) {
     const problem = envKeyProblem(key);
     if (problem)
-      throw new LambdaImageError('INVALID_INPUT', `--env ${key}: ${problem}; it cannot be set`, {
-        hint:
-          key === 'AWS_REGION' || key === 'AWS_DEFAULT_REGION'
-            ? 'use --region'
-            : /^AWS_(ACCESS|SECRET|SESSION)/.test(key)
-              ? "leave credentials out of --env: lambda-image passes them on from its own environment, as Lambda passes the role's"
-              : reservedEnvKeyProblem(key)
-                ? 'remove it from --env / --env-file; Lambda sets it for every function'
-                : 'name variables as Lambda allows: a letter, then letters, digits and _',
-      });
+      throw new LambdaImageError(
+        'INVALID_INPUT',
+        `${opts.envFrom?.[key] ?? '--env'} ${key}: ${problem}; it cannot be set`,
+        {
+          hint:
+            key === 'AWS_REGION' || key === 'AWS_DEFAULT_REGION'
+              ? 'use --region'
+              : /^AWS_(ACCESS|SECRET|SESSION)/.test(key)
+                ? "leave credentials out of --env: lambda-image passes them on from its own environment, as Lambda passes the role's"
+                : reservedEnvKeyProblem(key)
+                  ? 'remove it from --env / --env-file; Lambda sets it for every function'
+                  : 'name variables as Lambda allows: a letter, then letters, digits and _',
+        },
+      );
   }
   const region = opts.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1';
   const concurrency = Math.max(1, opts.concurrency ?? 1);

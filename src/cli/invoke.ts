@@ -12,6 +12,7 @@ import {
   MEMORY_RULE,
   PORT_RULE,
   regionProblem,
+  setOwn,
   TIMEOUT_RULE,
 } from '../config/value-rules.js';
 import { connectEngine } from '../docker/engine.js';
@@ -325,10 +326,20 @@ function functionPlan(
     memoryMb: number(opts.memory, '--memory', MEMORY_RULE, 512),
     ephemeralMb: number(opts.ephemeralStorage, '--ephemeral-storage', EPHEMERAL_STORAGE_RULE, 1024),
     region: checkedFlag(opts.region, '--region', regionProblem, 'eu-west-1'),
-    env: { ...readEnvFile(opts.envFile), ...parsePairs(opts.env ?? [], '--env') },
+    ...environment(opts),
     concurrency: positiveInt(opts.concurrency ?? '1', '--concurrency', MAX_CONCURRENCY),
     ...extra,
   });
+}
+
+/** --env over --env-file, and where each key came from (an error names the flag that set it). */
+function environment(opts: FunctionCliOptions): { env: Record<string, string>; envFrom: Record<string, string> } {
+  const fromFile = readEnvFile(opts.envFile);
+  const fromFlags = parsePairs(opts.env ?? [], '--env');
+  const envFrom: Record<string, string> = {};
+  for (const key of Object.keys(fromFile)) setOwn(envFrom, key, `--env-file ${opts.envFile}`);
+  for (const key of Object.keys(fromFlags)) setOwn(envFrom, key, '--env');
+  return { env: { ...fromFile, ...fromFlags }, envFrom };
 }
 
 /** `--http 'METHOD /path'` with -H and -d: the event the front builds for that request. */

@@ -37,6 +37,8 @@ export interface FrontServer {
 export const MAX_WAITING_REQUESTS = 1000;
 /** Payload bytes held by waiting requests: ten full 6 MB payloads beyond the running ones. */
 export const WAITING_PAYLOAD_BUDGET = 10 * MAX_PAYLOAD_BYTES;
+/** Lambda's payload limit for an asynchronous (`Event`) invoke: 1 MB, against 6 MB for a synchronous one. */
+export const MAX_ASYNC_PAYLOAD_BYTES = 1024 * 1024;
 /** How long `start` keeps running accepted Event invokes after Ctrl-C, at least. */
 export const EVENT_DRAIN_MS = 60_000;
 
@@ -211,6 +213,13 @@ export async function startFront(fn: FrontFunction, port: number, opts: FrontOpt
     const types = streaming ? STREAM_INVOCATION_TYPES : INVOCATION_TYPES;
     if (!types.includes(type))
       return errorJson(res, 400, 'ValidationException', enumProblem(type, 'invocationType', types));
+    if (type === 'Event' && body.length > MAX_ASYNC_PAYLOAD_BYTES)
+      return errorJson(
+        res,
+        413,
+        'RequestEntityTooLargeException',
+        `${body.length} byte payload is too large for the Event invocation type (limit ${MAX_ASYNC_PAYLOAD_BYTES} bytes)`,
+      );
     const logType = header(req, 'x-amz-log-type') ?? 'None';
     if (!LOG_TYPES.includes(logType))
       return errorJson(res, 400, 'ValidationException', enumProblem(logType, 'logType', LOG_TYPES));
