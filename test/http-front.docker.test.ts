@@ -193,6 +193,19 @@ describe.skipIf(!dockerEnv.available)('HTTP fronts and response streaming on a r
     expect(out).toMatch(/^set-cookie: s=1; Path=\/\r$/im);
     expect(out.slice(out.indexOf('\r\n\r\n') + 4)).toBe('chunk 0\nchunk 1\nchunk 2\n');
 
+    // A prelude header that cannot be sent, and an error before the first body byte: the URL's
+    // 502, and the invoke ends as usual (no "Task timed out", the next request is warm).
+    for (const q of ['mode=stream&prelude=1&badheader=1&chunks=1', 'mode=stream&chunks=0&fail=1']) {
+      const bad = await curl([`${s.base}/?${q}`]);
+      expect(bad.status, q).toBe(502);
+      expect(bad.body, q).toBe('Internal Server Error');
+      expect(header(bad, 'inj'), q).toEqual([]);
+    }
+    expect(s.stderr()).not.toMatch(/Task timed out/);
+    expect(s.stderr()).toMatch(
+      /warning: GET \/\?mode=stream&prelude=1&badheader=1&chunks=1: 502: the prelude has header "x-a"/,
+    );
+
     // The streaming mode header is optional; a mid-stream error ends the transfer unfinished (curl: 18).
     const broken = await curl([`${s.base}/?mode=stream&header=1&chunks=2&fail=1`]);
     expect(broken.status).toBe(200);
