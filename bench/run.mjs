@@ -82,6 +82,7 @@ const needsDocker = [
   'sandbox',
   'ship',
   'front',
+  'io',
   ...loopParts,
 ].some(want);
 let docker,
@@ -364,7 +365,7 @@ try {
       `${mb(full).toFixed(0)} MB`,
       '< 100 MB',
       mb(full) < 100,
-      'whole CLI process; ~60 MB of it is the AWS SDK',
+      'whole CLI process, AWS SDK included',
     );
     row(
       `add-extension from the cache (no SDK loaded): peak memory`,
@@ -496,7 +497,7 @@ try {
   }
 
   // Benchmarks of other areas, one module each: `export default async function run(ctx)`.
-  for (const name of ['loop', 'go', 'sandbox', 'ship', 'front']) {
+  for (const name of ['loop', 'go', 'sandbox', 'ship', 'front', 'io']) {
     if (!(name === 'loop' ? loopParts.some(want) : want(name))) continue;
     const file = path.join(root, 'bench', `${name}.mjs`);
     if (!existsSync(file)) continue;

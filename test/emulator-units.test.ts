@@ -130,6 +130,10 @@ describe('Runtime API server', () => {
     });
     expect(posted.status).toBe(202);
     expect(await server.waitForInit()).toMatchObject({ ok: false, errorType: 'Runtime.X' });
+    // Init is over: a second init error is the wrong state, not accepted and ignored.
+    const late = await call('/2018-06-01/runtime/init/error', { method: 'POST', body: '{}' });
+    expect(late.status).toBe(403);
+    expect(await late.json()).toMatchObject({ errorType: 'InvalidStateTransition' });
   });
 
   it('waits for every extension to register and ask for events before init completes; INVOKE waits for them', async () => {

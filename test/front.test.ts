@@ -242,7 +242,10 @@ describe('start: the Invoke API front', () => {
     });
     await expect(
       client.send(new InvokeCommand({ FunctionName: 'my-fn', Payload: Buffer.from(big) })),
-    ).rejects.toMatchObject({ name: 'TooManyRequestsException', Reason: 'ReservedFunctionConcurrentInvocationLimitExceeded' });
+    ).rejects.toMatchObject({
+      name: 'TooManyRequestsException',
+      Reason: 'ReservedFunctionConcurrentInvocationLimitExceeded',
+    });
     client.destroy();
     // A place comes free when an invoke is answered.
     f.calls[0]!.finish();
@@ -261,7 +264,11 @@ describe('start: the Invoke API front', () => {
     const f = fakeFunction({ queueLimit: 1 });
     front = await startFront(f.fn, 0);
     for (let i = 0; i < 10; i++) {
-      const res = await fetch(url(), { method: 'POST', body: `{"i":${i}}`, headers: { 'X-Amz-Invocation-Type': 'Event' } });
+      const res = await fetch(url(), {
+        method: 'POST',
+        body: `{"i":${i}}`,
+        headers: { 'X-Amz-Invocation-Type': 'Event' },
+      });
       expect(res.status).toBe(202);
     }
     await f.reached(10);
@@ -271,6 +278,23 @@ describe('start: the Invoke API front', () => {
     for (const c of f.calls) c.finish();
     expect(await closing).toEqual({ eventsNotRun: 0 });
     expect(f.dropped).toEqual([]);
+  });
+
+  it('an Event payload over 1 MB is refused with 413 as Lambda refuses it; the same payload runs synchronously', async () => {
+    const f = fakeFunction();
+    front = await startFront(f.fn, 0);
+    const big = JSON.stringify({ pad: 'x'.repeat(1024 * 1024) });
+    const refused = await fetch(url(), { method: 'POST', body: big, headers: { 'X-Amz-Invocation-Type': 'Event' } });
+    expect(refused.status).toBe(413);
+    expect(await refused.json()).toMatchObject({
+      Type: 'User',
+      message: expect.stringMatching(/too large for the Event invocation type \(limit 1048576 bytes\)/),
+    });
+    expect(f.calls).toHaveLength(0);
+    const sync = fetch(url(), { method: 'POST', body: big });
+    await f.reached(1);
+    f.calls[0]!.finish();
+    expect((await sync).status).toBe(200);
   });
 
   it('past the Event deadline, the ones that never ran are counted, not dropped silently', async () => {

@@ -329,3 +329,31 @@ describe('invoke --http request lines', () => {
     expect(() => parseHttpRequestLine('GET /', ['no colon'], undefined)).toThrow(/Name: value/);
   });
 });
+
+describe('the new flags refuse bad input before any engine is asked', () => {
+  it('start, invoke and deploy name the problem and the fix, exit 2', async () => {
+    const { runCli } = await import('./support/cli.js');
+    const cases: Array<[string[], RegExp]> = [
+      [['start', '--image', 'x:y', '--invoke-mode', 'RESPONSE_STREAM'], /--invoke-mode need --http-port/],
+      [['start', '--image', 'x:y', '--http-port', '70000'], /--http-port 70000 is not a port number/],
+      [['start', '--image', 'x:y', '--http-port', '9000', '--port', '9000'], /is also the --port/],
+      [['start', '--image', 'x:y', '--host', 'my host'], /--host my host is not an IP address/],
+      [
+        ['start', '--image', 'x:y', '--http-port', '0', '--http-event', 'rest-api', '--invoke-mode', 'RESPONSE_STREAM'],
+        /RESPONSE_STREAM is a function URL mode/,
+      ],
+      [['invoke', '--image', 'x:y', '--http', 'items'], /--http: "items" is not METHOD \/path/],
+      [['invoke', '--image', 'x:y', '-H', 'A: b'], /go with --http/],
+      [['invoke', '--image', 'x:y', '--http', 'GET /', '--event', 'e.json'], /leave out --event/],
+      [['deploy', '--url-auth', 'NONE', '--function-name', 'f'], /add --url/],
+    ];
+    for (const [args, message] of cases) {
+      const r = await runCli(args);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stderr, args.join(' ')).toMatch(message);
+    }
+    const choice = await runCli(['start', '--image', 'x:y', '--http-port', '0', '--http-event', 'alb']);
+    expect(choice.code).not.toBe(0);
+    expect(choice.stderr).toMatch(/Allowed choices are url, http-api, rest-api/);
+  });
+});

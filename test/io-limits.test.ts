@@ -31,7 +31,11 @@ describe('lambda-image.json that is not a regular file', () => {
     const config = path.join(dir, 'lambda-image.json');
     rmSync(config);
     execFileSync('mkfifo', [config]);
-    expectClean(await runCli(['extensions', 'list', dir]), 3, /lambda-image\.json is a FIFO \(named pipe\), not a regular file/);
+    expectClean(
+      await runCli(['extensions', 'list', dir]),
+      3,
+      /lambda-image\.json is a FIFO \(named pipe\), not a regular file/,
+    );
   }, 20_000);
 
   it('a link to /dev/zero is refused (exit 3), not read', async () => {
@@ -39,7 +43,11 @@ describe('lambda-image.json that is not a regular file', () => {
     const config = path.join(dir, 'lambda-image.json');
     rmSync(config);
     symlinkSync('/dev/zero', config);
-    expectClean(await runCli(['extensions', 'list', dir]), 3, /lambda-image\.json is a character device, not a regular file/);
+    expectClean(
+      await runCli(['extensions', 'list', dir]),
+      3,
+      /lambda-image\.json is a character device, not a regular file/,
+    );
   }, 20_000);
 
   it('a file larger than any config is refused without being read whole (exit 3)', async () => {
@@ -85,10 +93,6 @@ describe("Lambda's reserved environment variables", () => {
     const cfg = JSON.parse(readFileSync(config, 'utf8'));
     cfg.deploy = { environment: { GOOD: '1', AWS_LAMBDA_RUNTIME_API: '10.0.0.1:9001' } };
     writeFileSync(config, JSON.stringify(cfg));
-    expectClean(
-      await runCli(['extensions', 'list', dir]),
-      3,
-      /AWS_LAMBDA_RUNTIME_API is reserved by Lambda/,
-    );
+    expectClean(await runCli(['extensions', 'list', dir]), 3, /AWS_LAMBDA_RUNTIME_API is reserved by Lambda/);
   });
 });

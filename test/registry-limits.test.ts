@@ -47,7 +47,8 @@ beforeAll(async () => {
   server = http.createServer((req, res) => {
     const url = req.url ?? '';
     const port = (server.address() as AddressInfo).port;
-    if (url.startsWith('/token')) return void res.writeHead(200, { 'Content-Type': 'application/json' }).end('<html>oops');
+    if (url.startsWith('/token'))
+      return void res.writeHead(200, { 'Content-Type': 'application/json' }).end('<html>oops');
     if (url.startsWith('/v2/auth/')) {
       if (req.headers.authorization) return void res.writeHead(200).end('{}');
       return void res.writeHead(401, { 'WWW-Authenticate': `Bearer realm="http://127.0.0.1:${port}/token"` }).end();
@@ -60,7 +61,8 @@ beforeAll(async () => {
       res.writeHead(200, { 'Content-Type': MEDIA_TYPES.dockerManifest, 'Content-Length': '1000' });
       return void res.write('{"schemaVersion":'); // and nothing more
     }
-    if (url === '/v2/declared/manifests/v1') return void endless(res, 'declared', { 'Content-Length': String(3 * 2 ** 30) });
+    if (url === '/v2/declared/manifests/v1')
+      return void endless(res, 'declared', { 'Content-Length': String(3 * 2 ** 30) });
     if (url === '/v2/chunked/manifests/v1') return void endless(res, 'chunked', {});
     res.writeHead(404).end();
   });

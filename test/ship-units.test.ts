@@ -174,6 +174,18 @@ describe('deploy decisions', () => {
     expect(validateConfig({ ...base, deploy: { bucket: 'x' } }).errors).toEqual([
       'deploy.bucket: is not a known setting',
     ]);
+    // Every unknown key is named in one run (a strict object reports only its first), beside the other problems.
+    const many = validateConfig({ ...base, foo: 1, bar: 2, memorySize: 1, deploy: { bucket: 'x', acl: 'y' } });
+    expect(many.errors).toEqual(
+      expect.arrayContaining([
+        'foo: is not a known setting',
+        'bar: is not a known setting',
+        'deploy.bucket: is not a known setting',
+        'deploy.acl: is not a known setting',
+        expect.stringMatching(/^memorySize: /),
+      ]),
+    );
+    expect(many.errors).toHaveLength(5);
   });
 });
 

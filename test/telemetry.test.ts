@@ -217,6 +217,9 @@ describe('Telemetry destinations (the trust boundary)', () => {
         errorMessage: expect.stringMatching(/sandbox\.localdomain/),
       });
     }
+    const portZero = await subscribe(to('http://sandbox.localdomain:0/'));
+    expect(portZero.status).toBe(400);
+    expect(await portZero.json()).toMatchObject({ errorMessage: expect.stringMatching(/port/) });
     for (const body of ['null', '[]', '"x"', '3']) {
       const res = await subscribe(body);
       expect(res.status, body).toBe(400);

@@ -3,11 +3,11 @@
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { parseImageReference } from '../config/image-reference.js';
-import { envKeyProblem } from '../config/value-rules.js';
 import type { Config } from '../config/schema.js';
 import { loadConfig } from '../config/store.js';
 import {
   EPHEMERAL_STORAGE_RULE,
+  envKeyProblem,
   MEMORY_RULE,
   reservedEnvKeyProblem,
   TIMEOUT_RULE,

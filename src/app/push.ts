@@ -1,6 +1,7 @@
 // `push`: find the project's built image, refuse stand-ins, resolve the repository (a full
 // reference, or an ECR repository name looked up, or created, through ECR), log in, push
 // through the engine, then read the manifest back and check it is what Lambda accepts.
+import nodePath from 'node:path';
 import type { AwsOptions } from '../aws/clients.js';
 import type { EcrApi, EcrRepository, EcrToken } from '../aws/ecr.js';
 import { parseImageReference, tagProblem, type ImageReference } from '../config/image-reference.js';
@@ -11,7 +12,9 @@ import type { Engine } from '../docker/engine.js';
 import { STANDIN_LABEL } from '../docker/image-report.js';
 import { imageClient, type ImageClient } from '../docker/images.js';
 import { pushAs, type PushLayerEvent } from '../docker/push.js';
+import { ownerIdentity } from '../emulator/owners.js';
 import { LambdaImageError } from '../errors.js';
+import { cacheDir } from '../layers/cache.js';
 import { registryCredentialsFor, toAuthConfig } from '../registry/auth.js';
 import type { RegistryCredentials } from '../registry/docker-credentials.js';
 import { ecrRepositoryNameProblem, parseEcrHost } from '../registry/ecr-host.js';
@@ -60,6 +63,8 @@ export interface PushPlan extends RepositoryOptions {
 export interface PushHooks {
   onStep?(text: string): void;
   onLayer?(e: PushLayerEvent): void;
+  /** Ctrl-C: the push stops and its temporary tag is removed (INTERRUPTED). */
+  signal?: AbortSignal;
 }
 
 export interface PushResult extends VerifiedImage {
@@ -325,7 +330,11 @@ async function pushResolved(
   const full = `${target.repository}:${tag}`;
   hooks.onStep?.(`pushing ${full}`);
   const auth = target.credentials ? toAuthConfig(target.credentials, domain) : undefined;
-  const outcome = await pushAs(engine.docker, local.lookup, target.repository, tag, auth, hooks.onLayer);
+  const outcome = await pushAs(engine.docker, local.lookup, target.repository, tag, auth, hooks.onLayer, {
+    recordDir: nodePath.join(cacheDir(), 'push-tags'),
+    owner: ownerIdentity(),
+    signal: hooks.signal,
+  });
   if (outcome.error) throw pushError(outcome.error, full, target);
   if (!outcome.digest)
     throw new LambdaImageError('PUSH_FAILED', `the push of ${full} ended without a digest`, {

@@ -1,5 +1,6 @@
 // The CLI entry: commander wiring, lazy command loading, and the one place that turns
 // errors into a message, a hint and an exit code.
+import './engine-first.js'; // first: it starts the engine's answer on its way (see there)
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { Command as CommandType } from 'commander';
@@ -13,9 +14,6 @@ const { Command, CommanderError } = require('commander') as typeof import('comma
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
-/** Commands whose first engine call is connectEngine's GET /version. */
-const ENGINE_FIRST = new Set(['build', 'invoke', 'start']);
-
 export function buildProgram(): CommandType {
   const program = new Command('lambda-image')
     .description('Package, build, inspect and run AWS Lambda functions as container images.')
@@ -26,10 +24,6 @@ export function buildProgram(): CommandType {
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
   registerCommands(program);
-  // The inner loop's commands: the engine is asked what it is while their modules load.
-  program.hook('preAction', async (_program, command) => {
-    if (ENGINE_FIRST.has(command.name())) (await import('../docker/engine.js')).askEngineEarly();
-  });
   return program;
 }
 

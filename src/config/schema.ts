@@ -248,17 +248,35 @@ function crossChecks(c: Config): string[] {
 /** Validates a parsed value. Never throws: returns the config (defaults filled in) or one message per problem. */
 export function validateConfig(raw: unknown): ValidationResult {
   const result = v.safeParse(configSchema, raw);
-  if (!result.success) {
-    return {
-      errors: result.issues.map((i) => {
-        const where = i.path?.map((p) => String(p.key)).join('.') || '(top level)';
-        const message = i.kind === 'schema' && i.type === 'strict_object' ? 'is not a known setting' : i.message;
-        return `${where}: ${message}`;
-      }),
-    };
-  }
+  if (!result.success) return { errors: issueMessages(raw) };
   const errors = crossChecks(result.output);
   return errors.length ? { errors } : { config: result.output, errors: [] };
+}
+
+/**
+ * One message per problem. A strict object names only its first unknown key: each is taken
+ * out of a copy and the copy checked again (bounded), so one run names every unknown setting.
+ */
+function issueMessages(raw: unknown): string[] {
+  const messages = new Set<string>();
+  const copy = structuredClone(raw);
+  let issues = v.safeParse(configSchema, copy).issues;
+  for (let pass = 0; pass < 64 && issues; pass++) {
+    let removed = false;
+    for (const i of issues) {
+      const where = i.path?.map((p) => String(p.key)).join('.') || '(top level)';
+      const unknown = i.kind === 'schema' && i.type === 'strict_object';
+      messages.add(`${where}: ${unknown ? 'is not a known setting' : i.message}`);
+      const last = i.path?.at(-1); // points into `copy`: its input is the object holding the key
+      if (unknown && last && typeof last.input === 'object' && last.input !== null) {
+        delete (last.input as Record<string, unknown>)[String(last.key)];
+        removed = true;
+      }
+    }
+    if (!removed) break;
+    issues = v.safeParse(configSchema, copy).issues;
+  }
+  return [...messages];
 }
 
 /** Parses and validates config text. */

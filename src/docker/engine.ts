@@ -127,31 +127,30 @@ export function askEngineEarly(env: NodeJS.ProcessEnv = process.env): void {
     const signal = AbortSignal.timeout(pingMs);
     let held = false;
     let socket: import('node:net').Socket | undefined;
-    const version = import('node:http').then(
-      ({ request }) =>
-        new Promise<Dockerode.DockerVersion>((resolve, reject) => {
-          const req = request({ ...target, path: '/version', method: 'GET', signal }, (res) => {
-            const chunks: Buffer[] = [];
-            res.on('data', (c: Buffer) => chunks.push(c));
-            res.on('error', reject);
-            res.on('end', () => {
-              const body = Buffer.concat(chunks).toString();
-              if (res.statusCode !== 200) return reject(new Error(`(HTTP code ${res.statusCode}) ${body.trim()}`));
-              try {
-                resolve(JSON.parse(body));
-              } catch (err) {
-                reject(err);
-              }
-            });
-          });
-          req.on('socket', (s) => {
-            socket = s;
-            if (!held) s.unref();
-          });
-          req.on('error', reject);
-          req.end();
-        }),
-    );
+    // Loaded synchronously, so the connection is on its way before this returns.
+    const { request } = require('node:http') as typeof import('node:http');
+    const version = new Promise<Dockerode.DockerVersion>((resolve, reject) => {
+      const req = request({ ...target, path: '/version', method: 'GET', signal }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('error', reject);
+        res.on('end', () => {
+          const body = Buffer.concat(chunks).toString();
+          if (res.statusCode !== 200) return reject(new Error(`(HTTP code ${res.statusCode}) ${body.trim()}`));
+          try {
+            resolve(JSON.parse(body));
+          } catch (err) {
+            reject(err);
+          }
+        });
+      });
+      req.on('socket', (s) => {
+        socket = s;
+        if (!held) s.unref();
+      });
+      req.on('error', reject);
+      req.end();
+    });
     version.catch(() => undefined); // reported by connectEngine, if it is called
     early = {
       address: endpoint.address,

@@ -1,6 +1,9 @@
 // Pushing a tagged image through the Engine API. The engine answers 200 before anything
 // happened: success or failure is decided by the JSON stream, where an errorDetail line
 // fails the push and the final `aux` line carries the manifest digest.
+import { randomBytes } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
 import type Dockerode from 'dockerode';
 import { LambdaImageError } from '../errors.js';
 import { LineSplitter } from '../util/lines.js';
@@ -77,10 +80,29 @@ export class PushStreamParser {
   }
 }
 
+/** Where pushAs notes the temporary tag it makes, so a run killed before removing it is cleaned up by the next. */
+export interface TempTagOptions {
+  /** A directory for the notes (one file per push in progress). */
+  recordDir?: string;
+  /** The identity of this machine and pid namespace (see emulator/owners.ts): pids are only compared within it. */
+  owner?: string;
+  /** Ctrl-C: the push stops, the temporary tag goes, and the push fails with INTERRUPTED. */
+  signal?: AbortSignal;
+}
+
+interface TagRecord {
+  ref: string;
+  imageId: string;
+  pid: number;
+  owner: string;
+}
+
 /**
  * Tags `localRef` as `repository:tag`, pushes it with the given registry login, and removes
- * that tag again: it was a means, not a result, so the user's engine is left as it was (the
- * image itself stays). Resolves with the stream's verdict.
+ * that tag again, on success, failure and Ctrl-C alike: it was a means, not a result, so the
+ * user's engine is left as it was (the image itself stays). A note of the tag is kept while
+ * the push runs, so a run killed outright has its tag removed by the next push. Resolves
+ * with the stream's verdict.
  */
 export async function pushAs(
   docker: Dockerode,
@@ -89,16 +111,88 @@ export async function pushAs(
   tag: string,
   authconfig: object | undefined,
   onLayer?: (e: PushLayerEvent) => void,
+  opts: TempTagOptions = {},
 ): Promise<PushOutcome> {
-  await docker.getImage(localRef).tag({ repo: repository, tag });
-  try {
-    return await pushImage(docker, `${repository}:${tag}`, authconfig, onLayer);
-  } finally {
-    await docker
-      .getImage(`${repository}:${tag}`)
-      .remove({ noprune: true })
-      .catch(() => undefined);
+  const ref = `${repository}:${tag}`;
+  if (opts.recordDir) await sweepTempTags(docker, opts.recordDir, opts.owner ?? '');
+  if (opts.signal?.aborted) throw interruptedPush(ref);
+  let note: string | undefined;
+  if (opts.recordDir) {
+    const imageId = ((await docker.getImage(localRef).inspect()) as { Id: string }).Id;
+    note = await writeNote(opts.recordDir, { ref, imageId, pid: process.pid, owner: opts.owner ?? '' });
   }
+  try {
+    await docker.getImage(localRef).tag({ repo: repository, tag });
+    if (opts.signal?.aborted) throw interruptedPush(ref);
+    return await pushImage(docker, ref, authconfig, onLayer, opts.signal);
+  } finally {
+    await removeTag(docker, ref);
+    if (note) await fs.rm(note, { force: true });
+  }
+}
+
+function interruptedPush(ref: string): LambdaImageError {
+  return new LambdaImageError(
+    'INTERRUPTED',
+    `interrupted: the push of ${ref} was stopped, and its temporary tag removed`,
+    {
+      hint: 'run the command again to push',
+    },
+  );
+}
+
+async function removeTag(docker: Dockerode, ref: string): Promise<void> {
+  await docker
+    .getImage(ref)
+    .remove({ noprune: true })
+    .catch(() => undefined);
+}
+
+async function writeNote(dir: string, record: TagRecord): Promise<string> {
+  await fs.mkdir(dir, { recursive: true });
+  const file = path.join(dir, `${record.pid}-${randomBytes(6).toString('hex')}.json`);
+  await fs.writeFile(file, JSON.stringify(record));
+  return file;
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Removes the temporary tags of pushes whose process is gone (same machine and pid namespace),
+ * when the tag still names the image that run pushed; returns the tags removed. Best effort:
+ * never the reason a push fails.
+ */
+export async function sweepTempTags(docker: Dockerode, dir: string, owner: string): Promise<string[]> {
+  const removed: string[] = [];
+  const names = await fs.readdir(dir).catch(() => [] as string[]);
+  for (const name of names.filter((n) => n.endsWith('.json')).slice(0, 1000)) {
+    const file = path.join(dir, name);
+    let record: TagRecord;
+    try {
+      record = JSON.parse(await fs.readFile(file, 'utf8')) as TagRecord;
+    } catch {
+      continue;
+    }
+    if (record.owner !== owner || !Number.isInteger(record.pid) || record.pid <= 0) continue;
+    if (record.pid === process.pid || processAlive(record.pid)) continue;
+    const current = (await docker
+      .getImage(record.ref)
+      .inspect()
+      .catch(() => undefined)) as { Id?: string } | undefined;
+    if (current?.Id === record.imageId) {
+      await removeTag(docker, record.ref);
+      removed.push(record.ref);
+    }
+    await fs.rm(file, { force: true });
+  }
+  return removed;
 }
 
 /** Pushes `ref` (already tagged on the engine) with the given registry login; resolves with the stream's verdict. */
@@ -107,6 +201,7 @@ export async function pushImage(
   ref: string,
   authconfig: object | undefined,
   onLayer?: (e: PushLayerEvent) => void,
+  signal?: AbortSignal,
 ): Promise<PushOutcome> {
   let stream: NodeJS.ReadableStream;
   try {
@@ -121,10 +216,22 @@ export async function pushImage(
   }
   const parser = new PushStreamParser(onLayer);
   return new Promise<PushOutcome>((resolve, reject) => {
+    // Ctrl-C: dropping the connection makes the engine cancel the push.
+    const onAbort = () => {
+      (stream as NodeJS.ReadableStream & { destroy(): void }).destroy();
+      reject(interruptedPush(ref));
+    };
+    if (signal?.aborted) return onAbort();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    const done = () => signal?.removeEventListener('abort', onAbort);
     stream.on('data', (chunk: Buffer) => parser.push(chunk));
-    stream.on('error', (err) =>
-      reject(new LambdaImageError('PUSH_FAILED', `the push stream broke: ${err.message}`, { cause: err })),
-    );
-    stream.on('end', () => resolve(parser.end()));
+    stream.on('error', (err) => {
+      done();
+      reject(new LambdaImageError('PUSH_FAILED', `the push stream broke: ${err.message}`, { cause: err }));
+    });
+    stream.on('end', () => {
+      done();
+      resolve(parser.end());
+    });
   });
 }

@@ -176,7 +176,7 @@ class StreamedAnswer {
       if (this.broken || this.res.destroyed) return undefined;
       let bytes = chunk;
       if (this.prelude) {
-        let read;
+        let read: ReturnType<PreludeReader['push']>;
         try {
           read = this.prelude.push(chunk);
         } catch {
@@ -212,11 +212,17 @@ class StreamedAnswer {
 
   finish(o: PoolInvoke | undefined): void {
     const res = this.res;
-    if (!o) return send(res, unavailable('url'));
+    if (!o) {
+      send(res, unavailable('url'));
+      return;
+    }
     if (!this.started) {
-      if (failed(o) || this.broken || this.prelude) return send(res, frontFailure('url'));
+      if (failed(o) || this.broken || this.prelude) {
+        send(res, frontFailure('url'));
+        return;
+      }
       // A response that was not streamed (the runtime answered in one piece): its bytes as they are.
-      return send(res, {
+      send(res, {
         status: 200,
         headers: this.headers([
           [
@@ -226,6 +232,7 @@ class StreamedAnswer {
         ]),
         body: o.result.body,
       });
+      return;
     }
     // Headers are out: an error can only be told by not ending the body (the client sees a cut transfer).
     if (failed(o)) res.destroy();

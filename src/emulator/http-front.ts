@@ -37,6 +37,8 @@ export interface FrontServer {
 export const MAX_WAITING_REQUESTS = 1000;
 /** Payload bytes held by waiting requests: ten full 6 MB payloads beyond the running ones. */
 export const WAITING_PAYLOAD_BUDGET = 10 * MAX_PAYLOAD_BYTES;
+/** Lambda's payload limit for an asynchronous (`Event`) invoke: 1 MB, against 6 MB for a synchronous one. */
+export const MAX_ASYNC_PAYLOAD_BYTES = 1024 * 1024;
 /** How long `start` keeps running accepted Event invokes after Ctrl-C, at least. */
 export const EVENT_DRAIN_MS = 60_000;
 
@@ -169,17 +171,17 @@ export async function startFront(fn: FrontFunction, port: number, opts: FrontOpt
       req.resume();
       return throttled(res);
     }
-    let handedOver = false;
+    const handover = { taken: false };
     try {
       const { body, size } = await readCappedBody(req, MAX_PAYLOAD_BYTES);
       if (body) place?.resize(body.length);
-      handedOver = (await answer(req, res, body, size, place, streaming)) === true;
+      await answer(req, res, body, size, place, streaming, handover);
     } finally {
-      if (!handedOver) place?.release();
+      if (!handover.taken) place?.release();
     }
   };
 
-  /** Answers one invoke whose body is read; true when an Event invoke took over its place in the queue. */
+  /** Answers one invoke whose body is read; an Event invoke takes over its place in the queue (`handover`). */
   const answer = async (
     req: http.IncomingMessage,
     res: http.ServerResponse,
@@ -187,7 +189,8 @@ export async function startFront(fn: FrontFunction, port: number, opts: FrontOpt
     size: number,
     place: Place | undefined,
     streaming: boolean,
-  ): Promise<boolean | void> => {
+    handover: { taken: boolean },
+  ): Promise<void> => {
     if (draining)
       return errorJson(
         res,
@@ -208,6 +211,13 @@ export async function startFront(fn: FrontFunction, port: number, opts: FrontOpt
     const types = streaming ? STREAM_INVOCATION_TYPES : INVOCATION_TYPES;
     if (!types.includes(type))
       return errorJson(res, 400, 'ValidationException', enumProblem(type, 'invocationType', types));
+    if (type === 'Event' && body.length > MAX_ASYNC_PAYLOAD_BYTES)
+      return errorJson(
+        res,
+        413,
+        'RequestEntityTooLargeException',
+        `${body.length} byte payload is too large for the Event invocation type (limit ${MAX_ASYNC_PAYLOAD_BYTES} bytes)`,
+      );
     const logType = header(req, 'x-amz-log-type') ?? 'None';
     if (!LOG_TYPES.includes(logType))
       return errorJson(res, 400, 'ValidationException', enumProblem(logType, 'logType', LOG_TYPES));
@@ -250,8 +260,8 @@ export async function startFront(fn: FrontFunction, port: number, opts: FrontOpt
         });
       background.add(p);
       res.writeHead(202, { 'x-amzn-RequestId': randomUUID() });
-      res.end();
-      return true;
+      handover.taken = true;
+      return void res.end();
     }
     let o: Awaited<typeof run>;
     try {
@@ -410,7 +420,8 @@ export async function startFront(fn: FrontFunction, port: number, opts: FrontOpt
         await Promise.race([Promise.all([...pending]), new Promise((r) => (timer = setTimeout(r, end - Date.now())))]);
         clearTimeout(timer);
       }
-      const eventsEnd = Date.now() + (closeOpts.eventDeadlineMs ?? Math.max(EVENT_DRAIN_MS, (fn.timeoutSec + 10) * 1000));
+      const eventsEnd =
+        Date.now() + (closeOpts.eventDeadlineMs ?? Math.max(EVENT_DRAIN_MS, (fn.timeoutSec + 10) * 1000));
       while (background.size && Date.now() < eventsEnd) {
         let timer: NodeJS.Timeout | undefined;
         await Promise.race([

@@ -317,12 +317,15 @@ export class LambdaState {
 
   /** POST /runtime/init/error. */
   runtimeInitError(body: Buffer, errorTypeHeader?: string): Outcome {
+    // After init, an init error is the wrong state (as the RIE answers it), not a silent no-op.
+    if (this.initOutcome) return stateError;
     this.finishInit({ ok: false, errorType: errorTypeOf(errorTypeHeader, body) ?? 'Runtime.InitError', body });
     return accepted;
   }
 
   /** POST /extension/init/error. */
   extensionInitError(errorTypeHeader?: string): Outcome {
+    if (this.initOutcome) return stateError;
     const errorType = errorTypeHeader || 'Extension.InitError';
     this.failInit(errorType, `extension init error: ${errorType}`);
     return accepted;

@@ -145,6 +145,7 @@ export class TelemetryHub {
       // on the host, a proxy to whatever listens there (its loopback, the local network).
       if (!SANDBOX_HOSTS.has(uri.hostname.toLowerCase()))
         return bad(`destination.URI host must be sandbox.localdomain (the environment itself), not ${uri.hostname}`);
+      if (uri.port === '0') return bad('destination.URI port must be 1 to 65535');
     } else if (protocol === 'TCP') {
       const port = Number(req.destination?.port);
       if (!Number.isInteger(port) || port < 1 || port > 65535) return bad('destination.port must be a port number');

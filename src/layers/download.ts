@@ -1,13 +1,14 @@
 // Streaming a layer zip to disk while hashing it, then verifying size and SHA-256. A failed
 // or mismatched download leaves no file behind. The URL is presigned: it is never printed.
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream, promises as fs } from 'node:fs';
+import { createWriteStream, promises as fs } from 'node:fs';
 import path from 'node:path';
 import http, { type IncomingMessage } from 'node:http';
 import https from 'node:https';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { LambdaImageError } from '../errors.js';
+import { chunkReleaser } from '../util/memory.js';
 
 export interface DownloadOptions {
   expectedSize: number;
@@ -71,6 +72,7 @@ export async function downloadVerified(url: string, dest: string, opts: Download
         },
       );
     }
+    const release = chunkReleaser();
     const meter = new Transform({
       transform(chunk: Buffer, _enc, done) {
         armStall();
@@ -86,6 +88,7 @@ export async function downloadVerified(url: string, dest: string, opts: Download
         }
         hash.update(chunk);
         opts.onProgress?.(received, opts.expectedSize);
+        release(chunk.length);
         done(null, chunk);
       },
     });
@@ -132,9 +135,19 @@ export async function downloadVerified(url: string, dest: string, opts: Download
 export async function hashFile(file: string): Promise<{ sha256: string; size: number }> {
   const hash = createHash('sha256');
   let size = 0;
-  for await (const chunk of createReadStream(file)) {
-    hash.update(chunk as Buffer);
-    size += (chunk as Buffer).length;
+  // One buffer, read into again and again: a read stream's new chunk per read is garbage that
+  // piles up outside the heap (see util/memory.ts).
+  const buffer = Buffer.allocUnsafe(1024 * 1024);
+  const handle = await fs.open(file, 'r');
+  try {
+    for (;;) {
+      const { bytesRead } = await handle.read(buffer, 0, buffer.length, null);
+      if (bytesRead === 0) break;
+      hash.update(buffer.subarray(0, bytesRead));
+      size += bytesRead;
+    }
+  } finally {
+    await handle.close();
   }
   return { sha256: hash.digest('hex'), size };
 }

@@ -9,6 +9,7 @@ import { crc32, createInflateRaw } from 'node:zlib';
 import type { Entry, ZipFile } from 'yauzl';
 import { LambdaImageError } from '../errors.js';
 import { ioError } from '../util/fs.js';
+import { chunkReleaser } from '../util/memory.js';
 
 export interface UnzipLimits {
   /** Total unpacked bytes allowed. Lambda allows 250 MB unzipped for a function and its layers. */
@@ -73,6 +74,7 @@ export async function unzipSafely(
   const fd = await fs.open(zipFile, 'r');
   const result: UnzipResult = { files: 0, bytes: 0, entries: [] };
   let count = 0;
+  const release = chunkReleaser(); // counts across entries: small files add up too
 
   const handle = async (entry: Entry): Promise<void> => {
     signal?.throwIfAborted();
@@ -141,7 +143,7 @@ export async function unzipSafely(
     const mode = unixMode & 0o777 || 0o644;
     await pipeline(
       stream,
-      checkEntry(entry, rel, zipName),
+      checkEntry(entry, rel, zipName, release),
       createWriteStream(target, { mode, flags: 'wx', highWaterMark: CHUNK }),
     );
     await fs.chmod(target, mode);
@@ -244,12 +246,13 @@ async function entryStream(fd: fs.FileHandle, entry: Entry, zipName: string): Pr
 }
 
 /** Counts and checksums an entry's bytes against the central directory (a lying header is caught). */
-function checkEntry(entry: Entry, rel: string, zipName: string): Transform {
+function checkEntry(entry: Entry, rel: string, zipName: string, release = chunkReleaser()): Transform {
   let size = 0;
   let crc = 0;
   return new Transform({
     transform(chunk: Buffer, _enc, done) {
       size += chunk.length;
+      release(chunk.length);
       if (size > entry.uncompressedSize)
         return done(unsafe(zipName, `entry "${rel}" holds more than its declared ${entry.uncompressedSize} bytes`));
       crc = crc32(chunk, crc);

@@ -97,7 +97,12 @@ export function checkManifest(
     );
   }
   const layers = descriptors(manifest.layers);
-  if (!manifest.config || typeof manifest.config !== 'object' || typeof manifest.config.digest !== 'string' || !layers) {
+  if (
+    !manifest.config ||
+    typeof manifest.config !== 'object' ||
+    typeof manifest.config.digest !== 'string' ||
+    !layers
+  ) {
     throw new LambdaImageError('MANIFEST_REJECTED', `${where} has no config or layers`);
   }
   if (expectedDigest && digest !== expectedDigest) {

@@ -61,9 +61,13 @@ export class RegistryClient {
   async getManifest(name: string, reference: string): Promise<RegistryResponse> {
     const res = await this.request('GET', `/v2/${name}/manifests/${reference}`, name, { Accept: MANIFEST_ACCEPT });
     if (res.status === 404) {
-      throw new LambdaImageError('IMAGE_NOT_FOUND', `${referenceText(this.host, name, reference)} is not in the registry`, {
-        hint: 'check the repository and tag (or push the image first)',
-      });
+      throw new LambdaImageError(
+        'IMAGE_NOT_FOUND',
+        `${referenceText(this.host, name, reference)} is not in the registry`,
+        {
+          hint: 'check the repository and tag (or push the image first)',
+        },
+      );
     }
     this.expectOk(res, `reading the manifest of ${referenceText(this.host, name, reference)}`);
     return res;
