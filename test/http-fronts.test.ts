@@ -335,7 +335,10 @@ describe('the new flags refuse bad input before any engine is asked', () => {
     const { runCli } = await import('./support/cli.js');
     const cases: Array<[string[], RegExp]> = [
       [['start', '--image', 'x:y', '--invoke-mode', 'RESPONSE_STREAM'], /--invoke-mode need --http-port/],
-      [['start', '--image', 'x:y', '--http-port', '70000'], /--http-port "70000" is not a whole number from 0 to 65535/],
+      [
+        ['start', '--image', 'x:y', '--http-port', '70000'],
+        /--http-port "70000" is not a whole number from 0 to 65535/,
+      ],
       [['start', '--image', 'x:y', '--http-port', '9000', '--port', '9000'], /is also the --port/],
       [['start', '--image', 'x:y', '--host', 'my host'], /--host my host is not an IP address/],
       [
