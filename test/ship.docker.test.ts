@@ -2,7 +2,7 @@
 // behind htpasswd auth) on 127.0.0.1, and ECR / Lambda control planes of our own making
 // reached through the real AWS SDK (AWS_ENDPOINT_URL_ECR / _LAMBDA). Successful pushes use an
 // imported image (test/support/plain-image.ts): everything built on a stand-in is refused.
-import { chmodSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -374,11 +374,14 @@ describe.skipIf(!dockerEnv.available)('push and deploy (real engine, real regist
       };
       const checked = await push('checked');
       await importImage('raced', `raced ${Date.now()}`);
+      // The config the later tests use stays as the earlier ones left it.
+      const configFile = path.join(project, 'lambda-image.json');
+      const saved = readFileSync(configFile, 'utf8');
       writeConfig({ tag: 'raced' });
       try {
         await push('other');
       } finally {
-        writeConfig();
+        writeFileSync(configFile, saved);
       }
       lambda.raceBeforePublish = `${registry.host}/raced:other`;
       const r = await cli([
