@@ -1,11 +1,12 @@
 // `lambda-image add-extension` and `lambda-image extensions list|remove`: wiring and output.
-import { EXIT_CODES, LambdaImageError } from '../errors.js';
+import { LambdaImageError } from '../errors.js';
 import { regionProblem } from '../config/value-rules.js';
 import { checkedFlag, positiveInt } from './args.js';
 import { addExtension, type AddOptions } from '../app/add-extension.js';
 import { listProjectExtensions, removeExtension } from '../app/extensions.js';
 import { formatBytes, formatTable } from './format.js';
 import { createUi } from '../ui.js';
+import { withInterrupt } from './interrupt.js';
 
 export async function runAddExtension(
   first: string | undefined,
@@ -46,47 +47,38 @@ export async function runAddExtension(
     });
   }
   checkedFlag(opts.region, '--region', regionProblem, 'eu-west-1');
-  // Ctrl-C stops the work and lets it clean up (staging folder, partial download, lock);
-  // a second Ctrl-C exits at once (the next run sweeps what is left).
-  const controller = new AbortController();
-  const onSignal = () => {
-    if (controller.signal.aborted) process.exit(EXIT_CODES.INTERRUPTED);
-    controller.abort();
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
   const progress = await ui.progress(arn ? `adding ${arn}` : `adding ${opts.fromZip}`);
-  try {
-    const { layerVersion: _, ...rest } = opts;
-    const result = await addExtension(
-      dir,
-      arn,
-      { ...rest, version, signal: controller.signal },
-      {
-        onStep: (t) => progress.step(t),
-        onDownload: (got, total) =>
-          progress.step(`downloading: ${Math.floor((got / total) * 100)}% of ${formatBytes(total)}`),
-      },
-    );
-    progress.stop();
-    for (const w of result.warnings) ui.warn(w);
-    const e = result.entry;
-    if (result.action === 'unchanged') {
-      ui.out(`${e.name} version ${e.version} is already in the image; nothing changed`);
-      return;
+  // Ctrl-C stops the work and lets it clean up (staging folder, partial download, lock).
+  await withInterrupt(async (signal) => {
+    try {
+      const { layerVersion: _, ...rest } = opts;
+      const result = await addExtension(
+        dir,
+        arn,
+        { ...rest, version, signal },
+        {
+          onStep: (t) => progress.step(t),
+          onDownload: (got, total) =>
+            progress.step(`downloading: ${Math.floor((got / total) * 100)}% of ${formatBytes(total)}`),
+        },
+      );
+      progress.stop();
+      for (const w of result.warnings) ui.warn(w);
+      const e = result.entry;
+      if (result.action === 'unchanged') {
+        ui.out(`${e.name} version ${e.version} is already in the image; nothing changed`);
+        return;
+      }
+      if (result.action === 'replaced')
+        ui.out(`replaced ${e.name} version ${result.replaced!.version} with version ${e.version}`);
+      else ui.out(`added ${e.name} version ${e.version}: ${e.files} files, ${formatBytes(e.size)} under /opt`);
+      for (const f of result.files)
+        if (f.action !== 'unchanged') ui.out(`${f.action === 'create' ? 'created' : 'updated'} ${f.path}`);
+    } catch (err) {
+      progress.fail('add-extension failed');
+      throw err;
     }
-    if (result.action === 'replaced')
-      ui.out(`replaced ${e.name} version ${result.replaced!.version} with version ${e.version}`);
-    else ui.out(`added ${e.name} version ${e.version}: ${e.files} files, ${formatBytes(e.size)} under /opt`);
-    for (const f of result.files)
-      if (f.action !== 'unchanged') ui.out(`${f.action === 'create' ? 'created' : 'updated'} ${f.path}`);
-  } catch (err) {
-    progress.fail('add-extension failed');
-    throw err;
-  } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-  }
+  });
 }
 
 export async function runListExtensions(dir: string, opts: { json?: boolean }): Promise<void> {

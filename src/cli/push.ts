@@ -3,12 +3,12 @@
 import { planPush, pushProject, type PushOptions, type PushResult } from '../app/push.js';
 import { regionProblem } from '../config/value-rules.js';
 import { connectEngine } from '../docker/engine.js';
-import { EXIT_CODES } from '../errors.js';
 import type { PushLayerEvent } from '../docker/push.js';
 import { parseVariant, type VariantName } from '../render/variant.js';
 import { createUi, type Progress } from '../ui.js';
 import { checkedFlag } from './args.js';
 import { formatBytes } from './format.js';
+import { withInterrupt } from './interrupt.js';
 
 export interface PushCliOptions extends Omit<PushOptions, 'variant'> {
   variant?: string;
@@ -22,30 +22,22 @@ export async function runPush(dir: string, opts: PushCliOptions): Promise<void> 
   const engine = await connectEngine();
   const progress = await ui.progress('pushing');
   const layers = layerProgress(progress);
-  // Ctrl-C stops the push and removes its temporary tag; a second one exits at once (the next push sweeps the tag).
-  const controller = new AbortController();
-  const onSignal = () => {
-    if (controller.signal.aborted) process.exit(EXIT_CODES.INTERRUPTED);
-    controller.abort();
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  try {
-    const result = await pushProject(engine, plan, {
-      onStep: (t) => progress.step(t),
-      onLayer: layers,
-      signal: controller.signal,
-    });
-    progress.succeed(pushSummary(result));
-    if (opts.json) ui.out(JSON.stringify(pushJson(result), null, 2));
-    else ui.out(result.imageUri);
-  } catch (err) {
-    progress.stop(); // the error line that follows says what failed
-    throw err;
-  } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-  }
+  // Ctrl-C stops the push and removes its temporary tag (withInterrupt).
+  await withInterrupt(async (signal) => {
+    try {
+      const result = await pushProject(engine, plan, {
+        onStep: (t) => progress.step(t),
+        onLayer: layers,
+        signal,
+      });
+      progress.succeed(pushSummary(result));
+      if (opts.json) ui.out(JSON.stringify(pushJson(result), null, 2));
+      else ui.out(result.imageUri);
+    } catch (err) {
+      progress.stop(); // the error line that follows says what failed
+      throw err;
+    }
+  });
 }
 
 /** push's and deploy's shared flags, each by its rule. */

@@ -7,6 +7,7 @@ import path from 'node:path';
 import type Dockerode from 'dockerode';
 import { LambdaImageError } from '../errors.js';
 import { LineSplitter } from '../util/lines.js';
+import { processAlive } from '../util/process.js';
 
 export interface PushLayerEvent {
   id: string;
@@ -153,15 +154,6 @@ async function writeNote(dir: string, record: TagRecord): Promise<string> {
   const file = path.join(dir, `${record.pid}-${randomBytes(6).toString('hex')}.json`);
   await fs.writeFile(file, JSON.stringify(record));
   return file;
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /**

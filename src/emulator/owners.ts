@@ -7,6 +7,7 @@ import { readFileSync, readlinkSync } from 'node:fs';
 import os from 'node:os';
 import type { ContainerClient } from '../docker/containers.js';
 import { debug } from '../util/debug.js';
+import { processAlive } from '../util/process.js';
 
 const log = debug('emulator');
 
@@ -38,16 +39,6 @@ export function ownerIdentity(): string {
 
 export function ownerLabels(pid = process.pid): Record<string, string> {
   return { [OWNER_PID_LABEL]: String(pid), [OWNER_HOST_LABEL]: ownerIdentity() };
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    // EPERM: it exists, it is just not ours to signal.
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /** Removes lambda-image containers whose owner (same machine and pid namespace) is no longer running; returns their ids. */
