@@ -79,6 +79,13 @@ function errorJson(
   res.end(JSON.stringify(type === 'ValidationException' ? { message } : { ...fields, Type: 'User', message }));
 }
 
+/** The answer to an invoke that arrives, or was waiting, while `start` stops: it did not run. */
+function shuttingDown(res: http.ServerResponse): void {
+  errorJson(res, 503, 'ServiceUnavailableException', 'lambda-image start is shutting down; this invoke did not run', {
+    Connection: 'close',
+  });
+}
+
 /** Lambda's throttle: a function at its reserved concurrency answers 429 with this body and a Retry-After. */
 function throttled(res: http.ServerResponse): void {
   errorJson(
@@ -193,14 +200,7 @@ export async function startFront(fn: FrontFunction, port: number, opts: FrontOpt
     streaming: boolean,
     handover: { taken: boolean },
   ): Promise<void> => {
-    if (draining)
-      return errorJson(
-        res,
-        503,
-        'ServiceUnavailableException',
-        'lambda-image start is shutting down; this invoke did not run',
-        { Connection: 'close' },
-      );
+    if (draining) return shuttingDown(res);
     if (body === undefined) {
       return errorJson(
         res,
@@ -270,14 +270,7 @@ export async function startFront(fn: FrontFunction, port: number, opts: FrontOpt
       o = await run;
     } catch (err) {
       fatal(err);
-      if (err instanceof PoolClosedError)
-        return errorJson(
-          res,
-          503,
-          'ServiceUnavailableException',
-          'lambda-image start is shutting down; this invoke did not run',
-          { Connection: 'close' },
-        );
+      if (err instanceof PoolClosedError) return shuttingDown(res);
       return errorJson(res, 500, 'ServiceException', (err as Error).message);
     }
     const headers: http.OutgoingHttpHeaders = {
@@ -338,16 +331,7 @@ export async function startFront(fn: FrontFunction, port: number, opts: FrontOpt
     } catch (err) {
       fatal(err);
       if (res.headersSent) return void res.destroy();
-      if (err instanceof PoolClosedError)
-        return errorJson(
-          res,
-          503,
-          'ServiceUnavailableException',
-          'lambda-image start is shutting down; this invoke did not run',
-          {
-            Connection: 'close',
-          },
-        );
+      if (err instanceof PoolClosedError) return shuttingDown(res);
       return errorJson(res, 500, 'ServiceException', (err as Error).message);
     }
     head(o.requestId);
