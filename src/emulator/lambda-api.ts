@@ -16,6 +16,7 @@ import {
   type Waiter,
 } from './lambda-state.js';
 import { TelemetryHub } from './telemetry.js';
+import { chunkReleaser } from '../util/memory.js';
 
 export {
   MAX_PAYLOAD_BYTES,
@@ -159,6 +160,8 @@ export class LambdaApiServer {
     let size = 0;
     /** The caller streamed and its sink failed: nothing more is kept or forwarded. */
     let streamedOut = false;
+    // A streamed answer passes through in chunks: free the spent ones as it goes (util/memory.ts).
+    const release = chunkReleaser();
     try {
       for await (const chunk of req as AsyncIterable<Buffer>) {
         size += chunk.length;
@@ -168,6 +171,7 @@ export class LambdaApiServer {
           // the rest is drained and the invoke ends as the runtime says.
           try {
             await sink.write(chunk);
+            release(chunk.length);
           } catch {
             sink = undefined;
             streamedOut = true;
