@@ -108,6 +108,29 @@ const repositoryReference = v.pipe(
 );
 const functionName = v.pipe(v.string(), same(functionNameProblem));
 
+/** Environment variables: NAME: "value" pairs Lambda accepts (reserved names refused). */
+const environmentSchema = v.pipe(
+  v.custom<Record<string, string>>(
+    (x) => typeof x === 'object' && x !== null && !Array.isArray(x),
+    'must be an object of NAME: "value" pairs',
+  ),
+  v.rawCheck(({ dataset, addIssue }) => {
+    if (!dataset.typed) return;
+    for (const key of Object.keys(dataset.value)) {
+      const problem = envKeyProblem(key);
+      if (problem)
+        addIssue({ message: reservedEnvKeyProblem(key) ? `may not set ${key} (${problem})` : `key ${problem}` });
+      else if (typeof Object.getOwnPropertyDescriptor(dataset.value, key)?.value !== 'string')
+        addIssue({ message: `${key} must be a string` });
+    }
+  }),
+  v.transform((env) => {
+    const copy: Record<string, string> = {};
+    for (const key of Object.keys(env)) setOwn(copy, key, env[key]!);
+    return copy;
+  }),
+);
+
 export const deploySchema = v.strictObject({
   repository: v.optional(repositoryReference),
   functionName: v.optional(functionName),
@@ -115,29 +138,7 @@ export const deploySchema = v.strictObject({
   devFunctionName: v.optional(functionName),
   role: v.optional(v.pipe(v.string(), same(roleArnProblem))),
   region: v.optional(v.pipe(v.string(), same(regionProblem))),
-  environment: v.optional(
-    v.pipe(
-      v.custom<Record<string, string>>(
-        (x) => typeof x === 'object' && x !== null && !Array.isArray(x),
-        'must be an object of NAME: "value" pairs',
-      ),
-      v.rawCheck(({ dataset, addIssue }) => {
-        if (!dataset.typed) return;
-        for (const key of Object.keys(dataset.value)) {
-          const problem = envKeyProblem(key);
-          if (problem)
-            addIssue({ message: reservedEnvKeyProblem(key) ? `may not set ${key} (${problem})` : `key ${problem}` });
-          else if (typeof Object.getOwnPropertyDescriptor(dataset.value, key)?.value !== 'string')
-            addIssue({ message: `${key} must be a string` });
-        }
-      }),
-      v.transform((env) => {
-        const copy: Record<string, string> = {};
-        for (const key of Object.keys(env)) setOwn(copy, key, env[key]!);
-        return copy;
-      }),
-    ),
-  ),
+  environment: v.optional(environmentSchema),
 });
 
 const httpMethod = v.pipe(
@@ -170,6 +171,41 @@ export const urlSchema = v.strictObject({
       allowCredentials: v.optional(v.boolean('must be true or false')),
     }),
   ),
+});
+
+/**
+ * A function's name in a project of several: the key under `functions`. It also names the
+ * function's image (default `<name>:<tag>`), its tag in the project's repository
+ * (`<name>-<tag>`) and its Lambda function, so it must suit all three: lower case letters,
+ * digits, - and _, starting with a letter or digit, at most 64 characters.
+ */
+export const FUNCTION_KEY = /^[a-z0-9][a-z0-9_-]{0,63}$/;
+export const functionKeyProblem = (name: string): string | undefined =>
+  FUNCTION_KEY.test(name)
+    ? undefined
+    : 'a function name must be 1 to 64 lower case letters, digits, - and _, starting with a letter or digit';
+
+/** One function of a project of several: its main package, and the settings it overrides. */
+export const functionSchema = v.strictObject({
+  /** The main package's folder, relative to the module root (./cmd/orders or cmd/orders). */
+  main: relativePath,
+  /** The local image's name (default: the function's name); its tag is the project's tag. */
+  image: v.optional(
+    v.pipe(
+      v.string(),
+      v.regex(IMAGE_NAME, 'must be a Docker image name: lower case letters, digits, and . _ - / between them'),
+    ),
+  ),
+  timeout: v.optional(wholeNumber(TIMEOUT_RULE)),
+  memorySize: v.optional(wholeNumber(MEMORY_RULE)),
+  ephemeralStorage: v.optional(wholeNumber(EPHEMERAL_STORAGE_RULE)),
+  /** Added to (and winning over) the project's deploy.environment, locally and on Lambda. */
+  environment: v.optional(environmentSchema),
+  /** Names of the project's extensions this function's image holds (default: all of them). */
+  extensions: v.optional(v.array(v.pipe(v.string(), v.regex(/^[A-Za-z0-9_-]+$/, 'must be a layer name')))),
+  /** Overrides the project's deploy settings (default functionName: the function's name). */
+  deploy: v.optional(deploySchema),
+  url: v.optional(urlSchema),
 });
 
 export const configSchema = v.strictObject({
@@ -218,6 +254,16 @@ export const configSchema = v.strictObject({
   extensions: v.optional(v.array(extensionSchema), []),
   deploy: v.optional(deploySchema),
   url: v.optional(urlSchema),
+  /** Several functions in one module: name -> main package and own settings. Absent: one function. */
+  functions: v.optional(
+    v.record(
+      v.pipe(
+        v.string(),
+        v.check((k) => !functionKeyProblem(k), functionKeyProblem('') ?? ''),
+      ),
+      functionSchema,
+    ),
+  ),
 });
 
 export type Config = v.InferOutput<typeof configSchema>;
@@ -225,6 +271,7 @@ export type ConfigInput = v.InferInput<typeof configSchema>;
 export type ExtensionEntry = v.InferOutput<typeof extensionSchema>;
 export type DeployConfig = v.InferOutput<typeof deploySchema>;
 export type UrlConfig = v.InferOutput<typeof urlSchema>;
+export type FunctionEntry = v.InferOutput<typeof functionSchema>;
 
 export type ValidationResult = { config: Config; errors: [] } | { config?: undefined; errors: string[] };
 
@@ -242,6 +289,23 @@ function crossChecks(c: Config): string[] {
     if (dirs.has(e.dir)) errors.push(`extensions.${i}.dir: "${e.dir}" is already the folder of another layer`);
     dirs.add(e.dir);
   });
+  if (c.functions) {
+    const entries = Object.entries(c.functions);
+    if (entries.length === 0) errors.push('functions: must list at least one function (or be left out)');
+    if (c.runtime !== 'go') errors.push('functions: needs runtime "go" (one module, one main package per function)');
+    const images = new Map<string, string>();
+    for (const [name, f] of entries) {
+      const image = f.image ?? name;
+      const other = images.get(image);
+      if (other) errors.push(`functions.${name}.image: "${image}" is already the image of function ${other}`);
+      images.set(image, name);
+      for (const ext of f.extensions ?? [])
+        if (!names.has(ext))
+          errors.push(
+            `functions.${name}.extensions: "${ext}" is not one of the project's extensions (${[...names].join(', ') || 'none'})`,
+          );
+    }
+  }
   return errors;
 }
 
