@@ -53,7 +53,11 @@ export function registerCommands(program: Command): void {
     .command('build')
     .description('build and tag the image (or several variants) and report where the bytes are')
     .argument('[dir]', 'the function directory', '.')
-    .option('-t, --tag <name:tag>', 'image tag (default: name:tag from lambda-image.json)')
+    .option(
+      '-t, --tag <name:tag>',
+      'image tag (default: name:tag from lambda-image.json); :<tag> sets the tag alone (every function)',
+    )
+    .option('--function <name>', 'build this function of the project (repeatable; default: every function)', collect)
     .addOption(new Option('--variant <variant>', 'build one variant').choices(VARIANTS).conflicts('variants'))
     .option('--variants <list>', `comma-separated variants to build and compare (${VARIANTS.join(', ')})`)
     .addOption(new Option('--arch <arch>', 'target architecture').choices(ARCHES).conflicts('platform'))
