@@ -30,7 +30,12 @@ export function registerCommands(program: Command): void {
       new Option('--runtime <runtime>', 'build from Go sources, or package a prebuilt bootstrap').choices(RUNTIMES),
     )
     .option('--binary <path>', 'prebuilt bootstrap binary (with --runtime provided)')
-    .option('--main <pkg>', 'directory of the Go main package (default: the function directory)')
+    .option('--main <pkg>', 'directory of the Go main package (default: the one main package found)')
+    .option(
+      '--function <name=dir>',
+      'a function of the project and its main package (repeatable; default: every main package found)',
+      collect,
+    )
     .option('--go-version <v>', 'Go version for the builder image (default: from go.mod)')
     .option(
       '--base-image <[family=]ref>',
