@@ -98,7 +98,7 @@ describe('push plans for a project of several functions', () => {
     });
   });
 
-  it('a function that was never built asks for a build of it', async () => {
+  it('a function with no recorded build ships its own name:tag, as before builds were recorded', async () => {
     const dir = tmpDir('multiship-plan-');
     writeFileSync(
       path.join(dir, 'lambda-image.json'),
