@@ -189,6 +189,27 @@ describe.skipIf(!dockerEnv.available)('push and deploy a project of several func
     );
   });
 
+  it('a function never built stops the command before anything is sent to a registry or Lambda', async () => {
+    const file = path.join(project, 'lambda-image.json');
+    const saved = readFileSync(file, 'utf8');
+    const functions = { inventory: { main: './cmd/inventory', image: image('inventory') }, ...config.functions };
+    writeFileSync(file, JSON.stringify({ ...config, functions }));
+    try {
+      lambda.requests = [];
+      ecr.requests = [];
+      for (const command of ['push', 'deploy']) {
+        const r = await cli([command, project]);
+        expect(r.code, r.stderr).toBe(11);
+        expect(r.stderr).toContain(`error: inventory: image ${image('inventory')}:latest is not on the engine`);
+        expect(r.stderr).toContain('  nothing was pushed or deployed');
+      }
+      expect(lambda.requests).toEqual([]);
+      expect(ecr.requests).toEqual([]);
+    } finally {
+      writeFileSync(file, saved);
+    }
+  });
+
   it('stops at the first function that fails, naming it, what was done and what was not tried', async () => {
     if (!lambda.functions.has('orders')) {
       await buildFunctions();

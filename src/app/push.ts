@@ -282,6 +282,27 @@ export class RepositoryResolver {
   }
 }
 
+/**
+ * Every planned image is on the engine and not built on a stand-in: checked for all the
+ * functions of a project before the first one is pushed, so a function never built stops
+ * the command before anything is sent.
+ */
+export async function checkLocalImages(engine: Engine, plans: readonly PushPlan[]): Promise<void> {
+  const images = imageClient(engine);
+  for (const plan of plans) {
+    try {
+      await findLocalImage(images, plan.local);
+    } catch (err) {
+      if (!(err instanceof LambdaImageError) || !plan.function) throw err;
+      throw new LambdaImageError(err.code, `${plan.function}: ${err.message}`, {
+        hint: err.hint,
+        details: [`nothing was pushed or deployed`],
+        cause: err,
+      });
+    }
+  }
+}
+
 interface LocalImage {
   /** What the engine tags and pushes (an ID for a recorded build). */
   lookup: string;

@@ -13,6 +13,7 @@ import { LambdaImageError } from '../errors.js';
 import { createUi, type Ui } from '../ui.js';
 import { checkedFlag } from './args.js';
 import { forEachFunction } from './each-function.js';
+import { checkLocalImages } from '../app/push.js';
 import { layerProgress, pushJson, pushOptions, type PushCliOptions } from './push.js';
 
 export interface DeployCliOptions extends Omit<DeployOptions, 'variant' | 'functions'>, Omit<PushCliOptions, 'tag'> {
@@ -69,6 +70,8 @@ async function deployFunctions(ui: Ui, plans: DeployPlan[], opts: DeployCliOptio
   const progress = await ui.progress(`deploying ${plans.length} function${plans.length === 1 ? '' : 's'}`);
   const session = new DeploySession(() => connectEngine());
   try {
+    const pushes = plans.flatMap((p) => (p.push ? [p.push] : []));
+    if (pushes.length) await checkLocalImages(await session.engine(), pushes);
     const results = await forEachFunction(
       plans,
       async (plan, name) => {

@@ -1,6 +1,7 @@
 // `lambda-image push`: wiring and output only; the work is in src/app/push.ts. Its output
 // helpers serve `deploy` too.
 import {
+  checkLocalImages,
   planPushes,
   pushProject,
   RepositoryResolver,
@@ -59,6 +60,7 @@ export async function runPush(dir: string, opts: PushCliOptions): Promise<void> 
 async function pushFunctions(plans: PushPlan[], opts: PushCliOptions): Promise<void> {
   const ui = createUi();
   const engine = await connectEngine();
+  await checkLocalImages(engine, plans);
   const progress = await ui.progress(`pushing ${plans.length} function${plans.length === 1 ? '' : 's'}`);
   const repositories = new RepositoryResolver();
   await withInterrupt(async (signal) => {
