@@ -5,10 +5,10 @@
 // change in one function, its image alone has new layers to send and its Lambda function
 // alone is updated, the others reported unchanged; --function selects; the first failure
 // stops the command and says what was done.
-import { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readBuildRecord, recordBuild } from '../src/project/build-record.js';
+import { readBuildRecord } from '../src/project/build-record.js';
 import { REPO_ROOT, runCli, type CliResult } from './support/cli.js';
 import { docker, dockerEnv, removeContainersAndImages, uniqueRepo } from './support/docker.js';
 import { FakeEcr, FakeLambda, fakeAwsEnv } from './support/fake-aws.mjs';
@@ -61,29 +61,12 @@ describe.skipIf(!dockerEnv.available)('push and deploy a project of several func
     functions: Object.fromEntries(FUNCTIONS.map((f) => [f, { main: `./cmd/${f}`, image: image(f) }])),
   };
 
-  /**
-   * Builds each function's image and records it as the project's build of that function: a
-   * copy of the project with a one-function config per function (the build of one function
-   * of a project of several makes the same image), then that build's record under the
-   * function's name in the project's builds.json.
-   */
+  /** `build` of the project: every function's image in one build, recorded per function. */
   async function buildFunctions(): Promise<Record<string, string>> {
+    const built = await cli(['build', project]);
+    expect(built.code, built.stderr).toBe(0);
     const ids: Record<string, string> = {};
-    for (const fn of FUNCTIONS) {
-      const one = tmpDir('multiship-one-');
-      cpSync(project, one, { recursive: true, filter: (src) => !src.includes('.lambda-image') });
-      const { functions: _f, deploy: _d, ...rest } = config;
-      writeFileSync(
-        path.join(one, 'lambda-image.json'),
-        JSON.stringify({ ...rest, name: image(fn), go: { ...config.go, main: `cmd/${fn}` } }),
-      );
-      const built = await cli(['build', one]);
-      expect(built.code, built.stderr).toBe(0);
-      const record = await readBuildRecord(one);
-      await recordBuild(project, [record!.variants.aws!], fn);
-      ids[fn] = record!.variants.aws!.id;
-      rmSync(one, { recursive: true, force: true });
-    }
+    for (const fn of FUNCTIONS) ids[fn] = (await readBuildRecord(project, fn))!.variants.aws!.id;
     return ids;
   }
 
