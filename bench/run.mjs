@@ -81,6 +81,7 @@ const needsDocker = [
   'go',
   'sandbox',
   'ship',
+  'ship-multi',
   'front',
   'io',
   'multi',
@@ -498,7 +499,7 @@ try {
   }
 
   // Benchmarks of other areas, one module each: `export default async function run(ctx)`.
-  for (const name of ['loop', 'go', 'sandbox', 'ship', 'front', 'io', 'multi']) {
+  for (const name of ['loop', 'go', 'sandbox', 'ship', 'ship-multi', 'front', 'io', 'multi']) {
     if (!(name === 'loop' ? loopParts.some(want) : want(name))) continue;
     const file = path.join(root, 'bench', `${name}.mjs`);
     if (!existsSync(file)) continue;
