@@ -103,6 +103,11 @@ export function registerCommands(program: Command): void {
     cmd
       .argument('[dir]', 'the function directory (its lambda-image.json names the image)', '.')
       .option('--image <ref>', "run this image instead of the project's")
+      .option(
+        '--function <name>',
+        'a function of a project of several (invoke: the one to run; start: repeatable, default all)',
+        collect,
+      )
       .option('--function-name <name>', "function name (default: the config's name)")
       .option('--timeout <s>', 'function timeout in seconds (default: config, else 3)')
       .option('--memory <MB>', "memory size; the container's memory limit (default: config, else 128)")
@@ -144,7 +149,11 @@ export function registerCommands(program: Command): void {
   )
     .option('--port <port>', 'port of the Invoke API endpoints on 127.0.0.1', '9000')
     .option('--host <address>', 'address to listen on instead of 127.0.0.1 (0.0.0.0: every interface)')
-    .option('--http-port <port>', 'also serve plain HTTP there, as a function URL or API Gateway front')
+    .option(
+      '--http-port <port>',
+      'also serve plain HTTP there, as a function URL or API Gateway front; several functions: each under /<name>, or <function>=<port> (repeatable)',
+      collect,
+    )
     .addOption(
       new Option('--http-event <front>', 'what --http-port plays: the event it builds and how it maps answers')
         .choices(HTTP_EVENTS)
