@@ -359,12 +359,12 @@ export async function startFront(
     pending.add(answered);
   });
   const servers = [server];
-  await listen_(server, port, opts.host);
+  await listen(server, port, opts.host);
   const httpPorts: FrontServer['httpPorts'] = [];
   const listens = opts.http === undefined ? [] : Array.isArray(opts.http) ? opts.http : [opts.http as HttpListen];
   try {
-    for (const listen of listens as readonly HttpListen[]) {
-      const listed = [...new Set(listen.functions ?? names)];
+    for (const spec of listens as readonly HttpListen[]) {
+      const listed = [...new Set(spec.functions ?? names)];
       for (const name of listed)
         if (!byName.has(name)) throw new Error(`startFront: no function ${name} to serve over HTTP`);
       const prefixed = listed.length > 1;
@@ -374,9 +374,9 @@ export async function startFront(
         listed.map((name) => {
           const { fn } = byName.get(name)!;
           const settings: HttpFrontSettings = fn.http ?? {
-            front: listen.front ?? 'url',
-            invokeMode: listen.invokeMode ?? 'BUFFERED',
-            cors: listen.cors,
+            front: spec.front ?? 'url',
+            invokeMode: spec.invokeMode ?? 'BUFFERED',
+            cors: spec.cors,
           };
           // With several functions served, a note says whose answer it was.
           const note =
@@ -414,7 +414,7 @@ export async function startFront(
           });
         pending.add(answered);
       });
-      await listen_(front, listen.port, opts.host);
+      await listen(front, spec.port, opts.host);
       servers.push(front);
       bound = (front.address() as AddressInfo).port;
       httpPorts.push({ port: bound, functions: listed, prefixed });
@@ -514,7 +514,7 @@ interface Place {
   release(): void;
 }
 
-function listen_(server: http.Server, port: number, host = '127.0.0.1'): Promise<void> {
+function listen(server: http.Server, port: number, host = '127.0.0.1'): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, resolve);
