@@ -203,6 +203,11 @@ export function registerCommands(program: Command): void {
       .option('--scan-on-push', 'with --create-repository: scan images on push')
       .option('--region <region>', 'AWS region (default: config deploy.region, else the SDK default)')
       .option('--profile <profile>', 'AWS profile for credentials')
+      .option(
+        '--function <name>',
+        'a project of several functions: ship this one (repeatable; default: every function)',
+        collect,
+      )
       .option('--json', 'print the result as JSON on stdout');
 
   repositoryOptions(
@@ -221,6 +226,7 @@ export function registerCommands(program: Command): void {
     .option('--function-name <name>', 'the function (default: config deploy.functionName)')
     .option('--image-uri <ref>', 'deploy this image, already in ECR, instead of pushing')
     .option('--role <arn>', 'execution role, needed only to create the function (default: config deploy.role)')
+    .option('--force', 'a project of several functions: update a function even when it already runs the image')
     .option('--publish', 'publish a version after the update')
     .option('--alias <name>', 'publish a version and point this alias at it')
     .option('--url', 'create or update the function URL (settings from config url) and print it')
@@ -255,6 +261,11 @@ export function registerCommands(program: Command): void {
       'execution role for creating a missing function (default: the variable LAMBDA_IMAGE_FUNCTION_ROLE_ARN, else config deploy.role)',
     )
     .option('--github-repo <owner/name>', 'for the printed trust policy (default: from git remote origin)')
+    .option(
+      '--function <name>',
+      'a project of several functions: deploy this one (repeatable; default: every function)',
+      collect,
+    )
     .option('--force', 'overwrite an existing workflow')
     .option('--dry-run', 'print the workflow, write nothing')
     .action(async (dir: string, opts) => (await import('./ci.js')).runCiGithub(dir, opts));
