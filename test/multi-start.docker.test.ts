@@ -4,7 +4,7 @@
 // by /<name> prefix, a pool and settings per function, log lines named by function, SHUTDOWN
 // to every environment) and invoked one by one with --function.
 import { execFileSync, spawn } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -96,6 +96,20 @@ describe.skipIf(!dockerEnv.available)('a project of several functions, run local
     expect(orders.code, orders.stderr).toBe(0);
     expect(JSON.parse(orders.stdout)).toMatchObject({ function: 'orders', stage: 'from-cli' });
     expect(orders.stderr).toMatch(/REPORT RequestId: .*Memory Size: 256 MB/);
+  });
+
+  it('start with a function whose image was never built: exit 11 naming the function; the others leave nothing behind', async () => {
+    const copy = path.join(tmpDir(), 'shop');
+    cpSync(dir, copy, { recursive: true });
+    const configFile = path.join(copy, 'lambda-image.json');
+    const config = JSON.parse(readFileSync(configFile, 'utf8'));
+    config.functions.inventory = { main: './cmd/inventory', image: image('inventory') };
+    writeFileSync(configFile, JSON.stringify(config));
+    const r = await runCli(['start', copy, '--port', String(await freePort())]);
+    expect(r.code, r.stderr).toBe(11);
+    expect(r.stderr).toContain(`function inventory: image ${image('inventory')}:ms is not on the engine`);
+    expect(r.stderr).toContain('lambda-image build --function inventory');
+    expect(await ours()).toEqual([]);
   });
 
   it('start serves every function: Invoke API by name and ARN, 404 for others, HTTP fronts per port and by prefix, lines named by function', async () => {
