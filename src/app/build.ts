@@ -66,6 +66,8 @@ export interface BuildOptions {
 }
 
 export interface BuildHooks {
+  /** Aborting it stops the build (`start --watch`): the engine cancels it, nothing is tagged or recorded. */
+  signal?: AbortSignal;
   onVariant?(variant: VariantName, tag: string): void;
   onEvent?(variant: VariantName, event: BuildEvent): void;
   onWarning?(message: string): void;
@@ -200,6 +202,7 @@ export async function buildProject(engine: Engine, plan: BuildPlan, hooks: Build
           ...(Object.keys(registryconfig).length ? { registryconfig } : {}),
         },
         (e) => hooks.onEvent?.(variant, e),
+        hooks.signal,
       );
       result.outcomes.push({ variant, outcome });
       if (outcome.error) await throwBuildError(engine, images, spec, outcome);

@@ -41,6 +41,7 @@ const FRONT_NAMES: Record<HttpFront, string> = {
   'rest-api': 'API Gateway REST API',
 };
 import { createUi } from '../ui.js';
+import type { WatchCliOptions } from './watch.js';
 import { printable } from '../util/printable.js';
 
 interface FunctionCliOptions {
@@ -119,7 +120,7 @@ export async function runInvoke(dir: string, opts: InvokeCliOptions): Promise<vo
   });
 }
 
-export interface StartCliOptions extends FunctionCliOptions {
+export interface StartCliOptions extends FunctionCliOptions, Omit<WatchCliOptions, 'image'> {
   port?: string;
   host?: string;
   httpPort?: string;
@@ -159,7 +160,11 @@ export async function runStart(dir: string, opts: StartCliOptions): Promise<void
       },
     );
   const http = httpPort === undefined ? undefined : { port: httpPort, front, invokeMode, cors: config?.url?.cors };
-  const engine = await connectEngine();
+  const watch = await import('./watch.js');
+  const watching = watch.watchPlan(opts);
+  const engine = await connectEngine(watching ? { builder: watching.builder } : {});
+  // --watch serves the project as it is now: built first (and a failing build ends here, exit 12).
+  const emit = watching ? await watch.buildBeforeServing(engine, dir, watching) : undefined;
   // The engine going away ends `start` (reported, non-zero), whichever way it is noticed.
   let engineLost!: (err: Error) => void;
   const lost = new Promise<Error>((resolve) => (engineLost = resolve));
@@ -180,15 +185,22 @@ export async function runStart(dir: string, opts: StartCliOptions): Promise<void
         );
       }
       const shown = host.includes(':') ? `[${host}]` : host;
-      ui.out(`serving ${fn.name} (${fn.facts.image}) on http://${shown}:${front.port}`);
+      // With --json, stdout carries the watch's events only.
+      const say = watching?.json ? (line: string) => ui.info(line) : (line: string) => ui.out(line);
+      say(`serving ${fn.name} (${fn.facts.image}) on http://${shown}:${front.port}`);
       if (front.httpPort !== undefined)
-        ui.out(
+        say(
           `serving ${fn.name} as a ${FRONT_NAMES[http!.front]}${http!.front === 'url' ? ` (${http!.invokeMode})` : ''} on http://${shown}:${front.httpPort}`,
         );
       ui.info(`  curl -d '{}' http://${shown}:${front.port}/2015-03-31/functions/function/invocations`);
       ui.info(`  aws lambda invoke --endpoint-url http://${shown}:${front.port} --function-name ${fn.name} out.json`);
       if (front.httpPort !== undefined) ui.info(`  curl -i 'http://${shown}:${front.httpPort}/any/path?x=1'`);
       ui.info('Ctrl-C stops it (extensions get SHUTDOWN first).');
+      const session = watching ? await watch.startWatching(engine, dir, watching, fn, emit!) : undefined;
+      if (watching) {
+        ui.info('watching the project: a change rebuilds it and swaps the environments to the new image');
+        if (watching.json) emit!({ type: 'ready', port: front.port, httpPort: front.httpPort });
+      }
       let onSignal!: () => void;
       const signalled = new Promise<undefined>((resolve) => (onSignal = () => resolve(undefined)));
       process.once('SIGINT', onSignal);
@@ -196,6 +208,8 @@ export async function runStart(dir: string, opts: StartCliOptions): Promise<void
       const failure = await Promise.race([signalled, lost]);
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
+      // A build in progress is stopped first (the engine cancels it; nothing is tagged).
+      await session?.stop();
       // A second Ctrl-C while draining stops at once, naming the accepted Event invokes it drops.
       const force = () => {
         const dropped = front.eventsPending();

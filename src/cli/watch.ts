@@ -1,0 +1,164 @@
+// `start --watch`: its flags, the first build, and its events on the terminal (one line per
+// rebuild) or as JSON lines on stdout (--json). The loop itself is src/app/watch.ts.
+import type { BuildOptions } from '../app/build.js';
+import type { LocalFunction } from '../app/invoke.js';
+import { buildForWatch, watchProject, type WatchEvent, type WatchSession } from '../app/watch.js';
+import { emulatorSourceProblem } from '../config/value-rules.js';
+import type { Engine } from '../docker/engine.js';
+import { LambdaImageError } from '../errors.js';
+import type { VariantName } from '../render/variant.js';
+import { printable, printableLines } from '../util/printable.js';
+import { checkedFlag, parseBaseImageFlags, parsePairs } from './args.js';
+
+export interface WatchCliOptions {
+  image?: string;
+  watch?: boolean;
+  prewarm?: boolean;
+  json?: boolean;
+  variant?: string;
+  buildArg?: string[];
+  baseImage?: string[];
+  builderImage?: string;
+  rieFrom?: string;
+  builder?: 'auto' | 'buildkit' | 'classic';
+}
+
+export interface WatchPlan {
+  build: BuildOptions;
+  prewarm: boolean;
+  json: boolean;
+  builder?: 'auto' | 'buildkit' | 'classic';
+}
+
+const WATCH_ONLY = {
+  prewarm: '--prewarm',
+  json: '--json',
+  variant: '--variant',
+  buildArg: '--build-arg',
+  baseImage: '--base-image',
+  builderImage: '--builder-image',
+  rieFrom: '--rie-from',
+  builder: '--builder',
+} as const;
+
+/** The watch part of `start`'s plan (undefined without --watch); its flags checked as `build` checks them. */
+export function watchPlan(opts: WatchCliOptions): WatchPlan | undefined {
+  if (!opts.watch) {
+    const given = Object.entries(WATCH_ONLY).find(([key]) => opts[key as keyof typeof WATCH_ONLY] !== undefined);
+    if (given)
+      throw new LambdaImageError('INVALID_INPUT', `${given[1]} goes with --watch`, {
+        hint: `add --watch (start --watch ${given[1]} ...), or leave ${given[1]} out`,
+      });
+    return undefined;
+  }
+  if (opts.image !== undefined)
+    throw new LambdaImageError('INVALID_INPUT', '--watch rebuilds the project: it cannot serve --image', {
+      hint: 'run start --watch in the project folder (or give its path), without --image',
+    });
+  // commander checked --variant against the variant names.
+  const variant = opts.variant as VariantName | undefined;
+  return {
+    build: {
+      ...(variant ? { variants: [variant] } : {}),
+      buildArgs: parsePairs(opts.buildArg ?? [], '--build-arg'),
+      baseImages: parseBaseImageFlags(opts.baseImage ?? []),
+      builderImage: opts.builderImage,
+      rieFrom: checkedFlag(opts.rieFrom, '--rie-from', emulatorSourceProblem, './aws-lambda-rie'),
+    },
+    prewarm: opts.prewarm ?? false,
+    json: opts.json ?? false,
+    builder: opts.builder,
+  };
+}
+
+/** The first build: `start --watch` serves the project as it is now. Returns the events' printer. */
+export async function buildBeforeServing(
+  engine: Engine,
+  dir: string,
+  plan: WatchPlan,
+): Promise<(e: WatchEvent) => void> {
+  const emit = watchPrinter(plan.json);
+  const began = performance.now();
+  emit({ type: 'rebuild-start', files: [], functions: [] });
+  const result = await buildForWatch(engine, dir, plan.build, {
+    onWarning: (message) => emit({ type: 'warning', message }),
+  });
+  const built = result.images[0]!;
+  emit({
+    type: 'rebuild-done',
+    files: [],
+    functions: [],
+    ms: Math.round(performance.now() - began),
+    image: built.tag,
+    id: built.id,
+  });
+  return emit;
+}
+
+export async function startWatching(
+  engine: Engine,
+  dir: string,
+  plan: WatchPlan,
+  fn: LocalFunction,
+  emit: (e: WatchEvent) => void,
+): Promise<WatchSession> {
+  return watchProject(engine, {
+    dir,
+    build: plan.build,
+    targets: [{ function: fn.name, pool: fn.pool }],
+    prewarm: plan.prewarm ? fn.pool.concurrency : 0,
+    onEvent: emit,
+  });
+}
+
+/** Where events go: JSON lines on stdout (--json), or lines for people on stderr. */
+export function watchPrinter(json: boolean): (e: WatchEvent) => void {
+  if (json) return (e) => process.stdout.write(`${JSON.stringify({ ...e, time: new Date().toISOString() })}\n`);
+  return (e) => {
+    for (const line of watchLines(e)) process.stderr.write(`${line}\n`);
+  };
+}
+
+const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+
+function changed(files: string[]): string {
+  if (!files.length) return 'start';
+  const shown = files.slice(0, 3).map(printable).join(', ');
+  return `${shown}${files.length > 3 ? ` and ${files.length - 3} more` : ''} changed`;
+}
+
+/** The terminal's lines for one event: one per rebuild (at its swap, or its failure), and the first build's. */
+export function watchLines(e: WatchEvent): string[] {
+  switch (e.type) {
+    case 'rebuild-start':
+      return e.files.length ? [] : ['watch: building the project before serving it'];
+    case 'rebuild-done':
+      return e.files.length ? [] : [`watch: built ${printable(e.image)} in ${seconds(e.ms)}`];
+    case 'swap': {
+      const id = e.id.replace(/^sha256:/, '').slice(0, 12);
+      const old = [
+        e.retiredIdle ? `${e.retiredIdle} idle old environment${e.retiredIdle === 1 ? '' : 's'} spun down` : '',
+        e.retiringBusy
+          ? `${e.retiringBusy} finishing ${e.retiringBusy === 1 ? 'its invoke' : 'their invokes'} first`
+          : '',
+      ].filter(Boolean);
+      const warm = e.prewarmedInitMs.length
+        ? `${e.prewarmedInitMs.length} environment${e.prewarmedInitMs.length === 1 ? '' : 's'} prewarmed (init ${e.prewarmedInitMs.map((m) => `${m} ms`).join(', ')})`
+        : 'the next invoke is a cold start';
+      return [
+        `watch: ${changed(e.files)}: rebuilt in ${seconds(e.buildMs)}, swapped ${printable(e.function)} to ${printable(e.image)} (${id}): ${[warm, ...old].join('; ')}`,
+      ];
+    }
+    case 'rebuild-failed':
+      return [
+        `watch: rebuild failed after ${seconds(e.ms)} (${changed(e.files)}): ${printable(e.error)}`,
+        ...e.lines.map((l) => `  ${printableLines(l)}`),
+        'watch: the old image keeps serving; waiting for the next change',
+      ];
+    case 'rebuild-aborted':
+    case 'ready':
+      return [];
+    case 'warning':
+      return [`warning: ${printable(e.message)}`];
+  }
+}
