@@ -83,6 +83,7 @@ const needsDocker = [
   'ship',
   'front',
   'io',
+  'watch',
   ...loopParts,
 ].some(want);
 let docker,
@@ -497,7 +498,7 @@ try {
   }
 
   // Benchmarks of other areas, one module each: `export default async function run(ctx)`.
-  for (const name of ['loop', 'go', 'sandbox', 'ship', 'front', 'io']) {
+  for (const name of ['loop', 'go', 'sandbox', 'ship', 'front', 'io', 'watch']) {
     if (!(name === 'loop' ? loopParts.some(want) : want(name))) continue;
     const file = path.join(root, 'bench', `${name}.mjs`);
     if (!existsSync(file)) continue;

@@ -2,6 +2,7 @@
 // from changes, and swap the running pool over to the new image while the old one keeps
 // serving. One build at a time; a change during a build aborts it and builds again.
 import { performance } from 'node:perf_hooks';
+import { CONFIG_FILE } from '../config/constants.js';
 import { projectFunctions } from '../config/functions.js';
 import { loadConfig } from '../config/store.js';
 import { BuildAbortedError } from '../docker/builds.js';
@@ -12,6 +13,7 @@ import type { Engine } from '../docker/engine.js';
 import { inspectFunctionImage } from '../emulator/function-image.js';
 import type { SandboxPool } from '../emulator/pool.js';
 import { isLambdaImageError } from '../errors.js';
+import { debug } from '../util/debug.js';
 import { RebuildScheduler, type SchedulerAction } from '../watch/scheduler.js';
 import { functionsToRebuild, neverWatchedDir, triggersRebuild } from '../watch/triggers.js';
 import { ProjectWatcher } from '../watch/watcher.js';
@@ -54,7 +56,7 @@ export type WatchEvent =
 /** One function being served: the pool to swap, and what it is called in the project. */
 export interface WatchTarget {
   function: string;
-  pool: Pick<SandboxPool, 'swap'>;
+  pool: Pick<SandboxPool, 'swap' | 'image'>;
 }
 
 export interface WatchOptions {
@@ -84,6 +86,8 @@ export async function buildForWatch(
   const plan = await planBuild(dir, build);
   return buildProject(engine, plan, hooks);
 }
+
+const log = debug('watch');
 
 export async function watchProject(engine: Engine, opts: WatchOptions): Promise<WatchSession> {
   const { dir, onEvent } = opts;
@@ -115,6 +119,8 @@ export async function watchProject(engine: Engine, opts: WatchOptions): Promise<
       // The config is read again each time: an edit to it is what triggered this build.
       const config = await loadConfig(dir);
       if (config.functions) functions = functionsToRebuild(projectFunctions(config), files);
+      // A change in another function's own folder: nothing served here can change.
+      if (!opts.targets.some((t) => functions.includes(t.function))) return 'done';
       onEvent({ type: 'rebuild-start', files, functions });
       const result = await buildForWatch(engine, dir, opts.build, {
         signal,
@@ -124,7 +130,11 @@ export async function watchProject(engine: Engine, opts: WatchOptions): Promise<
       const buildMs = ms();
       onEvent({ type: 'rebuild-done', files, functions, ms: buildMs, image: built.tag, id: built.id });
       // The new image by ID: a later build moving the tag never changes what this pool runs.
-      const facts = await inspectFunctionImage(containers, built.id);
+      // Its extensions come from the config and the base image only: unless the config
+      // changed, they are those of the image served now (listing them costs a container).
+      const serving = files.includes(CONFIG_FILE) ? undefined : opts.targets[0]?.pool.image;
+      const facts = await inspectFunctionImage(containers, built.id, { extensions: serving?.extensions });
+      log(`built in ${buildMs} ms, inspected at ${ms()} ms`);
       for (const target of opts.targets.filter((t) => functions.includes(t.function))) {
         const swapped = await target.pool.swap(facts, { prewarm: opts.prewarm });
         onEvent({
@@ -139,6 +149,7 @@ export async function watchProject(engine: Engine, opts: WatchOptions): Promise<
           retiringBusy: swapped.retiringBusy,
         });
       }
+      log(`swapped at ${ms()} ms`);
       return 'done';
     } catch (err) {
       if (err instanceof BuildAbortedError || signal.aborted) {

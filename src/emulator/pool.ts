@@ -315,13 +315,11 @@ export class SandboxPool {
     if (failed) throw failed.reason;
     const init = initFailed!.init;
     if ('err' in init) throw init.err;
+    if (init.ok) throw new Error('unreachable: a successful init counted as failed');
     throw new LambdaImageError(
       'FUNCTION_FAILED',
-      `the new image's init failed (${init.ok ? '' : init.errorType}): the old image keeps serving`,
-      {
-        details: [init.ok ? '' : init.body.toString('utf8').slice(0, 2000)],
-        hint: 'fix the init error and save again',
-      },
+      `the new image failed its init (${init.errorType}): the old image keeps serving`,
+      { details: [init.body.toString('utf8').slice(0, 2000)], hint: 'fix the init error and save again' },
     );
   }
 
