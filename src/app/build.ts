@@ -1,9 +1,13 @@
 // `build`: for each requested variant, render the Dockerfile in memory, pack the context,
-// build through the engine, and report what the image is and where its bytes are.
+// build through the engine, and report what the image is and where its bytes are. A project of
+// several functions has one Dockerfile (one Go build for all, a final stage per function): each
+// selected function's stage is built as a target of its own, and the later ones find the
+// shared builder stages in the cache.
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { parseImageReference, repositoryOf, tagProblem } from '../config/image-reference.js';
 import { CONFIG_FILE, type Arch, type Base, type Config } from '../config/schema.js';
+import { selectFunctions } from '../config/functions.js';
 import { loadConfig } from '../config/store.js';
 import { createBuildContext, type GeneratedEntry } from '../docker/build-context.js';
 import { failingStep, type BuildEvent, type BuildOutcome } from '../docker/build-stream.js';
@@ -24,25 +28,49 @@ import {
 import { hasImageFor, pullImage } from '../docker/pull.js';
 import { userRegistryAuth } from '../registry/auth.js';
 import { checkBinaryArch } from '../project/binary-arch.js';
-import { BUILD_RECORD, recordBuild } from '../project/build-record.js';
+import { BUILD_RECORD, readBuildRecord, recordBuild, type BuiltVariant } from '../project/build-record.js';
 import { vendorModulesOnHost, type HostVendorTree } from '../project/host-modules.js';
 import { configPath, typedPath } from '../util/paths.js';
 import { dockerArchitecture, dockerPlatform } from '../render/images.js';
 import { renderVariantFiles } from '../render/render.js';
-import { parseVariant, specFromConfig, variantName, type RenderSpec, type VariantName } from '../render/variant.js';
+import {
+  functionStage,
+  parseVariant,
+  specFromConfig,
+  variantName,
+  type RenderSpec,
+  type VariantName,
+} from '../render/variant.js';
 
 /** Where a local emulator binary goes inside the build context. */
 export const RIE_CONTEXT_PATH = '.lambda-image/rie/aws-lambda-rie';
 
 /** One built and tagged image, as the report shows it. */
 export interface BuiltImage extends BuiltImageFacts {
+  /** The function it runs (a one-function project: the project's image name). */
+  function: string;
   variant: string;
   tag: string;
   baseImage: string;
+  /** Its ID differs from the one the previous build of this function and variant made (true when there was none). */
+  changed: boolean;
+}
+
+/** One function a build makes images of. */
+export interface BuildTarget {
+  function: string;
+  /** The image repository its images are tagged in. */
+  repo: string;
+  /** A project of several: its final stage (the build target) and the key of its build record. */
+  stage?: string;
+  recordKey?: string;
 }
 
 export interface BuildOptions {
+  /** `name:tag` (one function), or `:tag` (the tag alone, for every function built). */
   tag?: string;
+  /** Functions to build (--function, repeatable): default every function of the project. */
+  functions?: string[];
   variants?: VariantName[];
   arch?: Arch;
   buildArgs?: Record<string, string>;
@@ -68,7 +96,8 @@ export interface BuildOptions {
 export interface BuildHooks {
   /** Aborting it stops the build (`start --watch`): the engine cancels it, nothing is tagged or recorded. */
   signal?: AbortSignal;
-  onVariant?(variant: VariantName, tag: string): void;
+  /** An image is about to be built. */
+  onImage?(image: { function: string; variant: VariantName; tag: string }): void;
   onEvent?(variant: VariantName, event: BuildEvent): void;
   onWarning?(message: string): void;
 }
@@ -76,15 +105,16 @@ export interface BuildHooks {
 export interface BuildResult {
   images: BuiltImage[];
   /** Bytes of project files in the context (after .dockerignore), and bytes sent, per variant. */
-  context: Array<{ variant: VariantName; files: number; fileBytes: number; sentBytes: number }>;
-  outcomes: Array<{ variant: VariantName; outcome: BuildOutcome }>;
+  context: Array<{ function: string; variant: VariantName; files: number; fileBytes: number; sentBytes: number }>;
+  outcomes: Array<{ function: string; variant: VariantName; outcome: BuildOutcome }>;
 }
 
 /** A build worked out and checked once (planBuild), before the engine is asked anything. */
 export interface BuildPlan {
   dir: string;
   config: Config;
-  repo: string;
+  /** The functions built, each in every variant (a one-function project: one target, no stage). */
+  targets: BuildTarget[];
   tag: string;
   variants: VariantName[];
   arch: Arch;
@@ -106,7 +136,32 @@ export interface BuildPlan {
  */
 export async function planBuild(dir: string, opts: BuildOptions = {}): Promise<BuildPlan> {
   const config = await loadConfig(dir);
-  const { repo, tag } = parseTag(opts.tag ?? `${config.name}:${config.tag}`);
+  const functions = selectFunctions(config, opts.functions);
+  let tag = config.tag;
+  let repo: string | undefined;
+  if (opts.tag?.startsWith(':')) {
+    tag = opts.tag.slice(1);
+    const problem = tagProblem(tag);
+    if (problem)
+      throw new LambdaImageError('INVALID_INPUT', `--tag ${opts.tag}: ${tag} is not a valid tag: ${problem}`, {
+        hint: 'use --tag :<tag> (letters, digits, _ . -; at most 128)',
+      });
+  } else if (opts.tag !== undefined) {
+    if (functions.length > 1)
+      throw new LambdaImageError(
+        'INVALID_INPUT',
+        `--tag ${opts.tag} names one image, and this build makes ${functions.length} functions' images (${functions.map((f) => f.name).join(', ')})`,
+        {
+          hint: `give the tag alone (--tag :${opts.tag.split(':')[1] ?? 'v2'}), or build one function with --function`,
+        },
+      );
+    ({ repo, tag } = parseTag(opts.tag));
+  }
+  const targets: BuildTarget[] = functions.map((f) => ({
+    function: f.name,
+    repo: repo ?? f.config.name,
+    ...(f.multi ? { stage: functionStage(f.name), recordKey: f.name } : {}),
+  }));
   // With several variants each image is tagged <tag>-<variant>: that tag must be valid too.
   for (const variant of (opts.variants?.length ?? 0) > 1 ? opts.variants! : []) {
     const problem = tagProblem(`${tag}-${variant}`);
@@ -127,7 +182,7 @@ export async function planBuild(dir: string, opts: BuildOptions = {}): Promise<B
   return {
     dir,
     config,
-    repo,
+    targets,
     tag,
     variants: opts.variants?.length ? opts.variants : [variantName({ base: config.base, rie: config.rie })],
     arch,
@@ -145,7 +200,7 @@ export async function planBuild(dir: string, opts: BuildOptions = {}): Promise<B
 
 /** Builds what the plan says, variant by variant, and records each image in the project's build record. */
 export async function buildProject(engine: Engine, plan: BuildPlan, hooks: BuildHooks = {}): Promise<BuildResult> {
-  const { dir, config, repo, tag, rie, baseImages, arch, variants, buildArgs } = plan;
+  const { dir, config, targets, tag, rie, baseImages, arch, variants, buildArgs } = plan;
 
   if (!engine.buildkit && dockerPlatform(arch) !== engine.platform) {
     throw new LambdaImageError(
@@ -160,11 +215,12 @@ export async function buildProject(engine: Engine, plan: BuildPlan, hooks: Build
   const images = imageClient(engine);
   const result: BuildResult = { images: [], context: [], outcomes: [] };
   const registryAuth = plan.registryAuth ?? userRegistryAuth();
+  // What each function's previous build made: the report says which images changed.
+  const previous = new Map<string, Awaited<ReturnType<typeof readBuildRecord>>>();
+  for (const t of targets) previous.set(t.function, await readBuildRecord(dir, t.recordKey).catch(() => undefined));
   const modules = config.runtime === 'go' ? await goModulesFor(dir, plan.goModules, plan.hostEnv, hooks) : undefined;
   try {
     for (const variant of variants) {
-      const fullTag = variants.length > 1 ? `${repo}:${tag}-${variant}` : `${repo}:${tag}`;
-      hooks.onVariant?.(variant, fullTag);
       const { spec, warnings } = specFromConfig(config, {
         variant: parseVariant(variant),
         arch,
@@ -185,59 +241,89 @@ export async function buildProject(engine: Engine, plan: BuildPlan, hooks: Build
         hooks.onWarning,
       );
       if (engine.buildkit) await pullForBuildkit(engine, pulled, registryconfig, plan.pull);
-      const context = await createBuildContext(dir, generated, [BUILD_RECORD]);
-      if (variant === variants[0]) for (const w of secretFileWarnings(context.files.secrets)) hooks.onWarning?.(w);
-      const outcome = await runEngineBuild(
-        engine,
-        context.stream,
-        {
-          t: fullTag,
-          dockerfile: 'Dockerfile',
-          platform: dockerPlatform(arch),
-          buildargs: { ...buildArgs, BUILDPLATFORM: engine.platform, TARGETARCH: dockerArchitecture(arch) },
-          nocache: plan.noCache,
-          pull: plan.pull ? 'true' : undefined,
-          labels: { 'org.lambda-image.variant': variant, 'org.lambda-image.arch': arch },
-          ...(engine.buildkit ? { version: '2' } : {}),
-          ...(Object.keys(registryconfig).length ? { registryconfig } : {}),
-        },
-        (e) => hooks.onEvent?.(variant, e),
-        hooks.signal,
-      );
-      result.outcomes.push({ variant, outcome });
-      if (outcome.error) await throwBuildError(engine, images, spec, outcome);
-
-      const facts = await inspectBuiltImage(images, fullTag, spec.baseImage);
-      if (facts.architecture !== dockerArchitecture(arch)) {
-        throw new LambdaImageError(
-          'PLATFORM_MISMATCH',
-          `${fullTag} was built for ${facts.os}/${facts.architecture}, not ${dockerPlatform(arch)}`,
+      for (const [i, target] of targets.entries()) {
+        const fullTag = variants.length > 1 ? `${target.repo}:${tag}-${variant}` : `${target.repo}:${tag}`;
+        hooks.onImage?.({ function: target.function, variant, tag: fullTag });
+        const context = await createBuildContext(dir, generated, [BUILD_RECORD]);
+        if (variant === variants[0] && i === 0)
+          for (const w of secretFileWarnings(context.files.secrets)) hooks.onWarning?.(w);
+        const outcome = await runEngineBuild(
+          engine,
+          context.stream,
           {
-            hint: `check that ${spec.baseImage} exists for ${dockerPlatform(arch)} (a digest-pinned base names one platform)`,
+            t: fullTag,
+            dockerfile: 'Dockerfile',
+            ...(target.stage ? { target: target.stage } : {}),
+            platform: dockerPlatform(arch),
+            buildargs: { ...buildArgs, BUILDPLATFORM: engine.platform, TARGETARCH: dockerArchitecture(arch) },
+            // --no-cache: the first function's build redoes every shared stage; the later ones
+            // reuse what that very build made (the shared builder), so N functions still cost one build.
+            nocache: plan.noCache && i === 0,
+            pull: plan.pull ? 'true' : undefined,
+            // Constant labels only: anything that varies (a time) would change every image ID.
+            labels: {
+              'org.lambda-image.variant': variant,
+              'org.lambda-image.arch': arch,
+              ...(target.stage ? { 'org.lambda-image.function': target.function } : {}),
+            },
+            ...(engine.buildkit ? { version: '2' } : {}),
+            ...(Object.keys(registryconfig).length ? { registryconfig } : {}),
           },
+          (e) => hooks.onEvent?.(variant, e),
+          hooks.signal,
         );
+        result.outcomes.push({ function: target.function, variant, outcome });
+        if (outcome.error)
+          await throwBuildError(engine, images, spec, outcome, target.stage ? target.function : undefined);
+
+        const facts = await inspectBuiltImage(images, fullTag, spec.baseImage);
+        if (facts.architecture !== dockerArchitecture(arch)) {
+          throw new LambdaImageError(
+            'PLATFORM_MISMATCH',
+            `${fullTag} was built for ${facts.os}/${facts.architecture}, not ${dockerPlatform(arch)}`,
+            {
+              hint: `check that ${spec.baseImage} exists for ${dockerPlatform(arch)} (a digest-pinned base names one platform)`,
+            },
+          );
+        }
+        const before = previous.get(target.function)?.variants[variant]?.id;
+        result.images.push({
+          function: target.function,
+          variant,
+          tag: fullTag,
+          baseImage: spec.baseImage,
+          ...facts,
+          changed: before !== facts.id,
+        });
+        result.context.push({
+          function: target.function,
+          variant,
+          files: context.files.entries.length,
+          fileBytes: context.files.bytes,
+          sentBytes: await context.sentBytes,
+        });
       }
-      result.images.push({ variant, tag: fullTag, baseImage: spec.baseImage, ...facts });
-      result.context.push({
-        variant,
-        files: context.files.entries.length,
-        fileBytes: context.files.bytes,
-        sentBytes: await context.sentBytes,
-      });
     }
   } finally {
     await modules?.host?.remove();
   }
-  // What push and deploy will ship. A project the user cannot write to still builds: it warns.
+  // What push and deploy will ship, per function. A project the user cannot write to still builds: it warns.
   const builtAt = new Date().toISOString();
-  await recordBuild(
-    dir,
-    result.images.map((i) => ({ variant: i.variant as VariantName, image: i.tag, id: i.id, arch, builtAt })),
-  ).catch((err: Error) =>
-    hooks.onWarning?.(
-      `could not record the build in ${BUILD_RECORD} (${err.message}): push and deploy need --image ${result.images[0]?.tag}`,
-    ),
-  );
+  for (const target of targets) {
+    const built: BuiltVariant[] = result.images
+      .filter((i) => i.function === target.function)
+      .map((i) => ({ variant: i.variant as VariantName, image: i.tag, id: i.id, arch, builtAt }));
+    const failed = await recordBuild(dir, built, target.recordKey).then(
+      () => false,
+      (err: Error) => {
+        hooks.onWarning?.(
+          `could not record the build in ${BUILD_RECORD} (${err.message}): push and deploy need --image ${built[0]?.image}`,
+        );
+        return true;
+      },
+    );
+    if (failed) break;
+  }
   return result;
 }
 
@@ -338,6 +424,7 @@ async function throwBuildError(
   images: ImageClient,
   spec: RenderSpec,
   outcome: BuildOutcome,
+  fn?: string,
 ): Promise<never> {
   const message = outcome.error ?? 'build failed';
   if (REGISTRY_TROUBLE.test(message)) {
@@ -365,7 +452,8 @@ async function throwBuildError(
   const step = failingStep(outcome);
   const lines = step?.logs.slice(-20) ?? [];
   const emulatorDownload = spec.rie?.kind === 'url' && step?.name.includes(spec.rie.url);
-  throw new LambdaImageError('BUILD_FAILED', `build failed at ${step ? step.name : 'an unknown step'}`, {
+  const of = fn ? ` (function ${fn})` : '';
+  throw new LambdaImageError('BUILD_FAILED', `build failed at ${step ? step.name : 'an unknown step'}${of}`, {
     details: [...lines, `engine: ${message.split('\n')[0]}`],
     hint: emulatorDownload
       ? 'the emulator could not be downloaded: offline, pass --rie-from <path of an aws-lambda-rie binary>'

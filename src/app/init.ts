@@ -8,6 +8,7 @@ import { withConfigLock } from '../layers/project-tree.js';
 import { checkConflicts, planProjectFiles, writePlan, type FilePlan } from '../project/files.js';
 import { checkBinary, checkMainPackage, readGoModule, typedHint } from '../project/go-module.js';
 import { checkBinaryArch } from '../project/binary-arch.js';
+import { findMainPackages, nameMainPackages, parseFunctionFlag } from '../project/main-packages.js';
 import type { GoModuleMode } from '../config/constants.js';
 import { insideProject, typedPath } from '../util/paths.js';
 
@@ -24,6 +25,8 @@ export interface InitOptions {
   /** Paths as the user typed them: relative to the working directory (see src/util/paths.ts). */
   main?: string;
   binary?: string;
+  /** --function <name>=<dir> (repeatable, dirs as typed): the project's functions, named. */
+  functions?: string[];
   force?: boolean;
   dryRun?: boolean;
   goModules?: GoModuleMode;
@@ -31,6 +34,8 @@ export interface InitOptions {
 
 export interface InitResult {
   config: Config;
+  /** The main packages found (or named with --function), each a function; one: a one-function project. */
+  found: Array<{ name: string; main: string }>;
   plan: FilePlan;
   warnings: string[];
   written: boolean;
@@ -45,6 +50,8 @@ export async function initProject(dir: string, opts: InitOptions): Promise<InitR
   }
   const warnings: string[] = [];
   const runtime: Runtime = opts.runtime ?? (opts.binary ? 'provided' : 'go');
+  let found: InitResult['found'] = [];
+  let functions: Array<{ name: string; main: string }> | undefined;
   const base = opts.base ?? 'aws';
   const draft: Record<string, unknown> = {
     name: opts.name ?? defaultImageName(dir),
@@ -62,8 +69,12 @@ export async function initProject(dir: string, opts: InitOptions): Promise<InitR
       });
     }
     const mod = await readGoModule(dir);
+    if (opts.functions?.length && opts.main !== undefined)
+      throw new LambdaImageError('INVALID_INPUT', '--main and --function both name main packages', {
+        hint: 'use --function <name>=<dir> for each function, or --main for a one-function project',
+      });
     // --main is typed, so relative to the working directory; the config keeps it relative to the project.
-    const main =
+    let main =
       opts.main === undefined
         ? '.'
         : normalizeMain(
@@ -74,14 +85,29 @@ export async function initProject(dir: string, opts: InitOptions): Promise<InitR
               typedHint(dir, opts.main, 'pass --main as a path inside the module, such as ./cmd/handler'),
             ),
           );
-    await checkMainPackage(dir, main);
+    if (opts.functions?.length) {
+      functions = await namedFunctions(dir, opts.functions);
+      found = functions;
+    } else if (opts.main === undefined) {
+      // No main package named: every one of the module is a function (one: the project is it).
+      const mains = nameMainPackages(await findMainPackages(dir), defaultImageName(dir));
+      found = mains.map((m) => ({ name: m.name, main: m.dir }));
+      if (mains.length > 1) functions = found;
+      else if (mains.length === 1) main = mains[0]!.dir;
+    }
+    if (!functions) await checkMainPackage(dir, main);
     draft.go = {
       module: mod.module,
       version: opts.goVersion ?? mod.goVersion,
       main,
       ...(opts.goModules ? { modules: opts.goModules } : {}),
     };
+    if (functions) draft.functions = Object.fromEntries(functions.map((f) => [f.name, { main: mainEntry(f.main) }]));
   } else {
+    if (opts.functions?.length)
+      throw new LambdaImageError('INVALID_INPUT', '--function needs Go sources (one main package per function)', {
+        hint: 'drop --function, or build from Go sources (--runtime go)',
+      });
     if (!opts.binary) {
       throw new LambdaImageError('INVALID_INPUT', '--runtime provided needs --binary <path>', {
         hint: 'pass the path of your prebuilt bootstrap binary inside the project',
@@ -111,6 +137,12 @@ export async function initProject(dir: string, opts: InitOptions): Promise<InitR
       draft.rieVersion = previous.rieVersion;
       if (previous.rieFrom) draft.rieFrom = previous.rieFrom;
       if (previous.tag) draft.tag = previous.tag;
+      // A function found again keeps the settings the user gave it (memory, environment, deploy...).
+      if (draft.functions && previous.functions) {
+        const next = draft.functions as Record<string, { main: string }>;
+        for (const [name, entry] of Object.entries(next))
+          if (previous.functions[name]) next[name] = { ...previous.functions[name], main: entry.main };
+      }
     }
 
     const parsed = validateConfig(draft);
@@ -124,10 +156,43 @@ export async function initProject(dir: string, opts: InitOptions): Promise<InitR
     const plan = await planProjectFiles(dir, config, { includeConfig: true, replaceGenerated: false });
     warnings.push(...plan.warnings, ...checkConflicts(plan, opts.force ?? false));
     if (!opts.dryRun) await writePlan(dir, plan);
-    return { config, plan, warnings, written: !opts.dryRun };
+    return { config, found, plan, warnings, written: !opts.dryRun };
   };
   const hasConfig = (await fs.stat(path.join(dir, CONFIG_FILE)).catch(() => undefined))?.isFile();
   return hasConfig && !opts.dryRun ? withConfigLock(dir, finish) : finish();
+}
+
+/** --function <name>=<dir> values: each name once, each dir inside the module and a main package. */
+async function namedFunctions(dir: string, values: string[]): Promise<Array<{ name: string; main: string }>> {
+  const named: Array<{ name: string; main: string }> = [];
+  for (const value of values) {
+    const { name, dir: typed } = parseFunctionFlag(value);
+    if (named.some((f) => f.name === name))
+      throw new LambdaImageError('INVALID_INPUT', `--function ${name} is given twice`, {
+        hint: 'give each function one --function <name>=<dir>',
+      });
+    const main = normalizeMain(
+      insideProject(
+        dir,
+        typedPath(typed),
+        `--function ${value}`,
+        typedHint(dir, typed, 'give a main package folder inside the module, such as ./cmd/orders'),
+      ),
+    );
+    await checkMainPackage(dir, main).catch((err: unknown) => {
+      if (!(err instanceof LambdaImageError)) throw err;
+      throw new LambdaImageError('INVALID_INPUT', `--function ${value}: ${err.message}`, {
+        hint: 'give each function the folder of its "package main" (with a func main), such as ./cmd/orders',
+      });
+    });
+    named.push({ name, main });
+  }
+  return named;
+}
+
+/** A function's main as the config writes it: ./cmd/orders (or . for the module root). */
+function mainEntry(main: string): string {
+  return main === '.' ? '.' : `./${main}`;
 }
 
 function normalizeMain(main: string): string {

@@ -22,7 +22,14 @@ import { buildProject, planBuild, type BuildOptions, type BuildResult } from './
 /** What `start --watch` reports, one event each (the CLI prints a line, or JSON with --json). */
 export type WatchEvent =
   | { type: 'rebuild-start'; files: string[]; functions: string[] }
-  | { type: 'rebuild-done'; files: string[]; functions: string[]; ms: number; image: string; id: string }
+  | {
+      type: 'rebuild-done';
+      files: string[];
+      functions: string[];
+      ms: number;
+      /** Each image built: its function, tag and ID. */
+      images: Array<{ function: string; image: string; id: string }>;
+    }
   | {
       type: 'swap';
       function: string;
@@ -118,31 +125,37 @@ export async function watchProject(engine: Engine, opts: WatchOptions): Promise<
     try {
       // The config is read again each time: an edit to it is what triggered this build.
       const config = await loadConfig(dir);
-      if (config.functions) functions = functionsToRebuild(projectFunctions(config), files);
-      // A change in another function's own folder: nothing served here can change.
-      if (!opts.targets.some((t) => functions.includes(t.function))) return 'done';
+      // A project of several functions rebuilds the ones served here that the change concerns.
+      if (config.functions)
+        functions = functionsToRebuild(projectFunctions(config), files).filter((f) => functions.includes(f));
+      if (!functions.length) return 'done';
       onEvent({ type: 'rebuild-start', files, functions });
-      const result = await buildForWatch(engine, dir, opts.build, {
-        signal,
-        onWarning: (message) => onEvent({ type: 'warning', message }),
-      });
-      const built = result.images[0]!;
+      const result = await buildForWatch(
+        engine,
+        dir,
+        { ...opts.build, ...(config.functions ? { functions } : {}) },
+        { signal, onWarning: (message) => onEvent({ type: 'warning', message }) },
+      );
       const buildMs = ms();
-      onEvent({ type: 'rebuild-done', files, functions, ms: buildMs, image: built.tag, id: built.id });
-      // The new image by ID: a later build moving the tag never changes what this pool runs.
-      // Its extensions come from the config and the base image only: unless the config
-      // changed, they are those of the image served now (listing them costs a container).
-      const serving = files.includes(CONFIG_FILE) ? undefined : opts.targets[0]?.pool.image;
-      const facts = await inspectFunctionImage(containers, built.id, { extensions: serving?.extensions });
-      log(`built in ${buildMs} ms, inspected at ${ms()} ms`);
+      const images = result.images.map((i) => ({ function: i.function, image: i.tag, id: i.id }));
+      onEvent({ type: 'rebuild-done', files, functions, ms: buildMs, images });
       for (const target of opts.targets.filter((t) => functions.includes(t.function))) {
+        // A one-function project's image is the project's, whatever name the function runs under.
+        const built = images.find((i) => i.function === target.function) ?? (config.functions ? undefined : images[0]);
+        if (!built) continue;
+        // The new image by ID: a later build moving the tag never changes what this pool runs.
+        // Its extensions come from the config and the base image only: unless the config
+        // changed, they are those of the image served now (listing them costs a container).
+        const serving = files.includes(CONFIG_FILE) ? undefined : target.pool.image;
+        const facts = await inspectFunctionImage(containers, built.id, { extensions: serving?.extensions });
+        log(`built in ${buildMs} ms, inspected at ${ms()} ms`);
         const swapped = await target.pool.swap(facts, { prewarm: opts.prewarm });
         onEvent({
           type: 'swap',
           function: target.function,
           files,
           buildMs,
-          image: built.tag,
+          image: built.image,
           id: built.id,
           prewarmedInitMs: swapped.prewarmed.map(Math.round),
           retiredIdle: swapped.retiredIdle,

@@ -11,6 +11,7 @@ import { createUi } from '../ui.js';
 
 export interface BuildCliOptions {
   tag?: string;
+  function?: string[];
   variant?: string;
   variants?: string;
   arch?: Arch;
@@ -32,6 +33,7 @@ export async function runBuild(dir: string, opts: BuildCliOptions): Promise<void
   // The one plan: bad input fails here, before any engine is asked.
   const plan = await planBuild(dir, {
     tag: opts.tag,
+    functions: opts.function,
     variants: parseVariantList(opts.variants ?? opts.variant),
     arch: opts.arch ?? archFromPlatform(opts.platform),
     buildArgs: parsePairs(opts.buildArg ?? [], '--build-arg'),
@@ -47,11 +49,12 @@ export async function runBuild(dir: string, opts: BuildCliOptions): Promise<void
     `building with ${engine.name} (${engine.buildkit ? 'BuildKit' : 'classic builder'})`,
   );
   let label = '';
+  const multi = plan.targets.some((t) => t.stage);
   try {
     const result = await buildProject(engine, plan, {
-      onVariant: (variant, tag) => {
-        label = variant;
-        progress.step(`[${variant}] building ${tag}`);
+      onImage: ({ function: fn, variant, tag }) => {
+        label = multi ? `${fn} ${variant}` : variant;
+        progress.step(`[${label}] building ${tag}`);
       },
       onEvent: (_variant, e) => {
         if (e.type === 'step' && !e.step.name.startsWith('[internal]')) progress.step(`[${label}] ${e.step.name}`);
@@ -61,9 +64,10 @@ export async function runBuild(dir: string, opts: BuildCliOptions): Promise<void
     });
     progress.succeed(`built ${result.images.map((i) => i.tag).join(', ')}`);
     if (opts.json) {
+      // Keyed by variant; in a project of several functions by <function>/<variant>.
       const steps = Object.fromEntries(
-        result.outcomes.map(({ variant, outcome }) => [
-          variant,
+        result.outcomes.map(({ function: fn, variant, outcome }) => [
+          multi ? `${fn}/${variant}` : variant,
           outcome.steps.map((st) => ({ name: st.name, cached: st.cached })),
         ]),
       );
@@ -79,9 +83,9 @@ export async function runBuild(dir: string, opts: BuildCliOptions): Promise<void
     for (const image of result.images) ui.out(formatImage(image));
     const ctx = result.context[0]!;
     ui.info(`build context: ${ctx.files} files, ${formatBytes(ctx.fileBytes)} (${formatBytes(ctx.sentBytes)} sent)`);
-    if (result.images.length > 1) {
+    if (result.images.length > 1 || multi) {
       ui.out('');
-      ui.out(formatComparison(compareImages(result.images)));
+      ui.out(formatComparison(compareImages(result.images), multi));
     }
   } catch (err) {
     progress.fail(`build failed${label ? ` (${label})` : ''}`);

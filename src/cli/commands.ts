@@ -30,7 +30,12 @@ export function registerCommands(program: Command): void {
       new Option('--runtime <runtime>', 'build from Go sources, or package a prebuilt bootstrap').choices(RUNTIMES),
     )
     .option('--binary <path>', 'prebuilt bootstrap binary (with --runtime provided)')
-    .option('--main <pkg>', 'directory of the Go main package (default: the function directory)')
+    .option('--main <pkg>', 'directory of the Go main package (default: the one main package found)')
+    .option(
+      '--function <name=dir>',
+      'a function of the project and its main package (repeatable; default: every main package found)',
+      collect,
+    )
     .option('--go-version <v>', 'Go version for the builder image (default: from go.mod)')
     .option(
       '--base-image <[family=]ref>',
@@ -53,7 +58,11 @@ export function registerCommands(program: Command): void {
     .command('build')
     .description('build and tag the image (or several variants) and report where the bytes are')
     .argument('[dir]', 'the function directory', '.')
-    .option('-t, --tag <name:tag>', 'image tag (default: name:tag from lambda-image.json)')
+    .option(
+      '-t, --tag <name:tag>',
+      'image tag (default: name:tag from lambda-image.json); :<tag> sets the tag alone (every function)',
+    )
+    .option('--function <name>', 'build this function of the project (repeatable; default: every function)', collect)
     .addOption(new Option('--variant <variant>', 'build one variant').choices(VARIANTS).conflicts('variants'))
     .option('--variants <list>', `comma-separated variants to build and compare (${VARIANTS.join(', ')})`)
     .addOption(new Option('--arch <arch>', 'target architecture').choices(ARCHES).conflicts('platform'))

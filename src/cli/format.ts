@@ -3,24 +3,35 @@ import type { BuiltImage } from '../app/build.js';
 import { printable } from '../util/printable.js';
 
 export interface ComparisonRow {
+  function: string;
   variant: string;
   base: string;
   size: number;
   diffBytes: number;
   diffPercent: number;
   layers: number;
+  /** The image ID, and whether it differs from the previous build's of this function and variant. */
+  id: string;
+  changed: boolean;
 }
 
+/** One row per image; each compared with the smallest variant of its own function. */
 export function compareImages(images: BuiltImage[]): ComparisonRow[] {
-  const smallest = Math.min(...images.map((i) => i.size));
-  return images.map((i) => ({
-    variant: i.variant,
-    base: i.baseIsStandin ? `${i.baseImage} (stand-in)` : i.baseImage,
-    size: i.size,
-    diffBytes: i.size - smallest,
-    diffPercent: smallest > 0 ? ((i.size - smallest) / smallest) * 100 : 0,
-    layers: i.layers,
-  }));
+  const smallestOf = new Map<string, number>();
+  for (const i of images) smallestOf.set(i.function, Math.min(smallestOf.get(i.function) ?? Infinity, i.size));
+  return images
+    .map((i) => ({ i, smallest: smallestOf.get(i.function)! }))
+    .map(({ i, smallest }) => ({
+      function: i.function,
+      variant: i.variant,
+      base: i.baseIsStandin ? `${i.baseImage} (stand-in)` : i.baseImage,
+      size: i.size,
+      diffBytes: i.size - smallest,
+      diffPercent: smallest > 0 ? ((i.size - smallest) / smallest) * 100 : 0,
+      layers: i.layers,
+      id: i.id,
+      changed: i.changed,
+    }));
 }
 
 export function formatBytes(n: number): string {
@@ -59,17 +70,28 @@ export function formatImage(i: BuiltImage): string {
   ].join('\n');
 }
 
-export function formatComparison(rows: ComparisonRow[]): string {
-  return formatTable(
-    ['VARIANT', 'BASE', 'SIZE', 'VS SMALLEST', '', 'LAYERS'],
+/**
+ * The variant comparison; for a project of several functions, one row per function and variant,
+ * with the image ID and whether it changed since the previous build.
+ */
+export function formatComparison(rows: ComparisonRow[], functions = false): string {
+  const table = formatTable(
+    [...(functions ? ['FUNCTION'] : []), 'VARIANT', 'BASE', 'SIZE', 'VS SMALLEST', '', 'LAYERS'].concat(
+      functions ? ['IMAGE ID', ''] : [],
+    ),
     rows.map((r) => [
+      ...(functions ? [r.function] : []),
       r.variant,
       r.base,
       formatBytes(r.size),
       r.diffBytes === 0 ? 'smallest' : `+${formatBytes(r.diffBytes)}`,
       r.diffBytes === 0 ? '' : `+${r.diffPercent.toFixed(1)}%`,
       String(r.layers),
+      ...(functions ? [r.id.replace(/^sha256:/, '').slice(0, 12), r.changed ? 'changed' : 'unchanged'] : []),
     ]),
-    new Set([2, 3, 4, 5]),
+    new Set(functions ? [3, 4, 5, 6] : [2, 3, 4, 5]),
   );
+  if (!functions) return table;
+  const changed = rows.filter((r) => r.changed).length;
+  return `${table}\n${changed} of ${rows.length} image${rows.length === 1 ? '' : 's'} changed since the previous build`;
 }

@@ -5,12 +5,22 @@ import { parseBaseImageFlags } from './args.js';
 
 export async function runInit(
   dir: string,
-  opts: Omit<InitOptions, 'baseImages'> & { rie?: boolean; baseImage?: string[] },
+  opts: Omit<InitOptions, 'baseImages' | 'functions'> & { rie?: boolean; baseImage?: string[]; function?: string[] },
 ): Promise<void> {
   const ui = createUi();
-  const { baseImage, ...rest } = opts;
-  const result = await initProject(dir, { ...rest, baseImages: parseBaseImageFlags(baseImage ?? []) });
+  const { baseImage, function: functions, ...rest } = opts;
+  const result = await initProject(dir, { ...rest, functions, baseImages: parseBaseImageFlags(baseImage ?? []) });
   for (const w of result.warnings) ui.warn(w);
+  // What the module holds: several main packages make a project of several functions.
+  if (result.found.length > 1 || result.config.functions) {
+    ui.out(
+      `found ${result.found.length} function${result.found.length === 1 ? '' : 's'} (lambda-image.json "functions"):`,
+    );
+    const width = Math.max(...result.found.map((f) => f.name.length));
+    for (const f of result.found) ui.out(`  ${f.name.padEnd(width)}  ${f.main === '.' ? '.' : `./${f.main}`}`);
+  } else if (result.found.length === 1 && result.found[0]!.main !== '.') {
+    ui.out(`found one main package: ./${result.found[0]!.main}`);
+  }
   for (const f of result.plan.files) {
     if (opts.dryRun) {
       ui.out(`==> ${f.path} (${f.action === 'unchanged' ? 'unchanged' : `would ${f.action}`})`);

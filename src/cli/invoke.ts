@@ -196,7 +196,7 @@ export async function runStart(dir: string, opts: StartCliOptions): Promise<void
       ui.info(`  aws lambda invoke --endpoint-url http://${shown}:${front.port} --function-name ${fn.name} out.json`);
       if (front.httpPort !== undefined) ui.info(`  curl -i 'http://${shown}:${front.httpPort}/any/path?x=1'`);
       ui.info('Ctrl-C stops it (extensions get SHUTDOWN first).');
-      const session = watching ? await watch.startWatching(engine, dir, watching, fn, emit!) : undefined;
+      const session = watching ? await watch.startWatching(engine, dir, watching, fn, config?.name, emit!) : undefined;
       if (watching) {
         ui.info('watching the project: a change rebuilds it and swaps the environments to the new image');
         if (watching.json) emit!({ type: 'ready', port: front.port, httpPort: front.httpPort });

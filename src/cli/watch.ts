@@ -83,14 +83,12 @@ export async function buildBeforeServing(
   const result = await buildForWatch(engine, dir, plan.build, {
     onWarning: (message) => emit({ type: 'warning', message }),
   });
-  const built = result.images[0]!;
   emit({
     type: 'rebuild-done',
     files: [],
-    functions: [],
+    functions: [...new Set(result.images.map((i) => i.function))],
     ms: Math.round(performance.now() - began),
-    image: built.tag,
-    id: built.id,
+    images: result.images.map((i) => ({ function: i.function, image: i.tag, id: i.id })),
   });
   return emit;
 }
@@ -100,12 +98,15 @@ export async function startWatching(
   dir: string,
   plan: WatchPlan,
   fn: LocalFunction,
+  /** The project's name for the function served (its config name). */
+  project: string | undefined,
   emit: (e: WatchEvent) => void,
 ): Promise<WatchSession> {
   return watchProject(engine, {
     dir,
     build: plan.build,
-    targets: [{ function: fn.name, pool: fn.pool }],
+    // The pool runs the project's function (named in lambda-image.json; --function-name only renames it inside).
+    targets: [{ function: project ?? fn.name, pool: fn.pool }],
     prewarm: plan.prewarm ? fn.pool.concurrency : 0,
     onEvent: emit,
   });
@@ -133,7 +134,9 @@ export function watchLines(e: WatchEvent): string[] {
     case 'rebuild-start':
       return e.files.length ? [] : ['watch: building the project before serving it'];
     case 'rebuild-done':
-      return e.files.length ? [] : [`watch: built ${printable(e.image)} in ${seconds(e.ms)}`];
+      return e.files.length
+        ? []
+        : [`watch: built ${e.images.map((i) => printable(i.image)).join(', ')} in ${seconds(e.ms)}`];
     case 'swap': {
       const id = e.id.replace(/^sha256:/, '').slice(0, 12);
       const old = [

@@ -57,26 +57,89 @@ function guardTemplateData<T>(data: T, where = 'value'): T {
 
 /** Data for the templates: every field present, so strict mode catches typos, not absences. */
 function templateData(spec: RenderSpec) {
-  return guardTemplateData({
+  const { goBuilds, binaries } = goBuildPlan(spec);
+  // The final stage: one unnamed (one function), or one named stage per function.
+  const final = {
     isGo: spec.runtime === 'go',
-    usesBuildPlatform: spec.runtime === 'go' || spec.rie?.kind === 'url',
     isAws: spec.base === 'aws',
     hasRie: spec.base === 'alpine' && spec.rie !== undefined,
-    builderImage: spec.builderImage ?? '',
-    goMain: spec.goMain ?? '',
     binary: spec.binary ?? '',
     baseImage: spec.baseImage,
     // JSON: the exec form of CMD is a JSON array, so the handler is quoted as JSON, never pasted.
     handlerJson: JSON.stringify(spec.handler),
     rieUrl: spec.rie?.kind === 'url' ? spec.rie.url : '',
     rieContextPath: spec.rie?.kind === 'context' ? spec.rie.path : '',
-    layerDirs: spec.layerDirs,
+  };
+  const finals = spec.functions
+    ? spec.functions.map((f) => ({
+        ...final,
+        functionName: f.name,
+        stageName: f.stage,
+        layerDirs: f.layerDirs,
+        goBinary: binaries.get(f.name)!,
+      }))
+    : [{ ...final, functionName: '', stageName: '', layerDirs: spec.layerDirs, goBinary: '/out/bootstrap' }];
+  return guardTemplateData({
+    ...final,
+    usesBuildPlatform: spec.runtime === 'go' || spec.rie?.kind === 'url',
+    builderImage: spec.builderImage ?? '',
+    multi: spec.functions !== undefined,
+    goMains: spec.functions ? spec.functions.map((f) => f.goMain).join(' ') : (spec.goMain ?? ''),
+    goBuilds,
+    finals,
     goVendor: spec.goVendor ?? false,
     cacheMounts: spec.cacheMounts,
     goArgs: GO_MODULE_SETTINGS.join(' '),
     // The build cache belongs to a toolchain: one cache mount per builder image.
     goCacheScope: (spec.builderImage ?? '').toLowerCase().replace(/[^a-z0-9._-]+/g, '-'),
   });
+}
+
+/**
+ * The `go build` commands of the build stage and where each function's binary lands. One
+ * function: `-o /out/bootstrap`. Several: one `go build -o <dir>/ <mains...>` for all of them
+ * (one process: packages are loaded once and binaries linked in parallel); `go` names each
+ * binary after its package path (cmd/go's DefaultExecName), so mains whose names would clash
+ * go to further commands with a folder each.
+ */
+function goBuildPlan(spec: RenderSpec): {
+  goBuilds: Array<{ out: string; mains: string }>;
+  binaries: Map<string, string>;
+} {
+  const binaries = new Map<string, string>();
+  if (spec.runtime !== 'go') return { goBuilds: [], binaries };
+  if (!spec.functions) return { goBuilds: [{ out: '/out/bootstrap', mains: spec.goMain ?? '' }], binaries };
+  const groups: Array<{ names: Set<string>; mains: string[] }> = [];
+  const placed: Array<{ fn: string; group: number; exe: string }> = [];
+  for (const f of spec.functions) {
+    // Two functions of one main package (other settings, same code) share its binary.
+    const same = placed.find((p) => spec.functions!.find((g) => g.name === p.fn)!.goMain === f.goMain);
+    if (same) {
+      placed.push({ ...same, fn: f.name });
+      continue;
+    }
+    const exe = goExecName(spec.goModule ?? '', f.goMain);
+    let group = groups.findIndex((g) => !g.names.has(exe));
+    if (group < 0) group = groups.push({ names: new Set(), mains: [] }) - 1;
+    groups[group]!.names.add(exe);
+    groups[group]!.mains.push(f.goMain);
+    placed.push({ fn: f.name, group, exe });
+  }
+  const dir = (i: number) => (groups.length === 1 ? '/out/' : `/out/${i + 1}/`);
+  for (const p of placed) binaries.set(p.fn, `${dir(p.group)}${p.exe}`);
+  return { goBuilds: groups.map((g, i) => ({ out: dir(i), mains: g.mains.join(' ') })), binaries };
+}
+
+/**
+ * The file name `go build -o <dir>/` gives a main package's binary: the last element of its
+ * import path, or the one before it when that is a major version (v2, v3, ...).
+ */
+export function goExecName(module: string, main: string): string {
+  const rel = main.replace(/^\.\/?/, '').replace(/\/$/, '');
+  const importPath = rel ? `${module}/${rel}` : module;
+  const parts = importPath.split('/');
+  const last = parts.at(-1)!;
+  return parts.length > 1 && /^v([2-9]|[1-9][0-9]+)$/.test(last) ? parts.at(-2)! : last;
 }
 
 /** The Dockerfile for one variant, with a header that says where it came from and a checksum of its body. */

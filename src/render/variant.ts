@@ -1,6 +1,7 @@
 // Image variants: which base, whether the emulator is added, and the render spec that a
 // config plus a variant produce. Pure.
 import type { Arch, Base, Config } from '../config/schema.js';
+import { projectFunctions } from '../config/functions.js';
 import { LambdaImageError } from '../errors.js';
 import { emulatorSource, projectPathProblem } from '../config/value-rules.js';
 import { defaultBaseImage, goBuilderImage, judgeBaseImage, rieDownloadUrl } from './images.js';
@@ -41,6 +42,30 @@ export interface RenderSpec {
   rie?: RieSource;
   /** Context paths of unpacked layers, copied to /opt. */
   layerDirs: string[];
+  /** Go runtime: the module path (names the binaries `go build -o <dir>/` writes). */
+  goModule?: string;
+  /**
+   * A project of several functions: one Go build compiles every function, and each has a final
+   * stage of its own (its binary, its extensions), built with `--target <stage>`. Absent: one
+   * function, one unnamed final stage, as always.
+   */
+  functions?: FunctionTarget[];
+}
+
+/** One function's final stage in a project of several. */
+export interface FunctionTarget {
+  name: string;
+  /** The Dockerfile stage to build for it (`fn-<name>`). */
+  stage: string;
+  /** Its main package (relative, starting with ./). */
+  goMain: string;
+  /** Context paths of the layers its image holds (its `extensions`, default all the project's). */
+  layerDirs: string[];
+}
+
+/** The final stage of a function of a project of several: what `build` passes as the target. */
+export function functionStage(name: string): string {
+  return `fn-${name}`;
 }
 
 export function variantName(v: Variant): VariantName {
@@ -119,10 +144,24 @@ export function specFromConfig(config: Config, opts: SpecOptions = {}): { spec: 
   };
   if (config.runtime === 'go') {
     spec.builderImage = opts.builderImage ?? config.builderImage ?? goBuilderImage(config.go!.version);
-    spec.goMain = config.go!.main === '.' ? '.' : `./${config.go!.main.replace(/^\.\//, '')}`;
+    spec.goMain = goMainArg(config.go!.main);
+    spec.goModule = config.go!.module;
     spec.goVendor = opts.goVendor ?? false;
+    if (config.functions) {
+      spec.functions = projectFunctions(config).map((f) => ({
+        name: f.name,
+        stage: functionStage(f.name),
+        goMain: goMainArg(f.config.go!.main),
+        layerDirs: f.config.extensions.map((e) => e.dir),
+      }));
+    }
   } else {
     spec.binary = config.binary;
   }
   return { spec, warnings };
+}
+
+/** A main package as `go build` takes it: `.` or `./<dir>`. */
+function goMainArg(main: string): string {
+  return main === '.' ? '.' : `./${main.replace(/^\.\//, '')}`;
 }
