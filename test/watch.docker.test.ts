@@ -127,6 +127,15 @@ describe('start --watch', () => {
       expect(swap.files).toEqual(['main.go']);
       await c.until('v2');
 
+      // A file the build context holds but the image does not use: rebuilt, the same image, no swap;
+      // a file .dockerignore leaves out (README.md) triggers nothing.
+      from = w.events.length;
+      writeFileSync(path.join(dir, 'README.md'), '# notes\n');
+      writeFileSync(path.join(dir, 'notes.txt'), 'not compiled\n');
+      const same = await w.event((e) => e.type === 'unchanged', 'unchanged', from);
+      expect(same.files).toEqual(['notes.txt']);
+      expect(w.events.slice(from).filter((e) => e.type === 'swap')).toEqual([]);
+
       // A broken edit: reported with the failing step and the compiler's words; v2 keeps answering.
       from = w.events.length;
       const main = path.join(dir, 'main.go');

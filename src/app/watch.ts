@@ -27,9 +27,11 @@ export type WatchEvent =
       files: string[];
       functions: string[];
       ms: number;
-      /** Each image built: its function, tag and ID. */
-      images: Array<{ function: string; image: string; id: string }>;
+      /** Each image built: its function, tag, ID, and whether the ID differs from the previous build's. */
+      images: Array<{ function: string; image: string; id: string; changed: boolean }>;
     }
+  /** The rebuild made the image already served: no swap, no cold start. */
+  | { type: 'unchanged'; function: string; files: string[]; buildMs: number; image: string; id: string }
   | {
       type: 'swap';
       function: string;
@@ -73,6 +75,8 @@ export interface WatchOptions {
   targets: WatchTarget[];
   /** Make environments of the new image ready before swapping (as many as the pool may run). */
   prewarm: number;
+  /** The image ID each function serves now (the first build's), so a rebuild to the same image swaps nothing. */
+  serving?: Record<string, string>;
   /** Quiet time after the last change before a build starts. */
   quietMs?: number;
   onEvent(event: WatchEvent): void;
@@ -103,6 +107,7 @@ export async function watchProject(engine: Engine, opts: WatchOptions): Promise<
   let rules: IgnoreRules = await readDockerignore(dir);
   let timer: NodeJS.Timeout | undefined;
   let current: { abort: AbortController; done: Promise<void> } | undefined;
+  const served = new Map(Object.entries(opts.serving ?? {}));
 
   const act = (actions: SchedulerAction[]) => {
     for (const a of actions) {
@@ -137,12 +142,19 @@ export async function watchProject(engine: Engine, opts: WatchOptions): Promise<
         { signal, onWarning: (message) => onEvent({ type: 'warning', message }) },
       );
       const buildMs = ms();
-      const images = result.images.map((i) => ({ function: i.function, image: i.tag, id: i.id }));
+      const images = result.images.map((i) => ({ function: i.function, image: i.tag, id: i.id, changed: i.changed }));
       onEvent({ type: 'rebuild-done', files, functions, ms: buildMs, images });
+      // Stopped once built (a newer change, Ctrl-C): the newer build, or nothing, is swapped in.
+      if (signal.aborted) throw new BuildAbortedError();
       for (const target of opts.targets.filter((t) => functions.includes(t.function))) {
         // A one-function project's image is the project's, whatever name the function runs under.
         const built = images.find((i) => i.function === target.function) ?? (config.functions ? undefined : images[0]);
         if (!built) continue;
+        // The same image as before (a comment, a file the binary does not use): nothing to swap.
+        if (built.id === served.get(target.function)) {
+          onEvent({ type: 'unchanged', function: target.function, files, buildMs, image: built.image, id: built.id });
+          continue;
+        }
         // The new image by ID: a later build moving the tag never changes what this pool runs.
         // Its extensions come from the config and the base image only: unless the config
         // changed, they are those of the image served now (listing them costs a container).
@@ -150,6 +162,7 @@ export async function watchProject(engine: Engine, opts: WatchOptions): Promise<
         const facts = await inspectFunctionImage(containers, built.id, { extensions: serving?.extensions });
         log(`built in ${buildMs} ms, inspected at ${ms()} ms`);
         const swapped = await target.pool.swap(facts, { prewarm: opts.prewarm });
+        served.set(target.function, built.id);
         onEvent({
           type: 'swap',
           function: target.function,

@@ -164,7 +164,7 @@ export async function runStart(dir: string, opts: StartCliOptions): Promise<void
   const watching = watch.watchPlan(opts);
   const engine = await connectEngine(watching ? { builder: watching.builder } : {});
   // --watch serves the project as it is now: built first (and a failing build ends here, exit 12).
-  const emit = watching ? await watch.buildBeforeServing(engine, dir, watching) : undefined;
+  const first = watching ? await watch.buildBeforeServing(engine, dir, watching) : undefined;
   // The engine going away ends `start` (reported, non-zero), whichever way it is noticed.
   let engineLost!: (err: Error) => void;
   const lost = new Promise<Error>((resolve) => (engineLost = resolve));
@@ -196,10 +196,10 @@ export async function runStart(dir: string, opts: StartCliOptions): Promise<void
       ui.info(`  aws lambda invoke --endpoint-url http://${shown}:${front.port} --function-name ${fn.name} out.json`);
       if (front.httpPort !== undefined) ui.info(`  curl -i 'http://${shown}:${front.httpPort}/any/path?x=1'`);
       ui.info('Ctrl-C stops it (extensions get SHUTDOWN first).');
-      const session = watching ? await watch.startWatching(engine, dir, watching, fn, config?.name, emit!) : undefined;
+      const session = watching ? await watch.startWatching(engine, dir, watching, fn, config?.name, first!) : undefined;
       if (watching) {
         ui.info('watching the project: a change rebuilds it and swaps the environments to the new image');
-        if (watching.json) emit!({ type: 'ready', port: front.port, httpPort: front.httpPort });
+        if (watching.json) first!.emit({ type: 'ready', port: front.port, httpPort: front.httpPort });
       }
       let onSignal!: () => void;
       const signalled = new Promise<undefined>((resolve) => (onSignal = () => resolve(undefined)));

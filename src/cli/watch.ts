@@ -71,12 +71,12 @@ export function watchPlan(opts: WatchCliOptions): WatchPlan | undefined {
   };
 }
 
-/** The first build: `start --watch` serves the project as it is now. Returns the events' printer. */
+/** The first build: `start --watch` serves the project as it is now. Returns the events' printer and what it built. */
 export async function buildBeforeServing(
   engine: Engine,
   dir: string,
   plan: WatchPlan,
-): Promise<(e: WatchEvent) => void> {
+): Promise<{ emit: (e: WatchEvent) => void; serving: Record<string, string> }> {
   const emit = watchPrinter(plan.json);
   const began = performance.now();
   emit({ type: 'rebuild-start', files: [], functions: [] });
@@ -88,9 +88,9 @@ export async function buildBeforeServing(
     files: [],
     functions: [...new Set(result.images.map((i) => i.function))],
     ms: Math.round(performance.now() - began),
-    images: result.images.map((i) => ({ function: i.function, image: i.tag, id: i.id })),
+    images: result.images.map((i) => ({ function: i.function, image: i.tag, id: i.id, changed: i.changed })),
   });
-  return emit;
+  return { emit, serving: Object.fromEntries(result.images.map((i) => [i.function, i.id])) };
 }
 
 export async function startWatching(
@@ -100,7 +100,7 @@ export async function startWatching(
   fn: LocalFunction,
   /** The project's name for the function served (its config name). */
   project: string | undefined,
-  emit: (e: WatchEvent) => void,
+  first: { emit: (e: WatchEvent) => void; serving: Record<string, string> },
 ): Promise<WatchSession> {
   return watchProject(engine, {
     dir,
@@ -108,7 +108,8 @@ export async function startWatching(
     // The pool runs the project's function (named in lambda-image.json; --function-name only renames it inside).
     targets: [{ function: project ?? fn.name, pool: fn.pool }],
     prewarm: plan.prewarm ? fn.pool.concurrency : 0,
-    onEvent: emit,
+    serving: first.serving,
+    onEvent: first.emit,
   });
 }
 
@@ -152,6 +153,10 @@ export function watchLines(e: WatchEvent): string[] {
         `watch: ${changed(e.files)}: rebuilt in ${seconds(e.buildMs)}, swapped ${printable(e.function)} to ${printable(e.image)} (${id}): ${[warm, ...old].join('; ')}`,
       ];
     }
+    case 'unchanged':
+      return [
+        `watch: ${changed(e.files)}: rebuilt in ${seconds(e.buildMs)}, and ${printable(e.image)} is the image already served: nothing to swap`,
+      ];
     case 'rebuild-failed':
       return [
         `watch: rebuild failed after ${seconds(e.ms)} (${changed(e.files)}): ${printable(e.error)}`,

@@ -220,8 +220,10 @@ export class SandboxPool {
         const holder = await this.spares?.take();
         // Another cold start may follow (a free slot): have its namespace ready too.
         if (this.all.size + this.starting < this.size) this.spares?.prepare();
-        const sandbox = await Sandbox.start(this.engine, this.containers, this.facts, this.sandboxOpts, holder);
-        this.generations.set(sandbox, this.generation);
+        // The image as it is when this start begins: a swap meanwhile retires it after its invoke.
+        const { facts, generation } = this;
+        const sandbox = await Sandbox.start(this.engine, this.containers, facts, this.sandboxOpts, holder);
+        this.generations.set(sandbox, generation);
         this.all.add(sandbox);
         return { sandbox, cold: true };
       } finally {
