@@ -81,8 +81,10 @@ const needsDocker = [
   'go',
   'sandbox',
   'ship',
+  'ship-multi',
   'front',
   'io',
+  'multi',
   'watch',
   ...loopParts,
 ].some(want);
@@ -498,7 +500,7 @@ try {
   }
 
   // Benchmarks of other areas, one module each: `export default async function run(ctx)`.
-  for (const name of ['loop', 'go', 'sandbox', 'ship', 'front', 'io', 'watch']) {
+  for (const name of ['loop', 'go', 'sandbox', 'ship', 'ship-multi', 'front', 'io', 'multi', 'watch']) {
     if (!(name === 'loop' ? loopParts.some(want) : want(name))) continue;
     const file = path.join(root, 'bench', `${name}.mjs`);
     if (!existsSync(file)) continue;

@@ -78,4 +78,135 @@ describe('lambda-image ci github', () => {
     expect(r.stderr).toContain('error: the workflow needs a region');
     expect(r.stderr).toContain('hint: pass --region');
   });
+
+  describe('a project of several functions', () => {
+    /** fixtures/go-multi's layout: one module, functions under cmd/, one shared repository. */
+    function shopRepo(functions: object = {}): { root: string; fn: string } {
+      const root = tmpDir('multiship-ci-');
+      mkdirSync(path.join(root, '.git'));
+      writeFileSync(path.join(root, '.git', 'config'), '[remote "origin"]\n\turl = https://github.com/acme/shop.git\n');
+      writeFileSync(
+        path.join(root, 'lambda-image.json'),
+        JSON.stringify({
+          name: 'shop',
+          go: { module: 'example.com/shop', version: '1.23' },
+          deploy: { repository: 'shop', region: 'eu-west-1', functionName: 'not-inherited' },
+          functions: {
+            orders: { main: './cmd/orders' },
+            users: { main: './cmd/users', deploy: { functionName: 'users-prod', devFunctionName: 'users-staging' } },
+            payments: { main: './cmd/payments', deploy: { repository: 'payments-images', region: 'us-east-1' } },
+            ...functions,
+          },
+        }),
+      );
+      return { root, fn: root };
+    }
+    const deploySteps = (yaml: string) =>
+      [...yaml.matchAll(/- name: Push and deploy (\S+) by digest\n {8}run: >-\n((?: {10}.*\n)+)/g)].map((m) => ({
+        name: m[1],
+        run: m[2]!.trim().split(/\n\s+/),
+      }));
+
+    it('builds once and deploys every function in its own step, each to its own targets from dev and main', async () => {
+      const { root, fn } = shopRepo();
+      const r = await runCli(['ci', 'github', fn]);
+      expect(r.code, r.stderr).toBe(0);
+      const yaml = readFileSync(path.join(root, '.github', 'workflows', 'lambda-image.yml'), 'utf8');
+      expect(validateWorkflow(yaml).errors).toEqual([]);
+      expect(yaml.match(/run: lambda-image build/g)).toHaveLength(1);
+      expect(yaml).toContain('run: lambda-image build .\n');
+      expect(yaml).not.toContain('FUNCTION_NAME');
+      expect(deploySteps(yaml)).toEqual([
+        {
+          name: 'orders',
+          run: [
+            'lambda-image deploy .',
+            '--function orders',
+            '--tag "${{ github.sha }}"',
+            `--function-name "\${{ github.ref_name == 'main' && 'orders' || 'orders-dev' }}"`,
+            '--region eu-west-1',
+            '${FUNCTION_ROLE:+--role "$FUNCTION_ROLE"}',
+          ],
+        },
+        {
+          name: 'users',
+          run: [
+            'lambda-image deploy .',
+            '--function users',
+            '--tag "${{ github.sha }}"',
+            `--function-name "\${{ github.ref_name == 'main' && 'users-prod' || 'users-staging' }}"`,
+            '--region eu-west-1',
+            '${FUNCTION_ROLE:+--role "$FUNCTION_ROLE"}',
+          ],
+        },
+        {
+          name: 'payments',
+          run: [
+            'lambda-image deploy .',
+            '--function payments',
+            '--tag "${{ github.sha }}"',
+            `--function-name "\${{ github.ref_name == 'main' && 'payments' || 'payments-dev' }}"`,
+            '--region us-east-1',
+            '${FUNCTION_ROLE:+--role "$FUNCTION_ROLE"}',
+          ],
+        },
+      ]);
+      // Every action still pinned by commit SHA.
+      for (const u of [...yaml.matchAll(/uses: (\S+)/g)].map((m) => m[1]!)) expect(u).toMatch(/@[0-9a-f]{40}$/);
+    });
+
+    it('--function deploys (and builds) only the named ones; --repository goes to each; one-function flags are refused for several', async () => {
+      const { fn } = shopRepo();
+      const dry = await runCli([
+        'ci',
+        'github',
+        fn,
+        '--function',
+        'users',
+        '--function',
+        'orders',
+        '--repository',
+        'shared',
+        '--dry-run',
+      ]);
+      expect(dry.code, dry.stderr).toBe(0);
+      expect(validateWorkflow(dry.stdout).errors).toEqual([]);
+      expect(dry.stdout).toContain('run: lambda-image build . --function users --function orders\n');
+      expect(deploySteps(dry.stdout).map((s) => [s.name, s.run[2]])).toEqual([
+        ['users', '--repository shared'],
+        ['orders', '--repository shared'],
+      ]);
+
+      const unknown = await runCli(['ci', 'github', fn, '--function', 'nope', '--dry-run']);
+      expect(unknown.code).toBe(2);
+      expect(unknown.stderr).toContain('its functions: orders, users, payments');
+
+      const several = await runCli(['ci', 'github', fn, '--function-name', 'x', '--dry-run']);
+      expect(several.code).toBe(2);
+      expect(several.stderr).toContain('error: --function-name names one function, and the workflow would deploy 3');
+      const one = await runCli([
+        'ci',
+        'github',
+        fn,
+        '--function',
+        'orders',
+        '--function-name',
+        'orders-blue',
+        '--dry-run',
+      ]);
+      expect(one.code, one.stderr).toBe(0);
+      expect(one.stdout).toContain("'orders-blue' || 'orders-blue-dev'");
+    });
+
+    it('a function with no region anywhere is named', async () => {
+      const { fn } = shopRepo();
+      const configFile = path.join(fn, 'lambda-image.json');
+      const config = JSON.parse(readFileSync(configFile, 'utf8'));
+      delete config.deploy.region;
+      writeFileSync(configFile, JSON.stringify(config));
+      const r = await runCli(['ci', 'github', fn, '--dry-run']);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain('error: the workflow needs a region for orders');
+    });
+  });
 });

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { buildProject, planBuild } from '../src/app/build.js';
+import { compareImages, formatComparison } from '../src/cli/format.js';
 import { makeConfig, type ConfigInput } from '../src/config/schema.js';
 import type { Engine } from '../src/docker/engine.js';
 import { findMainPackages } from '../src/project/main-packages.js';
@@ -341,5 +342,45 @@ describe('build of a project of several functions (what the engine is asked)', (
     expect(r.stderr).toMatch(
       /no function named "refunds" .*\(its functions: inventory, notify, orders, payments, users\)/,
     );
+  });
+});
+
+describe('the build report of a project of several functions', () => {
+  const image = (fn: string, variant: string, size: number, changed: boolean) => ({
+    function: fn,
+    variant,
+    tag: `${fn}:latest-${variant}`,
+    baseImage: 'alpine:3.22',
+    baseIsStandin: false,
+    id: `sha256:${fn.charCodeAt(0).toString(16).repeat(32).slice(0, 64)}`,
+    architecture: 'amd64',
+    os: 'linux',
+    size,
+    layers: 3,
+    breakdown: { base: 0, binary: size, rie: 0, extensions: 0, other: 0 },
+    changed,
+  });
+
+  it('has a row per function and variant, compares variants within a function, and counts changed images', () => {
+    const images = [
+      image('orders', 'alpine', 1000, true),
+      image('orders', 'alpine-rie', 1500, true),
+      image('users', 'alpine', 800, false),
+      image('users', 'alpine-rie', 1300, false),
+    ];
+    const rows = compareImages(images);
+    expect(rows.map((r) => [r.function, r.variant, r.diffBytes])).toEqual([
+      ['orders', 'alpine', 0],
+      ['orders', 'alpine-rie', 500],
+      ['users', 'alpine', 0],
+      ['users', 'alpine-rie', 500],
+    ]);
+    const text = formatComparison(rows, true).split('\n');
+    expect(text[0]).toMatch(/^FUNCTION\s+VARIANT\s+BASE\s+SIZE\s+VS SMALLEST\s+LAYERS\s+IMAGE ID$/);
+    expect(text[1]).toMatch(/^orders\s+alpine\s+.*smallest\s+3\s+[0-9a-f]{12}\s+changed$/);
+    expect(text[3]).toMatch(/^users\s+alpine\s+.*\s+unchanged$/);
+    expect(text.at(-1)).toBe('2 of 4 images changed since the previous build');
+    // A one-function report is the variant table it always was.
+    expect(formatComparison(compareImages(images.slice(0, 2))).split('\n')[0]).toMatch(/^VARIANT\s+BASE/);
   });
 });

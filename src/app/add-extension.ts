@@ -5,6 +5,8 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { CONFIG_FILE, LAYERS_DIR } from '../config/constants.js';
+import { type FunctionsEdit, giveExtension } from '../config/function-extensions.js';
+import { selectFunctions } from '../config/functions.js';
 import type { Config, ExtensionEntry } from '../config/schema.js';
 import { loadConfig } from '../config/store.js';
 import { LambdaImageError } from '../errors.js';
@@ -39,6 +41,8 @@ export interface AddOptions extends AwsOptions {
   version?: number;
   /** Ctrl-C: stops downloading or unpacking, removes what this run made, throws INTERRUPTED. */
   signal?: AbortSignal;
+  /** A project of several: give the layer to this function only (`--function`). */
+  function?: string;
 }
 
 export interface AddHooks {
@@ -53,6 +57,12 @@ export interface AddResult {
   warnings: string[];
   files: PlannedFile[];
   fromCache: boolean;
+  /** With `--function` in a project of several: that function was given the layer (it did not hold it before). */
+  givenTo?: string;
+  /** Functions that were given an explicit `extensions` list so they do not gain the layer. */
+  pinned: string[];
+  /** A project of several, no `--function`: functions whose own list leaves the layer out. */
+  without: string[];
 }
 
 interface Source {
@@ -99,11 +109,29 @@ async function addUnlessInterrupted(
 ): Promise<AddResult> {
   const { signal } = opts;
   const first = await loadConfig(dir);
+  // The function is checked before anything is fetched (an unknown name lists the known ones).
+  const fn = opts.function === undefined ? undefined : selectFunctions(first, [opts.function])[0]!;
+  const target = fn?.multi ? fn.name : undefined;
+  const edit = (config: Config, name: string): FunctionsEdit | undefined =>
+    target === undefined ? undefined : giveExtension(config, name, target);
   const source = opts.fromZip ? await zipSource(opts) : await arnSource(arn!, first, opts, hooks);
   signal?.throwIfAborted();
   const known = first.extensions.find((e) => e.name === source.name);
-  if (known && known.version === source.version && known.sha256 === source.sha256) {
-    return { action: 'unchanged', entry: known, warnings: [], files: [], fromCache: source.fromCache };
+  if (
+    known &&
+    known.version === source.version &&
+    known.sha256 === source.sha256 &&
+    !edit(first, source.name)?.changed
+  ) {
+    return {
+      action: 'unchanged',
+      entry: known,
+      warnings: [],
+      files: [],
+      fromCache: source.fromCache,
+      pinned: [],
+      without: [],
+    };
   }
 
   // Unpacking takes the time and needs no lock; parallel runs unpack side by side.
@@ -121,13 +149,36 @@ async function addUnlessInterrupted(
         const config = await loadConfig(dir);
         if (source.arn) checkArchitectures(source.architectures, config, source.arn, opts.force);
         const existing = config.extensions.find((e) => e.name === source.name);
+        const shares = edit(config, source.name);
         if (existing && existing.version === source.version && existing.sha256 === source.sha256) {
+          if (!shares?.changed)
+            return {
+              action: 'unchanged' as const,
+              entry: existing,
+              warnings: [],
+              files: [],
+              fromCache: source.fromCache,
+              pinned: [],
+              without: [],
+            };
+          // The project has this very layer: only the function's list changes (config, Dockerfile).
+          const plan = await planProjectFiles(
+            dir,
+            { ...config, functions: shares.functions },
+            { includeConfig: true, replaceGenerated: true },
+          );
+          const warnings = [...plan.warnings, ...checkConflicts(plan, opts.force ?? false)];
+          signal?.throwIfAborted();
+          await writePlan(dir, plan);
           return {
             action: 'unchanged' as const,
             entry: existing,
-            warnings: [],
-            files: [],
+            warnings,
+            files: plan.files,
             fromCache: source.fromCache,
+            givenTo: target,
+            pinned: shares.pinned,
+            without: [],
           };
         }
         const warnings = await checkContent(staging, unpacked, config, opts.force ?? false);
@@ -145,6 +196,7 @@ async function addUnlessInterrupted(
         const next: Config = {
           ...config,
           extensions: [...config.extensions.filter((e) => e.name !== source.name), entry],
+          ...(shares ? { functions: shares.functions } : {}),
         };
         const plan = await planProjectFiles(dir, next, { includeConfig: true, replaceGenerated: true });
         warnings.push(...plan.warnings, ...checkConflicts(plan, opts.force ?? false));
@@ -171,6 +223,12 @@ async function addUnlessInterrupted(
           warnings,
           files: plan.files,
           fromCache: source.fromCache,
+          givenTo: shares?.changed || !existing ? target : undefined,
+          pinned: shares?.pinned ?? [],
+          // Without --function, the functions whose own lists leave it out (said, not changed).
+          without: Object.entries(target === undefined ? (next.functions ?? {}) : {})
+            .filter(([, f]) => f.extensions && !f.extensions.includes(source.name))
+            .map(([name]) => name),
         };
       },
       { signal, onWait: () => hooks.onStep?.(`waiting for another lambda-image run to finish editing ${CONFIG_FILE}`) },

@@ -3,12 +3,13 @@
 // policy the role needs, as next steps. Rendering and the policy are pure.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { selectFunctions } from '../config/functions.js';
 import type { Config } from '../config/schema.js';
 import { loadConfigIfExists } from '../config/store.js';
 import { regionProblem } from '../config/value-rules.js';
 import { LambdaImageError } from '../errors.js';
 import { exists, readTextIfExists, writeFileAtomic } from '../util/fs.js';
-import { renderGithubWorkflow, type GithubWorkflowSpec } from '../render/render.js';
+import { type GithubWorkflowFunction, renderGithubWorkflow, type GithubWorkflowSpec } from '../render/render.js';
 
 export const WORKFLOW_PATH = '.github/workflows/lambda-image.yml';
 const DEFAULT_ROLE_VARIABLE = 'LAMBDA_IMAGE_ROLE_ARN';
@@ -28,6 +29,8 @@ export interface CiGithubOptions {
   githubRepo?: string;
   force?: boolean;
   dryRun?: boolean;
+  /** A project of several functions: deploy these (default: every function). */
+  function?: string[];
 }
 
 export interface CiGithubResult {
@@ -54,23 +57,68 @@ export async function writeGithubWorkflow(dir: string, opts: CiGithubOptions): P
       });
     return value;
   };
-  const prodFunction = need(
-    opts.functionName ?? deploy.functionName,
-    'the production function name',
-    '--function-name',
-    'functionName',
-  );
   const root = (await gitRoot(path.resolve(dir))) ?? path.resolve(dir);
-  const spec: GithubWorkflowSpec = {
+  const common = {
     dir: path.relative(root, path.resolve(dir)) || '.',
-    repository: need(opts.repository ?? deploy.repository, 'a repository', '--repository', 'repository'),
-    region: need(opts.region ?? deploy.region, 'a region', '--region', 'region'),
-    prodFunction,
-    devFunction: opts.devFunctionName ?? deploy.devFunctionName ?? `${prodFunction}-dev`,
     roleToAssume: opts.roleToAssume ?? `\${{ vars.${DEFAULT_ROLE_VARIABLE} }}`,
     functionRole: opts.functionRole ?? `\${{ vars.${DEFAULT_FUNCTION_ROLE_VARIABLE} }}`,
     version: packageVersion(),
   };
+  let spec: GithubWorkflowSpec;
+  if (config?.functions) {
+    // A project of several: one deploy step per function, each to its own targets.
+    const functions = selectFunctions(config, opts.function);
+    if (functions.length > 1)
+      for (const [value, flag] of [
+        [opts.functionName, '--function-name'],
+        [opts.devFunctionName, '--dev-function-name'],
+      ] as const)
+        if (value !== undefined)
+          throw new LambdaImageError(
+            'INVALID_INPUT',
+            `${flag} names one function, and the workflow would deploy ${functions.length} (${functions.map((f) => f.name).join(', ')})`,
+            {
+              hint: `set each function's own "deploy": { "functionName", "devFunctionName" } under "functions" in lambda-image.json, or name one with --function`,
+            },
+          );
+    const steps: GithubWorkflowFunction[] = functions.map((f) => {
+      const d = f.config.deploy ?? {};
+      const key = (k: string) => `functions.${f.name}.deploy.${k}`;
+      need(opts.repository ?? d.repository, `a repository for ${f.name}`, '--repository', 'repository');
+      const prod = opts.functionName ?? d.functionName ?? f.name;
+      return {
+        name: f.name,
+        prodFunction: prod,
+        devFunction: opts.devFunctionName ?? d.devFunctionName ?? `${prod}-dev`,
+        region: need(opts.region ?? d.region, `a region for ${f.name} (or ${key('region')})`, '--region', 'region'),
+        ...(opts.repository ? { repository: opts.repository } : {}),
+      };
+    });
+    spec = {
+      ...common,
+      repository: opts.repository ?? '',
+      region: opts.region ?? deploy.region ?? steps[0]!.region,
+      prodFunction: steps[0]!.prodFunction,
+      devFunction: steps[0]!.devFunction,
+      functions: steps,
+      buildFunctions: opts.function?.length ? steps.map((s) => s.name) : [],
+    };
+  } else {
+    if (opts.function?.length && config) selectFunctions(config, opts.function); // its own name, or an error naming it
+    const prodFunction = need(
+      opts.functionName ?? deploy.functionName,
+      'the production function name',
+      '--function-name',
+      'functionName',
+    );
+    spec = {
+      ...common,
+      repository: need(opts.repository ?? deploy.repository, 'a repository', '--repository', 'repository'),
+      region: need(opts.region ?? deploy.region, 'a region', '--region', 'region'),
+      prodFunction,
+      devFunction: opts.devFunctionName ?? deploy.devFunctionName ?? `${prodFunction}-dev`,
+    };
+  }
   checkWorkflowSpec(spec);
   const githubRepo = opts.githubRepo ?? (await githubRepoFromGit(root));
   if (githubRepo && !/^[\w.-]+\/[\w.-]+$/.test(githubRepo))
@@ -171,14 +219,22 @@ export function checkWorkflowSpec(spec: GithubWorkflowSpec): void {
     new LambdaImageError('INVALID_INPUT', `${what} ${JSON.stringify(value)} cannot go into the workflow: ${rule}`);
   if (!/^[\w./-]+$/.test(spec.dir) || spec.dir.split('/').includes('..'))
     throw bad('directory', spec.dir, 'use a path inside the repository of letters, digits, . _ - /');
-  if (!/^[\w.:/-]+$/.test(spec.repository)) throw bad('repository', spec.repository, 'a repository name or host/path');
-  if (regionProblem(spec.region)) throw bad('region', spec.region, 'an AWS region such as eu-west-1');
-  for (const [what, name] of [
-    ['function name', spec.prodFunction],
-    ['dev function name', spec.devFunction],
-  ] as const) {
-    if (!/^[a-zA-Z0-9_-]{1,64}$/.test(name)) throw bad(what, name, '1 to 64 letters, digits, - and _');
-  }
+  const repositories = spec.functions
+    ? spec.functions.flatMap((f) => (f.repository ? [f.repository] : []))
+    : [spec.repository];
+  for (const repository of repositories)
+    if (!/^[\w.:/-]+$/.test(repository)) throw bad('repository', repository, 'a repository name or host/path');
+  for (const region of [spec.region, ...(spec.functions ?? []).map((f) => f.region)])
+    if (regionProblem(region)) throw bad('region', region, 'an AWS region such as eu-west-1');
+  for (const f of spec.functions ?? [spec])
+    for (const [what, name] of [
+      ['function name', f.prodFunction],
+      ['dev function name', f.devFunction],
+    ] as const) {
+      if (!/^[a-zA-Z0-9_-]{1,64}$/.test(name)) throw bad(what, name, '1 to 64 letters, digits, - and _');
+    }
+  for (const name of [...(spec.functions ?? []).map((f) => f.name), ...(spec.buildFunctions ?? [])])
+    if (!/^[a-z0-9][a-z0-9_-]{0,63}$/.test(name)) throw bad('function', name, 'a function name of lambda-image.json');
   for (const [what, role] of [
     ['role', spec.roleToAssume],
     ['function role', spec.functionRole],

@@ -6,6 +6,7 @@ import type { EcrApi } from '../aws/ecr.js';
 import type { FunctionSettings, FunctionUrlSettings, LambdaApi, PermissionStatement } from '../aws/lambda.js';
 import type { InvokeMode, UrlAuthType } from '../config/constants.js';
 import { parseImageReference } from '../config/image-reference.js';
+import { type ProjectFunction, selectFunctions } from '../config/functions.js';
 import type { Config } from '../config/schema.js';
 import { loadConfigIfExists } from '../config/store.js';
 import type { Engine } from '../docker/engine.js';
@@ -13,7 +14,18 @@ import { LambdaImageError } from '../errors.js';
 import { registryCredentialsFor } from '../registry/auth.js';
 import { isEcrPublicHost, parseEcrHost } from '../registry/ecr-host.js';
 import { verifyRemoteImage, type VerifiedImage } from '../registry/verify.js';
-import { planPush, pushProject, type PushHooks, type PushOptions, type PushPlan, type PushResult } from './push.js';
+import {
+  checkTagOption,
+  planFunctionPush,
+  planPushes,
+  pushProject,
+  refuseOneImageForSeveral,
+  RepositoryResolver,
+  type PushHooks,
+  type PushOptions,
+  type PushPlan,
+  type PushResult,
+} from './push.js';
 
 export interface DeployOptions extends PushOptions {
   functionName?: string;
@@ -26,6 +38,8 @@ export interface DeployOptions extends PushOptions {
   url?: boolean;
   urlAuth?: UrlAuthType;
   invokeMode?: InvokeMode;
+  /** A project of several functions: update a function even when it already runs this image. */
+  force?: boolean;
 }
 
 /** A deploy worked out and checked once (planDeploy), before AWS or the engine is asked. */
@@ -44,6 +58,13 @@ export interface DeployPlan {
   alias?: string;
   /** With --url: the function URL's settings (flags over config `url`). */
   url?: FunctionUrlSettings;
+  /** The function of a project of several this plan deploys (undefined: a one-function project). */
+  function?: string;
+  /**
+   * Leave the function as it is when it already runs this very image with these settings (a
+   * project of several, without --force). A one-function project updates every time, as always.
+   */
+  skipUnchanged: boolean;
 }
 
 export interface DeployHooks extends PushHooks {
@@ -55,7 +76,8 @@ export interface DeployResult {
   functionName: string;
   functionArn: string;
   region: string;
-  action: 'created' | 'updated';
+  /** unchanged: it already ran this image with these settings, and nothing was changed. */
+  action: 'created' | 'updated' | 'unchanged';
   imageUri: string;
   resolvedImageUri: string;
   digest: string;
@@ -69,6 +91,8 @@ export interface DeployResult {
   waitedMs: number;
   /** With --url: the function URL and what was done to it. */
   url?: UrlResult;
+  /** The function of a project of several. */
+  function?: string;
 }
 
 export interface UrlResult {
@@ -158,27 +182,77 @@ export async function deployUrl(
 
 /**
  * Everything about a deploy that needs neither AWS nor the engine: the function, the role,
- * the alias, the region, and (without --image-uri) the push plan with the image to ship.
+ * the alias, the region, and (without --image-uri) the push plan with the image to ship. One
+ * plan per function: every function of a project of several (or those named with
+ * --function), each from its own config view; a one-function project gets one plan.
  */
-export async function planDeploy(dir: string, opts: DeployOptions): Promise<DeployPlan> {
-  const config = await loadConfigIfExists(dir);
-  const functionName = opts.functionName ?? config?.deploy?.functionName;
+export async function planDeploys(dir: string, opts: DeployOptions): Promise<DeployPlan[]> {
   if (opts.alias !== undefined && !/^(?!^[0-9]+$)[a-zA-Z0-9-_]{1,128}$/.test(opts.alias)) {
     throw new LambdaImageError('INVALID_INPUT', `--alias ${opts.alias} is not a valid alias name`, {
       hint: 'letters, digits, - and _, not only digits (e.g. live or prod)',
     });
   }
+  if (opts.imageUri) parseImageReference(opts.imageUri, '--image-uri');
+  checkTagOption(opts.tag);
+  const config = await loadConfigIfExists(dir);
+  if (!config) {
+    if (opts.functions?.length)
+      throw new LambdaImageError(
+        'CONFIG_INVALID',
+        `--function needs the project's lambda-image.json, and ${dir} has none`,
+        {
+          hint: 'run the command in the project, or leave --function out',
+        },
+      );
+    if (!opts.imageUri && !opts.image)
+      throw new LambdaImageError('CONFIG_INVALID', `no lambda-image.json in ${dir}`, {
+        hint: 'run "lambda-image init" first, or deploy an existing image with --image-uri',
+      });
+    return [await planFunctionDeploy(dir, undefined, undefined, opts)];
+  }
+  const functions = selectFunctions(config, opts.functions);
+  refuseOneImageForSeveral(
+    functions,
+    opts.imageUri ? '--image-uri' : opts.image ? '--image' : opts.functionName ? '--function-name' : undefined,
+  );
+  const plans: DeployPlan[] = [];
+  for (const fn of functions) plans.push(await planFunctionDeploy(dir, fn.config, fn, opts));
+  return plans;
+}
+
+/** The one deploy of a one-function project (or of the one function named). */
+export async function planDeploy(dir: string, opts: DeployOptions): Promise<DeployPlan> {
+  const plans = await planDeploys(dir, opts);
+  if (plans.length !== 1)
+    throw new LambdaImageError(
+      'INVALID_INPUT',
+      `this project has ${plans.length} functions: name one with --function`,
+      {
+        hint: `for example --function ${plans[0]!.function}`,
+      },
+    );
+  return plans[0]!;
+}
+
+/** One function's deploy, from its config view (the project's config for a one-function project). */
+async function planFunctionDeploy(
+  dir: string,
+  config: Config | undefined,
+  fn: ProjectFunction | undefined,
+  opts: DeployOptions,
+): Promise<DeployPlan> {
+  const functionName = opts.functionName ?? config?.deploy?.functionName;
   if (!functionName) {
     throw new LambdaImageError('INVALID_INPUT', 'no function to deploy to', {
       hint: 'pass --function-name, or set "deploy": { "functionName": ... } in lambda-image.json',
     });
   }
-  if (opts.imageUri) parseImageReference(opts.imageUri, '--image-uri');
-  else if (!config && !opts.image)
-    throw new LambdaImageError('CONFIG_INVALID', `no lambda-image.json in ${dir}`, {
-      hint: 'run "lambda-image init" first, or deploy an existing image with --image-uri',
-    });
   const aws: AwsOptions = { profile: opts.profile, region: opts.region ?? config?.deploy?.region };
+  const pushOpts = { ...opts, region: aws.region };
+  let push: PushPlan | undefined;
+  if (!opts.imageUri)
+    push = config ? await planFunctionPush(dir, config, fn, pushOpts) : (await planPushes(dir, pushOpts))[0];
+  const multi = fn?.multi === true;
   return {
     dir,
     config,
@@ -186,12 +260,49 @@ export async function planDeploy(dir: string, opts: DeployOptions): Promise<Depl
     role: opts.role ?? config?.deploy?.role,
     aws,
     imageUri: opts.imageUri,
-    push: opts.imageUri ? undefined : await planPush(dir, { ...opts, region: aws.region }),
+    push,
     settings: settingsOf(config),
     publish: opts.publish ?? false,
     alias: opts.alias,
     url: opts.url ? urlSettings(opts, config) : undefined,
+    ...(multi ? { function: fn!.name } : {}),
+    skipUnchanged: multi && !opts.force,
   };
+}
+
+/**
+ * What the deploys of one command share: one Lambda client per region and one lookup and
+ * login per repository (the functions of a project share both), and the engine, connected
+ * when the first push needs it. close() ends the clients.
+ */
+export class DeploySession {
+  readonly repositories = new RepositoryResolver();
+  private readonly lambdas = new Map<string, Promise<LambdaApi>>();
+  private engineOnce?: Promise<Engine>;
+
+  constructor(private readonly connect: () => Promise<Engine>) {}
+
+  engine(): Promise<Engine> {
+    this.engineOnce ??= this.connect();
+    return this.engineOnce;
+  }
+
+  lambda(aws: AwsOptions): Promise<LambdaApi> {
+    const key = JSON.stringify([aws.region, aws.profile]);
+    let found = this.lambdas.get(key);
+    if (!found) {
+      found = import('../aws/lambda.js').then(({ LambdaApi }) => LambdaApi.open(aws, retryPolicy()));
+      this.lambdas.set(key, found);
+      found.catch(() => this.lambdas.delete(key));
+    }
+    return found;
+  }
+
+  close(): void {
+    this.repositories.close();
+    for (const p of this.lambdas.values()) p.then((l) => l.destroy()).catch(() => {});
+    this.lambdas.clear();
+  }
 }
 
 /** Lambda runs images from Amazon ECR private repositories only; `engine` is called only when pushing. */
@@ -199,10 +310,11 @@ export async function deployProject(
   engine: () => Promise<Engine>,
   plan: DeployPlan,
   hooks: DeployHooks = {},
+  shared?: DeploySession,
 ): Promise<DeployResult> {
-  const { LambdaApi } = await import('../aws/lambda.js');
-  const lambda = await LambdaApi.open(plan.aws, retryPolicy());
+  const session = shared ?? new DeploySession(engine);
   try {
+    const lambda = await session.lambda(plan.aws);
     checkArnsFor(lambda.region, plan.functionName, plan.role);
     // 1. The image: pushed now, or named; checked either way before Lambda hears of it.
     let image: VerifiedImage;
@@ -214,14 +326,20 @@ export async function deployProject(
       const target = plan.push!.repository;
       const domain = target ? parseImageReference(target, '--repository').domain : undefined;
       if (domain) checkLambdaRepository(domain, lambda.region, false);
-      push = await pushProject(await engine(), { ...plan.push!, region: lambda.region }, hooks);
+      push = await pushProject(
+        await session.engine(),
+        { ...plan.push!, region: lambda.region },
+        hooks,
+        session.repositories,
+      );
       checkLambdaRepository(parseImageReference(push.imageUri).domain!, lambda.region, push.ecr !== undefined);
       image = push;
     }
     // 2. The function, by digest.
-    return await deployImage(lambda, plan, image, hooks, push);
+    const result = await deployImage(lambda, plan, image, hooks, push);
+    return plan.function ? { ...result, function: plan.function } : result;
   } finally {
-    lambda.destroy();
+    if (!shared) session.close();
   }
 }
 
@@ -382,6 +500,7 @@ async function deployImage(
   const current = await lambda.getFunction(functionName);
   let action: DeployResult['action'];
   let configurationUpdated = false;
+  let after = current;
   if (!current) {
     const role = plan.role;
     if (!role) {
@@ -407,20 +526,32 @@ async function deployImage(
         },
       );
     }
-    hooks.onStep?.(`updating function ${functionName}`);
-    await lambda.updateCode(functionName, imageUri, image.architecture);
-    action = 'updated';
-    await timed('code update', () => lambda.waitUpdated(functionName));
     const diff = settingsDiff(current, settings);
+    // What the function runs now (Code.ResolvedImageUri): the very image, from the same repository, on the same architecture.
+    const runsThisImage =
+      current.resolvedImageUri === imageUri &&
+      current.architectures.length === 1 &&
+      current.architectures[0] === image.architecture &&
+      current.lastUpdateStatus !== 'Failed';
+    if (plan.skipUnchanged && runsThisImage) {
+      action = 'unchanged';
+      hooks.onStep?.(`${functionName} already runs ${image.digest}`);
+    } else {
+      hooks.onStep?.(`updating function ${functionName}`);
+      await lambda.updateCode(functionName, imageUri, image.architecture);
+      action = 'updated';
+      await timed('code update', () => lambda.waitUpdated(functionName));
+    }
     if (Object.keys(diff).length) {
       hooks.onStep?.(`updating configuration of ${functionName} (${Object.keys(diff).join(', ')})`);
       await lambda.updateConfiguration(functionName, diff);
       configurationUpdated = true;
+      action = 'updated';
       await timed('configuration update', () => lambda.waitUpdated(functionName));
     }
   }
 
-  const after = await lambda.getFunction(functionName);
+  if (action !== 'unchanged') after = await lambda.getFunction(functionName);
   const resolved = after?.resolvedImageUri ?? '';
   if (!resolved.endsWith(`@${image.digest}`)) {
     throw new LambdaImageError(

@@ -1,23 +1,43 @@
 // `extensions list` and `extensions remove`: the layers recorded in lambda-image.json.
 // Removal edits the config under the project's lock and deletes only inside .lambda-image/layers.
 import path from 'node:path';
-import type { ExtensionEntry } from '../config/schema.js';
+import { dropExtension, extensionUsers, takeExtension } from '../config/function-extensions.js';
+import { selectFunctions } from '../config/functions.js';
+import type { Config, ExtensionEntry } from '../config/schema.js';
 import { loadConfig } from '../config/store.js';
 import { LambdaImageError } from '../errors.js';
 import { ownLayerDir, removeOwnLayerDir, sweepUnrecorded, withConfigLock } from '../layers/project-tree.js';
 import { checkConflicts, planProjectFiles, writePlan } from '../project/files.js';
 
-/** The extensions (layers) recorded in the project's lambda-image.json; the image's own /opt/extensions is listImageExtensions. */
-export async function listProjectExtensions(dir: string): Promise<ExtensionEntry[]> {
-  return (await loadConfig(dir)).extensions;
+/** A layer of the project, and (in a project of several) the functions whose images hold it. */
+export type ListedExtension = ExtensionEntry & { functions?: string[] };
+
+/**
+ * The extensions (layers) recorded in the project's lambda-image.json, or those one function's
+ * image holds (`--function`); the image's own /opt/extensions is listImageExtensions.
+ */
+export async function listProjectExtensions(dir: string, fn?: string): Promise<ListedExtension[]> {
+  const config = await loadConfig(dir);
+  if (fn !== undefined) return selectFunctions(config, [fn])[0]!.config.extensions;
+  if (!config.functions) return config.extensions;
+  return config.extensions.map((e) => ({ ...e, functions: extensionUsers(config, e.name) }));
 }
 
-export async function removeExtension(
-  dir: string,
-  name: string,
-  force = false,
-): Promise<{ removed: ExtensionEntry; warnings: string[] }> {
-  await loadConfig(dir); // a missing or invalid config is reported before any lock is taken
+export interface RemoveResult {
+  removed: ExtensionEntry;
+  warnings: string[];
+  /** With `--function`: the layer left that function only; the project keeps it for the others. */
+  takenFrom?: string;
+  /** Functions given an explicit list so they keep what they hold. */
+  pinned: string[];
+  /** The layer left the project (config, files, Dockerfile): no function holds it any more. */
+  removedFromProject: boolean;
+}
+
+export async function removeExtension(dir: string, name: string, force = false, fn?: string): Promise<RemoveResult> {
+  const first = await loadConfig(dir); // a missing or invalid config is reported before any lock is taken
+  const picked = fn === undefined ? undefined : selectFunctions(first, [fn])[0]!;
+  const target = picked?.multi ? picked.name : undefined;
   return withConfigLock(dir, async () => {
     const config = await loadConfig(dir);
     const removed = config.extensions.find((e) => e.name === name);
@@ -31,9 +51,33 @@ export async function removeExtension(
         },
       );
     }
+    let pinned: string[] = [];
+    let shared: Config | undefined;
+    if (target !== undefined) {
+      const taken = takeExtension(config, name, target);
+      if (!taken.changed)
+        throw new LambdaImageError('INVALID_INPUT', `function ${target} does not hold the extension "${name}"`, {
+          hint: `it is in the images of: ${extensionUsers(config, name).join(', ') || 'no function'}`,
+        });
+      pinned = taken.pinned;
+      // Other functions still hold it: only this function's list changes.
+      if (extensionUsers({ ...config, functions: taken.functions }, name).length)
+        shared = { ...config, functions: taken.functions };
+    }
+    if (shared) {
+      const plan = await planProjectFiles(dir, shared, { includeConfig: true, replaceGenerated: true });
+      const warnings = [...plan.warnings, ...checkConflicts(plan, force)];
+      await writePlan(dir, plan);
+      return { removed, warnings, takenFrom: target, pinned, removedFromProject: false };
+    }
     // Check the folder before writing anything, so a refusal leaves config and files as they were.
     await ownLayerDir(dir, removed.dir);
-    const next = { ...config, extensions: config.extensions.filter((e) => e.name !== name) };
+    const next: Config = {
+      ...config,
+      extensions: config.extensions.filter((e) => e.name !== name),
+      // Out of every function's list too: a list may only name the project's layers.
+      ...(config.functions ? { functions: dropExtension(config, name) } : {}),
+    };
     const plan = await planProjectFiles(dir, next, { includeConfig: true, replaceGenerated: true });
     const warnings = [...plan.warnings, ...checkConflicts(plan, force)];
     await writePlan(dir, plan);
@@ -44,6 +88,6 @@ export async function removeExtension(
     )) {
       warnings.push(`removed ${swept}: no layer in lambda-image.json uses it (left by an interrupted run)`);
     }
-    return { removed, warnings };
+    return { removed, warnings, takenFrom: target, pinned: [], removedFromProject: true };
   });
 }

@@ -3,8 +3,10 @@
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { parseImageReference } from '../config/image-reference.js';
+import { oneFunction, type ProjectFunction, selectFunctions } from '../config/functions.js';
 import type { Config } from '../config/schema.js';
 import { loadConfig } from '../config/store.js';
+import { readBuildRecord } from '../project/build-record.js';
 import {
   EPHEMERAL_STORAGE_RULE,
   envKeyProblem,
@@ -36,6 +38,11 @@ import { sweepOrphans } from '../emulator/owners.js';
 export interface FunctionOptions {
   dir?: string;
   image?: string;
+  /**
+   * The project's functions to run, by their names in `functions` (`--function`): `invoke`
+   * runs one (the only one when none is named), `start` every one when none is named.
+   */
+  functions?: string[];
   functionName?: string;
   timeoutSec?: number;
   memoryMb?: number;
@@ -85,13 +92,65 @@ export interface FunctionSettings {
   namespacesAhead: boolean;
 }
 
-/** The image and settings to run: flags, then lambda-image.json, then Lambda's defaults. */
-export async function resolveFunctionSettings(opts: FunctionOptions): Promise<FunctionSettings> {
-  const given = opts.image !== undefined ? parseImageReference(opts.image, '--image') : undefined;
-  const config = given ? undefined : await loadConfig(opts.dir ?? '.');
-  const image = opts.image ?? `${config!.name}:${config!.tag}`;
+/**
+ * The image and settings to run: flags, then lambda-image.json (the function's view of it, in a
+ * project of several), then Lambda's defaults. One function: `--function` names it, or the
+ * project has only one (a project of several with none named is an error listing them).
+ */
+export async function resolveFunctionSettings(opts: FunctionOptions, command = 'invoke'): Promise<FunctionSettings> {
+  if ((opts.functions?.length ?? 0) > 1)
+    throw new LambdaImageError('INVALID_INPUT', `${command} runs one function: give --function once`, {
+      hint: 'lambda-image start serves several at once',
+    });
+  const given = checkedImage(opts);
+  if (given) return settingsOf(opts, undefined, given);
+  const config = await loadConfig(opts.dir ?? '.');
+  return settingsOf(opts, oneFunction(config, opts.functions?.[0], command));
+}
+
+/**
+ * The settings of every function `start` serves: the ones named with `--function` (each once),
+ * or all of the project's; with `--image`, that one image.
+ */
+export async function resolveStartSettings(opts: FunctionOptions): Promise<FunctionSettings[]> {
+  const given = checkedImage(opts);
+  if (given) return [await settingsOf(opts, undefined, given)];
+  const config = await loadConfig(opts.dir ?? '.');
+  const picked = selectFunctions(config, opts.functions);
+  if (picked.length > 1 && opts.functionName !== undefined)
+    throw new LambdaImageError(
+      'INVALID_INPUT',
+      `--function-name names one function, and this start serves ${picked.length} (${picked.map((f) => f.name).join(', ')})`,
+      { hint: 'each runs under its own name: leave --function-name out, or pick one with --function' },
+    );
+  return Promise.all(picked.map((f) => settingsOf(opts, f)));
+}
+
+/** `--image` (checked by the image reference grammar), which takes the place of the project. */
+function checkedImage(opts: FunctionOptions): ReturnType<typeof parseImageReference> | undefined {
+  if (opts.image === undefined) return undefined;
+  if (opts.functions?.length)
+    throw new LambdaImageError(
+      'INVALID_INPUT',
+      '--image runs that image, not a function of the project: give one of --image and --function',
+      {
+        hint: "leave out --image to run the project's function by name",
+      },
+    );
+  return parseImageReference(opts.image, '--image');
+}
+
+/** One function's settings: the flags over its config view (or over nothing, for `--image`). */
+async function settingsOf(
+  opts: FunctionOptions,
+  fn: ProjectFunction | undefined,
+  given?: ReturnType<typeof parseImageReference>,
+): Promise<FunctionSettings> {
+  const config = fn?.config;
+  const image = opts.image ?? (fn ? await functionImage(opts.dir ?? '.', fn) : '');
   // The repository's last path component: `localhost:5000/team/fn@sha256:...` runs as `fn`.
-  const name = opts.functionName ?? config?.name ?? path.posix.basename(given!.path);
+  // A function of several runs under its own name (its key in `functions`), which `start` routes by.
+  const name = opts.functionName ?? (fn ? (fn.multi ? fn.name : config!.name) : path.posix.basename(given!.path));
   const timeoutSec = opts.timeoutSec ?? config?.timeout ?? 3;
   const memoryMb = opts.memoryMb ?? config?.memorySize ?? 128;
   const ephemeralMb = opts.ephemeralMb ?? config?.ephemeralStorage ?? 512;
@@ -137,10 +196,25 @@ export async function resolveFunctionSettings(opts: FunctionOptions): Promise<Fu
     memoryMb,
     ephemeralMb,
     region,
-    env: opts.env ?? {},
+    // The function's configured environment (deploy.environment: the project's, then its own)
+    // reaches local runs as it reaches Lambda; --env and --env-file win over it.
+    env: { ...config?.deploy?.environment, ...opts.env },
     concurrency,
     namespacesAhead,
   };
+}
+
+/**
+ * The image a function runs: in a project of several, the one its latest `build` made (its
+ * record in .lambda-image/builds.json), else `<image>:<tag>`; a one-function project runs
+ * `<name>:<tag>`, as always.
+ */
+async function functionImage(dir: string, fn: ProjectFunction): Promise<string> {
+  const fallback = `${fn.config.name}:${fn.config.tag}`;
+  if (!fn.multi) return fallback;
+  const record = await readBuildRecord(dir, fn.name).catch(() => undefined);
+  const latest = record?.latest[0];
+  return (latest && record.variants[latest]?.image) || fallback;
 }
 
 /** Makes the pool of environments for a plan (see resolveFunctionSettings). */
@@ -200,6 +274,23 @@ export async function prepareFunction(
     spares,
   );
   return { facts, name, timeoutSec, memoryMb, region, pool };
+}
+
+/**
+ * Makes the pools of several functions (`start` serving a project of several), each with its
+ * own hooks. All or none: when one cannot be made (its image is missing), the pools already
+ * made are closed and the first failure is thrown.
+ */
+export async function prepareFunctions(
+  engine: Engine,
+  plans: readonly FunctionSettings[],
+  hooksFor: (plan: FunctionSettings) => PlatformHooks,
+): Promise<LocalFunction[]> {
+  const made = await Promise.allSettled(plans.map((plan) => prepareFunction(engine, plan, hooksFor(plan))));
+  const failed = made.find((m) => m.status === 'rejected');
+  if (!failed) return made.map((m) => (m as PromiseFulfilledResult<LocalFunction>).value);
+  await Promise.allSettled(made.map((m) => (m.status === 'fulfilled' ? m.value.pool.close() : undefined)));
+  throw (failed as PromiseRejectedResult).reason;
 }
 
 /** The lines Lambda logs after an invoke (or a failed init). */

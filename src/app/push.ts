@@ -5,6 +5,7 @@ import nodePath from 'node:path';
 import type { AwsOptions } from '../aws/clients.js';
 import type { EcrApi, EcrRepository, EcrToken } from '../aws/ecr.js';
 import { parseImageReference, tagProblem, type ImageReference } from '../config/image-reference.js';
+import { type ProjectFunction, selectFunctions } from '../config/functions.js';
 import type { Config } from '../config/schema.js';
 import { loadConfig, loadConfigIfExists } from '../config/store.js';
 import { readBuildRecord } from '../project/build-record.js';
@@ -35,6 +36,8 @@ export interface PushOptions extends RepositoryOptions {
   variant?: VariantName;
   /** A local image to ship instead of the one `build` recorded. */
   image?: string;
+  /** The functions to ship (a project of several); none named: every one. */
+  functions?: string[];
 }
 
 /** Which local image is shipped, and why that one (said to the user). */
@@ -58,6 +61,13 @@ export interface PushPlan extends RepositoryOptions {
   /** The repository value (flag, else the config's deploy.repository). */
   repository?: string;
   tag?: string;
+  /** The function of a project of several this plan ships (undefined: a one-function project). */
+  function?: string;
+  /**
+   * `<function>-` when the repository is shared by the project's functions (the project's
+   * deploy.repository or --repository): every tag of the function starts with its name.
+   */
+  tagPrefix?: string;
 }
 
 export interface PushHooks {
@@ -79,6 +89,8 @@ export interface PushResult extends VerifiedImage {
   layersExisting: number;
   /** Set when the repository is in ECR. */
   ecr?: { repositoryName: string; region: string };
+  /** The function of a project of several this image belongs to. */
+  function?: string;
 }
 
 /** Where the image goes, and with which login. */
@@ -91,38 +103,117 @@ export interface ResolvedRepository {
 
 /**
  * Everything about a push that needs neither the engine nor AWS: the tag, the repository
- * value, and which local image ships (what `build` recorded, --image, or name:tag).
+ * value, and which local image ships (what `build` recorded, --image, or name:tag). One plan
+ * per function: every function of a project of several (or those named with --function),
+ * each from its own config view; a one-function project gets one plan, as always.
  */
-export async function planPush(dir: string, opts: PushOptions): Promise<PushPlan> {
-  const problem = opts.tag === undefined ? undefined : tagProblem(opts.tag);
+export async function planPushes(dir: string, opts: PushOptions): Promise<PushPlan[]> {
+  checkTagOption(opts.tag);
+  const config = opts.image && opts.repository ? await loadConfigIfExists(dir) : await loadConfig(dir);
+  if (!config) {
+    if (opts.functions?.length)
+      throw new LambdaImageError(
+        'CONFIG_INVALID',
+        `--function needs the project's lambda-image.json, and ${dir} has none`,
+        {
+          hint: 'run the command in the project, or leave --function out with --image',
+        },
+      );
+    return [await planFunctionPush(dir, undefined, undefined, opts)];
+  }
+  const functions = selectFunctions(config, opts.functions);
+  refuseOneImageForSeveral(functions, opts.image ? '--image' : undefined);
+  const plans: PushPlan[] = [];
+  for (const fn of functions) plans.push(await planFunctionPush(dir, fn.config, fn, opts));
+  return plans;
+}
+
+/** --tag by the tag grammar, before anything is asked. */
+export function checkTagOption(tag: string | undefined): void {
+  const problem = tag === undefined ? undefined : tagProblem(tag);
   if (problem) {
-    throw new LambdaImageError('INVALID_INPUT', `--tag ${JSON.stringify(opts.tag)} is not a valid tag: ${problem}`, {
+    throw new LambdaImageError('INVALID_INPUT', `--tag ${JSON.stringify(tag)} is not a valid tag: ${problem}`, {
       hint: 'for example --tag v1.2 or --tag "$GITHUB_SHA"',
     });
   }
-  const config = opts.image && opts.repository ? await loadConfigIfExists(dir) : await loadConfig(dir);
+}
+
+/** The one push of a one-function project (or of the one function named). */
+export async function planPush(dir: string, opts: PushOptions): Promise<PushPlan> {
+  const plans = await planPushes(dir, opts);
+  if (plans.length !== 1)
+    throw new LambdaImageError(
+      'INVALID_INPUT',
+      `this project has ${plans.length} functions: name one with --function`,
+      {
+        hint: `for example --function ${plans[0]!.function}`,
+      },
+    );
+  return plans[0]!;
+}
+
+/** A flag that names one image or function cannot serve several functions at once. */
+export function refuseOneImageForSeveral(functions: ProjectFunction[], flag: string | undefined): void {
+  if (!flag || functions.length < 2) return;
+  throw new LambdaImageError(
+    'INVALID_INPUT',
+    `${flag} names one function's image or target, and this command would ship ${functions.length} functions (${functions.map((f) => f.name).join(', ')})`,
+    { hint: `name the function it is for: --function ${functions[0]!.name} ${flag} ...` },
+  );
+}
+
+/**
+ * One function's push, from its config view (`fn.config`; the project's config for a
+ * one-function project). Pure but for reading the build record.
+ */
+export async function planFunctionPush(
+  dir: string,
+  config: Config | undefined,
+  fn: ProjectFunction | undefined,
+  opts: PushOptions,
+): Promise<PushPlan> {
   const repository = opts.repository ?? config?.deploy?.repository;
   if (repository) checkRepositoryValue(repository);
+  // A repository of the function's own holds its images alone: plain tags, as for one function.
+  const ownRepository = opts.repository === undefined && fn?.entry?.deploy?.repository !== undefined;
+  const tagPrefix = fn?.multi && !ownRepository ? `${fn.name}-` : undefined;
+  if (tagPrefix && opts.tag !== undefined) {
+    const problem = tagProblem(tagPrefix + opts.tag);
+    if (problem)
+      throw new LambdaImageError(
+        'INVALID_INPUT',
+        `--tag ${JSON.stringify(opts.tag)} makes ${fn!.name}'s tag ${tagPrefix}${opts.tag}, which ${problem}`,
+        { hint: 'use a shorter --tag: each function of the project is tagged <function>-<tag>' },
+      );
+  }
+  const { functions: _functions, ...rest } = opts;
   return {
-    ...opts,
+    ...rest,
     region: opts.region ?? config?.deploy?.region,
     repository,
-    local: await chooseLocalImage(dir, config, opts),
+    local: await chooseLocalImage(dir, config, opts, fn?.multi ? fn.name : undefined),
+    ...(fn?.multi ? { function: fn.name } : {}),
+    ...(tagPrefix ? { tagPrefix } : {}),
   };
 }
 
 /** The image to ship: --image; else the one the latest build made (of --variant); else name:tag, as before builds were recorded. */
-async function chooseLocalImage(dir: string, config: Config | undefined, opts: PushOptions): Promise<LocalChoice> {
+async function chooseLocalImage(
+  dir: string,
+  config: Config | undefined,
+  opts: PushOptions,
+  fn: string | undefined,
+): Promise<LocalChoice> {
   if (opts.image) {
     parseImageReference(opts.image, '--image');
     return { lookup: opts.image, ref: opts.image, shown: `${opts.image} (--image)`, variant: opts.variant };
   }
-  const record = await readBuildRecord(dir);
+  const record = await readBuildRecord(dir, fn);
   const latest = record?.latest ?? [];
   if (!opts.variant && latest.length > 1) {
     throw new LambdaImageError(
       'INVALID_INPUT',
-      `the latest build made ${latest.length} variants (${latest.join(', ')}): which one ships?`,
+      `the latest build${fn ? ` of ${fn}` : ''} made ${latest.length} variants (${latest.join(', ')}): which one ships?`,
       { hint: `pass --variant ${latest[0]} (or --image <ref>)` },
     );
   }
@@ -147,14 +238,68 @@ async function chooseLocalImage(dir: string, config: Config | undefined, opts: P
   };
 }
 
-export async function pushProject(engine: Engine, plan: PushPlan, hooks: PushHooks = {}): Promise<PushResult> {
+export async function pushProject(
+  engine: Engine,
+  plan: PushPlan,
+  hooks: PushHooks = {},
+  repositories?: RepositoryResolver,
+): Promise<PushResult> {
   const local = await findLocalImage(imageClient(engine), plan.local);
   hooks.onStep?.(`shipping ${plan.local.shown}`);
-  const target = await resolveRepository(plan.repository, plan, hooks);
+  const resolver = repositories ?? new RepositoryResolver();
   try {
-    return await pushResolved(engine, local, target, plan.tag ?? contentTag(local.id), hooks);
+    const target = await resolver.resolve(plan.repository, plan, hooks);
+    const tag = (plan.tagPrefix ?? '') + (plan.tag ?? contentTag(local.id));
+    const result = await pushResolved(engine, local, target, tag, hooks);
+    return plan.function ? { ...result, function: plan.function } : result;
   } finally {
-    target.ecr?.api.destroy();
+    if (!repositories) resolver.close();
+  }
+}
+
+/**
+ * Resolves each repository value once per command: the functions of a project share one
+ * repository, and one ECR lookup and login serve them all. close() ends the ECR clients.
+ */
+export class RepositoryResolver {
+  private readonly resolved = new Map<string, Promise<ResolvedRepository>>();
+
+  resolve(value: string | undefined, opts: RepositoryOptions, hooks: PushHooks = {}): Promise<ResolvedRepository> {
+    const key = JSON.stringify([value, opts.region, opts.profile, opts.createRepository ?? false]);
+    let found = this.resolved.get(key);
+    if (!found) {
+      found = resolveRepository(value, opts, hooks);
+      this.resolved.set(key, found);
+      // A failed resolution is not kept: the error is the caller's, and the next asks again.
+      found.catch(() => this.resolved.delete(key));
+    }
+    return found;
+  }
+
+  close(): void {
+    for (const p of this.resolved.values()) p.then((r) => r.ecr?.api.destroy()).catch(() => {});
+    this.resolved.clear();
+  }
+}
+
+/**
+ * Every planned image is on the engine and not built on a stand-in: checked for all the
+ * functions of a project before the first one is pushed, so a function never built stops
+ * the command before anything is sent.
+ */
+export async function checkLocalImages(engine: Engine, plans: readonly PushPlan[]): Promise<void> {
+  const images = imageClient(engine);
+  for (const plan of plans) {
+    try {
+      await findLocalImage(images, plan.local);
+    } catch (err) {
+      if (!(err instanceof LambdaImageError) || !plan.function) throw err;
+      throw new LambdaImageError(err.code, `${plan.function}: ${err.message}`, {
+        hint: err.hint,
+        details: [`nothing was pushed or deployed`],
+        cause: err,
+      });
+    }
   }
 }
 

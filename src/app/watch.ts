@@ -62,10 +62,16 @@ export type WatchEvent =
   /** `start` serves (JSON only: tools wait for it). */
   | { type: 'ready'; port: number; httpPort?: number };
 
-/** One function being served: the pool to swap, and what it is called in the project. */
+/** One function being served: the pool to swap, and its image name (its config `name`). */
 export interface WatchTarget {
-  function: string;
+  imageName: string;
   pool: Pick<SandboxPool, 'swap' | 'image'>;
+}
+
+/** The image name of a tag (`name:tag`, a registry port kept). */
+export function imageNameOf(tag: string): string {
+  const colon = tag.lastIndexOf(':');
+  return colon > tag.lastIndexOf('/') ? tag.slice(0, colon) : tag;
 }
 
 export interface WatchOptions {
@@ -107,7 +113,7 @@ export async function watchProject(engine: Engine, opts: WatchOptions): Promise<
   let rules: IgnoreRules = await readDockerignore(dir);
   let timer: NodeJS.Timeout | undefined;
   let current: { abort: AbortController; done: Promise<void> } | undefined;
-  const served = new Map(Object.entries(opts.serving ?? {}));
+  const servedIds = new Map(Object.entries(opts.serving ?? {}));
 
   const act = (actions: SchedulerAction[]) => {
     for (const a of actions) {
@@ -126,14 +132,25 @@ export async function watchProject(engine: Engine, opts: WatchOptions): Promise<
   async function rebuild(files: string[], signal: AbortSignal): Promise<'done' | 'failed' | 'aborted'> {
     const began = performance.now();
     const ms = () => Math.round(performance.now() - began);
-    let functions = opts.targets.map((t) => t.function);
+    let functions: string[] = [];
     try {
       // The config is read again each time: an edit to it is what triggered this build.
       const config = await loadConfig(dir);
-      // A project of several functions rebuilds the ones served here that the change concerns.
-      if (config.functions)
-        functions = functionsToRebuild(projectFunctions(config), files).filter((f) => functions.includes(f));
-      if (!functions.length) return 'done';
+      const all = projectFunctions(config);
+      // Each pool's function by its image name; a project of several rebuilds only the
+      // functions served here that the change concerns.
+      const served = new Map<string, WatchTarget>();
+      for (const t of opts.targets) {
+        const fn = all.find((f) => f.config.name === t.imageName);
+        if (fn) served.set(fn.name, t);
+      }
+      functions = (config.functions ? functionsToRebuild(all, files) : all.map((f) => f.name)).filter((f) =>
+        served.has(f),
+      );
+      if (!functions.length) {
+        log(`${files.join(', ')}: no function served here changes`);
+        return 'done';
+      }
       onEvent({ type: 'rebuild-start', files, functions });
       const result = await buildForWatch(
         engine,
@@ -146,13 +163,12 @@ export async function watchProject(engine: Engine, opts: WatchOptions): Promise<
       onEvent({ type: 'rebuild-done', files, functions, ms: buildMs, images });
       // Stopped once built (a newer change, Ctrl-C): the newer build, or nothing, is swapped in.
       if (signal.aborted) throw new BuildAbortedError();
-      for (const target of opts.targets.filter((t) => functions.includes(t.function))) {
-        // A one-function project's image is the project's, whatever name the function runs under.
-        const built = images.find((i) => i.function === target.function) ?? (config.functions ? undefined : images[0]);
-        if (!built) continue;
+      for (const built of images) {
+        const target = served.get(built.function);
+        if (!target) continue;
         // The same image as before (a comment, a file the binary does not use): nothing to swap.
-        if (built.id === served.get(target.function)) {
-          onEvent({ type: 'unchanged', function: target.function, files, buildMs, image: built.image, id: built.id });
+        if (built.id === servedIds.get(built.function)) {
+          onEvent({ type: 'unchanged', function: built.function, files, buildMs, image: built.image, id: built.id });
           continue;
         }
         // The new image by ID: a later build moving the tag never changes what this pool runs.
@@ -162,10 +178,10 @@ export async function watchProject(engine: Engine, opts: WatchOptions): Promise<
         const facts = await inspectFunctionImage(containers, built.id, { extensions: serving?.extensions });
         log(`built in ${buildMs} ms, inspected at ${ms()} ms`);
         const swapped = await target.pool.swap(facts, { prewarm: opts.prewarm });
-        served.set(target.function, built.id);
+        servedIds.set(built.function, built.id);
         onEvent({
           type: 'swap',
-          function: target.function,
+          function: built.function,
           files,
           buildMs,
           image: built.image,

@@ -103,6 +103,7 @@ export function registerCommands(program: Command): void {
     // The program's own -v/--version is scoped to the program (enablePositionalOptions in
     // main.ts), so "add-extension --version 2" reaches here; kept as an alias, unlisted.
     .addOption(new Option('--version <n>', 'same as --layer-version').hideHelp())
+    .option('--function <name>', 'a project of several functions: give the layer to this function only')
     .option('--force', 'accept an architecture mismatch; replace a hand-edited Dockerfile')
     .action(async (first: string | undefined, second: string | undefined, opts) =>
       (await import('./extensions.js')).runAddExtension(first, second, opts),
@@ -112,6 +113,11 @@ export function registerCommands(program: Command): void {
     cmd
       .argument('[dir]', 'the function directory (its lambda-image.json names the image)', '.')
       .option('--image <ref>', "run this image instead of the project's")
+      .option(
+        '--function <name>',
+        'a function of a project of several (invoke: the one to run; start: repeatable, default all)',
+        collect,
+      )
       .option('--function-name <name>', "function name (default: the config's name)")
       .option('--timeout <s>', 'function timeout in seconds (default: config, else 3)')
       .option('--memory <MB>', "memory size; the container's memory limit (default: config, else 128)")
@@ -153,7 +159,11 @@ export function registerCommands(program: Command): void {
   )
     .option('--port <port>', 'port of the Invoke API endpoints on 127.0.0.1', '9000')
     .option('--host <address>', 'address to listen on instead of 127.0.0.1 (0.0.0.0: every interface)')
-    .option('--http-port <port>', 'also serve plain HTTP there, as a function URL or API Gateway front')
+    .option(
+      '--http-port <port>',
+      'also serve plain HTTP there, as a function URL or API Gateway front; several functions: each under /<name>, or <function>=<port> (repeatable)',
+      collect,
+    )
     .addOption(
       new Option('--http-event <front>', 'what --http-port plays: the event it builds and how it maps answers')
         .choices(HTTP_EVENTS)
@@ -206,6 +216,11 @@ export function registerCommands(program: Command): void {
       .option('--scan-on-push', 'with --create-repository: scan images on push')
       .option('--region <region>', 'AWS region (default: config deploy.region, else the SDK default)')
       .option('--profile <profile>', 'AWS profile for credentials')
+      .option(
+        '--function <name>',
+        'a project of several functions: ship this one (repeatable; default: every function)',
+        collect,
+      )
       .option('--json', 'print the result as JSON on stdout');
 
   repositoryOptions(
@@ -224,6 +239,7 @@ export function registerCommands(program: Command): void {
     .option('--function-name <name>', 'the function (default: config deploy.functionName)')
     .option('--image-uri <ref>', 'deploy this image, already in ECR, instead of pushing')
     .option('--role <arn>', 'execution role, needed only to create the function (default: config deploy.role)')
+    .option('--force', 'a project of several functions: update a function even when it already runs the image')
     .option('--publish', 'publish a version after the update')
     .option('--alias <name>', 'publish a version and point this alias at it')
     .option('--url', 'create or update the function URL (settings from config url) and print it')
@@ -258,6 +274,11 @@ export function registerCommands(program: Command): void {
       'execution role for creating a missing function (default: the variable LAMBDA_IMAGE_FUNCTION_ROLE_ARN, else config deploy.role)',
     )
     .option('--github-repo <owner/name>', 'for the printed trust policy (default: from git remote origin)')
+    .option(
+      '--function <name>',
+      'a project of several functions: deploy this one (repeatable; default: every function)',
+      collect,
+    )
     .option('--force', 'overwrite an existing workflow')
     .option('--dry-run', 'print the workflow, write nothing')
     .action(async (dir: string, opts) => (await import('./ci.js')).runCiGithub(dir, opts));
@@ -266,12 +287,14 @@ export function registerCommands(program: Command): void {
   extensions
     .command('list')
     .argument('[dir]', 'the function directory', '.')
+    .option('--function <name>', "a project of several functions: this function's extensions")
     .option('--json', 'print JSON on stdout')
     .action(async (dir: string, opts) => (await import('./extensions.js')).runListExtensions(dir, opts));
   extensions
     .command('remove')
     .argument('<name>', 'the layer name')
     .argument('[dir]', 'the function directory', '.')
+    .option('--function <name>', 'a project of several functions: take the layer from this function only')
     .option('--force', 'replace a hand-edited Dockerfile')
     .action(async (name: string, dir: string, opts) =>
       (await import('./extensions.js')).runRemoveExtension(name, dir, opts),

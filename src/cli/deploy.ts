@@ -1,15 +1,23 @@
 // `lambda-image deploy`: wiring and output only; the work is in src/app/deploy.ts.
-import { deployProject, planDeploy, type DeployOptions } from '../app/deploy.js';
+import {
+  type DeployOptions,
+  type DeployPlan,
+  type DeployResult,
+  DeploySession,
+  deployProject,
+  planDeploys,
+} from '../app/deploy.js';
 import { functionNameProblem, roleArnProblem } from '../config/value-rules.js';
 import { connectEngine } from '../docker/engine.js';
 import { LambdaImageError } from '../errors.js';
-import { createUi } from '../ui.js';
+import { createUi, type Ui } from '../ui.js';
 import { checkedFlag } from './args.js';
-import { layerProgress, pushJson, pushOptions } from './push.js';
+import { forEachFunction } from './each-function.js';
+import { checkLocalImages } from '../app/push.js';
+import { layerProgress, pushJson, pushOptions, type PushCliOptions } from './push.js';
 
-export interface DeployCliOptions extends Omit<DeployOptions, 'variant'> {
-  variant?: string;
-  json?: boolean;
+export interface DeployCliOptions extends Omit<DeployOptions, 'variant' | 'functions'>, Omit<PushCliOptions, 'tag'> {
+  tag?: string;
 }
 
 export async function runDeploy(dir: string, opts: DeployCliOptions): Promise<void> {
@@ -18,8 +26,8 @@ export async function runDeploy(dir: string, opts: DeployCliOptions): Promise<vo
     throw new LambdaImageError('INVALID_INPUT', '--url-auth and --invoke-mode set up the function URL: add --url', {
       hint: 'for example --url --url-auth NONE',
     });
-  // The one plan: bad input fails here, before AWS or the engine is asked (exit 2, not 20/36).
-  const plan = await planDeploy(dir, {
+  // The plans, one per function: bad input fails here, before AWS or the engine is asked (exit 2, not 20/36).
+  const plans = await planDeploys(dir, {
     ...pushOptions(opts),
     imageUri: opts.imageUri,
     publish: opts.publish,
@@ -27,9 +35,12 @@ export async function runDeploy(dir: string, opts: DeployCliOptions): Promise<vo
     url: opts.url,
     urlAuth: opts.urlAuth,
     invokeMode: opts.invokeMode,
+    force: opts.force,
     functionName: checkedFlag(opts.functionName, '--function-name', functionNameProblem, 'orders-api'),
     role: checkedFlag(opts.role, '--role', roleArnProblem, 'arn:aws:iam::123456789012:role/orders-lambda'),
   });
+  if (plans[0]!.function !== undefined) return deployFunctions(ui, plans, opts);
+  const plan = plans[0]!;
   const progress = await ui.progress('deploying');
   try {
     const result = await deployProject(() => connectEngine(), plan, {
@@ -39,21 +50,88 @@ export async function runDeploy(dir: string, opts: DeployCliOptions): Promise<vo
     progress.succeed(
       `${result.action} ${result.functionName} in ${result.region}${result.version ? `, version ${result.version}` : ''}${result.alias ? `, alias ${result.alias.name}` : ''}`,
     );
-    if (opts.json) {
-      const { push, waitedMs, ...rest } = result;
-      ui.out(JSON.stringify({ ...rest, lambdaWaitMs: waitedMs, push: push ? pushJson(push) : undefined }, null, 2));
-    } else {
+    if (opts.json) ui.out(JSON.stringify(deployJson(result), null, 2));
+    else {
       ui.out(result.resolvedImageUri);
-      if (result.url) {
-        const u = result.url;
-        ui.out(u.url);
-        ui.info(
-          `function URL ${u.action}: ${u.authType}, ${u.invokeMode}${u.permissionsAdded.length ? `; public access granted (${u.permissionsAdded.join(', ')})` : ''}${u.permissionsRemoved.length ? `; public access removed (${u.permissionsRemoved.join(', ')})` : ''}`,
-        );
-      }
+      printUrl(ui, result);
     }
   } catch (err) {
     progress.stop(); // the error line that follows says what failed
     throw err;
   }
+}
+
+/**
+ * A project of several functions: each deployed in turn with its own plan, one line per
+ * function on stdout (`orders: updated <uri>`, `users: unchanged (sha256:abcd… already
+ * deployed)`), and a summary of what changed.
+ */
+async function deployFunctions(ui: Ui, plans: DeployPlan[], opts: DeployCliOptions): Promise<void> {
+  const progress = await ui.progress(`deploying ${plans.length} function${plans.length === 1 ? '' : 's'}`);
+  const session = new DeploySession(() => connectEngine());
+  try {
+    const pushes = plans.flatMap((p) => (p.push ? [p.push] : []));
+    if (pushes.length) await checkLocalImages(await session.engine(), pushes);
+    const results = await forEachFunction(
+      plans,
+      async (plan, name) => {
+        const result = await deployProject(
+          () => session.engine(),
+          plan,
+          { onStep: (t) => progress.step(`${name}: ${t}`), onLayer: layerProgress(progress, `${name}: `) },
+          session,
+        );
+        if (!opts.json) {
+          ui.out(`${name}: ${deployLine(result)}`);
+          printUrl(ui, result);
+        }
+        return result;
+      },
+      (r) => r.action,
+    );
+    const count = (action: DeployResult['action']) => results.filter((r) => r.action === action).length;
+    const summary = {
+      functions: results.length,
+      created: count('created'),
+      updated: count('updated'),
+      unchanged: count('unchanged'),
+    };
+    progress.succeed(
+      `deployed ${summary.functions} function${summary.functions === 1 ? '' : 's'}: ${summary.created} created, ${summary.updated} updated, ${summary.unchanged} unchanged`,
+    );
+    if (opts.json)
+      ui.out(
+        JSON.stringify(
+          { functions: results.map((r) => ({ function: r.function, ...deployJson(r) })), summary },
+          null,
+          2,
+        ),
+      );
+  } catch (err) {
+    progress.stop(); // the error line that follows says what failed, and where the command stopped
+    throw err;
+  } finally {
+    session.close();
+  }
+}
+
+/** One function's outcome: `updated <uri>`, or `unchanged (sha256:abcd1234… already deployed)`. */
+export function deployLine(r: DeployResult): string {
+  const extra = `${r.version ? `, version ${r.version}` : ''}${r.alias ? `, alias ${r.alias.name}` : ''}`;
+  if (r.action === 'unchanged') return `unchanged (${r.digest.slice(0, 19)}… already deployed${extra})`;
+  return `${r.action} ${r.resolvedImageUri}${extra ? ` (${extra.slice(2)})` : ''}`;
+}
+
+function deployJson(result: DeployResult) {
+  const { push, waitedMs, function: _fn, ...rest } = result;
+  return { ...rest, lambdaWaitMs: waitedMs, push: push ? pushJson(push) : undefined };
+}
+
+function printUrl(ui: Ui, result: DeployResult): void {
+  if (!result.url) return;
+  const u = result.url;
+  ui.out(u.url);
+  ui.info(
+    `function URL ${u.action}: ${u.authType}, ${u.invokeMode}${u.permissionsAdded.length ? `; public access granted (${u.permissionsAdded.join(', ')})` : ''}${u.permissionsRemoved.length ? `; public access removed (${u.permissionsRemoved.join(', ')})` : ''}`,
+  );
 }

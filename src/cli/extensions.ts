@@ -65,13 +65,36 @@ export async function runAddExtension(
       progress.stop();
       for (const w of result.warnings) ui.warn(w);
       const e = result.entry;
+      const pinned = () => {
+        if (result.pinned.length)
+          ui.out(
+            `wrote the extensions list of ${result.pinned.join(', ')} (the layers ${result.pinned.length === 1 ? 'it holds' : 'they hold'} today), so ${result.pinned.length === 1 ? 'it does' : 'they do'} not gain ${e.name}`,
+          );
+        if (result.without.length)
+          ui.warn(
+            `${result.without.join(', ')} ${result.without.length === 1 ? 'lists its' : 'list their'} own extensions and ${result.without.length === 1 ? 'does' : 'do'} not get ${e.name}: add it with --function ${result.without[0]}`,
+          );
+      };
       if (result.action === 'unchanged') {
-        ui.out(`${e.name} version ${e.version} is already in the image; nothing changed`);
+        if (result.givenTo !== undefined) {
+          ui.out(`gave ${e.name} version ${e.version} (already in the project) to ${result.givenTo}`);
+          pinned();
+          for (const f of result.files)
+            if (f.action !== 'unchanged') ui.out(`${f.action === 'create' ? 'created' : 'updated'} ${f.path}`);
+          return;
+        }
+        ui.out(
+          `${e.name} version ${e.version} is already in the ${opts.function ? `image of ${opts.function}` : 'image'}; nothing changed`,
+        );
         return;
       }
       if (result.action === 'replaced')
         ui.out(`replaced ${e.name} version ${result.replaced!.version} with version ${e.version}`);
-      else ui.out(`added ${e.name} version ${e.version}: ${e.files} files, ${formatBytes(e.size)} under /opt`);
+      else
+        ui.out(
+          `added ${e.name} version ${e.version}${result.givenTo ? ` to ${result.givenTo}` : ''}: ${e.files} files, ${formatBytes(e.size)} under /opt`,
+        );
+      pinned();
       for (const f of result.files)
         if (f.action !== 'unchanged') ui.out(`${f.action === 'create' ? 'created' : 'updated'} ${f.path}`);
     } catch (err) {
@@ -81,35 +104,54 @@ export async function runAddExtension(
   });
 }
 
-export async function runListExtensions(dir: string, opts: { json?: boolean }): Promise<void> {
+export async function runListExtensions(dir: string, opts: { json?: boolean; function?: string }): Promise<void> {
   const ui = createUi();
-  const extensions = await listProjectExtensions(dir);
+  const extensions = await listProjectExtensions(dir, opts.function);
   if (opts.json) {
     ui.out(JSON.stringify(extensions, null, 2));
     return;
   }
   if (!extensions.length) {
-    ui.info('no extensions: add one with "lambda-image add-extension <layer-arn>"');
+    const fn = opts.function ? ` --function ${opts.function}` : '';
+    ui.info(
+      `no extensions${opts.function ? ` in the image of ${opts.function}` : ''}: add one with "lambda-image add-extension${fn} <layer-arn>"`,
+    );
     return;
   }
+  // A project of several: which functions' images hold each layer.
+  const users = extensions.some((e) => e.functions);
   ui.out(
     formatTable(
-      ['NAME', 'VERSION', 'ARCHITECTURES', 'SIZE', 'FILES'],
+      ['NAME', 'VERSION', 'ARCHITECTURES', 'SIZE', 'FILES', ...(users ? ['FUNCTIONS'] : [])],
       extensions.map((e) => [
         e.name,
         String(e.version),
         e.architectures.join(',') || 'any',
         formatBytes(e.size),
         String(e.files),
+        ...(users ? [e.functions?.join(',') || '-'] : []),
       ]),
       new Set([1, 3, 4]),
     ),
   );
 }
 
-export async function runRemoveExtension(name: string, dir: string, opts: { force?: boolean }): Promise<void> {
+export async function runRemoveExtension(
+  name: string,
+  dir: string,
+  opts: { force?: boolean; function?: string },
+): Promise<void> {
   const ui = createUi();
-  const { removed, warnings } = await removeExtension(dir, name, opts.force);
-  for (const w of warnings) ui.warn(w);
-  ui.out(`removed ${removed.name} version ${removed.version} (config, files and Dockerfile)`);
+  const r = await removeExtension(dir, name, opts.force, opts.function);
+  for (const w of r.warnings) ui.warn(w);
+  const { removed } = r;
+  if (!r.removedFromProject) {
+    ui.out(`removed ${removed.name} version ${removed.version} from ${r.takenFrom}; the other functions keep it`);
+    if (r.pinned.length)
+      ui.out(`wrote the extensions list of ${r.pinned.join(', ')} (every other layer of the project)`);
+    return;
+  }
+  ui.out(
+    `removed ${removed.name} version ${removed.version} (config, files and Dockerfile)${r.takenFrom ? `: ${r.takenFrom} was the last function holding it` : ''}`,
+  );
 }

@@ -1,11 +1,16 @@
 // `lambda-image invoke`, `start` and `events`: wiring and output only.
 import {
+  type FunctionOptions,
   invokeRepeatedly,
   prepareFunction,
+  prepareFunctions,
   resolveFunctionSettings,
+  resolveStartSettings,
   type FunctionSettings,
   type LocalFunction,
 } from '../app/invoke.js';
+import type { Engine } from '../docker/engine.js';
+import type { HttpListen } from '../emulator/http-front.js';
 import {
   EPHEMERAL_STORAGE_RULE,
   functionNameProblem,
@@ -30,7 +35,8 @@ import { isIP } from 'node:net';
 import type { InvokeMode } from '../config/constants.js';
 import { buildHttpEvent, type HttpFront, parseHttpRequestLine } from '../fronts/http-events.js';
 import { frontFailure, mapFunctionAnswer } from '../fronts/http-responses.js';
-import { frontIdentity } from '../emulator/http-event-front.js';
+import { frontIdentity, type HttpFrontSettings } from '../emulator/http-event-front.js';
+import type { FrontServer } from '../emulator/http-front.js';
 import type { PoolInvoke } from '../emulator/pool.js';
 import { randomUUID } from 'node:crypto';
 import { STATUS_CODES } from 'node:http';
@@ -46,6 +52,8 @@ import { printable } from '../util/printable.js';
 
 interface FunctionCliOptions {
   image?: string;
+  /** `--function <name>` (repeatable): the project's functions to run. */
+  function?: string[];
   functionName?: string;
   timeout?: string;
   memory?: string;
@@ -72,7 +80,7 @@ export interface InvokeCliOptions extends FunctionCliOptions {
 export async function runInvoke(dir: string, opts: InvokeCliOptions): Promise<void> {
   const repeat = positiveInt(opts.repeat ?? '1', '--repeat', MAX_REPEAT);
   // The one plan; environments start at once here: each makes its own network namespace (one container less).
-  const plan = await functionPlan(dir, opts, { namespacesAhead: false }); // bad input fails here, before any engine is asked
+  const plan = await resolveFunctionSettings(functionOptions(dir, opts, { namespacesAhead: false }), 'invoke'); // bad input fails here, before any engine is asked
   const { concurrency } = plan;
   const front = opts.httpEvent ?? 'url';
   if (opts.http === undefined && (opts.header?.length || opts.httpEvent || opts.dataBinary !== undefined))
@@ -123,7 +131,8 @@ export async function runInvoke(dir: string, opts: InvokeCliOptions): Promise<vo
 export interface StartCliOptions extends FunctionCliOptions, Omit<WatchCliOptions, 'image'> {
   port?: string;
   host?: string;
-  httpPort?: string;
+  /** `--http-port <port>` or `<function>=<port>` (repeatable). */
+  httpPort?: string[];
   httpEvent?: HttpFront;
   invokeMode?: InvokeMode;
 }
@@ -138,65 +147,46 @@ export async function runStart(dir: string, opts: StartCliOptions): Promise<void
     throw new LambdaImageError('INVALID_INPUT', `--host ${host} is not an IP address`, {
       hint: 'for example --host 0.0.0.0 (every interface) or --host 127.0.0.1',
     });
-  const httpPort = opts.httpPort === undefined ? undefined : portNumber(opts.httpPort, '--http-port');
-  if (httpPort === undefined && (opts.invokeMode || (opts.httpEvent !== undefined && opts.httpEvent !== 'url')))
+  const httpPorts = parseHttpPorts(opts.httpPort ?? [], port);
+  if (!httpPorts.length && (opts.invokeMode || (opts.httpEvent !== undefined && opts.httpEvent !== 'url')))
     throw new LambdaImageError('INVALID_INPUT', '--http-event and --invoke-mode need --http-port', {
       hint: 'for example --http-port 8080',
     });
-  if (httpPort !== undefined && httpPort !== 0 && httpPort === port)
-    throw new LambdaImageError('INVALID_INPUT', `--http-port ${httpPort} is also the --port`, {
-      hint: 'give the HTTP front a port of its own',
-    });
-  const plan = await functionPlan(dir, opts); // bad input fails here, before any engine is asked
-  const { config } = plan;
-  const front = opts.httpEvent ?? 'url';
-  const invokeMode = opts.invokeMode ?? config?.url?.invokeMode ?? 'BUFFERED';
-  if (httpPort !== undefined && front !== 'url' && invokeMode === 'RESPONSE_STREAM')
-    throw new LambdaImageError(
-      'INVALID_INPUT',
-      `--invoke-mode RESPONSE_STREAM is a function URL mode, not ${front}'s`,
-      {
-        hint: 'use --http-event url to stream, or leave the invoke mode BUFFERED',
-      },
-    );
-  const http = httpPort === undefined ? undefined : { port: httpPort, front, invokeMode, cors: config?.url?.cors };
+  let plans = await resolveStartSettings(functionOptions(dir, opts)); // bad input fails here, before any engine is asked
+  const http = httpFronts(plans, httpPorts, opts);
   const watch = await import('./watch.js');
   const watching = watch.watchPlan(opts);
   const engine = await connectEngine(watching ? { builder: watching.builder } : {});
-  // --watch serves the project as it is now: built first (and a failing build ends here, exit 12).
+  // --watch serves the project as it is now: built first (a failing build ends here, exit 12).
   const first = watching ? await watch.buildBeforeServing(engine, dir, watching) : undefined;
+  if (first) plans = plans.map((p) => ({ ...p, image: first.imageOf(p.config?.name) ?? p.image }));
   // The engine going away ends `start` (reported, non-zero), whichever way it is noticed.
   let engineLost!: (err: Error) => void;
   const lost = new Promise<Error>((resolve) => (engineLost = resolve));
-  const fn = await prepareFunction(engine, plan, { ...stderrHooks(), onEngineLost: engineLost });
+  const fns = await startFunctions(engine, plans, engineLost);
   const { startFront } = await import('../emulator/http-front.js');
   // Ctrl-C / SIGTERM are a normal stop here: drain, then stop the environments (withCleanup).
   await withCleanup(
-    fn,
+    fns,
     async () => {
       let front: Awaited<ReturnType<typeof startFront>>;
       try {
-        front = await startFront(fn, port, { onFatal: engineLost, host, http, onNote: (line) => ui.warn(line) });
+        front = await startFront(
+          fns.map((fn, i) => ({ ...fn, http: http.settings[i] })),
+          port,
+          { onFatal: engineLost, host, http: http.listens, onNote: (line) => ui.warn(line) },
+        );
       } catch (err) {
+        const ports = http.listens.map((l) => l.port).join(', ');
         throw new LambdaImageError(
           'INVALID_INPUT',
-          `cannot listen on ${host}:${port}${http ? ` and ${http.port}` : ''} (${(err as NodeJS.ErrnoException).code})`,
-          { hint: http ? 'pick other --port / --http-port values' : 'pick another --port' },
+          `cannot listen on ${host}:${port}${ports ? ` and ${ports}` : ''} (${(err as NodeJS.ErrnoException).code})`,
+          { hint: ports ? 'pick other --port / --http-port values' : 'pick another --port' },
         );
       }
-      const shown = host.includes(':') ? `[${host}]` : host;
       // With --json, stdout carries the watch's events only.
-      const say = watching?.json ? (line: string) => ui.info(line) : (line: string) => ui.out(line);
-      say(`serving ${fn.name} (${fn.facts.image}) on http://${shown}:${front.port}`);
-      if (front.httpPort !== undefined)
-        say(
-          `serving ${fn.name} as a ${FRONT_NAMES[http!.front]}${http!.front === 'url' ? ` (${http!.invokeMode})` : ''} on http://${shown}:${front.httpPort}`,
-        );
-      ui.info(`  curl -d '{}' http://${shown}:${front.port}/2015-03-31/functions/function/invocations`);
-      ui.info(`  aws lambda invoke --endpoint-url http://${shown}:${front.port} --function-name ${fn.name} out.json`);
-      if (front.httpPort !== undefined) ui.info(`  curl -i 'http://${shown}:${front.httpPort}/any/path?x=1'`);
-      ui.info('Ctrl-C stops it (extensions get SHUTDOWN first).');
-      const session = watching ? await watch.startWatching(engine, dir, watching, fn, config?.name, first!) : undefined;
+      announce(watching?.json ? { ...ui, out: ui.info } : ui, fns, http.settings, host, front);
+      const session = watching ? await watch.startWatching(engine, dir, watching, fns, plans, first!) : undefined;
       if (watching) {
         ui.info('watching the project: a change rebuilds it and swaps the environments to the new image');
         if (watching.json) first!.emit({ type: 'ready', port: front.port, httpPort: front.httpPort });
@@ -214,10 +204,7 @@ export async function runStart(dir: string, opts: StartCliOptions): Promise<void
       const force = () => {
         const dropped = front.eventsPending();
         if (dropped) ui.warn(`${eventsNotRunText(dropped)} (stopped at once)`);
-        void fn.pool
-          .close()
-          .catch(() => undefined)
-          .finally(() => process.exit(EXIT_CODES.INTERRUPTED));
+        void Promise.allSettled(fns.map((fn) => fn.pool.close())).finally(() => process.exit(EXIT_CODES.INTERRUPTED));
       };
       process.once('SIGINT', force);
       process.once('SIGTERM', force);
@@ -235,6 +222,141 @@ export async function runStart(dir: string, opts: StartCliOptions): Promise<void
     },
     { signals: false },
   );
+}
+
+/**
+ * The environments of every function `start` serves, each with its own pool and settings; with
+ * several, each line on the terminal starts with the name of the function it is from.
+ */
+async function startFunctions(
+  engine: Engine,
+  plans: readonly FunctionSettings[],
+  onEngineLost: (err: Error) => void,
+): Promise<LocalFunction[]> {
+  const width = Math.max(...plans.map((p) => p.name.length));
+  return prepareFunctions(engine, plans, (plan) => {
+    const prefix = plans.length > 1 ? `${plan.name.padEnd(width)} | ` : '';
+    const write = (line: string) => process.stderr.write(`${prefix}${line}\n`);
+    return { onPlatformLine: write, onOutput: write, onEngineLost };
+  });
+}
+
+/** `--http-port` values: `<port>` (every function served, by `/<name>` prefix when several) or `<function>=<port>`. */
+interface HttpPortFlag {
+  port: number;
+  function?: string;
+  flag: string;
+}
+
+function parseHttpPorts(values: readonly string[], apiPort: number): HttpPortFlag[] {
+  const out: HttpPortFlag[] = [];
+  for (const value of values) {
+    const eq = value.indexOf('=');
+    const name = eq < 0 ? undefined : value.slice(0, eq);
+    const flag = `--http-port ${value}`;
+    if (name === '')
+      throw new LambdaImageError('INVALID_INPUT', `${flag}: no function before the =`, {
+        hint: 'give --http-port <port> (every function) or --http-port <function>=<port>',
+      });
+    const port = portNumber(eq < 0 ? value : value.slice(eq + 1), '--http-port');
+    if (port !== 0 && port === apiPort)
+      throw new LambdaImageError('INVALID_INPUT', `--http-port ${port} is also the --port`, {
+        hint: 'give the HTTP front a port of its own',
+      });
+    const taken = out.find((o) => port !== 0 && o.port === port);
+    if (taken)
+      throw new LambdaImageError('INVALID_INPUT', `${flag} and ${taken.flag} ask for the same port`, {
+        hint: 'give each HTTP front a port of its own; one port serves several functions by /<name> prefix',
+      });
+    if (name === undefined && out.some((o) => o.function === undefined))
+      throw new LambdaImageError('INVALID_INPUT', `${flag}: give one port for every function`, {
+        hint: 'one --http-port <port> serves every function (under /<name> when there are several); others name theirs: --http-port orders=8081',
+      });
+    if (name !== undefined && out.some((o) => o.function === name))
+      throw new LambdaImageError('INVALID_INPUT', `${flag}: ${name} has a port already`, {
+        hint: 'give each function one --http-port <function>=<port>',
+      });
+    out.push({ port, function: name, flag });
+  }
+  return out;
+}
+
+/**
+ * The HTTP fronts of `start`: the ports to listen on (which functions each serves) and each
+ * function's own front settings (the event, its URL's invoke mode and CORS from its config).
+ */
+function httpFronts(
+  plans: readonly FunctionSettings[],
+  ports: readonly HttpPortFlag[],
+  opts: StartCliOptions,
+): { listens: HttpListen[]; settings: Array<HttpFrontSettings | undefined> } {
+  const names = plans.map((p) => p.name);
+  const listens: HttpListen[] = [];
+  for (const p of ports) {
+    if (p.function !== undefined && !names.includes(p.function))
+      throw new LambdaImageError(
+        'INVALID_INPUT',
+        `${p.flag}: no function named ${JSON.stringify(p.function)} is served (${names.join(', ')})`,
+        { hint: `name one of them: ${names.map((n) => `--http-port ${n}=<port>`).join(', ')}` },
+      );
+    listens.push({ port: p.port, functions: p.function === undefined ? names : [p.function] });
+  }
+  const front = opts.httpEvent ?? 'url';
+  const settings = plans.map((plan): HttpFrontSettings | undefined => {
+    if (!listens.length) return undefined;
+    const url = plan.config?.url;
+    const invokeMode = opts.invokeMode ?? url?.invokeMode ?? 'BUFFERED';
+    if (front !== 'url' && invokeMode === 'RESPONSE_STREAM')
+      throw new LambdaImageError(
+        'INVALID_INPUT',
+        `--invoke-mode RESPONSE_STREAM is a function URL mode, not ${front}'s${plans.length > 1 ? ` (function ${plan.name})` : ''}`,
+        {
+          hint: 'use --http-event url to stream, or leave the invoke mode BUFFERED',
+        },
+      );
+    return { front, invokeMode, cors: url?.cors };
+  });
+  return { listens, settings };
+}
+
+/** What `start` serves and where, and how to call it. A one-function start says what it always said. */
+function announce(
+  ui: ReturnType<typeof createUi>,
+  fns: readonly LocalFunction[],
+  settings: ReadonlyArray<HttpFrontSettings | undefined>,
+  host: string,
+  front: FrontServer,
+): void {
+  const shown = host.includes(':') ? `[${host}]` : host;
+  const base = `http://${shown}:${front.port}`;
+  const as = (i: number) => {
+    const s = settings[i]!;
+    return `as a ${FRONT_NAMES[s.front]}${s.front === 'url' ? ` (${s.invokeMode})` : ''}`;
+  };
+  if (fns.length === 1) {
+    const fn = fns[0]!;
+    ui.out(`serving ${fn.name} (${fn.facts.image}) on ${base}`);
+    for (const h of front.httpPorts) ui.out(`serving ${fn.name} ${as(0)} on http://${shown}:${h.port}`);
+    ui.info(`  curl -d '{}' ${base}/2015-03-31/functions/function/invocations`);
+    ui.info(`  aws lambda invoke --endpoint-url ${base} --function-name ${fn.name} out.json`);
+    if (front.httpPort !== undefined) ui.info(`  curl -i 'http://${shown}:${front.httpPort}/any/path?x=1'`);
+  } else {
+    ui.out(`serving ${fns.length} functions on ${base}, each at /2015-03-31/functions/<name>/invocations:`);
+    for (const fn of fns) ui.out(`  ${fn.name} (${fn.facts.image})`);
+    for (const h of front.httpPorts)
+      for (const name of h.functions) {
+        const i = fns.findIndex((f) => f.name === name);
+        ui.out(
+          `serving ${name} ${as(i)} on http://${shown}:${h.port}${h.prefixed ? `/${name}/ (the prefix is not part of rawPath)` : ''}`,
+        );
+      }
+    const first = fns[0]!.name;
+    ui.info(`  curl -d '{}' ${base}/2015-03-31/functions/${first}/invocations`);
+    ui.info(`  aws lambda invoke --endpoint-url ${base} --function-name ${first} out.json`);
+    const h = front.httpPorts[0];
+    if (h) ui.info(`  curl -i 'http://${shown}:${h.port}${h.prefixed ? `/${h.functions[0]}` : ''}/any/path?x=1'`);
+  }
+  ui.info('Ctrl-C stops it (extensions get SHUTDOWN first).');
 }
 
 function eventsNotRunText(n: number): string {
@@ -279,17 +401,19 @@ function functionFailed(what: string): LambdaImageError {
  * handled here unless the work handles signals itself (`start` drains first).
  */
 async function withCleanup(
-  fn: LocalFunction,
+  functions: LocalFunction | readonly LocalFunction[],
   work: () => Promise<void>,
   opts: { signals: boolean } = { signals: true },
 ): Promise<void> {
+  const fns: readonly LocalFunction[] = Array.isArray(functions) ? functions : [functions as LocalFunction];
   let interrupted = false;
   const onSignal = () => {
     interrupted = true;
-    void fn.pool
-      .close()
-      .catch((err: Error) => process.stderr.write(`error: ${printable(err.message)}\n`))
-      .finally(() => process.exit(EXIT_CODES.INTERRUPTED));
+    void Promise.allSettled(
+      fns.map((fn) =>
+        fn.pool.close().catch((err: Error) => process.stderr.write(`error: ${printable(err.message)}\n`)),
+      ),
+    ).finally(() => process.exit(EXIT_CODES.INTERRUPTED));
   };
   if (opts.signals) {
     process.once('SIGINT', onSignal);
@@ -305,10 +429,11 @@ async function withCleanup(
     process.off('SIGTERM', onSignal);
   }
   if (!interrupted) {
-    try {
-      await fn.pool.close();
-    } catch (cleanup) {
+    // Every function's environments stop (extensions get SHUTDOWN), each pool on its own.
+    for (const closed of await Promise.allSettled(fns.map((fn) => fn.pool.close()))) {
+      if (closed.status === 'fulfilled') continue;
       // Containers the engine could not remove: the first failure stays the message, the rest is detail.
+      const cleanup: unknown = closed.reason;
       failure = failure === undefined ? cleanup : withCleanupFailure(failure, cleanup);
     }
   }
@@ -324,17 +449,18 @@ function withCleanupFailure(failure: unknown, cleanup: unknown): unknown {
   });
 }
 
-/** The one plan of `invoke` and `start`: each flag by the rule of the config key it overrides, then the config and defaults. */
-function functionPlan(
+/** The flags of `invoke` and `start`, each checked by the rule of the config key it overrides (the app adds the config and defaults). */
+function functionOptions(
   dir: string,
   opts: FunctionCliOptions,
   extra: { namespacesAhead?: boolean } = {},
-): Promise<FunctionSettings> {
+): FunctionOptions {
   const number = (value: string | undefined, flag: string, rule: typeof TIMEOUT_RULE, example: number) =>
     value === undefined ? undefined : wholeNumberFlag(value, flag, rule, example);
-  return resolveFunctionSettings({
+  return {
     dir,
     image: opts.image,
+    functions: opts.function,
     functionName: checkedFlag(opts.functionName, '--function-name', functionNameProblem, 'orders-api'),
     timeoutSec: number(opts.timeout, '--timeout', TIMEOUT_RULE, 30),
     memoryMb: number(opts.memory, '--memory', MEMORY_RULE, 512),
@@ -343,7 +469,7 @@ function functionPlan(
     ...environment(opts),
     concurrency: positiveInt(opts.concurrency ?? '1', '--concurrency', MAX_CONCURRENCY),
     ...extra,
-  });
+  };
 }
 
 /** --env over --env-file, and where each key came from (an error names the flag that set it). */

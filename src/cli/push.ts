@@ -1,24 +1,37 @@
 // `lambda-image push`: wiring and output only; the work is in src/app/push.ts. Its output
 // helpers serve `deploy` too.
-import { planPush, pushProject, type PushOptions, type PushResult } from '../app/push.js';
+import {
+  checkLocalImages,
+  planPushes,
+  pushProject,
+  RepositoryResolver,
+  type PushOptions,
+  type PushPlan,
+  type PushResult,
+} from '../app/push.js';
 import { regionProblem } from '../config/value-rules.js';
 import { connectEngine } from '../docker/engine.js';
 import type { PushLayerEvent } from '../docker/push.js';
 import { parseVariant, type VariantName } from '../render/variant.js';
 import { createUi, type Progress } from '../ui.js';
 import { checkedFlag } from './args.js';
+import { forEachFunction } from './each-function.js';
 import { formatBytes } from './format.js';
 import { withInterrupt } from './interrupt.js';
 
-export interface PushCliOptions extends Omit<PushOptions, 'variant'> {
+export interface PushCliOptions extends Omit<PushOptions, 'variant' | 'functions'> {
   variant?: string;
   json?: boolean;
+  /** --function, repeatable. */
+  function?: string[];
 }
 
 export async function runPush(dir: string, opts: PushCliOptions): Promise<void> {
   const ui = createUi();
-  // The one plan: bad input (and a missing build) fails here, before the engine or AWS is asked.
-  const plan = await planPush(dir, pushOptions(opts));
+  // The plans, one per function: bad input (and a missing build) fails here, before the engine or AWS is asked.
+  const plans = await planPushes(dir, pushOptions(opts));
+  if (plans[0]!.function !== undefined) return pushFunctions(plans, opts);
+  const plan = plans[0]!;
   const engine = await connectEngine();
   const progress = await ui.progress('pushing');
   const layers = layerProgress(progress);
@@ -40,10 +53,64 @@ export async function runPush(dir: string, opts: PushCliOptions): Promise<void> 
   });
 }
 
+/**
+ * A project of several functions: each pushed in turn, a line per function on stdout
+ * (`<function> <repository>@sha256:...`), and a summary of what was sent.
+ */
+async function pushFunctions(plans: PushPlan[], opts: PushCliOptions): Promise<void> {
+  const ui = createUi();
+  const engine = await connectEngine();
+  await checkLocalImages(engine, plans);
+  const progress = await ui.progress(`pushing ${plans.length} function${plans.length === 1 ? '' : 's'}`);
+  const repositories = new RepositoryResolver();
+  await withInterrupt(async (signal) => {
+    try {
+      const results = await forEachFunction(
+        plans,
+        async (plan, name) => {
+          const layers = layerProgress(progress, `${name}: `);
+          const result = await pushProject(
+            engine,
+            plan,
+            { onStep: (t) => progress.step(`${name}: ${t}`), onLayer: layers, signal },
+            repositories,
+          );
+          progress.step(`${name}: ${pushSummary(result)}`);
+          if (!opts.json) ui.out(`${name} ${result.imageUri}`);
+          return result;
+        },
+        (r) => (r.layersPushed ? 'pushed' : 'already in the registry'),
+      );
+      const sent = results.filter((r) => r.layersPushed > 0).length;
+      progress.succeed(
+        `pushed ${results.length} function${results.length === 1 ? '' : 's'}: ${sent} with new layers, ${results.length - sent} already in the registry (no layer sent)`,
+      );
+      if (opts.json)
+        ui.out(
+          JSON.stringify(
+            {
+              functions: results.map((r) => ({ function: r.function, ...pushJson(r) })),
+              summary: { functions: results.length, withNewLayers: sent, alreadyInRegistry: results.length - sent },
+            },
+            null,
+            2,
+          ),
+        );
+    } catch (err) {
+      progress.stop(); // the error line that follows says what failed, and where the command stopped
+      throw err;
+    } finally {
+      repositories.close();
+    }
+  });
+}
+
 /** push's and deploy's shared flags, each by its rule. */
 export function pushOptions(opts: PushCliOptions): PushOptions {
+  const { function: functions, json: _json, ...rest } = opts;
   return {
-    ...opts,
+    ...rest,
+    functions,
     variant: variantOf(opts.variant),
     region: checkedFlag(opts.region, '--region', regionProblem, 'eu-west-1'),
   };
@@ -72,16 +139,18 @@ export function pushJson(r: PushResult) {
   };
 }
 
-function pushSummary(r: PushResult): string {
+export function pushSummary(r: PushResult): string {
   if (!r.pushed) return `${r.repository}:${r.tag} already holds ${r.source}`;
   const layers = (n: number) => `${n} layer${n === 1 ? '' : 's'}`;
   // Some registries leave sizes out of the manifest: the size is then unknown, not NaN.
   const size = r.compressedSize === undefined ? 'size unknown' : formatBytes(r.compressedSize);
+  if (r.layersPushed === 0 && r.layersExisting > 0)
+    return `${r.repository}:${r.tag}: the registry already had every layer of ${r.source} (${layers(r.layersExisting)}, none sent; ${r.architecture}, ${size})`;
   return `pushed ${r.source} as ${r.repository}:${r.tag} (${r.architecture}, ${size}; ${layers(r.layersPushed)} sent, ${layers(r.layersExisting)} already there)`;
 }
 
 /** One progress line for all layers: how many are done, and the bytes of those uploading. */
-export function layerProgress(progress: Progress): (e: PushLayerEvent) => void {
+export function layerProgress(progress: Progress, prefix = ''): (e: PushLayerEvent) => void {
   const layers = new Map<string, PushLayerEvent>();
   return (e) => {
     layers.set(e.id, e);
@@ -97,6 +166,6 @@ export function layerProgress(progress: Progress): (e: PushLayerEvent) => void {
     }
     // Plain (non-TTY) output prints each distinct line: report layer completions, not every byte.
     const bytes = total && process.stderr.isTTY ? `, ${formatBytes(current)} of ${formatBytes(total)}` : '';
-    progress.step(`pushing layers: ${done}/${layers.size} done${bytes}`);
+    progress.step(`${prefix}pushing layers: ${done}/${layers.size} done${bytes}`);
   };
 }

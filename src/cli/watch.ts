@@ -1,8 +1,8 @@
 // `start --watch`: its flags, the first build, and its events on the terminal (one line per
 // rebuild) or as JSON lines on stdout (--json). The loop itself is src/app/watch.ts.
 import type { BuildOptions } from '../app/build.js';
-import type { LocalFunction } from '../app/invoke.js';
-import { buildForWatch, watchProject, type WatchEvent, type WatchSession } from '../app/watch.js';
+import type { FunctionSettings, LocalFunction } from '../app/invoke.js';
+import { buildForWatch, imageNameOf, watchProject, type WatchEvent, type WatchSession } from '../app/watch.js';
 import { emulatorSourceProblem } from '../config/value-rules.js';
 import type { Engine } from '../docker/engine.js';
 import { LambdaImageError } from '../errors.js';
@@ -12,6 +12,8 @@ import { checkedFlag, parseBaseImageFlags, parsePairs } from './args.js';
 
 export interface WatchCliOptions {
   image?: string;
+  /** `--function` (start's): the functions served, and so built. */
+  function?: string[];
   watch?: boolean;
   prewarm?: boolean;
   json?: boolean;
@@ -60,6 +62,7 @@ export function watchPlan(opts: WatchCliOptions): WatchPlan | undefined {
   return {
     build: {
       ...(variant ? { variants: [variant] } : {}),
+      ...(opts.function?.length ? { functions: opts.function } : {}),
       buildArgs: parsePairs(opts.buildArg ?? [], '--build-arg'),
       baseImages: parseBaseImageFlags(opts.baseImage ?? []),
       builderImage: opts.builderImage,
@@ -71,12 +74,17 @@ export function watchPlan(opts: WatchCliOptions): WatchPlan | undefined {
   };
 }
 
-/** The first build: `start --watch` serves the project as it is now. Returns the events' printer and what it built. */
-export async function buildBeforeServing(
-  engine: Engine,
-  dir: string,
-  plan: WatchPlan,
-): Promise<{ emit: (e: WatchEvent) => void; serving: Record<string, string> }> {
+/** What the first build made: the events' printer, and each function's image. */
+export interface FirstBuild {
+  emit(e: WatchEvent): void;
+  /** The image ID each function serves (by function name). */
+  serving: Record<string, string>;
+  /** The tag just built for a function's image name (its config `name`), to serve it. */
+  imageOf(imageName: string | undefined): string | undefined;
+}
+
+/** The first build: `start --watch` serves the project as it is now. */
+export async function buildBeforeServing(engine: Engine, dir: string, plan: WatchPlan): Promise<FirstBuild> {
   const emit = watchPrinter(plan.json);
   const began = performance.now();
   emit({ type: 'rebuild-start', files: [], functions: [] });
@@ -90,26 +98,29 @@ export async function buildBeforeServing(
     ms: Math.round(performance.now() - began),
     images: result.images.map((i) => ({ function: i.function, image: i.tag, id: i.id, changed: i.changed })),
   });
-  return { emit, serving: Object.fromEntries(result.images.map((i) => [i.function, i.id])) };
+  return {
+    emit,
+    serving: Object.fromEntries(result.images.map((i) => [i.function, i.id])),
+    imageOf: (name) => result.images.find((i) => name !== undefined && imageNameOf(i.tag) === name)?.tag,
+  };
 }
 
 export async function startWatching(
   engine: Engine,
   dir: string,
   plan: WatchPlan,
-  fn: LocalFunction,
-  /** The project's name for the function served (its config name). */
-  project: string | undefined,
-  first: { emit: (e: WatchEvent) => void; serving: Record<string, string> },
+  fns: readonly LocalFunction[],
+  settings: readonly FunctionSettings[],
+  first: FirstBuild,
 ): Promise<WatchSession> {
   return watchProject(engine, {
     dir,
     build: plan.build,
-    // The pool runs the project's function (named in lambda-image.json; --function-name only renames it inside).
-    targets: [{ function: project ?? fn.name, pool: fn.pool }],
-    prewarm: plan.prewarm ? fn.pool.concurrency : 0,
+    // Each pool by its function's image name (its config `name`): what builds and the config agree on.
+    targets: fns.map((fn, i) => ({ imageName: settings[i]?.config?.name ?? fn.name, pool: fn.pool })),
+    prewarm: plan.prewarm ? Math.max(...fns.map((fn) => fn.pool.concurrency)) : 0,
     serving: first.serving,
-    onEvent: first.emit,
+    onEvent: (e) => first.emit(e),
   });
 }
 

@@ -28,6 +28,8 @@ export interface FrontFunction {
   /** AWS_REGION of the function: the HTTP fronts' domain names carry it. */
   region?: string;
   pool: Pick<SandboxPool, 'invoke' | 'drain' | 'concurrency'>;
+  /** Its own HTTP front settings (its function URL's mode and CORS), over those of the port serving it. */
+  http?: HttpFrontSettings;
 }
 
 /** A function URL's invoke mode (config url.invokeMode). */
@@ -120,13 +122,14 @@ export function httpEventHandler(
     /** Hears why the front answered with its failure response (a malformed answer, a bad header). */
     note?(line: string): void;
   },
-): (req: http.IncomingMessage, res: http.ServerResponse) => Promise<void> {
+): (req: http.IncomingMessage, res: http.ServerResponse, target?: string) => Promise<void> {
   const { front } = settings;
   const cors = front === 'url' ? settings.cors : undefined;
   const identity = frontIdentity(fn, front);
   const streaming = front === 'url' && settings.invokeMode === 'RESPONSE_STREAM';
 
-  return async (req, res) => {
+  // `target`: the path the function sees (a shared front strips the function's /<name> prefix).
+  return async (req, res, target = req.url ?? '/') => {
     const time = new Date();
     const { body } = await readCappedBody(req, MAX_PAYLOAD_BYTES);
     const origin = typeof req.headers.origin === 'string' ? req.headers.origin : undefined;
@@ -144,7 +147,7 @@ export function httpEventHandler(
       front,
       {
         method: req.method ?? 'GET',
-        target: req.url ?? '/',
+        target,
         headers: headerPairs(req),
         body,
         sourceIp: (req.socket.remoteAddress ?? '127.0.0.1').replace(/^::ffff:/, ''),
@@ -163,11 +166,11 @@ export function httpEventHandler(
       const o = await invokeOr503(fn, payload, {}, opts.fatal);
       if (!o) return send(res, unavailable(front), own);
       const a = failed(o) ? frontFailure(front) : mapFunctionAnswer(front, o.result.body);
-      if (a.problem) opts.note?.(`${req.method} ${req.url}: ${a.status}: ${a.problem}`);
+      if (a.problem) opts.note?.(`${req.method} ${target}: ${a.status}: ${a.problem}`);
       return send(res, { ...a, headers: answerHeaders(a.headers) }, [], front);
     }
     const stream = new StreamedAnswer(res, answerHeaders, (problem) =>
-      opts.note?.(`${req.method} ${req.url}: 502: ${problem}`),
+      opts.note?.(`${req.method} ${target}: 502: ${problem}`),
     );
     const o = await invokeOr503(fn, payload, { stream: stream.sink }, opts.fatal);
     stream.finish(o);

@@ -2,12 +2,15 @@
 // (POST /2015-03-31/functions/function/invocations, so the seed's curl commands work) and
 // Lambda's Invoke API path (so `aws lambda invoke --endpoint-url` and the SDKs work), with the
 // Invoke API's validation and errors, and shuts down without dropping an accepted request.
+// It serves one function or several: the Invoke API routes by the name in the path, each
+// function has its own pool and its own bound on what waits for it.
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { isLambdaImageError } from '../errors.js';
 import { readCappedBody } from '../util/http-body.js';
 import { invokeComplete, MAX_CHUNK_BYTES, payloadChunk } from '../fronts/event-stream.js';
+import { routeFunction, routePrefixed } from '../fronts/function-target.js';
 import { type FrontFunction, type HttpFrontSettings, httpEventHandler, sendFrontFailure } from './http-event-front.js';
 import { MAX_PAYLOAD_BYTES, type ResponseSink } from './lambda-api.js';
 import { PoolClosedError, type PoolInvoke } from './pool.js';
@@ -16,8 +19,10 @@ export type { FrontFunction } from './http-event-front.js';
 
 export interface FrontServer {
   port: number;
-  /** The HTTP front's port (`--http-port`), when one was asked for. */
+  /** The (first) HTTP front's port (`--http-port`), when one was asked for. */
   httpPort?: number;
+  /** Every HTTP front: its port, the functions it serves, and whether they are under `/<name>` prefixes. */
+  httpPorts: Array<{ port: number; functions: string[]; prefixed: boolean }>;
   /**
    * Stops accepting, lets running invokes finish and answers the ones still waiting for an
    * environment with 503, runs the accepted Event invokes (within `eventDeadlineMs`), then
@@ -46,10 +51,20 @@ export interface FrontOptions {
   host?: string;
   /** An invoke failed because the engine went away: `start` cannot go on. */
   onFatal?(err: Error): void;
-  /** Also serve plain HTTP as a function URL or API Gateway front on this port (`--http-port`). */
-  http?: { port: number } & HttpFrontSettings;
+  /** Also serve plain HTTP as a function URL or API Gateway front on these ports (`--http-port`). */
+  http?: HttpListen | readonly HttpListen[];
   /** Hears why the HTTP front answered with its failure response (a malformed answer, a bad header). */
   onNote?(line: string): void;
+}
+
+/**
+ * One HTTP front's port. It serves `functions` (default: every function of the front): one
+ * function gets every path; several are each reached under `/<name>`, the prefix stripped from
+ * the path the function sees. A function's own `http` settings win over the ones given here.
+ */
+export interface HttpListen extends Partial<HttpFrontSettings> {
+  port: number;
+  functions?: readonly string[];
 }
 
 const INVOCATION_TYPES = ['RequestResponse', 'Event', 'DryRun'];
@@ -108,38 +123,21 @@ export function logResult(log: string, max = LOG_RESULT_BYTES): string {
   return bytes.subarray(Math.max(0, bytes.length - max)).toString('base64');
 }
 
-export async function startFront(fn: FrontFunction, port: number, opts: FrontOptions = {}): Promise<FrontServer> {
+export async function startFront(
+  functions: FrontFunction | readonly FrontFunction[],
+  port: number,
+  opts: FrontOptions = {},
+): Promise<FrontServer> {
+  const fns = Array.isArray(functions) ? (functions as readonly FrontFunction[]) : [functions as FrontFunction];
+  const byName = new Map(fns.map((fn) => [fn.name, { fn, admit: admission(fn.pool.concurrency) }]));
+  if (!fns.length || byName.size !== fns.length) throw new Error('startFront: give each function once, by its name');
+  const names = [...byName.keys()];
   const background = new Set<Promise<unknown>>();
   /** Requests accepted and not yet answered: shutdown waits for each. */
   const pending = new Set<Promise<void>>();
   let draining = false;
   /** Accepted Event invokes that never ran because `start` stopped first. */
   let eventsNotRun = 0;
-  /** What accepted invokes hold (running or waiting, Event ones included), bounded (see MAX_WAITING_REQUESTS). */
-  const held = { requests: 0, bytes: 0 };
-  const concurrency = fn.pool.concurrency;
-  const byteBudget = WAITING_PAYLOAD_BUDGET + concurrency * MAX_PAYLOAD_BYTES;
-  /** Takes a place for a request of `bytes`, or says there is none (the caller answers 429). */
-  const admit = (bytes: number): Place | undefined => {
-    if (held.requests >= concurrency + MAX_WAITING_REQUESTS || held.bytes + bytes > byteBudget) return undefined;
-    held.requests++;
-    held.bytes += bytes;
-    let reserved = bytes;
-    let released = false;
-    return {
-      // The reservation shrinks to the body's real size once it is read.
-      resize(actual) {
-        held.bytes += actual - reserved;
-        reserved = actual;
-      },
-      release() {
-        if (released) return;
-        released = true;
-        held.requests--;
-        held.bytes -= reserved;
-      },
-    };
-  };
 
   const handle = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
     const url = new URL(req.url ?? '/', 'http://local');
@@ -151,16 +149,24 @@ export async function startFront(fn: FrontFunction, port: number, opts: FrontOpt
       req.resume();
       return errorJson(res, 404, 'UnknownOperationException', `unknown path ${url.pathname}`);
     }
-    const target = decodeURIComponent(m[1]!);
-    if (target !== 'function' && target !== fn.name && !target.endsWith(`:function:${fn.name}`)) {
+    let target: string;
+    try {
+      target = decodeURIComponent(m[1]!);
+    } catch {
+      target = m[1]!;
+    }
+    const routed = routeFunction(target, names, url.searchParams.get('Qualifier') ?? undefined);
+    const served = routed === undefined ? undefined : byName.get(routed);
+    if (!served) {
       req.resume();
       return errorJson(
         res,
         404,
         'ResourceNotFoundException',
-        `Function not found: ${target} (this server runs ${fn.name})`,
+        `Function not found: ${target} (this server runs ${names.join(', ')})`,
       );
     }
+    const { fn, admit } = served;
     // Invoke is a POST on either path; a GET from a browser or a stray PUT must not run the function.
     if (req.method !== 'POST') {
       req.resume();
@@ -184,7 +190,7 @@ export async function startFront(fn: FrontFunction, port: number, opts: FrontOpt
     try {
       const { body, size } = await readCappedBody(req, MAX_PAYLOAD_BYTES);
       if (body) place?.resize(body.length);
-      await answer(req, res, body, size, place, streaming, handover);
+      await answer(fn, req, res, body, size, place, streaming, handover);
     } finally {
       if (!handover.taken) place?.release();
     }
@@ -192,6 +198,7 @@ export async function startFront(fn: FrontFunction, port: number, opts: FrontOpt
 
   /** Answers one invoke whose body is read; an Event invoke takes over its place in the queue (`handover`). */
   const answer = async (
+    fn: FrontFunction,
     req: http.IncomingMessage,
     res: http.ServerResponse,
     body: Buffer | undefined,
@@ -247,7 +254,7 @@ export async function startFront(fn: FrontFunction, port: number, opts: FrontOpt
       traceId: header(req, 'x-amzn-trace-id'),
       background: type === 'Event',
     };
-    if (streaming) return invokeWithResponseStream(res, extra, payload, logType === 'Tail');
+    if (streaming) return invokeWithResponseStream(fn, res, extra, payload, logType === 'Tail');
     const run = fn.pool.invoke(payload, extra);
     if (type === 'Event') {
       // Asynchronous: accepted now, run in the background (also when `start` is stopping: see close).
@@ -295,6 +302,7 @@ export async function startFront(fn: FrontFunction, port: number, opts: FrontOpt
    * writes, then InvokeComplete (ErrorCode/ErrorDetails on a failure, LogResult with Tail).
    */
   const invokeWithResponseStream = async (
+    fn: FrontFunction,
     res: http.ServerResponse,
     extra: { clientContext?: string; traceId?: string },
     payload: Buffer,
@@ -352,45 +360,73 @@ export async function startFront(fn: FrontFunction, port: number, opts: FrontOpt
   });
   const servers = [server];
   await listen(server, port, opts.host);
-  let httpPort: number | undefined;
-  if (opts.http) {
-    const handleHttp = httpEventHandler(fn, opts.http, {
-      port: () => httpPort ?? 0,
-      draining: () => draining,
-      fatal,
-      note: opts.onNote,
-    });
-    const front = http.createServer((req, res) => {
-      // The same bound as the Invoke API's: what waits for an environment is limited, past it 429.
-      const place = draining ? undefined : admit(Math.min(declaredBytes(req) ?? MAX_PAYLOAD_BYTES, MAX_PAYLOAD_BYTES));
-      if (!draining && !place) {
-        req.resume();
-        return throttled(res);
-      }
-      const answered = handleHttp(req, res)
-        .catch(() => {
-          // The front's own failure answer (status, reason and body), never a bare 500.
-          if (res.headersSent) res.destroy();
-          else sendFrontFailure(res, opts.http!.front);
-        })
-        .finally(() => {
-          place?.release();
-          pending.delete(answered);
-        });
-      pending.add(answered);
-    });
-    try {
-      await listen(front, opts.http.port, opts.host);
-    } catch (err) {
-      server.close();
-      throw err;
+  const httpPorts: FrontServer['httpPorts'] = [];
+  const listens = opts.http === undefined ? [] : Array.isArray(opts.http) ? opts.http : [opts.http as HttpListen];
+  try {
+    for (const spec of listens as readonly HttpListen[]) {
+      const listed = [...new Set(spec.functions ?? names)];
+      for (const name of listed)
+        if (!byName.has(name)) throw new Error(`startFront: no function ${name} to serve over HTTP`);
+      const prefixed = listed.length > 1;
+      let bound = 0;
+      /** Each function's handler on this port: its own settings, event and identity. */
+      const handlers = new Map(
+        listed.map((name) => {
+          const { fn } = byName.get(name)!;
+          const settings: HttpFrontSettings = fn.http ?? {
+            front: spec.front ?? 'url',
+            invokeMode: spec.invokeMode ?? 'BUFFERED',
+            cors: spec.cors,
+          };
+          // With several functions served, a note says whose answer it was.
+          const note =
+            opts.onNote && (fns.length > 1 ? (line: string) => opts.onNote!(`${name}: ${line}`) : opts.onNote);
+          const handle = httpEventHandler(fn, settings, { port: () => bound, draining: () => draining, fatal, note });
+          return [name, { handle, settings }] as const;
+        }),
+      );
+      const front = http.createServer((req, res) => {
+        const target = req.url ?? '/';
+        const route = prefixed ? routePrefixed(target, listed) : { name: listed[0]!, target };
+        if (!route) {
+          req.resume();
+          return notServed(res, target, listed);
+        }
+        const { admit } = byName.get(route.name)!;
+        const { handle, settings } = handlers.get(route.name)!;
+        // The same bound as the Invoke API's: what waits for an environment is limited, past it 429.
+        const place = draining
+          ? undefined
+          : admit(Math.min(declaredBytes(req) ?? MAX_PAYLOAD_BYTES, MAX_PAYLOAD_BYTES));
+        if (!draining && !place) {
+          req.resume();
+          return throttled(res);
+        }
+        const answered = handle(req, res, route.target)
+          .catch(() => {
+            // The front's own failure answer (status, reason and body), never a bare 500.
+            if (res.headersSent) res.destroy();
+            else sendFrontFailure(res, settings.front);
+          })
+          .finally(() => {
+            place?.release();
+            pending.delete(answered);
+          });
+        pending.add(answered);
+      });
+      await listen(front, spec.port, opts.host);
+      servers.push(front);
+      bound = (front.address() as AddressInfo).port;
+      httpPorts.push({ port: bound, functions: listed, prefixed });
     }
-    servers.push(front);
-    httpPort = (front.address() as AddressInfo).port;
+  } catch (err) {
+    for (const s of servers) s.close();
+    throw err;
   }
   return {
     port: (server.address() as AddressInfo).port,
-    httpPort,
+    httpPort: httpPorts[0]?.port,
+    httpPorts,
     eventsPending: () => background.size,
     async close(closeOpts = {}) {
       draining = true;
@@ -398,18 +434,18 @@ export async function startFront(fn: FrontFunction, port: number, opts: FrontOpt
       for (const s of servers) s.closeIdleConnections();
       // Invokes still queued for an environment fail now (answered 503); running ones finish.
       // Accepted Event invokes were promised a run: they keep their place (bounded, below).
-      fn.pool.drain({ keepBackground: true });
+      for (const fn of fns) fn.pool.drain({ keepBackground: true });
       // Every accepted request gets its answer; requests that arrive meanwhile on an open
       // connection are answered 503 the same way. Bounded: running invokes end within the
       // function's timeout; a client still sending its body after that is cut off.
-      const end = Date.now() + (fn.timeoutSec + 10) * 1000;
+      const longest = Math.max(...fns.map((fn) => fn.timeoutSec));
+      const end = Date.now() + (longest + 10) * 1000;
       while (pending.size && Date.now() < end) {
         let timer: NodeJS.Timeout | undefined;
         await Promise.race([Promise.all([...pending]), new Promise((r) => (timer = setTimeout(r, end - Date.now())))]);
         clearTimeout(timer);
       }
-      const eventsEnd =
-        Date.now() + (closeOpts.eventDeadlineMs ?? Math.max(EVENT_DRAIN_MS, (fn.timeoutSec + 10) * 1000));
+      const eventsEnd = Date.now() + (closeOpts.eventDeadlineMs ?? Math.max(EVENT_DRAIN_MS, (longest + 10) * 1000));
       while (background.size && Date.now() < eventsEnd) {
         let timer: NodeJS.Timeout | undefined;
         await Promise.race([
@@ -419,13 +455,51 @@ export async function startFront(fn: FrontFunction, port: number, opts: FrontOpt
         clearTimeout(timer);
       }
       // Past the deadline: those still waiting will not run (counted), the running ones finish.
-      fn.pool.drain();
+      for (const fn of fns) fn.pool.drain();
       await Promise.all(background);
       for (const s of servers) s.closeAllConnections();
       await closed;
       return { eventsNotRun };
     },
   };
+}
+
+/**
+ * The bound on what waits for one function's environments (see MAX_WAITING_REQUESTS): a
+ * function's place-taker, which says there is none when the caller must answer 429.
+ */
+function admission(concurrency: number): (bytes: number) => Place | undefined {
+  const held = { requests: 0, bytes: 0 };
+  const byteBudget = WAITING_PAYLOAD_BUDGET + concurrency * MAX_PAYLOAD_BYTES;
+  return (bytes) => {
+    if (held.requests >= concurrency + MAX_WAITING_REQUESTS || held.bytes + bytes > byteBudget) return undefined;
+    held.requests++;
+    held.bytes += bytes;
+    let reserved = bytes;
+    let released = false;
+    return {
+      // The reservation shrinks to the body's real size once it is read.
+      resize(actual) {
+        held.bytes += actual - reserved;
+        reserved = actual;
+      },
+      release() {
+        if (released) return;
+        released = true;
+        held.requests--;
+        held.bytes -= reserved;
+      },
+    };
+  };
+}
+
+/** A shared HTTP front's answer to a path under no served function's prefix. */
+function notServed(res: http.ServerResponse, target: string, names: readonly string[]): void {
+  const body = JSON.stringify({
+    message: `no function at ${target}: this port serves ${names.map((n) => `/${n}/`).join(', ')}`,
+  });
+  res.writeHead(404, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) });
+  res.end(body);
 }
 
 /** The Content-Length a request declares, when it declares a usable one. */

@@ -202,8 +202,29 @@ export interface GithubWorkflowSpec {
   functionRole: string;
   /** The lambda-image version CI installs (the one that wrote the workflow). */
   version: string;
+  /**
+   * A project of several functions: one deploy step each (prodFunction and devFunction above
+   * are then unused). Absent: the one function of the project, as always.
+   */
+  functions?: GithubWorkflowFunction[];
+  /** The functions the build step builds (named with ci github --function); empty: all. */
+  buildFunctions?: string[];
+}
+
+/** One function's deploy step in the workflow of a project of several. */
+export interface GithubWorkflowFunction {
+  /** Its name in lambda-image.json (`--function`). */
+  name: string;
+  prodFunction: string;
+  devFunction: string;
+  region: string;
+  /** Given to every deploy (ci github --repository); absent: each function's config. */
+  repository?: string;
 }
 
 export function renderGithubWorkflow(spec: GithubWorkflowSpec): string {
-  return template('github-workflow.yml.hbs')(spec);
+  const functions = spec.functions?.length
+    ? spec.functions.map((f) => ({ ...f, repository: f.repository ?? '' }))
+    : undefined;
+  return template('github-workflow.yml.hbs')({ ...spec, functions, buildFunctions: spec.buildFunctions ?? [] });
 }

@@ -179,6 +179,8 @@ export class FakeLambda extends FakeServer {
   polls = 1;
   /** The next code update ends Failed with this reason. */
   failNextUpdate;
+  /** The next code update of the named function ends Failed with the reason given (then the entry is gone). */
+  failUpdateOf = new Map();
   /**
    * An image URI another deployment puts in place just before the next PublishVersion lands (a
    * concurrent deploy between this one's check and its publish).
@@ -279,6 +281,10 @@ export class FakeLambda extends FakeServer {
       if ('error' in resolved) return this.error(res, 400, 'InvalidParameterValueException', resolved.error);
       fn.imageUri = input.ImageUri;
       fn.architectures = input.Architectures ?? fn.architectures;
+      if (this.failUpdateOf.has(fn.name)) {
+        this.failNextUpdate = this.failUpdateOf.get(fn.name);
+        this.failUpdateOf.delete(fn.name);
+      }
       this.startUpdate(fn, () => {
         fn.resolvedImageUri = resolved.uri;
       });
