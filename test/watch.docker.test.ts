@@ -8,7 +8,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, startCliUntil } from './support/cli.js';
-import { docker, standin, uniqueRepo } from './support/docker.js';
+import { docker, removeContainersAndImages, standin, uniqueRepo } from './support/docker.js';
 import { fixtureCopy } from './support/tmp.js';
 
 const INVOKE = '/2015-03-31/functions/function/invocations';
@@ -180,6 +180,8 @@ describe('start --watch', () => {
     }
 
     // Ctrl-C during a rebuild: the build stops, nothing is tagged, no container is left.
+    // (The check below looks at the right containers: this run has some now.)
+    expect((await containersOf(w.child.pid)).length).toBeGreaterThan(0);
     const before = (await docker.getImage(`${repo}:latest`).inspect()).Id;
     const from = w.events.length;
     setGreeting(dir, 'v4');
@@ -236,4 +238,71 @@ describe('start --watch', () => {
     expect(b.code).toBe(2);
     expect(b.stderr).toMatch(/cannot serve --image/);
   });
+});
+
+describe('start --watch, a project of several functions', () => {
+  const repo = uniqueRepo('watchmulti');
+  const image = (fn: string) => `${repo}-${fn}`;
+  const FUNCTIONS = ['orders', 'users'];
+
+  afterAll(async () => {
+    for (const fn of FUNCTIONS) await removeContainersAndImages(image(fn));
+  });
+
+  it("a change in one function's folder rebuilds and swaps that function only; shared code, every one", async () => {
+    const dir = fixtureCopy('go-multi');
+    writeFileSync(
+      path.join(dir, 'lambda-image.json'),
+      JSON.stringify({
+        version: 1,
+        name: 'shop',
+        tag: 'watch',
+        base: 'alpine',
+        go: { module: 'example.com/shop', version: '1.23' },
+        functions: Object.fromEntries(FUNCTIONS.map((fn) => [fn, { main: `./cmd/${fn}`, image: image(fn) }])),
+      }),
+    );
+    const w = await startWatch(dir);
+    const ask = async (fn: string) => {
+      const res = await fetch(`http://127.0.0.1:${w.port}/2015-03-31/functions/${fn}/invocations`, {
+        method: 'POST',
+        body: '{}',
+      });
+      expect(res.status).toBe(200);
+      return ((await res.json()) as { version: string }).version;
+    };
+    try {
+      expect([await ask('orders'), await ask('users')]).toEqual(['v1', 'v1']);
+      const orders = path.join(dir, 'cmd', 'orders', 'main.go');
+      let from = w.events.length;
+      writeFileSync(orders, readFileSync(orders, 'utf8').replace('const version = "v1"', 'const version = "v2"'));
+      const start = await w.event((e) => e.type === 'rebuild-start', 'rebuild-start', from);
+      expect(start.functions).toEqual(['orders']);
+      const swap = await w.event((e) => e.type === 'swap', 'swap', from);
+      expect(swap.function).toBe('orders');
+      expect([await ask('orders'), await ask('users')]).toEqual(['v2', 'v1']);
+      expect(
+        w.events
+          .slice(from)
+          .filter((e) => e.type === 'swap')
+          .map((e) => e.function),
+      ).toEqual(['orders']);
+
+      // Shared code concerns every function: both rebuilt, both swapped.
+      from = w.events.length;
+      const shop = path.join(dir, 'internal', 'shop', 'shop.go');
+      writeFileSync(shop, `${readFileSync(shop, 'utf8')}\n// edited\n`);
+      const shared = await w.event((e) => e.type === 'rebuild-start', 'rebuild-start', from);
+      expect(shared.functions).toEqual(['orders', 'users']);
+      await w.event((e) => e.type === 'rebuild-done', 'rebuild-done', from);
+      const swapped = async () => w.events.slice(from).filter((e) => e.type === 'swap' || e.type === 'unchanged');
+      for (let i = 0; i < 200 && (await swapped()).length < 2; i++) await sleep(50);
+      expect((await swapped()).map((e) => e.function).sort()).toEqual(['orders', 'users']);
+      expect([await ask('orders'), await ask('users')]).toEqual(['v2', 'v1']);
+    } finally {
+      w.child.kill('SIGINT');
+      expect(await w.exited).toBe(0);
+    }
+    expect(await containersOf(w.child.pid)).toEqual([]);
+  }, 300_000);
 });
