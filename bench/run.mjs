@@ -85,6 +85,7 @@ const needsDocker = [
   'front',
   'io',
   'multi',
+  'watch',
   ...loopParts,
 ].some(want);
 let docker,
@@ -499,7 +500,7 @@ try {
   }
 
   // Benchmarks of other areas, one module each: `export default async function run(ctx)`.
-  for (const name of ['loop', 'go', 'sandbox', 'ship', 'ship-multi', 'front', 'io', 'multi']) {
+  for (const name of ['loop', 'go', 'sandbox', 'ship', 'ship-multi', 'front', 'io', 'multi', 'watch']) {
     if (!(name === 'loop' ? loopParts.some(want) : want(name))) continue;
     const file = path.join(root, 'bench', `${name}.mjs`);
     if (!existsSync(file)) continue;

@@ -22,6 +22,7 @@ const ALLOWED: Record<string, string[]> = {
     'layers',
     'aws',
     'registry',
+    'watch',
     'util',
     'errors',
   ],
@@ -30,6 +31,8 @@ const ALLOWED: Record<string, string[]> = {
   registry: ['aws', 'config', 'util', 'errors'],
   layers: ['aws', 'config', 'util', 'errors'],
   project: ['config', 'render', 'util', 'errors'],
+  // start --watch: what a change means (pure) and the folder watcher (file system).
+  watch: ['config', 'util', 'errors'],
   docker: ['config', 'util', 'errors'],
   aws: ['util', 'errors'],
   // The pure core.

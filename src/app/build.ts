@@ -94,6 +94,8 @@ export interface BuildOptions {
 }
 
 export interface BuildHooks {
+  /** Aborting it stops the build (`start --watch`): the engine cancels it, nothing is tagged or recorded. */
+  signal?: AbortSignal;
   /** An image is about to be built. */
   onImage?(image: { function: string; variant: VariantName; tag: string }): void;
   onEvent?(variant: VariantName, event: BuildEvent): void;
@@ -268,6 +270,7 @@ export async function buildProject(engine: Engine, plan: BuildPlan, hooks: Build
             ...(Object.keys(registryconfig).length ? { registryconfig } : {}),
           },
           (e) => hooks.onEvent?.(variant, e),
+          hooks.signal,
         );
         result.outcomes.push({ function: target.function, variant, outcome });
         if (outcome.error)

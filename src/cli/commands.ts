@@ -175,6 +175,19 @@ export function registerCommands(program: Command): void {
         'function URL invoke mode (default: config url.invokeMode, else BUFFERED)',
       ).choices(INVOKE_MODES),
     )
+    .option('--watch', 'build first, then rebuild on every change and swap the running environments to the new image')
+    .option('--prewarm', 'with --watch: initialise environments of the new image before swapping (no cold start)')
+    .option('--json', 'with --watch: one JSON event per line on stdout (ready, rebuild-start, rebuild-done, swap, ...)')
+    .addOption(
+      new Option('--variant <variant>', "with --watch: the variant to build (default: the config's)").choices(VARIANTS),
+    )
+    .option('--build-arg <K=V>', 'with --watch: build argument (repeatable)', collect)
+    .option('--base-image <[family=]ref>', 'with --watch: base image for the builds, as in build (repeatable)', collect)
+    .option('--builder-image <ref>', 'with --watch: Go builder image for the builds')
+    .option('--rie-from <path|url>', 'with --watch: take the emulator from this file or URL')
+    .addOption(
+      new Option('--builder <builder>', 'with --watch: force a builder').choices(['auto', 'buildkit', 'classic']),
+    )
     .action(async (dir: string, opts) => (await import('./invoke.js')).runStart(dir, opts));
 
   program

@@ -47,6 +47,7 @@ const FRONT_NAMES: Record<HttpFront, string> = {
   'rest-api': 'API Gateway REST API',
 };
 import { createUi } from '../ui.js';
+import type { WatchCliOptions } from './watch.js';
 import { printable } from '../util/printable.js';
 
 interface FunctionCliOptions {
@@ -127,7 +128,7 @@ export async function runInvoke(dir: string, opts: InvokeCliOptions): Promise<vo
   });
 }
 
-export interface StartCliOptions extends FunctionCliOptions {
+export interface StartCliOptions extends FunctionCliOptions, Omit<WatchCliOptions, 'image'> {
   port?: string;
   host?: string;
   /** `--http-port <port>` or `<function>=<port>` (repeatable). */
@@ -151,9 +152,14 @@ export async function runStart(dir: string, opts: StartCliOptions): Promise<void
     throw new LambdaImageError('INVALID_INPUT', '--http-event and --invoke-mode need --http-port', {
       hint: 'for example --http-port 8080',
     });
-  const plans = await resolveStartSettings(functionOptions(dir, opts)); // bad input fails here, before any engine is asked
+  let plans = await resolveStartSettings(functionOptions(dir, opts)); // bad input fails here, before any engine is asked
   const http = httpFronts(plans, httpPorts, opts);
-  const engine = await connectEngine();
+  const watch = await import('./watch.js');
+  const watching = watch.watchPlan(opts);
+  const engine = await connectEngine(watching ? { builder: watching.builder } : {});
+  // --watch serves the project as it is now: built first (a failing build ends here, exit 12).
+  const first = watching ? await watch.buildBeforeServing(engine, dir, watching) : undefined;
+  if (first) plans = plans.map((p) => ({ ...p, image: first.imageOf(p.config?.name) ?? p.image }));
   // The engine going away ends `start` (reported, non-zero), whichever way it is noticed.
   let engineLost!: (err: Error) => void;
   const lost = new Promise<Error>((resolve) => (engineLost = resolve));
@@ -178,7 +184,13 @@ export async function runStart(dir: string, opts: StartCliOptions): Promise<void
           { hint: ports ? 'pick other --port / --http-port values' : 'pick another --port' },
         );
       }
-      announce(ui, fns, http.settings, host, front);
+      // With --json, stdout carries the watch's events only.
+      announce(watching?.json ? { ...ui, out: ui.info } : ui, fns, http.settings, host, front);
+      const session = watching ? await watch.startWatching(engine, dir, watching, fns, plans, first!) : undefined;
+      if (watching) {
+        ui.info('watching the project: a change rebuilds it and swaps the environments to the new image');
+        if (watching.json) first!.emit({ type: 'ready', port: front.port, httpPort: front.httpPort });
+      }
       let onSignal!: () => void;
       const signalled = new Promise<undefined>((resolve) => (onSignal = () => resolve(undefined)));
       process.once('SIGINT', onSignal);
@@ -186,6 +198,8 @@ export async function runStart(dir: string, opts: StartCliOptions): Promise<void
       const failure = await Promise.race([signalled, lost]);
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
+      // A build in progress is stopped first (the engine cancels it; nothing is tagged).
+      await session?.stop();
       // A second Ctrl-C while draining stops at once, naming the accepted Event invokes it drops.
       const force = () => {
         const dropped = front.eventsPending();

@@ -4,7 +4,7 @@ import { createReadStream, promises as fs, type Stats } from 'node:fs';
 import path from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import tar from 'tar-fs';
-import { isSecretFile, readDockerignore } from './dockerignore.js';
+import { type IgnoreRules, isSecretFile, readDockerignore } from './dockerignore.js';
 
 export interface GeneratedEntry {
   /** Path inside the context (posix). */
@@ -24,12 +24,14 @@ export interface ContextFiles {
   secrets: string[];
 }
 
+/** Whether a "!" pattern could bring back something inside an ignored folder (else it is skipped whole). */
+export function mayReinclude(ig: IgnoreRules, rel: string): boolean {
+  return ig.negations.some((n) => n.startsWith(rel + '/') || /^[*?[]/.test(n) || n.startsWith('**'));
+}
+
 /** Lists the project files that survive .dockerignore, without descending into ignored folders. */
 export async function listContextFiles(dir: string, exclude: Set<string> = new Set()): Promise<ContextFiles> {
   const ig = await readDockerignore(dir);
-  // An ignored folder is skipped whole unless a "!" pattern could bring back something inside it.
-  const mayReinclude = (rel: string) =>
-    ig.negations.some((n) => n.startsWith(rel + '/') || /^[*?[]/.test(n) || n.startsWith('**'));
 
   const entries: string[] = [];
   let bytes = 0;
@@ -41,7 +43,7 @@ export async function listContextFiles(dir: string, exclude: Set<string> = new S
       const child = rel ? `${rel}/${item.name}` : item.name;
       const ignored = ig.ignores(child);
       if (item.isDirectory()) {
-        if (!ignored || mayReinclude(child)) await walk(child);
+        if (!ignored || mayReinclude(ig, child)) await walk(child);
       } else if (!ignored && !exclude.has(child) && (item.isFile() || item.isSymbolicLink())) {
         entries.push(child);
         if (item.isFile()) bytes += (await fs.stat(path.join(dir, child))).size;

@@ -7,12 +7,24 @@ import type { Engine } from './engine.js';
 /** What the engine's build endpoint takes (POST /build query parameters, as dockerode names them). */
 export type BuildRequest = Record<string, unknown> & { t: string; dockerfile: string };
 
+/** A build stopped by its caller's signal (`start --watch`: a newer change, or Ctrl-C): nothing was tagged. */
+export class BuildAbortedError extends LambdaImageError {
+  constructor() {
+    super('BUILD_FAILED', 'the build was stopped before it finished', { hint: 'build again' });
+  }
+}
+
 export async function runEngineBuild(
   engine: Pick<Engine, 'docker'>,
   context: NodeJS.ReadableStream,
   request: BuildRequest,
   onEvent: (e: BuildEvent) => void = () => {},
+  /** Aborting it ends the build request: the engine cancels the build, and no tag is made. */
+  signal?: AbortSignal,
 ): Promise<BuildOutcome> {
+  if (signal?.aborted) throw new BuildAbortedError();
+  // A stopped build's context is not read to its end: its files are let go of at once.
+  const dropContext = () => (context as NodeJS.ReadableStream & { destroy?(): void }).destroy?.();
   // BuildKit's trace needs a protobuf decoder; the classic builder's text does not. It loads
   // while the engine starts the build.
   const parser = new BuildStreamParser(onEvent);
@@ -20,9 +32,13 @@ export async function runEngineBuild(
   decoding?.catch(() => undefined);
   let stream: NodeJS.ReadableStream;
   try {
-    stream = await engine.docker.buildImage(context, request);
+    stream = await engine.docker.buildImage(context, { ...request, ...(signal ? { abortSignal: signal } : {}) });
     await decoding;
   } catch (err) {
+    if (signal?.aborted) {
+      dropContext();
+      throw new BuildAbortedError();
+    }
     if (isLambdaImageError(err)) throw err; // a lost or silent engine (src/docker/engine.ts)
     throw new LambdaImageError(
       'BUILD_FAILED',
@@ -31,10 +47,43 @@ export async function runEngineBuild(
     );
   }
   return new Promise<BuildOutcome>((resolve, reject) => {
+    let ended = false;
+    const onAbort = () => {
+      if (ended) return;
+      ended = true;
+      reject(new BuildAbortedError());
+      dropContext();
+      (stream as NodeJS.ReadableStream & { destroy?(): void }).destroy?.();
+      // dockerode ends a BuildKit build's session when the build stream ends, and only then.
+      stream.emit('end');
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+    const finish = (settle: () => void) => {
+      signal?.removeEventListener('abort', onAbort);
+      if (ended) return;
+      ended = true;
+      settle();
+    };
     stream.on('data', (chunk: Buffer) => parser.push(chunk));
     stream.on('error', (err) =>
-      reject(new LambdaImageError('BUILD_FAILED', `the build stream broke: ${err.message}`, { cause: err })),
+      finish(() =>
+        reject(
+          signal?.aborted
+            ? new BuildAbortedError()
+            : new LambdaImageError('BUILD_FAILED', `the build stream broke: ${err.message}`, { cause: err }),
+        ),
+      ),
     );
-    stream.on('end', () => resolve(parser.end()));
+    stream.on('end', () => finish(() => resolve(parser.end())));
+    // A stream closed without its end (the connection went): not a finished build.
+    stream.on('close', () =>
+      finish(() =>
+        reject(
+          signal?.aborted
+            ? new BuildAbortedError()
+            : new LambdaImageError('BUILD_FAILED', 'the build stream closed before its end'),
+        ),
+      ),
+    );
   });
 }

@@ -13,6 +13,9 @@ export const LAMBDA_USER = '993:990';
 /** Lambda's limit on processes and threads in one execution environment (extensions and the init shell included). */
 export const LAMBDA_PIDS_LIMIT = 1024;
 
+/** Lambda's AWS_LAMBDA_INITIALIZATION_TYPE values this emulator uses. */
+export type InitializationType = 'on-demand' | 'provisioned-concurrency';
+
 export interface EnvironmentSpecInput {
   identity: FunctionIdentity;
   memoryMb: number;
@@ -44,6 +47,8 @@ export interface EnvironmentSpecInput {
   credentials: Record<string, string>;
   /** Extra environment (--env, --env-file), after Lambda's own variables. */
   env: Record<string, string>;
+  /** How Lambda started this environment: on demand, or ahead of its invokes (`start --watch --prewarm`). */
+  initializationType?: InitializationType;
 }
 
 /** Lambda's log stream name for an environment started on `date`: YYYY/MM/DD/[version]<32 hex>. */
@@ -61,7 +66,7 @@ export function lambdaEnvironment(input: EnvironmentSpecInput): Record<string, s
     AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(input.memoryMb),
     AWS_LAMBDA_LOG_GROUP_NAME: `/aws/lambda/${id.functionName}`,
     AWS_LAMBDA_LOG_STREAM_NAME: input.logStreamName,
-    AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand',
+    AWS_LAMBDA_INITIALIZATION_TYPE: input.initializationType ?? 'on-demand',
     AWS_REGION: input.region,
     AWS_DEFAULT_REGION: input.region,
     _HANDLER: id.handler,

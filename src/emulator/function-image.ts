@@ -14,8 +14,15 @@ export interface FunctionImage {
   extensions: string[];
 }
 
-/** Reads what lambda-image needs from an image, including which extensions it carries. */
-export async function inspectFunctionImage(containers: ContainerClient, image: string): Promise<FunctionImage> {
+/**
+ * Reads what lambda-image needs from an image, including which extensions it carries
+ * (`extensions` when the caller knows them already: listing them costs a container).
+ */
+export async function inspectFunctionImage(
+  containers: ContainerClient,
+  image: string,
+  known: { extensions?: string[] } = {},
+): Promise<FunctionImage> {
   const config = await containers.imageConfig(image);
   if (!config) {
     throw new LambdaImageError('IMAGE_NOT_FOUND', `image ${image} is not on the engine`, {
@@ -28,7 +35,7 @@ export async function inspectFunctionImage(containers: ContainerClient, image: s
     image,
     entrypoint: Array.isArray(entrypoint) ? entrypoint : [entrypoint],
     cmd,
-    extensions: await listImageExtensions(containers, image),
+    extensions: known.extensions ?? (await listImageExtensions(containers, image)),
   };
 }
 

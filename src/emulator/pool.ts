@@ -1,6 +1,7 @@
 // Warm execution environments behind a queue: up to `size` sandboxes, one invoke at a time
 // each, a new (cold) one when none is free and the limit allows, replacements after a
-// timeout or crash. Serves `invoke --repeat/--concurrency` and `start`.
+// timeout or crash. Serves `invoke --repeat/--concurrency` and `start`; `swap` moves it to
+// a new image under running fronts (`start --watch`).
 import { randomUUID } from 'node:crypto';
 import type { ContainerClient } from '../docker/containers.js';
 import type { Engine } from '../docker/engine.js';
@@ -63,8 +64,23 @@ class InvokeLog {
   }
 }
 
+/** What a swap did: environments of the new image made ready ahead, old ones retired. */
+export interface PoolSwap {
+  /** Environments of the new image initialised before the swap (--prewarm), and their init times. */
+  prewarmed: number[];
+  /** Idle environments of the old image spun down at once. */
+  retiredIdle: number;
+  /** Old environments still running an invoke: each is spun down when its invoke is done. */
+  retiringBusy: number;
+}
+
 export class SandboxPool {
   private idle: Sandbox[] = [];
+  /** The image new environments start from; `swap` replaces it. */
+  private facts: FunctionImage;
+  /** Each environment's image generation: one older than the pool's is retired when it comes free. */
+  private generation = 0;
+  private generations = new WeakMap<Sandbox, number>();
   private all = new Set<Sandbox>();
   private starting = 0;
   /** Invokes waiting for an environment, oldest first; `background` ones are accepted Event invokes. */
@@ -85,7 +101,7 @@ export class SandboxPool {
   constructor(
     private readonly engine: Pick<Engine, 'desktop'>,
     private readonly containers: ContainerClient,
-    private readonly facts: FunctionImage,
+    facts: FunctionImage,
     private readonly opts: SandboxOptions & {
       timeoutSec: number;
       /**
@@ -100,6 +116,7 @@ export class SandboxPool {
     /** Spares already being made (prepareFunction starts them while it inspects the image). */
     spares?: NetworkSpares,
   ) {
+    this.facts = facts;
     this.sandboxOpts = {
       ...opts,
       onOutput: (line, requestId) => {
@@ -203,7 +220,10 @@ export class SandboxPool {
         const holder = await this.spares?.take();
         // Another cold start may follow (a free slot): have its namespace ready too.
         if (this.all.size + this.starting < this.size) this.spares?.prepare();
-        const sandbox = await Sandbox.start(this.engine, this.containers, this.facts, this.sandboxOpts, holder);
+        // The image as it is when this start begins: a swap meanwhile retires it after its invoke.
+        const { facts, generation } = this;
+        const sandbox = await Sandbox.start(this.engine, this.containers, facts, this.sandboxOpts, holder);
+        this.generations.set(sandbox, generation);
         this.all.add(sandbox);
         return { sandbox, cold: true };
       } finally {
@@ -222,7 +242,8 @@ export class SandboxPool {
 
   private release(sandbox: Sandbox): void {
     // Closed: environments stop as they come free, unless accepted Event invokes still wait for one.
-    if (!sandbox.alive || (this.closed && !this.waiters.length)) {
+    // An environment of an image swapped out is spun down once its invoke is done.
+    if (!sandbox.alive || this.stale(sandbox) || (this.closed && !this.waiters.length)) {
       // A timed-out, crashed or failed environment is replaced by a cold one on demand.
       this.all.delete(sandbox);
       if (!this.closed) this.spares?.prepare(); // its replacement starts cold: the namespace can be ready
@@ -237,6 +258,71 @@ export class SandboxPool {
     const waiter = this.waiters.shift();
     if (waiter) waiter.give(sandbox);
     else this.idle.push(sandbox);
+  }
+
+  private stale(sandbox: Sandbox): boolean {
+    return (this.generations.get(sandbox) ?? this.generation) < this.generation;
+  }
+
+  /** The image new environments start from (the latest swapped in). */
+  get image(): FunctionImage {
+    return this.facts;
+  }
+
+  /**
+   * Moves the pool to a new image without dropping anything: new invokes get environments of
+   * `facts`; idle environments of the old image get SHUTDOWN (spindown) and go at once; busy
+   * ones finish their invoke, then go the same way. With `prewarm` (at most the pool's
+   * size), that many environments of the new image are started and initialised first, as
+   * provisioned concurrency is, so the first invokes after the swap are not cold starts; if
+   * one fails its init, none is kept, the old image keeps serving, and the error is thrown.
+   */
+  async swap(facts: FunctionImage, opts: { prewarm?: number } = {}): Promise<PoolSwap> {
+    if (this.closed) throw new PoolClosedError();
+    const ready = opts.prewarm ? await this.prewarm(facts, Math.min(this.size, Math.max(1, opts.prewarm))) : [];
+    if (this.closed) {
+      await Promise.all(ready.map(({ sandbox }) => sandbox.stop('spindown')));
+      throw new PoolClosedError();
+    }
+    this.facts = facts;
+    this.generation++;
+    const idle = this.idle.splice(0);
+    const retiringBusy = [...this.all].filter((s) => !idle.includes(s)).length;
+    for (const sandbox of idle) this.release(sandbox);
+    for (const { sandbox } of ready) {
+      this.generations.set(sandbox, this.generation);
+      this.all.add(sandbox);
+      this.release(sandbox);
+    }
+    return { prewarmed: ready.map((r) => r.initMs), retiredIdle: idle.length, retiringBusy };
+  }
+
+  /** Starts `count` environments of `facts` and waits for their init; all or none (see swap). */
+  private async prewarm(facts: FunctionImage, count: number): Promise<Array<{ sandbox: Sandbox; initMs: number }>> {
+    const opts: SandboxOptions = { ...this.sandboxOpts, initializationType: 'provisioned-concurrency' };
+    const started = await Promise.allSettled(
+      Array.from({ length: count }, async () => {
+        const began = performance.now();
+        const sandbox = await Sandbox.start(this.engine, this.containers, facts, opts);
+        const init = await sandbox.waitForInit().catch((err: unknown) => ({ ok: false as const, err }));
+        return { sandbox, init, initMs: performance.now() - began };
+      }),
+    );
+    const made = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+    const failed = started.find((r) => r.status === 'rejected') as PromiseRejectedResult | undefined;
+    const initFailed = made.find((m) => !m.init.ok);
+    if (!failed && !initFailed) return made.map(({ sandbox, initMs }) => ({ sandbox, initMs }));
+    await Promise.all(made.map(({ sandbox }) => sandbox.stop(sandbox.alive ? 'spindown' : undefined)));
+    for (const { sandbox } of made) this.leftBehind.push(...sandbox.leftBehind);
+    if (failed) throw failed.reason;
+    const init = initFailed!.init;
+    if ('err' in init) throw init.err;
+    if (init.ok) throw new Error('unreachable: a successful init counted as failed');
+    throw new LambdaImageError(
+      'FUNCTION_FAILED',
+      `the new image failed its init (${init.errorType}): the old image keeps serving`,
+      { details: [init.body.toString('utf8').slice(0, 2000)], hint: 'fix the init error and save again' },
+    );
   }
 
   /** Resolves when what the next cold start can use ahead (a network namespace) is ready. */

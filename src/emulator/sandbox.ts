@@ -8,7 +8,7 @@ import type { ContainerClient, ContainerHandle } from '../docker/containers.js';
 import type { Engine } from '../docker/engine.js';
 import { LambdaImageError } from '../errors.js';
 import { debug } from '../util/debug.js';
-import { environmentSpec, logStreamName } from './environment-spec.js';
+import { environmentSpec, type InitializationType, logStreamName } from './environment-spec.js';
 import type { FunctionImage } from './function-image.js';
 import { parseOutputLine } from './init-shell.js';
 import { LambdaApiServer, type FunctionIdentity, type InvokeResult, type ResponseSink } from './lambda-api.js';
@@ -55,6 +55,12 @@ export interface SandboxOptions {
   onOutput(line: string, requestId?: string): void;
   /** The engine went away (its wait for the container broke): `start` ends on it. */
   onEngineLost?(err: Error): void;
+  /**
+   * `provisioned-concurrency`: started and initialised ahead of its invokes (a pre-warmed
+   * environment), as Lambda's provisioned concurrency is: the function sees that type, and
+   * its first invoke is not a cold start (no Init Duration). Default `on-demand`.
+   */
+  initializationType?: InitializationType;
 }
 
 export interface InvokeExtra {
@@ -154,6 +160,10 @@ export class Sandbox {
     return sandbox;
   }
 
+  private get initializationType(): InitializationType {
+    return this.opts.initializationType ?? 'on-demand';
+  }
+
   get alive(): boolean {
     return this.life.alive;
   }
@@ -193,6 +203,7 @@ export class Sandbox {
       logStreamName: logStreamName(id.version, new Date(), randomBytes(16).toString('hex')),
       credentials: credentialsFromEnv(),
       env: this.opts.env,
+      initializationType: this.initializationType,
     });
     // A namespace made ahead already has its address; a container's own comes with its start.
     if (this.netHolder) this.setOwnAddress(addressOf(this.netHolder));
@@ -202,7 +213,7 @@ export class Sandbox {
     this.startedAt = performance.now();
     // In the newest schema's shape; the hub gives each subscriber the shape it asked for.
     this.telemetry.platform('platform.initStart', {
-      initializationType: 'on-demand',
+      initializationType: this.initializationType,
       phase: 'init',
       runtimeVersion: this.facts.image,
       runtimeVersionArn: runtimeVersionArn(this.opts.region, this.facts.image),
@@ -360,7 +371,12 @@ export class Sandbox {
     }
     const initMs = performance.now() - this.startedAt;
     const initDone = (status: 'success' | 'error' | 'timeout', errorType?: string) => {
-      const base = { initializationType: 'on-demand', phase: 'init', status, ...(errorType ? { errorType } : {}) };
+      const base = {
+        initializationType: this.initializationType,
+        phase: 'init',
+        status,
+        ...(errorType ? { errorType } : {}),
+      };
       this.telemetry.platform('platform.initRuntimeDone', base);
       this.telemetry.platform('platform.initReport', { ...base, metrics: { durationMs: round(initMs) } });
       this.telemetry.endInit();
@@ -462,7 +478,8 @@ export class Sandbox {
       tracing,
     });
     this.telemetry.platform('platform.end', { requestId });
-    const initMs = cold ? this.initMs : undefined;
+    // An environment initialised ahead (provisioned) was never a cold start for its invokes.
+    const initMs = cold && this.initializationType === 'on-demand' ? this.initMs : undefined;
     void maxMemoryMb.then((mb) =>
       this.telemetry.platform('platform.report', {
         requestId,

@@ -1,0 +1,244 @@
+// `start --watch`: watch the project, rebuild the variant being served when what it is built
+// from changes, and swap the running pool over to the new image while the old one keeps
+// serving. One build at a time; a change during a build aborts it and builds again.
+import { performance } from 'node:perf_hooks';
+import { CONFIG_FILE } from '../config/constants.js';
+import { projectFunctions } from '../config/functions.js';
+import { loadConfig } from '../config/store.js';
+import { BuildAbortedError } from '../docker/builds.js';
+import { containerClient } from '../docker/containers.js';
+import { mayReinclude } from '../docker/build-context.js';
+import { readDockerignore, type IgnoreRules } from '../docker/dockerignore.js';
+import type { Engine } from '../docker/engine.js';
+import { inspectFunctionImage } from '../emulator/function-image.js';
+import type { SandboxPool } from '../emulator/pool.js';
+import { isLambdaImageError } from '../errors.js';
+import { debug } from '../util/debug.js';
+import { RebuildScheduler, type SchedulerAction } from '../watch/scheduler.js';
+import { functionsToRebuild, neverWatchedDir, triggersRebuild } from '../watch/triggers.js';
+import { ProjectWatcher } from '../watch/watcher.js';
+import { buildProject, planBuild, type BuildOptions, type BuildResult } from './build.js';
+
+/** What `start --watch` reports, one event each (the CLI prints a line, or JSON with --json). */
+export type WatchEvent =
+  | { type: 'rebuild-start'; files: string[]; functions: string[] }
+  | {
+      type: 'rebuild-done';
+      files: string[];
+      functions: string[];
+      ms: number;
+      /** Each image built: its function, tag, ID, and whether the ID differs from the previous build's. */
+      images: Array<{ function: string; image: string; id: string; changed: boolean }>;
+    }
+  /** The rebuild made the image already served: no swap, no cold start. */
+  | { type: 'unchanged'; function: string; files: string[]; buildMs: number; image: string; id: string }
+  | {
+      type: 'swap';
+      function: string;
+      /** The changes built in, and the build's time. */
+      files: string[];
+      buildMs: number;
+      image: string;
+      id: string;
+      /** Init time of each environment of the new image made ready first (--prewarm). */
+      prewarmedInitMs: number[];
+      retiredIdle: number;
+      retiringBusy: number;
+    }
+  | {
+      type: 'rebuild-failed';
+      files: string[];
+      functions: string[];
+      ms: number;
+      error: string;
+      /** The failing build step and its last lines, when a build step failed. */
+      step?: string;
+      lines: string[];
+      hint?: string;
+    }
+  /** A newer change stopped this build; another follows. */
+  | { type: 'rebuild-aborted'; files: string[]; ms: number }
+  | { type: 'warning'; message: string }
+  /** `start` serves (JSON only: tools wait for it). */
+  | { type: 'ready'; port: number; httpPort?: number };
+
+/** One function being served: the pool to swap, and its image name (its config `name`). */
+export interface WatchTarget {
+  imageName: string;
+  pool: Pick<SandboxPool, 'swap' | 'image'>;
+}
+
+/** The image name of a tag (`name:tag`, a registry port kept). */
+export function imageNameOf(tag: string): string {
+  const colon = tag.lastIndexOf(':');
+  return colon > tag.lastIndexOf('/') ? tag.slice(0, colon) : tag;
+}
+
+export interface WatchOptions {
+  dir: string;
+  /** How each rebuild is built (the variant served, its tag, base/builder images...): as `build` takes it. */
+  build: BuildOptions;
+  targets: WatchTarget[];
+  /** Make environments of the new image ready before swapping (as many as the pool may run). */
+  prewarm: number;
+  /** The image ID each function serves now (the first build's), so a rebuild to the same image swaps nothing. */
+  serving?: Record<string, string>;
+  /** Quiet time after the last change before a build starts. */
+  quietMs?: number;
+  onEvent(event: WatchEvent): void;
+}
+
+export interface WatchSession {
+  /** Stops watching; a build in progress is aborted (nothing tagged); resolves when it has stopped. */
+  stop(): Promise<void>;
+}
+
+/** Builds once, as the watch will (the served image is the project as it is now). */
+export async function buildForWatch(
+  engine: Engine,
+  dir: string,
+  build: BuildOptions,
+  hooks: { onWarning?(message: string): void; signal?: AbortSignal } = {},
+): Promise<BuildResult> {
+  const plan = await planBuild(dir, build);
+  return buildProject(engine, plan, hooks);
+}
+
+const log = debug('watch');
+
+export async function watchProject(engine: Engine, opts: WatchOptions): Promise<WatchSession> {
+  const { dir, onEvent } = opts;
+  const containers = containerClient(engine.docker);
+  const scheduler = new RebuildScheduler(opts.quietMs ?? 150);
+  let rules: IgnoreRules = await readDockerignore(dir);
+  let timer: NodeJS.Timeout | undefined;
+  let current: { abort: AbortController; done: Promise<void> } | undefined;
+  const servedIds = new Map(Object.entries(opts.serving ?? {}));
+
+  const act = (actions: SchedulerAction[]) => {
+    for (const a of actions) {
+      if (a.kind === 'arm') {
+        clearTimeout(timer);
+        timer = setTimeout(() => act(scheduler.timerFired()), a.ms);
+      } else if (a.kind === 'abort') current?.abort.abort();
+      else {
+        const abort = new AbortController();
+        const done = rebuild(a.files, abort.signal).then((end) => act(scheduler.buildEnded(end)));
+        current = { abort, done };
+      }
+    }
+  };
+
+  async function rebuild(files: string[], signal: AbortSignal): Promise<'done' | 'failed' | 'aborted'> {
+    const began = performance.now();
+    const ms = () => Math.round(performance.now() - began);
+    let functions: string[] = [];
+    try {
+      // The config is read again each time: an edit to it is what triggered this build.
+      const config = await loadConfig(dir);
+      const all = projectFunctions(config);
+      // Each pool's function by its image name; a project of several rebuilds only the
+      // functions served here that the change concerns.
+      const served = new Map<string, WatchTarget>();
+      for (const t of opts.targets) {
+        const fn = all.find((f) => f.config.name === t.imageName);
+        if (fn) served.set(fn.name, t);
+      }
+      functions = (config.functions ? functionsToRebuild(all, files) : all.map((f) => f.name)).filter((f) =>
+        served.has(f),
+      );
+      if (!functions.length) {
+        log(`${files.join(', ')}: no function served here changes`);
+        return 'done';
+      }
+      onEvent({ type: 'rebuild-start', files, functions });
+      const result = await buildForWatch(
+        engine,
+        dir,
+        { ...opts.build, ...(config.functions ? { functions } : {}) },
+        { signal, onWarning: (message) => onEvent({ type: 'warning', message }) },
+      );
+      const buildMs = ms();
+      const images = result.images.map((i) => ({ function: i.function, image: i.tag, id: i.id, changed: i.changed }));
+      onEvent({ type: 'rebuild-done', files, functions, ms: buildMs, images });
+      // Stopped once built (a newer change, Ctrl-C): the newer build, or nothing, is swapped in.
+      if (signal.aborted) throw new BuildAbortedError();
+      for (const built of images) {
+        const target = served.get(built.function);
+        if (!target) continue;
+        // The same image as before (a comment, a file the binary does not use): nothing to swap.
+        if (built.id === servedIds.get(built.function)) {
+          onEvent({ type: 'unchanged', function: built.function, files, buildMs, image: built.image, id: built.id });
+          continue;
+        }
+        // The new image by ID: a later build moving the tag never changes what this pool runs.
+        // Its extensions come from the config and the base image only: unless the config
+        // changed, they are those of the image served now (listing them costs a container).
+        const serving = files.includes(CONFIG_FILE) ? undefined : target.pool.image;
+        const facts = await inspectFunctionImage(containers, built.id, { extensions: serving?.extensions });
+        log(`built in ${buildMs} ms, inspected at ${ms()} ms`);
+        const swapped = await target.pool.swap(facts, { prewarm: opts.prewarm });
+        servedIds.set(built.function, built.id);
+        onEvent({
+          type: 'swap',
+          function: built.function,
+          files,
+          buildMs,
+          image: built.image,
+          id: built.id,
+          prewarmedInitMs: swapped.prewarmed.map(Math.round),
+          retiredIdle: swapped.retiredIdle,
+          retiringBusy: swapped.retiringBusy,
+        });
+      }
+      log(`swapped at ${ms()} ms`);
+      return 'done';
+    } catch (err) {
+      if (err instanceof BuildAbortedError || signal.aborted) {
+        onEvent({ type: 'rebuild-aborted', files, ms: ms() });
+        return 'aborted';
+      }
+      onEvent(failureEvent(err, files, functions, ms()));
+      return 'failed';
+    }
+  }
+
+  const watcher = new ProjectWatcher(dir, {
+    skipsDir: (rel) => neverWatchedDir(rel) || (rules.ignores(rel) && !mayReinclude(rules, rel)),
+    onChange: (rel) => {
+      if (rel === '.dockerignore')
+        void readDockerignore(dir).then(
+          (r) => (rules = r),
+          () => undefined,
+        );
+      if (triggersRebuild(rel, rules.ignores)) act(scheduler.changed([rel]));
+    },
+    onWarning: (message) => onEvent({ type: 'warning', message }),
+  });
+  await watcher.start();
+
+  return {
+    async stop() {
+      watcher.close();
+      clearTimeout(timer);
+      act(scheduler.stop());
+      await current?.done;
+    },
+  };
+}
+
+function failureEvent(err: unknown, files: string[], functions: string[], ms: number): WatchEvent {
+  if (!isLambdaImageError(err))
+    return { type: 'rebuild-failed', files, functions, ms, error: (err as Error)?.message ?? String(err), lines: [] };
+  const step = err.code === 'BUILD_FAILED' ? /^build failed at (.*)$/.exec(err.message)?.[1] : undefined;
+  return {
+    type: 'rebuild-failed',
+    files,
+    functions,
+    ms,
+    error: err.message,
+    ...(step ? { step } : {}),
+    lines: err.details ?? [],
+    hint: err.hint,
+  };
+}
