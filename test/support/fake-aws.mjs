@@ -294,6 +294,15 @@ export class FakeLambda extends FakeServer {
       this.requests.push('UpdateFunctionConfiguration');
       const fn = this.functions.get(m[1]);
       if (!fn) return this.notFound(res, m[1]);
+      // Lambda's 4 KB limit on the environment, refused in Lambda's words (which quote every value).
+      const measured = JSON.stringify(input.Environment?.Variables ?? {});
+      if (Buffer.byteLength(measured) > 4096)
+        return this.error(
+          res,
+          400,
+          'InvalidParameterValueException',
+          `Lambda was unable to configure your environment variables because the environment variables you have provided exceeded the 4KB limit. String measured: ${measured}`,
+        );
       if (input.MemorySize) fn.memorySize = input.MemorySize;
       if (input.Timeout) fn.timeout = input.Timeout;
       if (input.Environment) fn.environment = input.Environment.Variables ?? {};
