@@ -233,4 +233,36 @@ describe.skipIf(!dockerEnv.available)('push and deploy a project of several func
     expect(lambda.requests.filter((x) => x === 'UpdateFunctionCode')).toHaveLength(2);
     expect(lambda.failUpdateOf.size).toBe(0);
   });
+
+  it('deploy --dev (the ci github workflow on dev) sends each function to its dev target; with --function-name it is refused', async () => {
+    if (!lambda.functions.has('users')) await buildFunctions();
+    const file = path.join(project, 'lambda-image.json');
+    const saved = readFileSync(file, 'utf8');
+    writeFileSync(
+      file,
+      JSON.stringify({
+        ...config,
+        functions: {
+          ...config.functions,
+          users: { ...config.functions.users, deploy: { devFunctionName: 'users-staging' } },
+        },
+      }),
+    );
+    try {
+      const r = await cli(['deploy', project, '--dev', '--create-repository', '--json']);
+      expect(r.code, r.stderr).toBe(0);
+      const d = JSON.parse(r.stdout) as { functions: DeployJson[] };
+      expect(d.functions.map((f) => [f.function, f.functionName, f.action])).toEqual([
+        ['orders', 'orders-dev', 'created'],
+        ['users', 'users-staging', 'created'],
+        ['payments', 'payments-dev', 'created'],
+      ]);
+      for (const name of ['orders-dev', 'users-staging', 'payments-dev']) expect(lambda.functions.has(name)).toBe(true);
+      const both = await cli(['deploy', project, '--dev', '--function', 'orders', '--function-name', 'x']);
+      expect(both.code).toBe(2);
+      expect(both.stderr).toContain('error: --dev and --function-name both name the function to deploy to');
+    } finally {
+      writeFileSync(file, saved);
+    }
+  });
 });

@@ -241,6 +241,7 @@ export function registerCommands(program: Command): void {
       .argument('[dir]', 'the function directory', '.'),
   )
     .option('--function-name <name>', 'the function (default: config deploy.functionName)')
+    .option('--dev', 'deploy to the dev function: config deploy.devFunctionName, else <functionName>-dev')
     .option('--image-uri <ref>', 'deploy this image, already in ECR, instead of pushing')
     .option('--role <arn>', 'execution role, needed only to create the function (default: config deploy.role)')
     .option('--force', 'a project of several functions: update a function even when it already runs the image')
