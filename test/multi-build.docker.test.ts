@@ -104,14 +104,11 @@ describe.skipIf(!dockerEnv.available)('a project of several functions (real engi
         { name: 'extensions/audit-ext', data: readFileSync('/bin/busybox'), mode: 0o100755 },
       ]),
     });
-    const added = await runCli(['add-extension', arn, dir], { env: api.env(tmpDir()) });
+    const added = await runCli(['add-extension', arn, dir, '--function', 'orders'], { env: api.env(tmpDir()) });
     expect(added.code, added.stderr).toBe(0);
     const file = path.join(dir, 'lambda-image.json');
     const config = JSON.parse(readFileSync(file, 'utf8'));
-    for (const name of FUNCTIONS) {
-      config.functions[name].image = `${repo}/${name}`;
-      config.functions[name].extensions = name === 'orders' ? [config.extensions[0].name] : [];
-    }
+    for (const name of FUNCTIONS) config.functions[name].image = `${repo}/${name}`;
     writeFileSync(file, JSON.stringify(config, null, 2));
 
     built = await buildJson(dir);

@@ -1,16 +1,18 @@
 // A project of several functions run locally on a real engine: fixtures/go-multi's orders,
-// users and payments (each built into its own image), served at once by one `start` (the
-// Invoke API routing by name, an HTTP front per function or by /<name> prefix, a pool and
-// settings per function, log lines named by function) and invoked one by one with --function.
-import { spawn } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+// users and payments (one build, an image each; a test extension given to orders only),
+// served at once by one `start` (the Invoke API routing by name, an HTTP front per function or
+// by /<name> prefix, a pool and settings per function, log lines named by function, SHUTDOWN
+// to every environment) and invoked one by one with --function.
+import { execFileSync, spawn } from 'node:child_process';
+import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SESSION_LABEL } from '../src/emulator/sandbox.js';
 import { BIN, runCli } from './support/cli.js';
 import { docker, dockerEnv, removeContainersAndImages, standin, uniqueRepo } from './support/docker.js';
-import { fixtureCopy } from './support/tmp.js';
+import { fixtureCopy, tmpDir } from './support/tmp.js';
+import { makeZip } from './support/zip.js';
 
 const FUNCTIONS = ['orders', 'users', 'payments'] as const;
 
@@ -29,29 +31,13 @@ describe.skipIf(!dockerEnv.available)('a project of several functions, run local
 
   beforeAll(async () => {
     dir = fixtureCopy('go-multi');
-    const configFile = path.join(dir, 'lambda-image.json');
-    // Each function's image, made by today's one-function build of its main package.
-    expect((await runCli(['init', dir, '--main', path.join(dir, 'cmd/orders'), '--name', repo, '--force'])).code).toBe(
-      0,
-    );
-    const single = JSON.parse(readFileSync(configFile, 'utf8'));
-    for (const fn of FUNCTIONS) {
-      writeFileSync(
-        configFile,
-        JSON.stringify({ ...single, name: image(fn), go: { ...single.go, main: `cmd/${fn}` } }),
-      );
-      const b = await runCli(['build', dir, '--tag', `${image(fn)}:ms`, ...standin()]);
-      expect(b.code, b.stderr).toBe(0);
-    }
     // The project of several, each function with settings of its own over the project's.
-    const { name: _name, go, ...rest } = single;
     writeFileSync(
-      configFile,
+      path.join(dir, 'lambda-image.json'),
       JSON.stringify({
-        ...rest,
         name: 'shop',
         tag: 'ms',
-        go: { module: go.module, version: go.version },
+        go: { module: 'example.com/shop', version: '1.23' },
         memorySize: 128,
         deploy: { environment: { STAGE: 'project-stage' } },
         functions: {
@@ -66,6 +52,25 @@ describe.skipIf(!dockerEnv.available)('a project of several functions, run local
         },
       }),
     );
+    // The test extension (compiled on the host, static), given to orders only.
+    const extBin = path.join(tmpDir(), 'test-ext');
+    execFileSync('go', ['build', '-o', extBin, '.'], {
+      cwd: fixtureCopy('go-extension'),
+      env: { ...process.env, CGO_ENABLED: '0', GOFLAGS: '-mod=mod' },
+    });
+    const zip = path.join(tmpDir(), 'test-ext.zip');
+    writeFileSync(
+      zip,
+      makeZip([
+        { name: 'extensions/', mode: 0o040755 },
+        { name: 'extensions/test-ext', data: readFileSync(extBin), mode: 0o100755 },
+      ]),
+    );
+    const added = await runCli(['add-extension', '--from-zip', zip, dir, '--function', 'orders']);
+    expect(added.code, added.stderr).toBe(0);
+    // One build of the project: an image per function, each recorded.
+    const b = await runCli(['build', dir, ...standin()]);
+    expect(b.code, b.stderr).toBe(0);
   });
 
   /** Containers made by invoke/start in THIS file: other processes run invokes on the engine at the same time. */
@@ -91,6 +96,20 @@ describe.skipIf(!dockerEnv.available)('a project of several functions, run local
     expect(orders.code, orders.stderr).toBe(0);
     expect(JSON.parse(orders.stdout)).toMatchObject({ function: 'orders', stage: 'from-cli' });
     expect(orders.stderr).toMatch(/REPORT RequestId: .*Memory Size: 256 MB/);
+  });
+
+  it('start with a function whose image was never built: exit 11 naming the function; the others leave nothing behind', async () => {
+    const copy = path.join(tmpDir(), 'shop');
+    cpSync(dir, copy, { recursive: true });
+    const configFile = path.join(copy, 'lambda-image.json');
+    const config = JSON.parse(readFileSync(configFile, 'utf8'));
+    config.functions.inventory = { main: './cmd/inventory', image: image('inventory') };
+    writeFileSync(configFile, JSON.stringify(config));
+    const r = await runCli(['start', copy, '--port', String(await freePort())]);
+    expect(r.code, r.stderr).toBe(11);
+    expect(r.stderr).toContain(`function inventory: image ${image('inventory')}:ms is not on the engine`);
+    expect(r.stderr).toContain('lambda-image build --function inventory');
+    expect(await ours()).toEqual([]);
   });
 
   it('start serves every function: Invoke API by name and ARN, 404 for others, HTTP fronts per port and by prefix, lines named by function', async () => {
@@ -154,11 +173,15 @@ describe.skipIf(!dockerEnv.available)('a project of several functions, run local
       expect(lines.some((l) => /^orders\s*\| REPORT .*Memory Size: 256 MB/.test(l))).toBe(true);
       expect(lines.some((l) => /^users\s*\| REPORT .*Memory Size: 128 MB/.test(l))).toBe(true);
       expect(lines.some((l) => /^users\s*\| .*orders cold start/.test(l))).toBe(false);
+      // Only orders' image holds the extension given to it.
+      expect(lines.some((l) => /^orders\s*\| \[test-ext\] registered test-ext for orders/.test(l))).toBe(true);
+      expect(lines.filter((l) => l.includes('[test-ext]') && !/^orders\s*\| /.test(l))).toEqual([]);
     } finally {
       child.kill('SIGINT');
     }
-    // Ctrl-C drains every function's pool and removes every container (afterAll checks).
+    // Ctrl-C drains every function's pool (extensions get SHUTDOWN) and removes every container.
     expect(await exited).toBe(0);
+    expect(stderr).toMatch(/^orders\s*\| \[test-ext\] SHUTDOWN spindown/m);
     expect(await ours()).toEqual([]);
   });
 });

@@ -153,11 +153,34 @@ describe.skipIf(!dockerEnv.available)('push and deploy a project of several func
     expect(u.functions[1]!.digest).toBe(c.functions[1]!.digest);
   });
 
-  it('--function selects; --force updates a function that already runs its image; an unknown name is exit 2', async () => {
+  it('--function selects; changed settings alone update the configuration; --force updates the code anyway; an unknown name is exit 2', async () => {
     if (!lambda.functions.has('users')) {
       await buildFunctions();
       expect((await cli(['deploy', project, '--create-repository'])).code).toBe(0);
     }
+    // Its settings changed, its image did not: the configuration alone is updated.
+    const file = path.join(project, 'lambda-image.json');
+    const saved = readFileSync(file, 'utf8');
+    writeFileSync(
+      file,
+      JSON.stringify({
+        ...config,
+        functions: { ...config.functions, users: { ...config.functions.users, memorySize: 512 } },
+      }),
+    );
+    try {
+      lambda.requests = [];
+      const settings = await cli(['deploy', project, '--function', 'users', '--json']);
+      expect(settings.code, settings.stderr).toBe(0);
+      const s = (JSON.parse(settings.stdout) as { functions: Array<DeployJson & { configurationUpdated: boolean }> })
+        .functions[0]!;
+      expect([s.action, s.configurationUpdated]).toEqual(['updated', true]);
+      expect(lambda.functions.get('users')!.memorySize).toBe(512);
+      expect(lambda.requests.filter((r) => /^Update/.test(r))).toEqual(['UpdateFunctionConfiguration']);
+    } finally {
+      writeFileSync(file, saved);
+    }
+
     lambda.requests = [];
     const one = await cli(['deploy', project, '--function', 'users', '--force', '--json']);
     expect(one.code, one.stderr).toBe(0);

@@ -535,7 +535,7 @@ async function deployImage(
       current.lastUpdateStatus !== 'Failed';
     if (plan.skipUnchanged && runsThisImage) {
       action = 'unchanged';
-      hooks.onStep?.(`${functionName} already runs ${image.digest}`);
+      hooks.onStep?.(`Lambda function ${functionName} already runs ${image.digest}: no code update`);
     } else {
       hooks.onStep?.(`updating function ${functionName}`);
       await lambda.updateCode(functionName, imageUri, image.architecture);

@@ -286,7 +286,22 @@ export async function prepareFunctions(
   plans: readonly FunctionSettings[],
   hooksFor: (plan: FunctionSettings) => PlatformHooks,
 ): Promise<LocalFunction[]> {
-  const made = await Promise.allSettled(plans.map((plan) => prepareFunction(engine, plan, hooksFor(plan))));
+  const made = await Promise.allSettled(
+    plans.map((plan) =>
+      prepareFunction(engine, plan, hooksFor(plan)).catch((err: unknown) => {
+        // With several, the message says whose image it was, and how to build just that one.
+        if (plans.length < 2 || !(err instanceof LambdaImageError)) throw err;
+        throw new LambdaImageError(err.code, `function ${plan.name}: ${err.message}`, {
+          details: err.details,
+          hint:
+            err.code === 'IMAGE_NOT_FOUND'
+              ? `build it first ("lambda-image build --function ${plan.name}"), or serve the others with --function`
+              : err.hint,
+          cause: err.cause,
+        });
+      }),
+    ),
+  );
   const failed = made.find((m) => m.status === 'rejected');
   if (!failed) return made.map((m) => (m as PromiseFulfilledResult<LocalFunction>).value);
   await Promise.allSettled(made.map((m) => (m.status === 'fulfilled' ? m.value.pool.close() : undefined)));

@@ -145,7 +145,7 @@ export function pushSummary(r: PushResult): string {
   // Some registries leave sizes out of the manifest: the size is then unknown, not NaN.
   const size = r.compressedSize === undefined ? 'size unknown' : formatBytes(r.compressedSize);
   if (r.layersPushed === 0 && r.layersExisting > 0)
-    return `${r.repository}:${r.tag}: the registry already had every layer of ${r.source} (${layers(r.layersExisting)}, none sent; ${r.architecture}, ${size})`;
+    return `${r.repository}:${r.tag} holds ${r.source}; the registry already had every layer (${layers(r.layersExisting)}, none sent; ${r.architecture}, ${size})`;
   return `pushed ${r.source} as ${r.repository}:${r.tag} (${r.architecture}, ${size}; ${layers(r.layersPushed)} sent, ${layers(r.layersExisting)} already there)`;
 }
 
