@@ -328,6 +328,11 @@ describe('the CLI with a project of several functions', () => {
     [['--http-port', 'orders=8081', '--http-port', 'users=8081'], 'ask for the same port'],
     [['--http-port', 'orders=9000'], 'is also the --port'],
     [['--function', 'nope'], 'no function named "nope"'],
+    // --image would serve that image alone, dropping the project's functions without a word.
+    [
+      ['--image', 'shop-orders:latest'],
+      '--image serves one image, and this project has 3 functions (orders, users, payments)',
+    ],
   ])('start %j: exit 2 (%s)', async (args, message) => {
     const dir = multiProject();
     const r = await runCli(['start', dir, ...args], { env: { DOCKER_HOST: 'unix:///nonexistent.sock' } });
