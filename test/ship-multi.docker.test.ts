@@ -26,6 +26,7 @@ interface PushJson {
   imageUri: string;
   layersPushed: number;
   layersExisting: number;
+  unchanged: boolean;
 }
 interface DeployJson {
   function: string;
@@ -131,11 +132,20 @@ describe.skipIf(!dockerEnv.available)('push and deploy a project of several func
     const byName = Object.fromEntries(p.map((x) => [x.function, x]));
     expect(byName.orders!.layersPushed).toBe(1); // the function binary
     expect(byName.orders!.layersExisting).toBeGreaterThan(0); // the base, shared
+    expect(byName.orders!.unchanged).toBe(false);
+    // The others: every layer there, and their tags already named these very images.
     for (const fn of ['users', 'payments']) {
       expect(byName[fn]!.layersPushed).toBe(0);
       expect(byName[fn]!.layersExisting).toBeGreaterThan(0);
+      expect(byName[fn]!.unchanged).toBe(true);
     }
-    expect(pushed.stderr).toMatch(/users: .*the registry already had every layer/);
+    expect((JSON.parse(pushed.stdout) as { summary: { unchanged: number } }).summary.unchanged).toBe(2);
+    const human = await cli(['push', project, '--function', 'users']);
+    expect(human.code, human.stderr).toBe(0);
+    expect(human.stdout).toMatch(/^users \S+@sha256:[0-9a-f]{64} \(unchanged\)$/m);
+    expect(human.stderr).toContain(
+      'pushed 1 function: 0 with new layers, 1 unchanged (the tag already held the image)',
+    );
 
     lambda.requests = [];
     const updated = await cli(['deploy', project, '--json']);
