@@ -175,7 +175,10 @@ describe.skipIf(!dockerEnv.available)('push and deploy a project of several func
       file,
       JSON.stringify({
         ...config,
-        functions: { ...config.functions, users: { ...config.functions.users, memorySize: 512 } },
+        functions: {
+          ...config.functions,
+          users: { ...config.functions.users, memorySize: 512, ephemeralStorage: 2048 },
+        },
       }),
     );
     try {
@@ -186,6 +189,8 @@ describe.skipIf(!dockerEnv.available)('push and deploy a project of several func
         .functions[0]!;
       expect([s.action, s.configurationUpdated]).toEqual(['updated', true]);
       expect(lambda.functions.get('users')!.memorySize).toBe(512);
+      // Its /tmp size goes to Lambda too (the size invoke and start give it).
+      expect(lambda.functions.get('users')!.ephemeralStorage).toBe(2048);
       expect(lambda.requests.filter((r) => /^Update/.test(r))).toEqual(['UpdateFunctionConfiguration']);
     } finally {
       writeFileSync(file, saved);

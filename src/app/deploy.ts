@@ -465,17 +465,25 @@ export function checkLambdaRepository(host: string, functionRegion: string, isAc
 }
 
 function settingsOf(config: Config | undefined): FunctionSettings {
-  return { memorySize: config?.memorySize, timeout: config?.timeout, environment: config?.deploy?.environment };
+  return {
+    memorySize: config?.memorySize,
+    timeout: config?.timeout,
+    ephemeralStorage: config?.ephemeralStorage,
+    environment: config?.deploy?.environment,
+  };
 }
 
 /** The settings that differ from the function's; empty when nothing needs changing. */
 export function settingsDiff(
-  current: { memorySize?: number; timeout?: number; environment: Record<string, string> },
+  current: { memorySize?: number; timeout?: number; ephemeralStorage?: number; environment: Record<string, string> },
   wanted: FunctionSettings,
 ): FunctionSettings {
   const diff: FunctionSettings = {};
   if (wanted.memorySize !== undefined && wanted.memorySize !== current.memorySize) diff.memorySize = wanted.memorySize;
   if (wanted.timeout !== undefined && wanted.timeout !== current.timeout) diff.timeout = wanted.timeout;
+  // Lambda reports 512 for a function never given a size.
+  if (wanted.ephemeralStorage !== undefined && wanted.ephemeralStorage !== (current.ephemeralStorage ?? 512))
+    diff.ephemeralStorage = wanted.ephemeralStorage;
   if (wanted.environment && !sameRecord(wanted.environment, current.environment)) diff.environment = wanted.environment;
   return diff;
 }

@@ -27,6 +27,8 @@ export interface FunctionState {
   architectures: string[];
   memorySize?: number;
   timeout?: number;
+  /** EphemeralStorage.Size, MB. */
+  ephemeralStorage?: number;
   environment: Record<string, string>;
   imageUri?: string;
   resolvedImageUri?: string;
@@ -38,6 +40,8 @@ export interface FunctionState {
 export interface FunctionSettings {
   memorySize?: number;
   timeout?: number;
+  /** The size of /tmp, MB (EphemeralStorage.Size). */
+  ephemeralStorage?: number;
   environment?: Record<string, string>;
 }
 
@@ -116,6 +120,7 @@ export class LambdaApi {
         architectures: c.Architectures ?? ['x86_64'],
         memorySize: c.MemorySize,
         timeout: c.Timeout,
+        ephemeralStorage: c.EphemeralStorage?.Size,
         environment: c.Environment?.Variables ?? {},
         imageUri: out.Code?.ImageUri,
         resolvedImageUri: out.Code?.ResolvedImageUri,
@@ -146,6 +151,7 @@ export class LambdaApi {
       Architectures: [architecture as 'x86_64' | 'arm64'],
       ...(settings.memorySize ? { MemorySize: settings.memorySize } : {}),
       ...(settings.timeout ? { Timeout: settings.timeout } : {}),
+      ...(settings.ephemeralStorage ? { EphemeralStorage: { Size: settings.ephemeralStorage } } : {}),
       ...(settings.environment ? { Environment: { Variables: settings.environment } } : {}),
     };
     // A role made a moment ago is not yet assumable by Lambda (IAM propagates in seconds).
@@ -184,6 +190,7 @@ export class LambdaApi {
             FunctionName: name,
             ...(settings.memorySize ? { MemorySize: settings.memorySize } : {}),
             ...(settings.timeout ? { Timeout: settings.timeout } : {}),
+            ...(settings.ephemeralStorage ? { EphemeralStorage: { Size: settings.ephemeralStorage } } : {}),
             ...(settings.environment ? { Environment: { Variables: settings.environment } } : {}),
           }),
         ),
