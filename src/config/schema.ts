@@ -176,14 +176,15 @@ export const urlSchema = v.strictObject({
 /**
  * A function's name in a project of several: the key under `functions`. It also names the
  * function's image (default `<name>:<tag>`), its tag in the project's repository
- * (`<name>-<tag>`) and its Lambda function, so it must suit all three: lower case letters,
- * digits, - and _, starting with a letter or digit, at most 64 characters.
+ * (`<name>-<tag>`) and its Lambda function, so it must suit all three: one Docker repository
+ * path component (lower case letters and digits, joined by one `_`, two `__` or any number of
+ * `-`) without `.` (which Lambda names cannot hold), at most 64 characters.
  */
-export const FUNCTION_KEY = /^[a-z0-9][a-z0-9_-]{0,63}$/;
+export const FUNCTION_KEY = /^[a-z0-9]+(?:(?:_|__|-+)[a-z0-9]+)*$/;
 export const functionKeyProblem = (name: string): string | undefined =>
-  FUNCTION_KEY.test(name)
+  FUNCTION_KEY.test(name) && name.length <= 64
     ? undefined
-    : 'a function name must be 1 to 64 lower case letters, digits, - and _, starting with a letter or digit';
+    : 'a function name must be at most 64 lower case letters and digits, joined by -, _ or __ (no - or _ at either end, no ___)';
 
 /** One function of a project of several: its main package, and the settings it overrides. */
 export const functionSchema = v.strictObject({

@@ -75,18 +75,28 @@ async function isMainPackage(dir: string, files: string[]): Promise<boolean> {
 }
 
 /**
- * A function name from a main package's folder: its last element, lower-cased, with anything
- * a function name cannot hold made `-` (the module folder's name for a main package at the root).
+ * A function name from a main package's folder, as Go names its binary: the folder's last
+ * element, or the one before it when that is a major version (`cmd/tool/v2` is `tool`); the
+ * module folder's name for a main package at the root. Lower-cased, with what a function name
+ * cannot hold (see FUNCTION_KEY) made `-`, and no separator at either end.
  */
 export function functionNameFor(mainDir: string, moduleDirName: string): string {
-  const last = mainDir === '.' ? moduleDirName : mainDir.split('/').at(-1)!;
+  const parts = mainDir === '.' ? [moduleDirName] : mainDir.split('/');
+  const last = parts.length > 1 && isVersionElement(parts.at(-1)!) ? parts.at(-2)! : parts.at(-1)!;
   const name = last
     .toLowerCase()
     .replace(/[^a-z0-9_-]+/g, '-')
-    .replace(/^[^a-z0-9]+/, '')
+    // Docker joins letters and digits with one `_`, two `__` or dashes: any other run becomes `-`.
+    .replace(/[_-]+/g, (run) => (run === '_' || run === '__' || /^-+$/.test(run) ? run : '-'))
+    .replace(/^[_-]+/, '')
     .slice(0, 64)
-    .replace(/-+$/, '');
+    .replace(/[_-]+$/, '');
   return name || 'function';
+}
+
+/** `v2`, `v3`...: a major version suffix, which the go command skips when naming a binary (not v0, v1). */
+function isVersionElement(s: string): boolean {
+  return /^v\d+$/.test(s) && s !== 'v1' && !s.startsWith('v0');
 }
 
 /** Names every main package; two that get one name are an error naming both and the fix. */
