@@ -8,7 +8,8 @@ import { withConfigLock } from '../layers/project-tree.js';
 import { checkConflicts, planProjectFiles, writePlan, type FilePlan } from '../project/files.js';
 import { checkBinary, checkMainPackage, readGoModule, typedHint } from '../project/go-module.js';
 import { checkBinaryArch } from '../project/binary-arch.js';
-import { findMainPackages, nameMainPackages, parseFunctionFlag } from '../project/main-packages.js';
+import { type BuildTarget, lambdaTarget } from '../project/build-constraints.js';
+import { findMainPackages, mainPackageProblem, nameMainPackages, parseFunctionFlag } from '../project/main-packages.js';
 import type { GoModuleMode } from '../config/constants.js';
 import { insideProject, typedPath } from '../util/paths.js';
 
@@ -85,12 +86,16 @@ export async function initProject(dir: string, opts: InitOptions): Promise<InitR
               typedHint(dir, opts.main, 'pass --main as a path inside the module, such as ./cmd/handler'),
             ),
           );
+    // Lambda's build (linux, the arch, no cgo): a main package it leaves out is no function.
+    const target = lambdaTarget(opts.arch ?? 'x86_64', opts.goVersion ?? mod.goVersion);
     if (opts.functions?.length) {
-      functions = await namedFunctions(dir, opts.functions);
+      functions = await namedFunctions(dir, opts.functions, target);
       found = functions;
     } else if (opts.main === undefined) {
       // No main package named: every one of the module is a function (one: the project is it).
-      const mains = nameMainPackages(await findMainPackages(dir), defaultImageName(dir));
+      const skipped: Array<{ dir: string; reason: string }> = [];
+      const mains = nameMainPackages(await findMainPackages(dir, target, skipped), defaultImageName(dir));
+      for (const s of skipped) warnings.push(`not a function: ./${s.dir}: ${s.reason}`);
       found = mains.map((m) => ({ name: m.name, main: m.dir }));
       if (mains.length > 1) functions = found;
       else if (mains.length === 1) main = mains[0]!.dir;
@@ -163,7 +168,11 @@ export async function initProject(dir: string, opts: InitOptions): Promise<InitR
 }
 
 /** --function <name>=<dir> values: each name once, each dir inside the module and a main package. */
-async function namedFunctions(dir: string, values: string[]): Promise<Array<{ name: string; main: string }>> {
+async function namedFunctions(
+  dir: string,
+  values: string[],
+  target: BuildTarget,
+): Promise<Array<{ name: string; main: string }>> {
   const named: Array<{ name: string; main: string }> = [];
   for (const value of values) {
     const { name, dir: typed } = parseFunctionFlag(value);
@@ -179,12 +188,11 @@ async function namedFunctions(dir: string, values: string[]): Promise<Array<{ na
         typedHint(dir, typed, 'give a main package folder inside the module, such as ./cmd/orders'),
       ),
     );
-    await checkMainPackage(dir, main).catch((err: unknown) => {
-      if (!(err instanceof LambdaImageError)) throw err;
-      throw new LambdaImageError('INVALID_INPUT', `--function ${value}: ${err.message}`, {
+    const problem = await mainPackageProblem(dir, main, target);
+    if (problem)
+      throw new LambdaImageError('INVALID_INPUT', `--function ${value}: ${problem}`, {
         hint: 'give each function the folder of its "package main" (with a func main), such as ./cmd/orders',
       });
-    });
     named.push({ name, main });
   }
   return named;
