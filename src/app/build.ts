@@ -28,6 +28,8 @@ import {
 import { hasImageFor, pullImage } from '../docker/pull.js';
 import { userRegistryAuth } from '../registry/auth.js';
 import { checkBinaryArch } from '../project/binary-arch.js';
+import { lambdaTarget } from '../project/build-constraints.js';
+import { mainPackageProblem } from '../project/main-packages.js';
 import { BUILD_RECORD, readBuildRecord, recordBuild, type BuiltVariant } from '../project/build-record.js';
 import { vendorModulesOnHost, type HostVendorTree } from '../project/host-modules.js';
 import { configPath, typedPath } from '../util/paths.js';
@@ -179,6 +181,17 @@ export async function planBuild(dir: string, opts: BuildOptions = {}): Promise<B
   if (opts.builderImage) parseImageReference(opts.builderImage, '--builder-image');
   const arch = opts.arch ?? config.arch;
   if (config.runtime === 'provided') await checkBinaryArch(dir, config.binary!, arch);
+  // Each function's main, checked as init's discovery checks a folder: before the engine
+  // builds anything, and blamed on the function it belongs to.
+  const goTarget = lambdaTarget(arch, config.go?.version);
+  for (const f of functions) {
+    if (!f.entry || config.runtime !== 'go') continue;
+    const problem = await mainPackageProblem(dir, f.entry.main, goTarget);
+    if (problem)
+      throw new LambdaImageError('CONFIG_INVALID', `functions.${f.name}.main: ${problem}`, {
+        hint: `set functions.${f.name}.main in ${CONFIG_FILE} to the folder of its main package, such as ./cmd/${f.name}, or remove ${f.name} from "functions"`,
+      });
+  }
   return {
     dir,
     config,

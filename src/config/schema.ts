@@ -330,8 +330,11 @@ function issueMessages(raw: unknown): string[] {
     let removed = false;
     for (const i of issues) {
       const where = i.path?.map((p) => String(p.key)).join('.') || '(top level)';
-      const unknown = i.kind === 'schema' && i.type === 'strict_object';
-      messages.add(`${where}: ${unknown ? 'is not a known setting' : i.message}`);
+      const strict = i.kind === 'schema' && i.type === 'strict_object';
+      // A strict object reports an unknown key (expected: never) and a missing one alike.
+      const unknown = strict && i.expected === 'never';
+      const missing = strict && !unknown && i.input === undefined;
+      messages.add(`${where}: ${unknown ? 'is not a known setting' : missing ? missingMessage(where) : i.message}`);
       const last = i.path?.at(-1); // points into `copy`: its input is the object holding the key
       if (unknown && last && typeof last.input === 'object' && last.input !== null) {
         delete (last.input as Record<string, unknown>)[String(last.key)];
@@ -342,6 +345,13 @@ function issueMessages(raw: unknown): string[] {
     issues = v.safeParse(configSchema, copy).issues;
   }
   return [...messages];
+}
+
+/** A required setting that is not there: what it holds, for the settings users write by hand. */
+function missingMessage(where: string): string {
+  if (/^functions\.[^.]+\.main$/.test(where))
+    return `is required: the folder of the function's main package, such as "./cmd/${where.split('.')[1]}"`;
+  return 'is required';
 }
 
 /** Parses and validates config text. */
