@@ -179,6 +179,18 @@ describe('start --watch', () => {
       await c.stop();
     }
 
+    // A change during a build aborts it and builds again: the last change wins, v5 is never served.
+    {
+      const from = w.events.length;
+      setGreeting(dir, 'v5');
+      await w.event((e) => e.type === 'rebuild-start', 'rebuild-start', from);
+      setGreeting(dir, 'v6');
+      await w.event((e) => e.type === 'rebuild-aborted', 'rebuild-aborted', from);
+      await w.event((e) => e.type === 'swap', 'swap', from);
+      expect(w.events.slice(from).filter((e) => e.type === 'swap')).toHaveLength(1);
+      expect((await invoke(w.port)).message).toBe('v6');
+    }
+
     // Ctrl-C during a rebuild: the build stops, nothing is tagged, no container is left.
     // (The check below looks at the right containers: this run has some now.)
     expect((await containersOf(w.child.pid)).length).toBeGreaterThan(0);

@@ -32,13 +32,12 @@ export async function runEngineBuild(
   decoding?.catch(() => undefined);
   let stream: NodeJS.ReadableStream;
   try {
-    stream = await engine.docker.buildImage(context, { ...request, ...(signal ? { abortSignal: signal } : {}) });
+    // The signal is not handed to the request: a request cut before its answer would leave
+    // dockerode's BuildKit session open (it closes it when the build stream ends). A stop
+    // asked meanwhile takes effect once the stream is there (below).
+    stream = await engine.docker.buildImage(context, request);
     await decoding;
   } catch (err) {
-    if (signal?.aborted) {
-      dropContext();
-      throw new BuildAbortedError();
-    }
     if (isLambdaImageError(err)) throw err; // a lost or silent engine (src/docker/engine.ts)
     throw new LambdaImageError(
       'BUILD_FAILED',
@@ -58,6 +57,7 @@ export async function runEngineBuild(
       stream.emit('end');
     };
     signal?.addEventListener('abort', onAbort, { once: true });
+    if (signal?.aborted) onAbort();
     const finish = (settle: () => void) => {
       signal?.removeEventListener('abort', onAbort);
       if (ended) return;
