@@ -9,9 +9,9 @@ import { parseImageReference, repositoryOf, tagProblem } from '../config/image-r
 import { CONFIG_FILE, type Arch, type Base, type Config } from '../config/schema.js';
 import { selectFunctions } from '../config/functions.js';
 import { loadConfig } from '../config/store.js';
-import { createBuildContext, type GeneratedEntry } from '../docker/build-context.js';
+import { packBuildContext, type GeneratedEntry, type PackedContext } from '../docker/build-context.js';
 import { failingStep, type BuildEvent, type BuildOutcome } from '../docker/build-stream.js';
-import { runEngineBuild } from '../docker/builds.js';
+import { BuildAbortedError, runEngineBuild } from '../docker/builds.js';
 import type { Engine } from '../docker/engine.js';
 import { inspectBuiltImage, type BuiltImageFacts } from '../docker/image-report.js';
 import { imageClient, type ImageClient } from '../docker/images.js';
@@ -232,6 +232,7 @@ export async function buildProject(engine: Engine, plan: BuildPlan, hooks: Build
   const previous = new Map<string, Awaited<ReturnType<typeof readBuildRecord>>>();
   for (const t of targets) previous.set(t.function, await readBuildRecord(dir, t.recordKey).catch(() => undefined));
   const modules = config.runtime === 'go' ? await goModulesFor(dir, plan.goModules, plan.hostEnv, hooks) : undefined;
+  let packed: PackedContext | undefined;
   try {
     for (const variant of variants) {
       const { spec, warnings } = specFromConfig(config, {
@@ -254,12 +255,18 @@ export async function buildProject(engine: Engine, plan: BuildPlan, hooks: Build
         hooks.onWarning,
       );
       if (engine.buildkit) await pullForBuildkit(engine, pulled, registryconfig, plan.pull);
+      // The context is packed once per variant (one snapshot of the project: a file saved
+      // meanwhile cannot give functions different sources) and the same tar sent to each
+      // function's build, instead of re-reading and re-packing the project per function.
+      await packed?.remove();
+      packed = undefined;
+      if (hooks.signal?.aborted) throw new BuildAbortedError();
+      packed = await packBuildContext(dir, generated, [BUILD_RECORD]);
+      if (variant === variants[0]) for (const w of secretFileWarnings(packed.files.secrets)) hooks.onWarning?.(w);
       for (const [i, target] of targets.entries()) {
         const fullTag = variants.length > 1 ? `${target.repo}:${tag}-${variant}` : `${target.repo}:${tag}`;
         hooks.onImage?.({ function: target.function, variant, tag: fullTag });
-        const context = await createBuildContext(dir, generated, [BUILD_RECORD]);
-        if (variant === variants[0] && i === 0)
-          for (const w of secretFileWarnings(context.files.secrets)) hooks.onWarning?.(w);
+        const context = packed.open();
         const outcome = await runEngineBuild(
           engine,
           context.stream,
@@ -311,13 +318,14 @@ export async function buildProject(engine: Engine, plan: BuildPlan, hooks: Build
         result.context.push({
           function: target.function,
           variant,
-          files: context.files.entries.length,
-          fileBytes: context.files.bytes,
+          files: packed.files.entries.length,
+          fileBytes: packed.files.bytes,
           sentBytes: await context.sentBytes,
         });
       }
     }
   } finally {
+    await packed?.remove();
     await modules?.host?.remove();
   }
   // What push and deploy will ship, per function. A project the user cannot write to still builds: it warns.
