@@ -56,6 +56,8 @@ export interface BuiltImage extends BuiltImageFacts {
   baseImage: string;
   /** Its ID differs from the one the previous build of this function and variant made (true when there was none). */
   changed: boolean;
+  /** There was no previous build of this function and variant (the report says `new`, not `changed`). */
+  new: boolean;
 }
 
 /** One function a build makes images of. */
@@ -314,6 +316,7 @@ export async function buildProject(engine: Engine, plan: BuildPlan, hooks: Build
           baseImage: spec.baseImage,
           ...facts,
           changed: before !== facts.id,
+          new: before === undefined,
         });
         result.context.push({
           function: target.function,
