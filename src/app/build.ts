@@ -296,7 +296,7 @@ export async function buildProject(engine: Engine, plan: BuildPlan, hooks: Build
         );
         result.outcomes.push({ function: target.function, variant, outcome });
         if (outcome.error)
-          await throwBuildError(engine, images, spec, outcome, target.stage ? target.function : undefined);
+          await throwBuildError(engine, images, spec, outcome, target.stage ? target.function : undefined, config);
 
         const facts = await inspectBuiltImage(images, fullTag, spec.baseImage);
         if (facts.architecture !== dockerArchitecture(arch)) {
@@ -449,6 +449,7 @@ async function throwBuildError(
   spec: RenderSpec,
   outcome: BuildOutcome,
   fn?: string,
+  config?: Config,
 ): Promise<never> {
   const message = outcome.error ?? 'build failed';
   if (REGISTRY_TROUBLE.test(message)) {
@@ -477,12 +478,47 @@ async function throwBuildError(
   const lines = step?.logs.slice(-20) ?? [];
   const emulatorDownload = spec.rie?.kind === 'url' && step?.name.includes(spec.rie.url);
   const of = fn ? ` (function ${fn})` : '';
+  // Every function compiles in the one go build: say whose package failed, and how to build the others.
+  const culprits = fn && config && step && /\bgo build\b/.test(step.name) ? failedFunctions(step.logs, config) : [];
+  if (culprits.length) {
+    const named = culprits.map((c) => `${c.name} (${c.main})`).join(', ');
+    const first = culprits[0]!.name;
+    throw new LambdaImageError(
+      'BUILD_FAILED',
+      `build failed at ${step!.name}${of}: the Go build of every function failed on ${culprits.length === 1 ? 'function' : 'functions'} ${named}`,
+      {
+        details: [...lines, `engine: ${message.split('\n')[0]}`],
+        hint: `all functions compile in one go build: fix the error shown above, or remove ${first} from "functions" in ${CONFIG_FILE} to build the others`,
+      },
+    );
+  }
   throw new LambdaImageError('BUILD_FAILED', `build failed at ${step ? step.name : 'an unknown step'}${of}`, {
     details: [...lines, `engine: ${message.split('\n')[0]}`],
     hint: emulatorDownload
       ? 'the emulator could not be downloaded: offline, pass --rie-from <path of an aws-lambda-rie binary>'
       : 'fix the error shown above, then build again (--verbose shows the whole log)',
   });
+}
+
+/**
+ * The functions whose main package a failed go build's log blames: a compiler line naming a
+ * file of its folder (`cmd/b/main.go:6:1: ...`, as go prints paths under /src) or a package
+ * header (`# example.com/shop/cmd/b`).
+ */
+export function failedFunctions(logs: string[], config: Config): Array<{ name: string; main: string }> {
+  const blamed: Array<{ name: string; main: string }> = [];
+  for (const [name, entry] of Object.entries(config.functions ?? {})) {
+    const dir = path.posix
+      .normalize(entry.main)
+      .replace(/^\.\/?/, '')
+      .replace(/\/$/, '');
+    const esc = (t: string) => t.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    const file = dir ? `(?:^|[\\s/])(?:\\./)?${esc(dir)}/[^/\\s]+\\.go:\\d+` : '(?:^|\\s)\\./[^/\\s]+\\.go:\\d+';
+    const pkg = config.go ? `^# ${esc(dir ? `${config.go.module}/${dir}` : config.go.module)}$` : undefined;
+    const re = new RegExp(pkg ? `${file}|${pkg}` : file);
+    if (logs.some((l) => re.test(l.trim()))) blamed.push({ name, main: entry.main });
+  }
+  return blamed;
 }
 
 /** The images the Dockerfile builds from, each with the platform it is needed for. */
