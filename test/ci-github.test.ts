@@ -102,55 +102,41 @@ describe('lambda-image ci github', () => {
       return { root, fn: root };
     }
     const deploySteps = (yaml: string) =>
-      [...yaml.matchAll(/- name: Push and deploy (\S+) by digest\n {8}run: >-\n((?: {10}.*\n)+)/g)].map((m) => ({
+      [...yaml.matchAll(/- name: Push and deploy (?:(\S+) )?by digest\n {8}run: >-\n((?: {10}.*\n)+)/g)].map((m) => ({
         name: m[1],
         run: m[2]!.trim().split(/\n\s+/),
       }));
 
-    it('builds once and deploys every function in its own step, each to its own targets from dev and main', async () => {
+    it('builds once and deploys in one step the functions the config lists when the workflow runs, dev targets with --dev', async () => {
       const { root, fn } = shopRepo();
       const r = await runCli(['ci', 'github', fn]);
       expect(r.code, r.stderr).toBe(0);
-      const yaml = readFileSync(path.join(root, '.github', 'workflows', 'lambda-image.yml'), 'utf8');
+      const file = path.join(root, '.github', 'workflows', 'lambda-image.yml');
+      const yaml = readFileSync(file, 'utf8');
       expect(validateWorkflow(yaml).errors).toEqual([]);
       expect(yaml.match(/run: lambda-image build/g)).toHaveLength(1);
       expect(yaml).toContain('run: lambda-image build .\n');
       expect(yaml).not.toContain('FUNCTION_NAME');
+      // No function is named: `deploy` reads them (and each one's targets and region) from lambda-image.json.
       expect(deploySteps(yaml)).toEqual([
         {
-          name: 'orders',
+          name: undefined,
           run: [
             'lambda-image deploy .',
-            '--function orders',
             '--tag "${{ github.sha }}"',
-            `--function-name "\${{ github.ref_name == 'main' && 'orders' || 'orders-dev' }}"`,
-            '--region eu-west-1',
-            '${FUNCTION_ROLE:+--role "$FUNCTION_ROLE"}',
-          ],
-        },
-        {
-          name: 'users',
-          run: [
-            'lambda-image deploy .',
-            '--function users',
-            '--tag "${{ github.sha }}"',
-            `--function-name "\${{ github.ref_name == 'main' && 'users-prod' || 'users-staging' }}"`,
-            '--region eu-west-1',
-            '${FUNCTION_ROLE:+--role "$FUNCTION_ROLE"}',
-          ],
-        },
-        {
-          name: 'payments',
-          run: [
-            'lambda-image deploy .',
-            '--function payments',
-            '--tag "${{ github.sha }}"',
-            `--function-name "\${{ github.ref_name == 'main' && 'payments' || 'payments-dev' }}"`,
-            '--region us-east-1',
+            "${{ github.ref_name != 'main' && '--dev' || '' }}",
             '${FUNCTION_ROLE:+--role "$FUNCTION_ROLE"}',
           ],
         },
       ]);
+      expect(yaml).toContain('one added later is deployed too');
+      // A function added later: the workflow already deploys it, so ci github has nothing to change.
+      const config = JSON.parse(readFileSync(path.join(root, 'lambda-image.json'), 'utf8'));
+      config.functions.inventory = { main: './cmd/inventory' };
+      writeFileSync(path.join(root, 'lambda-image.json'), JSON.stringify(config));
+      const again = await runCli(['ci', 'github', fn]);
+      expect(again.code, again.stderr).toBe(0);
+      expect(readFileSync(file, 'utf8')).toBe(yaml);
       // Every action still pinned by commit SHA.
       for (const u of [...yaml.matchAll(/uses: (\S+)/g)].map((m) => m[1]!)) expect(u).toMatch(/@[0-9a-f]{40}$/);
     });
@@ -172,9 +158,8 @@ describe('lambda-image ci github', () => {
       expect(dry.code, dry.stderr).toBe(0);
       expect(validateWorkflow(dry.stdout).errors).toEqual([]);
       expect(dry.stdout).toContain('run: lambda-image build . --function users --function orders\n');
-      expect(deploySteps(dry.stdout).map((s) => [s.name, s.run[2]])).toEqual([
-        ['users', '--repository shared'],
-        ['orders', '--repository shared'],
+      expect(deploySteps(dry.stdout).map((s) => s.run.slice(0, 2))).toEqual([
+        ['lambda-image deploy . --function users --function orders', '--repository shared'],
       ]);
 
       const unknown = await runCli(['ci', 'github', fn, '--function', 'nope', '--dry-run']);

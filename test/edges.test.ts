@@ -157,10 +157,66 @@ describe("Lambda's waiters keep their reasons", () => {
       });
       try {
         await expect(api.waitActive('stuck')).rejects.toThrow(
-          "function stuck did not become Active (state Pending: The function is being created.; Lambda's waiter gave up after 2 s)",
+          "function stuck did not become Active (state Pending: The function is being created. (Creating); Lambda's waiter gave up after 2 s)",
         );
         await expect(api.waitUpdated('stuck')).rejects.toThrow(
           "the update of stuck is still InProgress; Lambda's waiter gave up after 2 s",
+        );
+      } finally {
+        api.destroy();
+      }
+    } finally {
+      await lambda.close();
+    }
+  });
+});
+
+describe('a failed Lambda update never prints the function configuration', () => {
+  afterEach(() => vi.unstubAllEnvs());
+
+  it('names the state, the reason and its code: no environment value, no GetFunction answer', {
+    timeout: 60_000,
+  }, async () => {
+    const registry = { host: '127.0.0.1:1', users: [] };
+    const lambda = await new FakeLambda(registry).start();
+    const ecr = new FakeEcr(registry);
+    const secret = `pw-${Date.now().toString(36)}-do-not-print`;
+    try {
+      for (const [k, v] of Object.entries(fakeAwsEnv(ecr, lambda))) vi.stubEnv(k, v);
+      const api = await LambdaApi.open({}, { attempts: 1, firstDelayMs: 1, waitSeconds: 20 });
+      lambda.functions.set('users', {
+        name: 'users',
+        role: 'arn:aws:iam::123456789012:role/r',
+        architectures: ['x86_64'],
+        state: 'Active',
+        lastUpdateStatus: 'Successful',
+        environment: { DB_PASSWORD: secret },
+        versions: [],
+        aliases: new Map(),
+      });
+      try {
+        lambda.failNextUpdate = 'Lambda does not have permission to access the ECR image.';
+        await api.updateConfiguration('users', { environment: { DB_PASSWORD: secret } });
+        const err = await api.waitUpdated('users').then(
+          () => undefined,
+          (e: unknown) => e as Error,
+        );
+        expect(err?.message).toBe(
+          'the update of users ended Failed: Lambda does not have permission to access the ECR image. (ImageAccessDenied)',
+        );
+        const everything = `${err?.message} ${(err as { hint?: string }).hint} ${(err as { details?: string[] }).details?.join(' ')}`;
+        expect(everything).not.toContain(secret);
+        expect(everything).not.toContain('Configuration');
+
+        // Lambda's refusal of a too-large environment quotes every value: cut off.
+        const refused = await api
+          .updateConfiguration('users', { environment: { DB_PASSWORD: secret, BLOB: 'x'.repeat(5000) } })
+          .then(
+            () => undefined,
+            (e: unknown) => e as Error,
+          );
+        expect(refused?.message).toBe(
+          'Lambda refused UpdateFunctionConfiguration for users: Lambda was unable to configure your environment variables because the environment variables you have provided exceeded the 4KB limit. (the values AWS quoted are left out)',
         );
       } finally {
         api.destroy();

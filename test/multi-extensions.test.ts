@@ -105,6 +105,64 @@ describe('extensions of a project of several functions', () => {
     expect(notHeld.stderr).toContain('it is in the images of: orders');
   });
 
+  it('--function is repeatable: add-extension gives the layer to every function named, remove takes it from each, list refuses two', async () => {
+    const dir = project();
+    const r = await runCli(
+      ['add-extension', arnFor('telemetry'), dir, '--function', 'orders', '--function', 'payments'],
+      { env },
+    );
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('added telemetry version 1 to orders, payments');
+    expect(r.stdout).toContain('wrote the extensions list of users');
+    expect(await names(dir, 'orders')).toEqual(['telemetry']);
+    expect(await names(dir, 'payments')).toEqual(['telemetry']);
+    expect(await names(dir, 'users')).toEqual([]);
+
+    // A layer the project has: given to both named, in one run.
+    const given = await runCli(
+      ['add-extension', arnFor('telemetry'), dir, '--function', 'users', '--function', 'orders'],
+      { env },
+    );
+    expect(given.code, given.stderr).toBe(0);
+    expect(given.stdout).toContain('gave telemetry version 1 (already in the project) to users, orders');
+    expect(await names(dir, 'users')).toEqual(['telemetry']);
+
+    // list shows one function's layers: two are refused, naming both and the fix.
+    const list = await runCli(['extensions', 'list', dir, '--function', 'orders', '--function', 'users']);
+    expect(list.code).toBe(2);
+    expect(list.stderr).toContain('--function was given 2 times (orders, users)');
+    expect(list.stderr).toContain('hint: give --function once');
+
+    // remove from two: both lose it, the third keeps it; one not holding it refuses the whole run.
+    const refused = await runCli([
+      'extensions',
+      'remove',
+      'telemetry',
+      dir,
+      '--function',
+      'orders',
+      '--function',
+      'nope',
+    ]);
+    expect(refused.code).toBe(2);
+    expect(await names(dir, 'orders')).toEqual(['telemetry']);
+    const removed = await runCli([
+      'extensions',
+      'remove',
+      'telemetry',
+      dir,
+      '--function',
+      'orders',
+      '--function',
+      'users',
+    ]);
+    expect(removed.code, removed.stderr).toBe(0);
+    expect(removed.stdout).toContain('from orders, users; the other functions keep it');
+    expect(await names(dir, 'orders')).toEqual([]);
+    expect(await names(dir, 'users')).toEqual([]);
+    expect(await names(dir, 'payments')).toEqual(['telemetry']);
+  });
+
   it('an unknown --function is exit 2 naming the functions, before AWS is asked', async () => {
     const dir = project();
     const before = api.requests.length;

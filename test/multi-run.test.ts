@@ -141,8 +141,19 @@ describe('start serving several functions (real HTTP, stand-in pools)', () => {
       expect(body.message).toContain(`Function not found: ${target}`);
       expect(body.message).toContain('orders, users, payments');
     }
-    const res = await post(front.port, `${invokePath('orders')}?Qualifier=live`);
-    expect(res.status).toBe(404);
+    // A version or alias, in the path or as ?Qualifier=: named in the 404, which says only $LATEST runs here.
+    for (const [p, named] of [
+      [`${invokePath('orders')}?Qualifier=live`, 'orders:live'],
+      [invokePath('orders:7'), 'orders:7'],
+      [`${invokePath('arn:aws:lambda:us-east-1:123456789012:function:users')}?Qualifier=prod`, 'users:prod'],
+    ] as const) {
+      const res = await post(front.port, p);
+      expect(res.status).toBe(404);
+      expect(res.headers.get('x-amzn-errortype')).toBe('ResourceNotFoundException');
+      expect(((await res.json()) as { message: string }).message).toBe(
+        `Function not found: ${named} (only $LATEST runs locally; this server runs orders, users, payments)`,
+      );
+    }
     await front.close();
     front = undefined;
     // Shutdown drains every function's pool.
@@ -328,6 +339,11 @@ describe('the CLI with a project of several functions', () => {
     [['--http-port', 'orders=8081', '--http-port', 'users=8081'], 'ask for the same port'],
     [['--http-port', 'orders=9000'], 'is also the --port'],
     [['--function', 'nope'], 'no function named "nope"'],
+    // --image would serve that image alone, dropping the project's functions without a word.
+    [
+      ['--image', 'shop-orders:latest'],
+      '--image serves one image, and this project has 3 functions (orders, users, payments)',
+    ],
   ])('start %j: exit 2 (%s)', async (args, message) => {
     const dir = multiProject();
     const r = await runCli(['start', dir, ...args], { env: { DOCKER_HOST: 'unix:///nonexistent.sock' } });

@@ -109,6 +109,12 @@ describe.skipIf(!dockerEnv.available)('a project of several functions, run local
     expect(r.code, r.stderr).toBe(11);
     expect(r.stderr).toContain(`function inventory: image ${image('inventory')}:ms is not on the engine`);
     expect(r.stderr).toContain('lambda-image build --function inventory');
+    // The hint serves the built ones by name, never --image (which would drop the project's functions).
+    const built = Object.keys(config.functions).filter((f) => f !== 'inventory');
+    expect(r.stderr).toContain(
+      `or serve the built ones: lambda-image start ${built.map((f) => `--function ${f}`).join(' ')}`,
+    );
+    expect(r.stderr).not.toContain('--image');
     expect(await ours()).toEqual([]);
   });
 

@@ -26,6 +26,7 @@ interface PushJson {
   imageUri: string;
   layersPushed: number;
   layersExisting: number;
+  unchanged: boolean;
 }
 interface DeployJson {
   function: string;
@@ -131,11 +132,20 @@ describe.skipIf(!dockerEnv.available)('push and deploy a project of several func
     const byName = Object.fromEntries(p.map((x) => [x.function, x]));
     expect(byName.orders!.layersPushed).toBe(1); // the function binary
     expect(byName.orders!.layersExisting).toBeGreaterThan(0); // the base, shared
+    expect(byName.orders!.unchanged).toBe(false);
+    // The others: every layer there, and their tags already named these very images.
     for (const fn of ['users', 'payments']) {
       expect(byName[fn]!.layersPushed).toBe(0);
       expect(byName[fn]!.layersExisting).toBeGreaterThan(0);
+      expect(byName[fn]!.unchanged).toBe(true);
     }
-    expect(pushed.stderr).toMatch(/users: .*the registry already had every layer/);
+    expect((JSON.parse(pushed.stdout) as { summary: { unchanged: number } }).summary.unchanged).toBe(2);
+    const human = await cli(['push', project, '--function', 'users']);
+    expect(human.code, human.stderr).toBe(0);
+    expect(human.stdout).toMatch(/^users \S+@sha256:[0-9a-f]{64} \(unchanged\)$/m);
+    expect(human.stderr).toContain(
+      'pushed 1 function: 0 with new layers, 1 unchanged (the tag already held the image)',
+    );
 
     lambda.requests = [];
     const updated = await cli(['deploy', project, '--json']);
@@ -165,7 +175,10 @@ describe.skipIf(!dockerEnv.available)('push and deploy a project of several func
       file,
       JSON.stringify({
         ...config,
-        functions: { ...config.functions, users: { ...config.functions.users, memorySize: 512 } },
+        functions: {
+          ...config.functions,
+          users: { ...config.functions.users, memorySize: 512, ephemeralStorage: 2048 },
+        },
       }),
     );
     try {
@@ -176,6 +189,8 @@ describe.skipIf(!dockerEnv.available)('push and deploy a project of several func
         .functions[0]!;
       expect([s.action, s.configurationUpdated]).toEqual(['updated', true]);
       expect(lambda.functions.get('users')!.memorySize).toBe(512);
+      // Its /tmp size goes to Lambda too (the size invoke and start give it).
+      expect(lambda.functions.get('users')!.ephemeralStorage).toBe(2048);
       expect(lambda.requests.filter((r) => /^Update/.test(r))).toEqual(['UpdateFunctionConfiguration']);
     } finally {
       writeFileSync(file, saved);
@@ -232,5 +247,37 @@ describe.skipIf(!dockerEnv.available)('push and deploy a project of several func
     expect(r.stderr).toContain('  not done: users (failed), payments (not tried)');
     expect(lambda.requests.filter((x) => x === 'UpdateFunctionCode')).toHaveLength(2);
     expect(lambda.failUpdateOf.size).toBe(0);
+  });
+
+  it('deploy --dev (the ci github workflow on dev) sends each function to its dev target; with --function-name it is refused', async () => {
+    if (!lambda.functions.has('users')) await buildFunctions();
+    const file = path.join(project, 'lambda-image.json');
+    const saved = readFileSync(file, 'utf8');
+    writeFileSync(
+      file,
+      JSON.stringify({
+        ...config,
+        functions: {
+          ...config.functions,
+          users: { ...config.functions.users, deploy: { devFunctionName: 'users-staging' } },
+        },
+      }),
+    );
+    try {
+      const r = await cli(['deploy', project, '--dev', '--create-repository', '--json']);
+      expect(r.code, r.stderr).toBe(0);
+      const d = JSON.parse(r.stdout) as { functions: DeployJson[] };
+      expect(d.functions.map((f) => [f.function, f.functionName, f.action])).toEqual([
+        ['orders', 'orders-dev', 'created'],
+        ['users', 'users-staging', 'created'],
+        ['payments', 'payments-dev', 'created'],
+      ]);
+      for (const name of ['orders-dev', 'users-staging', 'payments-dev']) expect(lambda.functions.has(name)).toBe(true);
+      const both = await cli(['deploy', project, '--dev', '--function', 'orders', '--function-name', 'x']);
+      expect(both.code).toBe(2);
+      expect(both.stderr).toContain('error: --dev and --function-name both name the function to deploy to');
+    } finally {
+      writeFileSync(file, saved);
+    }
   });
 });

@@ -138,6 +138,11 @@ describe.skipIf(!dockerEnv.available)('push and deploy (real engine, real regist
       expect(second.digest).toBe(out.digest);
       expect(second.layersPushed).toBe(0);
       expect(second.layersExisting).toBeGreaterThan(0);
+      // A new tag moved: not unchanged. The same tag again names the same image: unchanged.
+      expect((second as PushJson & { unchanged: boolean }).unchanged).toBe(false);
+      const third = await cli(['push', project, '--repository', `${registry.host}/direct`, '--tag', 'second']);
+      expect(third.code, third.stderr).toBe(0);
+      expect(third.stderr).toContain(`unchanged: ${registry.host}/direct:second already held`);
     });
 
     it('asks a credsStore helper (docker-credential-<name> get) for the host', async () => {

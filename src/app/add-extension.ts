@@ -41,8 +41,8 @@ export interface AddOptions extends AwsOptions {
   version?: number;
   /** Ctrl-C: stops downloading or unpacking, removes what this run made, throws INTERRUPTED. */
   signal?: AbortSignal;
-  /** A project of several: give the layer to this function only (`--function`). */
-  function?: string;
+  /** A project of several: give the layer to these functions only (`--function`, repeatable). */
+  function?: string[];
 }
 
 export interface AddHooks {
@@ -57,8 +57,8 @@ export interface AddResult {
   warnings: string[];
   files: PlannedFile[];
   fromCache: boolean;
-  /** With `--function` in a project of several: that function was given the layer (it did not hold it before). */
-  givenTo?: string;
+  /** With `--function` in a project of several: the functions named, given the layer (not all held it before). */
+  givenTo?: string[];
   /** Functions that were given an explicit `extensions` list so they do not gain the layer. */
   pinned: string[];
   /** A project of several, no `--function`: functions whose own list leaves the layer out. */
@@ -110,8 +110,8 @@ async function addUnlessInterrupted(
   const { signal } = opts;
   const first = await loadConfig(dir);
   // The function is checked before anything is fetched (an unknown name lists the known ones).
-  const fn = opts.function === undefined ? undefined : selectFunctions(first, [opts.function])[0]!;
-  const target = fn?.multi ? fn.name : undefined;
+  const named = opts.function?.length ? selectFunctions(first, opts.function).filter((f) => f.multi) : [];
+  const target = named.length ? named.map((f) => f.name) : undefined;
   const edit = (config: Config, name: string): FunctionsEdit | undefined =>
     target === undefined ? undefined : giveExtension(config, name, target);
   const source = opts.fromZip ? await zipSource(opts) : await arnSource(arn!, first, opts, hooks);

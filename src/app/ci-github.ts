@@ -66,7 +66,9 @@ export async function writeGithubWorkflow(dir: string, opts: CiGithubOptions): P
   };
   let spec: GithubWorkflowSpec;
   if (config?.functions) {
-    // A project of several: one deploy step per function, each to its own targets.
+    // A project of several: one deploy step over the functions lambda-image.json lists when the
+    // workflow runs (a function added later is deployed too), each to its own targets; the
+    // targets are checked here for the functions the config has today.
     const functions = selectFunctions(config, opts.function);
     if (functions.length > 1)
       for (const [value, flag] of [
@@ -102,6 +104,11 @@ export async function writeGithubWorkflow(dir: string, opts: CiGithubOptions): P
       devFunction: steps[0]!.devFunction,
       functions: steps,
       buildFunctions: opts.function?.length ? steps.map((s) => s.name) : [],
+      ...(opts.functionName !== undefined || opts.devFunctionName !== undefined
+        ? { namedTargets: { prodFunction: steps[0]!.prodFunction, devFunction: steps[0]!.devFunction } }
+        : {}),
+      ...(opts.repository ? { repositoryFlag: opts.repository } : {}),
+      ...(opts.region ? { regionFlag: opts.region } : {}),
     };
   } else {
     if (opts.function?.length && config) selectFunctions(config, opts.function); // its own name, or an error naming it

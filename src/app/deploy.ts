@@ -40,6 +40,11 @@ export interface DeployOptions extends PushOptions {
   invokeMode?: InvokeMode;
   /** A project of several functions: update a function even when it already runs this image. */
   force?: boolean;
+  /**
+   * Deploy to the dev target: `deploy.devFunctionName`, else `<functionName>-dev` (each
+   * function's own in a project of several), as the workflow of `ci github` does on dev.
+   */
+  dev?: boolean;
 }
 
 /** A deploy worked out and checked once (planDeploy), before AWS or the engine is asked. */
@@ -194,6 +199,10 @@ export async function planDeploys(dir: string, opts: DeployOptions): Promise<Dep
   }
   if (opts.imageUri) parseImageReference(opts.imageUri, '--image-uri');
   checkTagOption(opts.tag);
+  if (opts.dev && opts.functionName)
+    throw new LambdaImageError('INVALID_INPUT', '--dev and --function-name both name the function to deploy to', {
+      hint: 'give one: --function-name <the dev function>, or --dev for deploy.devFunctionName (else <functionName>-dev)',
+    });
   const config = await loadConfigIfExists(dir);
   if (!config) {
     if (opts.functions?.length)
@@ -241,7 +250,8 @@ async function planFunctionDeploy(
   fn: ProjectFunction | undefined,
   opts: DeployOptions,
 ): Promise<DeployPlan> {
-  const functionName = opts.functionName ?? config?.deploy?.functionName;
+  const prod = opts.functionName ?? config?.deploy?.functionName;
+  const functionName = opts.dev ? (config?.deploy?.devFunctionName ?? (prod ? `${prod}-dev` : undefined)) : prod;
   if (!functionName) {
     throw new LambdaImageError('INVALID_INPUT', 'no function to deploy to', {
       hint: 'pass --function-name, or set "deploy": { "functionName": ... } in lambda-image.json',
@@ -455,17 +465,25 @@ export function checkLambdaRepository(host: string, functionRegion: string, isAc
 }
 
 function settingsOf(config: Config | undefined): FunctionSettings {
-  return { memorySize: config?.memorySize, timeout: config?.timeout, environment: config?.deploy?.environment };
+  return {
+    memorySize: config?.memorySize,
+    timeout: config?.timeout,
+    ephemeralStorage: config?.ephemeralStorage,
+    environment: config?.deploy?.environment,
+  };
 }
 
 /** The settings that differ from the function's; empty when nothing needs changing. */
 export function settingsDiff(
-  current: { memorySize?: number; timeout?: number; environment: Record<string, string> },
+  current: { memorySize?: number; timeout?: number; ephemeralStorage?: number; environment: Record<string, string> },
   wanted: FunctionSettings,
 ): FunctionSettings {
   const diff: FunctionSettings = {};
   if (wanted.memorySize !== undefined && wanted.memorySize !== current.memorySize) diff.memorySize = wanted.memorySize;
   if (wanted.timeout !== undefined && wanted.timeout !== current.timeout) diff.timeout = wanted.timeout;
+  // Lambda reports 512 for a function never given a size.
+  if (wanted.ephemeralStorage !== undefined && wanted.ephemeralStorage !== (current.ephemeralStorage ?? 512))
+    diff.ephemeralStorage = wanted.ephemeralStorage;
   if (wanted.environment && !sameRecord(wanted.environment, current.environment)) diff.environment = wanted.environment;
   return diff;
 }

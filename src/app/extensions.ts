@@ -16,9 +16,17 @@ export type ListedExtension = ExtensionEntry & { functions?: string[] };
  * The extensions (layers) recorded in the project's lambda-image.json, or those one function's
  * image holds (`--function`); the image's own /opt/extensions is listImageExtensions.
  */
-export async function listProjectExtensions(dir: string, fn?: string): Promise<ListedExtension[]> {
+export async function listProjectExtensions(dir: string, fns?: readonly string[]): Promise<ListedExtension[]> {
   const config = await loadConfig(dir);
-  if (fn !== undefined) return selectFunctions(config, [fn])[0]!.config.extensions;
+  if (fns !== undefined && new Set(fns).size > 1)
+    throw new LambdaImageError(
+      'INVALID_INPUT',
+      `extensions list shows one function's layers, and --function was given ${new Set(fns).size} times (${[...new Set(fns)].join(', ')})`,
+      {
+        hint: 'give --function once, or none: the list then says which functions hold each layer (FUNCTIONS)',
+      },
+    );
+  if (fns?.length) return selectFunctions(config, fns)[0]!.config.extensions;
   if (!config.functions) return config.extensions;
   return config.extensions.map((e) => ({ ...e, functions: extensionUsers(config, e.name) }));
 }
@@ -27,17 +35,22 @@ export interface RemoveResult {
   removed: ExtensionEntry;
   warnings: string[];
   /** With `--function`: the layer left that function only; the project keeps it for the others. */
-  takenFrom?: string;
+  takenFrom?: string[];
   /** Functions given an explicit list so they keep what they hold. */
   pinned: string[];
   /** The layer left the project (config, files, Dockerfile): no function holds it any more. */
   removedFromProject: boolean;
 }
 
-export async function removeExtension(dir: string, name: string, force = false, fn?: string): Promise<RemoveResult> {
+export async function removeExtension(
+  dir: string,
+  name: string,
+  force = false,
+  fns?: readonly string[],
+): Promise<RemoveResult> {
   const first = await loadConfig(dir); // a missing or invalid config is reported before any lock is taken
-  const picked = fn === undefined ? undefined : selectFunctions(first, [fn])[0]!;
-  const target = picked?.multi ? picked.name : undefined;
+  const named = fns?.length ? selectFunctions(first, fns).filter((f) => f.multi) : [];
+  const target = named.length ? named.map((f) => f.name) : undefined;
   return withConfigLock(dir, async () => {
     const config = await loadConfig(dir);
     const removed = config.extensions.find((e) => e.name === name);
@@ -51,18 +64,22 @@ export async function removeExtension(dir: string, name: string, force = false, 
         },
       );
     }
-    let pinned: string[] = [];
+    const pinned: string[] = [];
     let shared: Config | undefined;
     if (target !== undefined) {
-      const taken = takeExtension(config, name, target);
-      if (!taken.changed)
-        throw new LambdaImageError('INVALID_INPUT', `function ${target} does not hold the extension "${name}"`, {
-          hint: `it is in the images of: ${extensionUsers(config, name).join(', ') || 'no function'}`,
-        });
-      pinned = taken.pinned;
-      // Other functions still hold it: only this function's list changes.
-      if (extensionUsers({ ...config, functions: taken.functions }, name).length)
-        shared = { ...config, functions: taken.functions };
+      // Every function named gives it up, or none does (checked before anything is written).
+      let edited: Config = config;
+      for (const fn of target) {
+        const taken = takeExtension(edited, name, fn);
+        if (!taken.changed)
+          throw new LambdaImageError('INVALID_INPUT', `function ${fn} does not hold the extension "${name}"`, {
+            hint: `it is in the images of: ${extensionUsers(config, name).join(', ') || 'no function'}`,
+          });
+        pinned.push(...taken.pinned);
+        edited = { ...edited, functions: taken.functions };
+      }
+      // Other functions still hold it: only the named functions' lists change.
+      if (extensionUsers(edited, name).length) shared = edited;
     }
     if (shared) {
       const plan = await planProjectFiles(dir, shared, { includeConfig: true, replaceGenerated: true });

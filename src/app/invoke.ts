@@ -5,7 +5,7 @@ import path from 'node:path';
 import { parseImageReference } from '../config/image-reference.js';
 import { oneFunction, type ProjectFunction, selectFunctions } from '../config/functions.js';
 import type { Config } from '../config/schema.js';
-import { loadConfig } from '../config/store.js';
+import { loadConfig, loadConfigIfExists } from '../config/store.js';
 import { readBuildRecord } from '../project/build-record.js';
 import {
   EPHEMERAL_STORAGE_RULE,
@@ -114,7 +114,20 @@ export async function resolveFunctionSettings(opts: FunctionOptions, command = '
  */
 export async function resolveStartSettings(opts: FunctionOptions): Promise<FunctionSettings[]> {
   const given = checkedImage(opts);
-  if (given) return [await settingsOf(opts, undefined, given)];
+  if (given) {
+    // In a project of several, --image would serve that one image alone, under the image's
+    // name and without any function's settings: the project's functions silently dropped.
+    const names = await projectFunctionNames(opts.dir ?? '.');
+    if (names.length > 1)
+      throw new LambdaImageError(
+        'INVALID_INPUT',
+        `--image serves one image, and this project has ${names.length} functions (${names.join(', ')}): start serves them by name`,
+        {
+          hint: `leave --image out (each function runs its own built image), or pick some with --function ${names[0]}`,
+        },
+      );
+    return [await settingsOf(opts, undefined, given)];
+  }
   const config = await loadConfig(opts.dir ?? '.');
   const picked = selectFunctions(config, opts.functions);
   if (picked.length > 1 && opts.functionName !== undefined)
@@ -124,6 +137,12 @@ export async function resolveStartSettings(opts: FunctionOptions): Promise<Funct
       { hint: 'each runs under its own name: leave --function-name out, or pick one with --function' },
     );
   return Promise.all(picked.map((f) => settingsOf(opts, f)));
+}
+
+/** The functions of the project in `dir` (none when there is no readable config). */
+async function projectFunctionNames(dir: string): Promise<string[]> {
+  const config = await loadConfigIfExists(dir).catch(() => undefined);
+  return config?.functions ? Object.keys(config.functions) : [];
 }
 
 /** `--image` (checked by the image reference grammar), which takes the place of the project. */
@@ -293,10 +312,7 @@ export async function prepareFunctions(
         if (plans.length < 2 || !(err instanceof LambdaImageError)) throw err;
         throw new LambdaImageError(err.code, `function ${plan.name}: ${err.message}`, {
           details: err.details,
-          hint:
-            err.code === 'IMAGE_NOT_FOUND'
-              ? `build it first ("lambda-image build --function ${plan.name}"), or serve the others with --function`
-              : err.hint,
+          hint: err.hint,
           cause: err.cause,
         });
       }),
@@ -305,7 +321,27 @@ export async function prepareFunctions(
   const failed = made.find((m) => m.status === 'rejected');
   if (!failed) return made.map((m) => (m as PromiseFulfilledResult<LocalFunction>).value);
   await Promise.allSettled(made.map((m) => (m.status === 'fulfilled' ? m.value.pool.close() : undefined)));
-  throw (failed as PromiseRejectedResult).reason;
+  const reason = (failed as PromiseRejectedResult).reason as unknown;
+  if (plans.length > 1 && reason instanceof LambdaImageError && reason.code === 'IMAGE_NOT_FOUND') {
+    // Never --image here (it would serve one image and drop the project's functions): build
+    // the missing ones, or serve those that are built.
+    const missing = plans.filter(
+      (_, i) =>
+        made[i]!.status === 'rejected' &&
+        ((made[i] as PromiseRejectedResult).reason as { code?: string })?.code === 'IMAGE_NOT_FOUND',
+    );
+    const built = plans.filter((_, i) => made[i]!.status === 'fulfilled');
+    const flags = (list: readonly FunctionSettings[]) => list.map((p) => `--function ${p.name}`).join(' ');
+    throw new LambdaImageError(reason.code, reason.message, {
+      details: [
+        ...(reason.details ?? []),
+        ...(missing.length > 1 ? [`not built: ${missing.map((p) => p.name).join(', ')}`] : []),
+      ],
+      hint: `build ${missing.length > 1 ? 'them' : 'it'} first ("lambda-image build ${flags(missing)}")${built.length ? `, or serve the built ones: lambda-image start ${flags(built)}` : ''}`,
+      cause: reason.cause,
+    });
+  }
+  throw reason;
 }
 
 /** The lines Lambda logs after an invoke (or a failed init). */

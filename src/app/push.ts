@@ -21,6 +21,8 @@ import type { RegistryCredentials } from '../registry/docker-credentials.js';
 import { ecrRepositoryNameProblem, parseEcrHost } from '../registry/ecr-host.js';
 import { lambdaArchitecture } from '../registry/manifest.js';
 import { verifyRemoteImage, type VerifiedImage } from '../registry/verify.js';
+import { RegistryClient } from '../registry/registry-client.js';
+import { sha256Digest } from '../registry/manifest.js';
 import type { VariantName } from '../render/variant.js';
 
 export interface RepositoryOptions extends AwsOptions {
@@ -87,6 +89,12 @@ export interface PushResult extends VerifiedImage {
   pushed: boolean;
   layersPushed: number;
   layersExisting: number;
+  /**
+   * Nothing changed in the registry: it already had every layer and the tag already pointed
+   * at this very image (the default tag follows the image's content, so an image not rebuilt
+   * since its last push is unchanged).
+   */
+  unchanged: boolean;
   /** Set when the repository is in ECR. */
   ecr?: { repositoryName: string; region: string };
   /** The function of a project of several this image belongs to. */
@@ -467,12 +475,15 @@ async function pushResolved(
         pushed: false,
         layersPushed: 0,
         layersExisting: 0,
+        unchanged: true,
         ecr,
       };
     }
   }
 
   const full = `${target.repository}:${tag}`;
+  // What the tag names before this push, to tell "unchanged" from "the tag moved".
+  const before = await tagDigest(domain, path, tag, target.credentials);
   hooks.onStep?.(`pushing ${full}`);
   const auth = target.credentials ? toAuthConfig(target.credentials, domain) : undefined;
   const outcome = await pushAs(engine.docker, local.lookup, target.repository, tag, auth, hooks.onLayer, {
@@ -503,8 +514,27 @@ async function pushResolved(
     pushed: true,
     layersPushed: outcome.layersPushed,
     layersExisting: outcome.layersExisting,
+    unchanged: outcome.layersPushed === 0 && before === verified.digest,
     ecr,
   };
+}
+
+/**
+ * The digest a tag names in the registry, or undefined when it names nothing (or the registry
+ * would not say: the push that follows reports any real problem with its own words).
+ */
+async function tagDigest(
+  host: string,
+  path: string,
+  tag: string,
+  credentials: RegistryCredentials | undefined,
+): Promise<string | undefined> {
+  try {
+    const res = await new RegistryClient(host, credentials).getManifest(path, tag);
+    return res.digest ?? sha256Digest(res.body);
+  } catch {
+    return undefined;
+  }
 }
 
 /** The registry's words, with what to do about them. */

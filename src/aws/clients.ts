@@ -47,14 +47,25 @@ export interface SdkErrorShape {
   $metadata?: { httpStatusCode?: number };
 }
 
-/** The SDK error's name, HTTP status and first message line (SDK messages carry no secrets or presigned URLs). */
+/**
+ * The SDK error's name, HTTP status and first message line. AWS messages carry no credentials
+ * or presigned URLs, but a few quote what was sent: Lambda's "exceeded the 4KB limit. String
+ * measured: {...}" holds every environment variable's value. Such a quote is cut off.
+ */
 export function describeSdkError(err: unknown): { name: string; status?: number; message: string } {
   const e = err as SdkErrorShape;
   return {
     name: e?.name ?? 'Error',
     status: e?.$metadata?.httpStatusCode,
-    message: (e?.message ?? '').split('\n')[0]!,
+    message: withoutQuotedValues(String(e?.message ?? '').split('\n')[0]!),
   };
+}
+
+/** An AWS message without the JSON it may quote (Lambda's "String measured: {...}"). */
+export function withoutQuotedValues(message: string): string {
+  const at = message.search(/\bString measured:|[{[]\s*"/);
+  if (at < 0) return message;
+  return `${message.slice(0, at).trimEnd()} (the values AWS quoted are left out)`;
 }
 
 const DENIED = new Set([

@@ -20,11 +20,15 @@ export interface FunctionState {
   packageType?: string;
   state?: string;
   stateReason?: string;
+  stateReasonCode?: string;
   lastUpdateStatus?: string;
   lastUpdateStatusReason?: string;
+  lastUpdateStatusReasonCode?: string;
   architectures: string[];
   memorySize?: number;
   timeout?: number;
+  /** EphemeralStorage.Size, MB. */
+  ephemeralStorage?: number;
   environment: Record<string, string>;
   imageUri?: string;
   resolvedImageUri?: string;
@@ -36,6 +40,8 @@ export interface FunctionState {
 export interface FunctionSettings {
   memorySize?: number;
   timeout?: number;
+  /** The size of /tmp, MB (EphemeralStorage.Size). */
+  ephemeralStorage?: number;
   environment?: Record<string, string>;
 }
 
@@ -107,11 +113,14 @@ export class LambdaApi {
         packageType: c.PackageType,
         state: c.State,
         stateReason: c.StateReason,
+        stateReasonCode: c.StateReasonCode,
         lastUpdateStatus: c.LastUpdateStatus,
         lastUpdateStatusReason: c.LastUpdateStatusReason,
+        lastUpdateStatusReasonCode: c.LastUpdateStatusReasonCode,
         architectures: c.Architectures ?? ['x86_64'],
         memorySize: c.MemorySize,
         timeout: c.Timeout,
+        ephemeralStorage: c.EphemeralStorage?.Size,
         environment: c.Environment?.Variables ?? {},
         imageUri: out.Code?.ImageUri,
         resolvedImageUri: out.Code?.ResolvedImageUri,
@@ -142,6 +151,7 @@ export class LambdaApi {
       Architectures: [architecture as 'x86_64' | 'arm64'],
       ...(settings.memorySize ? { MemorySize: settings.memorySize } : {}),
       ...(settings.timeout ? { Timeout: settings.timeout } : {}),
+      ...(settings.ephemeralStorage ? { EphemeralStorage: { Size: settings.ephemeralStorage } } : {}),
       ...(settings.environment ? { Environment: { Variables: settings.environment } } : {}),
     };
     // A role made a moment ago is not yet assumable by Lambda (IAM propagates in seconds).
@@ -180,6 +190,7 @@ export class LambdaApi {
             FunctionName: name,
             ...(settings.memorySize ? { MemorySize: settings.memorySize } : {}),
             ...(settings.timeout ? { Timeout: settings.timeout } : {}),
+            ...(settings.ephemeralStorage ? { EphemeralStorage: { Size: settings.ephemeralStorage } } : {}),
             ...(settings.environment ? { Environment: { Variables: settings.environment } } : {}),
           }),
         ),
@@ -196,7 +207,7 @@ export class LambdaApi {
     if (fn?.state !== 'Active') {
       throw new LambdaImageError(
         'DEPLOY_FAILED',
-        `function ${name} did not become Active (state ${fn?.state ?? 'unknown'}${fn?.stateReason ? `: ${fn.stateReason}` : ''}${stopped ? `; ${stopped}` : ''})`,
+        `function ${name} did not become Active (state ${fn?.state ?? 'unknown'}${stateReason(fn?.stateReason, fn?.stateReasonCode)}${stopped && (!fn?.stateReason || fn.state === 'Pending') ? `; ${stopped}` : ''})`,
         {
           hint: 'fix what Lambda reports, then deploy again',
         },
@@ -215,7 +226,7 @@ export class LambdaApi {
       const status = fn?.lastUpdateStatus ?? 'unknown';
       throw new LambdaImageError(
         'DEPLOY_FAILED',
-        `the update of ${name} ${status === 'InProgress' ? 'is still' : 'ended'} ${status}${fn?.lastUpdateStatusReason ? `: ${fn.lastUpdateStatusReason}` : ''}${stopped ? `; ${stopped}` : ''}`,
+        `the update of ${name} ${status === 'InProgress' ? 'is still' : 'ended'} ${status}${stateReason(fn?.lastUpdateStatusReason, fn?.lastUpdateStatusReasonCode)}${stopped && (!fn?.lastUpdateStatusReason || status === 'InProgress') ? `; ${stopped}` : ''}`,
         { hint: "fix what Lambda reports (the image, the role's ECR permissions), then deploy again" },
       );
     }
@@ -265,7 +276,10 @@ export class LambdaApi {
 
   /**
    * Runs one of the SDK's waiters; undefined when it saw what it waited for, else why it
-   * stopped (gave up after its time, or the error it met), for the message the caller builds.
+   * stopped (gave up after its time, or the name of the error it met), for the message the
+   * caller builds. Never the waiter's `reason` object: on a Failed state it is the whole
+   * GetFunction answer, the function's environment variable values included, and those must
+   * not reach a terminal or a CI log. The caller names the state and Lambda's reason itself.
    */
   private async waiting(
     waiter: (params: { minDelay: number; maxDelay: number; maxWaitTime: number }) => Promise<unknown>,
@@ -275,19 +289,7 @@ export class LambdaApi {
       await waiter({ minDelay: 1, maxDelay: Math.min(10, maxWaitTime), maxWaitTime });
       return undefined;
     } catch (err) {
-      const e = err as Error;
-      if (e?.name === 'TimeoutError') return `Lambda's waiter gave up after ${maxWaitTime} s`;
-      let reason: unknown = e?.message;
-      try {
-        reason = (JSON.parse(e.message) as { reason?: unknown }).reason ?? reason;
-      } catch {
-        // not the waiter's JSON: the message as it is
-      }
-      const text =
-        typeof reason === 'string'
-          ? reason
-          : ((reason as { message?: string; name?: string })?.message ?? (reason as { name?: string })?.name);
-      return `the waiter stopped: ${text || String(err)}`;
+      return waiterStop(err, maxWaitTime);
     }
   }
 
@@ -387,6 +389,40 @@ export class LambdaApi {
       }
     }
   }
+}
+
+/**
+ * Why a waiter stopped, in words that hold no part of an AWS answer: the waiter's own error
+ * message is `{"state": ..., "reason": <the GetFunction output or the error met>}`, and a
+ * GetFunction output carries the function's environment variable values.
+ */
+export function waiterStop(err: unknown, maxWaitTime: number): string {
+  const e = err as { name?: unknown; message?: unknown };
+  if (e?.name === 'TimeoutError') return `Lambda's waiter gave up after ${maxWaitTime} s`;
+  let state: unknown;
+  let reason: unknown;
+  try {
+    ({ state, reason } = JSON.parse(String(e?.message)) as { state?: unknown; reason?: unknown });
+  } catch {
+    // not the waiter's JSON: an error of the call itself
+  }
+  const r = reason as { name?: unknown; $metadata?: unknown } | undefined;
+  // An AWS error met while polling is named by its name (its message may quote the request).
+  const errorName = typeof r?.name === 'string' && r.$metadata !== undefined ? r.name : undefined;
+  if (typeof state === 'string')
+    return `the waiter stopped in state ${printableWord(state)}${errorName ? ` (${printableWord(errorName)})` : ''}`;
+  return `the waiter stopped: ${typeof e?.name === 'string' ? printableWord(e.name) : 'error'}`;
+}
+
+/** A word from an AWS answer, kept to letters, digits and a few marks, and short. */
+function printableWord(word: string): string {
+  return word.replace(/[^\w.:-]/g, '').slice(0, 64) || 'unknown';
+}
+
+/** `: <reason> (<code>)` for an error message, or nothing when Lambda gave no reason. */
+function stateReason(reason: string | undefined, code: string | undefined): string {
+  if (!reason && !code) return '';
+  return `: ${reason ?? ''}${code ? `${reason ? ' ' : ''}(${code})` : ''}`;
 }
 
 function isConflict(e: { name: string }): boolean {

@@ -103,7 +103,11 @@ export function registerCommands(program: Command): void {
     // The program's own -v/--version is scoped to the program (enablePositionalOptions in
     // main.ts), so "add-extension --version 2" reaches here; kept as an alias, unlisted.
     .addOption(new Option('--version <n>', 'same as --layer-version').hideHelp())
-    .option('--function <name>', 'a project of several functions: give the layer to this function only')
+    .option(
+      '--function <name>',
+      'a project of several functions: give the layer to this function only (repeatable)',
+      collect,
+    )
     .option('--force', 'accept an architecture mismatch; replace a hand-edited Dockerfile')
     .action(async (first: string | undefined, second: string | undefined, opts) =>
       (await import('./extensions.js')).runAddExtension(first, second, opts),
@@ -237,6 +241,7 @@ export function registerCommands(program: Command): void {
       .argument('[dir]', 'the function directory', '.'),
   )
     .option('--function-name <name>', 'the function (default: config deploy.functionName)')
+    .option('--dev', 'deploy to the dev function: config deploy.devFunctionName, else <functionName>-dev')
     .option('--image-uri <ref>', 'deploy this image, already in ECR, instead of pushing')
     .option('--role <arn>', 'execution role, needed only to create the function (default: config deploy.role)')
     .option('--force', 'a project of several functions: update a function even when it already runs the image')
@@ -287,14 +292,18 @@ export function registerCommands(program: Command): void {
   extensions
     .command('list')
     .argument('[dir]', 'the function directory', '.')
-    .option('--function <name>', "a project of several functions: this function's extensions")
+    .option('--function <name>', "a project of several functions: this function's extensions (once)", collect)
     .option('--json', 'print JSON on stdout')
     .action(async (dir: string, opts) => (await import('./extensions.js')).runListExtensions(dir, opts));
   extensions
     .command('remove')
     .argument('<name>', 'the layer name')
     .argument('[dir]', 'the function directory', '.')
-    .option('--function <name>', 'a project of several functions: take the layer from this function only')
+    .option(
+      '--function <name>',
+      'a project of several functions: take the layer from this function only (repeatable)',
+      collect,
+    )
     .option('--force', 'replace a hand-edited Dockerfile')
     .action(async (name: string, dir: string, opts) =>
       (await import('./extensions.js')).runRemoveExtension(name, dir, opts),

@@ -36,6 +36,7 @@ export async function runDeploy(dir: string, opts: DeployCliOptions): Promise<vo
     urlAuth: opts.urlAuth,
     invokeMode: opts.invokeMode,
     force: opts.force,
+    dev: opts.dev,
     functionName: checkedFlag(opts.functionName, '--function-name', functionNameProblem, 'orders-api'),
     role: checkedFlag(opts.role, '--role', roleArnProblem, 'arn:aws:iam::123456789012:role/orders-lambda'),
   });

@@ -77,14 +77,14 @@ export async function runAddExtension(
       };
       if (result.action === 'unchanged') {
         if (result.givenTo !== undefined) {
-          ui.out(`gave ${e.name} version ${e.version} (already in the project) to ${result.givenTo}`);
+          ui.out(`gave ${e.name} version ${e.version} (already in the project) to ${result.givenTo.join(', ')}`);
           pinned();
           for (const f of result.files)
             if (f.action !== 'unchanged') ui.out(`${f.action === 'create' ? 'created' : 'updated'} ${f.path}`);
           return;
         }
         ui.out(
-          `${e.name} version ${e.version} is already in the ${opts.function ? `image of ${opts.function}` : 'image'}; nothing changed`,
+          `${e.name} version ${e.version} is already in the ${opts.function?.length ? `image${opts.function.length > 1 ? 's' : ''} of ${[...new Set(opts.function)].join(', ')}` : 'image'}; nothing changed`,
         );
         return;
       }
@@ -92,7 +92,7 @@ export async function runAddExtension(
         ui.out(`replaced ${e.name} version ${result.replaced!.version} with version ${e.version}`);
       else
         ui.out(
-          `added ${e.name} version ${e.version}${result.givenTo ? ` to ${result.givenTo}` : ''}: ${e.files} files, ${formatBytes(e.size)} under /opt`,
+          `added ${e.name} version ${e.version}${result.givenTo ? ` to ${result.givenTo.join(', ')}` : ''}: ${e.files} files, ${formatBytes(e.size)} under /opt`,
         );
       pinned();
       for (const f of result.files)
@@ -104,7 +104,7 @@ export async function runAddExtension(
   });
 }
 
-export async function runListExtensions(dir: string, opts: { json?: boolean; function?: string }): Promise<void> {
+export async function runListExtensions(dir: string, opts: { json?: boolean; function?: string[] }): Promise<void> {
   const ui = createUi();
   const extensions = await listProjectExtensions(dir, opts.function);
   if (opts.json) {
@@ -112,9 +112,9 @@ export async function runListExtensions(dir: string, opts: { json?: boolean; fun
     return;
   }
   if (!extensions.length) {
-    const fn = opts.function ? ` --function ${opts.function}` : '';
+    const fn = opts.function?.length ? ` --function ${opts.function[0]}` : '';
     ui.info(
-      `no extensions${opts.function ? ` in the image of ${opts.function}` : ''}: add one with "lambda-image add-extension${fn} <layer-arn>"`,
+      `no extensions${opts.function?.length ? ` in the image of ${opts.function[0]}` : ''}: add one with "lambda-image add-extension${fn} <layer-arn>"`,
     );
     return;
   }
@@ -139,19 +139,21 @@ export async function runListExtensions(dir: string, opts: { json?: boolean; fun
 export async function runRemoveExtension(
   name: string,
   dir: string,
-  opts: { force?: boolean; function?: string },
+  opts: { force?: boolean; function?: string[] },
 ): Promise<void> {
   const ui = createUi();
   const r = await removeExtension(dir, name, opts.force, opts.function);
   for (const w of r.warnings) ui.warn(w);
   const { removed } = r;
   if (!r.removedFromProject) {
-    ui.out(`removed ${removed.name} version ${removed.version} from ${r.takenFrom}; the other functions keep it`);
+    ui.out(
+      `removed ${removed.name} version ${removed.version} from ${r.takenFrom!.join(', ')}; the other functions keep it`,
+    );
     if (r.pinned.length)
       ui.out(`wrote the extensions list of ${r.pinned.join(', ')} (every other layer of the project)`);
     return;
   }
   ui.out(
-    `removed ${removed.name} version ${removed.version} (config, files and Dockerfile)${r.takenFrom ? `: ${r.takenFrom} was the last function holding it` : ''}`,
+    `removed ${removed.name} version ${removed.version} (config, files and Dockerfile)${r.takenFrom ? `: ${r.takenFrom.join(', ')} ${r.takenFrom.length === 1 ? 'was the last function' : 'were the last functions'} holding it` : ''}`,
   );
 }

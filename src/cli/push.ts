@@ -76,21 +76,28 @@ async function pushFunctions(plans: PushPlan[], opts: PushCliOptions): Promise<v
             repositories,
           );
           progress.step(`${name}: ${pushSummary(result)}`);
-          if (!opts.json) ui.out(`${name} ${result.imageUri}`);
+          if (!opts.json) ui.out(`${name} ${result.imageUri}${result.unchanged ? ' (unchanged)' : ''}`);
           return result;
         },
-        (r) => (r.layersPushed ? 'pushed' : 'already in the registry'),
+        (r) => (r.unchanged ? 'unchanged' : r.layersPushed ? 'pushed' : 'already in the registry'),
       );
       const sent = results.filter((r) => r.layersPushed > 0).length;
+      const unchanged = results.filter((r) => r.unchanged).length;
+      const retagged = results.length - sent - unchanged;
       progress.succeed(
-        `pushed ${results.length} function${results.length === 1 ? '' : 's'}: ${sent} with new layers, ${results.length - sent} already in the registry (no layer sent)`,
+        `pushed ${results.length} function${results.length === 1 ? '' : 's'}: ${sent} with new layers, ${unchanged} unchanged (the tag already held the image)${retagged ? `, ${retagged} tagged from layers already in the registry` : ''}`,
       );
       if (opts.json)
         ui.out(
           JSON.stringify(
             {
               functions: results.map((r) => ({ function: r.function, ...pushJson(r) })),
-              summary: { functions: results.length, withNewLayers: sent, alreadyInRegistry: results.length - sent },
+              summary: {
+                functions: results.length,
+                withNewLayers: sent,
+                alreadyInRegistry: results.length - sent,
+                unchanged,
+              },
             },
             null,
             2,
@@ -133,6 +140,7 @@ export function pushJson(r: PushResult) {
     // Left out when the registry does not report sizes (never null).
     ...(r.compressedSize === undefined ? {} : { compressedSize: r.compressedSize }),
     pushed: r.pushed,
+    unchanged: r.unchanged,
     layersPushed: r.layersPushed,
     layersExisting: r.layersExisting,
     source: r.source,
@@ -144,6 +152,8 @@ export function pushSummary(r: PushResult): string {
   const layers = (n: number) => `${n} layer${n === 1 ? '' : 's'}`;
   // Some registries leave sizes out of the manifest: the size is then unknown, not NaN.
   const size = r.compressedSize === undefined ? 'size unknown' : formatBytes(r.compressedSize);
+  if (r.unchanged)
+    return `unchanged: ${r.repository}:${r.tag} already held ${r.source} (${layers(r.layersExisting)}, none sent; the tag did not move)`;
   if (r.layersPushed === 0 && r.layersExisting > 0)
     return `${r.repository}:${r.tag} holds ${r.source}; the registry already had every layer (${layers(r.layersExisting)}, none sent; ${r.architecture}, ${size})`;
   return `pushed ${r.source} as ${r.repository}:${r.tag} (${r.architecture}, ${size}; ${layers(r.layersPushed)} sent, ${layers(r.layersExisting)} already there)`;

@@ -26,10 +26,10 @@ export function extensionUsers(config: Config, layer: string): string[] {
 }
 
 /**
- * `layer` given to function `fn` only (`config` is the project before the layer is recorded):
- * `fn` lists it when it lists its layers; the others keep exactly what they hold now.
+ * `layer` given to the functions `fns` only (`config` is the project before the layer is
+ * recorded): each lists it when it lists its layers; the others keep exactly what they hold now.
  */
-export function giveExtension(config: Config, layer: string, fn: string): FunctionsEdit {
+export function giveExtension(config: Config, layer: string, fns: readonly string[]): FunctionsEdit {
   if (!config.functions) return { functions: undefined, pinned: [], changed: false };
   const known = config.extensions.map((e) => e.name);
   const isNew = !known.includes(layer);
@@ -37,7 +37,7 @@ export function giveExtension(config: Config, layer: string, fn: string): Functi
   let changed = false;
   const functions: Record<string, FunctionEntry> = {};
   for (const [name, f] of Object.entries(config.functions)) {
-    if (name === fn) {
+    if (fns.includes(name)) {
       if (f.extensions && !f.extensions.includes(layer)) {
         functions[name] = { ...f, extensions: [...f.extensions, layer] };
         changed = true;

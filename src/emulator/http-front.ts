@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { isLambdaImageError } from '../errors.js';
 import { readCappedBody } from '../util/http-body.js';
 import { invokeComplete, MAX_CHUNK_BYTES, payloadChunk } from '../fronts/event-stream.js';
-import { routeFunction, routePrefixed } from '../fronts/function-target.js';
+import { parseFunctionTarget, routeFunction, routePrefixed } from '../fronts/function-target.js';
 import { type FrontFunction, type HttpFrontSettings, httpEventHandler, sendFrontFailure } from './http-event-front.js';
 import { MAX_PAYLOAD_BYTES, type ResponseSink } from './lambda-api.js';
 import { PoolClosedError, type PoolInvoke } from './pool.js';
@@ -159,11 +159,17 @@ export async function startFront(
     const served = routed === undefined ? undefined : byName.get(routed);
     if (!served) {
       req.resume();
+      // A version or alias (in the path, or as ?Qualifier=) is named as such: only $LATEST runs here.
+      const parsed = parseFunctionTarget(target);
+      const qualifier = parsed?.qualifier ?? url.searchParams.get('Qualifier') ?? undefined;
+      const other = parsed !== undefined && qualifier !== undefined && qualifier !== '$LATEST';
       return errorJson(
         res,
         404,
         'ResourceNotFoundException',
-        `Function not found: ${target} (this server runs ${names.join(', ')})`,
+        other
+          ? `Function not found: ${parsed.name}:${qualifier} (only $LATEST runs locally; this server runs ${names.join(', ')})`
+          : `Function not found: ${target} (this server runs ${names.join(', ')})`,
       );
     }
     const { fn, admit } = served;

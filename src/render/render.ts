@@ -207,8 +207,17 @@ export interface GithubWorkflowSpec {
    * are then unused). Absent: the one function of the project, as always.
    */
   functions?: GithubWorkflowFunction[];
-  /** The functions the build step builds (named with ci github --function); empty: all. */
+  /** The functions the build and deploy steps act on (named with ci github --function); empty: all. */
   buildFunctions?: string[];
+  /**
+   * A project of several, one function named with --function-name / --dev-function-name:
+   * those names go to the deploy step; absent, the step deploys with `--dev` from dev, each
+   * function to the targets lambda-image.json gives it when the workflow runs.
+   */
+  namedTargets?: { prodFunction: string; devFunction: string };
+  /** ci github --repository / --region: given to the deploy step; absent, the config's (per function). */
+  repositoryFlag?: string;
+  regionFlag?: string;
 }
 
 /** One function's deploy step in the workflow of a project of several. */
@@ -226,5 +235,12 @@ export function renderGithubWorkflow(spec: GithubWorkflowSpec): string {
   const functions = spec.functions?.length
     ? spec.functions.map((f) => ({ ...f, repository: f.repository ?? '' }))
     : undefined;
-  return template('github-workflow.yml.hbs')({ ...spec, functions, buildFunctions: spec.buildFunctions ?? [] });
+  return template('github-workflow.yml.hbs')({
+    ...spec,
+    functions,
+    buildFunctions: spec.buildFunctions ?? [],
+    repositoryFlag: spec.repositoryFlag ?? '',
+    regionFlag: spec.regionFlag ?? '',
+    namedTargets: spec.namedTargets,
+  });
 }

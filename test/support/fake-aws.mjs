@@ -251,6 +251,7 @@ export class FakeLambda extends FakeServer {
         resolvedImageUri: resolved.uri,
         architectures: input.Architectures ?? ['x86_64'],
         memorySize: input.MemorySize ?? 128,
+        ephemeralStorage: input.EphemeralStorage?.Size ?? 512,
         timeout: input.Timeout ?? 3,
         environment: input.Environment?.Variables,
         state: 'Pending',
@@ -294,7 +295,17 @@ export class FakeLambda extends FakeServer {
       this.requests.push('UpdateFunctionConfiguration');
       const fn = this.functions.get(m[1]);
       if (!fn) return this.notFound(res, m[1]);
+      // Lambda's 4 KB limit on the environment, refused in Lambda's words (which quote every value).
+      const measured = JSON.stringify(input.Environment?.Variables ?? {});
+      if (Buffer.byteLength(measured) > 4096)
+        return this.error(
+          res,
+          400,
+          'InvalidParameterValueException',
+          `Lambda was unable to configure your environment variables because the environment variables you have provided exceeded the 4KB limit. String measured: ${measured}`,
+        );
       if (input.MemorySize) fn.memorySize = input.MemorySize;
+      if (input.EphemeralStorage?.Size) fn.ephemeralStorage = input.EphemeralStorage.Size;
       if (input.Timeout) fn.timeout = input.Timeout;
       if (input.Environment) fn.environment = input.Environment.Variables ?? {};
       this.startUpdate(fn);
@@ -537,6 +548,7 @@ export class FakeLambda extends FakeServer {
       CodeSha256: codeSha256(fn),
       RevisionId: fn.revisionId,
       MemorySize: fn.memorySize,
+      EphemeralStorage: { Size: fn.ephemeralStorage ?? 512 },
       Timeout: fn.timeout,
       ...(fn.environment ? { Environment: { Variables: fn.environment } } : {}),
       PackageType: 'Image',
