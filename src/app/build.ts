@@ -9,9 +9,9 @@ import { parseImageReference, repositoryOf, tagProblem } from '../config/image-r
 import { CONFIG_FILE, type Arch, type Base, type Config } from '../config/schema.js';
 import { selectFunctions } from '../config/functions.js';
 import { loadConfig } from '../config/store.js';
-import { createBuildContext, type GeneratedEntry } from '../docker/build-context.js';
+import { packBuildContext, type GeneratedEntry, type PackedContext } from '../docker/build-context.js';
 import { failingStep, type BuildEvent, type BuildOutcome } from '../docker/build-stream.js';
-import { runEngineBuild } from '../docker/builds.js';
+import { BuildAbortedError, runEngineBuild } from '../docker/builds.js';
 import type { Engine } from '../docker/engine.js';
 import { inspectBuiltImage, type BuiltImageFacts } from '../docker/image-report.js';
 import { imageClient, type ImageClient } from '../docker/images.js';
@@ -28,6 +28,8 @@ import {
 import { hasImageFor, pullImage } from '../docker/pull.js';
 import { userRegistryAuth } from '../registry/auth.js';
 import { checkBinaryArch } from '../project/binary-arch.js';
+import { lambdaTarget } from '../project/build-constraints.js';
+import { mainPackageProblem } from '../project/main-packages.js';
 import { BUILD_RECORD, readBuildRecord, recordBuild, type BuiltVariant } from '../project/build-record.js';
 import { vendorModulesOnHost, type HostVendorTree } from '../project/host-modules.js';
 import { configPath, typedPath } from '../util/paths.js';
@@ -54,6 +56,8 @@ export interface BuiltImage extends BuiltImageFacts {
   baseImage: string;
   /** Its ID differs from the one the previous build of this function and variant made (true when there was none). */
   changed: boolean;
+  /** There was no previous build of this function and variant (the report says `new`, not `changed`). */
+  new: boolean;
 }
 
 /** One function a build makes images of. */
@@ -179,6 +183,17 @@ export async function planBuild(dir: string, opts: BuildOptions = {}): Promise<B
   if (opts.builderImage) parseImageReference(opts.builderImage, '--builder-image');
   const arch = opts.arch ?? config.arch;
   if (config.runtime === 'provided') await checkBinaryArch(dir, config.binary!, arch);
+  // Each function's main, checked as init's discovery checks a folder: before the engine
+  // builds anything, and blamed on the function it belongs to.
+  const goTarget = lambdaTarget(arch, config.go?.version);
+  for (const f of functions) {
+    if (!f.entry || config.runtime !== 'go') continue;
+    const problem = await mainPackageProblem(dir, f.entry.main, goTarget);
+    if (problem)
+      throw new LambdaImageError('CONFIG_INVALID', `functions.${f.name}.main: ${problem}`, {
+        hint: `set functions.${f.name}.main in ${CONFIG_FILE} to the folder of its main package, such as ./cmd/${f.name}, or remove ${f.name} from "functions"`,
+      });
+  }
   return {
     dir,
     config,
@@ -219,6 +234,7 @@ export async function buildProject(engine: Engine, plan: BuildPlan, hooks: Build
   const previous = new Map<string, Awaited<ReturnType<typeof readBuildRecord>>>();
   for (const t of targets) previous.set(t.function, await readBuildRecord(dir, t.recordKey).catch(() => undefined));
   const modules = config.runtime === 'go' ? await goModulesFor(dir, plan.goModules, plan.hostEnv, hooks) : undefined;
+  let packed: PackedContext | undefined;
   try {
     for (const variant of variants) {
       const { spec, warnings } = specFromConfig(config, {
@@ -241,12 +257,18 @@ export async function buildProject(engine: Engine, plan: BuildPlan, hooks: Build
         hooks.onWarning,
       );
       if (engine.buildkit) await pullForBuildkit(engine, pulled, registryconfig, plan.pull);
+      // The context is packed once per variant (one snapshot of the project: a file saved
+      // meanwhile cannot give functions different sources) and the same tar sent to each
+      // function's build, instead of re-reading and re-packing the project per function.
+      await packed?.remove();
+      packed = undefined;
+      if (hooks.signal?.aborted) throw new BuildAbortedError();
+      packed = await packBuildContext(dir, generated, [BUILD_RECORD]);
+      if (variant === variants[0]) for (const w of secretFileWarnings(packed.files.secrets)) hooks.onWarning?.(w);
       for (const [i, target] of targets.entries()) {
         const fullTag = variants.length > 1 ? `${target.repo}:${tag}-${variant}` : `${target.repo}:${tag}`;
         hooks.onImage?.({ function: target.function, variant, tag: fullTag });
-        const context = await createBuildContext(dir, generated, [BUILD_RECORD]);
-        if (variant === variants[0] && i === 0)
-          for (const w of secretFileWarnings(context.files.secrets)) hooks.onWarning?.(w);
+        const context = packed.open();
         const outcome = await runEngineBuild(
           engine,
           context.stream,
@@ -274,7 +296,7 @@ export async function buildProject(engine: Engine, plan: BuildPlan, hooks: Build
         );
         result.outcomes.push({ function: target.function, variant, outcome });
         if (outcome.error)
-          await throwBuildError(engine, images, spec, outcome, target.stage ? target.function : undefined);
+          await throwBuildError(engine, images, spec, outcome, target.stage ? target.function : undefined, config);
 
         const facts = await inspectBuiltImage(images, fullTag, spec.baseImage);
         if (facts.architecture !== dockerArchitecture(arch)) {
@@ -294,17 +316,19 @@ export async function buildProject(engine: Engine, plan: BuildPlan, hooks: Build
           baseImage: spec.baseImage,
           ...facts,
           changed: before !== facts.id,
+          new: before === undefined,
         });
         result.context.push({
           function: target.function,
           variant,
-          files: context.files.entries.length,
-          fileBytes: context.files.bytes,
+          files: packed.files.entries.length,
+          fileBytes: packed.files.bytes,
           sentBytes: await context.sentBytes,
         });
       }
     }
   } finally {
+    await packed?.remove();
     await modules?.host?.remove();
   }
   // What push and deploy will ship, per function. A project the user cannot write to still builds: it warns.
@@ -425,6 +449,7 @@ async function throwBuildError(
   spec: RenderSpec,
   outcome: BuildOutcome,
   fn?: string,
+  config?: Config,
 ): Promise<never> {
   const message = outcome.error ?? 'build failed';
   if (REGISTRY_TROUBLE.test(message)) {
@@ -453,12 +478,47 @@ async function throwBuildError(
   const lines = step?.logs.slice(-20) ?? [];
   const emulatorDownload = spec.rie?.kind === 'url' && step?.name.includes(spec.rie.url);
   const of = fn ? ` (function ${fn})` : '';
+  // Every function compiles in the one go build: say whose package failed, and how to build the others.
+  const culprits = fn && config && step && /\bgo build\b/.test(step.name) ? failedFunctions(step.logs, config) : [];
+  if (culprits.length) {
+    const named = culprits.map((c) => `${c.name} (${c.main})`).join(', ');
+    const first = culprits[0]!.name;
+    throw new LambdaImageError(
+      'BUILD_FAILED',
+      `build failed at ${step!.name}${of}: the Go build of every function failed on ${culprits.length === 1 ? 'function' : 'functions'} ${named}`,
+      {
+        details: [...lines, `engine: ${message.split('\n')[0]}`],
+        hint: `all functions compile in one go build: fix the error shown above, or remove ${first} from "functions" in ${CONFIG_FILE} to build the others`,
+      },
+    );
+  }
   throw new LambdaImageError('BUILD_FAILED', `build failed at ${step ? step.name : 'an unknown step'}${of}`, {
     details: [...lines, `engine: ${message.split('\n')[0]}`],
     hint: emulatorDownload
       ? 'the emulator could not be downloaded: offline, pass --rie-from <path of an aws-lambda-rie binary>'
       : 'fix the error shown above, then build again (--verbose shows the whole log)',
   });
+}
+
+/**
+ * The functions whose main package a failed go build's log blames: a compiler line naming a
+ * file of its folder (`cmd/b/main.go:6:1: ...`, as go prints paths under /src) or a package
+ * header (`# example.com/shop/cmd/b`).
+ */
+export function failedFunctions(logs: string[], config: Config): Array<{ name: string; main: string }> {
+  const blamed: Array<{ name: string; main: string }> = [];
+  for (const [name, entry] of Object.entries(config.functions ?? {})) {
+    const dir = path.posix
+      .normalize(entry.main)
+      .replace(/^\.\/?/, '')
+      .replace(/\/$/, '');
+    const esc = (t: string) => t.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    const file = dir ? `(?:^|[\\s/])(?:\\./)?${esc(dir)}/[^/\\s]+\\.go:\\d+` : '(?:^|\\s)\\./[^/\\s]+\\.go:\\d+';
+    const pkg = config.go ? `^# ${esc(dir ? `${config.go.module}/${dir}` : config.go.module)}$` : undefined;
+    const re = new RegExp(pkg ? `${file}|${pkg}` : file);
+    if (logs.some((l) => re.test(l.trim()))) blamed.push({ name, main: entry.main });
+  }
+  return blamed;
 }
 
 /** The images the Dockerfile builds from, each with the platform it is needed for. */

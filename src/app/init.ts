@@ -1,14 +1,23 @@
 // `init`: reads the user's project and options, and plans the config and generated files.
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { CONFIG_FILE, validateConfig, type Arch, type Base, type Config, type Runtime } from '../config/schema.js';
+import {
+  CONFIG_FILE,
+  validateConfig,
+  type Arch,
+  type Base,
+  type Config,
+  type FunctionEntry,
+  type Runtime,
+} from '../config/schema.js';
 import { loadConfigIfExists } from '../config/store.js';
 import { LambdaImageError } from '../errors.js';
 import { withConfigLock } from '../layers/project-tree.js';
 import { checkConflicts, planProjectFiles, writePlan, type FilePlan } from '../project/files.js';
 import { checkBinary, checkMainPackage, readGoModule, typedHint } from '../project/go-module.js';
 import { checkBinaryArch } from '../project/binary-arch.js';
-import { findMainPackages, nameMainPackages, parseFunctionFlag } from '../project/main-packages.js';
+import { type BuildTarget, lambdaTarget } from '../project/build-constraints.js';
+import { findMainPackages, mainPackageProblem, nameMainPackages, parseFunctionFlag } from '../project/main-packages.js';
 import type { GoModuleMode } from '../config/constants.js';
 import { insideProject, typedPath } from '../util/paths.js';
 
@@ -36,6 +45,10 @@ export interface InitResult {
   config: Config;
   /** The main packages found (or named with --function), each a function; one: a one-function project. */
   found: Array<{ name: string; main: string }>;
+  /** Re-initialising a project of several: the functions it did not list before (their names). */
+  added: string[];
+  /** ... and the ones it listed whose main package is gone (dropped from the config). */
+  dropped: Array<{ name: string; main: string }>;
   plan: FilePlan;
   warnings: string[];
   written: boolean;
@@ -51,6 +64,8 @@ export async function initProject(dir: string, opts: InitOptions): Promise<InitR
   const warnings: string[] = [];
   const runtime: Runtime = opts.runtime ?? (opts.binary ? 'provided' : 'go');
   let found: InitResult['found'] = [];
+  let added: string[] = [];
+  let dropped: InitResult['dropped'] = [];
   let functions: Array<{ name: string; main: string }> | undefined;
   const base = opts.base ?? 'aws';
   const draft: Record<string, unknown> = {
@@ -85,12 +100,16 @@ export async function initProject(dir: string, opts: InitOptions): Promise<InitR
               typedHint(dir, opts.main, 'pass --main as a path inside the module, such as ./cmd/handler'),
             ),
           );
+    // Lambda's build (linux, the arch, no cgo): a main package it leaves out is no function.
+    const target = lambdaTarget(opts.arch ?? 'x86_64', opts.goVersion ?? mod.goVersion);
     if (opts.functions?.length) {
-      functions = await namedFunctions(dir, opts.functions);
+      functions = await namedFunctions(dir, opts.functions, target);
       found = functions;
     } else if (opts.main === undefined) {
       // No main package named: every one of the module is a function (one: the project is it).
-      const mains = nameMainPackages(await findMainPackages(dir), defaultImageName(dir));
+      const skipped: Array<{ dir: string; reason: string }> = [];
+      const mains = nameMainPackages(await findMainPackages(dir, target, skipped), defaultImageName(dir));
+      for (const s of skipped) warnings.push(`not a function: ./${s.dir}: ${s.reason}`);
       found = mains.map((m) => ({ name: m.name, main: m.dir }));
       if (mains.length > 1) functions = found;
       else if (mains.length === 1) main = mains[0]!.dir;
@@ -137,11 +156,16 @@ export async function initProject(dir: string, opts: InitOptions): Promise<InitR
       draft.rieVersion = previous.rieVersion;
       if (previous.rieFrom) draft.rieFrom = previous.rieFrom;
       if (previous.tag) draft.tag = previous.tag;
-      // A function found again keeps the settings the user gave it (memory, environment, deploy...).
-      if (draft.functions && previous.functions) {
-        const next = draft.functions as Record<string, { main: string }>;
-        for (const [name, entry] of Object.entries(next))
-          if (previous.functions[name]) next[name] = { ...previous.functions[name], main: entry.main };
+      // A function found again keeps its name and the settings the user gave it (memory,
+      // environment, deploy...): matched by its main folder (by name for --function).
+      if (functions && previous.functions) {
+        const merged = mergeFunctions(functions, previous.functions, Boolean(opts.functions?.length));
+        draft.functions = merged.entries;
+        found = merged.found;
+        added = merged.added;
+        dropped = merged.dropped;
+        const why = opts.functions?.length ? 'not named with --function' : 'no main package there any more';
+        for (const d of dropped) warnings.push(`dropped function ${d.name} (${mainEntry(d.main)}): ${why}`);
       }
     }
 
@@ -156,14 +180,68 @@ export async function initProject(dir: string, opts: InitOptions): Promise<InitR
     const plan = await planProjectFiles(dir, config, { includeConfig: true, replaceGenerated: false });
     warnings.push(...plan.warnings, ...checkConflicts(plan, opts.force ?? false));
     if (!opts.dryRun) await writePlan(dir, plan);
-    return { config, found, plan, warnings, written: !opts.dryRun };
+    return { config, found, added, dropped, plan, warnings, written: !opts.dryRun };
   };
   const hasConfig = (await fs.stat(path.join(dir, CONFIG_FILE)).catch(() => undefined))?.isFile();
   return hasConfig && !opts.dryRun ? withConfigLock(dir, finish) : finish();
 }
 
+/**
+ * The functions of a re-initialised project from what was found and what the config listed:
+ * a main found again keeps its entry (its name and settings), matched by main folder (with
+ * --function, by name first: the user named them); new mains get their found name (made
+ * unique); listed mains that are gone are dropped. In the order found.
+ */
+function mergeFunctions(
+  now: Array<{ name: string; main: string }>,
+  before: Record<string, FunctionEntry>,
+  named: boolean,
+): {
+  entries: Record<string, FunctionEntry>;
+  found: Array<{ name: string; main: string }>;
+  added: string[];
+  dropped: Array<{ name: string; main: string }>;
+} {
+  const byMain = new Map<string, string>();
+  for (const [name, entry] of Object.entries(before)) {
+    const main = normalizeMain(entry.main);
+    if (!byMain.has(main)) byMain.set(main, name);
+  }
+  const matched = new Map<string, string>(); // found main -> previous name
+  for (const f of now) {
+    const previous = named && before[f.name] ? f.name : byMain.get(f.main);
+    if (previous !== undefined && ![...matched.values()].includes(previous)) matched.set(f.main, previous);
+  }
+  const taken = new Set(matched.values());
+  const entries: Record<string, FunctionEntry> = {};
+  const found: Array<{ name: string; main: string }> = [];
+  const added: string[] = [];
+  for (const f of now) {
+    const previous = matched.get(f.main);
+    let name = previous ?? f.name;
+    if (previous === undefined) {
+      // A new main whose found name a kept function already has: the next free name-N.
+      for (let n = 2; taken.has(name) && n < 10_000; n++) name = `${f.name}-${n}`;
+      added.push(name);
+    }
+    taken.add(name);
+    entries[name] =
+      previous !== undefined ? { ...before[previous]!, main: mainEntry(f.main) } : { main: mainEntry(f.main) };
+    found.push({ name, main: f.main });
+  }
+  const kept = new Set(matched.values());
+  const dropped = Object.entries(before)
+    .filter(([name]) => !kept.has(name))
+    .map(([name, entry]) => ({ name, main: normalizeMain(entry.main) }));
+  return { entries, found, added, dropped };
+}
+
 /** --function <name>=<dir> values: each name once, each dir inside the module and a main package. */
-async function namedFunctions(dir: string, values: string[]): Promise<Array<{ name: string; main: string }>> {
+async function namedFunctions(
+  dir: string,
+  values: string[],
+  target: BuildTarget,
+): Promise<Array<{ name: string; main: string }>> {
   const named: Array<{ name: string; main: string }> = [];
   for (const value of values) {
     const { name, dir: typed } = parseFunctionFlag(value);
@@ -179,12 +257,11 @@ async function namedFunctions(dir: string, values: string[]): Promise<Array<{ na
         typedHint(dir, typed, 'give a main package folder inside the module, such as ./cmd/orders'),
       ),
     );
-    await checkMainPackage(dir, main).catch((err: unknown) => {
-      if (!(err instanceof LambdaImageError)) throw err;
-      throw new LambdaImageError('INVALID_INPUT', `--function ${value}: ${err.message}`, {
+    const problem = await mainPackageProblem(dir, main, target);
+    if (problem)
+      throw new LambdaImageError('INVALID_INPUT', `--function ${value}: ${problem}`, {
         hint: 'give each function the folder of its "package main" (with a func main), such as ./cmd/orders',
       });
-    });
     named.push({ name, main });
   }
   return named;

@@ -81,8 +81,13 @@ export async function runBuild(dir: string, opts: BuildCliOptions): Promise<void
       return;
     }
     for (const image of result.images) ui.out(formatImage(image));
+    // The project's files once; what was sent, summed over every build (one per function and variant).
     const ctx = result.context[0]!;
-    ui.info(`build context: ${ctx.files} files, ${formatBytes(ctx.fileBytes)} (${formatBytes(ctx.sentBytes)} sent)`);
+    const sent = result.context.reduce((n, c) => n + c.sentBytes, 0);
+    const builds = result.context.length;
+    ui.info(
+      `build context: ${ctx.files} files, ${formatBytes(ctx.fileBytes)} (${formatBytes(sent)} sent${builds > 1 ? ` in ${builds} builds` : ''})`,
+    );
     if (result.images.length > 1 || multi) {
       ui.out('');
       ui.out(formatComparison(compareImages(result.images), multi));

@@ -13,6 +13,8 @@ export interface ComparisonRow {
   /** The image ID, and whether it differs from the previous build's of this function and variant. */
   id: string;
   changed: boolean;
+  /** No previous build of this function and variant: the image is new, not changed. */
+  new: boolean;
 }
 
 /** One row per image; each compared with the smallest variant of its own function. */
@@ -31,6 +33,7 @@ export function compareImages(images: BuiltImage[]): ComparisonRow[] {
       layers: i.layers,
       id: i.id,
       changed: i.changed,
+      new: i.new,
     }));
 }
 
@@ -87,11 +90,17 @@ export function formatComparison(rows: ComparisonRow[], functions = false): stri
       r.diffBytes === 0 ? 'smallest' : `+${formatBytes(r.diffBytes)}`,
       r.diffBytes === 0 ? '' : `+${r.diffPercent.toFixed(1)}%`,
       String(r.layers),
-      ...(functions ? [r.id.replace(/^sha256:/, '').slice(0, 12), r.changed ? 'changed' : 'unchanged'] : []),
+      ...(functions
+        ? [r.id.replace(/^sha256:/, '').slice(0, 12), r.new ? 'new' : r.changed ? 'changed' : 'unchanged']
+        : []),
     ]),
     new Set(functions ? [3, 4, 5, 6] : [2, 3, 4, 5]),
   );
   if (!functions) return table;
-  const changed = rows.filter((r) => r.changed).length;
-  return `${table}\n${changed} of ${rows.length} image${rows.length === 1 ? '' : 's'} changed since the previous build`;
+  const fresh = rows.filter((r) => r.new).length;
+  const built = rows.length - fresh; // the images a previous build made too
+  const changed = rows.filter((r) => r.changed && !r.new).length;
+  const plural = (n: number) => `image${n === 1 ? '' : 's'}`;
+  if (!built) return `${table}\n${fresh} new ${plural(fresh)} (no previous build)`;
+  return `${table}\n${changed} of ${built} ${plural(built)} changed since the previous build${fresh ? `, ${fresh} new` : ''}`;
 }

@@ -17,7 +17,12 @@ export async function runInit(
       `found ${result.found.length} function${result.found.length === 1 ? '' : 's'} (lambda-image.json "functions"):`,
     );
     const width = Math.max(...result.found.map((f) => f.name.length));
-    for (const f of result.found) ui.out(`  ${f.name.padEnd(width)}  ${f.main === '.' ? '.' : `./${f.main}`}`);
+    // Re-initialised: the functions it did not list before are marked (the dropped ones are warned of).
+    const isNew = new Set(result.added);
+    for (const f of result.found)
+      ui.out(
+        `  ${f.name.padEnd(width)}  ${f.main === '.' ? '.' : `./${f.main}`}${isNew.has(f.name) ? '  (new)' : ''}`.trimEnd(),
+      );
   } else if (result.found.length === 1 && result.found[0]!.main !== '.') {
     ui.out(`found one main package: ./${result.found[0]!.main}`);
   }

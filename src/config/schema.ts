@@ -176,14 +176,15 @@ export const urlSchema = v.strictObject({
 /**
  * A function's name in a project of several: the key under `functions`. It also names the
  * function's image (default `<name>:<tag>`), its tag in the project's repository
- * (`<name>-<tag>`) and its Lambda function, so it must suit all three: lower case letters,
- * digits, - and _, starting with a letter or digit, at most 64 characters.
+ * (`<name>-<tag>`) and its Lambda function, so it must suit all three: one Docker repository
+ * path component (lower case letters and digits, joined by one `_`, two `__` or any number of
+ * `-`) without `.` (which Lambda names cannot hold), at most 64 characters.
  */
-export const FUNCTION_KEY = /^[a-z0-9][a-z0-9_-]{0,63}$/;
+export const FUNCTION_KEY = /^[a-z0-9]+(?:(?:_|__|-+)[a-z0-9]+)*$/;
 export const functionKeyProblem = (name: string): string | undefined =>
-  FUNCTION_KEY.test(name)
+  FUNCTION_KEY.test(name) && name.length <= 64
     ? undefined
-    : 'a function name must be 1 to 64 lower case letters, digits, - and _, starting with a letter or digit';
+    : 'a function name must be at most 64 lower case letters and digits, joined by -, _ or __ (no - or _ at either end, no ___)';
 
 /** One function of a project of several: its main package, and the settings it overrides. */
 export const functionSchema = v.strictObject({
@@ -329,8 +330,11 @@ function issueMessages(raw: unknown): string[] {
     let removed = false;
     for (const i of issues) {
       const where = i.path?.map((p) => String(p.key)).join('.') || '(top level)';
-      const unknown = i.kind === 'schema' && i.type === 'strict_object';
-      messages.add(`${where}: ${unknown ? 'is not a known setting' : i.message}`);
+      const strict = i.kind === 'schema' && i.type === 'strict_object';
+      // A strict object reports an unknown key (expected: never) and a missing one alike.
+      const unknown = strict && i.expected === 'never';
+      const missing = strict && !unknown && i.input === undefined;
+      messages.add(`${where}: ${unknown ? 'is not a known setting' : missing ? missingMessage(where) : i.message}`);
       const last = i.path?.at(-1); // points into `copy`: its input is the object holding the key
       if (unknown && last && typeof last.input === 'object' && last.input !== null) {
         delete (last.input as Record<string, unknown>)[String(last.key)];
@@ -341,6 +345,13 @@ function issueMessages(raw: unknown): string[] {
     issues = v.safeParse(configSchema, copy).issues;
   }
   return [...messages];
+}
+
+/** A required setting that is not there: what it holds, for the settings users write by hand. */
+function missingMessage(where: string): string {
+  if (/^functions\.[^.]+\.main$/.test(where))
+    return `is required: the folder of the function's main package, such as "./cmd/${where.split('.')[1]}"`;
+  return 'is required';
 }
 
 /** Parses and validates config text. */

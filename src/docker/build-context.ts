@@ -1,8 +1,10 @@
 // The build context: the project's files minus what .dockerignore excludes, plus generated
 // entries (the rendered Dockerfile, entry.sh, a local emulator binary), as one tar stream.
-import { createReadStream, promises as fs, type Stats } from 'node:fs';
+import { createReadStream, createWriteStream, promises as fs, type Stats } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { Transform, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import tar from 'tar-fs';
 import { type IgnoreRules, isSecretFile, readDockerignore } from './dockerignore.js';
 
@@ -82,7 +84,11 @@ export async function createBuildContext(
       );
     },
   });
-  // Counts in transform(), not with a 'data' listener, which would start the flow before the engine reads.
+  return { ...counted(pack as unknown as Readable), files };
+}
+
+/** The stream as the engine reads it, and the bytes it read (counted in transform(), not with a 'data' listener, which would start the flow before the engine reads). */
+function counted(source: Readable): { stream: Readable; sentBytes: Promise<number> } {
   let sent = 0;
   const counter = new Transform({
     transform(chunk: Buffer, _enc, done) {
@@ -94,9 +100,43 @@ export async function createBuildContext(
     counter.on('end', () => resolve(sent));
     counter.on('error', reject);
   });
-  pack.on('error', (err) => counter.destroy(err));
-  pack.pipe(counter);
-  return { stream: counter, files, sentBytes };
+  sentBytes.catch(() => undefined); // a stopped build's context is destroyed; nobody waits then
+  source.on('error', (err) => counter.destroy(err));
+  counter.on('close', () => (source as Readable & { destroy(): void }).destroy());
+  source.pipe(counter);
+  return { stream: counter, sentBytes };
+}
+
+/**
+ * A build context packed once (one snapshot of the project) and sent to several builds: each
+ * `open()` streams the same tar from a file in the OS temp folder, which `remove()` deletes
+ * (callers remove it in a finally: also on failure and Ctrl-C).
+ */
+export interface PackedContext {
+  files: ContextFiles;
+  /** The tar's size: what each build that reads it to its end is sent. */
+  bytes: number;
+  open(): { stream: Readable; sentBytes: Promise<number> };
+  remove(): Promise<void>;
+}
+
+export async function packBuildContext(
+  dir: string,
+  generated: GeneratedEntry[],
+  exclude: string[] = [],
+): Promise<PackedContext> {
+  const folder = await fs.mkdtemp(path.join(os.tmpdir(), 'lambda-image-context-'));
+  const remove = () => fs.rm(folder, { recursive: true, force: true });
+  try {
+    const file = path.join(folder, 'context.tar');
+    const context = await createBuildContext(dir, generated, exclude);
+    await pipeline(context.stream, createWriteStream(file, { mode: 0o600 }));
+    const bytes = await context.sentBytes;
+    return { files: context.files, bytes, open: () => counted(createReadStream(file)), remove };
+  } catch (err) {
+    await remove();
+    throw err;
+  }
 }
 
 type TarPack = Parameters<NonNullable<tar.PackOptions['finish']>>[0];
