@@ -16,6 +16,7 @@ import { isEcrPublicHost, parseEcrHost } from '../registry/ecr-host.js';
 import { verifyRemoteImage, type VerifiedImage } from '../registry/verify.js';
 import {
   checkTagOption,
+  onlyPlan,
   planFunctionPush,
   planPushes,
   pushProject,
@@ -231,16 +232,7 @@ export async function planDeploys(dir: string, opts: DeployOptions): Promise<Dep
 
 /** The one deploy of a one-function project (or of the one function named). */
 export async function planDeploy(dir: string, opts: DeployOptions): Promise<DeployPlan> {
-  const plans = await planDeploys(dir, opts);
-  if (plans.length !== 1)
-    throw new LambdaImageError(
-      'INVALID_INPUT',
-      `this project has ${plans.length} functions: name one with --function`,
-      {
-        hint: `for example --function ${plans[0]!.function}`,
-      },
-    );
-  return plans[0]!;
+  return onlyPlan(await planDeploys(dir, opts));
 }
 
 /** One function's deploy, from its config view (the project's config for a one-function project). */

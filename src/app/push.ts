@@ -19,10 +19,9 @@ import { cacheDir } from '../layers/cache.js';
 import { registryCredentialsFor, toAuthConfig } from '../registry/auth.js';
 import type { RegistryCredentials } from '../registry/docker-credentials.js';
 import { ecrRepositoryNameProblem, parseEcrHost } from '../registry/ecr-host.js';
-import { lambdaArchitecture } from '../registry/manifest.js';
+import { lambdaArchitecture, sha256Digest } from '../registry/manifest.js';
 import { verifyRemoteImage, type VerifiedImage } from '../registry/verify.js';
 import { RegistryClient } from '../registry/registry-client.js';
-import { sha256Digest } from '../registry/manifest.js';
 import type { VariantName } from '../render/variant.js';
 
 export interface RepositoryOptions extends AwsOptions {
@@ -148,7 +147,11 @@ export function checkTagOption(tag: string | undefined): void {
 
 /** The one push of a one-function project (or of the one function named). */
 export async function planPush(dir: string, opts: PushOptions): Promise<PushPlan> {
-  const plans = await planPushes(dir, opts);
+  return onlyPlan(await planPushes(dir, opts));
+}
+
+/** The one plan of a command that ships one function (planPush, planDeploy): several are an error asking for --function. */
+export function onlyPlan<P extends { function?: string }>(plans: P[]): P {
   if (plans.length !== 1)
     throw new LambdaImageError(
       'INVALID_INPUT',
