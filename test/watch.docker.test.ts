@@ -8,7 +8,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, startCliUntil } from './support/cli.js';
-import { docker, removeContainersAndImages, standin, uniqueRepo } from './support/docker.js';
+import { docker, dockerEnv, removeContainersAndImages, standin, uniqueRepo } from './support/docker.js';
 import { fixtureCopy } from './support/tmp.js';
 
 const INVOKE = '/2015-03-31/functions/function/invocations';
@@ -317,4 +317,31 @@ describe('start --watch, a project of several functions', () => {
     }
     expect(await containersOf(w.child.pid)).toEqual([]);
   }, 300_000);
+});
+
+describe('start --watch, another variant than the config default', () => {
+  const repo = uniqueRepo('watchvariant');
+  afterAll(() => removeContainersAndImages(repo));
+
+  it('rebuilds and swaps to the variant being served (--variant), not the config default', async () => {
+    const dir = fixtureCopy('go-hello');
+    const init = await runCli(['init', dir, '--base', 'alpine', '--name', repo]);
+    expect(init.code, init.stderr).toBe(0);
+    setGreeting(dir, 'rie v1');
+    const w = await startWatch(dir, ['--variant', 'alpine-rie', '--rie-from', dockerEnv.rie!.x86_64]);
+    try {
+      expect((await invoke(w.port)).message).toBe('rie v1');
+      const from = w.events.length;
+      setGreeting(dir, 'rie v2');
+      const swap = await w.event((e) => e.type === 'swap', 'swap', from);
+      // The image swapped in is the served variant's, rebuilt: the emulator is in it.
+      const image = await docker.getImage(swap.id as string).inspect();
+      expect(image.Config.Labels?.['org.lambda-image.variant']).toBe('alpine-rie');
+      expect(image.Config.Entrypoint).toEqual(['/entry.sh']);
+      expect((await invoke(w.port)).message).toBe('rie v2');
+    } finally {
+      w.child.kill('SIGINT');
+      await w.exited;
+    }
+  }, 180_000);
 });
