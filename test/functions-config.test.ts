@@ -93,6 +93,7 @@ describe('functions in lambda-image.json', () => {
     [{ Orders: { main: '.' } }, 'functions.Orders'],
     [{ orders: { main: '../x' } }, 'functions.orders.main'],
     [{ orders: { main: '.', memorySize: 64 } }, 'functions.orders.memorySize'],
+    [{ orders: { main: '.', timeout: '30' } }, 'functions.orders.timeout: must be a number, written without quotes'],
     [{ orders: { main: '.', cpu: 2 } }, 'functions.orders.cpu: is not a known setting'],
     [{ orders: { main: '.', extensions: ['nope'] } }, 'functions.orders.extensions: "nope" is not one of'],
     [{ a: { main: '.', image: 'same' }, b: { main: '.', image: 'same' } }, 'is already the image of function a'],

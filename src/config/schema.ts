@@ -57,7 +57,7 @@ const same = (problemOf: (value: string) => string | undefined) =>
   });
 const wholeNumber = (r: WholeNumberRule) =>
   v.pipe(
-    v.number(),
+    v.number('must be a number, written without quotes'),
     v.rawCheck<number>(({ dataset, addIssue }) => {
       const problem = dataset.typed ? wholeNumberProblem(dataset.value, r) : undefined;
       if (problem) addIssue({ message: problem });
