@@ -2,10 +2,10 @@
 // fixtures/go-multi (shared internal/ packages, a vendored module), one of them gets a layer
 // with an extension, and one build makes an image per function from one Dockerfile.
 // Stand-in bases (no registry is reachable here).
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from './support/cli.js';
+import { runCli, startCliUntil } from './support/cli.js';
 import {
   containerLogs,
   docker,
@@ -206,4 +206,33 @@ describe.skipIf(!dockerEnv.available)('a project of several functions (real engi
       }
     },
   );
+});
+
+describe.skipIf(!dockerEnv.available)('Ctrl-C during the build of several functions', () => {
+  const repo = uniqueRepo('multiint');
+  afterAll(async () => {
+    for (const img of await docker.listImages())
+      for (const tag of img.RepoTags ?? [])
+        if (tag.startsWith(`${repo}/`))
+          await docker
+            .getImage(tag)
+            .remove({ force: true })
+            .catch(() => {});
+  });
+
+  it('stops the build with exit 130 and removes the packed build context', async () => {
+    const dir = fixtureCopy('go-multi');
+    expect((await runCli(['init', dir, '--base', 'alpine'])).code).toBe(0);
+    const configFile = path.join(dir, 'lambda-image.json');
+    const config = JSON.parse(readFileSync(configFile, 'utf8'));
+    for (const fn of FUNCTIONS) config.functions[fn].image = `${repo}/${fn}`;
+    writeFileSync(configFile, JSON.stringify(config));
+    editFunction(dir, 'orders'); // not in the build cache: the Go build takes a while
+    const tmp = tmpDir('lambda-image-multiint-tmp-');
+    const run = await startCliUntil(['build', dir, ...standin()], /building /, { TMPDIR: tmp });
+    run.child.kill('SIGINT');
+    expect(await run.exited).toBe(130);
+    expect(run.stderr()).toContain('interrupted: the build was stopped');
+    expect(readdirSync(tmp).filter((f) => f.startsWith('lambda-image-context-'))).toEqual([]);
+  }, 180_000);
 });

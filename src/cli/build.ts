@@ -8,6 +8,7 @@ import { LambdaImageError } from '../errors.js';
 import { parseVariant, type VariantName } from '../render/variant.js';
 import { compareImages, formatBytes, formatComparison, formatImage } from './format.js';
 import { createUi } from '../ui.js';
+import { withInterrupt } from './interrupt.js';
 
 export interface BuildCliOptions {
   tag?: string;
@@ -51,17 +52,27 @@ export async function runBuild(dir: string, opts: BuildCliOptions): Promise<void
   let label = '';
   const multi = plan.targets.some((t) => t.stage);
   try {
-    const result = await buildProject(engine, plan, {
-      onImage: ({ function: fn, variant, tag }) => {
-        label = multi ? `${fn} ${variant}` : variant;
-        progress.step(`[${label}] building ${tag}`);
-      },
-      onEvent: (_variant, e) => {
-        if (e.type === 'step' && !e.step.name.startsWith('[internal]')) progress.step(`[${label}] ${e.step.name}`);
-        if (e.type === 'log' && opts.verbose) process.stderr.write(`[${label}] ${e.line}\n`);
-      },
-      onWarning: (w) => ui.warn(w),
-    });
+    // Ctrl-C stops the build (nothing more is tagged) and its packed context is removed.
+    const result = await withInterrupt((signal) =>
+      buildProject(engine, plan, {
+        signal,
+        onImage: ({ function: fn, variant, tag }) => {
+          label = multi ? `${fn} ${variant}` : variant;
+          progress.step(`[${label}] building ${tag}`);
+        },
+        onEvent: (_variant, e) => {
+          if (e.type === 'step' && !e.step.name.startsWith('[internal]')) progress.step(`[${label}] ${e.step.name}`);
+          if (e.type === 'log' && opts.verbose) process.stderr.write(`[${label}] ${e.line}\n`);
+        },
+        onWarning: (w) => ui.warn(w),
+      }).catch((err: unknown) => {
+        if (!signal.aborted) throw err;
+        throw new LambdaImageError('INTERRUPTED', 'interrupted: the build was stopped', {
+          hint: 'build again (the images already built are tagged; what was cached stays cached)',
+          cause: err,
+        });
+      }),
+    );
     progress.succeed(`built ${result.images.map((i) => i.tag).join(', ')}`);
     if (opts.json) {
       // Keyed by variant; in a project of several functions by <function>/<variant>.
