@@ -237,6 +237,16 @@ describe.skipIf(!dockerEnv.available)('lambda-image build (real engine)', () => 
     expect(steps.find((s) => s.name.includes('$(cat /tmp/deps.txt)'))!.cached).toBe(true);
     expect(steps.find((s) => s.name.includes('-o /out/bootstrap'))!.cached).toBe(false);
   });
+
+  it('says so when the Dockerfile on disk was edited by hand: the build renders its own', async () => {
+    const own = fixtureCopy('go-hello');
+    expect((await runCli(['init', own, '--base', 'alpine'])).code).toBe(0);
+    const dockerfile = path.join(own, 'Dockerfile');
+    writeFileSync(dockerfile, `${readFileSync(dockerfile, 'utf8')}RUN exit 7\n`);
+    const r = await runCli(['build', own, '--tag', `${repo}:handedit`, ...standin()]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain('Dockerfile was edited by hand: build renders its own from lambda-image.json');
+  });
 });
 
 describe.skipIf(!dockerEnv.available)('arm64 images on an x86_64 engine', () => {

@@ -16,7 +16,7 @@ import type { Engine } from '../docker/engine.js';
 import { inspectBuiltImage, type BuiltImageFacts } from '../docker/image-report.js';
 import { imageClient, type ImageClient } from '../docker/images.js';
 import { LambdaImageError } from '../errors.js';
-import { exists } from '../util/fs.js';
+import { exists, readTextIfExists } from '../util/fs.js';
 import { GO_MODULE_SETTINGS, type GoModuleMode } from '../config/constants.js';
 import { emulatorSource, emulatorSourceProblem } from '../config/value-rules.js';
 import {
@@ -34,7 +34,7 @@ import { BUILD_RECORD, readBuildRecord, recordBuild, type BuiltVariant } from '.
 import { vendorModulesOnHost, type HostVendorTree } from '../project/host-modules.js';
 import { configPath, typedPath } from '../util/paths.js';
 import { dockerArchitecture, dockerPlatform } from '../render/images.js';
-import { renderVariantFiles } from '../render/render.js';
+import { dockerfileOrigin, renderVariantFiles } from '../render/render.js';
 import {
   functionStage,
   parseVariant,
@@ -226,6 +226,7 @@ export async function buildProject(engine: Engine, plan: BuildPlan, hooks: Build
       },
     );
   }
+  await warnOfOwnDockerfile(dir, hooks);
 
   const images = imageClient(engine);
   const result: BuildResult = { images: [], context: [], outcomes: [] };
@@ -577,4 +578,17 @@ export function parseTag(ref: string): { repo: string; tag: string } {
       hint: 'tag with name:tag; the engine computes digests',
     });
   return { repo: repositoryOf(parsed), tag: parsed.tag ?? 'latest' };
+}
+
+/**
+ * The build renders its Dockerfile from lambda-image.json, in memory: a Dockerfile on disk
+ * that is not the one lambda-image wrote (edited by hand, or the user's own) is not what is
+ * built, and the user is told so rather than left to think the edit took.
+ */
+async function warnOfOwnDockerfile(dir: string, hooks: BuildHooks): Promise<void> {
+  const text = await readTextIfExists(path.join(dir, 'Dockerfile')).catch(() => undefined);
+  if (text === undefined || dockerfileOrigin(text) === 'generated') return;
+  hooks.onWarning?.(
+    `Dockerfile ${dockerfileOrigin(text) === 'hand-edited' ? 'was edited by hand' : 'is not one lambda-image wrote'}: build renders its own from ${CONFIG_FILE} and does not use it (put the change in ${CONFIG_FILE}, or build yours with docker build)`,
+  );
 }
