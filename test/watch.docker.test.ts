@@ -339,6 +339,17 @@ describe('start --watch, another variant than the config default', () => {
       expect(image.Config.Labels?.['org.lambda-image.variant']).toBe('alpine-rie');
       expect(image.Config.Entrypoint).toEqual(['/entry.sh']);
       expect((await invoke(w.port)).message).toBe('rie v2');
+
+      // The config renames the project's image: reported, never silently ignored; v2 keeps answering.
+      const later = w.events.length;
+      const configFile = path.join(dir, 'lambda-image.json');
+      writeFileSync(
+        configFile,
+        readFileSync(configFile, 'utf8').replace(`"name": "${repo}"`, `"name": "${repo}-renamed"`),
+      );
+      const failed = await w.event((e) => e.type === 'rebuild-failed', 'rebuild-failed', later);
+      expect(failed.error).toContain('no longer names the image this start serves');
+      expect((await invoke(w.port)).message).toBe('rie v2');
     } finally {
       w.child.kill('SIGINT');
       await w.exited;

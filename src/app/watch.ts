@@ -12,7 +12,7 @@ import { readDockerignore, type IgnoreRules } from '../docker/dockerignore.js';
 import type { Engine } from '../docker/engine.js';
 import { inspectFunctionImage } from '../emulator/function-image.js';
 import type { SandboxPool } from '../emulator/pool.js';
-import { isLambdaImageError } from '../errors.js';
+import { isLambdaImageError, LambdaImageError } from '../errors.js';
 import { debug } from '../util/debug.js';
 import { RebuildScheduler, type SchedulerAction } from '../watch/scheduler.js';
 import { functionsToRebuild, neverWatchedDir, triggersRebuild } from '../watch/triggers.js';
@@ -144,6 +144,15 @@ export async function watchProject(engine: Engine, opts: WatchOptions): Promise<
         const fn = all.find((f) => f.config.name === t.imageName);
         if (fn) served.set(fn.name, t);
       }
+      // A served function the config no longer names (its name or image was changed): this
+      // start cannot tell which function it became, so it says so rather than go quiet.
+      const lost = opts.targets.filter((t) => ![...served.values()].includes(t));
+      if (lost.length)
+        throw new LambdaImageError(
+          'CONFIG_INVALID',
+          `${CONFIG_FILE} no longer names the image this start serves (${lost.map((t) => t.imageName).join(', ')}): the last good build keeps serving`,
+          { hint: 'restart lambda-image start --watch to serve the renamed function, or undo the rename' },
+        );
       functions = (config.functions ? functionsToRebuild(all, files) : all.map((f) => f.name)).filter((f) =>
         served.has(f),
       );
