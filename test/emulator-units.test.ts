@@ -1,7 +1,8 @@
 // The Runtime and Extensions API server at the protocol level (real HTTP on 127.0.0.1, no
 // containers), event examples with --set, and Lambda's log-line formats.
 import { afterEach, describe, expect, it } from 'vitest';
-import { LambdaApiServer, MAX_RESPONSE_BYTES, type InvokeRequest } from '../src/emulator/lambda-api.js';
+import { LambdaApiServer, type InvokeRequest } from '../src/emulator/lambda-api.js';
+import { MAX_RESPONSE_BYTES } from '../src/emulator/limits.js';
 import { planNetwork } from '../src/emulator/network.js';
 import type { ContainerClient } from '../src/docker/containers.js';
 import { inSubnet } from '../src/util/ipv4.js';

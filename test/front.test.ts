@@ -3,14 +3,8 @@
 // it, Tail and trace ids handed through, and a shutdown that answers every accepted request.
 import http from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  LOG_RESULT_BYTES,
-  logResult,
-  startFront,
-  type FrontFunction,
-  type FrontServer,
-} from '../src/emulator/http-front.js';
-import { MAX_PAYLOAD_BYTES } from '../src/emulator/lambda-api.js';
+import { LOG_RESULT_BYTES, MAX_PAYLOAD_BYTES } from '../src/emulator/limits.js';
+import { logResult, startFront, type FrontFunction, type FrontServer } from '../src/serve/invoke-api.js';
 import { PoolClosedError, type PoolInvoke } from '../src/emulator/pool.js';
 import { LambdaImageError } from '../src/errors.js';
 

@@ -14,7 +14,7 @@ import {
   type FrontIdentity,
   type HttpRequestFacts,
   parseHttpRequestLine,
-} from '../src/fronts/http-events.js';
+} from '../src/serve/http-events.js';
 import {
   corsPreflight,
   frontFailure,
@@ -22,7 +22,7 @@ import {
   mapFunctionAnswer,
   PreludeReader,
   withCorsHeaders,
-} from '../src/fronts/http-responses.js';
+} from '../src/serve/http-responses.js';
 
 const id: FrontIdentity = { region: 'us-west-2', accountId: '123456789012', apiId: 'abcdefg' };
 

@@ -10,12 +10,12 @@ const SRC = path.resolve(import.meta.dirname, '../src');
 
 /** What each area may import besides itself (README "Design"). errors/util are the floor. */
 const ALLOWED: Record<string, string[]> = {
-  cli: ['app', 'config', 'render', 'events', 'fronts', 'docker', 'emulator', 'util', 'ui', 'errors'],
+  cli: ['app', 'config', 'render', 'events', 'serve', 'docker', 'emulator', 'util', 'ui', 'errors'],
   app: [
     'config',
     'render',
     'events',
-    'fronts',
+    'serve',
     'project',
     'docker',
     'emulator',
@@ -27,7 +27,9 @@ const ALLOWED: Record<string, string[]> = {
     'errors',
   ],
   // Adapters: each over its own outside thing; three lean on another adapter, never back.
-  emulator: ['docker', 'config', 'fronts', 'util', 'errors'],
+  // The HTTP servers in front of the local Lambda: over the emulator's pool, never the reverse.
+  serve: ['emulator', 'config', 'util', 'errors'],
+  emulator: ['docker', 'config', 'util', 'errors'],
   registry: ['aws', 'config', 'util', 'errors'],
   layers: ['aws', 'config', 'util', 'errors'],
   project: ['config', 'render', 'util', 'errors'],
@@ -37,8 +39,7 @@ const ALLOWED: Record<string, string[]> = {
   aws: ['util', 'errors'],
   // The pure core.
   render: ['config', 'util', 'errors'],
-  events: ['fronts', 'util', 'errors'],
-  fronts: ['util', 'errors'],
+  events: ['serve', 'util', 'errors'],
   config: ['util', 'errors'],
   ui: ['util', 'errors'],
   util: ['errors'],

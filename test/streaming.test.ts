@@ -5,7 +5,7 @@
 import http from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LambdaApiServer, type InvokeRequest, type ResponseSink } from '../src/emulator/lambda-api.js';
-import { type FrontFunction, type FrontServer, startFront } from '../src/emulator/http-front.js';
+import { type FrontFunction, type FrontServer, startFront } from '../src/serve/invoke-api.js';
 import type { PoolInvoke } from '../src/emulator/pool.js';
 
 const identity = {

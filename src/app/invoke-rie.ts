@@ -7,7 +7,7 @@ import { LambdaImageError } from '../errors.js';
 import { inspectFunctionImage } from '../emulator/function-image.js';
 import { ownerLabels, SESSION_LABEL, sweepOrphans } from '../emulator/owners.js';
 import type { FunctionSettings } from './invoke.js';
-import { MAX_RESPONSE_BYTES } from '../emulator/lambda-api.js';
+import { MAX_RESPONSE_BYTES } from '../emulator/limits.js';
 import { readResponseCapped } from '../util/http-body.js';
 
 export async function invokeThroughRie(

@@ -18,7 +18,7 @@ import {
 } from '../config/value-rules.js';
 import type { Engine } from '../docker/engine.js';
 import { LambdaImageError } from '../errors.js';
-import { MAX_PAYLOAD_BYTES } from '../emulator/lambda-api.js';
+import { MAX_PAYLOAD_BYTES } from '../emulator/limits.js';
 import { SandboxPool, type PoolInvoke } from '../emulator/pool.js';
 import {
   endLine,

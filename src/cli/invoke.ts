@@ -10,7 +10,7 @@ import {
   type LocalFunction,
 } from '../app/invoke.js';
 import type { Engine } from '../docker/engine.js';
-import type { HttpListen } from '../emulator/http-front.js';
+import type { HttpListen } from '../serve/invoke-api.js';
 import {
   EPHEMERAL_STORAGE_RULE,
   functionNameProblem,
@@ -29,14 +29,14 @@ const MAX_CONCURRENCY = 64;
 const MAX_REPEAT = 100_000;
 import { eventExample, listEventExamples } from '../events/events.js';
 import { formatTable } from './format.js';
-import { MAX_PAYLOAD_BYTES } from '../emulator/lambda-api.js';
+import { MAX_PAYLOAD_BYTES } from '../emulator/limits.js';
 import { readFileBytesCapped, readFileCapped, readStreamCapped } from '../util/read-capped.js';
 import { isIP } from 'node:net';
 import type { InvokeMode } from '../config/constants.js';
-import { buildHttpEvent, type HttpFront, parseHttpRequestLine } from '../fronts/http-events.js';
-import { frontFailure, mapFunctionAnswer } from '../fronts/http-responses.js';
-import { frontIdentity, type HttpFrontSettings } from '../emulator/http-event-front.js';
-import type { FrontServer } from '../emulator/http-front.js';
+import { buildHttpEvent, type HttpFront, parseHttpRequestLine } from '../serve/http-events.js';
+import { frontFailure, mapFunctionAnswer } from '../serve/http-responses.js';
+import { frontIdentity, type HttpFrontSettings } from '../serve/http-front.js';
+import type { FrontServer } from '../serve/invoke-api.js';
 import type { PoolInvoke } from '../emulator/pool.js';
 import { randomUUID } from 'node:crypto';
 import { STATUS_CODES } from 'node:http';
@@ -164,7 +164,7 @@ export async function runStart(dir: string, opts: StartCliOptions): Promise<void
   let engineLost!: (err: Error) => void;
   const lost = new Promise<Error>((resolve) => (engineLost = resolve));
   const fns = await startFunctions(engine, plans, engineLost);
-  const { startFront } = await import('../emulator/http-front.js');
+  const { startFront } = await import('../serve/invoke-api.js');
   // Ctrl-C / SIGTERM are a normal stop here: drain, then stop the environments (withCleanup).
   await withCleanup(
     fns,

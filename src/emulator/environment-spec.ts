@@ -6,12 +6,11 @@ import type { ContainerSpec } from '../docker/containers.js';
 import { type FunctionImage, SESSION_LABEL } from './function-image.js';
 import { EXTENSIONS_INIT, INIT_SHELL_NAME } from './init-shell.js';
 import type { FunctionIdentity } from './lambda-state.js';
+import { LAMBDA_PIDS_LIMIT } from './limits.js';
 import type { NetworkPlan } from './network.js';
 
 /** Lambda's execution user (sbx_user1051). */
 export const LAMBDA_USER = '993:990';
-/** Lambda's limit on processes and threads in one execution environment (extensions and the init shell included). */
-export const LAMBDA_PIDS_LIMIT = 1024;
 
 /** Lambda's AWS_LAMBDA_INITIALIZATION_TYPE values this emulator uses. */
 export type InitializationType = 'on-demand' | 'provisioned-concurrency';

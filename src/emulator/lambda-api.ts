@@ -6,27 +6,22 @@ import type { AddressInfo } from 'node:net';
 import { readCappedBody } from '../util/http-body.js';
 import {
   LambdaState,
-  MAX_PAYLOAD_BYTES,
-  MAX_RESPONSE_BYTES,
-  MAX_STREAMED_RESPONSE_BYTES,
   type FunctionIdentity,
   type Outcome,
   type Refusal,
   type ResponseSink,
   type Waiter,
 } from './lambda-state.js';
+import { MAX_PAYLOAD_BYTES, MAX_RESPONSE_BYTES, MAX_STREAMED_RESPONSE_BYTES } from './limits.js';
 import { TelemetryHub } from './telemetry.js';
 import { chunkReleaser } from '../util/memory.js';
 
-export {
-  MAX_PAYLOAD_BYTES,
-  MAX_RESPONSE_BYTES,
-  MAX_STREAMED_RESPONSE_BYTES,
-  type ResponseSink,
-  type FunctionIdentity,
-  type InitOutcome,
-  type InvokeRequest,
-  type InvokeResult,
+export type {
+  ResponseSink,
+  FunctionIdentity,
+  InitOutcome,
+  InvokeRequest,
+  InvokeResult,
 } from './lambda-state.js';
 
 const header = (req: http.IncomingMessage, name: string): string | undefined => {

@@ -4,13 +4,7 @@
 // outcome, and lambda-api.ts routes requests to these methods and turns the outcomes into
 // status codes and bodies (cargo-lambda's runtime router/state split).
 import { randomUUID } from 'node:crypto';
-
-/** Lambda's synchronous payload limit for the event. */
-export const MAX_PAYLOAD_BYTES = 6 * 1024 * 1024;
-/** The largest response the Lambda sandbox accepts from a runtime: 6 MiB + 100 bytes (rapid's limit). */
-export const MAX_RESPONSE_BYTES = 6 * 1024 * 1024 + 100;
-/** The largest streamed response Lambda passes on (200 MB by default since July 2025; it was 20 MB). */
-export const MAX_STREAMED_RESPONSE_BYTES = 200 * 1024 * 1024;
+import { MAX_RESPONSE_BYTES } from './limits.js';
 
 export interface FunctionIdentity {
   functionName: string;

@@ -13,6 +13,7 @@ import type { FunctionImage } from './function-image.js';
 import { parseOutputLine } from './init-shell.js';
 import { LambdaApiServer, type FunctionIdentity, type InvokeResult, type ResponseSink } from './lambda-api.js';
 import { Lifecycle, type ShutdownReason } from './lifecycle.js';
+import { INIT_TIMEOUT_MS, INTERNAL_SHUTDOWN_BUDGET_MS, SHUTDOWN_BUDGET_MS } from './limits.js';
 import { FunctionMemory, localMemoryCgroups, MemoryGauge, runningExtensions } from './measurements.js';
 import { planNetwork, TELEMETRY_PORT, type NetworkPlan } from './network.js';
 import { ownerLabels } from './owners.js';
@@ -28,14 +29,8 @@ export { traceIdFor } from './trace-id.js';
 
 const log = debug('emulator');
 
-/** Lambda's limit on the init phase. */
-export const INIT_TIMEOUT_MS = 10_000;
 /** How often the function's memory is read when /tmp is kept out of it. */
 const MEMORY_POLL_MS = 20;
-/** Shutdown budget with external extensions, then SIGKILL. */
-export const SHUTDOWN_BUDGET_MS = 2_000;
-/** Shutdown budget when only internal extensions registered (the runtime's own SIGTERM handling). */
-export const INTERNAL_SHUTDOWN_BUDGET_MS = 500;
 export interface SandboxOptions {
   identity: FunctionIdentity;
   memoryMb: number;

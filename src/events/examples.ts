@@ -1,7 +1,7 @@
 // Example events for local invokes, shaped like the events AWS services send (see the AWS
 // Lambda developer guide's event examples). Values are placeholders a test can override with --set.
 
-import { buildHttpEvent, type HttpFront, type HttpRequestFacts } from '../fronts/http-events.js';
+import { buildHttpEvent, type HttpFront, type HttpRequestFacts } from '../serve/http-events.js';
 
 const ACCOUNT = '123456789012';
 const REGION = 'us-east-1';

@@ -4,7 +4,7 @@
 // The events and mappings are pure (src/fronts); this is the HTTP side.
 import { createHash, randomUUID } from 'node:crypto';
 import http from 'node:http';
-import { buildHttpEvent, type FrontIdentity, type HttpFront } from '../fronts/http-events.js';
+import { buildHttpEvent, type FrontIdentity, type HttpFront } from './http-events.js';
 import {
   type CorsSettings,
   corsPreflight,
@@ -16,10 +16,11 @@ import {
   headerProblem,
   PreludeReader,
   withCorsHeaders,
-} from '../fronts/http-responses.js';
+} from './http-responses.js';
 import { readCappedBody } from '../util/http-body.js';
-import { MAX_PAYLOAD_BYTES, type ResponseSink } from './lambda-api.js';
-import { PoolClosedError, type PoolInvoke, type SandboxPool } from './pool.js';
+import type { ResponseSink } from '../emulator/lambda-api.js';
+import { MAX_PAYLOAD_BYTES } from '../emulator/limits.js';
+import { PoolClosedError, type PoolInvoke, type SandboxPool } from '../emulator/pool.js';
 
 /** What the front needs of the function it serves (app/invoke's LocalFunction is one). */
 export interface FrontFunction {

@@ -9,13 +9,21 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { isLambdaImageError } from '../errors.js';
 import { readCappedBody } from '../util/http-body.js';
-import { invokeComplete, MAX_CHUNK_BYTES, payloadChunk } from '../fronts/event-stream.js';
-import { parseFunctionTarget, routeFunction, routePrefixed } from '../fronts/function-target.js';
-import { type FrontFunction, type HttpFrontSettings, httpEventHandler, sendFrontFailure } from './http-event-front.js';
-import { MAX_PAYLOAD_BYTES, type ResponseSink } from './lambda-api.js';
-import { PoolClosedError, type PoolInvoke } from './pool.js';
+import { invokeComplete, MAX_CHUNK_BYTES, payloadChunk } from './event-stream.js';
+import { parseFunctionTarget, routeFunction, routePrefixed } from './function-target.js';
+import { type FrontFunction, type HttpFrontSettings, httpEventHandler, sendFrontFailure } from './http-front.js';
+import type { ResponseSink } from '../emulator/lambda-api.js';
+import {
+  EVENT_DRAIN_MS,
+  LOG_RESULT_BYTES,
+  MAX_ASYNC_PAYLOAD_BYTES,
+  MAX_PAYLOAD_BYTES,
+  MAX_WAITING_REQUESTS,
+  WAITING_PAYLOAD_BUDGET,
+} from '../emulator/limits.js';
+import { PoolClosedError, type PoolInvoke } from '../emulator/pool.js';
 
-export type { FrontFunction } from './http-event-front.js';
+export type { FrontFunction } from './http-front.js';
 
 export interface FrontServer {
   port: number;
@@ -33,19 +41,6 @@ export interface FrontServer {
   /** Accepted Event invokes not finished yet (to name them when a second Ctrl-C cuts the wait short). */
   eventsPending(): number;
 }
-
-/**
- * Requests accepted and not answered yet may wait for an environment, but not without bound:
- * past `concurrency` running plus this many waiting, or past their payload budget (below), the
- * front answers 429 as Lambda throttles.
- */
-export const MAX_WAITING_REQUESTS = 1000;
-/** Payload bytes held by waiting requests: ten full 6 MB payloads beyond the running ones. */
-export const WAITING_PAYLOAD_BUDGET = 10 * MAX_PAYLOAD_BYTES;
-/** Lambda's payload limit for an asynchronous (`Event`) invoke: 1 MB, against 6 MB for a synchronous one. */
-export const MAX_ASYNC_PAYLOAD_BYTES = 1024 * 1024;
-/** How long `start` keeps running accepted Event invokes after Ctrl-C, at least. */
-export const EVENT_DRAIN_MS = 60_000;
 
 export interface FrontOptions {
   host?: string;
@@ -71,8 +66,6 @@ const INVOCATION_TYPES = ['RequestResponse', 'Event', 'DryRun'];
 /** InvokeWithResponseStream has no asynchronous mode. */
 const STREAM_INVOCATION_TYPES = ['RequestResponse', 'DryRun'];
 const LOG_TYPES = ['None', 'Tail'];
-/** X-Amz-Log-Result carries the end of the invoke's log, at most this many bytes (as Lambda). */
-export const LOG_RESULT_BYTES = 4096;
 
 /** Lambda's error shape: x-amzn-ErrorType names the exception, the body carries the message. */
 function errorJson(

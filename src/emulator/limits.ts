@@ -1,0 +1,34 @@
+// Every number of Lambda's that the local Lambda enforces, in one place: payload and response
+// sizes, the queue in front of an environment, the environment's own limits and its phases'
+// time budgets. Emulator, servers and commands import them from here and nowhere else.
+
+/** Lambda's synchronous payload limit for the event. */
+export const MAX_PAYLOAD_BYTES = 6 * 1024 * 1024;
+/** The largest response the Lambda sandbox accepts from a runtime: 6 MiB + 100 bytes (rapid's limit). */
+export const MAX_RESPONSE_BYTES = 6 * 1024 * 1024 + 100;
+/** The largest streamed response Lambda passes on (200 MB by default since July 2025; it was 20 MB). */
+export const MAX_STREAMED_RESPONSE_BYTES = 200 * 1024 * 1024;
+/** Lambda's payload limit for an asynchronous (`Event`) invoke: 1 MB, against 6 MB for a synchronous one. */
+export const MAX_ASYNC_PAYLOAD_BYTES = 1024 * 1024;
+/** X-Amz-Log-Result carries the end of the invoke's log, at most this many bytes (as Lambda). */
+export const LOG_RESULT_BYTES = 4096;
+
+/**
+ * Requests accepted and not answered yet may wait for an environment, but not without bound:
+ * past `concurrency` running plus this many waiting, or past their payload budget (below), the
+ * front answers 429 as Lambda throttles.
+ */
+export const MAX_WAITING_REQUESTS = 1000;
+/** Payload bytes held by waiting requests: ten full 6 MB payloads beyond the running ones. */
+export const WAITING_PAYLOAD_BUDGET = 10 * MAX_PAYLOAD_BYTES;
+/** How long `start` keeps running accepted Event invokes after Ctrl-C, at least. */
+export const EVENT_DRAIN_MS = 60_000;
+
+/** Lambda's limit on processes and threads in one execution environment (extensions and the init shell included). */
+export const LAMBDA_PIDS_LIMIT = 1024;
+/** Lambda's limit on the init phase. */
+export const INIT_TIMEOUT_MS = 10_000;
+/** Shutdown budget with external extensions, then SIGKILL. */
+export const SHUTDOWN_BUDGET_MS = 2_000;
+/** Shutdown budget when only internal extensions registered (the runtime's own SIGTERM handling). */
+export const INTERNAL_SHUTDOWN_BUDGET_MS = 500;
