@@ -6,6 +6,7 @@ import { createRequire } from 'node:module';
 import type { Command as CommandType } from 'commander';
 import { EXIT_INTERNAL, isLambdaImageError } from '../errors.js';
 import { printable, printableLines } from '../util/printable.js';
+import { paint, setQuiet } from '../ui.js';
 import { registerCommands } from './commands.js';
 
 // commander is CommonJS: require() loads it measurably faster than import() (start-up budget).
@@ -24,11 +25,15 @@ export function buildProgram(): CommandType {
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
   registerCommands(program);
+  program.hook('preAction', (_program, action) => setQuiet(Boolean(action.opts().quiet)));
   return program;
 }
 
 export async function main(argv: string[]): Promise<void> {
   try {
+    // The completion scripts' callback: answered before commander parses anything, since the
+    // words it gets are a half-typed command line.
+    if (argv[2] === '__complete') return await (await import('./completion-command.js')).runComplete(argv.slice(3));
     await buildProgram().parseAsync(argv);
   } catch (err) {
     process.exitCode = reportError(err);
@@ -43,9 +48,9 @@ export function reportError(err: unknown): number {
   }
   if (isLambdaImageError(err)) {
     // Messages carry untrusted words (config keys, AWS and registry answers, a function's output): escaped.
-    process.stderr.write(`error: ${printable(err.message)}\n`);
+    process.stderr.write(`${paint('error:', 'red')} ${printable(err.message)}\n`);
     for (const line of err.details ?? []) process.stderr.write(`  ${printableLines(line)}\n`);
-    if (err.hint) process.stderr.write(`hint: ${printable(err.hint)}\n`);
+    if (err.hint) process.stderr.write(`${paint('hint:', 'dim')} ${printable(err.hint)}\n`);
     return err.exitCode;
   }
   process.stderr.write(
