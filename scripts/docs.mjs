@@ -6,7 +6,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const { buildProgram } = await import(`${root}dist/cli/main.js`);
+const { buildProgram } = await import(`${root}dist/cli/program.js`);
 const { commandReference, withReference } = await import(`${root}dist/cli/reference.js`);
 
 const check = process.argv.includes('--check');

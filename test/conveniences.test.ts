@@ -6,7 +6,7 @@ import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { completeWords, completionScript, FILES } from '../src/cli/completion.js';
-import { buildProgram } from '../src/cli/main.js';
+import { buildProgram } from '../src/cli/program.js';
 import { colourEnabled, spinnersEnabled } from '../src/ui.js';
 import { BIN, runCli } from './support/cli.js';
 import { tmpDir } from './support/tmp.js';
