@@ -26,9 +26,15 @@ describe('start --watch as one session', () => {
       /watching the project/,
     );
     try {
-      const port = Number(/serving \S+ as a function URL \(BUFFERED\) on http:\/\/127\.0\.0\.1:(\d+)/.exec(run.stderr())?.[1] ?? /on http:\/\/127\.0\.0\.1:(\d+)\n[\s\S]*as a function URL/.exec(run.stderr())?.[1]);
-      const http = Number(/as a function URL \(BUFFERED\) on http:\/\/127\.0\.0\.1:(\d+)/.exec(run.stderr())![1]);
-      expect(port).toBeGreaterThan(0);
+      // The serving lines are results: on stdout (buffered until read).
+      let stdout = '';
+      run.child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+      const deadline = Date.now() + 10_000;
+      while (Date.now() < deadline && !/as a function URL/.test(stdout)) await sleep(50);
+      const port = Number(/on http:\/\/127\.0\.0\.1:(\d+)/.exec(stdout)?.[1]);
+      const http = Number(/as a function URL \(BUFFERED\) on http:\/\/127\.0\.0\.1:(\d+)/.exec(stdout)?.[1]);
+      expect(port, stdout).toBeGreaterThan(0);
+      expect(http, stdout).toBeGreaterThan(0);
       const answers: Array<{ status: number; cors: string | null }> = [];
       let stopped = false;
       const client = (async () => {
@@ -43,24 +49,34 @@ describe('start --watch as one session', () => {
         }
       })();
       while (!answers.length) await sleep(50);
+      // The REPORT line follows the answer.
+      const reported = Date.now() + 10_000;
+      while (Date.now() < reported && !/Memory Size: 128 MB/.test(run.stderr())) await sleep(50);
       expect(run.stderr()).toMatch(/Memory Size: 128 MB/);
       const file = path.join(dir, 'lambda-image.json');
       const config = JSON.parse(readFileSync(file, 'utf8'));
       writeFileSync(
         file,
-        JSON.stringify({ ...config, memorySize: 256, url: { ...config.url, cors: { allowOrigins: ['https://a.example'] } } }, null, 2),
+        JSON.stringify(
+          { ...config, memorySize: 256, url: { ...config.url, cors: { allowOrigins: ['https://a.example'] } } },
+          null,
+          2,
+        ),
       );
       const end = Date.now() + 90_000;
       while (Date.now() < end && !/swapped .* with the new memorySize, url\.cors/.test(run.stderr())) await sleep(100);
       expect(run.stderr()).toMatch(/swapped .* with the new memorySize, url\.cors/);
       const swappedAt = answers.length;
       const until = Date.now() + 30_000;
-      while (Date.now() < until && !answers.slice(swappedAt).some((a) => a.cors === 'https://a.example')) await sleep(50);
+      while (Date.now() < until && !answers.slice(swappedAt).some((a) => a.cors === 'https://a.example'))
+        await sleep(50);
       await sleep(500);
       stopped = true;
       await client;
       expect(answers.filter((a) => a.status !== 200)).toEqual([]);
       expect(answers.slice(swappedAt).some((a) => a.cors === 'https://a.example')).toBe(true);
+      const later = Date.now() + 10_000;
+      while (Date.now() < later && !/Memory Size: 256 MB/.test(run.stderr())) await sleep(50);
       expect(run.stderr()).toMatch(/Memory Size: 256 MB/);
     } finally {
       run.child.kill('SIGINT');
