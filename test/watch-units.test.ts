@@ -9,7 +9,7 @@ import { readDockerignore } from '../src/docker/dockerignore.js';
 import { RebuildScheduler } from '../src/watch/scheduler.js';
 import { functionsToRebuild, isEditorTempFile, triggersRebuild } from '../src/watch/triggers.js';
 import { ProjectWatcher } from '../src/watch/watcher.js';
-import { watchLines } from '../src/cli/watch.js';
+import { watchLines } from '../src/cli/watch-lines.js';
 import { tmpDir } from './support/tmp.js';
 
 describe('what triggers a rebuild', () => {

@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { parseImageReference } from '../config/image-reference.js';
-import { oneFunction, type ProjectFunction, selectFunctions } from '../config/functions.js';
+import { oneFunction, type ProjectFunction, projectFunctions, selectFunctions } from '../config/functions.js';
 import type { Config } from '../config/schema.js';
 import { loadConfig, loadConfigIfExists } from '../config/store.js';
 import { readBuildRecord } from '../project/build-record.js';
@@ -93,32 +93,53 @@ export interface FunctionSettings {
 }
 
 /**
- * The image and settings to run: flags, then lambda-image.json (the function's view of it, in a
- * project of several), then Lambda's defaults. One function: `--function` names it, or the
- * project has only one (a project of several with none named is an error listing them).
+ * What planning reads of the project, read once: its config (none with `--image` outside a
+ * project) and, per function, the image its latest `build` made (.lambda-image/builds.json).
  */
-export async function resolveFunctionSettings(opts: FunctionOptions, command = 'invoke'): Promise<FunctionSettings> {
-  if ((opts.functions?.length ?? 0) > 1)
+export interface ProjectState {
+  config?: Config;
+  /** The image the latest build made, by function (its key in `functions`; '' for a one-function project). */
+  built: Record<string, string>;
+}
+
+/** Reads what planFunctions needs (see ProjectState). */
+export async function loadProjectState(opts: Pick<FunctionOptions, 'dir' | 'image'>): Promise<ProjectState> {
+  const dir = opts.dir ?? '.';
+  if (opts.image !== undefined) return { config: await loadConfigIfExists(dir).catch(() => undefined), built: {} };
+  const config = await loadConfig(dir);
+  const built: Record<string, string> = {};
+  for (const fn of projectFunctions(config)) {
+    const key = fn.multi ? fn.name : '';
+    const record = await readBuildRecord(dir, fn.multi ? fn.name : undefined).catch(() => undefined);
+    const latest = record?.latest[0];
+    const image = latest && record.variants[latest]?.image;
+    if (image) built[key] = image;
+  }
+  return { config, built };
+}
+
+/**
+ * The functions to run, planned once from the flags and the project (pure): `invoke` runs a
+ * list of one (`--function` names it, or the project has only one; a project of several with
+ * none named is an error listing them); `start` the ones named with `--function` (each once),
+ * or all of the project's; with `--image`, that one image. Each function's settings: flags,
+ * then lambda-image.json (the function's view of it), then Lambda's defaults.
+ */
+export function planFunctions(
+  opts: FunctionOptions,
+  project: ProjectState,
+  command: 'invoke' | 'start',
+): FunctionSettings[] {
+  if (command === 'invoke' && (opts.functions?.length ?? 0) > 1)
     throw new LambdaImageError('INVALID_INPUT', `${command} runs one function: give --function once`, {
       hint: 'lambda-image start serves several at once',
     });
   const given = checkedImage(opts);
-  if (given) return settingsOf(opts, undefined, given);
-  const config = await loadConfig(opts.dir ?? '.');
-  return settingsOf(opts, oneFunction(config, opts.functions?.[0], command));
-}
-
-/**
- * The settings of every function `start` serves: the ones named with `--function` (each once),
- * or all of the project's; with `--image`, that one image.
- */
-export async function resolveStartSettings(opts: FunctionOptions): Promise<FunctionSettings[]> {
-  const given = checkedImage(opts);
   if (given) {
     // In a project of several, --image would serve that one image alone, under the image's
     // name and without any function's settings: the project's functions silently dropped.
-    const names = await projectFunctionNames(opts.dir ?? '.');
-    if (names.length > 1)
+    const names = project.config?.functions ? Object.keys(project.config.functions) : [];
+    if (command === 'start' && names.length > 1)
       throw new LambdaImageError(
         'INVALID_INPUT',
         `--image serves one image, and this project has ${names.length} functions (${names.join(', ')}): start serves them by name`,
@@ -126,23 +147,34 @@ export async function resolveStartSettings(opts: FunctionOptions): Promise<Funct
           hint: `leave --image out (each function runs its own built image), or pick some with --function ${names[0]}`,
         },
       );
-    return [await settingsOf(opts, undefined, given)];
+    return [settingsOf(opts, undefined, opts.image!, given)];
   }
-  const config = await loadConfig(opts.dir ?? '.');
-  const picked = selectFunctions(config, opts.functions);
+  const config = project.config;
+  if (!config) throw new Error('planFunctions: a project without --image needs its config');
+  const picked =
+    command === 'invoke'
+      ? [oneFunction(config, opts.functions?.[0], command)]
+      : selectFunctions(config, opts.functions);
   if (picked.length > 1 && opts.functionName !== undefined)
     throw new LambdaImageError(
       'INVALID_INPUT',
       `--function-name names one function, and this start serves ${picked.length} (${picked.map((f) => f.name).join(', ')})`,
       { hint: 'each runs under its own name: leave --function-name out, or pick one with --function' },
     );
-  return Promise.all(picked.map((f) => settingsOf(opts, f)));
+  return picked.map((f) => settingsOf(opts, f, functionImage(project, f)));
 }
 
-/** The functions of the project in `dir` (none when there is no readable config). */
-async function projectFunctionNames(dir: string): Promise<string[]> {
-  const config = await loadConfigIfExists(dir).catch(() => undefined);
-  return config?.functions ? Object.keys(config.functions) : [];
+/** `invoke`'s plan: a list of one (see planFunctions). */
+export async function resolveFunctionSettings(opts: FunctionOptions, command = 'invoke'): Promise<FunctionSettings> {
+  checkedImage(opts);
+  const project = await loadProjectState(opts);
+  return planFunctions(opts, project, command === 'start' ? 'start' : 'invoke')[0]!;
+}
+
+/** The settings of every function `start` serves (see planFunctions). */
+export async function resolveStartSettings(opts: FunctionOptions): Promise<FunctionSettings[]> {
+  checkedImage(opts);
+  return planFunctions(opts, await loadProjectState(opts), 'start');
 }
 
 /** `--image` (checked by the image reference grammar), which takes the place of the project. */
@@ -160,13 +192,13 @@ function checkedImage(opts: FunctionOptions): ReturnType<typeof parseImageRefere
 }
 
 /** One function's settings: the flags over its config view (or over nothing, for `--image`). */
-async function settingsOf(
+function settingsOf(
   opts: FunctionOptions,
   fn: ProjectFunction | undefined,
+  image: string,
   given?: ReturnType<typeof parseImageReference>,
-): Promise<FunctionSettings> {
+): FunctionSettings {
   const config = fn?.config;
-  const image = opts.image ?? (fn ? await functionImage(opts.dir ?? '.', fn) : '');
   // The repository's last path component: `localhost:5000/team/fn@sha256:...` runs as `fn`.
   // A function of several runs under its own name (its key in `functions`), which `start` routes by.
   const name = opts.functionName ?? (fn ? (fn.multi ? fn.name : config!.name) : path.posix.basename(given!.path));
@@ -224,16 +256,12 @@ async function settingsOf(
 }
 
 /**
- * The image a function runs: in a project of several, the one its latest `build` made (its
- * record in .lambda-image/builds.json), else `<image>:<tag>`; a one-function project runs
- * `<name>:<tag>`, as always.
+ * The image a function runs: the one its latest `build` made (its record in
+ * .lambda-image/builds.json, as `push` ships), else `<image>:<tag>`; a one-function project
+ * and a project of several alike.
  */
-async function functionImage(dir: string, fn: ProjectFunction): Promise<string> {
-  const fallback = `${fn.config.name}:${fn.config.tag}`;
-  if (!fn.multi) return fallback;
-  const record = await readBuildRecord(dir, fn.name).catch(() => undefined);
-  const latest = record?.latest[0];
-  return (latest && record.variants[latest]?.image) || fallback;
+function functionImage(project: ProjectState, fn: ProjectFunction): string {
+  return project.built[fn.multi ? fn.name : ''] ?? `${fn.config.name}:${fn.config.tag}`;
 }
 
 /** Makes the pool of environments for a plan (see resolveFunctionSettings). */
@@ -287,7 +315,8 @@ export async function prepareFunction(
     plan.concurrency,
     {
       startLines: (id) => [startLine(id)],
-      doneLines: (o, maxMemoryMb) => platformLines(o, memoryMb, timeoutSec, maxMemoryMb),
+      // The settings of the environment that ran it: a swap under --watch may have changed them.
+      doneLines: (o, maxMemoryMb, settings) => platformLines(o, settings.memoryMb, settings.timeoutSec, maxMemoryMb),
       onPlatformLine: hooks.onPlatformLine,
     },
     spares,

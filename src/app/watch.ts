@@ -6,18 +6,16 @@ import { CONFIG_FILE } from '../config/constants.js';
 import { projectFunctions } from '../config/functions.js';
 import { loadConfig } from '../config/store.js';
 import { BuildAbortedError } from '../docker/builds.js';
-import { containerClient } from '../docker/containers.js';
 import { mayReinclude } from '../docker/build-context.js';
 import { readDockerignore, type IgnoreRules } from '../docker/dockerignore.js';
 import type { Engine } from '../docker/engine.js';
-import { inspectFunctionImage } from '../emulator/function-image.js';
-import type { SandboxPool } from '../emulator/pool.js';
 import { isLambdaImageError, LambdaImageError } from '../errors.js';
 import { debug } from '../util/debug.js';
 import { RebuildScheduler, type SchedulerAction } from '../watch/scheduler.js';
 import { functionsToRebuild, neverWatchedDir, triggersRebuild } from '../watch/triggers.js';
 import { ProjectWatcher } from '../watch/watcher.js';
 import { buildProject, planBuild, type BuildOptions, type BuildResult } from './build.js';
+import type { FunctionPlan, StartPlan } from './start-plan.js';
 
 /** What `start --watch` reports, one event each (the CLI prints a line, or JSON with --json). */
 export type WatchEvent =
@@ -32,9 +30,17 @@ export type WatchEvent =
     }
   /** The rebuild made the image already served: no swap, no cold start. */
   | { type: 'unchanged'; function: string; files: string[]; buildMs: number; image: string; id: string }
+  /** A config edit changed only the function's HTTP front settings (url.cors, url.invokeMode): in force for the next request, nothing restarted. */
+  | { type: 'settings'; function: string; files: string[]; settings: string[] }
+  /** A function added to `functions` is built and served (on the Invoke API, and on an HTTP port serving every function). */
+  | { type: 'function-added'; function: string; files: string[]; buildMs: number; image: string; id: string }
+  /** A function taken out of `functions` is no longer served; its invokes in progress finish. */
+  | { type: 'function-removed'; function: string; files: string[] }
   | {
       type: 'swap';
       function: string;
+      /** The settings a config edit changed (memorySize, timeout, environment, url.cors...): new environments have them. */
+      settings?: string[];
       /** The changes built in, and the build's time. */
       files: string[];
       buildMs: number;
@@ -62,27 +68,33 @@ export type WatchEvent =
   /** `start` serves (JSON only: tools wait for it). */
   | { type: 'ready'; port: number; httpPort?: number };
 
-/** One function being served: the pool to swap, and its image name (its config `name`). */
-export interface WatchTarget {
-  imageName: string;
-  pool: Pick<SandboxPool, 'swap' | 'image'>;
-}
-
 /** The image name of a tag (`name:tag`, a registry port kept). */
 export function imageNameOf(tag: string): string {
   const colon = tag.lastIndexOf(':');
   return colon > tag.lastIndexOf('/') ? tag.slice(0, colon) : tag;
 }
 
+/** What the watch needs of `start`'s session (src/app/start.ts). */
+export interface WatchedSession {
+  /** Plans `start` again from the config as it is now (bad config: the rebuild fails, the old plan serves). */
+  replan(): Promise<StartPlan>;
+  /** The functions served now, by name. */
+  served(): string[];
+  /** Applies a function's new plan and/or image (undefined plan: it was removed); the event says what it did. */
+  update(
+    name: string,
+    plan: FunctionPlan | undefined,
+    built: { image: string; id: string } | undefined,
+    files: string[],
+    buildMs: number,
+  ): Promise<WatchEvent>;
+}
+
 export interface WatchOptions {
   dir: string;
   /** How each rebuild is built (the variant served, its tag, base/builder images...): as `build` takes it. */
   build: BuildOptions;
-  targets: WatchTarget[];
-  /** Make environments of the new image ready before swapping (as many as the pool may run). */
-  prewarm: number;
-  /** The image ID each function serves now (the first build's), so a rebuild to the same image swaps nothing. */
-  serving?: Record<string, string>;
+  session: WatchedSession;
   /** Quiet time after the last change before a build starts. */
   quietMs?: number;
   onEvent(event: WatchEvent): void;
@@ -108,12 +120,10 @@ const log = debug('watch');
 
 export async function watchProject(engine: Engine, opts: WatchOptions): Promise<WatchSession> {
   const { dir, onEvent } = opts;
-  const containers = containerClient(engine.docker);
   const scheduler = new RebuildScheduler(opts.quietMs ?? 150);
   let rules: IgnoreRules = await readDockerignore(dir);
   let timer: NodeJS.Timeout | undefined;
   let current: { abort: AbortController; done: Promise<void> } | undefined;
-  const servedIds = new Map(Object.entries(opts.serving ?? {}));
 
   const act = (actions: SchedulerAction[]) => {
     for (const a of actions) {
@@ -134,28 +144,28 @@ export async function watchProject(engine: Engine, opts: WatchOptions): Promise<
     const ms = () => Math.round(performance.now() - began);
     let functions: string[] = [];
     try {
-      // The config is read again each time: an edit to it is what triggered this build.
+      // The config is read again each time (an edit to it is what triggered this build), and
+      // `start` planned again from it: settings, functions added or removed.
       const config = await loadConfig(dir);
-      const all = projectFunctions(config);
-      // Each pool's function by its image name; a project of several rebuilds only the
-      // functions served here that the change concerns.
-      const served = new Map<string, WatchTarget>();
-      for (const t of opts.targets) {
-        const fn = all.find((f) => f.config.name === t.imageName);
-        if (fn) served.set(fn.name, t);
-      }
-      // A served function the config no longer names (its name or image was changed): this
-      // start cannot tell which function it became, so it says so rather than go quiet.
-      const lost = opts.targets.filter((t) => ![...served.values()].includes(t));
-      if (lost.length)
+      const next = await opts.session.replan();
+      const served = opts.session.served();
+      const planned = new Map(next.functions.map((f) => [f.name, f]));
+      // A one-function project whose name (its image) was changed: this start cannot tell
+      // which function it became, so it says so rather than go quiet.
+      const lost = served.filter((name) => !planned.has(name));
+      if (lost.length && !config.functions)
         throw new LambdaImageError(
           'CONFIG_INVALID',
-          `${CONFIG_FILE} no longer names the image this start serves (${lost.map((t) => t.imageName).join(', ')}): the last good build keeps serving`,
+          `${CONFIG_FILE} no longer names the image this start serves (${lost.join(', ')}): the last good build keeps serving`,
           { hint: 'restart lambda-image start --watch to serve the renamed function, or undo the rename' },
         );
-      functions = (config.functions ? functionsToRebuild(all, files) : all.map((f) => f.name)).filter((f) =>
-        served.has(f),
-      );
+      for (const name of lost) onEvent(await opts.session.update(name, undefined, undefined, files, 0));
+      const added = [...planned.keys()].filter((name) => !served.includes(name));
+      const all = projectFunctions(config);
+      // A project of several rebuilds only the functions served here that the change concerns.
+      const concerned = config.functions ? functionsToRebuild(all, files) : all.map((f) => f.name);
+      functions = [...new Set([...concerned.filter((f) => planned.has(f) && served.includes(f)), ...added])];
+      if (!config.functions) functions = [...planned.keys()];
       if (!functions.length) {
         log(`${files.join(', ')}: no function served here changes`);
         return 'done';
@@ -173,32 +183,10 @@ export async function watchProject(engine: Engine, opts: WatchOptions): Promise<
       // Stopped once built (a newer change, Ctrl-C): the newer build, or nothing, is swapped in.
       if (signal.aborted) throw new BuildAbortedError();
       for (const built of images) {
-        const target = served.get(built.function);
-        if (!target) continue;
-        // The same image as before (a comment, a file the binary does not use): nothing to swap.
-        if (built.id === servedIds.get(built.function)) {
-          onEvent({ type: 'unchanged', function: built.function, files, buildMs, image: built.image, id: built.id });
-          continue;
-        }
-        // The new image by ID: a later build moving the tag never changes what this pool runs.
-        // Its extensions come from the config and the base image only: unless the config
-        // changed, they are those of the image served now (listing them costs a container).
-        const serving = files.includes(CONFIG_FILE) ? undefined : target.pool.image;
-        const facts = await inspectFunctionImage(containers, built.id, { extensions: serving?.extensions });
-        log(`built in ${buildMs} ms, inspected at ${ms()} ms`);
-        const swapped = await target.pool.swap(facts, { prewarm: opts.prewarm });
-        servedIds.set(built.function, built.id);
-        onEvent({
-          type: 'swap',
-          function: built.function,
-          files,
-          buildMs,
-          image: built.image,
-          id: built.id,
-          prewarmedInitMs: swapped.prewarmed.map(Math.round),
-          retiredIdle: swapped.retiredIdle,
-          retiringBusy: swapped.retiringBusy,
-        });
+        // One function's project builds under its config name; a project of several by function.
+        const fnPlan = config.functions ? planned.get(built.function) : next.functions[0];
+        if (!fnPlan) continue;
+        onEvent(await opts.session.update(fnPlan.name, fnPlan, built, files, buildMs));
       }
       log(`swapped at ${ms()} ms`);
       return 'done';

@@ -1,7 +1,6 @@
 // `lambda-image build`: wiring and output only; the work is in src/app/build.ts.
 import { buildProject, planBuild } from '../app/build.js';
-import { emulatorSourceProblem } from '../config/value-rules.js';
-import { checkedFlag, parseBaseImageFlags, parsePairs } from './args.js';
+import { type BuildGroupCliOptions, buildOptionsFrom } from './build-options.js';
 import type { Arch } from '../config/schema.js';
 import { connectEngine } from '../docker/engine.js';
 import { LambdaImageError } from '../errors.js';
@@ -10,23 +9,15 @@ import { compareImages, formatBytes, formatComparison, formatImage } from './for
 import { createUi } from '../ui.js';
 import { withInterrupt } from './interrupt.js';
 
-export interface BuildCliOptions {
+export interface BuildCliOptions extends BuildGroupCliOptions {
   tag?: string;
   function?: string[];
   variant?: string;
   variants?: string;
   arch?: Arch;
   platform?: string;
-  buildArg?: string[];
-  baseImage?: string[];
-  builderImage?: string;
-  cache: boolean;
-  pull?: boolean;
-  rieFrom?: string;
   json?: boolean;
   verbose?: boolean;
-  builder?: 'auto' | 'buildkit' | 'classic';
-  goModules?: 'auto' | 'host';
 }
 
 export async function runBuild(dir: string, opts: BuildCliOptions): Promise<void> {
@@ -37,15 +28,9 @@ export async function runBuild(dir: string, opts: BuildCliOptions): Promise<void
     functions: opts.function,
     variants: parseVariantList(opts.variants ?? opts.variant),
     arch: opts.arch ?? archFromPlatform(opts.platform),
-    buildArgs: parsePairs(opts.buildArg ?? [], '--build-arg'),
-    noCache: !opts.cache,
-    pull: opts.pull,
-    rieFrom: checkedFlag(opts.rieFrom, '--rie-from', emulatorSourceProblem, './aws-lambda-rie'),
-    baseImages: parseBaseImageFlags(opts.baseImage ?? []),
-    builderImage: opts.builderImage,
-    goModules: opts.goModules,
+    ...buildOptionsFrom(opts),
   });
-  const engine = await connectEngine({ builder: opts.builder });
+  const engine = await connectEngine({ builder: opts.builder ?? 'auto' });
   const progress = await ui.progress(
     `building with ${engine.name} (${engine.buildkit ? 'BuildKit' : 'classic builder'})`,
   );

@@ -12,6 +12,7 @@ import {
   URL_AUTH_TYPES,
   VARIANTS,
 } from '../config/constants.js';
+import { addBuildOptions } from './build-options.js';
 import { SHELLS } from './completion.js';
 import { applyExamples } from './examples.js';
 
@@ -69,38 +70,21 @@ export function registerCommands(program: Command): void {
     .option('--dry-run', 'print what would be written, write nothing')
     .action(async (dir: string, opts) => (await import('./init.js')).runInit(dir, opts));
 
-  program
-    .command('build')
-    .description('build and tag the image (or several variants) and report where the bytes are')
-    .argument('[dir]', 'the function directory', '.')
-    .option(
-      '-t, --tag <name:tag>',
-      'image tag (default: name:tag from lambda-image.json); :<tag> sets the tag alone (every function)',
-    )
-    .option('--function <name>', 'build this function of the project (repeatable; default: every function)', collect)
-    .addOption(new Option('--variant <variant>', 'build one variant').choices(VARIANTS).conflicts('variants'))
-    .option('--variants <list>', `comma-separated variants to build and compare (${VARIANTS.join(', ')})`)
-    .addOption(new Option('--arch <arch>', 'target architecture').choices(ARCHES).conflicts('platform'))
-    .option('--platform <platform>', 'target platform (linux/amd64 or linux/arm64)')
-    .option('--build-arg <K=V>', 'build argument (repeatable)', collect)
-    .option(
-      '--base-image <[family=]ref>',
-      "base image for this build, e.g. a mirror: <ref> for the project's base, or aws=<ref> / alpine=<ref> (repeatable)",
-      collect,
-    )
-    .option('--builder-image <ref>', 'Go builder image for this build (a mirror of golang:<version>-alpine)')
-    .addOption(
-      new Option(
-        '--go-modules <mode>',
-        "where Go modules come from: auto (vendor/ if present, else downloaded in the image) or host (fetched with this machine's Go and credentials, sent as vendor/)",
-      ).choices(GO_MODULE_MODES),
-    )
-    .option('--no-cache', 'do not use the build cache')
-    .option('--pull', 'always pull newer base images')
-    .option('--rie-from <path|url>', 'take the emulator from this file (offline builds) or URL')
-    .addOption(
-      new Option('--builder <builder>', 'force a builder').choices(['auto', 'buildkit', 'classic']).default('auto'),
-    )
+  addBuildOptions(
+    program
+      .command('build')
+      .description('build and tag the image (or several variants) and report where the bytes are')
+      .argument('[dir]', 'the function directory', '.')
+      .option(
+        '-t, --tag <name:tag>',
+        'image tag (default: name:tag from lambda-image.json); :<tag> sets the tag alone (every function)',
+      )
+      .option('--function <name>', 'build this function of the project (repeatable; default: every function)', collect)
+      .addOption(new Option('--variant <variant>', 'build one variant').choices(VARIANTS).conflicts('variants'))
+      .option('--variants <list>', `comma-separated variants to build and compare (${VARIANTS.join(', ')})`)
+      .addOption(new Option('--arch <arch>', 'target architecture').choices(ARCHES).conflicts('platform'))
+      .option('--platform <platform>', 'target platform (linux/amd64 or linux/arm64)'),
+  )
     .option('--json', 'print the report as JSON on stdout')
     .option('--verbose', 'show the full build log')
     .action(async (dir: string, opts) => (await import('./build.js')).runBuild(dir, opts));
@@ -171,10 +155,13 @@ export function registerCommands(program: Command): void {
     .option('--rie', "use the image's own emulator (docker run -p PORT:8080 and POST), not lambda-image's")
     .action(async (dir: string, opts) => (await import('./invoke.js')).runInvoke(dir, opts));
 
-  functionOptions(
-    program
-      .command('start')
-      .description('keep warm environments and serve the emulator and Invoke API endpoints on a local port'),
+  addBuildOptions(
+    functionOptions(
+      program
+        .command('start')
+        .description('keep warm environments and serve the emulator and Invoke API endpoints on a local port'),
+    ),
+    'with --watch: ',
   )
     .option('--port <port>', 'port of the Invoke API endpoints on 127.0.0.1', '9000')
     .option('--host <address>', 'address to listen on instead of 127.0.0.1 (0.0.0.0: every interface)')
@@ -200,14 +187,7 @@ export function registerCommands(program: Command): void {
     .addOption(
       new Option('--variant <variant>', "with --watch: the variant to build (default: the config's)").choices(VARIANTS),
     )
-    .option('--build-arg <K=V>', 'with --watch: build argument (repeatable)', collect)
-    .option('--base-image <[family=]ref>', 'with --watch: base image for the builds, as in build (repeatable)', collect)
-    .option('--builder-image <ref>', 'with --watch: Go builder image for the builds')
-    .option('--rie-from <path|url>', 'with --watch: take the emulator from this file or URL')
-    .addOption(
-      new Option('--builder <builder>', 'with --watch: force a builder').choices(['auto', 'buildkit', 'classic']),
-    )
-    .action(async (dir: string, opts) => (await import('./invoke.js')).runStart(dir, opts));
+    .action(async (dir: string, opts) => (await import('./start.js')).runStart(dir, opts));
 
   program
     .command('events')

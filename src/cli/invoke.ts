@@ -3,19 +3,13 @@ import {
   type FunctionOptions,
   invokeRepeatedly,
   prepareFunction,
-  prepareFunctions,
   resolveFunctionSettings,
-  resolveStartSettings,
-  type FunctionSettings,
   type LocalFunction,
 } from '../app/invoke.js';
-import type { Engine } from '../docker/engine.js';
-import type { HttpListen } from '../serve/invoke-api.js';
 import {
   EPHEMERAL_STORAGE_RULE,
   functionNameProblem,
   MEMORY_RULE,
-  PORT_RULE,
   regionProblem,
   setOwn,
   TIMEOUT_RULE,
@@ -31,26 +25,18 @@ import { eventExample, listEventExamples } from '../events/events.js';
 import { formatTable } from './format.js';
 import { MAX_PAYLOAD_BYTES } from '../emulator/limits.js';
 import { readFileBytesCapped, readFileCapped, readStreamCapped } from '../util/read-capped.js';
-import { isIP } from 'node:net';
-import type { InvokeMode } from '../config/constants.js';
 import { buildHttpEvent, type HttpFront, parseHttpRequestLine } from '../serve/http-events.js';
 import { frontFailure, mapFunctionAnswer } from '../serve/http-responses.js';
-import { frontIdentity, type HttpFrontSettings } from '../serve/http-front.js';
-import type { FrontServer } from '../serve/invoke-api.js';
+import { frontIdentity } from '../serve/http-front.js';
 import type { PoolInvoke } from '../emulator/pool.js';
 import { randomUUID } from 'node:crypto';
 import { STATUS_CODES } from 'node:http';
 
-const FRONT_NAMES: Record<HttpFront, string> = {
-  url: 'function URL',
-  'http-api': 'API Gateway HTTP API',
-  'rest-api': 'API Gateway REST API',
-};
 import { createUi } from '../ui.js';
-import type { WatchCliOptions } from './watch.js';
+import { onInterrupt } from './interrupt.js';
 import { printable } from '../util/printable.js';
 
-interface FunctionCliOptions {
+export interface FunctionCliOptions {
   image?: string;
   /** `--function <name>` (repeatable): the project's functions to run. */
   function?: string[];
@@ -128,241 +114,6 @@ export async function runInvoke(dir: string, opts: InvokeCliOptions): Promise<vo
   });
 }
 
-export interface StartCliOptions extends FunctionCliOptions, Omit<WatchCliOptions, 'image'> {
-  port?: string;
-  host?: string;
-  /** `--http-port <port>` or `<function>=<port>` (repeatable). */
-  httpPort?: string[];
-  httpEvent?: HttpFront;
-  invokeMode?: InvokeMode;
-}
-
-const portNumber = (value: string, flag: string) => wholeNumberFlag(value, flag, PORT_RULE, 9000);
-
-export async function runStart(dir: string, opts: StartCliOptions): Promise<void> {
-  const ui = createUi();
-  const port = portNumber(opts.port ?? '9000', '--port');
-  const host = opts.host ?? '127.0.0.1';
-  if (!isIP(host) && host !== 'localhost')
-    throw new LambdaImageError('INVALID_INPUT', `--host ${host} is not an IP address`, {
-      hint: 'for example --host 0.0.0.0 (every interface) or --host 127.0.0.1',
-    });
-  const httpPorts = parseHttpPorts(opts.httpPort ?? [], port);
-  if (!httpPorts.length && (opts.invokeMode || (opts.httpEvent !== undefined && opts.httpEvent !== 'url')))
-    throw new LambdaImageError('INVALID_INPUT', '--http-event and --invoke-mode need --http-port', {
-      hint: 'for example --http-port 8080',
-    });
-  let plans = await resolveStartSettings(functionOptions(dir, opts)); // bad input fails here, before any engine is asked
-  const http = httpFronts(plans, httpPorts, opts);
-  const watch = await import('./watch.js');
-  const watching = watch.watchPlan(opts);
-  const engine = await connectEngine(watching ? { builder: watching.builder } : {});
-  // --watch serves the project as it is now: built first (a failing build ends here, exit 12).
-  const first = watching ? await watch.buildBeforeServing(engine, dir, watching) : undefined;
-  if (first) plans = plans.map((p) => ({ ...p, image: first.imageOf(p.config?.name) ?? p.image }));
-  // The engine going away ends `start` (reported, non-zero), whichever way it is noticed.
-  let engineLost!: (err: Error) => void;
-  const lost = new Promise<Error>((resolve) => (engineLost = resolve));
-  const fns = await startFunctions(engine, plans, engineLost);
-  const { startFront } = await import('../serve/invoke-api.js');
-  // Ctrl-C / SIGTERM are a normal stop here: drain, then stop the environments (withCleanup).
-  await withCleanup(
-    fns,
-    async () => {
-      let front: Awaited<ReturnType<typeof startFront>>;
-      try {
-        front = await startFront(
-          fns.map((fn, i) => ({ ...fn, http: http.settings[i] })),
-          port,
-          { onFatal: engineLost, host, http: http.listens, onNote: (line) => ui.warn(line) },
-        );
-      } catch (err) {
-        const ports = http.listens.map((l) => l.port).join(', ');
-        throw new LambdaImageError(
-          'INVALID_INPUT',
-          `cannot listen on ${host}:${port}${ports ? ` and ${ports}` : ''} (${(err as NodeJS.ErrnoException).code})`,
-          { hint: ports ? 'pick other --port / --http-port values' : 'pick another --port' },
-        );
-      }
-      // With --json, stdout carries the watch's events only.
-      announce(watching?.json ? { ...ui, out: ui.info } : ui, fns, http.settings, host, front);
-      const session = watching ? await watch.startWatching(engine, dir, watching, fns, plans, first!) : undefined;
-      if (watching) {
-        ui.info('watching the project: a change rebuilds it and swaps the environments to the new image');
-        if (watching.json) first!.emit({ type: 'ready', port: front.port, httpPort: front.httpPort });
-      }
-      let onSignal!: () => void;
-      const signalled = new Promise<undefined>((resolve) => (onSignal = () => resolve(undefined)));
-      process.once('SIGINT', onSignal);
-      process.once('SIGTERM', onSignal);
-      const failure = await Promise.race([signalled, lost]);
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-      // A build in progress is stopped first (the engine cancels it; nothing is tagged).
-      await session?.stop();
-      // A second Ctrl-C while draining stops at once, naming the accepted Event invokes it drops.
-      const force = () => {
-        const dropped = front.eventsPending();
-        if (dropped) ui.warn(`${eventsNotRunText(dropped)} (stopped at once)`);
-        void Promise.allSettled(fns.map((fn) => fn.pool.close())).finally(() => process.exit(EXIT_CODES.INTERRUPTED));
-      };
-      process.once('SIGINT', force);
-      process.once('SIGTERM', force);
-      const events = front.eventsPending();
-      ui.info(
-        failure
-          ? 'the Docker engine went away: answering the requests in progress, then stopping'
-          : events
-            ? `stopping: answering the requests in progress and running the ${events} accepted Event invoke${events === 1 ? '' : 's'} first (Ctrl-C again stops at once)`
-            : 'stopping: answering the requests in progress first',
-      );
-      const { eventsNotRun } = await front.close();
-      if (eventsNotRun) ui.warn(eventsNotRunText(eventsNotRun));
-      if (failure) throw failure;
-    },
-    { signals: false },
-  );
-}
-
-/**
- * The environments of every function `start` serves, each with its own pool and settings; with
- * several, each line on the terminal starts with the name of the function it is from.
- */
-async function startFunctions(
-  engine: Engine,
-  plans: readonly FunctionSettings[],
-  onEngineLost: (err: Error) => void,
-): Promise<LocalFunction[]> {
-  const width = Math.max(...plans.map((p) => p.name.length));
-  return prepareFunctions(engine, plans, (plan) => {
-    const prefix = plans.length > 1 ? `${plan.name.padEnd(width)} | ` : '';
-    const write = (line: string) => process.stderr.write(`${prefix}${line}\n`);
-    return { onPlatformLine: write, onOutput: write, onEngineLost };
-  });
-}
-
-/** `--http-port` values: `<port>` (every function served, by `/<name>` prefix when several) or `<function>=<port>`. */
-interface HttpPortFlag {
-  port: number;
-  function?: string;
-  flag: string;
-}
-
-function parseHttpPorts(values: readonly string[], apiPort: number): HttpPortFlag[] {
-  const out: HttpPortFlag[] = [];
-  for (const value of values) {
-    const eq = value.indexOf('=');
-    const name = eq < 0 ? undefined : value.slice(0, eq);
-    const flag = `--http-port ${value}`;
-    if (name === '')
-      throw new LambdaImageError('INVALID_INPUT', `${flag}: no function before the =`, {
-        hint: 'give --http-port <port> (every function) or --http-port <function>=<port>',
-      });
-    const port = portNumber(eq < 0 ? value : value.slice(eq + 1), '--http-port');
-    if (port !== 0 && port === apiPort)
-      throw new LambdaImageError('INVALID_INPUT', `--http-port ${port} is also the --port`, {
-        hint: 'give the HTTP front a port of its own',
-      });
-    const taken = out.find((o) => port !== 0 && o.port === port);
-    if (taken)
-      throw new LambdaImageError('INVALID_INPUT', `${flag} and ${taken.flag} ask for the same port`, {
-        hint: 'give each HTTP front a port of its own; one port serves several functions by /<name> prefix',
-      });
-    if (name === undefined && out.some((o) => o.function === undefined))
-      throw new LambdaImageError('INVALID_INPUT', `${flag}: give one port for every function`, {
-        hint: 'one --http-port <port> serves every function (under /<name> when there are several); others name theirs: --http-port orders=8081',
-      });
-    if (name !== undefined && out.some((o) => o.function === name))
-      throw new LambdaImageError('INVALID_INPUT', `${flag}: ${name} has a port already`, {
-        hint: 'give each function one --http-port <function>=<port>',
-      });
-    out.push({ port, function: name, flag });
-  }
-  return out;
-}
-
-/**
- * The HTTP fronts of `start`: the ports to listen on (which functions each serves) and each
- * function's own front settings (the event, its URL's invoke mode and CORS from its config).
- */
-function httpFronts(
-  plans: readonly FunctionSettings[],
-  ports: readonly HttpPortFlag[],
-  opts: StartCliOptions,
-): { listens: HttpListen[]; settings: Array<HttpFrontSettings | undefined> } {
-  const names = plans.map((p) => p.name);
-  const listens: HttpListen[] = [];
-  for (const p of ports) {
-    if (p.function !== undefined && !names.includes(p.function))
-      throw new LambdaImageError(
-        'INVALID_INPUT',
-        `${p.flag}: no function named ${JSON.stringify(p.function)} is served (${names.join(', ')})`,
-        { hint: `name one of them: ${names.map((n) => `--http-port ${n}=<port>`).join(', ')}` },
-      );
-    listens.push({ port: p.port, functions: p.function === undefined ? names : [p.function] });
-  }
-  const front = opts.httpEvent ?? 'url';
-  const settings = plans.map((plan): HttpFrontSettings | undefined => {
-    if (!listens.length) return undefined;
-    const url = plan.config?.url;
-    const invokeMode = opts.invokeMode ?? url?.invokeMode ?? 'BUFFERED';
-    if (front !== 'url' && invokeMode === 'RESPONSE_STREAM')
-      throw new LambdaImageError(
-        'INVALID_INPUT',
-        `--invoke-mode RESPONSE_STREAM is a function URL mode, not ${front}'s${plans.length > 1 ? ` (function ${plan.name})` : ''}`,
-        {
-          hint: 'use --http-event url to stream, or leave the invoke mode BUFFERED',
-        },
-      );
-    return { front, invokeMode, cors: url?.cors };
-  });
-  return { listens, settings };
-}
-
-/** What `start` serves and where, and how to call it. A one-function start says what it always said. */
-function announce(
-  ui: ReturnType<typeof createUi>,
-  fns: readonly LocalFunction[],
-  settings: ReadonlyArray<HttpFrontSettings | undefined>,
-  host: string,
-  front: FrontServer,
-): void {
-  const shown = host.includes(':') ? `[${host}]` : host;
-  const base = `http://${shown}:${front.port}`;
-  const as = (i: number) => {
-    const s = settings[i]!;
-    return `as a ${FRONT_NAMES[s.front]}${s.front === 'url' ? ` (${s.invokeMode})` : ''}`;
-  };
-  if (fns.length === 1) {
-    const fn = fns[0]!;
-    ui.out(`serving ${fn.name} (${fn.facts.image}) on ${base}`);
-    for (const h of front.httpPorts) ui.out(`serving ${fn.name} ${as(0)} on http://${shown}:${h.port}`);
-    ui.info(`  curl -d '{}' ${base}/2015-03-31/functions/function/invocations`);
-    ui.info(`  aws lambda invoke --endpoint-url ${base} --function-name ${fn.name} out.json`);
-    if (front.httpPort !== undefined) ui.info(`  curl -i 'http://${shown}:${front.httpPort}/any/path?x=1'`);
-  } else {
-    ui.out(`serving ${fns.length} functions on ${base}, each at /2015-03-31/functions/<name>/invocations:`);
-    for (const fn of fns) ui.out(`  ${fn.name} (${fn.facts.image})`);
-    for (const h of front.httpPorts)
-      for (const name of h.functions) {
-        const i = fns.findIndex((f) => f.name === name);
-        ui.out(
-          `serving ${name} ${as(i)} on http://${shown}:${h.port}${h.prefixed ? `/${name}/ (the prefix is not part of rawPath)` : ''}`,
-        );
-      }
-    const first = fns[0]!.name;
-    ui.info(`  curl -d '{}' ${base}/2015-03-31/functions/${first}/invocations`);
-    ui.info(`  aws lambda invoke --endpoint-url ${base} --function-name ${first} out.json`);
-    const h = front.httpPorts[0];
-    if (h) ui.info(`  curl -i 'http://${shown}:${h.port}${h.prefixed ? `/${h.functions[0]}` : ''}/any/path?x=1'`);
-  }
-  ui.info('Ctrl-C stops it (extensions get SHUTDOWN first).');
-}
-
-function eventsNotRunText(n: number): string {
-  return `${n} accepted Event invoke${n === 1 ? ' was' : 's were'} not run`;
-}
-
 export async function runEvents(name: string | undefined, opts: { set?: string[]; json?: boolean }): Promise<void> {
   const ui = createUi();
   if (!name) {
@@ -415,18 +166,14 @@ async function withCleanup(
       ),
     ).finally(() => process.exit(EXIT_CODES.INTERRUPTED));
   };
-  if (opts.signals) {
-    process.once('SIGINT', onSignal);
-    process.once('SIGTERM', onSignal);
-  }
+  const off = opts.signals ? onInterrupt(onSignal) : () => undefined;
   let failure: unknown;
   try {
     await work();
   } catch (err) {
     failure = err;
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    off();
   }
   if (!interrupted) {
     // Every function's environments stop (extensions get SHUTDOWN), each pool on its own.
@@ -450,7 +197,7 @@ function withCleanupFailure(failure: unknown, cleanup: unknown): unknown {
 }
 
 /** The flags of `invoke` and `start`, each checked by the rule of the config key it overrides (the app adds the config and defaults). */
-function functionOptions(
+export function functionOptions(
   dir: string,
   opts: FunctionCliOptions,
   extra: { namespacesAhead?: boolean } = {},

@@ -25,8 +25,12 @@ export interface PoolInvoke extends InvokeOutcome {
 export interface PoolHooks {
   /** Platform lines before the invoke (START); emitted and kept in the invoke's log. */
   startLines?(requestId: string): string[];
-  /** Platform lines after the invoke (END, REPORT, ...), with its memory reading done; emitted and kept in its log. */
-  doneLines?(outcome: PoolInvoke, maxMemoryMb?: number): string[];
+  /**
+   * Platform lines after the invoke (END, REPORT, ...), with its memory reading done and the
+   * settings of the environment that ran it (a swap may have changed them since); emitted and
+   * kept in its log.
+   */
+  doneLines?(outcome: PoolInvoke, maxMemoryMb: number | undefined, settings: PoolSettings): string[];
   /** Where platform lines go (stderr for the CLI). */
   onPlatformLine?(line: string): void;
 }
@@ -64,6 +68,14 @@ class InvokeLog {
   }
 }
 
+/** The function settings a swap may change: environments started after it get them. */
+export interface PoolSettings {
+  memoryMb: number;
+  ephemeralMb: number;
+  timeoutSec: number;
+  env: Record<string, string>;
+}
+
 /** What a swap did: environments of the new image made ready ahead, old ones retired. */
 export interface PoolSwap {
   /** Environments of the new image initialised before the swap (--prewarm), and their init times. */
@@ -94,7 +106,9 @@ export class SandboxPool {
   /** Containers the engine could not remove (it went away): close() reports them. */
   private leftBehind: string[] = [];
   private logs = new Map<string, InvokeLog>();
-  private readonly sandboxOpts: SandboxOptions;
+  private sandboxOpts: SandboxOptions;
+  /** The settings each environment was started with (memory, timeout: its REPORT and its deadline). */
+  private settingsOf = new WeakMap<Sandbox, PoolSettings>();
   /** Network namespaces made ahead, so a cold start does not wait for one (isolated environments only). */
   private readonly spares?: NetworkSpares;
 
@@ -102,7 +116,7 @@ export class SandboxPool {
     private readonly engine: Pick<Engine, 'desktop'>,
     private readonly containers: ContainerClient,
     facts: FunctionImage,
-    private readonly opts: SandboxOptions & {
+    private opts: SandboxOptions & {
       timeoutSec: number;
       /**
        * Make network namespaces ahead of cold starts (default true): for a server, which
@@ -117,18 +131,28 @@ export class SandboxPool {
     spares?: NetworkSpares,
   ) {
     this.facts = facts;
-    this.sandboxOpts = {
+    this.sandboxOpts = this.withLogs(opts);
+    if (opts.isolated && opts.namespacesAhead !== false) {
+      this.spares =
+        spares ?? new NetworkSpares(containers, planNetwork(engine, containers, true), facts.image, opts.session);
+      this.spares.prepare();
+    }
+  }
+
+  private withLogs(opts: SandboxOptions): SandboxOptions {
+    return {
       ...opts,
       onOutput: (line, requestId) => {
         if (requestId) this.logs.get(requestId)?.add(line);
         opts.onOutput(line, requestId);
       },
     };
-    if (opts.isolated && opts.namespacesAhead !== false) {
-      this.spares =
-        spares ?? new NetworkSpares(containers, planNetwork(engine, containers, true), facts.image, opts.session);
-      this.spares.prepare();
-    }
+  }
+
+  /** The settings new environments start with (the latest swapped in). */
+  get settings(): PoolSettings {
+    const { memoryMb, ephemeralMb, timeoutSec, env } = this.opts;
+    return { memoryMb, ephemeralMb, timeoutSec, env };
   }
 
   /** How many environments may run at once (--concurrency). */
@@ -165,7 +189,7 @@ export class SandboxPool {
           cold,
           initError: { errorType: init.errorType, initMs: init.initMs },
         };
-        this.emit(this.hooks.doneLines?.(outcome) ?? [], log);
+        this.emit(this.hooks.doneLines?.(outcome, undefined, this.settingsOf.get(sandbox) ?? this.settings) ?? [], log);
         outcome.log = Promise.resolve(log.text());
         return outcome;
       }
@@ -178,12 +202,11 @@ export class SandboxPool {
     this.emit(this.hooks.startLines?.(requestId) ?? [], log, 'start');
     let reportedLog!: (text: string) => void;
     const logText = new Promise<string>((r) => (reportedLog = r));
-    const answer = await sandbox
-      .invoke(payload, this.opts.timeoutSec, { ...extra, requestId })
-      .catch((err: unknown) => {
-        this.logs.delete(requestId);
-        return this.failed(sandbox, err);
-      });
+    const settings = this.settingsOf.get(sandbox) ?? this.settings;
+    const answer = await sandbox.invoke(payload, settings.timeoutSec, { ...extra, requestId }).catch((err: unknown) => {
+      this.logs.delete(requestId);
+      return this.failed(sandbox, err);
+    });
     const outcome: PoolInvoke = { ...answer, cold, log: logText };
     // Platform lines follow the answer once the memory reading is in; the caller does not wait.
     // Chained per environment, so its lines keep the order of its invokes.
@@ -191,7 +214,7 @@ export class SandboxPool {
     const reported = Promise.all([outcome.maxMemoryMb, previous]).then(([mb]) => {
       // A last line without a newline ends with the invoke: before its END, not glued to the next one.
       sandbox.flushOutput(requestId);
-      this.emit(this.hooks.doneLines?.(outcome, mb) ?? [], log);
+      this.emit(this.hooks.doneLines?.(outcome, mb, settings) ?? [], log);
       setTimeout(() => {
         sandbox.flushOutput(requestId);
         this.logs.delete(requestId);
@@ -221,9 +244,10 @@ export class SandboxPool {
         // Another cold start may follow (a free slot): have its namespace ready too.
         if (this.all.size + this.starting < this.size) this.spares?.prepare();
         // The image as it is when this start begins: a swap meanwhile retires it after its invoke.
-        const { facts, generation } = this;
+        const { facts, generation, settings } = this;
         const sandbox = await Sandbox.start(this.engine, this.containers, facts, this.sandboxOpts, holder);
         this.generations.set(sandbox, generation);
+        this.settingsOf.set(sandbox, settings);
         this.all.add(sandbox);
         return { sandbox, cold: true };
       } finally {
@@ -276,14 +300,21 @@ export class SandboxPool {
    * size), that many environments of the new image are started and initialised first, as
    * provisioned concurrency is, so the first invokes after the swap are not cold starts; if
    * one fails its init, none is kept, the old image keeps serving, and the error is thrown.
+   * With `settings` (a config edit under `start --watch`), the new environments also get the
+   * new memory, storage, timeout and environment; the old ones finish with theirs.
    */
-  async swap(facts: FunctionImage, opts: { prewarm?: number } = {}): Promise<PoolSwap> {
+  async swap(facts: FunctionImage, opts: { prewarm?: number; settings?: PoolSettings } = {}): Promise<PoolSwap> {
     if (this.closed) throw new PoolClosedError();
-    const ready = opts.prewarm ? await this.prewarm(facts, Math.min(this.size, Math.max(1, opts.prewarm))) : [];
+    const next = opts.settings ? { ...this.opts, ...opts.settings } : this.opts;
+    const ready = opts.prewarm
+      ? await this.prewarm(facts, Math.min(this.size, Math.max(1, opts.prewarm)), this.withLogs(next))
+      : [];
     if (this.closed) {
       await Promise.all(ready.map(({ sandbox }) => sandbox.stop('spindown')));
       throw new PoolClosedError();
     }
+    this.opts = next;
+    this.sandboxOpts = this.withLogs(next);
     this.facts = facts;
     this.generation++;
     const idle = this.idle.splice(0);
@@ -291,6 +322,7 @@ export class SandboxPool {
     for (const sandbox of idle) this.release(sandbox);
     for (const { sandbox } of ready) {
       this.generations.set(sandbox, this.generation);
+      this.settingsOf.set(sandbox, this.settings);
       this.all.add(sandbox);
       this.release(sandbox);
     }
@@ -298,8 +330,12 @@ export class SandboxPool {
   }
 
   /** Starts `count` environments of `facts` and waits for their init; all or none (see swap). */
-  private async prewarm(facts: FunctionImage, count: number): Promise<Array<{ sandbox: Sandbox; initMs: number }>> {
-    const opts: SandboxOptions = { ...this.sandboxOpts, initializationType: 'provisioned-concurrency' };
+  private async prewarm(
+    facts: FunctionImage,
+    count: number,
+    base: SandboxOptions,
+  ): Promise<Array<{ sandbox: Sandbox; initMs: number }>> {
+    const opts: SandboxOptions = { ...base, initializationType: 'provisioned-concurrency' };
     const started = await Promise.allSettled(
       Array.from({ length: count }, async () => {
         const began = performance.now();

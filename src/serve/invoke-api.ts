@@ -40,6 +40,14 @@ export interface FrontServer {
   close(opts?: { eventDeadlineMs?: number }): Promise<{ eventsNotRun: number }>;
   /** Accepted Event invokes not finished yet (to name them when a second Ctrl-C cuts the wait short). */
   eventsPending(): number;
+  /**
+   * Serves this set of functions from now on (`start --watch` after a config edit): a function
+   * given again by name gets its new settings (timeout, HTTP front mode and CORS) for the next
+   * request; a new one is served (on the Invoke API and on the HTTP ports that serve every
+   * function); one left out is no longer routed (its requests in progress finish). Requests in
+   * flight keep what they started with.
+   */
+  setFunctions(functions: readonly FrontFunction[]): void;
 }
 
 export interface FrontOptions {
@@ -121,10 +129,12 @@ export async function startFront(
   port: number,
   opts: FrontOptions = {},
 ): Promise<FrontServer> {
-  const fns = Array.isArray(functions) ? (functions as readonly FrontFunction[]) : [functions as FrontFunction];
-  const byName = new Map(fns.map((fn) => [fn.name, { fn, admit: admission(fn.pool.concurrency) }]));
+  let fns = Array.isArray(functions) ? (functions as readonly FrontFunction[]) : [functions as FrontFunction];
+  let byName = new Map(fns.map((fn) => [fn.name, { fn, admit: admission(fn.pool.concurrency) }]));
   if (!fns.length || byName.size !== fns.length) throw new Error('startFront: give each function once, by its name');
-  const names = [...byName.keys()];
+  let names = [...byName.keys()];
+  /** Every HTTP port's routing, made again when the functions change. */
+  const routings: Array<() => void> = [];
   const background = new Set<Promise<unknown>>();
   /** Requests accepted and not yet answered: shutdown waits for each. */
   const pending = new Set<Promise<void>>();
@@ -363,34 +373,46 @@ export async function startFront(
   const listens = opts.http === undefined ? [] : Array.isArray(opts.http) ? opts.http : [opts.http as HttpListen];
   try {
     for (const spec of listens as readonly HttpListen[]) {
-      const listed = [...new Set(spec.functions ?? names)];
-      for (const name of listed)
+      for (const name of spec.functions ?? [])
         if (!byName.has(name)) throw new Error(`startFront: no function ${name} to serve over HTTP`);
-      const prefixed = listed.length > 1;
       let bound = 0;
-      /** Each function's handler on this port: its own settings, event and identity. */
-      const handlers = new Map(
-        listed.map((name) => {
-          const { fn } = byName.get(name)!;
-          const settings: HttpFrontSettings = fn.http ?? {
-            front: spec.front ?? 'url',
-            invokeMode: spec.invokeMode ?? 'BUFFERED',
-            cors: spec.cors,
-          };
-          // With several functions served, a note says whose answer it was.
-          const note =
-            opts.onNote && (fns.length > 1 ? (line: string) => opts.onNote!(`${name}: ${line}`) : opts.onNote);
-          const handle = httpEventHandler(fn, settings, { port: () => bound, draining: () => draining, fatal, note });
-          return [name, { handle, settings }] as const;
-        }),
-      );
+      let listed: string[] = [];
+      let prefixed = false;
+      let handlers = new Map<string, { handle: ReturnType<typeof httpEventHandler>; settings: HttpFrontSettings }>();
+      /** Each function's handler on this port: its own settings, event and identity (made again by setFunctions). */
+      const route = () => {
+        listed = [...new Set(spec.functions ?? names)].filter((name) => byName.has(name));
+        prefixed = spec.functions === undefined ? names.length > 1 : listed.length > 1;
+        handlers = new Map(
+          listed.map((name) => {
+            const { fn } = byName.get(name)!;
+            const settings: HttpFrontSettings = fn.http ?? {
+              front: spec.front ?? 'url',
+              invokeMode: spec.invokeMode ?? 'BUFFERED',
+              cors: spec.cors,
+            };
+            // With several functions served, a note says whose answer it was.
+            const note =
+              opts.onNote && (fns.length > 1 ? (line: string) => opts.onNote!(`${name}: ${line}`) : opts.onNote);
+            const handle = httpEventHandler(fn, settings, { port: () => bound, draining: () => draining, fatal, note });
+            return [name, { handle, settings }] as const;
+          }),
+        );
+      };
+      route();
+      routings.push(route);
       const front = http.createServer((req, res) => {
         const target = req.url ?? '/';
-        const route = prefixed ? routePrefixed(target, listed) : { name: listed[0]!, target };
-        if (!route) {
+        const routed = !listed.length
+          ? undefined
+          : prefixed
+            ? routePrefixed(target, listed)
+            : { name: listed[0]!, target };
+        if (!routed) {
           req.resume();
           return notServed(res, target, listed);
         }
+        const route = routed;
         const { admit } = byName.get(route.name)!;
         const { handle, settings } = handlers.get(route.name)!;
         // The same bound as the Invoke API's: what waits for an environment is limited, past it 429.
@@ -416,7 +438,15 @@ export async function startFront(
       await listen(front, spec.port, opts.host);
       servers.push(front);
       bound = (front.address() as AddressInfo).port;
-      httpPorts.push({ port: bound, functions: listed, prefixed });
+      httpPorts.push({
+        port: bound,
+        get functions() {
+          return listed;
+        },
+        get prefixed() {
+          return prefixed;
+        },
+      });
     }
   } catch (err) {
     for (const s of servers) s.close();
@@ -427,6 +457,17 @@ export async function startFront(
     httpPort: httpPorts[0]?.port,
     httpPorts,
     eventsPending: () => background.size,
+    setFunctions(next) {
+      if (!next.length || new Set(next.map((fn) => fn.name)).size !== next.length)
+        throw new Error('startFront: give each function once, by its name');
+      const kept = byName;
+      byName = new Map(
+        next.map((fn) => [fn.name, { fn, admit: kept.get(fn.name)?.admit ?? admission(fn.pool.concurrency) }]),
+      );
+      fns = next;
+      names = [...byName.keys()];
+      for (const route of routings) route();
+    },
     async close(closeOpts = {}) {
       draining = true;
       const closed = Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
