@@ -75,12 +75,16 @@ export function pathWithNodeOnly(dir: string): string {
 /**
  * Runs the program in this process (src/cli/main.ts's runCli) with its output captured: for
  * parsing and message tests, where spawning a Node process per case costs about 0.3 s. `env`
- * is laid over process.env and `cwd` is entered for the run; both are restored after.
+ * is laid over process.env and `cwd` is entered for the run; both are restored after. A run
+ * that needs stdin, another user or its own PATH is spawned (runCli).
  */
 export async function runCliInProcess(
   args: string[],
-  opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
+  opts: { cwd?: string; env?: NodeJS.ProcessEnv; input?: string; uid?: number; gid?: number } = {},
 ): Promise<CliResult> {
+  // stdin, another user and a PATH of its own need a process of their own.
+  if (opts.input !== undefined || opts.uid !== undefined || opts.gid !== undefined || opts.env?.PATH)
+    return runCli(args, opts);
   const { runCli: run } = await import('../../src/cli/main.js');
   const savedEnv = { ...process.env };
   const savedCwd = process.cwd();
