@@ -1,11 +1,11 @@
 // `lambda-image build`: wiring and output only; the work is in src/app/build.ts.
 import { buildProject, planBuild } from '../app/build.js';
-import { emulatorSourceProblem } from '../config/value-rules.js';
+import { emulatorSourceProblem } from '../app/inputs.js';
 import { checkedFlag, parseBaseImageFlags, parsePairs } from './args.js';
-import type { Arch } from '../config/schema.js';
+import type { Arch } from '../app/inputs.js';
 import { connectEngine } from '../docker/engine.js';
 import { LambdaImageError } from '../errors.js';
-import { parseVariant, type VariantName } from '../render/variant.js';
+import { parseVariant, type VariantName } from '../app/inputs.js';
 import { compareImages, formatBytes, formatComparison, formatImage } from './format.js';
 import { createUi } from '../ui.js';
 import { withInterrupt } from './interrupt.js';

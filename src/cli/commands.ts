@@ -11,7 +11,7 @@ import {
   RUNTIMES,
   URL_AUTH_TYPES,
   VARIANTS,
-} from '../config/constants.js';
+} from '../app/inputs.js';
 
 const { Option } = createRequire(import.meta.url)('commander') as typeof import('commander');
 
