@@ -220,7 +220,10 @@ function cpuMsOf(pid) {
 
 /** CPU time of `node -e 0`, as that process counts it at its end. */
 function bareNodeCpuMs() {
-  const out = spawnSync(process.execPath, ['-e', 'const u = process.cpuUsage(); process.stdout.write(String((u.user + u.system) / 1000))']);
+  const out = spawnSync(process.execPath, [
+    '-e',
+    'const u = process.cpuUsage(); process.stdout.write(String((u.user + u.system) / 1000))',
+  ]);
   return Number(out.stdout.toString());
 }
 
@@ -243,7 +246,13 @@ async function untilFirstEngineCall(bin, args, work) {
       if (call === '/version') {
         res.writeHead(200, { 'Content-Type': 'application/json' });
         return res.end(
-          JSON.stringify({ Version: '20.10.24', ApiVersion: '1.41', Os: 'linux', Arch: 'amd64', Components: [{ Name: 'Engine' }] }),
+          JSON.stringify({
+            Version: '20.10.24',
+            ApiVersion: '1.41',
+            Os: 'linux',
+            Arch: 'amd64',
+            Components: [{ Name: 'Engine' }],
+          }),
         );
       }
       resolve(cpuMsOf(child.pid));
@@ -261,7 +270,10 @@ async function untilFirstEngineCall(bin, args, work) {
   });
   const exited = new Promise((resolve) => child.on('exit', resolve));
   const timeout = new Promise((_, reject) =>
-    setTimeout(() => reject(new Error(`lambda-image ${args[0]} made no command engine call within 30 s`)), 30_000).unref(),
+    setTimeout(
+      () => reject(new Error(`lambda-image ${args[0]} made no command engine call within 30 s`)),
+      30_000,
+    ).unref(),
   );
   try {
     return await Promise.race([

@@ -179,7 +179,7 @@ describe('layering: the import direction README draws', () => {
       { file: 'util/e.ts', text: '' },
       { file: 'aws/f.ts', text: 'const m = await import(`../registry/d.js`);' },
       { file: 'config/g.ts', text: "const load = createRequire(import.meta.url);\nconst h = load('../docker/h.js');" },
-      { file: 'cli/i.ts', text: "import { connectEngine } from '../docker/engine.js'; import '../config/schema.js';" },
+      { file: 'cli/i.ts', text: "import { connectEngine } from '../docker/engine.js';\nimport '../config/schema.js';" },
     ]);
     expect(cycles(graph)).toEqual(['emulator/a -> app/b -> emulator/a']);
     expect(directionProblems(graph)).toEqual([
