@@ -12,6 +12,8 @@ export const EXIT_CODES = {
   PLATFORM_MISMATCH: 13,
   CONTAINER_FAILED: 14,
   FUNCTION_FAILED: 15,
+  /** The engine answered a call with an HTTP error (outside builds, pushes and containers, which have their own codes). */
+  ENGINE_REFUSED: 16,
   AWS_FAILED: 20,
   LAYER_NOT_FOUND: 21,
   DOWNLOAD_FAILED: 22,

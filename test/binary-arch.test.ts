@@ -8,7 +8,7 @@ import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { buildProject, planBuild } from '../src/app/build.js';
 import type { Engine } from '../src/docker/engine.js';
-import { runCli } from './support/cli.js';
+import { runCliInProcess as runCli } from './support/cli.js';
 import { tmpDir } from './support/tmp.js';
 
 /** init run from inside the project, so --binary (a typed path) is relative to it. */

@@ -10,7 +10,7 @@ import { parseConfig } from '../src/config/schema.js';
 import { listContextFiles } from '../src/docker/build-context.js';
 import { renderDockerignore } from '../src/render/render.js';
 import { printable, printableLines } from '../src/util/printable.js';
-import { REPO_ROOT, runCli } from './support/cli.js';
+import { REPO_ROOT, runCliInProcess as runCli } from './support/cli.js';
 import { FakeEcr, FakeLambda, fakeAwsEnv } from './support/fake-aws.mjs';
 import { tmpDir } from './support/tmp.js';
 

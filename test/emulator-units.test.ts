@@ -8,7 +8,7 @@ import type { ContainerClient } from '../src/docker/containers.js';
 import { inSubnet } from '../src/util/ipv4.js';
 import { billedMs, reportLine, summarize, timeoutMessage } from '../src/emulator/report.js';
 import { applySet, eventExample, listEventExamples } from '../src/events/events.js';
-import { runCli } from './support/cli.js';
+import { runCliInProcess as runCli } from './support/cli.js';
 
 const identity = {
   functionName: 'fn',

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readElf } from '../src/util/elf.js';
 import { parseLayerArn } from '../src/layers/arn.js';
 import { safeEntryPath } from '../src/layers/unzip.js';
-import { runCli } from './support/cli.js';
+import { runCliInProcess as runCli } from './support/cli.js';
 import { FakeLambdaApi } from './support/lambda-api.js';
 import { fixtureCopy, tmpDir } from './support/tmp.js';
 import { fakeElf, makeZip } from './support/zip.js';

@@ -18,7 +18,7 @@ import {
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runCli, startCliUntil, type CliResult } from './support/cli.js';
+import { runCliInProcess as runCli, startCliUntil, type CliResult } from './support/cli.js';
 import { fixtureCopy, tmpDir } from './support/tmp.js';
 import { makeZip } from './support/zip.js';
 

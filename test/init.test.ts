@@ -1,7 +1,7 @@
 import { chmodSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runCli } from './support/cli.js';
+import { runCliInProcess as runCli } from './support/cli.js';
 import { fixtureCopy, listFiles, tmpDir } from './support/tmp.js';
 
 /** A failing command: non-zero exit, one "error:" line (plus an optional hint), nothing on stdout. */

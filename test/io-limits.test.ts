@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { type CliResult, runCli } from './support/cli.js';
+import { type CliResult, runCliInProcess as runCli } from './support/cli.js';
 import { fixtureCopy, tmpDir } from './support/tmp.js';
 
 /** No engine at all: what fails here was checked locally, before any engine was asked. */

@@ -10,7 +10,9 @@ const SRC = path.resolve(import.meta.dirname, '../src');
 
 /** What each area may import besides itself (README "Design"). errors/util are the floor. */
 const ALLOWED: Record<string, string[]> = {
-  cli: ['app', 'config', 'render', 'events', 'serve', 'docker', 'emulator', 'util', 'ui', 'errors'],
+  // Thin CLI: parse, call one app function, print (ui, cli/format). Below app/ only the engine
+  // connection (see MODULES_ALLOWED).
+  cli: ['app', 'util', 'ui', 'errors'],
   app: [
     'config',
     'render',
@@ -46,20 +48,38 @@ const ALLOWED: Record<string, string[]> = {
   errors: [],
 };
 
+/** Single modules an area may import outside its table row. */
+const MODULES_ALLOWED: Record<string, string[]> = {
+  // The engine connection: connectEngine for the command's engine, askEngineEarly's probe.
+  cli: ['docker/engine'],
+};
+
+/**
+ * Files still being converted to the picture, with who converts them; the coordinator removes
+ * an entry when that work merges. `session` moves start's control flow into app/ (issue 23).
+ */
+const CONVERTING: Record<string, string> = {
+  'cli/invoke': 'one-shot invoke: its HTTP event mapping moves into app/invoke.ts',
+};
+
 function sourceFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
     e.isDirectory() ? sourceFiles(path.join(dir, e.name)) : e.name.endsWith('.ts') ? [path.join(dir, e.name)] : [],
   );
 }
 
-/** Relative module specifiers a file imports: `import ... from`, `export ... from`, `import(...)`, bare `import '...'`. */
+/** Relative module specifiers a file imports: `import ... from`, `export ... from`, `import(...)` (quoted or a template literal), bare `import '...'`, createRequire's require. */
 function importsOf(text: string): string[] {
   const found: string[] = [];
   const patterns = [
     /\bfrom\s+['"](\.[^'"]+)['"]/g,
-    /\bimport\s*\(\s*['"](\.[^'"]+)['"]\s*\)/g,
+    /\bimport\s*\(\s*['"`](\.[^'"`$]+)['"`]\s*\)/g,
     /^import\s+['"](\.[^'"]+)['"]/gm,
   ];
+  // require('./x.js') through createRequire, under whatever name that require was given.
+  const requires = new Set(['require']);
+  for (const m of text.matchAll(/\b(\w+)\s*=\s*createRequire\s*\(/g)) requires.add(m[1]!);
+  for (const name of requires) patterns.push(new RegExp(`\\b${name}\\s*\\(\\s*['"\`](\\.[^'"\`$]+)['"\`]\\s*\\)`, 'g'));
   for (const re of patterns) for (const m of text.matchAll(re)) found.push(m[1]!);
   return found;
 }
@@ -82,8 +102,10 @@ function directionProblems(graph: Map<string, string[]>): string[] {
   const problems: string[] = [];
   for (const [from, targets] of graph) {
     const allowed = ALLOWED[areaOf(from)];
+    if (CONVERTING[from]) continue;
     for (const to of targets) {
       if (areaOf(to) === areaOf(from)) continue;
+      if (MODULES_ALLOWED[areaOf(from)]?.includes(to)) continue;
       if (!allowed) problems.push(`${from} -> ${to} (${areaOf(from)} is not in the table)`);
       else if (!allowed.includes(areaOf(to)))
         problems.push(`${from} -> ${to} (${areaOf(from)} may not import ${areaOf(to)})`);
@@ -153,11 +175,17 @@ describe('layering: the import direction README draws', () => {
       { file: 'docker/c.ts', text: "const m = await import('../registry/d.js');" },
       { file: 'registry/d.ts', text: "import '../util/e.js';" },
       { file: 'util/e.ts', text: '' },
+      { file: 'aws/f.ts', text: 'const m = await import(`../registry/d.js`);' },
+      { file: 'config/g.ts', text: "const load = createRequire(import.meta.url);\nconst h = load('../docker/h.js');" },
+      { file: 'cli/i.ts', text: "import { connectEngine } from '../docker/engine.js';\nimport '../config/schema.js';" },
     ]);
     expect(cycles(graph)).toEqual(['emulator/a -> app/b -> emulator/a']);
     expect(directionProblems(graph)).toEqual([
       'emulator/a -> app/b (emulator may not import app)',
       'docker/c -> registry/d (docker may not import registry)',
+      'aws/f -> registry/d (aws may not import registry)',
+      'config/g -> docker/h (config may not import docker)',
+      'cli/i -> config/schema (cli may not import config)',
     ]);
   });
 });

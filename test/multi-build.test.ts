@@ -12,7 +12,7 @@ import type { Engine } from '../src/docker/engine.js';
 import { findMainPackages } from '../src/project/main-packages.js';
 import { goExecName, renderVariantFiles } from '../src/render/render.js';
 import { parseVariant, specFromConfig } from '../src/render/variant.js';
-import { runCli } from './support/cli.js';
+import { runCliInProcess as runCli } from './support/cli.js';
 import { parseStages } from './support/dockerfile.js';
 import { fixtureCopy } from './support/tmp.js';
 

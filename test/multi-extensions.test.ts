@@ -4,7 +4,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from './support/cli.js';
+import { runCliInProcess as runCli } from './support/cli.js';
 import { FakeLambdaApi } from './support/lambda-api.js';
 import { fixtureCopy, tmpDir } from './support/tmp.js';
 import { fakeElf, makeZip } from './support/zip.js';

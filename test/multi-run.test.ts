@@ -9,7 +9,7 @@ import { type FrontFunction, type FrontServer, startFront } from '../src/serve/i
 import type { PoolInvoke } from '../src/emulator/pool.js';
 import { parseFunctionTarget, routeFunction, routePrefixed } from '../src/serve/function-target.js';
 import { recordBuild } from '../src/project/build-record.js';
-import { runCli } from './support/cli.js';
+import { runCliInProcess as runCli } from './support/cli.js';
 import { tmpDir } from './support/tmp.js';
 
 describe('which function a path names', () => {

@@ -9,7 +9,7 @@ import { makeConfig, validateConfig } from '../src/config/schema.js';
 import { createBuildContext } from '../src/docker/build-context.js';
 import { BUILD_RECORD, type BuiltVariant, recordBuild } from '../src/project/build-record.js';
 import { specFromConfig } from '../src/render/variant.js';
-import { runCli } from './support/cli.js';
+import { runCliInProcess as runCli } from './support/cli.js';
 import { fixtureCopy, tmpDir } from './support/tmp.js';
 
 const offline = (dir: string) => ({

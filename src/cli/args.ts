@@ -1,8 +1,8 @@
 // Option values shared by several commands: K=V pairs, positive whole numbers, typed paths,
 // and flags that override a config key, checked by that key's own rule (config/value-rules.ts).
-import type { Base } from '../config/constants.js';
-import { BASES } from '../config/constants.js';
-import { describeWholeNumber, setOwn, type WholeNumberRule, wholeNumberTextProblem } from '../config/value-rules.js';
+import type { Base } from '../app/inputs.js';
+import { BASES } from '../app/inputs.js';
+import { describeWholeNumber, setOwn, type WholeNumberRule, wholeNumberTextProblem } from '../app/inputs.js';
 import { LambdaImageError } from '../errors.js';
 
 export { typedPath } from '../util/paths.js';

@@ -4,8 +4,7 @@
 import type { Command } from 'commander';
 import { createRequire } from 'node:module';
 import type { BuildOptions } from '../app/build.js';
-import { GO_MODULE_MODES } from '../config/constants.js';
-import { emulatorSourceProblem } from '../config/value-rules.js';
+import { emulatorSourceProblem, GO_MODULE_MODES } from '../app/inputs.js';
 import { checkedFlag, parseBaseImageFlags, parsePairs } from './args.js';
 
 const { Option } = createRequire(import.meta.url)('commander') as typeof import('commander');

@@ -1,10 +1,10 @@
 // `lambda-image build`: wiring and output only; the work is in src/app/build.ts.
 import { buildProject, planBuild } from '../app/build.js';
+import type { Arch } from '../app/inputs.js';
 import { type BuildGroupCliOptions, buildOptionsFrom } from './build-options.js';
-import type { Arch } from '../config/schema.js';
 import { connectEngine } from '../docker/engine.js';
 import { LambdaImageError } from '../errors.js';
-import { parseVariant, type VariantName } from '../render/variant.js';
+import { parseVariant, type VariantName } from '../app/inputs.js';
 import { compareImages, formatBytes, formatComparison, formatImage } from './format.js';
 import { createUi } from '../ui.js';
 import { withInterrupt } from './interrupt.js';

@@ -11,7 +11,7 @@ import {
   RUNTIMES,
   URL_AUTH_TYPES,
   VARIANTS,
-} from '../config/constants.js';
+} from '../app/inputs.js';
 import { addBuildOptions } from './build-options.js';
 import { SHELLS } from './completion.js';
 import { applyExamples } from './examples.js';

@@ -3,7 +3,7 @@
 // flags take a value, their choices) plus the project's function names, so completion can
 // never drift from the CLI. `__files__` as the answer asks the shell for file names.
 import type { Command, Option } from 'commander';
-import { VARIANTS } from '../config/constants.js';
+import { VARIANTS } from '../app/inputs.js';
 
 export const SHELLS = ['bash', 'zsh', 'fish'] as const;
 export type Shell = (typeof SHELLS)[number];

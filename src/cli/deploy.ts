@@ -7,7 +7,7 @@ import {
   deployProject,
   planDeploys,
 } from '../app/deploy.js';
-import { functionNameProblem, roleArnProblem } from '../config/value-rules.js';
+import { functionNameProblem, roleArnProblem } from '../app/inputs.js';
 import { connectEngine } from '../docker/engine.js';
 import { LambdaImageError } from '../errors.js';
 import { createUi, type Ui } from '../ui.js';

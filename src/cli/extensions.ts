@@ -1,6 +1,6 @@
 // `lambda-image add-extension` and `lambda-image extensions list|remove`: wiring and output.
 import { LambdaImageError } from '../errors.js';
-import { regionProblem } from '../config/value-rules.js';
+import { regionProblem } from '../app/inputs.js';
 import { checkedFlag, positiveInt } from './args.js';
 import { addExtension, type AddOptions } from '../app/add-extension.js';
 import { listProjectExtensions, removeExtension } from '../app/extensions.js';

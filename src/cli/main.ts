@@ -12,16 +12,56 @@ export { buildProgram };
 // commander is CommonJS: require() loads it measurably faster than import() (start-up budget).
 const { CommanderError } = createRequire(import.meta.url)('commander') as typeof import('commander');
 
-export async function main(argv: string[]): Promise<void> {
+/** Where runCli's output goes when not to this process's own stdout/stderr (tests). */
+export interface CliIo {
+  stdout(text: string): void;
+  stderr(text: string): void;
+}
+
+/**
+ * Runs the program on `argv` (node, script, args...) and resolves with its exit code; never
+ * exits and never sets process.exitCode, so it can run in process (tests). With `io`, what the
+ * program writes to stdout and stderr goes there until it returns.
+ */
+export async function runCli(argv: string[], io?: CliIo): Promise<number> {
+  const restore = io ? redirectOutput(io) : () => {};
   try {
     // The completion scripts' callback: answered before commander parses anything, since the
     // words it gets are a half-typed command line.
-    if (argv[2] === '__complete')
-      return await (await import('./completion-command.js')).runComplete(buildProgram(), argv.slice(3));
+    if (argv[2] === '__complete') {
+      await (await import('./completion-command.js')).runComplete(buildProgram(), argv.slice(3));
+      return 0;
+    }
     await buildProgram().parseAsync(argv);
+    return 0;
   } catch (err) {
-    process.exitCode = reportError(err);
+    return reportError(err);
+  } finally {
+    restore();
   }
+}
+
+/** The launcher's entry: the exit code is the process's. */
+export async function main(argv: string[]): Promise<void> {
+  process.exitCode = await runCli(argv);
+}
+
+function redirectOutput(io: CliIo): () => void {
+  const out = process.stdout.write;
+  const err = process.stderr.write;
+  const to = (sink: (text: string) => void) =>
+    ((chunk: string | Uint8Array, ...rest: unknown[]) => {
+      sink(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString());
+      const cb = rest.find((r) => typeof r === 'function') as (() => void) | undefined;
+      cb?.();
+      return true;
+    }) as typeof process.stdout.write;
+  process.stdout.write = to(io.stdout);
+  process.stderr.write = to(io.stderr);
+  return () => {
+    process.stdout.write = out;
+    process.stderr.write = err;
+  };
 }
 
 /** Prints one clear line (and a hint) for known errors, the stack for unknown ones. */

@@ -9,10 +9,10 @@ import {
   type PushPlan,
   type PushResult,
 } from '../app/push.js';
-import { regionProblem } from '../config/value-rules.js';
+import { regionProblem } from '../app/inputs.js';
 import { connectEngine } from '../docker/engine.js';
-import type { PushLayerEvent } from '../docker/push.js';
-import { parseVariant, type VariantName } from '../render/variant.js';
+import type { PushLayerEvent } from '../app/inputs.js';
+import { parseVariant, type VariantName } from '../app/inputs.js';
 import { createUi, type Progress } from '../ui.js';
 import { checkedFlag } from './args.js';
 import { forEachFunction } from './each-function.js';

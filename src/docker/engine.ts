@@ -338,7 +338,8 @@ const CONNECTION_ERRORS = new Set([
  * (attach, logs, build, archives) and the wait long-poll must send their response headers within
  * it (a build's upload restarts the timer at every chunk it sends, then once it is sent). The
  * request is aborted at the deadline, so nothing is left holding the process open. A connection
- * that fails or breaks becomes ENGINE_UNREACHABLE naming the call; HTTP refusals pass through.
+ * that fails or breaks becomes ENGINE_UNREACHABLE naming the call; an HTTP refusal becomes a
+ * known error naming the call, the status and the engine's message (EngineRefusalError).
  */
 export function applyDeadlines(docker: Dockerode, address: string, timeoutMs: number): void {
   const modem = docker.modem as unknown as { dial(o: DialOptions, cb: DialCallback): void };
@@ -455,9 +456,45 @@ function engineCallError(
       { hint, cause: err },
     );
   }
-  if (e.statusCode !== undefined && e.statusCode >= 400)
-    return containerRefusal(c.call, c.image, e.statusCode, engineMessage(e), err) ?? err;
+  if (e.statusCode !== undefined && e.statusCode >= 400) {
+    const message = engineMessage(e);
+    return (
+      containerRefusal(c.call, c.image, e.statusCode, message, err) ??
+      new EngineRefusalError(c.call, e.statusCode, message, err)
+    );
+  }
   return err;
+}
+
+/**
+ * Any other refusal (inspect, pull, push, tag, list, remove, ...): one known error naming the
+ * call, the status and the engine's words, so no caller can let a raw dockerode error reach
+ * the user as a bug. It keeps `statusCode`, so the callers that expect some answers (404 on an
+ * inspect means "absent", 409 on a kill means "already stopped") still read them as before.
+ */
+export class EngineRefusalError extends LambdaImageError {
+  readonly statusCode: number;
+  readonly call: string;
+
+  constructor(call: string, statusCode: number, message: string, cause: unknown) {
+    const code = /^POST \/build\b/.test(call)
+      ? 'BUILD_FAILED'
+      : /^POST \/images\/.+\/push$/.test(call)
+        ? 'PUSH_FAILED'
+        : statusCode === 404 && /\/images\//.test(call)
+          ? 'IMAGE_NOT_FOUND'
+          : 'ENGINE_REFUSED';
+    super(code, `the Docker engine refused ${call} (HTTP ${statusCode}): ${message}`, {
+      hint:
+        statusCode >= 500
+          ? "the engine failed on its side: its message says why; check it (docker info, the engine's log), then run the command again"
+          : "the engine's message says why; check the image or name it refers to, then run the command again",
+      cause,
+    });
+    this.name = 'EngineRefusalError';
+    this.statusCode = statusCode;
+    this.call = call;
+  }
 }
 
 /** The engine's own words for a refusal: its JSON `message`, else modem's text without the prefix. */

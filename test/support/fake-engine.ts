@@ -117,3 +117,34 @@ export async function refusingProxy(
   });
   return { dockerHost: await listen(server, 'tcp'), calls, close: closer(server, sockets) };
 }
+
+/** Answers /_ping and /version like Docker 20.10 and refuses every other call with HTTP 500 and a JSON message. */
+export async function failingEngine(how: Listen, message = 'li-oneway: storage driver is broken'): Promise<FakeEngine> {
+  const sockets = new Set<net.Socket>();
+  const calls: string[] = [];
+  const server = http.createServer((req, res) => {
+    const call = callName(req);
+    calls.push(call);
+    req.resume();
+    if (call.endsWith(' /_ping')) return res.end('OK');
+    if (call.endsWith(' /version')) {
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      return res.end(
+        JSON.stringify({
+          Version: '20.10.24',
+          ApiVersion: '1.41',
+          Os: 'linux',
+          Arch: 'amd64',
+          Components: [{ Name: 'Engine' }],
+        }),
+      );
+    }
+    res.writeHead(500, { 'Content-Type': 'application/json' });
+    res.end(JSON.stringify({ message }));
+  });
+  server.on('connection', (s) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
+  return { dockerHost: await listen(server, how), calls, close: closer(server, sockets) };
+}
