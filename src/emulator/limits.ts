@@ -26,6 +26,8 @@ export const EVENT_DRAIN_MS = 60_000;
 
 /** Lambda's limit on processes and threads in one execution environment (extensions and the init shell included). */
 export const LAMBDA_PIDS_LIMIT = 1024;
+/** Lambda's limit on open files per execution environment (the nofile ulimit, soft and hard). */
+export const LAMBDA_NOFILE_LIMIT = 1024;
 /** Lambda's limit on the init phase. */
 export const INIT_TIMEOUT_MS = 10_000;
 /** Shutdown budget with external extensions, then SIGKILL. */
