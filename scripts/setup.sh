@@ -25,6 +25,9 @@ command -v aws >/dev/null 2>&1 || need+=(awscli)
 command -v ip >/dev/null 2>&1 || need+=(iproute2)
 # 7-Zip: the layer unpacker is tested against zips it makes (test/unzip-tools.test.ts).
 command -v 7zz >/dev/null 2>&1 || command -v 7z >/dev/null 2>&1 || need+=(7zip)
+# The shells whose completion scripts the tests load (test/conveniences.test.ts).
+command -v zsh >/dev/null 2>&1 || need+=(zsh)
+command -v fish >/dev/null 2>&1 || need+=(fish)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     log "installing ${need[*]}"

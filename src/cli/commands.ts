@@ -12,10 +12,25 @@ import {
   URL_AUTH_TYPES,
   VARIANTS,
 } from '../config/constants.js';
+import { SHELLS } from './completion.js';
+import { applyExamples } from './examples.js';
 
-const { Option } = createRequire(import.meta.url)('commander') as typeof import('commander');
+const { Argument, Option } = createRequire(import.meta.url)('commander') as typeof import('commander');
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+/** Every command that runs something takes --quiet (results and errors only) and ends its help with examples. */
+function finishCommands(program: Command): void {
+  const walk = (cmd: Command) => {
+    for (const sub of cmd.commands) {
+      if (sub.commands.length) walk(sub);
+      else if (!sub.options.some((o) => o.long === '--quiet'))
+        sub.option('-q, --quiet', 'print only results, warnings and errors');
+    }
+  };
+  walk(program);
+  applyExamples(program);
+}
 
 export function registerCommands(program: Command): void {
   program
@@ -291,12 +306,14 @@ export function registerCommands(program: Command): void {
   const extensions = program.command('extensions').description('list or remove the layers baked into the image');
   extensions
     .command('list')
+    .description('list the layers baked into the image: name, version, architecture, size, SHA-256')
     .argument('[dir]', 'the function directory', '.')
     .option('--function <name>', "a project of several functions: this function's extensions (once)", collect)
     .option('--json', 'print JSON on stdout')
     .action(async (dir: string, opts) => (await import('./extensions.js')).runListExtensions(dir, opts));
   extensions
     .command('remove')
+    .description('take a layer out of the image (and out of lambda-image.json)')
     .argument('<name>', 'the layer name')
     .argument('[dir]', 'the function directory', '.')
     .option(
@@ -308,4 +325,12 @@ export function registerCommands(program: Command): void {
     .action(async (name: string, dir: string, opts) =>
       (await import('./extensions.js')).runRemoveExtension(name, dir, opts),
     );
+
+  program
+    .command('completion')
+    .description("print the shell completion script (commands, flags, choices, the project's function names)")
+    .addArgument(new Argument('<shell>', 'the shell').choices(SHELLS))
+    .action(async (shell: string) => (await import('./completion-command.js')).runCompletion(shell));
+
+  finishCommands(program);
 }

@@ -1,34 +1,23 @@
 // The CLI entry: commander wiring, lazy command loading, and the one place that turns
 // errors into a message, a hint and an exit code.
 import './engine-first.js'; // first: it starts the engine's answer on its way (see there)
-import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import type { Command as CommandType } from 'commander';
 import { EXIT_INTERNAL, isLambdaImageError } from '../errors.js';
+import { paint } from '../ui.js';
 import { printable, printableLines } from '../util/printable.js';
-import { registerCommands } from './commands.js';
+import { buildProgram } from './program.js';
+
+export { buildProgram };
 
 // commander is CommonJS: require() loads it measurably faster than import() (start-up budget).
-const require = createRequire(import.meta.url);
-const { Command, CommanderError } = require('commander') as typeof import('commander');
-
-const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
-
-export function buildProgram(): CommandType {
-  const program = new Command('lambda-image')
-    .description('Package, build, inspect and run AWS Lambda functions as container images.')
-    .version(pkg.version, '-v, --version')
-    // Program options only before the command: "add-extension --version 2" is the layer's.
-    .enablePositionalOptions()
-    .showHelpAfterError('(run with --help for usage)')
-    .exitOverride()
-    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
-  registerCommands(program);
-  return program;
-}
+const { CommanderError } = createRequire(import.meta.url)('commander') as typeof import('commander');
 
 export async function main(argv: string[]): Promise<void> {
   try {
+    // The completion scripts' callback: answered before commander parses anything, since the
+    // words it gets are a half-typed command line.
+    if (argv[2] === '__complete')
+      return await (await import('./completion-command.js')).runComplete(buildProgram(), argv.slice(3));
     await buildProgram().parseAsync(argv);
   } catch (err) {
     process.exitCode = reportError(err);
@@ -43,9 +32,9 @@ export function reportError(err: unknown): number {
   }
   if (isLambdaImageError(err)) {
     // Messages carry untrusted words (config keys, AWS and registry answers, a function's output): escaped.
-    process.stderr.write(`error: ${printable(err.message)}\n`);
+    process.stderr.write(`${paint('error:', 'red')} ${printable(err.message)}\n`);
     for (const line of err.details ?? []) process.stderr.write(`  ${printableLines(line)}\n`);
-    if (err.hint) process.stderr.write(`hint: ${printable(err.hint)}\n`);
+    if (err.hint) process.stderr.write(`${paint('hint:', 'dim')} ${printable(err.hint)}\n`);
     return err.exitCode;
   }
   process.stderr.write(
