@@ -103,6 +103,14 @@ describe('functions in lambda-image.json', () => {
     const r = validateConfig({ ...shop, functions });
     expect(r.errors.join('\n')).toContain(message);
   });
+
+  it.each(['__proto__', 'constructor', 'prototype'])('refuses a function named %s by name, never drops it', (name) => {
+    // As read from lambda-image.json: JSON.parse makes even __proto__ an own key.
+    const raw = JSON.parse(`{"functions":{"orders":{"main":"."},"${name}":{"main":"./cmd/x"}}}`) as object;
+    const r = validateConfig({ ...shop, ...raw });
+    expect(r.config).toBeUndefined();
+    expect(r.errors.join('\n')).toContain(`functions.${name}: "${name}" cannot name a function`);
+  });
 });
 
 describe('build record per function', () => {

@@ -1,6 +1,6 @@
 // A hand-edited functions.<name>.main is checked when a build is planned (before any engine
 // work), as init's discovery checks a folder, and the error names the function it belongs to.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from './support/cli.js';
@@ -33,6 +33,17 @@ describe("a function's main, checked at plan time", () => {
     const all = await runCli(['build', dir], NO_ENGINE);
     expect(all.code).toBe(3);
     expect(all.stderr).toMatch(/error: functions\.orders\.main: /);
+  });
+
+  it('a main that is a link to a folder outside the project is refused by name, before the engine', async () => {
+    const outside = fixtureCopy('go-multi');
+    const dir = await project((f) => {
+      f.orders!.main = './cmd/linked';
+    });
+    symlinkSync(path.join(outside, 'cmd/orders'), path.join(dir, 'cmd/linked'));
+    const r = await runCli(['build', dir, '--function', 'orders'], NO_ENGINE);
+    expect(r.code, r.stderr).toBe(3);
+    expect(r.stderr).toMatch(/^error: functions\.orders\.main: \.\/cmd\/linked is a link to .*, outside the project/m);
   });
 
   it('a library package, or one whose files the build leaves out, is not a main', async () => {

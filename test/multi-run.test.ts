@@ -2,6 +2,7 @@
 // front routing of `start` over real HTTP on 127.0.0.1 (pool stand-ins that answer with their
 // function's name), each function's settings from its config view, and the CLI's checks.
 import { mkdirSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { resolveFunctionSettings, resolveStartSettings } from '../src/app/invoke.js';
@@ -158,6 +159,38 @@ describe('start serving several functions (real HTTP, stand-in pools)', () => {
     front = undefined;
     // Shutdown drains every function's pool.
     expect(fns.map((f) => f.drains() > 0)).toEqual([true, true, true]);
+  });
+
+  it("HTTP front: request headers past the real front's 10,240 bytes are refused (431), never dropped; those under it all arrive", async () => {
+    const f = fakeFunction('solo');
+    front = await startFront(f.fn, 0, { http: [{ port: 0, front: 'url', invokeMode: 'BUFFERED' }] });
+    const port = front.httpPorts[0]!.port;
+    // Raw, as a client may send them: count headers of three-character names, no value.
+    const send = (count: number) =>
+      new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const names = Array.from({ length: count }, (_, i) => i.toString(36).padStart(3, '0'));
+        const socket = net.connect(port, '127.0.0.1', () =>
+          socket.end(`GET / HTTP/1.1\r\nhost: x\r\nconnection: close\r\n${names.map((n) => `${n}:\r\n`).join('')}\r\n`),
+        );
+        let raw = '';
+        socket.on('data', (c: Buffer) => (raw += c.toString()));
+        socket.on('error', reject);
+        socket.on('close', () => {
+          const [head = '', ...rest] = raw.split('\r\n\r\n');
+          const body = rest.join('\r\n\r\n');
+          // A chunked body: its one chunk between the size line and the end.
+          const json = body.slice(body.indexOf('{'), body.lastIndexOf('}') + 1);
+          resolve({ status: Number(head.split(' ')[1]), body: json });
+        });
+      });
+    // 2,100 headers of 6 bytes: within Node's own 16 KB, so before this the front dropped those past Node's 2,000.
+    const refused = await send(2100);
+    expect(refused.status).toBe(431);
+    expect(f.seen).toEqual([]);
+    const kept = await send(600);
+    expect(kept.status).toBe(200);
+    const event = (JSON.parse(kept.body) as { event: { headers: Record<string, string> } }).event;
+    expect(Object.keys(event.headers).filter((h) => /^[0-9a-z]{3}$/.test(h))).toHaveLength(600);
   });
 
   it('one function keeps the emulator path and its own name', async () => {

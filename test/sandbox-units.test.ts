@@ -13,6 +13,7 @@ import { parseOutputLine } from '../src/emulator/init-shell.js';
 import { FINISHED_REMEMBERED, LambdaState, type Outcome } from '../src/emulator/lambda-state.js';
 import { Lifecycle } from '../src/emulator/lifecycle.js';
 import { statField } from '../src/emulator/measurements.js';
+import { missingInitBinary } from '../src/emulator/sandbox.js';
 import { traceIdFor } from '../src/emulator/trace-id.js';
 
 describe('trace id of an invoke', () => {
@@ -112,6 +113,23 @@ describe('the environment spec (no engine)', () => {
     expect(plain.user).toBeUndefined();
     expect(plain.hostConfig?.ReadonlyRootfs).toBeUndefined();
     expect(plain.hostConfig?.Tmpfs).toBeUndefined();
+  });
+
+  it("reaps with the engine's init, or with the init shell on an engine that has none (its refusal recognised)", () => {
+    const spec = environmentSpec(base);
+    expect(spec.hostConfig?.Init).toBe(true);
+    expect(spec.hostConfig?.Ulimits).toEqual([{ Name: 'nofile', Soft: 1024, Hard: 1024 }]);
+    expect(spec.hostConfig?.IpcMode).toBe('none');
+    const shell = environmentSpec({ ...base, withoutInit: true });
+    expect(shell.hostConfig?.Init).toBeUndefined();
+    expect(shell.entrypoint?.slice(0, 2)).toEqual(['/bin/sh', '-c']);
+    expect(shell.cmd).toEqual(['/main']);
+    expect(
+      missingInitBinary(
+        new Error('(HTTP code 500) server error - exec: "docker-init": executable file not found in $PATH'),
+      ),
+    ).toBe(true);
+    expect(missingInitBinary(new Error('no such image'))).toBe(false);
   });
 });
 

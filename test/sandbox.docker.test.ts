@@ -351,6 +351,30 @@ describe.skipIf(!dockerEnv.available)('the execution environment (real engine)',
     });
   });
 
+  it('orphans are reaped as on Lambda: a warm environment that leaves 400 per invoke keeps starting processes', async () => {
+    await withFunction(images.alpinePlain, { memoryMb: 512, timeoutSec: 120 }, async (fn) => {
+      // 3 x 400 orphans: past the 1,024-process cap if their zombies stayed (they did before).
+      for (let i = 0; i < 3; i++) {
+        const o = await fn.pool.invoke(Buffer.from('{"action":"orphans","n":400}'));
+        expect(o.result.kind, o.result.body.toString()).toBe('response');
+        const r = JSON.parse(o.result.body.toString()) as { zombies: number; forkError: string };
+        expect(r.forkError).toBe('');
+        expect(r.zombies).toBeLessThan(50);
+      }
+    });
+  });
+
+  for (const image of ['alpinePlain', 'alpine'] as const) {
+    it(`${image}: 1,024 open files and no writable /dev/shm, as on Lambda`, async () => {
+      await withFunction(images[image], {}, async (fn) => {
+        const o = await fn.pool.invoke(Buffer.from('{"action":"limits"}'));
+        const r = JSON.parse(o.result.body.toString()) as { nofileSoft: number; nofileHard: number; shmError: string };
+        expect(r).toMatchObject({ nofileSoft: 1024, nofileHard: 1024 });
+        expect(r.shmError).not.toBe('');
+      });
+    });
+  }
+
   it('/tmp is not charged to the memory: 200 MB in /tmp with 128 MB works, and /tmp stays capped at its size', async () => {
     const run = await withFunction(
       images.alpinePlain,

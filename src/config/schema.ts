@@ -276,6 +276,17 @@ export type FunctionEntry = v.InferOutput<typeof functionSchema>;
 
 export type ValidationResult = { config: Config; errors: [] } | { config?: undefined; errors: string[] };
 
+/** Keys an object's prototype owns: never a function's name (they would be dropped, or reach the prototype). */
+const RESERVED_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
+function reservedFunctionKeys(raw: unknown): string[] {
+  const fns = (raw as { functions?: unknown } | null)?.functions;
+  if (!fns || typeof fns !== 'object') return [];
+  return Object.keys(fns)
+    .filter((k) => RESERVED_KEYS.has(k))
+    .map((k) => `functions.${k}: "${k}" cannot name a function (a reserved JavaScript name); choose another name`);
+}
+
 /** Checks the rules that tie fields together. */
 function crossChecks(c: Config): string[] {
   const errors: string[] = [];
@@ -312,6 +323,9 @@ function crossChecks(c: Config): string[] {
 
 /** Validates a parsed value. Never throws: returns the config (defaults filled in) or one message per problem. */
 export function validateConfig(raw: unknown): ValidationResult {
+  // The schema's records skip these keys without a word: a function so named would vanish.
+  const reserved = reservedFunctionKeys(raw);
+  if (reserved.length) return { errors: reserved };
   const result = v.safeParse(configSchema, raw);
   if (!result.success) return { errors: issueMessages(raw) };
   const errors = crossChecks(result.output);

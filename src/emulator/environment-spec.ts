@@ -6,7 +6,7 @@ import type { ContainerSpec } from '../docker/containers.js';
 import { type FunctionImage, SESSION_LABEL } from './function-image.js';
 import { EXTENSIONS_INIT, INIT_SHELL_NAME } from './init-shell.js';
 import type { FunctionIdentity } from './lambda-state.js';
-import { LAMBDA_PIDS_LIMIT } from './limits.js';
+import { LAMBDA_NOFILE_LIMIT, LAMBDA_PIDS_LIMIT } from './limits.js';
 import type { NetworkPlan } from './network.js';
 
 /** Lambda's execution user (sbx_user1051). */
@@ -48,6 +48,11 @@ export interface EnvironmentSpecInput {
   env: Record<string, string>;
   /** How Lambda started this environment: on demand, or ahead of its invokes (`start --watch --prewarm`). */
   initializationType?: InitializationType;
+  /**
+   * The engine has no init binary (docker-init, catatonit): the init shell is PID 1 instead,
+   * and it reaps orphans while it waits for the runtime.
+   */
+  withoutInit?: boolean;
 }
 
 /** Lambda's log stream name for an environment started on `date`: YYYY/MM/DD/[version]<32 hex>. */
@@ -81,7 +86,18 @@ export function lambdaEnvironment(input: EnvironmentSpecInput): Record<string, s
 export function environmentSpec(input: EnvironmentSpecInput): ContainerSpec {
   const memory = (input.memoryMb + (input.isolated && input.tmpOutsideMemory ? input.ephemeralMb : 0)) * 1024 * 1024;
   // Limits hold for every environment, isolated or not: a fork bomb must not reach the host.
-  const limits = { Memory: memory, MemorySwap: memory, PidsLimit: LAMBDA_PIDS_LIMIT };
+  // Lambda's 1,024 open files (the engine's default is far higher); an init as PID 1 that
+  // reaps orphans, as Lambda's own init does (else their zombies fill the process cap: the
+  // engine's docker-init, catatonit on Podman); no IPC namespace of its own, so no /dev/shm
+  // (Lambda has no writable one, and the engine's 64 MB would sit outside the memory limit).
+  const limits = {
+    Memory: memory,
+    MemorySwap: memory,
+    PidsLimit: LAMBDA_PIDS_LIMIT,
+    Ulimits: [{ Name: 'nofile', Soft: LAMBDA_NOFILE_LIMIT, Hard: LAMBDA_NOFILE_LIMIT }],
+    Init: input.withoutInit ? undefined : true,
+    IpcMode: 'none',
+  };
   const spec: ContainerSpec = {
     image: input.image.image,
     env: lambdaEnvironment(input),
@@ -104,7 +120,7 @@ export function environmentSpec(input: EnvironmentSpecInput): ContainerSpec {
       '/tmp': `rw,exec,nosuid,nodev,size=${input.ephemeralMb}m,uid=993,gid=990,mode=1777`,
     };
   }
-  if (input.image.extensions.length) {
+  if (input.image.extensions.length || input.withoutInit) {
     spec.entrypoint = ['/bin/sh', '-c', EXTENSIONS_INIT, INIT_SHELL_NAME];
     spec.cmd = [...input.image.entrypoint, ...input.image.cmd];
   }

@@ -10,6 +10,12 @@ export const MAX_RESPONSE_BYTES = 6 * 1024 * 1024 + 100;
 export const MAX_STREAMED_RESPONSE_BYTES = 200 * 1024 * 1024;
 /** Lambda's payload limit for an asynchronous (`Event`) invoke: 1 MB, against 6 MB for a synchronous one. */
 export const MAX_ASYNC_PAYLOAD_BYTES = 1024 * 1024;
+/**
+ * The HTTP fronts' limit on the request line and headers together: API Gateway's documented
+ * 10,240 bytes ("Total combined size of request line and header values"), applied to every
+ * front; past it the request is refused (431), never passed on with headers left out.
+ */
+export const MAX_FRONT_HEADER_BYTES = 10_240;
 /** X-Amz-Log-Result carries the end of the invoke's log, at most this many bytes (as Lambda). */
 export const LOG_RESULT_BYTES = 4096;
 
@@ -26,6 +32,8 @@ export const EVENT_DRAIN_MS = 60_000;
 
 /** Lambda's limit on processes and threads in one execution environment (extensions and the init shell included). */
 export const LAMBDA_PIDS_LIMIT = 1024;
+/** Lambda's limit on open files per execution environment (the nofile ulimit, soft and hard). */
+export const LAMBDA_NOFILE_LIMIT = 1024;
 /** Lambda's limit on the init phase. */
 export const INIT_TIMEOUT_MS = 10_000;
 /** Shutdown budget with external extensions, then SIGKILL. */

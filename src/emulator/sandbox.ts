@@ -4,7 +4,7 @@
 // init shell and its output marks: init-shell.ts; the lifecycle state: lifecycle.ts;
 // measurements: measurements.ts.
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import type { ContainerClient, ContainerHandle } from '../docker/containers.js';
+import type { ContainerClient, ContainerHandle, ContainerSpec } from '../docker/containers.js';
 import type { Engine } from '../docker/engine.js';
 import { LambdaImageError } from '../errors.js';
 import { debug } from '../util/debug.js';
@@ -28,6 +28,15 @@ export type { ShutdownReason } from './lifecycle.js';
 export { traceIdFor } from './trace-id.js';
 
 const log = debug('emulator');
+
+/** Set once an engine refused Init (no init binary): later environments start under the init shell at once. */
+let engineLacksInit = false;
+
+/** The engine's refusal of Init because it has no init binary (docker-init, catatonit). */
+export function missingInitBinary(err: unknown): boolean {
+  const m = (err as Error)?.message ?? '';
+  return /docker-init|catatonit|init binary|\binit\b.*(not found|no such file)/i.test(m);
+}
 
 /** How often the function's memory is read when /tmp is kept out of it. */
 const MEMORY_POLL_MS = 20;
@@ -182,26 +191,64 @@ export class Sandbox {
     const id = this.opts.identity;
     // /tmp outside the function's memory needs the cgroup's files, read on this machine.
     const tmpOutsideMemory = this.opts.isolated && !this.engine.desktop && (await localMemoryCgroups());
-    const spec = environmentSpec({
-      identity: id,
-      memoryMb: this.opts.memoryMb,
-      region: this.opts.region,
-      ephemeralMb: this.opts.ephemeralMb,
-      tmpOutsideMemory,
-      isolated: this.opts.isolated,
-      session: this.opts.session,
-      ownerLabels: ownerLabels(),
-      image: this.facts,
-      network: this.network,
-      runtimeApi: this.network.runtimeApi(port),
-      netHolderId: this.netHolder?.id,
-      logStreamName: logStreamName(id.version, new Date(), randomBytes(16).toString('hex')),
-      credentials: credentialsFromEnv(),
-      env: this.opts.env,
-      initializationType: this.initializationType,
-    });
+    const network = this.network;
+    const spec = (withoutInit: boolean) =>
+      environmentSpec({
+        identity: id,
+        memoryMb: this.opts.memoryMb,
+        region: this.opts.region,
+        ephemeralMb: this.opts.ephemeralMb,
+        tmpOutsideMemory,
+        isolated: this.opts.isolated,
+        session: this.opts.session,
+        ownerLabels: ownerLabels(),
+        image: this.facts,
+        network,
+        runtimeApi: network.runtimeApi(port),
+        netHolderId: this.netHolder?.id,
+        logStreamName: logStreamName(id.version, new Date(), randomBytes(16).toString('hex')),
+        credentials: credentialsFromEnv(),
+        env: this.opts.env,
+        initializationType: this.initializationType,
+        withoutInit,
+      });
     // A namespace made ahead already has its address; a container's own comes with its start.
     if (this.netHolder) this.setOwnAddress(addressOf(this.netHolder));
+    try {
+      await this.createAndStart(spec(engineLacksInit));
+    } catch (err) {
+      // An engine without an init binary (dockerd without docker-init, Podman without
+      // catatonit) refuses Init: the init shell, which reaps too, is PID 1 from then on.
+      if (engineLacksInit || !missingInitBinary(err)) throw err;
+      log(`the engine has no init binary (${(err as Error).message}): the init shell reaps instead`);
+      engineLacksInit = true;
+      await this.container?.remove().catch(() => undefined);
+      await this.createAndStart(spec(true));
+    }
+    const container = this.container as ContainerHandle;
+    if (!this.netHolder) this.setOwnAddress(addressOf(container));
+    if (tmpOutsideMemory) {
+      this.fnMemory = await FunctionMemory.find(container.id);
+      if (this.fnMemory) void this.holdMemory(this.fnMemory);
+      else {
+        // Nothing to read the function's share from: back to one limit, /tmp charged to it.
+        log(`no memory cgroup found for ${container.id.slice(0, 12)}: /tmp and memory share one limit`);
+        await container.limitMemory(this.opts.memoryMb * 1024 * 1024);
+      }
+    }
+    log(`started ${container.id.slice(0, 12)} with the API on ${this.network.listenHost}:${port}`);
+    void container.wait().then(
+      (code) => {
+        this.markExited();
+        this.onExit(code, 'container');
+      },
+      (err: Error) => this.onEngineLost(err),
+    );
+  }
+
+  /** Creates the environment's container, attaches to its output and starts it (Telemetry's initStart included). */
+  private async createAndStart(spec: ContainerSpec): Promise<void> {
+    const id = this.opts.identity;
     this.container = await this.containers.create(spec);
     this.gauge = new MemoryGauge(this.container);
     this.output = await this.container.attachLines((line) => this.onLine(line));
@@ -218,24 +265,6 @@ export class Sandbox {
       instanceMaxMemory: this.opts.memoryMb * 1024 * 1024,
     });
     await this.container.start();
-    if (!this.netHolder) this.setOwnAddress(addressOf(this.container));
-    if (tmpOutsideMemory) {
-      this.fnMemory = await FunctionMemory.find(this.container.id);
-      if (this.fnMemory) void this.holdMemory(this.fnMemory);
-      else {
-        // Nothing to read the function's share from: back to one limit, /tmp charged to it.
-        log(`no memory cgroup found for ${this.container.id.slice(0, 12)}: /tmp and memory share one limit`);
-        await this.container.limitMemory(this.opts.memoryMb * 1024 * 1024);
-      }
-    }
-    log(`started ${this.container.id.slice(0, 12)} with the API on ${this.network.listenHost}:${port}`);
-    void this.container.wait().then(
-      (code) => {
-        this.markExited();
-        this.onExit(code, 'container');
-      },
-      (err: Error) => this.onEngineLost(err),
-    );
   }
 
   /** Not the runtime exiting: the engine is gone, so this environment and what it was doing fail with that. */

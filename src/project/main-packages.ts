@@ -120,6 +120,11 @@ export async function mainPackageProblem(root: string, main: string, target: Bui
   const st = await fs.stat(abs).catch(() => undefined);
   if (!st) return `${main} does not exist`;
   if (!st.isDirectory()) return `${main} is not a folder`;
+  // The engine gets the project's files only: a link out of it builds nothing there (exit 12).
+  const [realRoot, realMain] = await Promise.all([fs.realpath(root), fs.realpath(abs)]);
+  const rel = path.relative(realRoot, realMain);
+  if (rel.startsWith('..') || path.isAbsolute(rel))
+    return `${main} is a link to ${realMain}, outside the project: the build sees only the project's files`;
   const items = await fs.readdir(abs, { withFileTypes: true }).catch(() => []);
   const files = items
     .filter((i) => i.isFile() && isSourceName(i.name))

@@ -17,6 +17,7 @@ import {
   EVENT_DRAIN_MS,
   LOG_RESULT_BYTES,
   MAX_ASYNC_PAYLOAD_BYTES,
+  MAX_FRONT_HEADER_BYTES,
   MAX_PAYLOAD_BYTES,
   MAX_WAITING_REQUESTS,
   WAITING_PAYLOAD_BUDGET,
@@ -103,6 +104,18 @@ function shuttingDown(res: http.ServerResponse): void {
 }
 
 /** Lambda's throttle: a function at its reserved concurrency answers 429 with this body and a Retry-After. */
+/** The request line and headers, in bytes as sent (name, ": ", value, CRLF each). */
+function headerBytes(req: http.IncomingMessage): number {
+  let n = (req.method?.length ?? 0) + (req.url?.length ?? 0) + 12;
+  for (let i = 0; i < req.rawHeaders.length; i += 2) n += req.rawHeaders[i]!.length + req.rawHeaders[i + 1]!.length + 4;
+  return n;
+}
+
+function headersTooLarge(res: http.ServerResponse): void {
+  res.writeHead(431, { 'content-type': 'application/json' });
+  res.end(JSON.stringify({ message: 'Request Header Fields Too Large' }));
+}
+
 function throttled(res: http.ServerResponse): void {
   errorJson(
     res,
@@ -403,6 +416,11 @@ export async function startFront(
       routings.push(route);
       const front = http.createServer((req, res) => {
         const target = req.url ?? '/';
+        // The real fronts refuse headers past their size limit; Node would drop those past its count.
+        if (headerBytes(req) > MAX_FRONT_HEADER_BYTES) {
+          req.resume();
+          return headersTooLarge(res);
+        }
         const routed = !listed.length
           ? undefined
           : prefixed
@@ -435,6 +453,8 @@ export async function startFront(
           });
         pending.add(answered);
       });
+      // Every header is read (none dropped past Node's count); their size is bounded above.
+      front.maxHeadersCount = 0;
       await listen(front, spec.port, opts.host);
       servers.push(front);
       bound = (front.address() as AddressInfo).port;
