@@ -7,6 +7,7 @@ import type { ContainerClient } from '../docker/containers.js';
 import type { Engine } from '../docker/engine.js';
 import { LambdaImageError } from '../errors.js';
 import type { FunctionImage } from './function-image.js';
+import { RUNTIME_NEXT_GRACE_MS } from './limits.js';
 import { planNetwork } from './network.js';
 import { NetworkSpares } from './netns.js';
 import { type InvokeExtra, type InvokeOutcome, Sandbox, type SandboxOptions } from './sandbox.js';
@@ -178,6 +179,7 @@ export class SandboxPool {
     this.emit(this.hooks.startLines?.(requestId) ?? [], log, 'start');
     let reportedLog!: (text: string) => void;
     const logText = new Promise<string>((r) => (reportedLog = r));
+    const invokeBegan = Date.now();
     const answer = await sandbox
       .invoke(payload, this.opts.timeoutSec, { ...extra, requestId })
       .catch((err: unknown) => {
@@ -201,9 +203,13 @@ export class SandboxPool {
     this.lastReport.set(sandbox, reported);
     this.reports.add(reported);
     void reported.finally(() => this.reports.delete(reported));
-    // A dead environment is read before it is removed; a live one serves the next invoke at once.
-    if (sandbox.alive) this.release(sandbox);
-    else void reported.finally(() => this.release(sandbox));
+    // A live environment serves the next invoke once its runtime asked for it (within what was
+    // left of this invoke's time); one whose runtime exited instead is read before it is removed.
+    const deadline = invokeBegan + this.opts.timeoutSec * 1000;
+    void sandbox.readyForNext(Math.max(RUNTIME_NEXT_GRACE_MS, deadline - Date.now())).then((ready) => {
+      if (ready) this.release(sandbox);
+      else void reported.finally(() => this.release(sandbox));
+    });
     return outcome;
   }
 
@@ -241,6 +247,8 @@ export class SandboxPool {
   }
 
   private release(sandbox: Sandbox): void {
+    // Already let go (close() stopped it while its runtime had not asked for the next event yet).
+    if (!this.all.has(sandbox)) return;
     // Closed: environments stop as they come free, unless accepted Event invokes still wait for one.
     // An environment of an image swapped out is spun down once its invoke is done.
     if (!sandbox.alive || this.stale(sandbox) || (this.closed && !this.waiters.length)) {
