@@ -76,6 +76,30 @@ describe.skipIf(!dockerEnv.available)('Lambda 2026 behaviours (real engine)', ()
     });
   });
 
+  it('tenant ids reach the runtime, and environments are never shared between tenants', async () => {
+    const engine = await connectEngine();
+    const fn = await prepareFunction(engine, await resolveFunctionSettings({ image }), {
+      onPlatformLine: () => {},
+      onOutput: () => {},
+    });
+    try {
+      const as = (tenantId: string) => fn.pool.invoke(Buffer.from('{}'), { tenantId });
+      const a1 = await as('tenant-a');
+      expect(JSON.parse(a1.result.body.toString()).tenantId).toBe('tenant-a');
+      expect((await as('tenant-a')).cold).toBe(false);
+      const b = await as('tenant-b');
+      expect(b.cold).toBe(true); // never tenant-a's warm environment
+      expect(JSON.parse(b.result.body.toString()).tenantId).toBe('tenant-b');
+      expect((await as('tenant-a')).cold).toBe(true);
+    } finally {
+      await fn.pool.close();
+    }
+    // Through the CLI's --tenant-id.
+    const r = await runCli(['invoke', '--image', image, '--tenant-id', 'tenant-c']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout).tenantId).toBe('tenant-c');
+  });
+
   it('after a panic, the next request through the Invoke API and through the URL front succeeds, as a cold start', async () => {
     const [port, httpPort] = [await freePort(), await freePort()];
     const started = await startCliUntil(
@@ -92,6 +116,9 @@ describe.skipIf(!dockerEnv.available)('Lambda 2026 behaviours (real engine)', ()
         expect(next.status).toBe(200);
         expect(next.headers.get('x-amz-function-error')).toBeNull();
       }
+      // The SDK's TenantId (X-Amz-Tenant-Id) reaches the runtime.
+      const tenant = await fetch(api, { method: 'POST', body: '{}', headers: { 'X-Amz-Tenant-Id': 'tenant-x' } });
+      expect((await tenant.json()).tenantId).toBe('tenant-x');
       for (let i = 0; i < 3; i++) {
         const crash = await fetch(`http://127.0.0.1:${httpPort}/`, { method: 'POST', body: '{"action":"panic"}' });
         expect(crash.status).toBe(502);

@@ -22,6 +22,8 @@ export interface InvokeRequest {
   traceId: string;
   clientContext?: string;
   cognitoIdentity?: string;
+  /** The invoke's tenant (X-Amz-Tenant-Id, the SDK's TenantId): Lambda-Runtime-Aws-Tenant-Id on /next. */
+  tenantId?: string;
   /**
    * The caller takes a streamed response as it comes (a RESPONSE_STREAM function URL,
    * InvokeWithResponseStream). Without it a streamed response is buffered, 6 MB at most.
@@ -459,6 +461,7 @@ export class LambdaState {
     };
     if (request.clientContext) headers['Lambda-Runtime-Client-Context'] = request.clientContext;
     if (request.cognitoIdentity) headers['Lambda-Runtime-Cognito-Identity'] = request.cognitoIdentity;
+    if (request.tenantId) headers['Lambda-Runtime-Aws-Tenant-Id'] = request.tenantId;
     waiter.answer({ kind: 'event', body: request.payload, headers });
   }
 

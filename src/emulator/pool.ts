@@ -85,7 +85,12 @@ export class SandboxPool {
   private all = new Set<Sandbox>();
   private starting = 0;
   /** Invokes waiting for an environment, oldest first; `background` ones are accepted Event invokes. */
-  private waiters: Array<{ give: (s: Sandbox | undefined) => void; background: boolean }> = [];
+  private waiters: Array<{ give: (s: Sandbox | undefined) => void; background: boolean; tenant: string }> = [];
+  /**
+   * The tenant each environment serves ('' for none): with tenant isolation Lambda never hands
+   * an environment to another tenant's invoke, so the pool is keyed by tenant.
+   */
+  private tenants = new WeakMap<Sandbox, string>();
   private closed = false;
   /** Closed to new invokes, but accepted Event invokes still run (see drain). */
   private keepBackground = false;
@@ -149,7 +154,7 @@ export class SandboxPool {
     payload: Buffer,
     extra: Omit<InvokeExtra, 'requestId'> & { background?: boolean } = {},
   ): Promise<PoolInvoke> {
-    const { sandbox, cold } = await this.acquire(extra.background ?? false);
+    const { sandbox, cold } = await this.acquire(extra.background ?? false, extra.tenantId ?? '');
     if (cold) {
       const init = await sandbox.waitForInit().catch((err: unknown) => this.failed(sandbox, err));
       if (!init.ok) {
@@ -213,13 +218,18 @@ export class SandboxPool {
     return outcome;
   }
 
-  private async acquire(background: boolean): Promise<{ sandbox: Sandbox; cold: boolean }> {
+  private async acquire(background: boolean, tenant: string): Promise<{ sandbox: Sandbox; cold: boolean }> {
     if (this.closed && !(background && this.keepBackground)) throw new PoolClosedError();
-    // An idle environment whose runtime died between invokes is replaced, not handed out.
-    for (let warm = this.idle.pop(); warm; warm = this.idle.pop()) {
+    // An idle environment of this tenant; one whose runtime died between invokes is replaced, not handed out.
+    for (let i = this.idle.length - 1; i >= 0; i--) {
+      const warm = this.idle[i]!;
+      if (warm.alive && this.tenants.get(warm) !== tenant) continue;
+      this.idle.splice(i, 1);
       if (warm.alive) return { sandbox: warm, cold: false };
       this.release(warm);
     }
+    // All slots taken, some by idle environments of other tenants: the oldest idle one makes room.
+    if (this.all.size + this.starting >= this.size && this.idle.length) this.retire(this.idle.shift()!);
     if (this.all.size + this.starting < this.size) {
       this.starting++;
       try {
@@ -230,14 +240,15 @@ export class SandboxPool {
         const { facts, generation } = this;
         const sandbox = await Sandbox.start(this.engine, this.containers, facts, this.sandboxOpts, holder);
         this.generations.set(sandbox, generation);
+        this.tenants.set(sandbox, tenant);
         this.all.add(sandbox);
         return { sandbox, cold: true };
       } finally {
         this.starting--;
       }
     }
-    const next = await new Promise<Sandbox | undefined>((give) => this.waiters.push({ give, background }));
-    return next ? { sandbox: next, cold: false } : this.acquire(background);
+    const next = await new Promise<Sandbox | undefined>((give) => this.waiters.push({ give, background, tenant }));
+    return next ? { sandbox: next, cold: false } : this.acquire(background, tenant);
   }
 
   /** The environment itself failed (the engine went away): it is stopped, the caller gets the error. */
@@ -263,9 +274,23 @@ export class SandboxPool {
       this.waiters.shift()?.give(undefined);
       return;
     }
-    const waiter = this.waiters.shift();
-    if (waiter) waiter.give(sandbox);
-    else this.idle.push(sandbox);
+    const tenant = this.tenants.get(sandbox) ?? '';
+    const mine = this.waiters.findIndex((w) => w.tenant === tenant);
+    if (mine >= 0) return this.waiters.splice(mine, 1)[0]!.give(sandbox);
+    // Only other tenants wait: this environment goes, so one of theirs can start in its slot.
+    if (this.waiters.length) return this.retire(sandbox);
+    this.idle.push(sandbox);
+  }
+
+  /** Spins down a live idle environment to free its slot; the first waiter then tries again. */
+  private retire(sandbox: Sandbox): void {
+    this.all.delete(sandbox);
+    const stopping = sandbox.stop('spindown').finally(() => {
+      this.stopping.delete(stopping);
+      this.leftBehind.push(...sandbox.leftBehind);
+    });
+    this.stopping.add(stopping);
+    this.waiters.shift()?.give(undefined);
   }
 
   private stale(sandbox: Sandbox): boolean {

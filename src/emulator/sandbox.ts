@@ -66,6 +66,8 @@ export interface InvokeExtra {
   traceId?: string;
   /** Takes a streamed response as the function writes it (see InvokeRequest.stream). */
   stream?: ResponseSink;
+  /** The invoke's tenant id: the pool never lets environments cross tenants. */
+  tenantId?: string;
 }
 
 export interface InvokeOutcome {
@@ -433,6 +435,7 @@ export class Sandbox {
       clientContext: extra.clientContext,
       cognitoIdentity: extra.cognitoIdentity,
       stream: extra.stream,
+      tenantId: extra.tenantId,
       traceId,
       requestId,
     };
