@@ -276,10 +276,10 @@ export class SandboxPool {
     }
     const tenant = this.tenants.get(sandbox) ?? '';
     const mine = this.waiters.findIndex((w) => w.tenant === tenant);
-    if (mine >= 0) return this.waiters.splice(mine, 1)[0]!.give(sandbox);
+    if (mine >= 0) this.waiters.splice(mine, 1)[0]!.give(sandbox);
     // Only other tenants wait: this environment goes, so one of theirs can start in its slot.
-    if (this.waiters.length) return this.retire(sandbox);
-    this.idle.push(sandbox);
+    else if (this.waiters.length) this.retire(sandbox);
+    else this.idle.push(sandbox);
   }
 
   /** Spins down a live idle environment to free its slot; the first waiter then tries again. */
