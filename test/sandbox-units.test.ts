@@ -239,3 +239,54 @@ describe('the Runtime API state machine (typed outcomes)', () => {
     });
   });
 });
+
+describe('Lambda-Runtime-Invocation-Id and readiness (state machine)', () => {
+  const identity = {
+    functionName: 'f',
+    functionArn: 'arn:aws:lambda:us-east-1:123456789012:function:f',
+    version: '$LATEST',
+    handler: 'h',
+  };
+  const nonceOf = (o: Outcome | undefined) => (o?.kind === 'event' ? o.headers['Lambda-Runtime-Invocation-Id'] : '');
+
+  it('a result echoing an earlier invoke of the same request id is refused; an absent echo is accepted', async () => {
+    const state = new LambdaState(identity, []);
+    let last: Outcome | undefined;
+    const waiter = { answer: (o: Outcome) => (last = o) };
+    state.runtimeNext(waiter);
+    await state.waitForInit();
+    const first = state.invoke({ requestId: 'same', payload: Buffer.from('{}'), deadlineMs: 0, traceId: 't' });
+    const firstNonce = nonceOf(last);
+    expect(firstNonce).toMatch(/^[0-9a-f-]{36}$/);
+    state.runtimeResult('same', 'response', { body: Buffer.from('1'), size: 1, invocationId: firstNonce });
+    await first;
+    // A retry reuses the request id: the first attempt's late answer must not become its answer.
+    state.runtimeNext(waiter);
+    const retry = state.invoke({ requestId: 'same', payload: Buffer.from('{}'), deadlineMs: 0, traceId: 't' });
+    expect(nonceOf(last)).not.toBe(firstNonce);
+    expect(
+      state.runtimeResult('same', 'response', { body: Buffer.from('old'), size: 3, invocationId: firstNonce }),
+    ).toEqual({ kind: 'refused', refusal: 'invoke-timeout', message: 'Invoke timeout' });
+    expect(state.runtimeResponseStart('same', undefined, firstNonce)).toMatchObject({ refusal: 'invoke-timeout' });
+    expect(state.runtimeResult('same', 'response', { body: Buffer.from('new'), size: 3 })).toEqual({
+      kind: 'accepted',
+    });
+    expect((await retry).body.toString()).toBe('new');
+  });
+
+  it('is ready for another invoke only once the runtime asked for its next event', async () => {
+    const state = new LambdaState(identity, []);
+    state.runtimeNext({ answer: () => undefined });
+    await state.waitForInit();
+    const done = state.invoke({ requestId: 'a', payload: Buffer.from('{}'), deadlineMs: 0, traceId: 't' });
+    let ready = false;
+    void state.runtimeWaiting().then(() => (ready = true));
+    state.runtimeResult('a', 'error', { body: Buffer.from('{"errorType":"runtime.Error"}'), size: 30 });
+    await done;
+    await new Promise((r) => setTimeout(r, 10));
+    expect(ready).toBe(false); // answered, but has not asked again: it may be exiting
+    state.runtimeNext({ answer: () => undefined });
+    await new Promise((r) => setTimeout(r, 0));
+    expect(ready).toBe(true);
+  });
+});

@@ -430,6 +430,8 @@ export async function invokeRepeatedly(
   payload: Buffer,
   count: number,
   concurrency: number,
+  /** `--tenant-id`: the invokes' tenant (Lambda-Runtime-Aws-Tenant-Id; environments of its own). */
+  tenantId?: string,
 ): Promise<RepeatResult> {
   checkPayload(payload);
   const outcomes: PoolInvoke[] = [];
@@ -437,7 +439,7 @@ export async function invokeRepeatedly(
   const worker = async () => {
     while (next < count) {
       next++;
-      outcomes.push(await fn.pool.invoke(payload));
+      outcomes.push(await fn.pool.invoke(payload, { tenantId }));
     }
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, count) }, worker));

@@ -152,6 +152,7 @@ export function registerCommands(program: Command): void {
     .option('--event-example <name>', 'a bundled example event ("lambda-image events" lists them)')
     .option('--set <path=value>', 'override a field of --event-example (repeatable)', collect)
     .option('--repeat <n>', 'invoke n times; prints cold and warm duration percentiles', '1')
+    .option('--tenant-id <id>', "the invoke's tenant (tenant isolation): Lambda-Runtime-Aws-Tenant-Id for the runtime")
     .option('--rie', "use the image's own emulator (docker run -p PORT:8080 and POST), not lambda-image's")
     .action(async (dir: string, opts) => (await import('./invoke.js')).runInvoke(dir, opts));
 

@@ -60,6 +60,7 @@ export interface InvokeCliOptions extends FunctionCliOptions {
   eventExample?: string;
   set?: string[];
   repeat?: string;
+  tenantId?: string;
   rie?: boolean;
 }
 
@@ -87,7 +88,7 @@ export async function runInvoke(dir: string, opts: InvokeCliOptions): Promise<vo
   }
   const fn = await prepareFunction(engine, plan, stderrHooks());
   await withCleanup(fn, async () => {
-    const result = await invokeRepeatedly(fn, payload, repeat, concurrency);
+    const result = await invokeRepeatedly(fn, payload, repeat, concurrency, opts.tenantId);
     await fn.pool.settled(); // every REPORT line before the summary
     for (const o of result.outcomes) {
       // What the front would answer, on stderr; the function's own answer stays on stdout.

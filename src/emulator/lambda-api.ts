@@ -44,6 +44,8 @@ const REFUSALS: Record<Refusal, { status: number; errorType: string }> = {
   'invalid-request': { status: 400, errorType: 'InvalidRequest' },
   'unknown-extension': { status: 403, errorType: 'Extension.InvalidIdentifier' },
   'shutdown-not-supported': { status: 403, errorType: 'ShutdownEventNotSupportedForInternalExtension' },
+  // The RIE's LMI router renders Runtime.InvokeTimeout as 410 {"errorType":"InvokeTimeout"}.
+  'invoke-timeout': { status: 410, errorType: 'InvokeTimeout' },
 };
 
 /** The HTTP answer to one outcome of the state machine. */
@@ -141,9 +143,10 @@ export class LambdaApiServer {
   ): Promise<void> {
     const s = this.state;
     const contentType = header(req, 'content-type');
+    const invocationId = header(req, 'lambda-runtime-invocation-id');
     let sink: ResponseSink | undefined;
     if (kind === 'response') {
-      const start = s.runtimeResponseStart(id, contentType);
+      const start = s.runtimeResponseStart(id, contentType, invocationId);
       if ('kind' in start) {
         req.resume();
         return reply(res, start);
@@ -177,7 +180,7 @@ export class LambdaApiServer {
       return; // the runtime went away mid-response: the sandbox ends the invoke
     }
     const trailerType = req.trailers['lambda-runtime-function-error-type'];
-    const base = { size, contentType, streamed: sink !== undefined || streamedOut, limit };
+    const base = { size, contentType, streamed: sink !== undefined || streamedOut, limit, invocationId };
     if (size > limit) return reply(res, s.runtimeResult(id, kind, { ...base, body: undefined }));
     if (trailerType) {
       const encoded = req.trailers['lambda-runtime-function-error-body'];

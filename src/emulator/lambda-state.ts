@@ -22,6 +22,8 @@ export interface InvokeRequest {
   traceId: string;
   clientContext?: string;
   cognitoIdentity?: string;
+  /** The invoke's tenant (X-Amz-Tenant-Id, the SDK's TenantId): Lambda-Runtime-Aws-Tenant-Id on /next. */
+  tenantId?: string;
   /**
    * The caller takes a streamed response as it comes (a RESPONSE_STREAM function URL,
    * InvokeWithResponseStream). Without it a streamed response is buffered, 6 MB at most.
@@ -60,7 +62,12 @@ export type Refusal =
   /** A Lambda-Extension-Identifier that no registration gave out. */
   | 'unknown-extension'
   /** An internal extension asked for SHUTDOWN. */
-  | 'shutdown-not-supported';
+  | 'shutdown-not-supported'
+  /**
+   * A result whose echoed Lambda-Runtime-Invocation-Id is not the invoke now running: a
+   * handler that timed out and kept going answering an invoke that reuses its request id.
+   */
+  | 'invoke-timeout';
 
 /** What one API call comes to. The router writes it; nothing here knows HTTP. */
 export type Outcome =
@@ -98,6 +105,8 @@ interface Extension {
 
 interface Current {
   request: InvokeRequest;
+  /** The per-invoke nonce sent as Lambda-Runtime-Invocation-Id on /next. */
+  invocationId: string;
   resolve: (r: InvokeResult) => void;
   runtimeDone: boolean;
   result?: InvokeResult;
@@ -126,6 +135,8 @@ export class LambdaState {
   /** Recent request ids that finished: a late post for them is a state error, not an unknown id. Bounded. */
   private finished = new Set<string>();
   private shutdownWaiters: Array<() => void> = [];
+  /** Resolved when the runtime asks for its next event with no invoke in flight (ready again). */
+  private readyWaiters: Array<() => void> = [];
 
   constructor(
     private readonly identity: FunctionIdentity,
@@ -227,12 +238,23 @@ export class LambdaState {
         'Invalid state transition: a /next request is already waiting for the next event',
       );
     this.runtimeWaiter = waiter;
+    if (!this.current) for (const r of this.readyWaiters.splice(0)) r();
     if (!this.runtimeReady) {
       this.runtimeReady = true;
       this.checkInitDone();
     }
     this.dispatch();
     return undefined;
+  }
+
+  /**
+   * Resolves once the runtime has asked for its next event after its last invoke: only then
+   * may the environment take another invoke (a runtime that answers and exits, as
+   * aws-lambda-go does after a panic, never asks, and its environment is replaced).
+   */
+  runtimeWaiting(): Promise<void> {
+    if (this.runtimeWaiter && !this.current) return Promise.resolve();
+    return new Promise((resolve) => this.readyWaiters.push(resolve));
   }
 
   /** The connection of the runtime's held /next request closed before it was answered. */
@@ -256,10 +278,12 @@ export class LambdaState {
       streamed?: boolean;
       /** The size limit that applied (default MAX_RESPONSE_BYTES, the buffered one). */
       limit?: number;
+      /** The Lambda-Runtime-Invocation-Id the runtime echoed, if it did. */
+      invocationId?: string;
     },
   ): Outcome {
     const c = this.current;
-    const wrong = this.checkResultId(id);
+    const wrong = this.checkResultId(id, post.invocationId);
     if (wrong || !c) return wrong ?? stateError;
     c.runtimeDone = true;
     let answer: Outcome = accepted;
@@ -288,8 +312,11 @@ export class LambdaState {
   }
 
   /** Why a result for this request id is refused now (unknown id, or a second answer), if it is. */
-  private checkResultId(id: string): Outcome | undefined {
+  private checkResultId(id: string, invocationId?: string): Outcome | undefined {
     const c = this.current;
+    // An absent echo is accepted (runtime clients before July 2026, aws-lambda-go today).
+    if (invocationId !== undefined && c?.request.requestId === id && invocationId !== c.invocationId)
+      return refused('invoke-timeout', 'Invoke timeout');
     if (!c || c.request.requestId !== id || c.runtimeDone) {
       if (this.finished.has(id) || (c && c.request.requestId === id)) return stateError;
       return refused('unknown-request', 'Invalid request ID');
@@ -301,8 +328,12 @@ export class LambdaState {
    * A POST /runtime/invocation/{id}/response begins: the caller's sink when it takes a stream
    * (undefined: buffer it), or the refusal for a wrong id. The result follows with runtimeResult.
    */
-  runtimeResponseStart(id: string, contentType: string | undefined): { sink?: ResponseSink } | Outcome {
-    const wrong = this.checkResultId(id);
+  runtimeResponseStart(
+    id: string,
+    contentType: string | undefined,
+    invocationId?: string,
+  ): { sink?: ResponseSink } | Outcome {
+    const wrong = this.checkResultId(id, invocationId);
     if (wrong) return wrong;
     const { stream: sink, requestId } = this.current!.request;
     sink?.begin(contentType, requestId);
@@ -418,16 +449,19 @@ export class LambdaState {
         tracing: { type: 'X-Amzn-Trace-Id', value: request.traceId },
       });
     }
-    this.current = { request, resolve, runtimeDone: false, busyExtensions: busy };
+    const invocationId = randomUUID();
+    this.current = { request, invocationId, resolve, runtimeDone: false, busyExtensions: busy };
     const headers: Record<string, string> = {
       'Content-Type': 'application/json',
       'Lambda-Runtime-Aws-Request-Id': request.requestId,
       'Lambda-Runtime-Deadline-Ms': String(request.deadlineMs),
       'Lambda-Runtime-Invoked-Function-Arn': this.identity.functionArn,
       'Lambda-Runtime-Trace-Id': request.traceId,
+      'Lambda-Runtime-Invocation-Id': invocationId,
     };
     if (request.clientContext) headers['Lambda-Runtime-Client-Context'] = request.clientContext;
     if (request.cognitoIdentity) headers['Lambda-Runtime-Cognito-Identity'] = request.cognitoIdentity;
+    if (request.tenantId) headers['Lambda-Runtime-Aws-Tenant-Id'] = request.tenantId;
     waiter.answer({ kind: 'event', body: request.payload, headers });
   }
 

@@ -40,3 +40,9 @@ export const INIT_TIMEOUT_MS = 10_000;
 export const SHUTDOWN_BUDGET_MS = 2_000;
 /** Shutdown budget when only internal extensions registered (the runtime's own SIGTERM handling). */
 export const INTERNAL_SHUTDOWN_BUDGET_MS = 500;
+/**
+ * After answering, a runtime has what is left of the invoke's time to ask for its next event
+ * (Lambda counts that phase in the invoke), and at least this much: an environment whose
+ * runtime neither asks nor exits by then is replaced rather than handed the next invoke.
+ */
+export const RUNTIME_NEXT_GRACE_MS = 2_000;

@@ -7,6 +7,7 @@ import type { ContainerClient } from '../docker/containers.js';
 import type { Engine } from '../docker/engine.js';
 import { LambdaImageError } from '../errors.js';
 import type { FunctionImage } from './function-image.js';
+import { RUNTIME_NEXT_GRACE_MS } from './limits.js';
 import { planNetwork } from './network.js';
 import { NetworkSpares } from './netns.js';
 import { type InvokeExtra, type InvokeOutcome, Sandbox, type SandboxOptions } from './sandbox.js';
@@ -96,7 +97,12 @@ export class SandboxPool {
   private all = new Set<Sandbox>();
   private starting = 0;
   /** Invokes waiting for an environment, oldest first; `background` ones are accepted Event invokes. */
-  private waiters: Array<{ give: (s: Sandbox | undefined) => void; background: boolean }> = [];
+  private waiters: Array<{ give: (s: Sandbox | undefined) => void; background: boolean; tenant: string }> = [];
+  /**
+   * The tenant each environment serves ('' for none): with tenant isolation Lambda never hands
+   * an environment to another tenant's invoke, so the pool is keyed by tenant.
+   */
+  private tenants = new WeakMap<Sandbox, string>();
   private closed = false;
   /** Closed to new invokes, but accepted Event invokes still run (see drain). */
   private keepBackground = false;
@@ -172,7 +178,7 @@ export class SandboxPool {
     payload: Buffer,
     extra: Omit<InvokeExtra, 'requestId'> & { background?: boolean } = {},
   ): Promise<PoolInvoke> {
-    const { sandbox, cold } = await this.acquire(extra.background ?? false);
+    const { sandbox, cold } = await this.acquire(extra.background ?? false, extra.tenantId ?? '');
     if (cold) {
       const init = await sandbox.waitForInit().catch((err: unknown) => this.failed(sandbox, err));
       if (!init.ok) {
@@ -203,6 +209,7 @@ export class SandboxPool {
     let reportedLog!: (text: string) => void;
     const logText = new Promise<string>((r) => (reportedLog = r));
     const settings = this.settingsOf.get(sandbox) ?? this.settings;
+    const invokeBegan = Date.now();
     const answer = await sandbox.invoke(payload, settings.timeoutSec, { ...extra, requestId }).catch((err: unknown) => {
       this.logs.delete(requestId);
       return this.failed(sandbox, err);
@@ -224,19 +231,28 @@ export class SandboxPool {
     this.lastReport.set(sandbox, reported);
     this.reports.add(reported);
     void reported.finally(() => this.reports.delete(reported));
-    // A dead environment is read before it is removed; a live one serves the next invoke at once.
-    if (sandbox.alive) this.release(sandbox);
-    else void reported.finally(() => this.release(sandbox));
+    // A live environment serves the next invoke once its runtime asked for it (within what was
+    // left of this invoke's time); one whose runtime exited instead is read before it is removed.
+    const deadline = invokeBegan + settings.timeoutSec * 1000;
+    void sandbox.readyForNext(Math.max(RUNTIME_NEXT_GRACE_MS, deadline - Date.now())).then((ready) => {
+      if (ready) this.release(sandbox);
+      else void reported.finally(() => this.release(sandbox));
+    });
     return outcome;
   }
 
-  private async acquire(background: boolean): Promise<{ sandbox: Sandbox; cold: boolean }> {
+  private async acquire(background: boolean, tenant: string): Promise<{ sandbox: Sandbox; cold: boolean }> {
     if (this.closed && !(background && this.keepBackground)) throw new PoolClosedError();
-    // An idle environment whose runtime died between invokes is replaced, not handed out.
-    for (let warm = this.idle.pop(); warm; warm = this.idle.pop()) {
+    // An idle environment of this tenant; one whose runtime died between invokes is replaced, not handed out.
+    for (let i = this.idle.length - 1; i >= 0; i--) {
+      const warm = this.idle[i]!;
+      if (warm.alive && this.tenants.get(warm) !== tenant) continue;
+      this.idle.splice(i, 1);
       if (warm.alive) return { sandbox: warm, cold: false };
       this.release(warm);
     }
+    // All slots taken, some by idle environments of other tenants: the oldest idle one makes room.
+    if (this.all.size + this.starting >= this.size && this.idle.length) this.retire(this.idle.shift()!);
     if (this.all.size + this.starting < this.size) {
       this.starting++;
       try {
@@ -248,14 +264,15 @@ export class SandboxPool {
         const sandbox = await Sandbox.start(this.engine, this.containers, facts, this.sandboxOpts, holder);
         this.generations.set(sandbox, generation);
         this.settingsOf.set(sandbox, settings);
+        this.tenants.set(sandbox, tenant);
         this.all.add(sandbox);
         return { sandbox, cold: true };
       } finally {
         this.starting--;
       }
     }
-    const next = await new Promise<Sandbox | undefined>((give) => this.waiters.push({ give, background }));
-    return next ? { sandbox: next, cold: false } : this.acquire(background);
+    const next = await new Promise<Sandbox | undefined>((give) => this.waiters.push({ give, background, tenant }));
+    return next ? { sandbox: next, cold: false } : this.acquire(background, tenant);
   }
 
   /** The environment itself failed (the engine went away): it is stopped, the caller gets the error. */
@@ -265,6 +282,8 @@ export class SandboxPool {
   }
 
   private release(sandbox: Sandbox): void {
+    // Already let go (close() stopped it while its runtime had not asked for the next event yet).
+    if (!this.all.has(sandbox)) return;
     // Closed: environments stop as they come free, unless accepted Event invokes still wait for one.
     // An environment of an image swapped out is spun down once its invoke is done.
     if (!sandbox.alive || this.stale(sandbox) || (this.closed && !this.waiters.length)) {
@@ -279,9 +298,23 @@ export class SandboxPool {
       this.waiters.shift()?.give(undefined);
       return;
     }
-    const waiter = this.waiters.shift();
-    if (waiter) waiter.give(sandbox);
+    const tenant = this.tenants.get(sandbox) ?? '';
+    const mine = this.waiters.findIndex((w) => w.tenant === tenant);
+    if (mine >= 0) this.waiters.splice(mine, 1)[0]!.give(sandbox);
+    // Only other tenants wait: this environment goes, so one of theirs can start in its slot.
+    else if (this.waiters.length) this.retire(sandbox);
     else this.idle.push(sandbox);
+  }
+
+  /** Spins down a live idle environment to free its slot; the first waiter then tries again. */
+  private retire(sandbox: Sandbox): void {
+    this.all.delete(sandbox);
+    const stopping = sandbox.stop('spindown').finally(() => {
+      this.stopping.delete(stopping);
+      this.leftBehind.push(...sandbox.leftBehind);
+    });
+    this.stopping.add(stopping);
+    this.waiters.shift()?.give(undefined);
   }
 
   private stale(sandbox: Sandbox): boolean {

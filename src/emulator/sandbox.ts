@@ -75,6 +75,8 @@ export interface InvokeExtra {
   traceId?: string;
   /** Takes a streamed response as the function writes it (see InvokeRequest.stream). */
   stream?: ResponseSink;
+  /** The invoke's tenant id: the pool never lets environments cross tenants. */
+  tenantId?: string;
 }
 
 export interface InvokeOutcome {
@@ -116,6 +118,9 @@ export class Sandbox {
   private exitedPromise: Promise<void>;
   private markExited!: () => void;
   private invokes = 0;
+  /** Resolves when the runtime or its container exited, or the engine went away. */
+  private readonly gone: Promise<void>;
+  private markGone!: () => void;
   /** This environment's id in Telemetry (initStart's instanceId). */
   private readonly instanceId = randomBytes(16).toString('hex');
   private currentRequest?: string;
@@ -140,6 +145,7 @@ export class Sandbox {
     this.ownAddress = new Promise((resolve) => (this.setOwnAddress = resolve));
     this.ownAddress.catch(() => undefined);
     this.exitedPromise = new Promise((r) => (this.markExited = r));
+    this.gone = new Promise((r) => (this.markGone = r));
     this.engineLost.catch(() => {});
   }
 
@@ -270,6 +276,7 @@ export class Sandbox {
   /** Not the runtime exiting: the engine is gone, so this environment and what it was doing fail with that. */
   private onEngineLost(err: Error): void {
     this.life.engineLost();
+    this.markGone();
     this.loseEngine(err);
     this.opts.onEngineLost?.(err);
   }
@@ -308,6 +315,7 @@ export class Sandbox {
 
   /** The runtime (or its whole container) exited: init and the invoke in flight fail with it, unless shutting down. */
   private onExit(code: number, what: 'runtime' | 'container'): void {
+    this.markGone();
     if (!this.life.exited(code, what)) return;
     // SIGKILL (137) may be an out-of-memory kill: ours, or the kernel's; named as Lambda names it.
     if (code === 137) void this.wasOutOfMemory(what).then((oom) => this.failInFlight(code, oom));
@@ -456,6 +464,7 @@ export class Sandbox {
       clientContext: extra.clientContext,
       cognitoIdentity: extra.cognitoIdentity,
       stream: extra.stream,
+      tenantId: extra.tenantId,
       traceId,
       requestId,
     };
@@ -520,6 +529,26 @@ export class Sandbox {
       }),
     );
     return { requestId, traceId, result, durationMs, timedOut: answer === 'timeout', initMs, maxMemoryMb };
+  }
+
+  /**
+   * After an invoke: resolves true once the runtime asked for its next event (the environment
+   * may take another invoke), false when it exited first (aws-lambda-go reports a panic as the
+   * invoke's error, then exits) or did not ask within `waitMs`. On false the environment is
+   * doomed: the next invoke goes to a fresh one, a cold start, as on Lambda.
+   */
+  async readyForNext(waitMs: number): Promise<boolean> {
+    if (!this.life.alive) return false;
+    let timer: NodeJS.Timeout | undefined;
+    const outcome = await Promise.race([
+      this.api.state.runtimeWaiting().then(() => 'ready' as const),
+      this.gone.then(() => 'gone' as const),
+      new Promise<'late'>((r) => (timer = setTimeout(() => r('late'), Math.max(0, waitMs)).unref())),
+    ]);
+    clearTimeout(timer);
+    if (outcome === 'ready' && this.life.alive) return true;
+    this.life.doom(outcome === 'late' ? 'timeout' : 'failure');
+    return false;
   }
 
   /**

@@ -274,6 +274,8 @@ export async function startFront(
     const extra = {
       clientContext: clientContext === undefined ? undefined : Buffer.from(clientContext, 'base64').toString(),
       traceId: header(req, 'x-amzn-trace-id'),
+      // The SDK's TenantId: the runtime sees it as Lambda-Runtime-Aws-Tenant-Id, in environments of its own.
+      tenantId: header(req, 'x-amz-tenant-id'),
       background: type === 'Event',
     };
     if (streaming) return invokeWithResponseStream(fn, res, extra, payload, logType === 'Tail');
@@ -326,7 +328,7 @@ export async function startFront(
   const invokeWithResponseStream = async (
     fn: FrontFunction,
     res: http.ServerResponse,
-    extra: { clientContext?: string; traceId?: string },
+    extra: { clientContext?: string; traceId?: string; tenantId?: string },
     payload: Buffer,
     tail: boolean,
   ): Promise<void> => {
