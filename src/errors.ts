@@ -12,6 +12,8 @@ export const EXIT_CODES = {
   PLATFORM_MISMATCH: 13,
   CONTAINER_FAILED: 14,
   FUNCTION_FAILED: 15,
+  /** `doctor` found something that stops a command. */
+  CHECK_FAILED: 16,
   AWS_FAILED: 20,
   LAYER_NOT_FOUND: 21,
   DOWNLOAD_FAILED: 22,

@@ -149,11 +149,9 @@ function handle(container: Dockerode.Container): ContainerHandle {
     id: container.id,
     async attachLines(onLine) {
       // Podman initialises the container (runc create) on attach: its refusals come here.
-      const stream = (await container
-        .attach({ stream: true, stdout: true, stderr: true })
-        .catch((err: unknown) => {
-          throw startRefusal(err);
-        })) as unknown as NodeJS.ReadableStream;
+      const stream = (await container.attach({ stream: true, stdout: true, stderr: true }).catch((err: unknown) => {
+        throw startRefusal(err);
+      })) as unknown as NodeJS.ReadableStream;
       const out = lineWriter((l) => onLine(l, 'stdout'));
       const err = lineWriter((l) => onLine(l, 'stderr'));
       const ended = Promise.all([
@@ -209,7 +207,7 @@ function handle(container: Dockerode.Container): ContainerHandle {
           'CONTAINER_FAILED',
           "the engine cannot change a running container's memory limit (no /containers/{id}/update), and the container's memory cgroup is not readable here",
           {
-            hint: 'run lambda-image on the engine\'s machine as a user who can read /sys/fs/cgroup, or LAMBDA_IMAGE_SANDBOX=off',
+            hint: "run lambda-image on the engine's machine as a user who can read /sys/fs/cgroup, or LAMBDA_IMAGE_SANDBOX=off",
             cause: err,
           },
         );

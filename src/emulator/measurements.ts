@@ -68,7 +68,9 @@ export function memoryCgroupDirs(id: string): Array<[string, boolean]> {
 
 /** cgroup v1 (memory.max_usage_in_bytes) or v2 (memory.peak) file of a local container, if readable. */
 export async function findPeakFile(id: string): Promise<string | null> {
-  const candidates = memoryCgroupDirs(id).map(([dir, v2]) => `${dir}/${v2 ? 'memory.peak' : 'memory.max_usage_in_bytes'}`);
+  const candidates = memoryCgroupDirs(id).map(
+    ([dir, v2]) => `${dir}/${v2 ? 'memory.peak' : 'memory.max_usage_in_bytes'}`,
+  );
   for (const file of candidates) {
     try {
       await access(file);
