@@ -29,6 +29,7 @@ export interface DoctorContext {
   engineError?: Error & { hint?: string };
   info?: EngineInfo;
   config?: Config;
+  configError?: Error & { hint?: string };
   env: NodeJS.ProcessEnv;
   /** /sys/fs/cgroup and /proc/sys/fs/binfmt_misc (changeable for tests). */
   cgroupRoot: string;
@@ -67,6 +68,16 @@ const exists = (p: string) =>
 
 /** The checks, in the order they are printed. */
 export const CHECKS: Check[] = [
+  {
+    check: 'project',
+    needs: ['build', 'invoke', 'start', 'push', 'deploy'],
+    run: ({ config, configError }) =>
+      configError
+        ? { status: 'fail', detail: configError.message, fix: configError.hint ?? 'fix lambda-image.json' }
+        : config
+          ? { status: 'ok', detail: `lambda-image.json: ${config.name} (${config.base}${config.rie ? ' with rie' : ''}, ${config.arch})` }
+          : { status: 'skip', detail: 'no lambda-image.json here (lambda-image init writes one)' },
+  },
   {
     check: 'engine',
     needs: ['build', 'invoke', 'start', 'push', 'add-extension'],
@@ -267,7 +278,7 @@ export const CHECKS: Check[] = [
         new RegExp(`^\\[(profile )?${profile.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\]`, 'm').test(text);
       if (files.some(named)) sources.push(`profile ${profile} in ~/.aws`);
       const region =
-        env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? /^region\s*=\s*(\S+)/m.exec(files[1] ?? '')?.[1] ?? undefined;
+        env.AWS_REGION || env.AWS_DEFAULT_REGION || /^region\s*=\s*(\S+)/m.exec(files[1] ?? '')?.[1] || undefined;
       // Only where they come from: never a key, a token or a secret.
       if (!sources.length)
         return {
@@ -343,7 +354,11 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorReport> {
     binfmtRoot: opts.binfmtRoot ?? '/proc/sys/fs/binfmt_misc',
     home: opts.home ?? os.homedir(),
   };
-  ctx.config = await loadConfigIfExists(opts.dir).catch(() => undefined);
+  try {
+    ctx.config = await loadConfigIfExists(opts.dir);
+  } catch (err) {
+    ctx.configError = err as DoctorContext['configError'];
+  }
   try {
     ctx.engine = await connectEngine({ timeoutMs: 5000, callTimeoutMs: 15_000 });
     ctx.info = (await ctx.engine.docker.info().catch(() => undefined)) as EngineInfo | undefined;
