@@ -54,7 +54,9 @@ describe('doctor without a working engine', () => {
     expect(report.failed).toBe(true);
     const aws = report.findings.find((f) => f.check === 'AWS credentials')!;
     expect(aws.status).toBe('ok');
-    expect(aws.detail).toBe('credentials from AWS_ACCESS_KEY_ID in the environment, profile default in ~/.aws; region eu-west-3');
+    expect(aws.detail).toBe(
+      'credentials from AWS_ACCESS_KEY_ID in the environment, profile default in ~/.aws; region eu-west-3',
+    );
     expect(r.stdout + r.stderr).not.toContain(secret);
     expect(r.stdout + r.stderr).not.toContain('AKIAIOSFODNN7EXAMPLE');
     expect(report.findings.map((f) => f.check)).toEqual([

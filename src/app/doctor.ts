@@ -75,7 +75,10 @@ export const CHECKS: Check[] = [
       configError
         ? { status: 'fail', detail: configError.message, fix: configError.hint ?? 'fix lambda-image.json' }
         : config
-          ? { status: 'ok', detail: `lambda-image.json: ${config.name} (${config.base}${config.rie ? ' with rie' : ''}, ${config.arch})` }
+          ? {
+              status: 'ok',
+              detail: `lambda-image.json: ${config.name} (${config.base}${config.rie ? ' with rie' : ''}, ${config.arch})`,
+            }
           : { status: 'skip', detail: 'no lambda-image.json here (lambda-image init writes one)' },
   },
   {

@@ -119,7 +119,10 @@ export async function refusingProxy(
 }
 
 /** An engine that answers every call, the handshake too, with 500 and a JSON message (a daemon that is up but broken). */
-export async function refusingEngine(how: Listen, message = 'the engine refuses: storage is read-only'): Promise<FakeEngine> {
+export async function refusingEngine(
+  how: Listen,
+  message = 'the engine refuses: storage is read-only',
+): Promise<FakeEngine> {
   const calls: string[] = [];
   const sockets = new Set<net.Socket>();
   const server = http.createServer((req, res) => {
