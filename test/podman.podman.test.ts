@@ -2,10 +2,13 @@
 // builder, invoke in the default sandbox (bridge that exists only while a container is
 // attached, /tmp given with tmpfs U, libpod cgroups), start with the Invoke API and an HTTP
 // front, and doctor naming the engine.
-import { execSync } from 'node:child_process';
+import { execFileSync, execSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { runCli, startCliUntil } from './support/cli.js';
-import { fixtureCopy } from './support/tmp.js';
+import { fixtureCopy, tmpDir } from './support/tmp.js';
+import { makeZip } from './support/zip.js';
 
 const host = inject('podmanHost');
 const env = { DOCKER_HOST: host };
@@ -29,7 +32,9 @@ describe.skipIf(!host)('Podman engine', () => {
   });
 
   afterAll(() => {
-    execSync(`podman --url ${host} rmi -f ${tag}`, { stdio: 'ignore' });
+    execSync(`podman --url ${host} rmi -f ${tag} ${tag.replace(/:.*/, ':ext')} ${tag.replace(/:.*/, ':latest')}`, {
+      stdio: 'ignore',
+    });
   });
 
   it('invoke runs the function in the default sandbox and prints its REPORT', async () => {
@@ -40,28 +45,92 @@ describe.skipIf(!host)('Podman engine', () => {
     expect(r.stderr).not.toMatch(/uid=|EADDRNOTAVAIL|internal error/);
   });
 
-  it('start serves the Invoke API and --http-port (function URL) from Podman', async () => {
-    const port = 39_500 + (process.pid % 200);
+  it.each(['url', 'http-api', 'rest-api'])(
+    'start serves the Invoke API and --http-port (%s) from Podman',
+    async (front) => {
+      const port = 39_500 + (process.pid % 100) * 6 + ['url', 'http-api', 'rest-api'].indexOf(front) * 2;
+      const s = await startCliUntil(
+        ['start', '--image', tag, '--port', String(port), '--http-port', String(port + 1), '--http-event', front],
+        /Ctrl-C stops it/,
+        env,
+      );
+      try {
+        const invoke = await fetch(`http://127.0.0.1:${port}/2015-03-31/functions/function/invocations`, {
+          method: 'POST',
+          body: '{}',
+        });
+        expect(invoke.status).toBe(200);
+        expect(await invoke.json()).toEqual({ message: 'Hello AWS Lambda' });
+        const viaFront = await fetch(`http://127.0.0.1:${port + 1}/some/path`);
+        if (front === 'rest-api') {
+          // A REST API takes only a proxy answer ({statusCode, body}): this function's plain JSON is API Gateway's 502.
+          expect(viaFront.status).toBe(502);
+          expect(await viaFront.json()).toEqual({ message: 'Internal server error' });
+        } else {
+          expect(viaFront.status).toBe(200);
+          expect(await viaFront.text()).toContain('Hello AWS Lambda');
+        }
+      } finally {
+        s.child.kill('SIGINT');
+        await s.exited;
+      }
+      expect(s.stderr()).not.toMatch(/invoke failed/);
+    },
+  );
+
+  it('an extension added from a zip runs beside the function (Extensions API over the Podman bridge)', async () => {
+    const extBin = path.join(tmpDir(), 'test-ext');
+    execFileSync('go', ['build', '-o', extBin, '.'], {
+      cwd: fixtureCopy('go-extension'),
+      env: { ...process.env, CGO_ENABLED: '0', GOFLAGS: '-mod=mod' },
+    });
+    const zip = path.join(tmpDir(), 'test-ext.zip');
+    writeFileSync(
+      zip,
+      makeZip([
+        { name: 'extensions/', mode: 0o040755 },
+        { name: 'extensions/test-ext', data: readFileSync(extBin), mode: 0o100755 },
+      ]),
+    );
+    const ext = tag.replace(/:.*/, ':ext');
+    expect((await runCli(['add-extension', '--from-zip', zip, dir], { env })).code).toBe(0);
+    const build = await runCli(['build', dir, '--tag', ext, ...STANDIN], { env });
+    expect(build.code, build.stderr).toBe(0);
+    const r = await runCli(['invoke', '--image', ext], { env });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/\[test-ext\] registered test-ext for /);
+    expect(r.stderr).toMatch(/\[test-ext\] INVOKE \S+/);
+    expect(r.stderr).toContain('[test-ext] SHUTDOWN spindown');
+  });
+
+  it('start --watch rebuilds on an edit and serves the new code', async () => {
+    const port = 39_800 + (process.pid % 100);
     const s = await startCliUntil(
-      ['start', '--image', tag, '--port', String(port), '--http-port', String(port + 1)],
-      /Ctrl-C stops it/,
+      ['start', dir, '--watch', '--port', String(port), ...STANDIN],
+      /watching the project/,
       env,
     );
-    try {
-      const invoke = await fetch(`http://127.0.0.1:${port}/2015-03-31/functions/function/invocations`, {
+    const answer = async () => {
+      const res = await fetch(`http://127.0.0.1:${port}/2015-03-31/functions/function/invocations`, {
         method: 'POST',
         body: '{}',
-      });
-      expect(invoke.status).toBe(200);
-      expect(await invoke.json()).toEqual({ message: 'Hello AWS Lambda' });
-      const viaUrl = await fetch(`http://127.0.0.1:${port + 1}/some/path`);
-      expect(viaUrl.status).toBe(200);
-      expect(await viaUrl.text()).toContain('Hello AWS Lambda');
+      }).catch(() => undefined);
+      return res?.ok ? ((await res.json()) as { message: string }).message : undefined;
+    };
+    try {
+      expect(await answer()).toBe('Hello AWS Lambda');
+      const main = path.join(dir, 'main.go');
+      writeFileSync(main, readFileSync(main, 'utf8').replace('Hello AWS Lambda', 'Hello from Podman'));
+      let now: string | undefined;
+      for (let i = 0; i < 240 && now !== 'Hello from Podman'; i++) {
+        await new Promise((r) => setTimeout(r, 500));
+        now = await answer();
+      }
+      expect(now, s.stderr()).toBe('Hello from Podman');
     } finally {
       s.child.kill('SIGINT');
       await s.exited;
     }
-    expect(s.stderr()).not.toMatch(/invoke failed/);
   });
 
   it('doctor names Podman, its classic builder and its bridge, and passes', async () => {
