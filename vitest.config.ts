@@ -12,7 +12,7 @@ export default defineConfig({
           // `npm run test:unit`: no engine set-up, short limits (a unit test that needs longer is an engine test).
           name: 'unit',
           include: ['test/**/*.test.ts'],
-          exclude: ENGINE_TESTS,
+          exclude: [...ENGINE_TESTS, 'test/**/*.podman.test.ts'],
           testTimeout: 30_000,
           hookTimeout: 30_000,
           globalSetup: ['test/support/unit-setup.ts'],
@@ -27,6 +27,17 @@ export default defineConfig({
           testTimeout: 600_000,
           hookTimeout: 900_000,
           globalSetup: ['test/support/global-setup.ts'],
+        },
+      },
+      {
+        extends: true,
+        test: {
+          // Podman 4.3 (rootful, its Docker-compatible service on the socket scripts/setup.sh starts).
+          name: 'podman',
+          include: ['test/**/*.podman.test.ts'],
+          testTimeout: 300_000,
+          hookTimeout: 600_000,
+          globalSetup: ['test/support/podman-setup.ts'],
         },
       },
     ],

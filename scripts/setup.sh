@@ -28,6 +28,8 @@ command -v 7zz >/dev/null 2>&1 || command -v 7z >/dev/null 2>&1 || need+=(7zip)
 # The shells whose completion scripts the tests load (test/conveniences.test.ts).
 command -v zsh >/dev/null 2>&1 || need+=(zsh)
 command -v fish >/dev/null 2>&1 || need+=(fish)
+# Podman: the `podman` test project runs the CLI against its Docker-compatible service.
+command -v podman >/dev/null 2>&1 || need+=(podman)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     log "installing ${need[*]}"
@@ -48,6 +50,22 @@ if [ -z "${DOCKER_HOST:-}" ] && ! docker info >/dev/null 2>&1 && [ "$(id -u)" = 
     sleep 1
   done
   docker info >/dev/null 2>&1 || { log "dockerd did not start; see /tmp/lambda-image-dockerd.log"; tail -20 /tmp/lambda-image-dockerd.log >&2; exit 1; }
+fi
+
+# A rootful Podman service on its own socket for the `podman` test project (never the Docker
+# engine's). Without CAP_SYS_RESOURCE Podman cannot raise its default open-file/process
+# limits and no container starts: its containers.conf sets limits it may keep.
+podman_dir=/tmp/lambda-image-podman
+if [ "$(id -u)" = 0 ] && command -v podman >/dev/null 2>&1 && ! podman --url "unix://$podman_dir/podman.sock" version >/dev/null 2>&1; then
+  log "starting the Podman service on $podman_dir/podman.sock"
+  mkdir -p "$podman_dir"
+  printf '[containers]\ndefault_ulimits = ["nofile=20000:20000","nproc=32768:32768"]\n' >"$podman_dir/containers.conf"
+  CONTAINERS_CONF="$podman_dir/containers.conf" nohup podman system service --time=0 "unix://$podman_dir/podman.sock" >"$podman_dir/service.log" 2>&1 &
+  for _ in $(seq 1 30); do
+    podman --url "unix://$podman_dir/podman.sock" version >/dev/null 2>&1 && break
+    sleep 1
+  done
+  podman --url "unix://$podman_dir/podman.sock" version >/dev/null 2>&1 || log "the Podman service did not start; see $podman_dir/service.log (Podman tests will be skipped)"
 fi
 
 # npm dependencies, when missing or older than the lock file.

@@ -14,6 +14,8 @@ export const EXIT_CODES = {
   FUNCTION_FAILED: 15,
   /** The engine answered a call with an HTTP error (outside builds, pushes and containers, which have their own codes). */
   ENGINE_REFUSED: 16,
+  /** `doctor` found something that stops a command. */
+  CHECK_FAILED: 17,
   AWS_FAILED: 20,
   LAYER_NOT_FOUND: 21,
   DOWNLOAD_FAILED: 22,

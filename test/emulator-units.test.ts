@@ -222,6 +222,15 @@ describe('container networking', () => {
     expect(plan.allowPeer!('fe80::1')).toBe(false);
   });
 
+  it('on Podman (its bridge exists only while a container is attached) listens on all addresses, still for bridge peers only', async () => {
+    const plan = await planNetwork({ desktop: false, kind: 'podman' }, fakeContainers, true);
+    expect(plan.listenHost).toBe('0.0.0.0');
+    expect(plan.runtimeApi(4000)).toBe('172.17.0.1:4000');
+    expect(plan.allowPeer!('172.17.0.5')).toBe(true);
+    expect(plan.allowPeer!('192.168.1.20')).toBe(false);
+    expect(plan.allowPeer!('127.0.0.1')).toBe(false);
+  });
+
   it('uses host.docker.internal on Docker Desktop, and the host network with the sandbox settings off', async () => {
     const desktop = await planNetwork({ desktop: true }, fakeContainers, true);
     expect(desktop.runtimeApi(4000)).toBe('host.docker.internal:4000');

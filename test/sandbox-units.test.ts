@@ -77,6 +77,15 @@ describe('the environment spec (no engine)', () => {
     env: { MY: 'x', AWS_REGION: 'us-east-1' },
   };
 
+  it("gives /tmp to Lambda's user with uid=/gid= on Docker, and with Podman's U option (it refuses uid=)", () => {
+    expect(environmentSpec(base).hostConfig?.Tmpfs?.['/tmp']).toBe(
+      'rw,exec,nosuid,nodev,size=512m,uid=993,gid=990,mode=1777',
+    );
+    expect(environmentSpec({ ...base, engineKind: 'podman' }).hostConfig?.Tmpfs?.['/tmp']).toBe(
+      'rw,exec,nosuid,nodev,size=512m,U,mode=1777',
+    );
+  });
+
   it("is Lambda's environment: user 993, read-only root, /tmp of the ephemeral size, memory limit, labels, variables", () => {
     const spec = environmentSpec(base);
     expect(spec.user).toBe(LAMBDA_USER);

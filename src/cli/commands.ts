@@ -258,6 +258,13 @@ export function registerCommands(program: Command): void {
     )
     .action(async (dir: string, opts) => (await import('./deploy.js')).runDeploy(dir, opts));
 
+  program
+    .command('doctor')
+    .description('check what the other commands need (engine, sandbox, images, AWS, disk), each finding with its fix')
+    .argument('[dir]', 'the function directory (its lambda-image.json names the images and variant)', '.')
+    .option('--json', 'the findings as JSON on stdout')
+    .action(async (dir: string, opts) => (await import('./doctor.js')).runDoctorCommand(dir, opts));
+
   const ci = program.command('ci').description('write CI pipelines that build, push and deploy with lambda-image');
   ci.command('github')
     .description('write .github/workflows/lambda-image.yml: dev branch → dev function, main → production, OIDC only')

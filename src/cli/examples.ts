@@ -40,6 +40,7 @@ export const EXAMPLES: Record<string, string[]> = {
     'lambda-image deploy --dev',
     'lambda-image deploy --url --url-auth NONE',
   ],
+  doctor: ['lambda-image doctor', 'lambda-image doctor --json | jq \'.findings[] | select(.status != "ok")\''],
   'ci github': ['lambda-image ci github --region eu-west-1', 'lambda-image ci github --dry-run'],
   completion: [
     'lambda-image completion bash > /etc/bash_completion.d/lambda-image',

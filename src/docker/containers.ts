@@ -148,10 +148,9 @@ function handle(container: Dockerode.Container): ContainerHandle {
   return {
     id: container.id,
     async attachLines(onLine) {
-      const stream = (await container.attach({
-        stream: true,
-        stdout: true,
-        stderr: true,
+      // Podman initialises the container (runc create) on attach: its refusals come here.
+      const stream = (await container.attach({ stream: true, stdout: true, stderr: true }).catch((err: unknown) => {
+        throw startRefusal(err);
       })) as unknown as NodeJS.ReadableStream;
       const out = lineWriter((l) => onLine(l, 'stdout'));
       const err = lineWriter((l) => onLine(l, 'stderr'));
@@ -170,7 +169,9 @@ function handle(container: Dockerode.Container): ContainerHandle {
       };
     },
     async start() {
-      await container.start();
+      await container.start().catch((err: unknown) => {
+        throw startRefusal(err);
+      });
     },
     wait() {
       return container.wait().then(
@@ -197,7 +198,20 @@ function handle(container: Dockerode.Container): ContainerHandle {
       return (await container.getArchive({ path })) as unknown as NodeJS.ReadableStream;
     },
     async limitMemory(bytes) {
-      await container.update({ Memory: bytes, MemorySwap: bytes });
+      try {
+        await container.update({ Memory: bytes, MemorySwap: bytes });
+      } catch (err) {
+        // Podman 4.3's compatible API has no update (404 on a container that exists).
+        if ((err as { statusCode?: number }).statusCode !== 404) throw err;
+        throw new LambdaImageError(
+          'CONTAINER_FAILED',
+          "the engine cannot change a running container's memory limit (no /containers/{id}/update), and the container's memory cgroup is not readable here",
+          {
+            hint: "run lambda-image on the engine's machine as a user who can read /sys/fs/cgroup, or LAMBDA_IMAGE_SANDBOX=off",
+            cause: err,
+          },
+        );
+      }
     },
     async kill(signal) {
       await container.kill({ signal }).catch((err: { statusCode?: number }) => {
@@ -232,4 +246,31 @@ function handle(container: Dockerode.Container): ContainerHandle {
       );
     },
   };
+}
+
+/**
+ * An engine's refusal to set up or start a container, as one line: the engine's own message
+ * (not dockerode's "(HTTP code 500)" prefix), and for the known case of a host without
+ * CAP_SYS_RESOURCE (rootful Podman cannot raise its default open-file/process limits) the fix.
+ */
+export function startRefusal(err: unknown): unknown {
+  if (isLambdaImageError(err)) return err;
+  const status = (err as { statusCode?: number }).statusCode;
+  if (status === undefined) return err;
+  const json = (err as { json?: { message?: string } }).json;
+  const message = (json?.message ?? (err as Error).message.replace(/^\(HTTP code \d+\) [^-]*- /, '')).trim();
+  if (/setting rlimit/i.test(message)) {
+    return new LambdaImageError(
+      'CONTAINER_FAILED',
+      'the engine cannot start containers: it may not raise their open-file/process limits on this host (no CAP_SYS_RESOURCE)',
+      {
+        hint: 'give Podman a containers.conf (CONTAINERS_CONF=FILE) with [containers] default_ulimits = ["nofile=20000:20000","nproc=32768:32768"] and restart its service',
+        cause: err,
+      },
+    );
+  }
+  return new LambdaImageError('CONTAINER_FAILED', `the engine refused to start the container: ${message}`, {
+    hint: 'lambda-image doctor checks what invoke and start need from the engine',
+    cause: err,
+  });
 }

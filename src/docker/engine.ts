@@ -27,6 +27,8 @@ export interface Engine {
   platform: string;
   buildkit: boolean;
   name: string;
+  /** Which engine answers: Podman's compatible API differs from Docker's in a few places (network, tmpfs, cgroups, update). */
+  kind: 'docker' | 'podman';
   /** Docker Desktop runs the engine in a VM: containers reach the host as host.docker.internal. */
   desktop: boolean;
 }
@@ -239,6 +241,7 @@ export async function connectEngine(opts: ConnectOptions = {}): Promise<Engine> 
     platform: `${version.Os}/${version.Arch}`,
     buildkit,
     name: isPodman ? `Podman ${version.Version}` : `Docker ${version.Version}`,
+    kind: isPodman ? 'podman' : 'docker',
     desktop: /desktop/i.test((version as unknown as { Platform?: { Name?: string } }).Platform?.Name ?? ''),
   };
   log(`${engine.name}, API ${engine.apiVersion}, ${engine.platform}, builder ${buildkit ? 'BuildKit' : 'classic'}`);

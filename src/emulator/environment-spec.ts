@@ -29,6 +29,8 @@ export interface EnvironmentSpecInput {
   tmpOutsideMemory?: boolean;
   /** Lambda's execution environment (user, read-only root, /tmp, own namespace); false: a plain container. */
   isolated: boolean;
+  /** Podman refuses tmpfs uid=/gid= options; its own `U` option gives /tmp to the container's user. */
+  engineKind?: 'docker' | 'podman';
   /** The session this environment belongs to (for cleanup). */
   session: string;
   /** Labels naming the owning process (owners.ts). */
@@ -116,9 +118,8 @@ export function environmentSpec(input: EnvironmentSpecInput): ContainerSpec {
     spec.user = LAMBDA_USER;
     spec.hostConfig!.ReadonlyRootfs = true;
     // Lambda's /tmp: writable by the function's user, executable, the ephemeral storage's size.
-    spec.hostConfig!.Tmpfs = {
-      '/tmp': `rw,exec,nosuid,nodev,size=${input.ephemeralMb}m,uid=993,gid=990,mode=1777`,
-    };
+    const owner = input.engineKind === 'podman' ? 'U' : 'uid=993,gid=990';
+    spec.hostConfig!.Tmpfs = { '/tmp': `rw,exec,nosuid,nodev,size=${input.ephemeralMb}m,${owner},mode=1777` };
   }
   if (input.image.extensions.length || input.withoutInit) {
     spec.entrypoint = ['/bin/sh', '-c', EXTENSIONS_INIT, INIT_SHELL_NAME];

@@ -49,14 +49,28 @@ export class MemoryGauge {
   }
 }
 
+/**
+ * Where a local engine keeps a container's memory cgroup, as [folder, is v2]: Docker's and
+ * rootful Podman's, each with the cgroupfs and the systemd cgroup manager.
+ */
+export function memoryCgroupDirs(id: string): Array<[string, boolean]> {
+  return [
+    [`/sys/fs/cgroup/memory/docker/${id}`, false],
+    [`/sys/fs/cgroup/memory/system.slice/docker-${id}.scope`, false],
+    [`/sys/fs/cgroup/system.slice/docker-${id}.scope`, true],
+    [`/sys/fs/cgroup/docker/${id}`, true],
+    [`/sys/fs/cgroup/memory/libpod_parent/libpod-${id}`, false],
+    [`/sys/fs/cgroup/memory/machine.slice/libpod-${id}.scope`, false],
+    [`/sys/fs/cgroup/machine.slice/libpod-${id}.scope`, true],
+    [`/sys/fs/cgroup/libpod_parent/libpod-${id}`, true],
+  ];
+}
+
 /** cgroup v1 (memory.max_usage_in_bytes) or v2 (memory.peak) file of a local container, if readable. */
 export async function findPeakFile(id: string): Promise<string | null> {
-  const candidates = [
-    `/sys/fs/cgroup/memory/docker/${id}/memory.max_usage_in_bytes`,
-    `/sys/fs/cgroup/memory/system.slice/docker-${id}.scope/memory.max_usage_in_bytes`,
-    `/sys/fs/cgroup/system.slice/docker-${id}.scope/memory.peak`,
-    `/sys/fs/cgroup/docker/${id}/memory.peak`,
-  ];
+  const candidates = memoryCgroupDirs(id).map(
+    ([dir, v2]) => `${dir}/${v2 ? 'memory.peak' : 'memory.max_usage_in_bytes'}`,
+  );
   for (const file of candidates) {
     try {
       await access(file);
@@ -90,15 +104,9 @@ export class FunctionMemory {
     private readonly v2: boolean,
   ) {}
 
-  /** The container's cgroup, when this machine's engine keeps it where Docker does (cgroupfs or systemd driver). */
+  /** The container's cgroup, when this machine's engine keeps it where Docker or Podman does (cgroupfs or systemd driver). */
   static async find(id: string): Promise<FunctionMemory | undefined> {
-    const candidates: Array<[string, boolean]> = [
-      [`/sys/fs/cgroup/memory/docker/${id}`, false],
-      [`/sys/fs/cgroup/memory/system.slice/docker-${id}.scope`, false],
-      [`/sys/fs/cgroup/system.slice/docker-${id}.scope`, true],
-      [`/sys/fs/cgroup/docker/${id}`, true],
-    ];
-    for (const [dir, v2] of candidates) {
+    for (const [dir, v2] of memoryCgroupDirs(id)) {
       try {
         await access(`${dir}/memory.stat`);
         return new FunctionMemory(dir, v2);

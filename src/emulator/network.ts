@@ -29,7 +29,7 @@ export interface NetworkPlan {
 export const TELEMETRY_PORT = 4243;
 
 export async function planNetwork(
-  engine: { desktop: boolean },
+  engine: { desktop: boolean; kind?: 'docker' | 'podman' },
   containers: ContainerClient,
   isolated: boolean,
 ): Promise<NetworkPlan> {
@@ -72,7 +72,10 @@ export async function planNetwork(
   }
   return {
     mode: 'isolated',
-    listenHost: bridge.gateway,
+    // Podman's bridge (podman0/cni-podman0) exists only while a container is attached, so its
+    // gateway address cannot be bound before the first environment starts: all addresses
+    // then, with every peer outside the bridge's subnet refused (allowPeer below).
+    listenHost: engine.kind === 'podman' ? '0.0.0.0' : bridge.gateway,
     runtimeApi: (port) => `${bridge.gateway}:${port}`,
     // The engine writes "<container ip> sandbox.localdomain sandbox" into /etc/hosts.
     hostConfig: { NetworkMode: 'bridge' },

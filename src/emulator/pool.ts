@@ -119,7 +119,7 @@ export class SandboxPool {
   private readonly spares?: NetworkSpares;
 
   constructor(
-    private readonly engine: Pick<Engine, 'desktop'>,
+    private readonly engine: Pick<Engine, 'desktop' | 'kind'>,
     private readonly containers: ContainerClient,
     facts: FunctionImage,
     private opts: SandboxOptions & {

@@ -132,7 +132,7 @@ export class Sandbox {
   private readonly engineLost = new Promise<never>((_, reject) => (this.loseEngine = reject));
 
   private constructor(
-    private readonly engine: Pick<Engine, 'desktop'>,
+    private readonly engine: Pick<Engine, 'desktop' | 'kind'>,
     private readonly containers: ContainerClient,
     private readonly facts: FunctionImage,
     private readonly opts: SandboxOptions,
@@ -153,7 +153,7 @@ export class Sandbox {
   private netHolder?: ContainerHandle;
 
   static async start(
-    engine: Pick<Engine, 'desktop'>,
+    engine: Pick<Engine, 'desktop' | 'kind'>,
     containers: ContainerClient,
     facts: FunctionImage,
     opts: SandboxOptions,
@@ -205,6 +205,7 @@ export class Sandbox {
         region: this.opts.region,
         ephemeralMb: this.opts.ephemeralMb,
         tmpOutsideMemory,
+        engineKind: this.engine.kind,
         isolated: this.opts.isolated,
         session: this.opts.session,
         ownerLabels: ownerLabels(),

@@ -318,7 +318,13 @@ export async function startFront(
   };
 
   const fatal = (err: unknown) => {
-    if (isEngineLost(err)) opts.onFatal?.(err as Error);
+    if (isEngineLost(err)) return opts.onFatal?.(err as Error);
+    // An environment that could not be made (the engine refused its container, ...): the
+    // caller got a 500 (or the front's failure answer); the person running `start` hears why.
+    if (!(err instanceof PoolClosedError)) {
+      const hint = (err as { hint?: string }).hint;
+      opts.onNote?.(`invoke failed: ${(err as Error).message}${hint ? ` (${hint})` : ''}`);
+    }
   };
 
   /**

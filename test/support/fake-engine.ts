@@ -148,3 +148,24 @@ export async function failingEngine(how: Listen, message = 'li-oneway: storage d
   });
   return { dockerHost: await listen(server, how), calls, close: closer(server, sockets) };
 }
+
+/** An engine that answers every call, the handshake too, with 500 and a JSON message (a daemon that is up but broken). */
+export async function refusingEngine(
+  how: Listen,
+  message = 'the engine refuses: storage is read-only',
+): Promise<FakeEngine> {
+  const calls: string[] = [];
+  const sockets = new Set<net.Socket>();
+  const server = http.createServer((req, res) => {
+    calls.push(callName(req));
+    req.resume();
+    res.writeHead(500, { 'Content-Type': 'application/json' });
+    res.end(JSON.stringify({ message }));
+  });
+  server.on('connection', (s) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
+  const dockerHost = await listen(server, how);
+  return { dockerHost, calls, close: closer(server, sockets) };
+}
