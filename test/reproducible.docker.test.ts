@@ -4,9 +4,8 @@
 import { cpSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runCli } from './support/cli.js';
+import { REPO_ROOT, runCli } from './support/cli.js';
 import { docker, dockerEnv, standin, uniqueRepo } from './support/docker.js';
-import { REPO_ROOT } from './support/cli.js';
 import { tmpDir } from './support/tmp.js';
 
 describe.skipIf(!dockerEnv.available)('reproducible layers', () => {
