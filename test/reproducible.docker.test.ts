@@ -1,7 +1,7 @@
 // Reproducible layers against the real engine: two cold (--no-cache) builds of two copies of
 // one project, made at different times (different file mtimes), give the same layers, on
 // BuildKit and on the classic builder; SOURCE_DATE_EPOCH changes the function's layer.
-import { cpSync, utimesSync, writeFileSync } from 'node:fs';
+import { cpSync, utimesSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { REPO_ROOT, runCli } from './support/cli.js';
