@@ -175,7 +175,8 @@ describe('the Dockerfile of a project of several functions', () => {
   it.each(['buildkit', 'classic'] as const)(
     '%s: one go build compiles every function; each final stage has only its binary and its own extensions',
     (builder) => {
-      const stages = parseStages(renderMulti(builder));
+      const text = renderMulti(builder);
+      const stages = parseStages(text);
       const goBuilds = stages
         .flatMap((s) => s.instructions)
         .filter((i) => i.keyword === 'RUN' && /go build .*-o \/out\//.test(i.args));
@@ -185,7 +186,8 @@ describe('the Dockerfile of a project of several functions', () => {
         const stage = stages.find((s) => s.name === `fn-${name}`)!;
         expect(stage.image).toBe('alpine:3.22');
         const copies = stage.instructions.filter((i) => i.keyword === 'COPY');
-        expect(copies.find((c) => c.from === 'build')!.args).toBe(`/out/${name} /var/runtime/bootstrap`);
+        expect(copies.find((c) => c.from === 'build')!.args).toBe(`/tree/fn-${name}/ /`);
+        expect(text).toContain(`cp /out/${name} /tree/fn-${name}/var/runtime/bootstrap`);
         expect(copies.filter((c) => c.args.endsWith('/opt/')).map((c) => c.args)).toEqual(
           name === 'orders' ? ['.lambda-image/layers/params-ext-2/ /opt/'] : [],
         );
@@ -202,11 +204,11 @@ describe('the Dockerfile of a project of several functions', () => {
     expect(text).toContain('-o /out/1/ ./cmd/api && \\');
     expect(text).toContain('-o /out/2/ ./v2/api\n');
     const stages = parseStages(text);
-    const binary = (s: string) =>
-      stages
-        .find((x) => x.name === s)!
-        .instructions.find((i) => i.from === 'build')!
-        .args.split(' ')[0];
+    // Each stage copies its tree; the build stage fills each tree from its function's binary.
+    const binary = (s: string) => new RegExp(`cp (\\S+) /tree/${s}/var/runtime/bootstrap`).exec(text)?.[1];
+    expect(stages.find((x) => x.name === 'fn-a')!.instructions.find((i) => i.from === 'build')!.args).toBe(
+      '/tree/fn-a/ /',
+    );
     expect([binary('fn-a'), binary('fn-b'), binary('fn-c')]).toEqual(['/out/1/api', '/out/2/api', '/out/1/api']);
   });
 

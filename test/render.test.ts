@@ -113,10 +113,16 @@ describe('rendered Dockerfiles', () => {
             flag.replace('-trimpath', 'go list'),
           );
         }
-        expect(finalText).toContain('COPY /out/bootstrap /var/runtime/bootstrap');
-        expect(
-          final.instructions.find((i) => i.args.includes('/var/runtime/bootstrap') && i.keyword === 'COPY')!.from,
-        ).toBe('build');
+        // The binary reaches the final stage inside a tree of fixed times, copied whole onto /.
+        expect(finalText).toContain('COPY /tree/bootstrap/ /');
+        expect(final.instructions.find((i) => i.args === '/tree/bootstrap/ /' && i.keyword === 'COPY')!.from).toBe(
+          'build',
+        );
+        const tree = build.instructions.find((i) => i.keyword === 'RUN' && i.args.includes('/tree/bootstrap'))!.args;
+        expect(tree).toContain('cp /out/bootstrap /tree/bootstrap/var/runtime/bootstrap');
+        expect(tree).toContain('touch -h -d "@$SOURCE_DATE_EPOCH"');
+        expect(tree).toContain('chown -R 0:0 /tree');
+        expect(build.instructions.map((i) => `${i.keyword} ${i.args}`)).toContain('ARG SOURCE_DATE_EPOCH=0');
       } else {
         expect(stages.some((s) => s.name === 'build')).toBe(false);
         expect(stages.globals).toEqual(variant === 'alpine-rie' ? ['ARG BUILDPLATFORM=linux/amd64'] : []);
@@ -169,7 +175,7 @@ describe('rendered Dockerfiles', () => {
     expect(modules).toContain('ENV GOMODCACHE=/go/pkg/mod GOCACHE=/root/.cache/go-build');
     expect(text).toContain('RUN --mount=type=cache,id=lambda-image-go-mod,target=/go/pkg/mod go mod download\n');
     const build = stages[1]!.instructions;
-    expect(build.map((i) => i.keyword)).toEqual(['ARG', 'ARG', 'COPY', 'RUN']);
+    expect(build.map((i) => i.keyword)).toEqual(['ARG', 'ARG', 'COPY', 'RUN', 'ARG', 'RUN']);
     const compile = text.slice(text.indexOf('FROM modules AS build'), text.indexOf('-o /out/bootstrap'));
     expect(compile).toContain('RUN --mount=type=cache,id=lambda-image-go-mod,target=/go/pkg/mod \\\n');
     expect(compile).toContain(

@@ -278,7 +278,12 @@ export async function buildProject(engine: Engine, plan: BuildPlan, hooks: Build
             dockerfile: 'Dockerfile',
             ...(target.stage ? { target: target.stage } : {}),
             platform: dockerPlatform(arch),
-            buildargs: { ...buildArgs, BUILDPLATFORM: engine.platform, TARGETARCH: dockerArchitecture(arch) },
+            buildargs: {
+              ...buildArgs,
+              BUILDPLATFORM: engine.platform,
+              TARGETARCH: dockerArchitecture(arch),
+              SOURCE_DATE_EPOCH: sourceDateEpoch(plan.hostEnv ?? process.env),
+            },
             // --no-cache: the first function's build redoes every shared stage; the later ones
             // reuse what that very build made (the shared builder), so N functions still cost one build.
             nocache: plan.noCache && i === 0,
@@ -591,4 +596,13 @@ async function warnOfOwnDockerfile(dir: string, hooks: BuildHooks): Promise<void
   hooks.onWarning?.(
     `Dockerfile ${dockerfileOrigin(text) === 'hand-edited' ? 'was edited by hand' : 'is not one lambda-image wrote'}: build renders its own from ${CONFIG_FILE} and does not use it (put the change in ${CONFIG_FILE}, or build yours with docker build)`,
   );
+}
+
+/**
+ * The time every file of an image's own layers carries: SOURCE_DATE_EPOCH when set (whole
+ * seconds), else 0, never the build's clock, so cold builds of the same sources agree.
+ */
+export function sourceDateEpoch(env: NodeJS.ProcessEnv): string {
+  const value = env.SOURCE_DATE_EPOCH?.trim();
+  return value && /^\d{1,12}$/.test(value) ? String(Number(value)) : '0';
 }

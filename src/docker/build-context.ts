@@ -76,6 +76,9 @@ export async function createBuildContext(
 
   const pack = tar.pack(dir, {
     entries: files.entries,
+    // Fixed times and owners: what the final stage copies from the context (a prebuilt binary,
+    // layer folders) carries no trace of the checkout or the machine (reproducible images).
+    map: (header) => ({ ...header, mtime: CONTEXT_MTIME, uid: 0, gid: 0, uname: '', gname: '' }),
     finalize: false,
     finish: (p) => {
       void addGenerated(p, generated, sizes).then(
@@ -138,6 +141,9 @@ export async function packBuildContext(
     throw err;
   }
 }
+
+/** The time of every entry in the context (see docs/reproducible-images.md). */
+const CONTEXT_MTIME = new Date(0);
 
 type TarPack = Parameters<NonNullable<tar.PackOptions['finish']>>[0];
 

@@ -77,8 +77,18 @@ function templateData(spec: RenderSpec) {
         stageName: f.stage,
         layerDirs: f.layerDirs,
         goBinary: binaries.get(f.name)!,
+        tree: `/tree/${f.stage}`,
       }))
-    : [{ ...final, functionName: '', stageName: '', layerDirs: spec.layerDirs, goBinary: '/out/bootstrap' }];
+    : [
+        {
+          ...final,
+          functionName: '',
+          stageName: '',
+          layerDirs: spec.layerDirs,
+          goBinary: '/out/bootstrap',
+          tree: '/tree/bootstrap',
+        },
+      ];
   return guardTemplateData({
     ...final,
     usesBuildPlatform: spec.runtime === 'go' || spec.rie?.kind === 'url',
