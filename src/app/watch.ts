@@ -18,6 +18,7 @@ import { RebuildScheduler, type SchedulerAction } from '../watch/scheduler.js';
 import { functionsToRebuild, neverWatchedDir, triggersRebuild } from '../watch/triggers.js';
 import { ProjectWatcher } from '../watch/watcher.js';
 import { buildProject, planBuild, type BuildOptions, type BuildResult } from './build.js';
+import { startDevLoop, type CompileMode } from './dev-loop.js';
 
 /** What `start --watch` reports, one event each (the CLI prints a line, or JSON with --json). */
 export type WatchEvent =
@@ -85,6 +86,8 @@ export interface WatchOptions {
   serving?: Record<string, string>;
   /** Quiet time after the last change before a build starts. */
   quietMs?: number;
+  /** How a Go edit is compiled (src/app/dev-loop.ts): default the long-lived builder. */
+  compile?: CompileMode;
   onEvent(event: WatchEvent): void;
 }
 
@@ -114,6 +117,7 @@ export async function watchProject(engine: Engine, opts: WatchOptions): Promise<
   let timer: NodeJS.Timeout | undefined;
   let current: { abort: AbortController; done: Promise<void> } | undefined;
   const servedIds = new Map(Object.entries(opts.serving ?? {}));
+  const dev = await startDevLoop(engine, { dir, build: opts.build, compile: opts.compile ?? 'builder', serving: opts.serving ?? {} });
 
   const act = (actions: SchedulerAction[]) => {
     for (const a of actions) {
@@ -161,11 +165,13 @@ export async function watchProject(engine: Engine, opts: WatchOptions): Promise<
         return 'done';
       }
       onEvent({ type: 'rebuild-start', files, functions });
-      const result = await buildForWatch(
-        engine,
-        dir,
-        { ...opts.build, ...(config.functions ? { functions } : {}) },
-        { signal, onWarning: (message) => onEvent({ type: 'warning', message }) },
+      const result = await dev.rebuild(files, signal, () =>
+        buildForWatch(
+          engine,
+          dir,
+          { ...opts.build, ...(config.functions ? { functions } : {}) },
+          { signal, onWarning: (message) => onEvent({ type: 'warning', message }) },
+        ),
       );
       const buildMs = ms();
       const images = result.images.map((i) => ({ function: i.function, image: i.tag, id: i.id, changed: i.changed }));
@@ -232,6 +238,7 @@ export async function watchProject(engine: Engine, opts: WatchOptions): Promise<
       clearTimeout(timer);
       act(scheduler.stop());
       await current?.done;
+      await dev.stop();
     },
   };
 }
