@@ -1,6 +1,7 @@
 // `start --watch`: its flags, the first build, and its events on the terminal (one line per
 // rebuild) or as JSON lines on stdout (--json). The loop itself is src/app/watch.ts.
 import type { BuildOptions } from '../app/build.js';
+import type { CompileMode } from '../app/dev-loop.js';
 import type { FunctionSettings, LocalFunction } from '../app/invoke.js';
 import { buildForWatch, imageNameOf, watchProject, type WatchEvent, type WatchSession } from '../app/watch.js';
 import { emulatorSourceProblem } from '../config/value-rules.js';
@@ -23,6 +24,7 @@ export interface WatchCliOptions {
   builderImage?: string;
   rieFrom?: string;
   builder?: 'auto' | 'buildkit' | 'classic';
+  compile?: CompileMode;
 }
 
 export interface WatchPlan {
@@ -30,6 +32,7 @@ export interface WatchPlan {
   prewarm: boolean;
   json: boolean;
   builder?: 'auto' | 'buildkit' | 'classic';
+  compile: CompileMode;
 }
 
 const WATCH_ONLY = {
@@ -41,6 +44,7 @@ const WATCH_ONLY = {
   builderImage: '--builder-image',
   rieFrom: '--rie-from',
   builder: '--builder',
+  compile: '--compile',
 } as const;
 
 /** The watch part of `start`'s plan (undefined without --watch); its flags checked as `build` checks them. */
@@ -71,6 +75,7 @@ export function watchPlan(opts: WatchCliOptions): WatchPlan | undefined {
     prewarm: opts.prewarm ?? false,
     json: opts.json ?? false,
     builder: opts.builder,
+    compile: opts.compile ?? 'builder',
   };
 }
 
@@ -120,6 +125,7 @@ export async function startWatching(
     targets: fns.map((fn, i) => ({ imageName: settings[i]?.config?.name ?? fn.name, pool: fn.pool })),
     prewarm: plan.prewarm ? Math.max(...fns.map((fn) => fn.pool.concurrency)) : 0,
     serving: first.serving,
+    compile: plan.compile,
     onEvent: (e) => first.emit(e),
   });
 }
