@@ -40,10 +40,23 @@ export default async function run(ctx) {
   for (let i = 0; i < 6; i++) {
     edit(`host ${stamp()}`);
     const t = performance.now();
-    const r = spawnSync('/usr/bin/go', ['build', '-trimpath', '-ldflags=-s -w', '-tags', 'lambda.norpc', '-o', path.join(dir, '..', 'host-bootstrap'), '.'], {
-      cwd: dir,
-      env: { ...process.env, CGO_ENABLED: '0', GOOS: 'linux', GOARCH: 'amd64', GOFLAGS: '-buildvcs=false' },
-    });
+    const r = spawnSync(
+      '/usr/bin/go',
+      [
+        'build',
+        '-trimpath',
+        '-ldflags=-s -w',
+        '-tags',
+        'lambda.norpc',
+        '-o',
+        path.join(dir, '..', 'host-bootstrap'),
+        '.',
+      ],
+      {
+        cwd: dir,
+        env: { ...process.env, CGO_ENABLED: '0', GOOS: 'linux', GOARCH: 'amd64', GOFLAGS: '-buildvcs=false' },
+      },
+    );
     if (r.status !== 0) throw new Error(`watch: go build on the host failed: ${r.stderr}`);
     if (i > 0) hostGo.push(performance.now() - t); // the first fills the host's build cache
   }

@@ -59,7 +59,13 @@ async function filesOf(image: string): Promise<Map<string, FileFacts>> {
 
 async function configOf(image: string) {
   const { Config } = await docker.getImage(image).inspect();
-  return { Entrypoint: Config.Entrypoint, Cmd: Config.Cmd, Env: Config.Env, User: Config.User, WorkingDir: Config.WorkingDir };
+  return {
+    Entrypoint: Config.Entrypoint,
+    Cmd: Config.Cmd,
+    Env: Config.Env,
+    User: Config.User,
+    WorkingDir: Config.WorkingDir,
+  };
 }
 
 const refs = () => dockerEnv.refs!.x86_64;
@@ -98,7 +104,12 @@ describe.skipIf(!dockerEnv.available)('watch dev loop (fast image)', () => {
 
   afterAll(async () => {
     await loop?.stop();
-    for (const v of ['go-mod', `go-build-${refs().golang.toLowerCase().replace(/[^a-z0-9._-]+/g, '-')}`])
+    for (const v of [
+      'go-mod',
+      `go-build-${refs()
+        .golang.toLowerCase()
+        .replace(/[^a-z0-9._-]+/g, '-')}`,
+    ])
       await docker
         .getVolume(`${volumePrefix}-${v}`)
         .remove()

@@ -8,7 +8,12 @@ import { goCompileFor, goCompileLine } from '../src/render/go-compile.js';
 import { renderVariantFiles } from '../src/render/render.js';
 import { specFromConfig } from '../src/render/variant.js';
 
-const config = makeConfig({ name: 'fn', runtime: 'go', base: 'alpine', go: { module: 'example.com/fn', version: '1.23', main: './cmd/fn' } });
+const config = makeConfig({
+  name: 'fn',
+  runtime: 'go',
+  base: 'alpine',
+  go: { module: 'example.com/fn', version: '1.23', main: './cmd/fn' },
+});
 
 describe('watch compile', () => {
   for (const builder of ['buildkit', 'classic'] as const)
@@ -20,7 +25,12 @@ describe('watch compile', () => {
           const { Dockerfile } = renderVariantFiles(spec);
           const line = Dockerfile.replace(/ *\\\n\s*/g, ' ');
           expect(line).toContain(`CGO_ENABLED=0 GOOS=linux GOARCH=$TARGETARCH ${goCompileLine(compile)}`);
-          expect(compile.env).toMatchObject({ CGO_ENABLED: '0', GOOS: 'linux', GOARCH: arch === 'arm64' ? 'arm64' : 'amd64', GOFLAGS: '-mod=mod' });
+          expect(compile.env).toMatchObject({
+            CGO_ENABLED: '0',
+            GOOS: 'linux',
+            GOARCH: arch === 'arm64' ? 'arm64' : 'amd64',
+            GOFLAGS: '-mod=mod',
+          });
           // Only the module settings are ARGs of the Go stages.
           expect(compile.env.OTHER).toBeUndefined();
         });

@@ -48,7 +48,9 @@ const log = debug('watch');
 
 /** What only the binary is made from: Go sources and the module files. */
 export function onlyGoSources(files: string[]): boolean {
-  return files.length > 0 && files.every((f) => /\.go$/.test(f) || /^go\.(mod|sum)$/.test(f) || f.startsWith('vendor/'));
+  return (
+    files.length > 0 && files.every((f) => /\.go$/.test(f) || /^go\.(mod|sum)$/.test(f) || f.startsWith('vendor/'))
+  );
 }
 
 interface FastPlan {
@@ -100,7 +102,10 @@ export async function startDevLoop(engine: Engine, opts: DevLoopOptions): Promis
 
   const startBuilder = (plan: FastPlan) => {
     if (builder && builderImage === plan.builderImage) return builder;
-    void builder?.then((b) => b.stop(), () => undefined);
+    void builder?.then(
+      (b) => b.stop(),
+      () => undefined,
+    );
     builderImage = plan.builderImage;
     const scope = plan.builderImage.toLowerCase().replace(/[^a-z0-9._-]+/g, '-');
     builder = (async () => {

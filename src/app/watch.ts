@@ -117,7 +117,12 @@ export async function watchProject(engine: Engine, opts: WatchOptions): Promise<
   let timer: NodeJS.Timeout | undefined;
   let current: { abort: AbortController; done: Promise<void> } | undefined;
   const servedIds = new Map(Object.entries(opts.serving ?? {}));
-  const dev = await startDevLoop(engine, { dir, build: opts.build, compile: opts.compile ?? 'builder', serving: opts.serving ?? {} });
+  const dev = await startDevLoop(engine, {
+    dir,
+    build: opts.build,
+    compile: opts.compile ?? 'builder',
+    serving: opts.serving ?? {},
+  });
 
   const act = (actions: SchedulerAction[]) => {
     for (const a of actions) {

@@ -195,7 +195,7 @@ export function registerCommands(program: Command): void {
     .addOption(
       new Option(
         '--compile <where>',
-        'with --watch: compile a Go edit in the long-lived builder (default), with the host\'s go, or rebuild the whole image',
+        "with --watch: compile a Go edit in the long-lived builder (default), with the host's go, or rebuild the whole image",
       ).choices(['builder', 'host', 'image']),
     )
     .action(async (dir: string, opts) => (await import('./invoke.js')).runStart(dir, opts));

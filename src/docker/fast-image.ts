@@ -80,7 +80,7 @@ async function shippedEntries(
   extract.on('entry', (header, stream, next) => {
     const name = header.name.replace(/\/$/, '');
     if (name === dirName || name === fileName) found[name] = { header: { ...header, name: header.name } };
-    if (name === fileName) stream.on("data", (d) => hash.update(d as Buffer));
+    if (name === fileName) stream.on('data', (d) => hash.update(d as Buffer));
     stream.on('end', next);
     stream.resume();
   });
@@ -100,7 +100,7 @@ export async function singleFile(tar: NodeJS.ReadableStream): Promise<Buffer> {
   let bytes: Buffer | undefined;
   extract.on('entry', (header, stream, next) => {
     const chunks: Buffer[] = [];
-    stream.on("data", (d) => chunks.push(d as Buffer));
+    stream.on('data', (d) => chunks.push(d as Buffer));
     stream.on('end', () => {
       if (header.type === 'file' && !bytes) bytes = Buffer.concat(chunks);
       next();
