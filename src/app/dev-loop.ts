@@ -138,6 +138,25 @@ export async function startDevLoop(engine: Engine, opts: DevLoopOptions): Promis
       if (typeof p !== 'string') startBuilder(p);
     });
 
+  /**
+   * A full build after fast images: when it differs from the previous full build only in the
+   * binary, and the binary is the one served, the environment served is the same: no swap.
+   */
+  async function sameAsServed(fn: string, tag: string, before: string | undefined, after: string) {
+    const now = served.get(fn);
+    if (!before || !now || now.id === before || before === after) return undefined;
+    const [a, b] = await Promise.all([before, after].map((id) => engine.docker.getImage(id).inspect()));
+    const upToBinary = (i: typeof a) => JSON.stringify([i!.Config, i!.RootFS.Layers?.slice(0, -1)]);
+    if (upToBinary(a) !== upToBinary(b)) return undefined;
+    await maker?.remove();
+    maker = await fastImageMaker(engine.docker, after, FUNCTION_BINARY_PATH, labels);
+    if (maker.shippedSha256 !== now.sha256) {
+      served.set(fn, { id: after, sha256: maker.shippedSha256 });
+      return undefined;
+    }
+    return { function: fn, tag, id: now.id, changed: false };
+  }
+
   async function binaryOf(plan: FastPlan): Promise<Buffer> {
     const { env, args, main } = plan.compile;
     const failed = (lines: string[]) =>
@@ -163,10 +182,15 @@ export async function startDevLoop(engine: Engine, opts: DevLoopOptions): Promis
       if (typeof plan === 'string' || !base) {
         log(`full build (${typeof plan === 'string' ? plan : 'no full build to start from'})`);
         const result = await full();
-        for (const i of result.images) bases.set(i.function, i.id);
         // The config may have changed what the fast path builds: worked out again next time.
         planned = undefined;
-        return result;
+        const images = [];
+        for (const i of result.images) {
+          const before = bases.get(i.function);
+          bases.set(i.function, i.id);
+          images.push((await sameAsServed(i.function, i.tag, before, i.id)) ?? i);
+        }
+        return { ...result, images };
       }
       const began = performance.now();
       const bytes = await binaryOf(plan);
