@@ -104,16 +104,24 @@ describe.skipIf(!dockerEnv.available)('watch dev loop (fast image)', () => {
 
   afterAll(async () => {
     await loop?.stop();
+    // The builder's removal may still be under way: a few tries (bounded), then give up.
     for (const v of [
       'go-mod',
       `go-build-${refs()
         .golang.toLowerCase()
         .replace(/[^a-z0-9._-]+/g, '-')}`,
     ])
-      await docker
-        .getVolume(`${volumePrefix}-${v}`)
-        .remove()
-        .catch(() => undefined);
+      for (let i = 0; i < 20; i++) {
+        const gone = await docker
+          .getVolume(`${volumePrefix}-${v}`)
+          .remove()
+          .then(
+            () => true,
+            (err: { statusCode?: number }) => err.statusCode === 404,
+          );
+        if (gone) break;
+        await new Promise((r) => setTimeout(r, 250));
+      }
   });
 
   it('makes, from a Go edit, the image a full build of the same source makes: same files, owners, modes, content and config', async () => {
