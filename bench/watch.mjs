@@ -34,6 +34,32 @@ export default async function run(ctx) {
 
   say('watch: cold build (--no-cache), then bare rebuilds after a one-line edit');
   const cold = timeMs(() => cli(['build', dir, '--no-cache', ...standin]));
+  // The same kind of change compiled with the host's go (Debian golang-go), the Dockerfile's flags.
+  const hostGo = [];
+  const { spawnSync } = await import('node:child_process');
+  for (let i = 0; i < 6; i++) {
+    edit(`host ${stamp()}`);
+    const t = performance.now();
+    const r = spawnSync(
+      '/usr/bin/go',
+      [
+        'build',
+        '-trimpath',
+        '-ldflags=-s -w',
+        '-tags',
+        'lambda.norpc',
+        '-o',
+        path.join(dir, '..', 'host-bootstrap'),
+        '.',
+      ],
+      {
+        cwd: dir,
+        env: { ...process.env, CGO_ENABLED: '0', GOOS: 'linux', GOARCH: 'amd64', GOFLAGS: '-buildvcs=false' },
+      },
+    );
+    if (r.status !== 0) throw new Error(`watch: go build on the host failed: ${r.stderr}`);
+    if (i > 0) hostGo.push(performance.now() - t); // the first fills the host's build cache
+  }
   const bare = [];
   for (let i = 0; i < 5; i++) {
     edit(`bare ${stamp()}`);
@@ -124,13 +150,21 @@ export default async function run(ctx) {
         await loop;
       }
       const m = median(toNew);
+      if (!prewarm && paceMs)
+        row(
+          `watch: file write to first answer, minus go build of the same change on the host`,
+          ms(m - median(hostGo)),
+          '<= 500 ms',
+          m - median(hostGo) <= 500,
+          `${ms(m)} vs host go build ${ms(median(hostGo))} (median of ${hostGo.length})`,
+        );
       // What the loop adds to its build: noticing the change, the quiet moment, the swap, the cold start.
       const beyond = median(toNew.map((t, i) => t - builds[i]));
       row(
         `watch: ${label}, file write to first answer from the new code (median of ${EDITS})`,
         ms(m),
-        target ? '<= 3000 ms' : '-',
-        !target || m <= 3000,
+        target ? '<= 1200 ms' : prewarm && paceMs ? '<= 1000 ms' : '-',
+        target ? m <= 1200 : prewarm && paceMs ? m <= 1000 : true,
         `rebuild starts at ${ms(median(toStart))}, its build ${ms(median(builds))}, swapped at ${ms(median(toSwap))} (+${ms(beyond)} beyond the build); bare rebuild ${ms(median(bare))}; cold build ${ms(cold)}${standinNote ? `; ${standinNote}` : ''}`,
       );
       row(

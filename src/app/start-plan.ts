@@ -1,6 +1,7 @@
 // `start`'s one plan, pure: the functions served (a list, one or many), the Invoke API's
 // address, each function's HTTP front, and the watch's build options. A rebuild under --watch
 // plans again from the same flags and the config as it is then (src/app/start.ts).
+import type { CompileMode } from './dev-loop.js';
 import type { InvokeMode } from '../config/constants.js';
 import type { HttpFront } from '../serve/http-events.js';
 import { describeWholeNumber, PORT_RULE, wholeNumberTextProblem } from '../config/value-rules.js';
@@ -28,6 +29,8 @@ export interface WatchFlags {
   prewarm: boolean;
   json: boolean;
   builder?: 'auto' | 'buildkit' | 'classic';
+  /** How a Go edit is compiled under --watch (src/app/dev-loop.ts). */
+  compile: CompileMode;
 }
 
 /** One function served: its settings and, with an HTTP front, how that front plays it. */

@@ -101,8 +101,10 @@ export async function startSession(
   };
   // --watch serves the project as it is now: built first (a failing build ends here, exit 12).
   const ids = new Map<string, string>();
+  let serving: Record<string, string> = {};
   if (plan.watch) {
     const result = await firstBuild(engine, plan, hooks, opts.signal);
+    serving = Object.fromEntries(result.images.map((i) => [i.function, i.id]));
     // Planned again: the build recorded its images, which the functions now run.
     plan = planStart(plan.flags, await loadProjectState(plan.flags.function));
     for (const i of result.images) {
@@ -225,6 +227,8 @@ export async function startSession(
       watching = await watchProject(engine, {
         dir: plan.dir,
         build: plan.watch.build,
+        compile: plan.watch.compile,
+        serving,
         onEvent: hooks.onEvent,
         session: {
           replan: async () => (plan = planStart(plan.flags, await loadProjectState(plan.flags.function))),

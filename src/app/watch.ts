@@ -15,6 +15,7 @@ import { RebuildScheduler, type SchedulerAction } from '../watch/scheduler.js';
 import { functionsToRebuild, neverWatchedDir, triggersRebuild } from '../watch/triggers.js';
 import { ProjectWatcher } from '../watch/watcher.js';
 import { buildProject, planBuild, type BuildOptions, type BuildResult } from './build.js';
+import { startDevLoop, type CompileMode } from './dev-loop.js';
 import type { FunctionPlan, StartPlan } from './start-plan.js';
 
 /** What `start --watch` reports, one event each (the CLI prints a line, or JSON with --json). */
@@ -97,6 +98,10 @@ export interface WatchOptions {
   session: WatchedSession;
   /** Quiet time after the last change before a build starts. */
   quietMs?: number;
+  /** How a Go edit is compiled (src/app/dev-loop.ts): default the long-lived builder. */
+  compile?: CompileMode;
+  /** The image ID each built function serves now (the first build's), by the build's function name. */
+  serving?: Record<string, string>;
   onEvent(event: WatchEvent): void;
 }
 
@@ -124,6 +129,12 @@ export async function watchProject(engine: Engine, opts: WatchOptions): Promise<
   let rules: IgnoreRules = await readDockerignore(dir);
   let timer: NodeJS.Timeout | undefined;
   let current: { abort: AbortController; done: Promise<void> } | undefined;
+  const dev = await startDevLoop(engine, {
+    dir,
+    build: opts.build,
+    compile: opts.compile ?? 'builder',
+    serving: opts.serving ?? {},
+  });
 
   const act = (actions: SchedulerAction[]) => {
     for (const a of actions) {
@@ -171,11 +182,13 @@ export async function watchProject(engine: Engine, opts: WatchOptions): Promise<
         return 'done';
       }
       onEvent({ type: 'rebuild-start', files, functions });
-      const result = await buildForWatch(
-        engine,
-        dir,
-        { ...opts.build, ...(config.functions ? { functions } : {}) },
-        { signal, onWarning: (message) => onEvent({ type: 'warning', message }) },
+      const result = await dev.rebuild(files, signal, () =>
+        buildForWatch(
+          engine,
+          dir,
+          { ...opts.build, ...(config.functions ? { functions } : {}) },
+          { signal, onWarning: (message) => onEvent({ type: 'warning', message }) },
+        ),
       );
       const buildMs = ms();
       const images = result.images.map((i) => ({ function: i.function, image: i.tag, id: i.id, changed: i.changed }));
@@ -220,6 +233,7 @@ export async function watchProject(engine: Engine, opts: WatchOptions): Promise<
       clearTimeout(timer);
       act(scheduler.stop());
       await current?.done;
+      await dev.stop();
     },
   };
 }

@@ -11,6 +11,7 @@ import {
   RUNTIMES,
   URL_AUTH_TYPES,
   VARIANTS,
+  COMPILE_MODES,
 } from '../app/inputs.js';
 import { addBuildOptions } from './build-options.js';
 import { SHELLS } from './completion.js';
@@ -187,6 +188,12 @@ export function registerCommands(program: Command): void {
     .option('--json', 'with --watch: one JSON event per line on stdout (ready, rebuild-start, rebuild-done, swap, ...)')
     .addOption(
       new Option('--variant <variant>', "with --watch: the variant to build (default: the config's)").choices(VARIANTS),
+    )
+    .addOption(
+      new Option(
+        '--compile <where>',
+        "with --watch: compile a Go edit in the long-lived builder (default), with the host's go, or rebuild the whole image",
+      ).choices(COMPILE_MODES),
     )
     .action(async (dir: string, opts) => (await import('./start.js')).runStart(dir, opts));
 

@@ -4,7 +4,7 @@ import { loadProjectState } from '../app/invoke.js';
 import type { LocalFunction } from '../app/invoke.js';
 import { type Session, startSession } from '../app/start.js';
 import { planStart, type StartFlags, type StartPlan } from '../app/start-plan.js';
-import { type InvokeMode, PORT_RULE } from '../app/inputs.js';
+import { type CompileMode, type InvokeMode, PORT_RULE } from '../app/inputs.js';
 import { connectEngine } from '../docker/engine.js';
 import { EXIT_CODES, LambdaImageError } from '../errors.js';
 import type { VariantName } from '../app/inputs.js';
@@ -35,6 +35,7 @@ export interface StartCliOptions extends FunctionCliOptions, BuildGroupCliOption
   prewarm?: boolean;
   json?: boolean;
   variant?: string;
+  compile?: CompileMode;
 }
 
 /** start's flags, each checked as the config key it overrides is (planStart adds the project). */
@@ -49,6 +50,7 @@ function startFlags(dir: string, opts: StartCliOptions): StartFlags {
     ...(opts.prewarm !== undefined ? ['--prewarm'] : []),
     ...(opts.json !== undefined ? ['--json'] : []),
     ...(opts.variant !== undefined ? ['--variant'] : []),
+    ...(opts.compile !== undefined ? ['--compile'] : []),
     ...(givenBuildFlag(opts) ? [givenBuildFlag(opts)!] : []),
   ];
   if (!opts.watch && watchOnly.length)
@@ -70,6 +72,7 @@ function startFlags(dir: string, opts: StartCliOptions): StartFlags {
             prewarm: opts.prewarm ?? false,
             json: opts.json ?? false,
             builder: opts.builder,
+            compile: opts.compile ?? 'builder',
           },
         }
       : {}),

@@ -73,3 +73,7 @@ export const SECRET_PATTERNS = [
   '**/*.tfstate',
   '**/*.tfstate.*',
 ];
+
+/** How `start --watch` compiles after a Go edit: in the builder image (default), with the host's go, or a full image build each time. */
+export const COMPILE_MODES = ['builder', 'host', 'image'] as const;
+export type CompileMode = (typeof COMPILE_MODES)[number];
