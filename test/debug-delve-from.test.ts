@@ -6,10 +6,9 @@ import { checkDelveBinary } from '../src/project/delve-binary.js';
 import { tmpDir } from './support/tmp.js';
 
 // In CI shared/ sits beside the clone; on the development machines at /work/shared.
-const DLV = [
-  path.resolve('../shared/tools/dlv-1.21.2-linux-amd64'),
-  '/work/shared/tools/dlv-1.21.2-linux-amd64',
-].find((p) => existsSync(p));
+const DLV = [path.resolve('../shared/tools/dlv-1.21.2-linux-amd64'), '/work/shared/tools/dlv-1.21.2-linux-amd64'].find(
+  (p) => existsSync(p),
+);
 
 describe('--delve-from', () => {
   it('needs the static delve of shared/tools (fails, not skips, when it is absent)', () => {

@@ -2,8 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { DebugPauses, runningTimeout } from '../src/emulator/debug-pauses.js';
 
-const cmd = (id: number, name: string) =>
-  JSON.stringify({ method: 'RPCServer.Command', params: [{ name }], id });
+const cmd = (id: number, name: string) => JSON.stringify({ method: 'RPCServer.Command', params: [{ name }], id });
 const stopped = (id: number, exited = false) => JSON.stringify({ id, result: { State: { Running: false, exited } } });
 
 describe('DebugPauses', () => {

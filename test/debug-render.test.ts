@@ -43,7 +43,7 @@ describe('debug Dockerfile', () => {
         const final = stages.at(-1)!;
         // Same base, same extensions, the bootstrap and delve in the final stage.
         expect(final.image).toBe(parseStages(renderDockerfile(s)).at(-1)!.image);
-        expect(stages.find((st) => st.name === "delve")).toBeDefined();
+        expect(stages.find((st) => st.name === 'delve')).toBeDefined();
         expect(text).toContain('COPY .lambda-image/layers/params-ext-2/ /opt/');
         expect(text.trimEnd().endsWith('COPY --from=delve /out/dlv /usr/local/bin/dlv')).toBe(true);
         if (delve.kind === 'install')

@@ -8,14 +8,14 @@ import type { Arch } from '../config/constants.js';
 import { LambdaImageError } from '../errors.js';
 import { elfMachineFor, isGlibcLoader, readElf } from '../util/elf.js';
 
-const HINT = 'give a static delve (CGO_ENABLED=0 go build ./cmd/dlv from delve\'s sources), or leave --delve-from out to build the pinned release';
+const HINT =
+  "give a static delve (CGO_ENABLED=0 go build ./cmd/dlv from delve's sources), or leave --delve-from out to build the pinned release";
 
 /** Throws INVALID_INPUT / PLATFORM_MISMATCH with the reason when `file` cannot serve as delve in an `arch` image. */
 export async function checkDelveBinary(dir: string, file: string, arch: Arch): Promise<string> {
   const full = path.resolve(dir, file);
   const head = await readHead(full);
-  if (!head)
-    throw new LambdaImageError('INVALID_INPUT', `--delve-from ${file}: no such file`, { hint: HINT });
+  if (!head) throw new LambdaImageError('INVALID_INPUT', `--delve-from ${file}: no such file`, { hint: HINT });
   const facts = readElf(head);
   if (!facts || head.subarray(0, 2).toString('latin1') === '#!')
     throw new LambdaImageError('INVALID_INPUT', `--delve-from ${file} is not a Linux executable (ELF)`, { hint: HINT });

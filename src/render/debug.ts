@@ -28,7 +28,8 @@ export function renderDebugDockerfile(spec: RenderSpec, delve: DelveSource): str
       hint: 'not yet supported for a project of several functions: debug one function from its own project',
     });
   const release = renderDockerfile(spec);
-  if (!release.includes(RELEASE_FLAGS)) throw new Error(`the Go build no longer says ${RELEASE_FLAGS}: update debug.ts`);
+  if (!release.includes(RELEASE_FLAGS))
+    throw new Error(`the Go build no longer says ${RELEASE_FLAGS}: update debug.ts`);
   const text = release.replaceAll(RELEASE_FLAGS, DEBUG_FLAGS);
   // The final stage is the last FROM: delve's stage goes before it, its binary at its end.
   const lines = text.trimEnd().split('\n');
