@@ -254,3 +254,8 @@ export function renderGithubWorkflow(spec: GithubWorkflowSpec): string {
     namedTargets: spec.namedTargets,
   });
 }
+
+/** One template of templates/ rendered with the project's Handlebars rules (strict, no escaping), its data guarded. */
+export function renderTemplate(name: string, data: Record<string, unknown>): string {
+  return template(name)(guardTemplateData(data));
+}
