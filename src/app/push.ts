@@ -12,6 +12,7 @@ import { readBuildRecord } from '../project/build-record.js';
 import type { Engine } from '../docker/engine.js';
 import { STANDIN_LABEL } from '../docker/image-report.js';
 import { imageClient, type ImageClient } from '../docker/images.js';
+import { pushPlatformFor } from '../docker/image-store.js';
 import { pushAs, type PushLayerEvent } from '../docker/push.js';
 import { ownerIdentity } from '../emulator/owners.js';
 import { LambdaImageError } from '../errors.js';
@@ -489,10 +490,17 @@ async function pushResolved(
   const before = await tagDigest(domain, path, tag, target.credentials);
   hooks.onStep?.(`pushing ${full}`);
   const auth = target.credentials ? toAuthConfig(target.credentials, domain) : undefined;
+  // The containerd store would push the index with its attestation manifests, which Lambda refuses.
+  const platform = await pushPlatformFor(
+    engine.docker,
+    engine.apiVersion,
+    local.architecture === 'x86_64' ? 'amd64' : 'arm64',
+  );
   const outcome = await pushAs(engine.docker, local.lookup, target.repository, tag, auth, hooks.onLayer, {
     recordDir: nodePath.join(cacheDir(), 'push-tags'),
     owner: ownerIdentity(),
     signal: hooks.signal,
+    platform,
   });
   if (outcome.error) throw pushError(outcome.error, full, target);
   if (!outcome.digest)

@@ -8,6 +8,7 @@ import type Dockerode from 'dockerode';
 import { LambdaImageError } from '../errors.js';
 import { LineSplitter } from '../util/lines.js';
 import { processAlive } from '../util/process.js';
+import type { PushPlatform } from './image-store.js';
 
 export interface PushLayerEvent {
   id: string;
@@ -89,6 +90,8 @@ export interface TempTagOptions {
   owner?: string;
   /** Ctrl-C: the push stops, the temporary tag goes, and the push fails with INTERRUPTED. */
   signal?: AbortSignal;
+  /** Push only this platform's manifest (the containerd store: not the index with its attestations). */
+  platform?: PushPlatform;
 }
 
 interface TagRecord {
@@ -125,7 +128,7 @@ export async function pushAs(
   try {
     await docker.getImage(localRef).tag({ repo: repository, tag });
     if (opts.signal?.aborted) throw interruptedPush(ref);
-    return await pushImage(docker, ref, authconfig, onLayer, opts.signal);
+    return await pushImage(docker, ref, authconfig, onLayer, opts.signal, opts.platform);
   } finally {
     await removeTag(docker, ref);
     if (note) await fs.rm(note, { force: true });
@@ -194,11 +197,15 @@ export async function pushImage(
   authconfig: object | undefined,
   onLayer?: (e: PushLayerEvent) => void,
   signal?: AbortSignal,
+  platform?: PushPlatform,
 ): Promise<PushOutcome> {
   let stream: NodeJS.ReadableStream;
   try {
     // An empty authconfig still sends X-Registry-Auth, which some engines need even for anonymous pushes.
-    stream = (await docker.getImage(ref).push({ authconfig: authconfig ?? {} })) as NodeJS.ReadableStream;
+    stream = (await docker.getImage(ref).push({
+      authconfig: authconfig ?? {},
+      ...(platform ? { platform: JSON.stringify(platform) } : {}),
+    })) as NodeJS.ReadableStream;
   } catch (err) {
     throw new LambdaImageError(
       'PUSH_FAILED',
