@@ -5,6 +5,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from './support/cli.js';
+import { containerdEngineDouble } from './support/containerd-engine.js';
 import { type FakeEngine, refusingEngine } from './support/fake-engine.js';
 import { tmpDir } from './support/tmp.js';
 
@@ -63,6 +64,7 @@ describe('doctor without a working engine', () => {
       'project',
       'engine',
       'builder',
+      'image store',
       'cgroups',
       'bridge network',
       'user namespaces',
@@ -99,5 +101,38 @@ describe('doctor without a working engine', () => {
     const project = (JSON.parse(r.stdout) as { findings: Finding[] }).findings.find((f) => f.check === 'project')!;
     expect(project.status).toBe('fail');
     expect(project.detail).toMatch(/lambda-image\.json is invalid/);
+  });
+});
+
+describe('doctor against Docker 29 with the containerd image store (an engine double)', () => {
+  const imageStore = async (opts: Parameters<typeof containerdEngineDouble>[0]) => {
+    const double = await containerdEngineDouble(opts);
+    try {
+      const r = await runCli(['doctor', tmpDir(), '--json'], {
+        env: { DOCKER_HOST: `tcp://127.0.0.1:${double.port}` },
+      });
+      const findings = (JSON.parse(r.stdout) as { findings: Finding[] }).findings;
+      expect(findings.find((f) => f.check === 'engine')!.detail).toMatch(/^Docker 29\.1\.3 \(docker\), API /);
+      return findings.find((f) => f.check === 'image store')!;
+    } finally {
+      await double.close();
+    }
+  };
+
+  it('names the containerd store, and says a push sends only the platform manifest', async () => {
+    const f = await imageStore({ store: 'containerd' });
+    expect(f.status).toBe('ok');
+    expect(f.detail).toMatch(/^containerd \(image IDs are manifest\/index digests\); push sends only/);
+  });
+
+  it('warns when the API is too old for a push to choose a platform', async () => {
+    const f = await imageStore({ store: 'containerd', apiVersion: '1.45' });
+    expect(f.status).toBe('warn');
+    expect(f.detail).toMatch(/cannot choose a platform/);
+    expect(f.fix).toMatch(/API 1\.46\+/);
+  });
+
+  it('the classic store is named as such', async () => {
+    expect((await imageStore({ store: 'classic' })).detail).toMatch(/^classic \(graph driver\)/);
   });
 });

@@ -7,7 +7,8 @@ import path from 'node:path';
 import type { Config } from '../config/schema.js';
 import { loadConfigIfExists } from '../config/store.js';
 import { containerClient } from '../docker/containers.js';
-import { connectEngine, type Engine } from '../docker/engine.js';
+import { compareVersions, connectEngine, type Engine } from '../docker/engine.js';
+import { imageStoreOf, PUSH_PLATFORM_API } from '../docker/image-store.js';
 import { defaultBaseImage, goBuilderImage } from '../render/images.js';
 
 export type FindingStatus = 'ok' | 'warn' | 'fail' | 'skip';
@@ -43,6 +44,7 @@ interface EngineInfo {
   SecurityOptions?: string[];
   DockerRootDir?: string;
   Architecture?: string;
+  DriverStatus?: Array<[string, string]>;
 }
 
 type Outcome = Omit<Finding, 'check' | 'needs'>;
@@ -107,6 +109,29 @@ export const CHECKS: Check[] = [
             status: 'ok',
             detail: `classic builder${engine!.kind === 'podman' ? " (Podman's own; BuildKit is Docker's)" : ''}: builds work, without BuildKit's cache mounts`,
           },
+  },
+  {
+    check: 'image store',
+    needs: ['push', 'deploy'],
+    needsEngine: true,
+    run: ({ engine, info }) => {
+      if (!info) return { status: 'skip', detail: 'the engine did not answer /info' };
+      if (imageStoreOf(info) === 'classic')
+        return {
+          status: 'ok',
+          detail: `classic (${engine!.kind === 'podman' ? "Podman's containers/storage" : 'graph driver'}): an image ID is its config digest`,
+        };
+      return compareVersions(engine!.apiVersion, PUSH_PLATFORM_API) >= 0
+        ? {
+            status: 'ok',
+            detail: `containerd (image IDs are manifest/index digests); push sends only the image's own platform manifest, without attestations`,
+          }
+        : {
+            status: 'warn',
+            detail: `containerd image store with API ${engine!.apiVersion}: a push cannot choose a platform, and an image with attestations goes as an index Lambda refuses`,
+            fix: `upgrade the engine (API ${PUSH_PLATFORM_API}+, Docker 27 or later), or build without attestations (the push's manifest check refuses an index)`,
+          };
+    },
   },
   {
     check: 'cgroups',
