@@ -128,6 +128,11 @@ describe('the environment spec (no engine)', () => {
     const spec = environmentSpec(base);
     expect(spec.hostConfig?.Init).toBe(true);
     expect(spec.hostConfig?.Ulimits).toEqual([{ Name: 'nofile', Soft: 1024, Hard: 1024 }]);
+    // Podman drops containers.conf's default_ulimits once one is named: its process limit is named too.
+    expect(environmentSpec({ ...base, engineKind: 'podman' }).hostConfig?.Ulimits).toEqual([
+      { Name: 'nofile', Soft: 1024, Hard: 1024 },
+      { Name: 'nproc', Soft: 1024, Hard: 1024 },
+    ]);
     expect(spec.hostConfig?.IpcMode).toBe('none');
     const shell = environmentSpec({ ...base, withoutInit: true });
     expect(shell.hostConfig?.Init).toBeUndefined();

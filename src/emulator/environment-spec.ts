@@ -96,7 +96,13 @@ export function environmentSpec(input: EnvironmentSpecInput): ContainerSpec {
     Memory: memory,
     MemorySwap: memory,
     PidsLimit: LAMBDA_PIDS_LIMIT,
-    Ulimits: [{ Name: 'nofile', Soft: LAMBDA_NOFILE_LIMIT, Hard: LAMBDA_NOFILE_LIMIT }],
+    // Podman drops containers.conf's default_ulimits once a container names any ulimit, and then
+    // asks runc for its own process limit, which a host without CAP_SYS_RESOURCE refuses: so on
+    // Podman the process limit is named too (the same cap as the pids cgroup).
+    Ulimits: [
+      { Name: 'nofile', Soft: LAMBDA_NOFILE_LIMIT, Hard: LAMBDA_NOFILE_LIMIT },
+      ...(input.engineKind === 'podman' ? [{ Name: 'nproc', Soft: LAMBDA_PIDS_LIMIT, Hard: LAMBDA_PIDS_LIMIT }] : []),
+    ],
     Init: input.withoutInit ? undefined : true,
     IpcMode: 'none',
   };
