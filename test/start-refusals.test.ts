@@ -3,6 +3,7 @@
 // engine's own message on one line; errors that are not the engine's answer pass through.
 import { describe, expect, it } from 'vitest';
 import { startRefusal } from '../src/docker/containers.js';
+import { EngineRefusalError } from '../src/docker/engine.js';
 import { LambdaImageError } from '../src/errors.js';
 
 const engineError = (statusCode: number, message: string) =>
@@ -21,6 +22,17 @@ describe('engine refusals on attach and start', () => {
     expect(err.message).toMatch(/no CAP_SYS_RESOURCE/);
     expect(err.hint).toContain('default_ulimits = ["nofile=20000:20000","nproc=32768:32768"]');
     expect(err.details).toBeUndefined();
+  });
+
+  it('names that fix too when the refusal already comes as the engine refusing the attach call', () => {
+    const message =
+      'preparing container ce0a for attach: runc: runc create failed: unable to start container process: error during container init: error setting rlimits for ready process: error setting rlimit type 6: operation not permitted: OCI permission denied';
+    const refused = new EngineRefusalError('POST /containers/ce0a/attach', 409, message, engineError(409, message));
+    const err = startRefusal(refused) as LambdaImageError;
+    expect(err.message).toMatch(/no CAP_SYS_RESOURCE/);
+    expect(err.hint).toContain('default_ulimits');
+    const other = new EngineRefusalError('POST /containers/ce0a/attach', 409, 'container is paused', undefined);
+    expect(startRefusal(other)).toBe(other);
   });
 
   it("any other refusal is the engine's own message, without dockerode's prefix", () => {

@@ -254,9 +254,11 @@ function handle(container: Dockerode.Container): ContainerHandle {
  * CAP_SYS_RESOURCE (rootful Podman cannot raise its default open-file/process limits) the fix.
  */
 export function startRefusal(err: unknown): unknown {
-  if (isLambdaImageError(err)) return err;
   const status = (err as { statusCode?: number }).statusCode;
   if (status === undefined) return err;
+  // The engine's refusal already named (EngineRefusalError, from the deadlines on every call) keeps
+  // its words, except for the rlimit case, whose fix no engine message gives.
+  if (isLambdaImageError(err) && !/setting rlimit/i.test(err.message)) return err;
   const json = (err as { json?: { message?: string } }).json;
   const message = (json?.message ?? (err as Error).message.replace(/^\(HTTP code \d+\) [^-]*- /, '')).trim();
   if (/setting rlimit/i.test(message)) {
