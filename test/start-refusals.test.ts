@@ -24,20 +24,21 @@ describe('engine refusals on attach and start', () => {
     expect(err.details).toBeUndefined();
   });
 
-  it('names that fix too when the refusal already comes as the engine refusing the attach call', () => {
-    const message =
-      'preparing container ce0a for attach: runc: runc create failed: unable to start container process: error during container init: error setting rlimits for ready process: error setting rlimit type 6: operation not permitted: OCI permission denied';
-    const refused = new EngineRefusalError('POST /containers/ce0a/attach', 409, message, engineError(409, message));
-    const err = startRefusal(refused) as LambdaImageError;
-    expect(err.message).toMatch(/no CAP_SYS_RESOURCE/);
-    expect(err.hint).toContain('default_ulimits');
-    const other = new EngineRefusalError('POST /containers/ce0a/attach', 409, 'container is paused', undefined);
-    expect(startRefusal(other)).toBe(other);
-  });
-
   it("any other refusal is the engine's own message, without dockerode's prefix", () => {
     const err = startRefusal(engineError(500, 'OCI runtime error: no such device')) as LambdaImageError;
     expect(err.message).toBe('the engine refused to start the container: OCI runtime error: no such device');
+  });
+
+  it('reads a refusal the engine connection already framed (Podman refuses on attach)', () => {
+    const framed = new EngineRefusalError(
+      'POST /containers/3c66/attach',
+      409,
+      'preparing container 3c66 for attach: runc create failed: error setting rlimits for ready process: error setting rlimit type 6: operation not permitted',
+      undefined,
+    );
+    const err = startRefusal(framed) as LambdaImageError;
+    expect(err.exitCode).toBe(14);
+    expect(err.message).toMatch(/no CAP_SYS_RESOURCE/);
   });
 
   it('leaves errors that are not an engine answer (a lost connection) alone', () => {

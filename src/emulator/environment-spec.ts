@@ -6,7 +6,7 @@ import type { ContainerSpec } from '../docker/containers.js';
 import { type FunctionImage, SESSION_LABEL } from './function-image.js';
 import { EXTENSIONS_INIT, INIT_SHELL_NAME } from './init-shell.js';
 import type { FunctionIdentity } from './lambda-state.js';
-import { LAMBDA_NOFILE_LIMIT, LAMBDA_PIDS_LIMIT } from './limits.js';
+import { LAMBDA_NOFILE_LIMIT, LAMBDA_PIDS_LIMIT, PODMAN_NPROC_LIMIT } from './limits.js';
 import type { NetworkPlan } from './network.js';
 
 /** Lambda's execution user (sbx_user1051). */
@@ -96,12 +96,9 @@ export function environmentSpec(input: EnvironmentSpecInput): ContainerSpec {
     Memory: memory,
     MemorySwap: memory,
     PidsLimit: LAMBDA_PIDS_LIMIT,
-    // Podman drops containers.conf's default_ulimits once a container names any ulimit, and then
-    // asks runc for its own process limit, which a host without CAP_SYS_RESOURCE refuses: so on
-    // Podman the process limit is named too (the same cap as the pids cgroup).
     Ulimits: [
       { Name: 'nofile', Soft: LAMBDA_NOFILE_LIMIT, Hard: LAMBDA_NOFILE_LIMIT },
-      ...(input.engineKind === 'podman' ? [{ Name: 'nproc', Soft: LAMBDA_PIDS_LIMIT, Hard: LAMBDA_PIDS_LIMIT }] : []),
+      ...(input.engineKind === 'podman' ? [{ Name: 'nproc', Soft: PODMAN_NPROC_LIMIT, Hard: PODMAN_NPROC_LIMIT }] : []),
     ],
     Init: input.withoutInit ? undefined : true,
     IpcMode: 'none',
