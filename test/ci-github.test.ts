@@ -4,7 +4,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { validateWorkflow } from '@action-validator/core';
 import { describe, expect, it } from 'vitest';
-import { runCli } from './support/cli.js';
+import { runCliInProcess as runCli } from './support/cli.js';
 import { tmpDir } from './support/tmp.js';
 
 function repoWithFunction(): { root: string; fn: string } {

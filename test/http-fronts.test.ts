@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Readable } from 'node:stream';
-import { httpRequestBody, httpStatusLine } from '../src/cli/invoke.js';
+import { httpRequestBody, httpStatusLine } from '../src/app/invoke-payload.js';
 import { tmpDir } from './support/tmp.js';
 import {
   buildHttpEvent,

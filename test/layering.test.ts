@@ -54,14 +54,6 @@ const MODULES_ALLOWED: Record<string, string[]> = {
   cli: ['docker/engine'],
 };
 
-/**
- * Files still being converted to the picture, with who converts them; the coordinator removes
- * an entry when that work merges. `session` moves start's control flow into app/ (issue 23).
- */
-const CONVERTING: Record<string, string> = {
-  'cli/invoke': 'one-shot invoke: its HTTP event mapping moves into app/invoke.ts',
-};
-
 function sourceFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
     e.isDirectory() ? sourceFiles(path.join(dir, e.name)) : e.name.endsWith('.ts') ? [path.join(dir, e.name)] : [],
@@ -102,7 +94,6 @@ function directionProblems(graph: Map<string, string[]>): string[] {
   const problems: string[] = [];
   for (const [from, targets] of graph) {
     const allowed = ALLOWED[areaOf(from)];
-    if (CONVERTING[from]) continue;
     for (const to of targets) {
       if (areaOf(to) === areaOf(from)) continue;
       if (MODULES_ALLOWED[areaOf(from)]?.includes(to)) continue;

@@ -100,4 +100,46 @@ describe('start --watch as one session', () => {
     const left = [...contexts()].filter((n) => !before.has(n));
     expect(left).toEqual([]);
   });
+
+  it('a function added to `functions` answers (not 404), and the watch line says it was added', async () => {
+    const dir = fixtureCopy('go-multi');
+    const file = path.join(dir, 'lambda-image.json');
+    const config = (fns: string[]) =>
+      JSON.stringify({
+        version: 1,
+        name: 'shop',
+        tag: 'session',
+        base: 'alpine',
+        go: { module: 'example.com/shop', version: '1.23' },
+        functions: Object.fromEntries(fns.map((fn) => [fn, { main: `./cmd/${fn}`, image: `${repo}-${fn}` }])),
+      });
+    writeFileSync(file, config(['orders']));
+    const run = await startCliUntil(['start', dir, '--watch', '--port', '0', ...standin()], /watching the project/);
+    let stdout = '';
+    run.child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+    const status = async (port: number, fn: string) =>
+      (await fetch(`http://127.0.0.1:${port}/2015-03-31/functions/${fn}/invocations`, { method: 'POST', body: '{}' }))
+        .status;
+    try {
+      const deadline = Date.now() + 10_000;
+      while (Date.now() < deadline && !/on http:\/\/127\.0\.0\.1:(\d+)/.test(stdout)) await sleep(50);
+      const port = Number(/on http:\/\/127\.0\.0\.1:(\d+)/.exec(stdout)?.[1]);
+      expect(port, stdout).toBeGreaterThan(0);
+      expect(await status(port, 'orders')).toBe(200);
+      expect(await status(port, 'users')).toBe(404);
+
+      writeFileSync(file, config(['orders', 'users']));
+      const added = Date.now() + 120_000;
+      while (Date.now() < added && !/users added to functions, built in .*now served/.test(run.stderr()))
+        await sleep(100);
+      expect(run.stderr()).toMatch(/watch: .*users added to functions, built in .*now served/);
+      expect(await status(port, 'users')).toBe(200);
+      expect(await status(port, 'orders')).toBe(200);
+    } finally {
+      run.child.kill('SIGINT');
+      await run.exited;
+      await removeContainersAndImages(`${repo}-orders`);
+      await removeContainersAndImages(`${repo}-users`);
+    }
+  }, 600_000);
 });

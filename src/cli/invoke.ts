@@ -13,28 +13,28 @@ import {
   regionProblem,
   setOwn,
   TIMEOUT_RULE,
-} from '../config/value-rules.js';
+} from '../app/inputs.js';
+import {
+  eventExample,
+  type HttpFront,
+  httpStatusLine,
+  invokePayload,
+  listEventExamples,
+} from '../app/invoke-payload.js';
 import { connectEngine } from '../docker/engine.js';
 import { EXIT_CODES, LambdaImageError, withCleanupFailure } from '../errors.js';
 import { checkedFlag, parsePairs, positiveInt, typedPath, wholeNumberFlag } from './args.js';
+import { formatTable } from './format.js';
+import { createUi } from '../ui.js';
+import { onInterrupt } from './interrupt.js';
+import { printable } from '../util/printable.js';
+import { readFileCapped } from '../util/read-capped.js';
+
+export { httpRequestBody, httpStatusLine } from '../app/invoke-payload.js';
 
 /** Each environment is a container; each invoke keeps its outcome for the summary. */
 const MAX_CONCURRENCY = 64;
 const MAX_REPEAT = 100_000;
-import { eventExample, listEventExamples } from '../events/events.js';
-import { formatTable } from './format.js';
-import { MAX_PAYLOAD_BYTES } from '../emulator/limits.js';
-import { readFileBytesCapped, readFileCapped, readStreamCapped } from '../util/read-capped.js';
-import { buildHttpEvent, type HttpFront, parseHttpRequestLine } from '../serve/http-events.js';
-import { frontFailure, mapFunctionAnswer } from '../serve/http-responses.js';
-import { frontIdentity } from '../serve/http-front.js';
-import type { PoolInvoke } from '../emulator/pool.js';
-import { randomUUID } from 'node:crypto';
-import { STATUS_CODES } from 'node:http';
-
-import { createUi } from '../ui.js';
-import { onInterrupt } from './interrupt.js';
-import { printable } from '../util/printable.js';
 
 export interface FunctionCliOptions {
   image?: string;
@@ -70,14 +70,7 @@ export async function runInvoke(dir: string, opts: InvokeCliOptions): Promise<vo
   const plan = await resolveFunctionSettings(functionOptions(dir, opts, { namespacesAhead: false }), 'invoke'); // bad input fails here, before any engine is asked
   const { concurrency } = plan;
   const front = opts.httpEvent ?? 'url';
-  if (opts.http === undefined && (opts.header?.length || opts.httpEvent || opts.dataBinary !== undefined))
-    throw new LambdaImageError('INVALID_INPUT', '-H/--header, --data-binary and --http-event go with --http', {
-      hint: "for example --http 'GET /items' -H 'Accept: application/json'",
-    });
-  const payload =
-    opts.http === undefined
-      ? await readPayload(opts)
-      : httpPayload(opts, await httpRequestBody(opts), front, plan.name, plan.region);
+  const payload = await invokePayload(opts, opts.httpEvent, { name: plan.name, region: plan.region });
   const engine = await connectEngine();
   if (opts.rie) {
     const { invokeThroughRie } = await import('../app/invoke-rie.js');
@@ -219,146 +212,6 @@ function environment(opts: FunctionCliOptions): { env: Record<string, string>; e
   for (const key of Object.keys(fromFile)) setOwn(envFrom, key, `--env-file ${opts.envFile}`);
   for (const key of Object.keys(fromFlags)) setOwn(envFrom, key, '--env');
   return { env: { ...fromFile, ...fromFlags }, envFrom };
-}
-
-/** `--http 'METHOD /path'` with -H and -d: the event the front builds for that request. */
-function httpPayload(
-  opts: InvokeCliOptions,
-  body: Buffer | undefined,
-  front: HttpFront,
-  name: string,
-  region?: string,
-): Buffer {
-  if (opts.event !== undefined || opts.eventExample !== undefined)
-    throw new LambdaImageError(
-      'INVALID_INPUT',
-      '--http builds the event itself: leave out --event and --event-example',
-      {
-        hint: "give the request body with -d, e.g. --http 'POST /items' -d '{\"a\":1}'",
-      },
-    );
-  let request: ReturnType<typeof parseHttpRequestLine>;
-  try {
-    request = parseHttpRequestLine(opts.http!, opts.header ?? [], body);
-  } catch (err) {
-    throw new LambdaImageError('INVALID_INPUT', `--http: ${(err as Error).message}`, {
-      hint: "for example --http 'GET /items?limit=2' -H 'Accept: application/json'",
-    });
-  }
-  const event = buildHttpEvent(
-    front,
-    {
-      ...request,
-      headers: [['Host', 'localhost'], ...request.headers.filter(([k]) => k.toLowerCase() !== 'host')],
-      sourceIp: '127.0.0.1',
-      protocol: 'HTTP/1.1',
-      time: new Date(),
-      requestId: randomUUID(),
-    },
-    frontIdentity({ name, region: region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION }, front),
-  );
-  const payload = Buffer.from(JSON.stringify(event));
-  if (payload.length > MAX_PAYLOAD_BYTES) throw tooLarge('the request as an event');
-  return payload;
-}
-
-/**
- * The body of `--http` as curl sends it: `-d text` as given, `-d @file` the file with its line
- * breaks dropped, `--data-binary @file` the file byte for byte, `@-` stdin; at most the payload
- * limit. Exported for tests (`stdin` stands in for the process's).
- */
-export async function httpRequestBody(
-  opts: Pick<InvokeCliOptions, 'data' | 'dataBinary'>,
-  stdin: AsyncIterable<Uint8Array | string> = process.stdin,
-): Promise<Buffer | undefined> {
-  if (opts.data !== undefined && opts.dataBinary !== undefined)
-    throw new LambdaImageError('INVALID_INPUT', 'give one of -d/--data and --data-binary', {
-      hint: 'both set the request body: --data-binary @file sends a file byte for byte',
-    });
-  const binary = opts.dataBinary !== undefined;
-  const given = opts.dataBinary ?? opts.data;
-  if (given === undefined) return undefined;
-  if (!given.startsWith('@')) return Buffer.from(given);
-  const flag = binary ? '--data-binary' : '-d';
-  const source = given.slice(1);
-  let bytes: Buffer | undefined;
-  if (source === '-') {
-    bytes = await readStreamCapped(stdin, MAX_PAYLOAD_BYTES);
-    if (!bytes) throw tooLarge(`the ${flag} body on stdin`);
-  } else {
-    try {
-      bytes = readFileBytesCapped(typedPath(source), MAX_PAYLOAD_BYTES);
-    } catch {
-      throw new LambdaImageError('INVALID_INPUT', `cannot read ${flag} file ${source}`, {
-        hint: `name a readable file after the @, or ${flag} @- to read stdin`,
-      });
-    }
-    if (!bytes) throw tooLarge(`${flag} file ${source}`);
-  }
-  // curl -d @file strips carriage returns and newlines; --data-binary keeps every byte.
-  return binary ? bytes : Buffer.from(bytes.filter((b) => b !== 0x0d && b !== 0x0a));
-}
-
-/**
- * The status line and headers the front would answer with, for `invoke --http`: the same
- * verdict as `start --http-port` (a header that cannot be sent makes it the front's failure,
- * with why), every name and value escaped (they are the function's untrusted text).
- */
-export function httpStatusLine(front: HttpFront, o: Pick<PoolInvoke, 'initError' | 'result'>): string {
-  const a = o.initError || o.result.kind === 'error' ? frontFailure(front) : mapFunctionAnswer(front, o.result.body);
-  return [
-    ...(a.problem ? [`warning: ${printable(a.problem)}`] : []),
-    `HTTP/1.1 ${a.status} ${STATUS_CODES[a.status] ?? ''}`.trimEnd(),
-    ...a.headers.map(([k, v]) => `${printable(k)}: ${printable(v)}`),
-  ].join('\n');
-}
-
-async function readPayload(opts: InvokeCliOptions): Promise<Buffer> {
-  const given = [opts.event, opts.data, opts.eventExample].filter((x) => x !== undefined).length;
-  if (given > 1)
-    throw new LambdaImageError('INVALID_INPUT', 'give one of --event, --data and --event-example', {
-      hint: 'they all set the payload',
-    });
-  let text: string;
-  if (opts.eventExample) text = JSON.stringify(eventExample(opts.eventExample, opts.set ?? []));
-  else if (opts.data !== undefined) text = opts.data;
-  else if (opts.event === '-') text = await readStdin();
-  else if (opts.event !== undefined) {
-    let read: string | undefined;
-    try {
-      read = readFileCapped(typedPath(opts.event), MAX_PAYLOAD_BYTES);
-    } catch {
-      throw new LambdaImageError('INVALID_INPUT', `cannot read event file ${opts.event}`, {
-        hint: 'pass a JSON file, or --event - to read stdin',
-      });
-    }
-    if (read === undefined) throw tooLarge(`event file ${opts.event}`);
-    text = read;
-  } else text = '{}';
-  try {
-    JSON.parse(text);
-  } catch (err) {
-    throw new LambdaImageError('INVALID_INPUT', `the event is not valid JSON (${(err as Error).message})`, {
-      hint: 'Lambda events are JSON documents',
-    });
-  }
-  return Buffer.from(text);
-}
-
-async function readStdin(): Promise<string> {
-  const body = await readStreamCapped(process.stdin, MAX_PAYLOAD_BYTES);
-  if (!body) throw tooLarge('the event on stdin');
-  return body.toString('utf8');
-}
-
-function tooLarge(what: string): LambdaImageError {
-  return new LambdaImageError(
-    'INVALID_INPUT',
-    `${what} is larger than ${MAX_PAYLOAD_BYTES} bytes, the most Lambda accepts for a synchronous invoke`,
-    {
-      hint: 'send a smaller event (large data belongs in S3, with its key in the event)',
-    },
-  );
 }
 
 /** More than enough for any environment (Lambda allows 4 KB of variables in all). */

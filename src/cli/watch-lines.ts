@@ -58,10 +58,10 @@ export function watchLines(e: WatchEvent): string[] {
       ];
     case 'function-added':
       return [
-        `watch: ${changed(e.files)}: built in ${seconds(e.buildMs)}, now serving ${printable(e.function)} (${printable(e.image)})`,
+        `watch: ${changed(e.files)}: ${printable(e.function)} added to functions, built in ${seconds(e.buildMs)}, now served (${printable(e.image)})`,
       ];
     case 'function-removed':
-      return [`watch: ${changed(e.files)}: ${printable(e.function)} is no longer served`];
+      return [`watch: ${changed(e.files)}: ${printable(e.function)} removed from functions, no longer served`];
     case 'rebuild-aborted':
     case 'ready':
       return [];

@@ -28,14 +28,17 @@ export async function runEngineBuild(
   // BuildKit's trace needs a protobuf decoder; the classic builder's text does not. It loads
   // while the engine starts the build.
   const parser = new BuildStreamParser(onEvent);
-  const decoding = request.version === '2' ? parser.init() : undefined;
-  decoding?.catch(() => undefined);
   let stream: NodeJS.ReadableStream;
   try {
     // The signal is not handed to the request: a request cut before its answer would leave
     // dockerode's BuildKit session open (it closes it when the build stream ends). A stop
     // asked meanwhile takes effect once the stream is there (below).
-    stream = await engine.docker.buildImage(context, request);
+    const starting = engine.docker.buildImage(context, request);
+    // Asked after the request is on its way, so its CPU is not spent before the engine call.
+    const decoding = request.version === '2' ? parser.init() : undefined;
+    decoding?.catch(() => undefined);
+    starting.catch(() => undefined);
+    stream = await starting;
     await decoding;
   } catch (err) {
     if (isLambdaImageError(err)) throw err; // a lost or silent engine (src/docker/engine.ts)

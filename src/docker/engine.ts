@@ -268,6 +268,15 @@ function loadDockerode(): typeof Dockerode {
       log(`loading ${request} at start-up (${(err as Error).message.split('\n')[0]})`);
     }
   }
+  // The session module loads gRPC and protobuf at its top, before it dials POST /session (a
+  // BuildKit build's first engine call): deferred too, they load once the session's
+  // connection is there, so the build is on its way before their CPU is spent.
+  try {
+    const fromSession = createRequire(fromDockerode.resolve('./session.js'));
+    for (const request of ['@grpc/grpc-js', '@grpc/proto-loader']) deferModule(fromSession.resolve(request));
+  } catch (err) {
+    log(`loading gRPC with the session (${(err as Error).message.split('\n')[0]})`);
+  }
   return require('dockerode') as typeof Dockerode;
 }
 
