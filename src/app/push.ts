@@ -190,7 +190,7 @@ export async function planFunctionPush(
   if (repository) checkRepositoryValue(repository);
   // A repository of the function's own holds its images alone: plain tags, as for one function.
   const ownRepository = opts.repository === undefined && fn?.entry?.deploy?.repository !== undefined;
-  const tagPrefix = fn?.multi && !ownRepository ? `${fn.name}-` : undefined;
+  const tagPrefix = fn?.recordKey !== undefined && !ownRepository ? `${fn.recordKey}-` : undefined;
   if (tagPrefix && opts.tag !== undefined) {
     const problem = tagProblem(tagPrefix + opts.tag);
     if (problem)
@@ -205,7 +205,7 @@ export async function planFunctionPush(
     ...rest,
     region: opts.region ?? config?.deploy?.region,
     repository,
-    local: await chooseLocalImage(dir, config, opts, fn?.multi ? fn.name : undefined),
+    local: await chooseLocalImage(dir, config, opts, fn?.recordKey),
     function: fn?.name ?? imageName(opts.image),
     ...(tagPrefix ? { tagPrefix } : {}),
   };
