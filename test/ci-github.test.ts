@@ -38,7 +38,11 @@ describe('lambda-image ci github', () => {
     const yaml = readFileSync(file, 'utf8');
     expect(validateWorkflow(yaml).errors).toEqual([]);
     expect(yaml).toContain('lambda-image deploy functions/orders');
-    expect(yaml).toContain("'orders-prod' || 'orders-prod-dev'");
+    // The targets are the config's, read when the workflow runs: --dev from dev, as for several.
+    expect(yaml).toContain(
+      "lambda-image deploy functions/orders\n          --tag \"${{ github.sha }}\"\n          ${{ github.ref_name != 'main' && '--dev' || '' }}",
+    );
+    expect(yaml).not.toContain('FUNCTION_NAME');
     expect(r.stderr).toContain('"repo:acme/orders:ref:refs/heads/main"');
     expect(r.stderr).toContain('LAMBDA_IMAGE_ROLE_ARN');
   });
@@ -69,6 +73,28 @@ describe('lambda-image ci github', () => {
     expect(readFileSync(file, 'utf8')).toBe('# my edits\n');
     expect((await runCli(['ci', 'github', fn, '--force'])).code).toBe(0);
     expect(readFileSync(file, 'utf8')).toContain('name: lambda-image');
+  });
+
+  it('one path for one function or many: the one-function workflow is the same deploy step as for several', async () => {
+    const { fn } = repoWithFunction();
+    const one = await runCli(['ci', 'github', fn, '--dry-run']);
+    expect(one.code, one.stderr).toBe(0);
+    const shop = tmpDir('li-ship1-ci-');
+    mkdirSync(path.join(shop, '.git'));
+    mkdirSync(path.join(shop, 'functions', 'orders'), { recursive: true });
+    writeFileSync(
+      path.join(shop, 'functions', 'orders', 'lambda-image.json'),
+      JSON.stringify({
+        name: 'shop',
+        go: { module: 'example.com/shop', version: '1.23' },
+        deploy: { repository: 'orders', region: 'eu-west-1' },
+        functions: { orders: { main: './cmd/orders' }, users: { main: './cmd/users' } },
+      }),
+    );
+    const several = await runCli(['ci', 'github', path.join(shop, 'functions', 'orders'), '--dry-run']);
+    expect(several.code, several.stderr).toBe(0);
+    const body = (yaml: string) => yaml.slice(yaml.indexOf('name: lambda-image\n'));
+    expect(body(one.stdout)).toBe(body(several.stdout));
   });
 
   it('says what is missing', async () => {

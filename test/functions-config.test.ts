@@ -70,7 +70,7 @@ describe('functions in lambda-image.json', () => {
     const config = makeConfig(one);
     const all = projectFunctions(config);
     expect(all).toHaveLength(1);
-    expect(all[0]!.multi).toBe(false);
+    expect(all[0]!.recordKey).toBeUndefined(); // its state at the top of builds.json, as always
     expect(all[0]!.config).toBe(config);
     expect(oneFunction(config, undefined, 'invoke').name).toBe('shop');
     expect(() => selectFunctions(config, ['orders'])).toThrow(/this project has one function, shop/);

@@ -139,7 +139,7 @@ describe('deploy plans for a project of several functions', () => {
     expect(plan).toMatchObject({ function: 'orders', functionName: 'orders-blue' });
   });
 
-  it('a one-function project plans exactly as before: no function, no prefix, updated every time', async () => {
+  it('a one-function project is a list of one: named by the project, no prefix, its record at the top, unchanged skipped', async () => {
     const dir = tmpDir('multiship-plan-');
     writeFileSync(
       path.join(dir, 'lambda-image.json'),
@@ -154,8 +154,8 @@ describe('deploy plans for a project of several functions', () => {
     await recordBuild(dir, [built('orders:latest', 'd')]);
     const [plan, ...more] = await planDeploys(dir, {});
     expect(more).toEqual([]);
-    expect(plan).toMatchObject({ functionName: 'orders-fn', skipUnchanged: false });
-    expect(plan!.function).toBeUndefined();
+    expect(plan).toMatchObject({ functionName: 'orders-fn', function: 'orders', skipUnchanged: true });
+    expect((await planDeploys(dir, { force: true }))[0]!.skipUnchanged).toBe(false);
     expect(plan!.push!.tagPrefix).toBeUndefined();
     expect(plan!.push!.local.lookup).toBe(id('d'));
     // Its one function may be named by its name, and only by it.

@@ -359,11 +359,12 @@ describe('ci github workflow', () => {
     dir: 'functions/orders',
     repository: 'orders',
     region: 'eu-west-1',
-    prodFunction: 'orders',
-    devFunction: 'orders-dev',
     roleToAssume: '${{ vars.LAMBDA_IMAGE_ROLE_ARN }}',
     functionRole: '${{ vars.LAMBDA_IMAGE_FUNCTION_ROLE_ARN }}',
     version: '0.1.0',
+    // One function, its targets named when the workflow was written (ci github --function-name).
+    functions: [{ name: 'orders', prodFunction: 'orders', devFunction: 'orders-dev', region: 'eu-west-1' }],
+    namedTargets: { prodFunction: 'orders', devFunction: 'orders-dev' },
   };
 
   it('is a valid GitHub Actions workflow (action-validator, the workflow JSON schema)', () => {
@@ -390,7 +391,7 @@ describe('ci github workflow', () => {
     expect(yaml).toContain('${FUNCTION_ROLE:+--role "$FUNCTION_ROLE"}');
     expect(yaml).toContain('role-to-assume: ${{ vars.LAMBDA_IMAGE_ROLE_ARN }}');
     expect(yaml).not.toMatch(/aws-access-key-id|AWS_SECRET_ACCESS_KEY|secrets\./);
-    expect(yaml).toContain("FUNCTION_NAME: ${{ github.ref_name == 'main' && 'orders' || 'orders-dev' }}");
+    expect(yaml).toContain(`--function-name "\${{ github.ref_name == 'main' && 'orders' || 'orders-dev' }}"`);
     expect(yaml).toContain('--tag "${{ github.sha }}"');
     expect(yaml).toContain('group: lambda-image-${{ github.ref_name }}');
     expect(yaml).toContain('npm install --global lambda-image@0.1.0');
@@ -399,7 +400,9 @@ describe('ci github workflow', () => {
   });
 
   it('refuses values that could break out of the YAML', () => {
-    expect(() => checkWorkflowSpec({ ...spec, prodFunction: "x' || 'y" })).toThrow(/function name/);
+    expect(() => checkWorkflowSpec({ ...spec, namedTargets: { prodFunction: "x' || 'y", devFunction: 'd' } })).toThrow(
+      /function name/,
+    );
     expect(() => checkWorkflowSpec({ ...spec, dir: 'a b' })).toThrow(/directory/);
     expect(() => checkWorkflowSpec({ ...spec, roleToAssume: 'arn:aws:iam::123456789012:role/ci\nrun: x' })).toThrow(
       /role/,

@@ -17,6 +17,17 @@ import { tmpDir } from './support/tmp.js';
 const PASSWORD = `pw-${Date.now().toString(36)}-secret`;
 const ROLE = 'arn:aws:iam::123456789012:role/lambda-exec';
 
+/**
+ * push and deploy report one shape for one function or many: `{ functions: [...], summary }`.
+ * A one-function project is a list of one, named after the project.
+ */
+function only(stdout: string) {
+  const out = JSON.parse(stdout) as { functions: unknown[]; summary: Record<string, number> };
+  expect(out.functions).toHaveLength(1);
+  expect(out.summary.functions).toBe(1);
+  return out.functions[0] as any;
+}
+
 interface PushJson {
   repository: string;
   tag: string;
@@ -110,7 +121,7 @@ describe.skipIf(!dockerEnv.available)('push and deploy (real engine, real regist
       const r = await cli(['push', project, '--repository', `${registry.host}/direct`, '--json']);
       expect(r.code, r.stderr).toBe(0);
       noSecrets(r);
-      const out = JSON.parse(r.stdout) as PushJson;
+      const out = only(r.stdout) as PushJson;
       expect(out.repository).toBe(`${registry.host}/direct`);
       expect(out.tag).toMatch(/^img-[a-f0-9]{12}$/);
       expect(out.mediaType).toBe('application/vnd.docker.distribution.manifest.v2+json');
@@ -134,7 +145,7 @@ describe.skipIf(!dockerEnv.available)('push and deploy (real engine, real regist
         '--json',
       ]);
       expect(again.code, again.stderr).toBe(0);
-      const second = JSON.parse(again.stdout) as PushJson;
+      const second = only(again.stdout) as PushJson;
       expect(second.digest).toBe(out.digest);
       expect(second.layersPushed).toBe(0);
       expect(second.layersExisting).toBeGreaterThan(0);
@@ -162,7 +173,7 @@ describe.skipIf(!dockerEnv.available)('push and deploy (real engine, real regist
       expect(r.code, r.stderr).toBe(0);
       noSecrets(r);
       expect(r.stdout.trim()).toMatch(
-        new RegExp(`^${registry.host.replace(/\./g, '\\.')}/helper@sha256:[a-f0-9]{64}$`),
+        new RegExp(`^${repo} ${registry.host.replace(/\./g, '\\.')}/helper@sha256:[a-f0-9]{64}$`),
       );
     });
   });
@@ -187,7 +198,7 @@ describe.skipIf(!dockerEnv.available)('push and deploy (real engine, real regist
       ]);
       expect(r.code, r.stderr).toBe(0);
       noSecrets(r);
-      const out = JSON.parse(r.stdout) as PushJson;
+      const out = only(r.stdout) as PushJson;
       expect(out.repository).toBe(`${registry.host}/created`);
       expect(ecr.repositories.get('created')).toEqual({ immutable: false, scanOnPush: true });
       expect(ecr.requests).toEqual(expect.arrayContaining(['CreateRepository', 'GetAuthorizationToken']));
@@ -246,8 +257,8 @@ describe.skipIf(!dockerEnv.available)('push and deploy (real engine, real regist
       expect(ecr.repositories.get('frozen')?.immutable).toBe(true);
       const same = await cli(['push', project, '--repository', 'frozen', '--tag', 'v1', '--json']);
       expect(same.code, same.stderr).toBe(0);
-      expect((JSON.parse(same.stdout) as PushJson).pushed).toBe(false);
-      expect((JSON.parse(same.stdout) as PushJson).digest).toBe((JSON.parse(first.stdout) as PushJson).digest);
+      expect((only(same.stdout) as PushJson).pushed).toBe(false);
+      expect((only(same.stdout) as PushJson).digest).toBe((only(first.stdout) as PushJson).digest);
 
       await importImage('other', `other ${Date.now()}`);
       writeConfig({ tag: 'other' });
@@ -287,13 +298,13 @@ describe.skipIf(!dockerEnv.available)('push and deploy (real engine, real regist
         ensureRepository('orders');
         const r = await cli(['push', project, '--repository', 'orders', '--json']);
         expect(r.code, r.stderr).toBe(0);
-        expect((JSON.parse(r.stdout) as PushJson & { source: string }).source).toBe(`${repo}:rec`);
+        expect((only(r.stdout) as PushJson & { source: string }).source).toBe(`${repo}:rec`);
         expect(r.stderr).toContain(`shipping ${repo}:rec (aws, x86_64, built 2026-11-26T22:00:00Z)`);
-        expect((JSON.parse(r.stdout) as PushJson).tag).toBe(`img-${recorded.slice(7, 19)}`);
+        expect((only(r.stdout) as PushJson).tag).toBe(`img-${recorded.slice(7, 19)}`);
 
         const other = await cli(['push', project, '--repository', 'orders', '--image', `${repo}:a`, '--json']);
         expect(other.code, other.stderr).toBe(0);
-        expect((JSON.parse(other.stdout) as PushJson & { source: string }).source).toBe(`${repo}:a`);
+        expect((only(other.stdout) as PushJson & { source: string }).source).toBe(`${repo}:a`);
         expect(other.stderr).toContain(`shipping ${repo}:a (--image)`);
       } finally {
         rmSync(record, { force: true });
@@ -317,7 +328,7 @@ describe.skipIf(!dockerEnv.available)('push and deploy (real engine, real regist
       const created = await cli(['deploy', project, '--json']);
       expect(created.code, created.stderr).toBe(0);
       noSecrets(created);
-      const c = JSON.parse(created.stdout) as {
+      const c = only(created.stdout) as {
         action: string;
         digest: string;
         resolvedImageUri: string;
@@ -351,7 +362,7 @@ describe.skipIf(!dockerEnv.available)('push and deploy (real engine, real regist
       lambda.requests = [];
       const updated = await cli(['deploy', project, '--publish', '--alias', 'live', '--json']);
       expect(updated.code, updated.stderr).toBe(0);
-      const u = JSON.parse(updated.stdout) as {
+      const u = only(updated.stdout) as {
         action: string;
         digest: string;
         resolvedImageUri: string;
@@ -371,11 +382,35 @@ describe.skipIf(!dockerEnv.available)('push and deploy (real engine, real regist
       expect(u.alias).toEqual({ name: 'live', action: 'created' });
     });
 
+    it("leaves a one-function project's function alone when it already runs the image, as for several; --force updates it", async () => {
+      ensureRepository('orders');
+      writeConfig({
+        deploy: { region: 'eu-west-1', repository: 'orders', functionName: 'orders-same', role: ROLE },
+      });
+      const created = await cli(['deploy', project, '--json']);
+      expect(created.code, created.stderr).toBe(0);
+      const c = only(created.stdout) as { function: string; action: string; digest: string };
+      expect([c.function, c.action]).toEqual([repo, 'created']);
+
+      // The same image and settings again: nothing is updated, and the line says so.
+      lambda.requests = [];
+      const again = await cli(['deploy', project]);
+      expect(again.code, again.stderr).toBe(0);
+      expect(again.stdout).toContain(`${repo}: unchanged (${c.digest.slice(0, 19)}… already deployed)`);
+      expect(again.stderr).toContain('deployed 1 function: 0 created, 0 updated, 1 unchanged');
+      expect(lambda.requests.filter((r) => r.startsWith('Update'))).toEqual([]);
+
+      const forced = await cli(['deploy', project, '--force', '--json']);
+      expect(forced.code, forced.stderr).toBe(0);
+      expect((only(forced.stdout) as { action: string }).action).toBe('updated');
+      expect(lambda.requests.filter((r) => r === 'UpdateFunctionCode')).toHaveLength(1);
+    });
+
     it('publishes only the code it checked: a deploy landing in between makes --publish fail, nothing published', async () => {
       const push = async (tag: string) => {
         const r = await cli(['push', project, '--repository', 'raced', '--create-repository', '--tag', tag, '--json']);
         expect(r.code, r.stderr).toBe(0);
-        return JSON.parse(r.stdout) as PushJson;
+        return only(r.stdout) as PushJson;
       };
       const checked = await push('checked');
       await importImage('raced', `raced ${Date.now()}`);
@@ -432,7 +467,8 @@ describe.skipIf(!dockerEnv.available)('push and deploy (real engine, real regist
         const created = await cli(['deploy', project]);
         expect(created.code, created.stderr).toBe(0);
         lambda.failNextUpdate = 'Lambda does not have permission to access the ECR image.';
-        const r = await cli(['deploy', project, '--tag', 'failing']);
+        // The same image: without --force it would be left alone (unchanged), never updated.
+        const r = await cli(['deploy', project, '--tag', 'failing', '--force']);
         expect(r.code).toBe(36);
         expect(r.stderr).toContain('ended Failed: Lambda does not have permission to access the ECR image.');
       } finally {

@@ -110,7 +110,7 @@ async function addUnlessInterrupted(
   const { signal } = opts;
   const first = await loadConfig(dir);
   // The function is checked before anything is fetched (an unknown name lists the known ones).
-  const named = opts.function?.length ? selectFunctions(first, opts.function).filter((f) => f.multi) : [];
+  const named = opts.function?.length ? selectFunctions(first, opts.function).filter((f) => f.entry) : [];
   const target = named.length ? named.map((f) => f.name) : undefined;
   const edit = (config: Config, name: string): FunctionsEdit | undefined =>
     target === undefined ? undefined : giveExtension(config, name, target);

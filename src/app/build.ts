@@ -164,7 +164,7 @@ export async function planBuild(dir: string, opts: BuildOptions = {}): Promise<B
   const targets: BuildTarget[] = functions.map((f) => ({
     function: f.name,
     repo: repo ?? f.config.name,
-    ...(f.multi ? { stage: functionStage(f.name), recordKey: f.name } : {}),
+    ...(f.recordKey !== undefined ? { stage: functionStage(f.recordKey), recordKey: f.recordKey } : {}),
   }));
   // With several variants each image is tagged <tag>-<variant>: that tag must be valid too.
   for (const variant of (opts.variants?.length ?? 0) > 1 ? opts.variants! : []) {

@@ -64,68 +64,54 @@ export async function writeGithubWorkflow(dir: string, opts: CiGithubOptions): P
     functionRole: opts.functionRole ?? `\${{ vars.${DEFAULT_FUNCTION_ROLE_VARIABLE} }}`,
     version: packageVersion(),
   };
-  let spec: GithubWorkflowSpec;
-  if (config?.functions) {
-    // A project of several: one deploy step over the functions lambda-image.json lists when the
-    // workflow runs (a function added later is deployed too), each to its own targets; the
-    // targets are checked here for the functions the config has today.
-    const functions = selectFunctions(config, opts.function);
-    if (functions.length > 1)
-      for (const [value, flag] of [
-        [opts.functionName, '--function-name'],
-        [opts.devFunctionName, '--dev-function-name'],
-      ] as const)
-        if (value !== undefined)
-          throw new LambdaImageError(
-            'INVALID_INPUT',
-            `${flag} names one function, and the workflow would deploy ${functions.length} (${functions.map((f) => f.name).join(', ')})`,
-            {
-              hint: `set each function's own "deploy": { "functionName", "devFunctionName" } under "functions" in lambda-image.json, or name one with --function`,
-            },
-          );
-    const steps: GithubWorkflowFunction[] = functions.map((f) => {
-      const d = f.config.deploy ?? {};
-      const key = (k: string) => `functions.${f.name}.deploy.${k}`;
-      need(opts.repository ?? d.repository, `a repository for ${f.name}`, '--repository', 'repository');
-      const prod = opts.functionName ?? d.functionName ?? f.name;
-      return {
-        name: f.name,
-        prodFunction: prod,
-        devFunction: opts.devFunctionName ?? d.devFunctionName ?? `${prod}-dev`,
-        region: need(opts.region ?? d.region, `a region for ${f.name} (or ${key('region')})`, '--region', 'region'),
-        ...(opts.repository ? { repository: opts.repository } : {}),
-      };
-    });
-    spec = {
-      ...common,
-      repository: opts.repository ?? '',
-      region: opts.region ?? deploy.region ?? steps[0]!.region,
-      prodFunction: steps[0]!.prodFunction,
-      devFunction: steps[0]!.devFunction,
-      functions: steps,
-      buildFunctions: opts.function?.length ? steps.map((s) => s.name) : [],
-      ...(opts.functionName !== undefined || opts.devFunctionName !== undefined
-        ? { namedTargets: { prodFunction: steps[0]!.prodFunction, devFunction: steps[0]!.devFunction } }
-        : {}),
-      ...(opts.repository ? { repositoryFlag: opts.repository } : {}),
-      ...(opts.region ? { regionFlag: opts.region } : {}),
-    };
-  } else {
-    if (opts.function?.length && config) selectFunctions(config, opts.function); // its own name, or an error naming it
-    const prodFunction = need(
-      opts.functionName ?? deploy.functionName,
-      'the production function name',
+  // One path for one function or many: a one-function project is a list of one. The deploy
+  // step runs over the functions lambda-image.json lists when the workflow runs (a function
+  // added later is deployed too), each to its own targets; the targets are checked here for
+  // the functions the config has today. Flags given here are passed on to the step.
+  const functions = workflowFunctions(dir, config, opts.function);
+  if (functions.length > 1)
+    for (const [value, flag] of [
+      [opts.functionName, '--function-name'],
+      [opts.devFunctionName, '--dev-function-name'],
+    ] as const)
+      if (value !== undefined)
+        throw new LambdaImageError(
+          'INVALID_INPUT',
+          `${flag} names one function, and the workflow would deploy ${functions.length} (${functions.map((f) => f.name).join(', ')})`,
+          {
+            hint: `set each function's own "deploy": { "functionName", "devFunctionName" } under "functions" in lambda-image.json, or name one with --function`,
+          },
+        );
+  const steps: GithubWorkflowFunction[] = functions.map((f) => {
+    const d = f.deploy;
+    const of = ` for ${f.name}`;
+    need(opts.repository ?? d.repository, `a repository${of}`, '--repository', 'repository');
+    const prod = need(
+      opts.functionName ?? d.functionName,
+      `the production function name${of}`,
       '--function-name',
       'functionName',
     );
-    spec = {
-      ...common,
-      repository: need(opts.repository ?? deploy.repository, 'a repository', '--repository', 'repository'),
-      region: need(opts.region ?? deploy.region, 'a region', '--region', 'region'),
-      prodFunction,
-      devFunction: opts.devFunctionName ?? deploy.devFunctionName ?? `${prodFunction}-dev`,
+    return {
+      name: f.name,
+      prodFunction: prod,
+      devFunction: opts.devFunctionName ?? d.devFunctionName ?? `${prod}-dev`,
+      region: need(opts.region ?? d.region, `a region${of}`, '--region', 'region'),
+      ...(opts.repository ? { repository: opts.repository } : {}),
     };
-  }
+  });
+  const spec: GithubWorkflowSpec = {
+    ...common,
+    repository: opts.repository ?? '',
+    region: opts.region ?? deploy.region ?? steps[0]!.region,
+    functions: steps,
+    buildFunctions: opts.function?.length ? steps.map((s) => s.name) : [],
+    ...(opts.functionName !== undefined || opts.devFunctionName !== undefined
+      ? { namedTargets: { prodFunction: steps[0]!.prodFunction, devFunction: steps[0]!.devFunction } }
+      : {}),
+    ...(opts.repository ? { repositoryFlag: opts.repository } : {}),
+    ...(opts.region ? { regionFlag: opts.region } : {}),
+  };
   checkWorkflowSpec(spec);
   const githubRepo = opts.githubRepo ?? (await githubRepoFromGit(root));
   if (githubRepo && !/^[\w.-]+\/[\w.-]+$/.test(githubRepo))
@@ -157,6 +143,28 @@ export async function writeGithubWorkflow(dir: string, opts: CiGithubOptions): P
     functionRoleVariable: opts.functionRole ? undefined : DEFAULT_FUNCTION_ROLE_VARIABLE,
     warnings: config ? localOnlyImageWarnings(config) : [],
   };
+}
+
+/**
+ * The functions the workflow deploys, each with its deploy targets: those of lambda-image.json
+ * (a one-function project is a list of one), or, with no config, one function whose targets
+ * all come from the flags.
+ */
+function workflowFunctions(
+  dir: string,
+  config: Config | undefined,
+  names: string[] | undefined,
+): Array<{ name: string; deploy: NonNullable<Config['deploy']> }> {
+  if (config) return selectFunctions(config, names).map((f) => ({ name: f.name, deploy: f.config.deploy ?? {} }));
+  if (names?.length)
+    throw new LambdaImageError(
+      'CONFIG_INVALID',
+      `--function needs the project's lambda-image.json, and ${dir} has none`,
+      {
+        hint: 'run the command in the project, or leave --function out',
+      },
+    );
+  return [{ name: path.basename(path.resolve(dir)), deploy: {} }];
 }
 
 /**
@@ -226,21 +234,19 @@ export function checkWorkflowSpec(spec: GithubWorkflowSpec): void {
     new LambdaImageError('INVALID_INPUT', `${what} ${JSON.stringify(value)} cannot go into the workflow: ${rule}`);
   if (!/^[\w./-]+$/.test(spec.dir) || spec.dir.split('/').includes('..'))
     throw bad('directory', spec.dir, 'use a path inside the repository of letters, digits, . _ - /');
-  const repositories = spec.functions
-    ? spec.functions.flatMap((f) => (f.repository ? [f.repository] : []))
-    : [spec.repository];
+  const repositories = spec.functions.flatMap((f) => (f.repository ? [f.repository] : []));
   for (const repository of repositories)
     if (!/^[\w.:/-]+$/.test(repository)) throw bad('repository', repository, 'a repository name or host/path');
-  for (const region of [spec.region, ...(spec.functions ?? []).map((f) => f.region)])
+  for (const region of [spec.region, ...spec.functions.map((f) => f.region)])
     if (regionProblem(region)) throw bad('region', region, 'an AWS region such as eu-west-1');
-  for (const f of spec.functions ?? [spec])
+  for (const f of [...spec.functions, ...(spec.namedTargets ? [spec.namedTargets] : [])])
     for (const [what, name] of [
       ['function name', f.prodFunction],
       ['dev function name', f.devFunction],
     ] as const) {
       if (!/^[a-zA-Z0-9_-]{1,64}$/.test(name)) throw bad(what, name, '1 to 64 letters, digits, - and _');
     }
-  for (const name of [...(spec.functions ?? []).map((f) => f.name), ...(spec.buildFunctions ?? [])])
+  for (const name of spec.buildFunctions ?? [])
     if (!/^[a-z0-9][a-z0-9_-]{0,63}$/.test(name)) throw bad('function', name, 'a function name of lambda-image.json');
   for (const [what, role] of [
     ['role', spec.roleToAssume],

@@ -39,7 +39,7 @@ export interface DeployOptions extends PushOptions {
   url?: boolean;
   urlAuth?: UrlAuthType;
   invokeMode?: InvokeMode;
-  /** A project of several functions: update a function even when it already runs this image. */
+  /** Update a function even when it already runs this image with these settings. */
   force?: boolean;
   /**
    * Deploy to the dev target: `deploy.devFunctionName`, else `<functionName>-dev` (each
@@ -64,11 +64,14 @@ export interface DeployPlan {
   alias?: string;
   /** With --url: the function URL's settings (flags over config `url`). */
   url?: FunctionUrlSettings;
-  /** The function of a project of several this plan deploys (undefined: a one-function project). */
-  function?: string;
   /**
-   * Leave the function as it is when it already runs this very image with these settings (a
-   * project of several, without --force). A one-function project updates every time, as always.
+   * The function of the project this plan deploys: its name in lambda-image.json (the
+   * project's name for a one-function project; the Lambda function's without a config).
+   */
+  function: string;
+  /**
+   * Leave the function as it is when it already runs this very image with these settings
+   * (every project, one function or several, unless --force).
    */
   skipUnchanged: boolean;
 }
@@ -97,8 +100,8 @@ export interface DeployResult {
   waitedMs: number;
   /** With --url: the function URL and what was done to it. */
   url?: UrlResult;
-  /** The function of a project of several. */
-  function?: string;
+  /** The function of the project (see DeployPlan.function). */
+  function: string;
 }
 
 export interface UrlResult {
@@ -254,7 +257,6 @@ async function planFunctionDeploy(
   let push: PushPlan | undefined;
   if (!opts.imageUri)
     push = config ? await planFunctionPush(dir, config, fn, pushOpts) : (await planPushes(dir, pushOpts))[0];
-  const multi = fn?.multi === true;
   return {
     dir,
     config,
@@ -267,8 +269,8 @@ async function planFunctionDeploy(
     publish: opts.publish ?? false,
     alias: opts.alias,
     url: opts.url ? urlSettings(opts, config) : undefined,
-    ...(multi ? { function: fn!.name } : {}),
-    skipUnchanged: multi && !opts.force,
+    function: fn?.name ?? functionName,
+    skipUnchanged: !opts.force,
   };
 }
 
@@ -338,8 +340,7 @@ export async function deployProject(
       image = push;
     }
     // 2. The function, by digest.
-    const result = await deployImage(lambda, plan, image, hooks, push);
-    return plan.function ? { ...result, function: plan.function } : result;
+    return await deployImage(lambda, plan, image, hooks, push);
   } finally {
     if (!shared) session.close();
   }
@@ -586,6 +587,7 @@ async function deployImage(
   }
   const url = plan.url ? await deployUrl(lambda, functionName, plan.url, hooks) : undefined;
   return {
+    function: plan.function,
     functionName,
     functionArn: after?.arn ?? '',
     region: lambda.region,

@@ -49,7 +49,7 @@ export async function removeExtension(
   fns?: readonly string[],
 ): Promise<RemoveResult> {
   const first = await loadConfig(dir); // a missing or invalid config is reported before any lock is taken
-  const named = fns?.length ? selectFunctions(first, fns).filter((f) => f.multi) : [];
+  const named = fns?.length ? selectFunctions(first, fns).filter((f) => f.entry) : [];
   const target = named.length ? named.map((f) => f.name) : undefined;
   return withConfigLock(dir, async () => {
     const config = await loadConfig(dir);

@@ -109,8 +109,8 @@ export async function loadProjectState(opts: Pick<FunctionOptions, 'dir' | 'imag
   const config = await loadConfig(dir);
   const built: Record<string, string> = {};
   for (const fn of projectFunctions(config)) {
-    const key = fn.multi ? fn.name : '';
-    const record = await readBuildRecord(dir, fn.multi ? fn.name : undefined).catch(() => undefined);
+    const key = fn.recordKey ?? '';
+    const record = await readBuildRecord(dir, fn.recordKey).catch(() => undefined);
     const latest = record?.latest[0];
     const image = latest && record.variants[latest]?.image;
     if (image) built[key] = image;
@@ -201,7 +201,7 @@ function settingsOf(
   const config = fn?.config;
   // The repository's last path component: `localhost:5000/team/fn@sha256:...` runs as `fn`.
   // A function of several runs under its own name (its key in `functions`), which `start` routes by.
-  const name = opts.functionName ?? (fn ? (fn.multi ? fn.name : config!.name) : path.posix.basename(given!.path));
+  const name = opts.functionName ?? (fn ? fn.name : path.posix.basename(given!.path));
   const timeoutSec = opts.timeoutSec ?? config?.timeout ?? 3;
   const memoryMb = opts.memoryMb ?? config?.memorySize ?? 128;
   const ephemeralMb = opts.ephemeralMb ?? config?.ephemeralStorage ?? 512;
@@ -261,7 +261,7 @@ function settingsOf(
  * and a project of several alike.
  */
 function functionImage(project: ProjectState, fn: ProjectFunction): string {
-  return project.built[fn.multi ? fn.name : ''] ?? `${fn.config.name}:${fn.config.tag}`;
+  return project.built[fn.recordKey ?? ''] ?? `${fn.config.name}:${fn.config.tag}`;
 }
 
 /** Makes the pool of environments for a plan (see resolveFunctionSettings). */

@@ -63,8 +63,11 @@ export interface PushPlan extends RepositoryOptions {
   /** The repository value (flag, else the config's deploy.repository). */
   repository?: string;
   tag?: string;
-  /** The function of a project of several this plan ships (undefined: a one-function project). */
-  function?: string;
+  /**
+   * The function of the project this plan ships: its name in lambda-image.json (the
+   * project's name for a one-function project; without a config, the --image's name).
+   */
+  function: string;
   /**
    * `<function>-` when the repository is shared by the project's functions (the project's
    * deploy.repository or --repository): every tag of the function starts with its name.
@@ -97,8 +100,8 @@ export interface PushResult extends VerifiedImage {
   unchanged: boolean;
   /** Set when the repository is in ECR. */
   ecr?: { repositoryName: string; region: string };
-  /** The function of a project of several this image belongs to. */
-  function?: string;
+  /** The function of the project this image belongs to (see PushPlan.function). */
+  function: string;
 }
 
 /** Where the image goes, and with which login. */
@@ -188,7 +191,7 @@ export async function planFunctionPush(
   if (repository) checkRepositoryValue(repository);
   // A repository of the function's own holds its images alone: plain tags, as for one function.
   const ownRepository = opts.repository === undefined && fn?.entry?.deploy?.repository !== undefined;
-  const tagPrefix = fn?.multi && !ownRepository ? `${fn.name}-` : undefined;
+  const tagPrefix = fn?.recordKey !== undefined && !ownRepository ? `${fn.recordKey}-` : undefined;
   if (tagPrefix && opts.tag !== undefined) {
     const problem = tagProblem(tagPrefix + opts.tag);
     if (problem)
@@ -203,10 +206,15 @@ export async function planFunctionPush(
     ...rest,
     region: opts.region ?? config?.deploy?.region,
     repository,
-    local: await chooseLocalImage(dir, config, opts, fn?.multi ? fn.name : undefined),
-    ...(fn?.multi ? { function: fn.name } : {}),
+    local: await chooseLocalImage(dir, config, opts, fn?.recordKey),
+    function: fn?.name ?? imageName(opts.image),
     ...(tagPrefix ? { tagPrefix } : {}),
   };
+}
+
+/** What a push without a config calls its one function: the last part of --image's path. */
+function imageName(image: string | undefined): string {
+  return image ? nodePath.posix.basename(parseImageReference(image, '--image').path) : '';
 }
 
 /** The image to ship: --image; else the one the latest build made (of --variant); else name:tag, as before builds were recorded. */
@@ -262,8 +270,7 @@ export async function pushProject(
   try {
     const target = await resolver.resolve(plan.repository, plan, hooks);
     const tag = (plan.tagPrefix ?? '') + (plan.tag ?? contentTag(local.id));
-    const result = await pushResolved(engine, local, target, tag, hooks);
-    return plan.function ? { ...result, function: plan.function } : result;
+    return { ...(await pushResolved(engine, local, target, tag, hooks)), function: plan.function };
   } finally {
     if (!repositories) resolver.close();
   }
@@ -305,7 +312,7 @@ export async function checkLocalImages(engine: Engine, plans: readonly PushPlan[
     try {
       await findLocalImage(images, plan.local);
     } catch (err) {
-      if (!(err instanceof LambdaImageError) || !plan.function) throw err;
+      if (!(err instanceof LambdaImageError)) throw err;
       throw new LambdaImageError(err.code, `${plan.function}: ${err.message}`, {
         hint: err.hint,
         details: [`nothing was pushed or deployed`],
@@ -451,7 +458,7 @@ async function pushResolved(
   target: ResolvedRepository,
   tag: string,
   hooks: PushHooks,
-): Promise<PushResult> {
+): Promise<Omit<PushResult, 'function'>> {
   parseImageReference(`${target.repository}:${tag}`, '--tag');
   const { domain, path } = target.ref;
   const ecr = target.ecr ? { repositoryName: target.ecr.repo.name, region: target.ecr.repo.region } : undefined;

@@ -247,7 +247,7 @@ export function registerCommands(program: Command): void {
     .option('--dev', 'deploy to the dev function: config deploy.devFunctionName, else <functionName>-dev')
     .option('--image-uri <ref>', 'deploy this image, already in ECR, instead of pushing')
     .option('--role <arn>', 'execution role, needed only to create the function (default: config deploy.role)')
-    .option('--force', 'a project of several functions: update a function even when it already runs the image')
+    .option('--force', 'update a function even when it already runs the image with these settings')
     .option('--publish', 'publish a version after the update')
     .option('--alias <name>', 'publish a version and point this alias at it')
     .option('--url', 'create or update the function URL (settings from config url) and print it')

@@ -40,32 +40,14 @@ export async function runDeploy(dir: string, opts: DeployCliOptions): Promise<vo
     functionName: checkedFlag(opts.functionName, '--function-name', functionNameProblem, 'orders-api'),
     role: checkedFlag(opts.role, '--role', roleArnProblem, 'arn:aws:iam::123456789012:role/orders-lambda'),
   });
-  if (plans[0]!.function !== undefined) return deployFunctions(ui, plans, opts);
-  const plan = plans[0]!;
-  const progress = await ui.progress('deploying');
-  try {
-    const result = await deployProject(() => connectEngine(), plan, {
-      onStep: (t) => progress.step(t),
-      onLayer: layerProgress(progress),
-    });
-    progress.succeed(
-      `${result.action} ${result.functionName} in ${result.region}${result.version ? `, version ${result.version}` : ''}${result.alias ? `, alias ${result.alias.name}` : ''}`,
-    );
-    if (opts.json) ui.out(JSON.stringify(deployJson(result), null, 2));
-    else {
-      ui.out(result.resolvedImageUri);
-      printUrl(ui, result);
-    }
-  } catch (err) {
-    progress.stop(); // the error line that follows says what failed
-    throw err;
-  }
+  return deployFunctions(ui, plans, opts);
 }
 
 /**
- * A project of several functions: each deployed in turn with its own plan, one line per
- * function on stdout (`orders: updated <uri>`, `users: unchanged (sha256:abcd… already
- * deployed)`), and a summary of what changed.
+ * The functions of the project (one or several, the same way): each deployed in turn with its
+ * own plan, one line per function on stdout (`orders: updated <uri>`, `users: unchanged
+ * (sha256:abcd… already deployed)`), and a summary of what changed; --json: one shape,
+ * `{ functions: [...], summary }`, for one function or many.
  */
 async function deployFunctions(ui: Ui, plans: DeployPlan[], opts: DeployCliOptions): Promise<void> {
   const progress = await ui.progress(`deploying ${plans.length} function${plans.length === 1 ? '' : 's'}`);
@@ -100,14 +82,7 @@ async function deployFunctions(ui: Ui, plans: DeployPlan[], opts: DeployCliOptio
     progress.succeed(
       `deployed ${summary.functions} function${summary.functions === 1 ? '' : 's'}: ${summary.created} created, ${summary.updated} updated, ${summary.unchanged} unchanged`,
     );
-    if (opts.json)
-      ui.out(
-        JSON.stringify(
-          { functions: results.map((r) => ({ function: r.function, ...deployJson(r) })), summary },
-          null,
-          2,
-        ),
-      );
+    if (opts.json) ui.out(JSON.stringify({ functions: results.map(deployJson), summary }, null, 2));
   } catch (err) {
     progress.stop(); // the error line that follows says what failed, and where the command stopped
     throw err;
@@ -124,8 +99,8 @@ export function deployLine(r: DeployResult): string {
 }
 
 function deployJson(result: DeployResult) {
-  const { push, waitedMs, function: _fn, ...rest } = result;
-  return { ...rest, lambdaWaitMs: waitedMs, push: push ? pushJson(push) : undefined };
+  const { push, waitedMs, function: fn, ...rest } = result;
+  return { function: fn, ...rest, lambdaWaitMs: waitedMs, push: push ? pushJson(push) : undefined };
 }
 
 function printUrl(ui: Ui, result: DeployResult): void {

@@ -27,35 +27,15 @@ export interface PushCliOptions extends Omit<PushOptions, 'variant' | 'functions
 }
 
 export async function runPush(dir: string, opts: PushCliOptions): Promise<void> {
-  const ui = createUi();
   // The plans, one per function: bad input (and a missing build) fails here, before the engine or AWS is asked.
   const plans = await planPushes(dir, pushOptions(opts));
-  if (plans[0]!.function !== undefined) return pushFunctions(plans, opts);
-  const plan = plans[0]!;
-  const engine = await connectEngine();
-  const progress = await ui.progress('pushing');
-  const layers = layerProgress(progress);
-  // Ctrl-C stops the push and removes its temporary tag (withInterrupt).
-  await withInterrupt(async (signal) => {
-    try {
-      const result = await pushProject(engine, plan, {
-        onStep: (t) => progress.step(t),
-        onLayer: layers,
-        signal,
-      });
-      progress.succeed(pushSummary(result));
-      if (opts.json) ui.out(JSON.stringify(pushJson(result), null, 2));
-      else ui.out(result.imageUri);
-    } catch (err) {
-      progress.stop(); // the error line that follows says what failed
-      throw err;
-    }
-  });
+  return pushFunctions(plans, opts);
 }
 
 /**
- * A project of several functions: each pushed in turn, a line per function on stdout
- * (`<function> <repository>@sha256:...`), and a summary of what was sent.
+ * The functions of the project (one or several, the same way): each pushed in turn, a line
+ * per function on stdout (`<function> <repository>@sha256:...`), and a summary of what was
+ * sent; --json: one shape, `{ functions: [...], summary }`, for one function or many.
  */
 async function pushFunctions(plans: PushPlan[], opts: PushCliOptions): Promise<void> {
   const ui = createUi();

@@ -12,8 +12,14 @@ import { CONFIG_FILE, type Config, type FunctionEntry } from './schema.js';
 export interface ProjectFunction {
   /** The function's name: its key under `functions`, or the project's name when it has one function. */
   name: string;
-  /** True when the project lists `functions` (several, or one named explicitly). */
-  multi: boolean;
+  /**
+   * The function's key in the project's state and build (`functions.<name>` of
+   * .lambda-image/builds.json, its own Dockerfile stage, `<name>-` tags in a shared
+   * repository) when the project lists `functions`; undefined for a project without
+   * `functions`, whose one function keeps the top of the file and plain tags, as always.
+   * Data, not a mode: every command runs the same code over a list of these.
+   */
+  recordKey?: string;
   /** The project's config as this function sees it (see functionConfig). */
   config: Config;
   /** The function's own entry (multi only). */
@@ -27,7 +33,7 @@ export function isMultiFunction(config: Config): boolean {
 
 /** Every function of the project, in the config's order. */
 export function projectFunctions(config: Config): ProjectFunction[] {
-  if (!config.functions) return [{ name: config.name, multi: false, config }];
+  if (!config.functions) return [{ name: config.name, config }];
   return Object.keys(config.functions).map((name) => functionView(config, name));
 }
 
@@ -80,7 +86,7 @@ function unknownFunction(config: Config, name: string): LambdaImageError {
 function functionView(config: Config, name: string): ProjectFunction {
   const entry = config.functions?.[name];
   if (!entry) throw unknownFunction(config, name);
-  return { name, multi: true, config: functionConfig(config, name, entry), entry };
+  return { name, recordKey: name, config: functionConfig(config, name, entry), entry };
 }
 
 /**

@@ -204,19 +204,14 @@ export interface GithubWorkflowSpec {
   dir: string;
   repository: string;
   region: string;
-  prodFunction: string;
-  devFunction: string;
   /** A role ARN, or a `${{ vars.NAME }}` expression. */
   roleToAssume: string;
   /** The execution role new functions get: a role ARN, or a `${{ vars.NAME }}` expression. */
   functionRole: string;
   /** The lambda-image version CI installs (the one that wrote the workflow). */
   version: string;
-  /**
-   * A project of several functions: one deploy step each (prodFunction and devFunction above
-   * are then unused). Absent: the one function of the project, as always.
-   */
-  functions?: GithubWorkflowFunction[];
+  /** The functions the workflow deploys (a one-function project: a list of one). */
+  functions: GithubWorkflowFunction[];
   /** The functions the build and deploy steps act on (named with ci github --function); empty: all. */
   buildFunctions?: string[];
   /**
@@ -230,7 +225,7 @@ export interface GithubWorkflowSpec {
   regionFlag?: string;
 }
 
-/** One function's deploy step in the workflow of a project of several. */
+/** One function the workflow deploys, with its targets as checked when the workflow was written. */
 export interface GithubWorkflowFunction {
   /** Its name in lambda-image.json (`--function`). */
   name: string;
@@ -242,9 +237,7 @@ export interface GithubWorkflowFunction {
 }
 
 export function renderGithubWorkflow(spec: GithubWorkflowSpec): string {
-  const functions = spec.functions?.length
-    ? spec.functions.map((f) => ({ ...f, repository: f.repository ?? '' }))
-    : undefined;
+  const functions = spec.functions.map((f) => ({ ...f, repository: f.repository ?? '' }));
   return template('github-workflow.yml.hbs')({
     ...spec,
     functions,
