@@ -491,7 +491,6 @@ async function pushResolved(
   // to push, from a fresh runner too, since the registry and not local state is asked.
   const there = before ? await sameImageThere(domain, path, before, target.credentials, local.id) : undefined;
   if (there) {
-    hooks.onStep?.(`${full} already holds this image`);
     return {
       ...there,
       tag,
