@@ -86,6 +86,7 @@ const needsDocker = [
   'io',
   'multi',
   'watch',
+  'repro',
   ...loopParts,
 ].some(want);
 let docker,
