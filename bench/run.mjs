@@ -86,6 +86,7 @@ const needsDocker = [
   'io',
   'multi',
   'watch',
+  'repro',
   ...loopParts,
 ].some(want);
 let docker,
@@ -100,9 +101,9 @@ if (needsDocker) {
   standinNote = 'stand-in bases';
 }
 const repo = `lambda-image-bench-${process.pid}`;
-function build(dir, args, arch = 'x86_64') {
+function build(dir, args, arch = 'x86_64', env = undefined) {
   const t = process.hrtime.bigint();
-  const out = JSON.parse(cli(['build', dir, '--json', ...standinBuildArgs(refs[arch]), ...args]));
+  const out = JSON.parse(cli(['build', dir, '--json', ...standinBuildArgs(refs[arch]), ...args], env ? { env } : {}));
   return { ...out, ms: Number(process.hrtime.bigint() - t) / 1e6 };
 }
 async function fileSizeInImage(image, file) {
@@ -500,7 +501,7 @@ try {
   }
 
   // Benchmarks of other areas, one module each: `export default async function run(ctx)`.
-  for (const name of ['loop', 'go', 'sandbox', 'ship', 'ship-multi', 'front', 'io', 'multi', 'watch']) {
+  for (const name of ['loop', 'go', 'sandbox', 'ship', 'ship-multi', 'front', 'io', 'multi', 'watch', 'repro']) {
     if (!(name === 'loop' ? loopParts.some(want) : want(name))) continue;
     const file = path.join(root, 'bench', `${name}.mjs`);
     if (!existsSync(file)) continue;

@@ -154,6 +154,20 @@ describe.skipIf(!dockerEnv.available)('push and deploy (real engine, real regist
       const third = await cli(['push', project, '--repository', `${registry.host}/direct`, '--tag', 'second']);
       expect(third.code, third.stderr).toBe(0);
       expect(third.stderr).toContain(`unchanged: ${registry.host}/direct:second already held`);
+      // The registry's config digest for the tag is the local image ID: nothing is pushed at all
+      // (no engine push, so no local push state is needed: a fresh runner says the same).
+      const fourth = await cli([
+        'push',
+        project,
+        '--repository',
+        `${registry.host}/direct`,
+        '--tag',
+        'second',
+        '--json',
+      ]);
+      expect(fourth.code, fourth.stderr).toBe(0);
+      const held = JSON.parse(fourth.stdout) as PushJson & { unchanged: boolean };
+      expect(held).toMatchObject({ pushed: false, unchanged: true, digest: out.digest, layersPushed: 0 });
     });
 
     it('asks a credsStore helper (docker-credential-<name> get) for the host', async () => {

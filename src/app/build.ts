@@ -15,6 +15,7 @@ import { BuildAbortedError, runEngineBuild } from '../docker/builds.js';
 import type { Engine } from '../docker/engine.js';
 import { inspectBuiltImage, type BuiltImageFacts } from '../docker/image-report.js';
 import { imageClient, type ImageClient } from '../docker/images.js';
+import { makeImageReproducible } from '../docker/reproducible-image.js';
 import { LambdaImageError } from '../errors.js';
 import { exists, readTextIfExists } from '../util/fs.js';
 import { GO_MODULE_SETTINGS, type GoModuleMode } from '../config/constants.js';
@@ -236,6 +237,7 @@ export async function buildProject(engine: Engine, plan: BuildPlan, hooks: Build
   for (const t of targets) previous.set(t.function, await readBuildRecord(dir, t.recordKey).catch(() => undefined));
   const modules = config.runtime === 'go' ? await goModulesFor(dir, plan.goModules, plan.hostEnv, hooks) : undefined;
   let packed: PackedContext | undefined;
+  const epoch = sourceDateEpoch(plan.hostEnv ?? process.env);
   try {
     for (const variant of variants) {
       const { spec, warnings } = specFromConfig(config, {
@@ -282,7 +284,7 @@ export async function buildProject(engine: Engine, plan: BuildPlan, hooks: Build
               ...buildArgs,
               BUILDPLATFORM: engine.platform,
               TARGETARCH: dockerArchitecture(arch),
-              SOURCE_DATE_EPOCH: sourceDateEpoch(plan.hostEnv ?? process.env),
+              SOURCE_DATE_EPOCH: epoch,
             },
             // --no-cache: the first function's build redoes every shared stage; the later ones
             // reuse what that very build made (the shared builder), so N functions still cost one build.
@@ -304,6 +306,8 @@ export async function buildProject(engine: Engine, plan: BuildPlan, hooks: Build
         if (outcome.error)
           await throwBuildError(engine, images, spec, outcome, target.stage ? target.function : undefined, config);
 
+        // The config's times and build-host fields fixed, so the ID depends on what the image holds.
+        await makeImageReproducible(engine, fullTag, Number(epoch), { keepOld: !engine.buildkit });
         const facts = await inspectBuiltImage(images, fullTag, spec.baseImage);
         if (facts.architecture !== dockerArchitecture(arch)) {
           throw new LambdaImageError(

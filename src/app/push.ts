@@ -495,6 +495,22 @@ async function pushResolved(
   const full = `${target.repository}:${tag}`;
   // What the tag names before this push, to tell "unchanged" from "the tag moved".
   const before = await tagDigest(domain, path, tag, target.credentials);
+  // The tag already names these very bytes (its config digest is the local image ID): nothing
+  // to push, from a fresh runner too, since the registry and not local state is asked.
+  const there = before ? await sameImageThere(domain, path, before, target.credentials, local.id) : undefined;
+  if (there) {
+    return {
+      ...there,
+      tag,
+      imageUri: `${there.repository}@${there.digest}`,
+      source: local.ref,
+      pushed: false,
+      layersPushed: 0,
+      layersExisting: 0,
+      unchanged: true,
+      ecr,
+    };
+  }
   hooks.onStep?.(`pushing ${full}`);
   const auth = target.credentials ? toAuthConfig(target.credentials, domain) : undefined;
   // The containerd store would push the index with its attestation manifests, which Lambda refuses.
@@ -550,6 +566,22 @@ async function tagDigest(
   try {
     const res = await new RegistryClient(host, credentials).getManifest(path, tag);
     return res.digest ?? sha256Digest(res.body);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The registry's image under `digest` when its config digest is `localId` (the same bytes), else undefined. */
+async function sameImageThere(
+  host: string,
+  path: string,
+  digest: string,
+  credentials: RegistryCredentials | undefined,
+  localId: string,
+): Promise<Awaited<ReturnType<typeof verifyRemoteImage>> | undefined> {
+  try {
+    const there = await verifyRemoteImage(host, path, digest, credentials, digest);
+    return there.configDigest === localId ? there : undefined;
   } catch {
     return undefined;
   }

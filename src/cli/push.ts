@@ -128,7 +128,10 @@ export function pushJson(r: PushResult) {
 }
 
 export function pushSummary(r: PushResult): string {
-  if (!r.pushed) return `${r.repository}:${r.tag} already holds ${r.source}`;
+  if (!r.pushed)
+    return r.unchanged
+      ? `unchanged: ${r.repository}:${r.tag} already held ${r.source} (the same image ID; nothing sent, the tag did not move)`
+      : `${r.repository}:${r.tag} already holds ${r.source}`;
   const layers = (n: number) => `${n} layer${n === 1 ? '' : 's'}`;
   // Some registries leave sizes out of the manifest: the size is then unknown, not NaN.
   const size = r.compressedSize === undefined ? 'size unknown' : formatBytes(r.compressedSize);
