@@ -55,6 +55,8 @@ export interface FunctionOptions {
   concurrency?: number;
   /** Make network namespaces ahead of cold starts (default true; see SandboxPool): `start` does, a one-shot `invoke` need not. */
   namespacesAhead?: boolean;
+  /** Tenant isolation (PER_TENANT) without a config (`--image`); default: the config's tenantIsolationMode. */
+  tenantIsolation?: boolean;
 }
 
 export interface LocalFunction {
@@ -90,6 +92,8 @@ export interface FunctionSettings {
   concurrency: number;
   /** Make network namespaces ahead of cold starts (see SandboxPool): `start` does, a one-shot `invoke` need not. */
   namespacesAhead: boolean;
+  /** The config's tenantIsolationMode PER_TENANT: invokes without a tenant id are refused, as Lambda refuses them. */
+  tenantIsolation: boolean;
 }
 
 /**
@@ -252,6 +256,7 @@ function settingsOf(
     env: { ...config?.deploy?.environment, ...opts.env },
     concurrency,
     namespacesAhead,
+    tenantIsolation: opts.tenantIsolation ?? config?.tenantIsolationMode === 'PER_TENANT',
   };
 }
 
@@ -311,6 +316,7 @@ export async function prepareFunction(
       onEngineLost: (err) => hooks.onEngineLost?.(err),
       timeoutSec,
       namespacesAhead,
+      tenantIsolation: plan.tenantIsolation,
     },
     plan.concurrency,
     {

@@ -34,6 +34,9 @@ export const LAYERS_DIR = `${OWN_DIR}/layers`;
 /** Function URL invoke modes (config url.invokeMode, --invoke-mode). */
 export const INVOKE_MODES = ['BUFFERED', 'RESPONSE_STREAM'] as const;
 export type InvokeMode = (typeof INVOKE_MODES)[number];
+/** Lambda's TenancyConfig.TenantIsolationMode values (config tenantIsolationMode). */
+export const TENANT_ISOLATION_MODES = ['PER_TENANT'] as const;
+export type TenantIsolationMode = (typeof TENANT_ISOLATION_MODES)[number];
 /** Function URL auth types (config url.authType, deploy --url-auth). */
 export const URL_AUTH_TYPES = ['NONE', 'AWS_IAM'] as const;
 export type UrlAuthType = (typeof URL_AUTH_TYPES)[number];

@@ -13,6 +13,7 @@ import {
   RIE_VERSION,
   RUNTIMES,
   INVOKE_MODES,
+  TENANT_ISOLATION_MODES,
   URL_AUTH_TYPES,
 } from './constants.js';
 import {
@@ -171,6 +172,10 @@ export const urlSchema = v.strictObject({
       allowCredentials: v.optional(v.boolean('must be true or false')),
     }),
   ),
+  /** `start --http-port`: the request header that carries the invoke's tenant id (tenant isolation). */
+  tenantIdHeader: v.optional(
+    v.pipe(v.string(), v.regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, 'must be an HTTP header name')),
+  ),
 });
 
 /**
@@ -200,6 +205,11 @@ export const functionSchema = v.strictObject({
   timeout: v.optional(wholeNumber(TIMEOUT_RULE)),
   memorySize: v.optional(wholeNumber(MEMORY_RULE)),
   ephemeralStorage: v.optional(wholeNumber(EPHEMERAL_STORAGE_RULE)),
+  /**
+   * Lambda's TenancyConfig (PER_TENANT): every invoke must name a tenant, environments are
+   * never shared between tenants; set only when the function is created.
+   */
+  tenantIsolationMode: v.optional(oneOf(TENANT_ISOLATION_MODES)),
   /** Added to (and winning over) the project's deploy.environment, locally and on Lambda. */
   environment: v.optional(environmentSchema),
   /** Names of the project's extensions this function's image holds (default: all of them). */
@@ -228,6 +238,11 @@ export const configSchema = v.strictObject({
   memorySize: v.optional(wholeNumber(MEMORY_RULE)),
   /** Lambda's ephemeral storage (/tmp), MB: 512 to 10240, default 512. */
   ephemeralStorage: v.optional(wholeNumber(EPHEMERAL_STORAGE_RULE)),
+  /**
+   * Lambda's TenancyConfig (PER_TENANT): every invoke must name a tenant, environments are
+   * never shared between tenants; set only when the function is created.
+   */
+  tenantIsolationMode: v.optional(oneOf(TENANT_ISOLATION_MODES)),
   go: v.optional(
     v.strictObject({
       module: v.pipe(v.string(), rule(goModulePathProblem, 'a Go module path')),
