@@ -462,7 +462,31 @@ function settingsOf(config: Config | undefined): FunctionSettings {
     timeout: config?.timeout,
     ephemeralStorage: config?.ephemeralStorage,
     environment: config?.deploy?.environment,
+    tenantIsolationMode: config?.tenantIsolationMode,
   };
+}
+
+/**
+ * Lambda sets a function's tenant isolation when it is created and never changes it: a config
+ * that asks for PER_TENANT on a function without it (or the reverse) is refused before any call.
+ */
+export function tenancyUnchangeable(
+  functionName: string,
+  current: string | undefined,
+  wanted: string | undefined,
+): void {
+  if ((current ?? undefined) === (wanted ?? undefined)) return;
+  throw new LambdaImageError(
+    'INVALID_INPUT',
+    wanted
+      ? `function ${functionName} exists without tenant isolation; Lambda sets tenantIsolationMode ${wanted} only when a function is created`
+      : `function ${functionName} has tenant isolation (${current}), which the config does not name; Lambda cannot remove it`,
+    {
+      hint: wanted
+        ? 'deploy to a new function name (deploy.functionName), or remove tenantIsolationMode'
+        : `add "tenantIsolationMode": "${current}" to lambda-image.json, or deploy to a new function name`,
+    },
+  );
 }
 
 /** The settings that differ from the function's; empty when nothing needs changing. */
@@ -536,6 +560,7 @@ async function deployImage(
         },
       );
     }
+    tenancyUnchangeable(functionName, current.tenantIsolationMode, settings.tenantIsolationMode);
     const diff = settingsDiff(current, settings);
     // What the function runs now (Code.ResolvedImageUri): the very image, from the same repository, on the same architecture.
     const runsThisImage =

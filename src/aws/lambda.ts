@@ -30,6 +30,8 @@ export interface FunctionState {
   /** EphemeralStorage.Size, MB. */
   ephemeralStorage?: number;
   environment: Record<string, string>;
+  /** TenancyConfig.TenantIsolationMode (PER_TENANT), absent without tenant isolation. */
+  tenantIsolationMode?: string;
   imageUri?: string;
   resolvedImageUri?: string;
   /** What PublishVersion pins: the revision read and the code it had. */
@@ -43,6 +45,8 @@ export interface FunctionSettings {
   /** The size of /tmp, MB (EphemeralStorage.Size). */
   ephemeralStorage?: number;
   environment?: Record<string, string>;
+  /** TenancyConfig.TenantIsolationMode: CreateFunction only (Lambda cannot change it afterwards). */
+  tenantIsolationMode?: 'PER_TENANT';
 }
 
 export interface FunctionUrlState {
@@ -122,6 +126,7 @@ export class LambdaApi {
         timeout: c.Timeout,
         ephemeralStorage: c.EphemeralStorage?.Size,
         environment: c.Environment?.Variables ?? {},
+        tenantIsolationMode: c.TenancyConfig?.TenantIsolationMode,
         imageUri: out.Code?.ImageUri,
         resolvedImageUri: out.Code?.ResolvedImageUri,
         revisionId: c.RevisionId,
@@ -153,6 +158,7 @@ export class LambdaApi {
       ...(settings.timeout ? { Timeout: settings.timeout } : {}),
       ...(settings.ephemeralStorage ? { EphemeralStorage: { Size: settings.ephemeralStorage } } : {}),
       ...(settings.environment ? { Environment: { Variables: settings.environment } } : {}),
+      ...(settings.tenantIsolationMode ? { TenancyConfig: { TenantIsolationMode: settings.tenantIsolationMode } } : {}),
     };
     // A role made a moment ago is not yet assumable by Lambda (IAM propagates in seconds).
     await this.retrying(

@@ -50,9 +50,13 @@ export class PoolClosedError extends LambdaImageError {
 export class TenantIdRequiredError extends LambdaImageError {
   static readonly errorType = 'InvalidParameterValueException';
   constructor(readonly functionName: string) {
-    super('INVALID_INPUT', `function ${functionName} has tenant isolation (PER_TENANT): an invoke must name its tenant`, {
-      hint: 'give --tenant-id <id> (the Invoke API: the X-Amz-Tenant-Id header)',
-    });
+    super(
+      'INVALID_INPUT',
+      `function ${functionName} has tenant isolation (PER_TENANT): an invoke must name its tenant`,
+      {
+        hint: 'give --tenant-id <id> (the Invoke API: the X-Amz-Tenant-Id header)',
+      },
+    );
   }
 }
 
