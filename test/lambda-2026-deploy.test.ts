@@ -1,8 +1,9 @@
 // What `deploy` sends of Lambda's 2026 settings, against a Lambda API stand-in on 127.0.0.1
 // (test/support/fake-aws.mjs) through the real AWS SDK: TenancyConfig on CreateFunction only
-// (Lambda cannot change it afterwards, so a mismatch with an existing function is refused).
+// (Lambda cannot change it afterwards, so a mismatch with an existing function is refused);
+// LoggingConfig with only the fields the config names, on create and when they differ.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { tenancyUnchangeable } from '../src/app/deploy.js';
+import { lambdaLogging, settingsDiff, tenancyUnchangeable } from '../src/app/deploy.js';
 import { LambdaApi } from '../src/aws/lambda.js';
 import { projectFunctions } from '../src/config/functions.js';
 import { makeConfig } from '../src/config/schema.js';
@@ -82,5 +83,39 @@ describe('deploy: Lambda 2026 settings', () => {
       /PER_TENANT/,
     );
     expect(() => makeConfig({ name: 'shop', url: { tenantIdHeader: 'bad header' } })).toThrow(/header name/);
+  });
+  it('LoggingConfig: the fields the config names, on create and on update when one differs', async () => {
+    const config = makeConfig({
+      name: 'shop',
+      runtime: 'provided',
+      binary: 'bootstrap',
+      logging: { logFormat: 'JSON', applicationLogLevel: 'WARN' },
+    });
+    const logging = lambdaLogging(config.logging);
+    expect(logging).toEqual({ LogFormat: 'JSON', ApplicationLogLevel: 'WARN' });
+    expect(lambdaLogging(undefined)).toBeUndefined();
+    const uri = `registry.invalid/orders@${DIGEST}`;
+    await api.createFunction('logged', uri, 'arn:aws:iam::000000000000:role/r', 'x86_64', { logging });
+    const created = (await api.getFunction('logged'))!;
+    // Lambda fills in the rest: SystemLogLevel INFO under JSON.
+    expect(created.logging).toEqual({ LogFormat: 'JSON', ApplicationLogLevel: 'WARN', SystemLogLevel: 'INFO' });
+    expect(settingsDiff(created, { logging })).toEqual({});
+    // A function left at Lambda's default (Text) gets the JSON format; one asking for Text needs nothing.
+    await api.createFunction('plain', uri, 'arn:aws:iam::000000000000:role/r', 'x86_64', {});
+    const plain = (await api.getFunction('plain'))!;
+    expect(settingsDiff(plain, { logging: { LogFormat: 'Text' } })).toEqual({});
+    const diff = settingsDiff(plain, { logging });
+    expect(diff).toEqual({ logging });
+    lambda.functions.get('plain')!.state = 'Active';
+    await api.updateConfiguration('plain', diff);
+    expect((await api.getFunction('plain'))!.logging).toMatchObject({ LogFormat: 'JSON', ApplicationLogLevel: 'WARN' });
+  });
+
+  it('the levels need the JSON format, as Lambda requires', () => {
+    expect(() => makeConfig({ name: 'shop', logging: { applicationLogLevel: 'DEBUG' } })).toThrow(/logFormat.*JSON/);
+    expect(() => makeConfig({ name: 'shop', logging: { logFormat: 'Text', systemLogLevel: 'WARN' } })).toThrow(/JSON/);
+    expect(() =>
+      makeConfig({ name: 'shop', logging: { logFormat: 'JSON', systemLogLevel: 'ERROR' as 'WARN' } }),
+    ).toThrow(/DEBUG, INFO, WARN/);
   });
 });

@@ -32,11 +32,20 @@ export interface FunctionState {
   environment: Record<string, string>;
   /** TenancyConfig.TenantIsolationMode (PER_TENANT), absent without tenant isolation. */
   tenantIsolationMode?: string;
+  /** LoggingConfig as Lambda reports it (LogFormat Text by default). */
+  logging: LambdaLogging;
   imageUri?: string;
   resolvedImageUri?: string;
   /** What PublishVersion pins: the revision read and the code it had. */
   revisionId?: string;
   codeSha256?: string;
+}
+
+/** LoggingConfig's format and levels (LogGroup is left as Lambda has it). */
+export interface LambdaLogging {
+  LogFormat?: 'Text' | 'JSON';
+  ApplicationLogLevel?: 'TRACE' | 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'FATAL';
+  SystemLogLevel?: 'DEBUG' | 'INFO' | 'WARN';
 }
 
 export interface FunctionSettings {
@@ -47,6 +56,8 @@ export interface FunctionSettings {
   environment?: Record<string, string>;
   /** TenancyConfig.TenantIsolationMode: CreateFunction only (Lambda cannot change it afterwards). */
   tenantIsolationMode?: 'PER_TENANT';
+  /** LoggingConfig: only the fields the config names. */
+  logging?: LambdaLogging;
 }
 
 export interface FunctionUrlState {
@@ -127,6 +138,11 @@ export class LambdaApi {
         ephemeralStorage: c.EphemeralStorage?.Size,
         environment: c.Environment?.Variables ?? {},
         tenantIsolationMode: c.TenancyConfig?.TenantIsolationMode,
+        logging: {
+          LogFormat: c.LoggingConfig?.LogFormat,
+          ApplicationLogLevel: c.LoggingConfig?.ApplicationLogLevel,
+          SystemLogLevel: c.LoggingConfig?.SystemLogLevel,
+        },
         imageUri: out.Code?.ImageUri,
         resolvedImageUri: out.Code?.ResolvedImageUri,
         revisionId: c.RevisionId,
@@ -158,6 +174,7 @@ export class LambdaApi {
       ...(settings.timeout ? { Timeout: settings.timeout } : {}),
       ...(settings.ephemeralStorage ? { EphemeralStorage: { Size: settings.ephemeralStorage } } : {}),
       ...(settings.environment ? { Environment: { Variables: settings.environment } } : {}),
+      ...(settings.logging ? { LoggingConfig: settings.logging } : {}),
       ...(settings.tenantIsolationMode ? { TenancyConfig: { TenantIsolationMode: settings.tenantIsolationMode } } : {}),
     };
     // A role made a moment ago is not yet assumable by Lambda (IAM propagates in seconds).
@@ -198,6 +215,7 @@ export class LambdaApi {
             ...(settings.timeout ? { Timeout: settings.timeout } : {}),
             ...(settings.ephemeralStorage ? { EphemeralStorage: { Size: settings.ephemeralStorage } } : {}),
             ...(settings.environment ? { Environment: { Variables: settings.environment } } : {}),
+            ...(settings.logging ? { LoggingConfig: settings.logging } : {}),
           }),
         ),
     );
