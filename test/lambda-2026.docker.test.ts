@@ -204,4 +204,20 @@ describe.skipIf(!dockerEnv.available)('Lambda 2026 behaviours (real engine)', ()
     }
     expect(started.stderr()).toContain('tenant isolation and no tenant id');
   });
+  it('with logging JSON and an application log level, invoke says which function lines Lambda would drop', async () => {
+    const configPath = path.join(dir, 'lambda-image.json');
+    const { tenantIsolationMode: _t, url: _u, ...config } = JSON.parse(fs.readFileSync(configPath, 'utf8'));
+    fs.writeFileSync(
+      configPath,
+      JSON.stringify({ ...config, logging: { logFormat: 'JSON', applicationLogLevel: 'WARN' } }, null, 2),
+    );
+    const lines = ['{"level":"debug","msg":"a"}', '{"level":"ERROR","msg":"b"}', '{"level":"warn","msg":"c"}', 'plain'];
+    const r = await runCli(['invoke', dir, '-d', JSON.stringify({ action: 'log', lines })]);
+    expect(r.code, r.stderr).toBe(0);
+    // The text line, the unlevelled Go log line ("handling <id>") and the DEBUG one; WARN and ERROR are kept.
+    expect(r.stderr).toMatch(/applicationLogLevel WARN would drop 3 of 5 function lines on Lambda \(DEBUG 1, INFO 2\)/);
+    fs.writeFileSync(configPath, JSON.stringify(config, null, 2));
+    const plain = await runCli(['invoke', dir, '-d', JSON.stringify({ action: 'log', lines })]);
+    expect(plain.stderr).not.toContain('would drop');
+  });
 });
