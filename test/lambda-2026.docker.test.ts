@@ -10,6 +10,9 @@ import { connectEngine } from '../src/docker/engine.js';
 import { runCli, startCliUntil } from './support/cli.js';
 import { dockerEnv, standin, uniqueRepo } from './support/docker.js';
 import { fixtureCopy } from './support/tmp.js';
+import { TenantIdRequiredError } from '../src/emulator/pool.js';
+import fs from 'node:fs';
+import path from 'node:path';
 
 async function freePort(): Promise<number> {
   const s = net.createServer();
@@ -24,9 +27,10 @@ const reports = (stderr: string) => stderr.split('\n').filter((l) => l.startsWit
 describe.skipIf(!dockerEnv.available)('Lambda 2026 behaviours (real engine)', () => {
   const repo = uniqueRepo('lambda2026');
   const image = `${repo}:plain`;
+  let dir: string;
 
   beforeAll(async () => {
-    const dir = fixtureCopy('go-test-function');
+    dir = fixtureCopy('go-test-function');
     expect((await runCli(['init', dir, '--base', 'alpine', '--name', repo, '--force'])).code).toBe(0);
     const b = await runCli(['build', dir, '--tag', image, ...standin()]);
     expect(b.code, b.stderr).toBe(0);
@@ -136,5 +140,84 @@ describe.skipIf(!dockerEnv.available)('Lambda 2026 behaviours (real engine)', ()
     expect(stderr).not.toContain('Runtime.ExitError');
     // Every request after a panic got a fresh environment: its REPORT carries Init Duration.
     expect(reports(stderr).filter((l) => /Init Duration/.test(l)).length).toBeGreaterThanOrEqual(7);
+  });
+  it('a tenant-isolated function (tenantIsolationMode PER_TENANT) refuses invokes without a tenant id, as Lambda does', async () => {
+    const engine = await connectEngine();
+    const fn = await prepareFunction(
+      engine,
+      await resolveFunctionSettings({ image, timeoutSec: 3, tenantIsolation: true }),
+      {
+        onPlatformLine: () => {},
+        onOutput: () => {},
+      },
+    );
+    try {
+      await expect(fn.pool.invoke(Buffer.from('{}'))).rejects.toBeInstanceOf(TenantIdRequiredError);
+      const ok = await fn.pool.invoke(Buffer.from('{}'), { tenantId: 'tenant-a' });
+      expect(JSON.parse(ok.result.body.toString()).tenantId).toBe('tenant-a');
+    } finally {
+      await fn.pool.close();
+    }
+
+    // The project's config names it: invoke without --tenant-id is refused by name (exit 2), with one it runs.
+    const configPath = path.join(dir, 'lambda-image.json');
+    const config = JSON.parse(fs.readFileSync(configPath, 'utf8'));
+    fs.writeFileSync(
+      configPath,
+      JSON.stringify({ ...config, tenantIsolationMode: 'PER_TENANT', url: { tenantIdHeader: 'x-tenant-id' } }, null, 2),
+    );
+    const refused = await runCli(['invoke', dir]);
+    expect(refused.code, refused.stderr).toBe(2);
+    expect(refused.stderr).toMatch(/tenant isolation \(PER_TENANT\).*--tenant-id/s);
+    const given = await runCli(['invoke', dir, '--tenant-id', 'tenant-d']);
+    expect(given.code, given.stderr).toBe(0);
+    expect(JSON.parse(given.stdout).tenantId).toBe('tenant-d');
+
+    // start: the Invoke API answers Lambda's 400 InvalidParameterValueException; the URL front takes the tenant from its header.
+    const [port, httpPort] = [await freePort(), await freePort()];
+    const started = await startCliUntil(
+      ['start', dir, '--port', String(port), '--http-port', String(httpPort)],
+      /Ctrl-C stops it/,
+    );
+    try {
+      const api = `http://127.0.0.1:${port}/2015-03-31/functions/function/invocations`;
+      const none = await fetch(api, { method: 'POST', body: '{}' });
+      expect(none.status).toBe(400);
+      expect(none.headers.get('x-amzn-errortype')).toBe('InvalidParameterValueException');
+      expect(await none.json()).toMatchObject({ Type: 'User', message: expect.stringContaining('tenant') });
+      const withTenant = await fetch(api, { method: 'POST', body: '{}', headers: { 'X-Amz-Tenant-Id': 'tenant-e' } });
+      expect((await withTenant.json()).tenantId).toBe('tenant-e');
+      const front = await fetch(`http://127.0.0.1:${httpPort}/`, { method: 'POST', body: '{}' });
+      expect(front.status).toBe(502);
+      await front.arrayBuffer();
+      const fronted = await fetch(`http://127.0.0.1:${httpPort}/`, {
+        method: 'POST',
+        body: '{}',
+        headers: { 'x-tenant-id': 'tenant-f' },
+      });
+      const text = await fronted.text();
+      expect(fronted.status, text).toBe(200);
+      expect(JSON.parse(text).tenantId).toBe('tenant-f');
+    } finally {
+      started.child.kill('SIGINT');
+      await started.exited;
+    }
+    expect(started.stderr()).toContain('tenant isolation and no tenant id');
+  });
+  it('with logging JSON and an application log level, invoke says which function lines Lambda would drop', async () => {
+    const configPath = path.join(dir, 'lambda-image.json');
+    const { tenantIsolationMode: _t, url: _u, ...config } = JSON.parse(fs.readFileSync(configPath, 'utf8'));
+    fs.writeFileSync(
+      configPath,
+      JSON.stringify({ ...config, logging: { logFormat: 'JSON', applicationLogLevel: 'WARN' } }, null, 2),
+    );
+    const lines = ['{"level":"debug","msg":"a"}', '{"level":"ERROR","msg":"b"}', '{"level":"warn","msg":"c"}', 'plain'];
+    const r = await runCli(['invoke', dir, '-d', JSON.stringify({ action: 'log', lines })]);
+    expect(r.code, r.stderr).toBe(0);
+    // The text line, the unlevelled Go log line ("handling <id>") and the DEBUG one; WARN and ERROR are kept.
+    expect(r.stderr).toMatch(/applicationLogLevel WARN would drop 3 of 5 function lines on Lambda \(DEBUG 1, INFO 2\)/);
+    fs.writeFileSync(configPath, JSON.stringify(config, null, 2));
+    const plain = await runCli(['invoke', dir, '-d', JSON.stringify({ action: 'log', lines })]);
+    expect(plain.stderr).not.toContain('would drop');
   });
 });

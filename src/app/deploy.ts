@@ -3,7 +3,13 @@
 // memory/timeout/environment in line with the config, and read back the digest Lambda runs.
 import type { AwsOptions } from '../aws/clients.js';
 import type { EcrApi } from '../aws/ecr.js';
-import type { FunctionSettings, FunctionUrlSettings, LambdaApi, PermissionStatement } from '../aws/lambda.js';
+import type {
+  FunctionSettings,
+  FunctionUrlSettings,
+  LambdaApi,
+  LambdaLogging,
+  PermissionStatement,
+} from '../aws/lambda.js';
 import type { InvokeMode, UrlAuthType } from '../config/constants.js';
 import { parseImageReference } from '../config/image-reference.js';
 import { type ProjectFunction, selectFunctions } from '../config/functions.js';
@@ -463,12 +469,53 @@ function settingsOf(config: Config | undefined): FunctionSettings {
     timeout: config?.timeout,
     ephemeralStorage: config?.ephemeralStorage,
     environment: config?.deploy?.environment,
+    tenantIsolationMode: config?.tenantIsolationMode,
+    logging: lambdaLogging(config?.logging),
   };
+}
+
+/** The config's `logging` as LoggingConfig: only the fields it names. */
+export function lambdaLogging(logging: Config['logging']): LambdaLogging | undefined {
+  if (!logging) return undefined;
+  const out: LambdaLogging = {};
+  if (logging.logFormat) out.LogFormat = logging.logFormat;
+  if (logging.applicationLogLevel) out.ApplicationLogLevel = logging.applicationLogLevel;
+  if (logging.systemLogLevel) out.SystemLogLevel = logging.systemLogLevel;
+  return Object.keys(out).length ? out : undefined;
+}
+
+/**
+ * Lambda sets a function's tenant isolation when it is created and never changes it: a config
+ * that asks for PER_TENANT on a function without it (or the reverse) is refused before any call.
+ */
+export function tenancyUnchangeable(
+  functionName: string,
+  current: string | undefined,
+  wanted: string | undefined,
+): void {
+  if ((current ?? undefined) === (wanted ?? undefined)) return;
+  throw new LambdaImageError(
+    'INVALID_INPUT',
+    wanted
+      ? `function ${functionName} exists without tenant isolation; Lambda sets tenantIsolationMode ${wanted} only when a function is created`
+      : `function ${functionName} has tenant isolation (${current}), which the config does not name; Lambda cannot remove it`,
+    {
+      hint: wanted
+        ? 'deploy to a new function name (deploy.functionName), or remove tenantIsolationMode'
+        : `add "tenantIsolationMode": "${current}" to lambda-image.json, or deploy to a new function name`,
+    },
+  );
 }
 
 /** The settings that differ from the function's; empty when nothing needs changing. */
 export function settingsDiff(
-  current: { memorySize?: number; timeout?: number; ephemeralStorage?: number; environment: Record<string, string> },
+  current: {
+    memorySize?: number;
+    timeout?: number;
+    ephemeralStorage?: number;
+    environment: Record<string, string>;
+    logging?: LambdaLogging;
+  },
   wanted: FunctionSettings,
 ): FunctionSettings {
   const diff: FunctionSettings = {};
@@ -478,7 +525,15 @@ export function settingsDiff(
   if (wanted.ephemeralStorage !== undefined && wanted.ephemeralStorage !== (current.ephemeralStorage ?? 512))
     diff.ephemeralStorage = wanted.ephemeralStorage;
   if (wanted.environment && !sameRecord(wanted.environment, current.environment)) diff.environment = wanted.environment;
+  // LoggingConfig: sent when a field the config names differs (Lambda reports Text for a function never given one).
+  const had: LambdaLogging = { LogFormat: 'Text', ...withoutUndefined(current.logging ?? {}) };
+  const named = Object.entries(wanted.logging ?? {}) as Array<[keyof LambdaLogging, string]>;
+  if (named.some(([k, value]) => had[k] !== value)) diff.logging = wanted.logging;
   return diff;
+}
+
+function withoutUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, value]) => value !== undefined)) as Partial<T>;
 }
 
 function sameRecord(a: Record<string, string>, b: Record<string, string>): boolean {
@@ -537,6 +592,7 @@ async function deployImage(
         },
       );
     }
+    tenancyUnchangeable(functionName, current.tenantIsolationMode, settings.tenantIsolationMode);
     const diff = settingsDiff(current, settings);
     // What the function runs now (Code.ResolvedImageUri): the very image, from the same repository, on the same architecture.
     const runsThisImage =

@@ -1,5 +1,7 @@
 // `invoke` and `start`: which image and function identity to run, the environments behind
 // them, and Lambda's platform lines for every invoke.
+import { APPLICATION_LOG_LEVELS } from '../config/constants.js';
+import { droppedLines } from '../emulator/log-levels.js';
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { parseImageReference } from '../config/image-reference.js';
@@ -55,6 +57,8 @@ export interface FunctionOptions {
   concurrency?: number;
   /** Make network namespaces ahead of cold starts (default true; see SandboxPool): `start` does, a one-shot `invoke` need not. */
   namespacesAhead?: boolean;
+  /** Tenant isolation (PER_TENANT) without a config (`--image`); default: the config's tenantIsolationMode. */
+  tenantIsolation?: boolean;
 }
 
 export interface LocalFunction {
@@ -90,6 +94,8 @@ export interface FunctionSettings {
   concurrency: number;
   /** Make network namespaces ahead of cold starts (see SandboxPool): `start` does, a one-shot `invoke` need not. */
   namespacesAhead: boolean;
+  /** The config's tenantIsolationMode PER_TENANT: invokes without a tenant id are refused, as Lambda refuses them. */
+  tenantIsolation: boolean;
 }
 
 /**
@@ -252,6 +258,7 @@ function settingsOf(
     env: { ...config?.deploy?.environment, ...opts.env },
     concurrency,
     namespacesAhead,
+    tenantIsolation: opts.tenantIsolation ?? config?.tenantIsolationMode === 'PER_TENANT',
   };
 }
 
@@ -311,6 +318,7 @@ export async function prepareFunction(
       onEngineLost: (err) => hooks.onEngineLost?.(err),
       timeoutSec,
       namespacesAhead,
+      tenantIsolation: plan.tenantIsolation,
     },
     plan.concurrency,
     {
@@ -449,4 +457,27 @@ export async function invokeRepeatedly(
     cold: summarize(ok.filter((o) => o.cold).map((o) => o.durationMs + (o.initMs ?? 0))),
     warm: summarize(ok.filter((o) => !o.cold).map((o) => o.durationMs)),
   };
+}
+
+/** Platform lines in an invoke's log (Lambda's own, not the function's). */
+const PLATFORM_LINE =
+  /^(START|END|REPORT|INIT_START|INIT_REPORT|INIT_RUNTIME_DONE|EXTENSION|TELEMETRY|RESTORE_START|RESTORE_REPORT) /;
+
+/**
+ * What the function's configured application log level (logging.applicationLogLevel, under
+ * the JSON format) would hide on Lambda of these invokes' output, as one line; undefined when
+ * the config sets no level or nothing would be dropped.
+ */
+export function logLevelNote(plan: Pick<FunctionSettings, 'config'>, logs: readonly string[]): string | undefined {
+  const logging = plan.config?.logging;
+  const threshold = logging?.logFormat === 'JSON' ? logging.applicationLogLevel : undefined;
+  if (!threshold) return undefined;
+  const lines = logs.flatMap((log) => log.split('\n')).filter((l) => l !== '' && !PLATFORM_LINE.test(l));
+  const { dropped, byLevel } = droppedLines(lines, threshold);
+  if (!dropped) return undefined;
+  // Most verbose first, as Lambda lists its levels.
+  const levels = APPLICATION_LOG_LEVELS.filter((level) => byLevel[level])
+    .map((level) => `${level} ${byLevel[level]}`)
+    .join(', ');
+  return `applicationLogLevel ${threshold} would drop ${dropped} of ${lines.length} function lines on Lambda (${levels}); a line without a JSON "level" counts as INFO`;
 }

@@ -84,7 +84,7 @@ export function planStart(flags: StartFlags, project: ProjectState): StartPlan {
         `--invoke-mode RESPONSE_STREAM is a function URL mode, not ${front}'s${settings.length > 1 ? ` (function ${plan.name})` : ''}`,
         { hint: 'use --http-event url to stream, or leave the invoke mode BUFFERED' },
       );
-    return { ...plan, http: { front, invokeMode, cors: url?.cors } };
+    return { ...plan, http: { front, invokeMode, cors: url?.cors, tenantIdHeader: url?.tenantIdHeader } };
   });
   const watch = flags.watch && {
     ...flags.watch,

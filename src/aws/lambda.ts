@@ -30,11 +30,22 @@ export interface FunctionState {
   /** EphemeralStorage.Size, MB. */
   ephemeralStorage?: number;
   environment: Record<string, string>;
+  /** TenancyConfig.TenantIsolationMode (PER_TENANT), absent without tenant isolation. */
+  tenantIsolationMode?: string;
+  /** LoggingConfig as Lambda reports it (LogFormat Text by default). */
+  logging: LambdaLogging;
   imageUri?: string;
   resolvedImageUri?: string;
   /** What PublishVersion pins: the revision read and the code it had. */
   revisionId?: string;
   codeSha256?: string;
+}
+
+/** LoggingConfig's format and levels (LogGroup is left as Lambda has it). */
+export interface LambdaLogging {
+  LogFormat?: 'Text' | 'JSON';
+  ApplicationLogLevel?: 'TRACE' | 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'FATAL';
+  SystemLogLevel?: 'DEBUG' | 'INFO' | 'WARN';
 }
 
 export interface FunctionSettings {
@@ -43,6 +54,10 @@ export interface FunctionSettings {
   /** The size of /tmp, MB (EphemeralStorage.Size). */
   ephemeralStorage?: number;
   environment?: Record<string, string>;
+  /** TenancyConfig.TenantIsolationMode: CreateFunction only (Lambda cannot change it afterwards). */
+  tenantIsolationMode?: 'PER_TENANT';
+  /** LoggingConfig: only the fields the config names. */
+  logging?: LambdaLogging;
 }
 
 export interface FunctionUrlState {
@@ -122,6 +137,12 @@ export class LambdaApi {
         timeout: c.Timeout,
         ephemeralStorage: c.EphemeralStorage?.Size,
         environment: c.Environment?.Variables ?? {},
+        tenantIsolationMode: c.TenancyConfig?.TenantIsolationMode,
+        logging: {
+          LogFormat: c.LoggingConfig?.LogFormat,
+          ApplicationLogLevel: c.LoggingConfig?.ApplicationLogLevel,
+          SystemLogLevel: c.LoggingConfig?.SystemLogLevel,
+        },
         imageUri: out.Code?.ImageUri,
         resolvedImageUri: out.Code?.ResolvedImageUri,
         revisionId: c.RevisionId,
@@ -153,6 +174,8 @@ export class LambdaApi {
       ...(settings.timeout ? { Timeout: settings.timeout } : {}),
       ...(settings.ephemeralStorage ? { EphemeralStorage: { Size: settings.ephemeralStorage } } : {}),
       ...(settings.environment ? { Environment: { Variables: settings.environment } } : {}),
+      ...(settings.logging ? { LoggingConfig: settings.logging } : {}),
+      ...(settings.tenantIsolationMode ? { TenancyConfig: { TenantIsolationMode: settings.tenantIsolationMode } } : {}),
     };
     // A role made a moment ago is not yet assumable by Lambda (IAM propagates in seconds).
     await this.retrying(
@@ -192,6 +215,7 @@ export class LambdaApi {
             ...(settings.timeout ? { Timeout: settings.timeout } : {}),
             ...(settings.ephemeralStorage ? { EphemeralStorage: { Size: settings.ephemeralStorage } } : {}),
             ...(settings.environment ? { Environment: { Variables: settings.environment } } : {}),
+            ...(settings.logging ? { LoggingConfig: settings.logging } : {}),
           }),
         ),
     );

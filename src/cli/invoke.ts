@@ -2,6 +2,7 @@
 import {
   type FunctionOptions,
   invokeRepeatedly,
+  logLevelNote,
   prepareFunction,
   resolveFunctionSettings,
   type LocalFunction,
@@ -103,6 +104,8 @@ export async function runInvoke(dir: string, opts: InvokeCliOptions): Promise<vo
           '\n',
       );
     }
+    const note = logLevelNote(plan, await Promise.all(result.outcomes.map((o) => o.log)));
+    if (note) process.stderr.write(`lambda-image: ${note}\n`);
     const failed = result.outcomes.filter((o) => o.result.kind === 'error').length;
     if (failed) throw functionFailed(`${failed} of ${result.outcomes.length} invokes failed`);
   });

@@ -34,6 +34,18 @@ export const LAYERS_DIR = `${OWN_DIR}/layers`;
 /** Function URL invoke modes (config url.invokeMode, --invoke-mode). */
 export const INVOKE_MODES = ['BUFFERED', 'RESPONSE_STREAM'] as const;
 export type InvokeMode = (typeof INVOKE_MODES)[number];
+/** Lambda's LoggingConfig values (config `logging`): the log format and the two level filters. */
+export const LOG_FORMATS = ['Text', 'JSON'] as const;
+export type LogFormat = (typeof LOG_FORMATS)[number];
+/** Application log levels, most verbose first (a level shows itself and those after it). */
+export const APPLICATION_LOG_LEVELS = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'FATAL'] as const;
+export type ApplicationLogLevel = (typeof APPLICATION_LOG_LEVELS)[number];
+/** System (platform) log levels, most verbose first. */
+export const SYSTEM_LOG_LEVELS = ['DEBUG', 'INFO', 'WARN'] as const;
+export type SystemLogLevel = (typeof SYSTEM_LOG_LEVELS)[number];
+/** Lambda's TenancyConfig.TenantIsolationMode values (config tenantIsolationMode). */
+export const TENANT_ISOLATION_MODES = ['PER_TENANT'] as const;
+export type TenantIsolationMode = (typeof TENANT_ISOLATION_MODES)[number];
 /** Function URL auth types (config url.authType, deploy --url-auth). */
 export const URL_AUTH_TYPES = ['NONE', 'AWS_IAM'] as const;
 export type UrlAuthType = (typeof URL_AUTH_TYPES)[number];

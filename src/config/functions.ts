@@ -93,7 +93,7 @@ function functionView(config: Config, name: string): ProjectFunction {
  * The project's config as one function of several sees it:
  * - `name` is the function's image name (its `image`, default its own name), `tag` the project's;
  * - `go.main` is its main package;
- * - its memory, timeout and ephemeral storage win over the project's;
+ * - its memory, timeout, ephemeral storage, tenant isolation mode and logging win over the project's;
  * - `extensions` holds only the project extensions it names (all of them when it names none);
  * - `deploy` is the project's (repository, role, region, environment) with the function's own
  *   settings over it; `functionName` defaults to the function's name, and the project's
@@ -117,6 +117,8 @@ function functionConfig(config: Config, name: string, entry: FunctionEntry): Con
     timeout: entry.timeout ?? project.timeout,
     memorySize: entry.memorySize ?? project.memorySize,
     ephemeralStorage: entry.ephemeralStorage ?? project.ephemeralStorage,
+    tenantIsolationMode: entry.tenantIsolationMode ?? project.tenantIsolationMode,
+    logging: entry.logging ?? project.logging,
     extensions,
     deploy: {
       ...projectDeploy,

@@ -13,6 +13,10 @@ import {
   RIE_VERSION,
   RUNTIMES,
   INVOKE_MODES,
+  TENANT_ISOLATION_MODES,
+  LOG_FORMATS,
+  APPLICATION_LOG_LEVELS,
+  SYSTEM_LOG_LEVELS,
   URL_AUTH_TYPES,
 } from './constants.js';
 import {
@@ -154,6 +158,22 @@ const corsToken = v.pipe(
   v.regex(/^[^\s\u0000-\u001f\u007f,]+$/, 'must hold no white space, commas or control characters'),
 );
 
+/**
+ * Lambda's LoggingConfig, camel-cased (what `deploy` sends). As Lambda, the levels need the JSON
+ * format: with Text there is no level to filter by.
+ */
+export const loggingSchema = v.pipe(
+  v.strictObject({
+    logFormat: v.optional(oneOf(LOG_FORMATS)),
+    applicationLogLevel: v.optional(oneOf(APPLICATION_LOG_LEVELS)),
+    systemLogLevel: v.optional(oneOf(SYSTEM_LOG_LEVELS)),
+  }),
+  v.check(
+    (l) => l.logFormat === 'JSON' || (l.applicationLogLevel === undefined && l.systemLogLevel === undefined),
+    'applicationLogLevel and systemLogLevel need "logFormat": "JSON" (Lambda filters by level only in JSON)',
+  ),
+);
+
 /** A function URL's settings: `deploy --url` and `start --http-port` (Lambda's FunctionUrlConfig). */
 export const urlSchema = v.strictObject({
   authType: v.optional(oneOf(URL_AUTH_TYPES)),
@@ -170,6 +190,10 @@ export const urlSchema = v.strictObject({
       ),
       allowCredentials: v.optional(v.boolean('must be true or false')),
     }),
+  ),
+  /** `start --http-port`: the request header that carries the invoke's tenant id (tenant isolation). */
+  tenantIdHeader: v.optional(
+    v.pipe(v.string(), v.regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, 'must be an HTTP header name')),
   ),
 });
 
@@ -200,6 +224,13 @@ export const functionSchema = v.strictObject({
   timeout: v.optional(wholeNumber(TIMEOUT_RULE)),
   memorySize: v.optional(wholeNumber(MEMORY_RULE)),
   ephemeralStorage: v.optional(wholeNumber(EPHEMERAL_STORAGE_RULE)),
+  /**
+   * Lambda's TenancyConfig (PER_TENANT): every invoke must name a tenant, environments are
+   * never shared between tenants; set only when the function is created.
+   */
+  tenantIsolationMode: v.optional(oneOf(TENANT_ISOLATION_MODES)),
+  /** Lambda's LoggingConfig: log format and levels (`deploy` sends the keys named). */
+  logging: v.optional(loggingSchema),
   /** Added to (and winning over) the project's deploy.environment, locally and on Lambda. */
   environment: v.optional(environmentSchema),
   /** Names of the project's extensions this function's image holds (default: all of them). */
@@ -228,6 +259,13 @@ export const configSchema = v.strictObject({
   memorySize: v.optional(wholeNumber(MEMORY_RULE)),
   /** Lambda's ephemeral storage (/tmp), MB: 512 to 10240, default 512. */
   ephemeralStorage: v.optional(wholeNumber(EPHEMERAL_STORAGE_RULE)),
+  /**
+   * Lambda's TenancyConfig (PER_TENANT): every invoke must name a tenant, environments are
+   * never shared between tenants; set only when the function is created.
+   */
+  tenantIsolationMode: v.optional(oneOf(TENANT_ISOLATION_MODES)),
+  /** Lambda's LoggingConfig: log format and levels (`deploy` sends the keys named). */
+  logging: v.optional(loggingSchema),
   go: v.optional(
     v.strictObject({
       module: v.pipe(v.string(), rule(goModulePathProblem, 'a Go module path')),

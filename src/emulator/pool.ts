@@ -43,6 +43,23 @@ export class PoolClosedError extends LambdaImageError {
   }
 }
 
+/**
+ * An invoke without a tenant id of a function with tenant isolation (TenancyConfig PER_TENANT):
+ * Lambda refuses it with InvalidParameterValueException (400) before any environment runs.
+ */
+export class TenantIdRequiredError extends LambdaImageError {
+  static readonly errorType = 'InvalidParameterValueException';
+  constructor(readonly functionName: string) {
+    super(
+      'INVALID_INPUT',
+      `function ${functionName} has tenant isolation (PER_TENANT): an invoke must name its tenant`,
+      {
+        hint: 'give --tenant-id <id> (the Invoke API: the X-Amz-Tenant-Id header)',
+      },
+    );
+  }
+}
+
 /** Per-invoke log kept for Tail: bounded, the oldest lines go first. */
 const LOG_KEEP_BYTES = 64 * 1024;
 
@@ -130,6 +147,8 @@ export class SandboxPool {
        * made at its start costs one container less.
        */
       namespacesAhead?: boolean;
+      /** Lambda's TenancyConfig PER_TENANT: every invoke must name its tenant (TenantIdRequiredError). */
+      tenantIsolation?: boolean;
     },
     private readonly size: number,
     private readonly hooks: PoolHooks = {},
@@ -161,6 +180,11 @@ export class SandboxPool {
     return { memoryMb, ephemeralMb, timeoutSec, env };
   }
 
+  /** Tenant isolation (PER_TENANT): an invoke without a tenant id is refused. */
+  get tenantIsolation(): boolean {
+    return this.opts.tenantIsolation === true;
+  }
+
   /** How many environments may run at once (--concurrency). */
   get concurrency(): number {
     return this.size;
@@ -178,6 +202,7 @@ export class SandboxPool {
     payload: Buffer,
     extra: Omit<InvokeExtra, 'requestId'> & { background?: boolean } = {},
   ): Promise<PoolInvoke> {
+    if (this.opts.tenantIsolation && !extra.tenantId) throw new TenantIdRequiredError(this.opts.identity.functionName);
     const { sandbox, cold } = await this.acquire(extra.background ?? false, extra.tenantId ?? '');
     if (cold) {
       const init = await sandbox.waitForInit().catch((err: unknown) => this.failed(sandbox, err));

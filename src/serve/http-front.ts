@@ -28,7 +28,7 @@ export interface FrontFunction {
   timeoutSec: number;
   /** AWS_REGION of the function: the HTTP fronts' domain names carry it. */
   region?: string;
-  pool: Pick<SandboxPool, 'invoke' | 'drain' | 'concurrency'>;
+  pool: Pick<SandboxPool, 'invoke' | 'drain' | 'concurrency'> & Partial<Pick<SandboxPool, 'tenantIsolation'>>;
   /** Its own HTTP front settings (its function URL's mode and CORS), over those of the port serving it. */
   http?: HttpFrontSettings;
 }
@@ -42,6 +42,11 @@ export interface HttpFrontSettings {
   invokeMode: InvokeMode;
   /** Function URLs only: the URL's CORS configuration (config `url.cors`). */
   cors?: CorsSettings;
+  /**
+   * The request header whose value is the invoke's tenant id (config `url.tenantIdHeader`), as an
+   * API Gateway integration maps a client header to X-Amz-Tenant-Id; absent: no tenant id.
+   */
+  tenantIdHeader?: string;
 }
 
 /** A URL id as Lambda's look (32 lower-case letters and digits), stable for a function name. */
@@ -163,8 +168,17 @@ export function httpEventHandler(
     // The event, with a base64 body, must fit Lambda's synchronous payload limit too.
     if (payload.length > MAX_PAYLOAD_BYTES) return send(res, frontTooLarge(front), own);
     const answerHeaders = (h: Array<[string, string]>) => [...withCorsHeaders(cors, origin, h), ...own];
+    const tenantId = settings.tenantIdHeader ? header(settings.tenantIdHeader.toLowerCase()) || undefined : undefined;
+    if (fn.pool.tenantIsolation && !tenantId) {
+      // Lambda refuses the integration's invoke (InvalidParameterValueException): the front's failure answer.
+      opts.note?.(
+        `${req.method} ${target}: tenant isolation and no tenant id ${settings.tenantIdHeader ? `(no ${settings.tenantIdHeader} header)` : '(set url.tenantIdHeader)'}: Lambda refuses the invoke`,
+      );
+      const refused = frontFailure(front);
+      return send(res, { ...refused, headers: answerHeaders(refused.headers) }, [], front);
+    }
     if (!streaming) {
-      const o = await invokeOr503(fn, payload, {}, opts.fatal);
+      const o = await invokeOr503(fn, payload, { tenantId }, opts.fatal);
       if (!o) return send(res, unavailable(front), own);
       const a = failed(o) ? frontFailure(front) : mapFunctionAnswer(front, o.result.body);
       if (a.problem) opts.note?.(`${req.method} ${target}: ${a.status}: ${a.problem}`);
@@ -173,7 +187,7 @@ export function httpEventHandler(
     const stream = new StreamedAnswer(res, answerHeaders, (problem) =>
       opts.note?.(`${req.method} ${target}: 502: ${problem}`),
     );
-    const o = await invokeOr503(fn, payload, { stream: stream.sink }, opts.fatal);
+    const o = await invokeOr503(fn, payload, { stream: stream.sink, tenantId }, opts.fatal);
     stream.finish(o);
   };
 }
@@ -188,7 +202,7 @@ function unavailable(front: HttpFront): HttpAnswer {
 async function invokeOr503(
   fn: FrontFunction,
   payload: Buffer,
-  extra: { stream?: ResponseSink },
+  extra: { stream?: ResponseSink; tenantId?: string },
   fatal: (err: unknown) => void,
 ): Promise<PoolInvoke | undefined> {
   try {

@@ -22,7 +22,7 @@ import {
   MAX_WAITING_REQUESTS,
   WAITING_PAYLOAD_BUDGET,
 } from '../emulator/limits.js';
-import { PoolClosedError, type PoolInvoke } from '../emulator/pool.js';
+import { PoolClosedError, type PoolInvoke, TenantIdRequiredError } from '../emulator/pool.js';
 
 export type { FrontFunction } from './http-front.js';
 
@@ -278,6 +278,11 @@ export async function startFront(
       tenantId: header(req, 'x-amz-tenant-id'),
       background: type === 'Event',
     };
+    // Tenant isolation: Lambda refuses an invoke without a tenant id before running anything.
+    if (fn.pool.tenantIsolation && !extra.tenantId) {
+      const refused = new TenantIdRequiredError(fn.name);
+      return errorJson(res, 400, TenantIdRequiredError.errorType, refused.message);
+    }
     if (streaming) return invokeWithResponseStream(fn, res, extra, payload, logType === 'Tail');
     const run = fn.pool.invoke(payload, extra);
     if (type === 'Event') {

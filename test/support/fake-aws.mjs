@@ -254,6 +254,8 @@ export class FakeLambda extends FakeServer {
         ephemeralStorage: input.EphemeralStorage?.Size ?? 512,
         timeout: input.Timeout ?? 3,
         environment: input.Environment?.Variables,
+        tenancy: input.TenancyConfig,
+        logging: input.LoggingConfig,
         state: 'Pending',
         lastUpdateStatus: 'InProgress',
         revisionId: newRevision(),
@@ -308,6 +310,7 @@ export class FakeLambda extends FakeServer {
       if (input.EphemeralStorage?.Size) fn.ephemeralStorage = input.EphemeralStorage.Size;
       if (input.Timeout) fn.timeout = input.Timeout;
       if (input.Environment) fn.environment = input.Environment.Variables ?? {};
+      if (input.LoggingConfig) fn.logging = { ...fn.logging, ...input.LoggingConfig };
       this.startUpdate(fn);
       return this.ok(res, 200, this.configuration(fn));
     }
@@ -551,6 +554,8 @@ export class FakeLambda extends FakeServer {
       EphemeralStorage: { Size: fn.ephemeralStorage ?? 512 },
       Timeout: fn.timeout,
       ...(fn.environment ? { Environment: { Variables: fn.environment } } : {}),
+      ...(fn.tenancy ? { TenancyConfig: fn.tenancy } : {}),
+      LoggingConfig: loggingConfig(fn),
       PackageType: 'Image',
       Architectures: fn.architectures,
       State: fn.state,
@@ -580,6 +585,21 @@ export class FakeLambda extends FakeServer {
 function codeSha256(fn) {
   return /@sha256:([a-f0-9]{64})$/.exec(fn.resolvedImageUri ?? '')?.[1] ?? '';
 }
+/** LoggingConfig as Lambda reports it: Text by default; with JSON, both levels default to INFO. */
+function loggingConfig(fn) {
+  const format = fn.logging?.LogFormat ?? 'Text';
+  return {
+    LogFormat: format,
+    ...(format === 'JSON'
+      ? {
+          ApplicationLogLevel: fn.logging?.ApplicationLogLevel ?? 'INFO',
+          SystemLogLevel: fn.logging?.SystemLogLevel ?? 'INFO',
+        }
+      : {}),
+    LogGroup: `/aws/lambda/${fn.name}`,
+  };
+}
+
 function newRevision() {
   const h = randomBytes(16).toString('hex');
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
