@@ -231,7 +231,7 @@ describe.skipIf(!dockerEnv.available)('watch dev loop (fast image), a project of
       serving: first,
       volumePrefix,
     });
-  }, 300_000);
+  }, 600_000);
 
   afterAll(async () => {
     await loop?.stop();
@@ -291,5 +291,5 @@ describe.skipIf(!dockerEnv.available)('watch dev loop (fast image), a project of
         version: versions[i.function as 'orders' | 'users'],
       });
     }
-  }, 300_000);
+  }, 600_000);
 });

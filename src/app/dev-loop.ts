@@ -163,7 +163,7 @@ export async function startDevLoop(engine: Engine, opts: DevLoopOptions): Promis
     const upToBinary = (i: typeof a) => JSON.stringify([i!.Config, i!.RootFS.Layers?.slice(0, -1)]);
     if (upToBinary(a) !== upToBinary(b)) return undefined;
     await makers.get(fn)?.remove();
-    const maker = await fastImageMaker(engine.docker, after, FUNCTION_BINARY_PATH, labels);
+    const maker = await fastImageMaker(engine.docker, after, FUNCTION_BINARY_PATH);
     makers.set(fn, maker);
     if (maker.shippedSha256 !== now.sha256) {
       served.set(fn, { id: after, sha256: maker.shippedSha256 });
@@ -198,7 +198,7 @@ export async function startDevLoop(engine: Engine, opts: DevLoopOptions): Promis
     let maker = makers.get(plan.function);
     if (maker?.base !== base) {
       await maker?.remove();
-      maker = await fastImageMaker(engine.docker, base, FUNCTION_BINARY_PATH, labels);
+      maker = await fastImageMaker(engine.docker, base, FUNCTION_BINARY_PATH);
       makers.set(plan.function, maker);
       served.set(plan.function, { id: base, sha256: maker.shippedSha256 });
     }
