@@ -118,19 +118,26 @@ export default async function run(ctx) {
         const pair = [() => same.ours.push(timeMs(oursOnce)), () => same.theirs.push(timeMs(theirsOnce))];
         for (const step of i % 2 ? pair.reverse() : pair) step();
       }
-      for (const [label, m, target] of [
-        ['rebuild after a one-line change', changed, 1.0],
-        ['rebuild with nothing changed', same, 2.5],
-      ]) {
-        const r = median(m.ours) / median(m.theirs);
-        row(
-          `loop: ${label}, lambda-image / docker build (median of ${ROUNDS})`,
-          r.toFixed(2),
-          `<= ${target}`,
-          r <= target,
-          `${ms(median(m.ours))} / ${ms(median(m.theirs))}; ${builderNote}`,
-        );
-      }
+      // The issue's goals: a one-line change no slower than docker build; nothing changed within
+      // 150 ms of a bare `node -e 0` (what any Node CLI costs before its first line), both measured here.
+      const bare = [];
+      for (let i = 0; i < ROUNDS; i++) bare.push(timeMs(() => spawnSync(process.execPath, ['-e', '0'])));
+      const r = median(changed.ours) / median(changed.theirs);
+      row(
+        `loop: rebuild after a one-line change, lambda-image / docker build (median of ${ROUNDS})`,
+        r.toFixed(2),
+        '<= 1.0',
+        r <= 1.0,
+        `${ms(median(changed.ours))} / ${ms(median(changed.theirs))}; ${builderNote}`,
+      );
+      const beyond = median(same.ours) - median(bare);
+      row(
+        `loop: rebuild with nothing changed, lambda-image beyond node -e 0 (median of ${ROUNDS})`,
+        ms(beyond),
+        '<= 150 ms',
+        beyond <= 150,
+        `${ms(median(same.ours))}, node -e 0 ${ms(median(bare))}, docker build ${ms(median(same.theirs))} (ratio ${(median(same.ours) / median(same.theirs)).toFixed(2)}); ${builderNote}`,
+      );
     }
 
     if (part('loop-invoke')) {
@@ -165,8 +172,8 @@ export default async function run(ctx) {
       row(
         `loop: one-shot invoke, alpine+RIE image, lambda-image / docker run+curl+rm (median of ${ROUNDS})`,
         r.toFixed(2),
-        '<= 1.2',
-        r <= 1.2,
+        '<= 1.15',
+        r <= 1.15,
         `${ms(median(o))} / ${ms(median(t))}; sandboxed (own network, read-only, non-root)`,
       );
     }

@@ -88,7 +88,12 @@ export default async function run(ctx) {
     child.stdout.on('data', (d) => {
       buffered += d;
       for (let i = buffered.indexOf('\n'); i >= 0; i = buffered.indexOf('\n')) {
-        events.push({ ...JSON.parse(buffered.slice(0, i)), seenAt: performance.now() });
+        const text = buffered.slice(0, i);
+        try {
+          events.push({ ...JSON.parse(text), seenAt: performance.now() });
+        } catch {
+          stderr += `\n(stdout, not JSON) ${text}`;
+        }
         buffered = buffered.slice(i + 1);
       }
     });
@@ -128,22 +133,26 @@ export default async function run(ctx) {
           const from = events.length;
           const written = performance.now();
           edit(text);
+          // A rebuild that failed, or ended without a swap, fails the row now (it once waited out its minute).
+          const failedRebuild = () => {
+            const bad = events.slice(from).find((e) => e.type === 'rebuild-failed' || e.type === 'unchanged');
+            if (bad) throw new Error(`watch: edit ${i + 1} gave ${bad.type}: ${JSON.stringify(bad).slice(0, 500)}`);
+          };
           const seen = await until(
-            () => answers.find(([t, m]) => t >= written && m === text),
+            () => (failedRebuild(), answers.find(([t, m]) => t >= written && m === text)),
             60_000,
-            () => stderr,
+            () => `${JSON.stringify(events.slice(from).map(({ type }) => type))}\n${stderr}`,
           );
           toNew.push(seen[0] - written);
+          // The swap event follows the swap: the answer from the new code may come first.
           const swap = await until(
-            () => events.slice(from).find((e) => e.type === 'swap'),
+            () => (failedRebuild(), events.slice(from).find((e) => e.type === 'swap')),
             60_000,
-            () => stderr,
+            () => `${JSON.stringify(events.slice(from).map(({ type }) => type))}\n${stderr}`,
           );
           builds.push(swap.buildMs);
           toSwap.push(swap.seenAt - written);
           toStart.push(events.slice(from).find((e) => e.type === 'rebuild-start').seenAt - written);
-          const bad = events.slice(from).find((e) => e.type === 'rebuild-failed');
-          if (bad) throw new Error(`watch: a rebuild failed: ${bad.error}`);
         }
       } finally {
         stop = true;

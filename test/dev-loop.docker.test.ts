@@ -57,14 +57,29 @@ async function filesOf(image: string): Promise<Map<string, FileFacts>> {
   }
 }
 
+/** Every part of an image's config an environment of it takes (what the engine merges into a container's), and its platform. */
 async function configOf(image: string) {
-  const { Config } = await docker.getImage(image).inspect();
+  const { Config, Os, Architecture, Variant } = (await docker.getImage(image).inspect()) as Awaited<
+    ReturnType<ReturnType<typeof docker.getImage>['inspect']>
+  > & { Variant?: string };
+  const { [DEV_IMAGE_LABEL]: _dev, ...labels } = Config.Labels ?? {};
+  const c = Config as typeof Config & { Shell?: string[]; StopSignal?: string; Healthcheck?: unknown };
   return {
-    Entrypoint: Config.Entrypoint,
-    Cmd: Config.Cmd,
-    Env: Config.Env,
-    User: Config.User,
-    WorkingDir: Config.WorkingDir,
+    Entrypoint: c.Entrypoint,
+    Cmd: c.Cmd,
+    Env: c.Env,
+    User: c.User,
+    WorkingDir: c.WorkingDir,
+    ExposedPorts: c.ExposedPorts ?? null,
+    Volumes: c.Volumes ?? null,
+    StopSignal: c.StopSignal ?? null,
+    Healthcheck: c.Healthcheck ?? null,
+    OnBuild: c.OnBuild ?? null,
+    Shell: c.Shell ?? null,
+    Labels: labels,
+    Os,
+    Architecture,
+    Variant: Variant ?? null,
   };
 }
 
@@ -179,4 +194,102 @@ describe.skipIf(!dockerEnv.available)('watch dev loop (fast image)', () => {
     expect(fullCalls).toBe(1);
     expect(result.images[0]!.id).toBe(firstId);
   });
+});
+
+// A project of several functions (fixtures/go-multi: shared internal/ packages, a vendored
+// module) takes the fast path too: only the functions the change concerns are compiled, each
+// its own main alone, and each fast image is file by file what the full build of it gives.
+describe.skipIf(!dockerEnv.available)('watch dev loop (fast image), a project of several functions', () => {
+  const repo = uniqueRepo('fastmulti');
+  const volumePrefix = `li-fast2-multi-${process.pid}`;
+  const FUNCTIONS = ['inventory', 'notify', 'orders', 'payments', 'users'];
+  let dir: string;
+  let engine: Engine;
+  let loop: DevLoop;
+  let first: Record<string, string>;
+
+  const buildIds = async (args: string[] = []) => {
+    const r = await runCli(['build', dir, '--json', ...standin(), ...args]);
+    expect(r.code, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout) as { images: Array<{ function: string; id: string }> };
+    return Object.fromEntries(out.images.map((i) => [i.function, i.id]));
+  };
+
+  beforeAll(async () => {
+    dir = fixtureCopy('go-multi');
+    expect((await runCli(['init', dir, '--base', 'alpine'])).code).toBe(0);
+    const configFile = path.join(dir, 'lambda-image.json');
+    const config = JSON.parse(readFileSync(configFile, 'utf8'));
+    for (const fn of FUNCTIONS) config.functions[fn].image = `${repo}/${fn}`;
+    writeFileSync(configFile, JSON.stringify(config));
+    first = await buildIds();
+    engine = await connectEngine();
+    loop = await startDevLoop(engine, {
+      dir,
+      build: { baseImages: { alpine: refs().alpine }, builderImage: refs().golang },
+      compile: 'builder',
+      serving: first,
+      volumePrefix,
+    });
+  }, 600_000);
+
+  afterAll(async () => {
+    await loop?.stop();
+    for (const v of [
+      'go-mod',
+      `go-build-${refs()
+        .golang.toLowerCase()
+        .replace(/[^a-z0-9._-]+/g, '-')}`,
+    ])
+      for (let i = 0; i < 20; i++) {
+        const gone = await docker
+          .getVolume(`${volumePrefix}-${v}`)
+          .remove()
+          .then(
+            () => true,
+            (err: { statusCode?: number }) => err.statusCode === 404,
+          );
+        if (gone) break;
+        await new Promise((r) => setTimeout(r, 250));
+      }
+  });
+
+  it('compiles only the changed functions, swaps each, and each fast image is the full build of it', async () => {
+    const edit = (fn: string) => {
+      const file = path.join(dir, 'cmd', fn, 'main.go');
+      const version = `fast-${fn}-${Date.now().toString(36)}`;
+      writeFileSync(
+        file,
+        readFileSync(file, 'utf8').replace(/const version = "[^"]*"/, `const version = "${version}"`),
+      );
+      return version;
+    };
+    const versions = { orders: edit('orders'), users: edit('users') };
+    const fast = await loop.rebuild(['cmd/orders/main.go', 'cmd/users/main.go'], new AbortController().signal, noFull, [
+      'orders',
+      'users',
+    ]);
+    expect(fast.images.map((i) => i.function).sort()).toEqual(['orders', 'users']);
+    for (const i of fast.images) {
+      expect(i.changed).toBe(true);
+      expect(i.id).not.toBe(first[i.function]);
+      expect(i.tag).toBe(`${repo}/${i.function}:latest-watch`);
+    }
+
+    const full = await buildIds();
+    // Each edited function's fast image is, file by file, the full build's of it.
+    for (const i of fast.images) {
+      const [a, b] = await Promise.all([filesOf(i.id), filesOf(full[i.function]!)]);
+      expect([...a.keys()].sort()).toEqual([...b.keys()].sort());
+      for (const [p, facts] of b)
+        expect({ fn: i.function, path: p, ...a.get(p) }).toEqual({ fn: i.function, path: p, ...facts });
+      expect(await configOf(i.id)).toEqual(await configOf(full[i.function]!));
+      const out = await runCli(['invoke', '--image', i.id, '--data', '{}']);
+      expect(out.code, out.stderr).toBe(0);
+      expect(JSON.parse(out.stdout)).toMatchObject({
+        function: i.function,
+        version: versions[i.function as 'orders' | 'users'],
+      });
+    }
+  }, 600_000);
 });

@@ -35,6 +35,26 @@ describe('watch compile', () => {
           expect(compile.env.OTHER).toBeUndefined();
         });
 
+  it("compiles one function of a project of several alone, with the flags of the stage's go build of them all", () => {
+    const multi = makeConfig({
+      name: 'shop',
+      runtime: 'go',
+      base: 'alpine',
+      go: { module: 'example.com/shop', version: '1.23', main: '.' },
+      functions: { orders: { main: './cmd/orders' }, users: { main: './cmd/users' } },
+    });
+    const { spec } = specFromConfig(multi, { builder: 'buildkit' });
+    const orders = goCompileFor(spec, {}, 'orders')!;
+    expect(orders.main).toBe('./cmd/orders');
+    expect(goCompileFor(spec, {}, 'users')!.main).toBe('./cmd/users');
+    expect(goCompileFor(spec, {}, 'nobody')).toBeUndefined();
+    const line = renderVariantFiles(spec).Dockerfile.replace(/ *\\\n\s*/g, ' ');
+    // The Dockerfile's one go build of every main, with the same flags as the compile of one.
+    expect(line).toContain(
+      `${orders.args.join(' ').replace('-ldflags=-s -w', '-ldflags="-s -w"')} -o /out/ ./cmd/orders ./cmd/users`,
+    );
+  });
+
   it('takes Go sources and module files only', () => {
     expect(onlyGoSources(['main.go', 'internal/x/y.go', 'go.mod', 'go.sum', 'vendor/modules.txt'])).toBe(true);
     expect(onlyGoSources(['main.go', 'lambda-image.json'])).toBe(false);

@@ -39,8 +39,16 @@ export interface DevLoopOptions {
 }
 
 export interface DevLoop {
-  /** The fast path when the change allows it, else `full()`; a full build's images become the next base. */
-  rebuild(files: string[], signal: AbortSignal, full: () => Promise<WatchBuild>): Promise<WatchBuild>;
+  /**
+   * The fast path when the change allows it, else `full()`; a full build's images become the
+   * next base. `functions`: those the change concerns (a project of several; absent: all).
+   */
+  rebuild(
+    files: string[],
+    signal: AbortSignal,
+    full: () => Promise<WatchBuild>,
+    functions?: string[],
+  ): Promise<WatchBuild>;
   stop(): Promise<void>;
 }
 
@@ -62,10 +70,10 @@ interface FastPlan {
   compile: GoCompile;
 }
 
-/** The fast path's plan for the project as it is now, or why there is none. */
-async function fastPlan(dir: string, build: BuildOptions, engine: Engine): Promise<FastPlan | string> {
+/** The fast path's plan for the project as it is now (one per function), or why there is none. */
+async function fastPlan(dir: string, build: BuildOptions, engine: Engine): Promise<FastPlan[] | string> {
   const plan = await planBuild(dir, build);
-  if (plan.targets.length !== 1 || plan.variants.length !== 1) return 'several images per build';
+  if (plan.variants.length !== 1) return 'several images per build';
   if (plan.config.runtime !== 'go') return 'not a Go function';
   if (plan.goModules === 'host') return 'go.modules host (vendored on the host for each build)';
   const { spec } = specFromConfig(plan.config, {
@@ -76,17 +84,22 @@ async function fastPlan(dir: string, build: BuildOptions, engine: Engine): Promi
     goVendor: await exists(path.join(dir, 'vendor', 'modules.txt')),
     builder: engine.buildkit ? 'buildkit' : 'classic',
   });
-  const compile = goCompileFor(spec, plan.buildArgs);
-  if (!compile || !spec.builderImage) return 'several functions in one Dockerfile';
-  const target = plan.targets[0]!;
-  return {
-    function: target.function,
-    repo: target.repo,
-    tag: plan.tag,
-    builderImage: spec.builderImage,
-    platform: engine.platform,
-    compile,
-  };
+  if (!spec.builderImage) return 'no builder image';
+  const plans: FastPlan[] = [];
+  for (const target of plan.targets) {
+    // A project of several: each function's main alone, with the flags of the stage's go build.
+    const compile = goCompileFor(spec, plan.buildArgs, spec.functions ? target.function : undefined);
+    if (!compile) return `no compile for ${target.function}`;
+    plans.push({
+      function: target.function,
+      repo: target.repo,
+      tag: plan.tag,
+      builderImage: spec.builderImage,
+      platform: engine.platform,
+      compile,
+    });
+  }
+  return plans.length ? plans : 'no function to build';
 }
 
 export async function startDevLoop(engine: Engine, opts: DevLoopOptions): Promise<DevLoop> {
@@ -96,7 +109,8 @@ export async function startDevLoop(engine: Engine, opts: DevLoopOptions): Promis
   const bases = new Map(Object.entries(opts.serving));
   // The binary each function serves now, by its image ID: the same bytes again swap nothing.
   const served = new Map<string, { id: string; sha256: string }>();
-  let maker: FastImageMaker | undefined;
+  // Per function: a container of its last full build that each new binary is committed from.
+  const makers = new Map<string, FastImageMaker>();
   let builder: Promise<DevBuilder> | undefined;
   let builderImage: string | undefined;
 
@@ -127,7 +141,7 @@ export async function startDevLoop(engine: Engine, opts: DevLoopOptions): Promis
     return builder;
   };
 
-  let planned: Promise<FastPlan | string> | undefined;
+  let planned: Promise<FastPlan[] | string> | undefined;
   const currentPlan = () => {
     planned ??= fastPlan(dir, opts.build, engine).catch((err: Error) => `no plan: ${err.message}`);
     return planned;
@@ -135,7 +149,7 @@ export async function startDevLoop(engine: Engine, opts: DevLoopOptions): Promis
   // Pre-started: the builder is ready (and its cache warm) by the time of the first edit.
   if (opts.compile === 'builder')
     void currentPlan().then((p) => {
-      if (typeof p !== 'string') startBuilder(p);
+      if (typeof p !== 'string') startBuilder(p[0]!);
     });
 
   /**
@@ -148,8 +162,9 @@ export async function startDevLoop(engine: Engine, opts: DevLoopOptions): Promis
     const [a, b] = await Promise.all([before, after].map((id) => engine.docker.getImage(id).inspect()));
     const upToBinary = (i: typeof a) => JSON.stringify([i!.Config, i!.RootFS.Layers?.slice(0, -1)]);
     if (upToBinary(a) !== upToBinary(b)) return undefined;
-    await maker?.remove();
-    maker = await fastImageMaker(engine.docker, after, FUNCTION_BINARY_PATH, labels);
+    await makers.get(fn)?.remove();
+    const maker = await fastImageMaker(engine.docker, after, FUNCTION_BINARY_PATH);
+    makers.set(fn, maker);
     if (maker.shippedSha256 !== now.sha256) {
       served.set(fn, { id: after, sha256: maker.shippedSha256 });
       return undefined;
@@ -175,12 +190,39 @@ export async function startDevLoop(engine: Engine, opts: DevLoopOptions): Promis
     return singleFile(await b.archive(GO_BINARY_OUT));
   }
 
+  /** One function's fast image from its new binary (the served image when the bytes are the same). */
+  async function fastOne(plan: FastPlan, base: string, signal: AbortSignal): Promise<WatchBuild['images'][number]> {
+    const began = performance.now();
+    const bytes = await binaryOf(plan);
+    if (signal.aborted) throw new BuildAbortedError();
+    let maker = makers.get(plan.function);
+    if (maker?.base !== base) {
+      await maker?.remove();
+      maker = await fastImageMaker(engine.docker, base, FUNCTION_BINARY_PATH);
+      makers.set(plan.function, maker);
+      served.set(plan.function, { id: base, sha256: maker.shippedSha256 });
+    }
+    const sha256 = createHash('sha256').update(bytes).digest('hex');
+    const tag = `${plan.tag}-watch`;
+    const now = served.get(plan.function);
+    // The same binary (a comment, a test file, a package this main does not import): the image served already is this one.
+    if (now?.sha256 === sha256)
+      return { function: plan.function, tag: `${plan.repo}:${tag}`, id: now.id, changed: false };
+    const id = await maker.commit(bytes, plan.repo, tag);
+    served.set(plan.function, { id, sha256 });
+    log(`fast image of ${plan.function} ${id.slice(7, 19)} in ${Math.round(performance.now() - began)} ms`);
+    return { function: plan.function, tag: `${plan.repo}:${tag}`, id, changed: true };
+  }
+
   return {
-    async rebuild(files, signal, full) {
-      const plan = opts.compile === 'image' || !onlyGoSources(files) ? 'not Go sources only' : await currentPlan();
-      const base = typeof plan === 'string' ? undefined : bases.get(plan.function);
-      if (typeof plan === 'string' || !base) {
-        log(`full build (${typeof plan === 'string' ? plan : 'no full build to start from'})`);
+    async rebuild(files, signal, full, functions) {
+      const all = opts.compile === 'image' || !onlyGoSources(files) ? 'not Go sources only' : await currentPlan();
+      const plans = typeof all === 'string' ? all : all.filter((p) => !functions || functions.includes(p.function));
+      const missing = typeof plans === 'string' ? [] : plans.filter((p) => !bases.get(p.function));
+      if (typeof plans === 'string' || !plans.length || missing.length) {
+        log(
+          `full build (${typeof plans === 'string' ? plans : missing.length ? 'no full build to start from' : 'no function planned'})`,
+        );
         const result = await full();
         // The config may have changed what the fast path builds: worked out again next time.
         planned = undefined;
@@ -192,27 +234,13 @@ export async function startDevLoop(engine: Engine, opts: DevLoopOptions): Promis
         }
         return { ...result, images };
       }
-      const began = performance.now();
-      const bytes = await binaryOf(plan);
-      if (signal.aborted) throw new BuildAbortedError();
-      if (maker?.base !== base) {
-        await maker?.remove();
-        maker = await fastImageMaker(engine.docker, base, FUNCTION_BINARY_PATH, labels);
-        served.set(plan.function, { id: base, sha256: maker.shippedSha256 });
-      }
-      const sha256 = createHash('sha256').update(bytes).digest('hex');
-      const tag = `${plan.tag}-watch`;
-      const now = served.get(plan.function);
-      // The same binary (a comment, a test file): the image served already is this one.
-      if (now?.sha256 === sha256)
-        return { images: [{ function: plan.function, tag: `${plan.repo}:${tag}`, id: now.id, changed: false }] };
-      const id = await maker.commit(bytes, plan.repo, tag);
-      served.set(plan.function, { id, sha256 });
-      log(`fast image ${id.slice(7, 19)} in ${Math.round(performance.now() - began)} ms`);
-      return { images: [{ function: plan.function, tag: `${plan.repo}:${tag}`, id, changed: true }] };
+      // One at a time: the builder compiles one main after another (its cache shares the packages they have in common).
+      const images = [];
+      for (const plan of plans) images.push(await fastOne(plan, bases.get(plan.function)!, signal));
+      return { images };
     },
     async stop() {
-      await maker?.remove();
+      for (const m of makers.values()) await m.remove();
       await builder?.then(
         (b) => b.stop(),
         () => undefined,

@@ -182,13 +182,17 @@ export async function watchProject(engine: Engine, opts: WatchOptions): Promise<
         return 'done';
       }
       onEvent({ type: 'rebuild-start', files, functions });
-      const result = await dev.rebuild(files, signal, () =>
-        buildForWatch(
-          engine,
-          dir,
-          { ...opts.build, ...(config.functions ? { functions } : {}) },
-          { signal, onWarning: (message) => onEvent({ type: 'warning', message }) },
-        ),
+      const result = await dev.rebuild(
+        files,
+        signal,
+        () =>
+          buildForWatch(
+            engine,
+            dir,
+            { ...opts.build, ...(config.functions ? { functions } : {}) },
+            { signal, onWarning: (message) => onEvent({ type: 'warning', message }) },
+          ),
+        config.functions ? functions : undefined,
       );
       const buildMs = ms();
       const images = result.images.map((i) => ({ function: i.function, image: i.tag, id: i.id, changed: i.changed }));

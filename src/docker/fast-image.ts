@@ -28,14 +28,11 @@ export interface FastImageMaker {
   remove(): Promise<void>;
 }
 
-export async function fastImageMaker(
-  docker: Dockerode,
-  base: string,
-  file: string,
-  labels: Record<string, string>,
-): Promise<FastImageMaker> {
-  // Created, never started: its file system is the image's, its config the image's.
-  const container = await docker.createContainer({ Image: base, Labels: labels });
+export async function fastImageMaker(docker: Dockerode, base: string, file: string): Promise<FastImageMaker> {
+  // Created, never started: its file system is the image's, its config the image's. No labels
+  // of its own: commit keeps the container's labels (merged, never removable), and an image
+  // carrying this session's owner labels would hand them to every environment of it.
+  const container = await docker.createContainer({ Image: base });
   let shipped: { dir: Entry; file: Entry; sha256: string };
   try {
     shipped = await shippedEntries(await container.getArchive({ path: path.posix.dirname(file) }), file);

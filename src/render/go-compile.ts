@@ -19,11 +19,14 @@ export interface GoCompile {
 }
 
 /**
- * The compile of a one-function Go project's build stage; undefined for what the dev loop does
- * not compile itself (no Go, several functions in one Dockerfile).
+ * The compile of one function's binary as the build stage makes it; undefined for what the dev
+ * loop does not compile itself (not Go). In a project of several functions, `fn` names the
+ * function: its main package alone, with the flags of the stage's one `go build` of them all.
  */
-export function goCompileFor(spec: RenderSpec, buildArgs: Record<string, string>): GoCompile | undefined {
-  if (spec.runtime !== 'go' || spec.functions || !spec.goMain) return undefined;
+export function goCompileFor(spec: RenderSpec, buildArgs: Record<string, string>, fn?: string): GoCompile | undefined {
+  if (spec.runtime !== 'go') return undefined;
+  const main = spec.functions ? spec.functions.find((f) => f.name === fn)?.goMain : spec.goMain;
+  if (!main) return undefined;
   const env: Record<string, string> = {};
   // Only the module settings are ARGs of the Go stages: any other build argument never reaches go.
   for (const name of GO_MODULE_SETTINGS) if (buildArgs[name] !== undefined) env[name] = buildArgs[name];
@@ -43,7 +46,7 @@ export function goCompileFor(spec: RenderSpec, buildArgs: Record<string, string>
     '-tags',
     'lambda.norpc',
   ];
-  return { env, args, main: spec.goMain };
+  return { env, args, main };
 }
 
 /** The compile as the Dockerfile writes it (shell quoting of -ldflags), for the drift test. */
