@@ -309,9 +309,13 @@ export async function prepareFunction(
   if (plan.debug) {
     proxy = new DebugProxy();
     debugPort = await proxy.listen(plan.debug.port).catch((err: NodeJS.ErrnoException) => {
-      throw new LambdaImageError('INVALID_INPUT', `--debug: cannot listen on 127.0.0.1:${plan.debug!.port} (${err.code ?? err.message})`, {
-        hint: 'give another port with --debug=<port>',
-      });
+      throw new LambdaImageError(
+        'INVALID_INPUT',
+        `--debug: cannot listen on 127.0.0.1:${plan.debug!.port} (${err.code ?? err.message})`,
+        {
+          hint: 'give another port with --debug=<port>',
+        },
+      );
     });
   }
   const pool = new SandboxPool(

@@ -148,8 +148,11 @@ export function registerCommands(program: Command): void {
       '--debug [port]',
       'build the debug variant and run the function under delve, a client attaching on 127.0.0.1:<port> (default 2345)',
     )
-    .option('--debug-wait', "with --debug: hold the function before its init() until a client continues")
-    .option('--delve-from <path>', 'with --debug: a static delve of the image\'s architecture (offline), not the pinned release')
+    .option('--debug-wait', 'with --debug: hold the function before its init() until a client continues')
+    .option(
+      '--delve-from <path>',
+      "with --debug: a static delve of the image's architecture (offline), not the pinned release",
+    )
     .option('--json', 'with --debug: print the port, delve and the attach settings as JSON on stdout first')
     .option('--event <file>', 'event JSON from a file, or - for stdin')
     .option(

@@ -82,26 +82,35 @@ export interface InvokeCliOptions extends FunctionCliOptions, BuildGroupCliOptio
 export async function runInvoke(dir: string, opts: InvokeCliOptions): Promise<void> {
   const repeat = positiveInt(opts.repeat ?? '1', '--repeat', MAX_REPEAT);
   const debugPort = debugPortFlag(opts.debug);
-  const debugOnly = (
-    [
-      ['debugWait', '--debug-wait'],
-      ['delveFrom', '--delve-from'],
-      ['json', '--json'],
-    ] as const
-  ).find(([k]) => opts[k] !== undefined)?.[1] ?? givenBuildFlag(opts);
+  const debugOnly =
+    (
+      [
+        ['debugWait', '--debug-wait'],
+        ['delveFrom', '--delve-from'],
+        ['json', '--json'],
+      ] as const
+    ).find(([k]) => opts[k] !== undefined)?.[1] ?? givenBuildFlag(opts);
   if (debugPort === undefined && debugOnly)
     throw new LambdaImageError('INVALID_INPUT', `${debugOnly} goes with --debug`, {
       hint: 'lambda-image invoke --debug builds the debug variant and runs it under delve',
     });
   if (debugPort !== undefined && (opts.image !== undefined || opts.rie))
-    throw new LambdaImageError('INVALID_INPUT', '--debug builds the project\'s debug variant: leave out --image and --rie', {
-      hint: 'run it in the project folder',
-    });
+    throw new LambdaImageError(
+      'INVALID_INPUT',
+      "--debug builds the project's debug variant: leave out --image and --rie",
+      {
+        hint: 'run it in the project folder',
+      },
+    );
   const debug = debugPort !== undefined ? { port: debugPort, wait: opts.debugWait === true } : undefined;
   // The one plan; environments start at once here: each makes its own network namespace (one container less).
   const plan = await resolveFunctionSettings(functionOptions(dir, opts, { namespacesAhead: false, debug }), 'invoke'); // bad input fails here, before any engine is asked
   const debugBuild = debug
-    ? await planBuild(dir, { ...buildOptionsFrom(opts), functions: opts.function, debug: { delveFrom: opts.delveFrom } })
+    ? await planBuild(dir, {
+        ...buildOptionsFrom(opts),
+        functions: opts.function,
+        debug: { delveFrom: opts.delveFrom },
+      })
     : undefined;
   const { concurrency } = plan;
   const front = opts.httpEvent ?? 'url';

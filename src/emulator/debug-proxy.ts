@@ -8,6 +8,8 @@ import { DebugPauses } from './debug-pauses.js';
 export class DebugProxy {
   private server = net.createServer((client) => this.pipe(client));
   private target?: { host: string; port: number };
+  /** Clients that came before the first environment's delve: they are joined to it once it is there. */
+  private early: net.Socket[] = [];
   private sockets = new Set<net.Socket>();
   /** The current environment's pause clock (a new one per environment). */
   pauses = new DebugPauses(() => Date.now(), false);
@@ -27,20 +29,29 @@ export class DebugProxy {
     this.sockets.clear();
     this.target = target;
     this.pauses = new DebugPauses(() => Date.now(), wait);
+    const early = this.early;
+    this.early = [];
+    for (const c of early) if (!c.destroyed) this.pipe(c);
     return this.pauses;
   }
 
   async close(): Promise<void> {
-    for (const s of this.sockets) s.destroy();
+    for (const s of [...this.sockets, ...this.early]) s.destroy();
     await new Promise<void>((r) => this.server.close(() => r()));
   }
 
   private pipe(client: net.Socket): void {
     const target = this.target;
     if (!target) {
-      client.destroy();
+      // Before the environment starts (invoke --debug prints the port first): held until it does.
+      if (this.early.length >= 8) client.destroy();
+      else {
+        client.pause();
+        this.early.push(client);
+      }
       return;
     }
+    client.resume();
     const pauses = this.pauses;
     const upstream = net.connect(target.port, target.host);
     for (const s of [client, upstream]) {
@@ -55,8 +66,14 @@ export class DebugProxy {
         upstream.destroy();
       });
     }
-    client.on('data', lines((l) => pauses.fromClient(l)));
-    upstream.on('data', lines((l) => pauses.fromDelve(l)));
+    client.on(
+      'data',
+      lines((l) => pauses.fromClient(l)),
+    );
+    upstream.on(
+      'data',
+      lines((l) => pauses.fromDelve(l)),
+    );
     client.pipe(upstream);
     upstream.pipe(client);
   }

@@ -212,26 +212,28 @@ export class Sandbox {
     const network = this.network;
     const debugging = this.opts.debug;
     const spec = (withoutInit: boolean) =>
-      withDebugger(environmentSpec({
-        identity: id,
-        memoryMb: this.opts.memoryMb,
-        region: this.opts.region,
-        ephemeralMb: this.opts.ephemeralMb,
-        tmpOutsideMemory,
-        engineKind: this.engine.kind,
-        isolated: this.opts.isolated,
-        session: this.opts.session,
-        ownerLabels: ownerLabels(),
-        image: this.facts,
-        network,
-        runtimeApi: network.runtimeApi(port),
-        netHolderId: this.netHolder?.id,
-        logStreamName: logStreamName(id.version, new Date(), randomBytes(16).toString('hex')),
-        credentials: credentialsFromEnv(),
-        env: this.opts.env,
-        initializationType: this.initializationType,
-        withoutInit,
-      }));
+      withDebugger(
+        environmentSpec({
+          identity: id,
+          memoryMb: this.opts.memoryMb,
+          region: this.opts.region,
+          ephemeralMb: this.opts.ephemeralMb,
+          tmpOutsideMemory,
+          engineKind: this.engine.kind,
+          isolated: this.opts.isolated,
+          session: this.opts.session,
+          ownerLabels: ownerLabels(),
+          image: this.facts,
+          network,
+          runtimeApi: network.runtimeApi(port),
+          netHolderId: this.netHolder?.id,
+          logStreamName: logStreamName(id.version, new Date(), randomBytes(16).toString('hex')),
+          credentials: credentialsFromEnv(),
+          env: this.opts.env,
+          initializationType: this.initializationType,
+          withoutInit,
+        }),
+      );
     const withDebugger = (c: ContainerSpec) =>
       debugging ? debugSpec(c, { delvePath: debugging.delvePath, wait: debugging.wait }) : c;
     // A namespace made ahead already has its address; a container's own comes with its start.
@@ -252,9 +254,10 @@ export class Sandbox {
     if (debugging) {
       const info = await container.inspect();
       const published = info.NetworkSettings.Ports?.[`${DELVE_PORT}/tcp`]?.[0]?.HostPort;
-      if (!published) throw new LambdaImageError('CONTAINER_FAILED', 'the engine did not publish delve\'s port', {
-        hint: '--debug needs an environment of its own (not a shared namespace)',
-      });
+      if (!published)
+        throw new LambdaImageError('CONTAINER_FAILED', "the engine did not publish delve's port", {
+          hint: '--debug needs an environment of its own (not a shared namespace)',
+        });
       this.pauses = debugging.proxy.retarget({ host: '127.0.0.1', port: Number(published) }, debugging.wait);
     }
     if (tmpOutsideMemory) {
