@@ -9,7 +9,8 @@ import net from 'node:net';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BIN, runCli } from './support/cli.js';
-import { dockerEnv, standin, uniqueRepo } from './support/docker.js';
+import { docker, dockerEnv, standin, uniqueRepo } from './support/docker.js';
+import { SESSION_LABEL } from '../src/emulator/sandbox.js';
 import { fixtureCopy } from './support/tmp.js';
 
 const DELVE = '/work/shared/tools/dlv-1.21.2-linux-amd64';
@@ -113,8 +114,24 @@ describe.skipIf(!dockerEnv.available)('invoke --debug (real engine, delve)', () 
         state = (await dlv.command('continue')).State;
         expect(state.currentThread.line).toBe(line('return doubled + 1'));
         expect((await dlv.eval('doubled')).Variable.value).toBe('40');
-        // Held at the breakpoint for 20 s, with a 3 s timeout.
-        await new Promise((r) => setTimeout(r, 20_000));
+        // Held at the breakpoint for 20 s, with a 3 s timeout; meanwhile the sandbox is what it is without --debug.
+        const held = Date.now();
+        const [c] = (await docker.listContainers({ filters: { label: [SESSION_LABEL] } })).filter((x) =>
+          x.Image.startsWith(repo),
+        );
+        const info = await docker.getContainer(c!.Id).inspect();
+        expect(info.Config.User).toBe('993:990');
+        expect(info.HostConfig.ReadonlyRootfs).toBe(true);
+        expect(info.HostConfig.NetworkMode).toBe('bridge');
+        expect(info.HostConfig.CapAdd ?? []).toEqual([]);
+        expect(info.HostConfig.Privileged).toBe(false);
+        expect(info.HostConfig.SecurityOpt ?? []).toEqual([]);
+        expect(
+          Object.values(info.HostConfig.PortBindings ?? {})
+            .flat()
+            .map((b: any) => b.HostIp),
+        ).toEqual(['127.0.0.1']);
+        await new Promise((r) => setTimeout(r, 20_000 - (Date.now() - held)));
         void dlv.command('continue').catch(() => undefined);
         const code = await exited;
         expect(code, stderr).toBe(0);
