@@ -36,6 +36,8 @@ import { vendorModulesOnHost, type HostVendorTree } from '../project/host-module
 import { configPath, typedPath } from '../util/paths.js';
 import { dockerArchitecture, dockerPlatform } from '../render/images.js';
 import { dockerfileOrigin, renderVariantFiles } from '../render/render.js';
+import { DELVE_CONTEXT_PATH, DELVE_VERSION, renderDebugDockerfile } from '../render/debug.js';
+import { checkDelveBinary } from '../project/delve-binary.js';
 import {
   functionStage,
   parseVariant,
@@ -96,6 +98,12 @@ export interface BuildOptions {
   registryAuth?: RegistryAuthProvider;
   /** The environment `go` runs with for --go-modules host (default: this process's). */
   hostEnv?: NodeJS.ProcessEnv;
+  /**
+   * `invoke --debug`: the debug variant (no optimisations, symbols kept, delve added), tagged
+   * `<tag>-debug` and never recorded (push and deploy ship the release build). `delveFrom`: a
+   * static delve of the target architecture, else the pinned release is built.
+   */
+  debug?: { delveFrom?: string };
 }
 
 export interface BuildHooks {
@@ -132,6 +140,8 @@ export interface BuildPlan {
   goModules: GoModuleMode;
   registryAuth?: RegistryAuthProvider;
   hostEnv?: NodeJS.ProcessEnv;
+  /** The debug variant (see BuildOptions.debug): delveFile is the checked --delve-from. */
+  debug?: { delveFile?: string };
 }
 
 /**
@@ -184,6 +194,9 @@ export async function planBuild(dir: string, opts: BuildOptions = {}): Promise<B
   if (opts.builderImage) parseImageReference(opts.builderImage, '--builder-image');
   const arch = opts.arch ?? config.arch;
   if (config.runtime === 'provided') await checkBinaryArch(dir, config.binary!, arch);
+  const debug = opts.debug
+    ? { delveFile: opts.debug.delveFrom ? await checkDelveBinary(dir, opts.debug.delveFrom, arch) : undefined }
+    : undefined;
   // Each function's main, checked as init's discovery checks a folder: before the engine
   // builds anything, and blamed on the function it belongs to.
   const goTarget = lambdaTarget(arch, config.go?.version);
@@ -211,6 +224,7 @@ export async function planBuild(dir: string, opts: BuildOptions = {}): Promise<B
     goModules: opts.goModules ?? config.go?.modules ?? 'auto',
     registryAuth: opts.registryAuth,
     hostEnv: opts.hostEnv,
+    ...(debug ? { debug } : {}),
   };
 }
 
@@ -251,7 +265,7 @@ export async function buildProject(engine: Engine, plan: BuildPlan, hooks: Build
       });
       for (const w of warnings) hooks.onWarning?.(w);
 
-      const generated = generatedEntries(spec, rie?.kind === 'file' ? rie.path : undefined);
+      const generated = generatedEntries(spec, rie?.kind === 'file' ? rie.path : undefined, plan.debug);
       for (const f of modules?.host?.files ?? []) generated.push({ name: f.name, mode: 0o644, file: f.file });
       const pulled = imagesPulled(spec, engine);
       const registryconfig = await registryConfigFor(
@@ -269,7 +283,9 @@ export async function buildProject(engine: Engine, plan: BuildPlan, hooks: Build
       packed = await packBuildContext(dir, generated, [BUILD_RECORD]);
       if (variant === variants[0]) for (const w of secretFileWarnings(packed.files.secrets)) hooks.onWarning?.(w);
       for (const [i, target] of targets.entries()) {
-        const fullTag = variants.length > 1 ? `${target.repo}:${tag}-${variant}` : `${target.repo}:${tag}`;
+        const fullTag =
+          (variants.length > 1 ? `${target.repo}:${tag}-${variant}` : `${target.repo}:${tag}`) +
+          (plan.debug ? '-debug' : '');
         hooks.onImage?.({ function: target.function, variant, tag: fullTag });
         const context = packed.open();
         const outcome = await runEngineBuild(
@@ -343,7 +359,7 @@ export async function buildProject(engine: Engine, plan: BuildPlan, hooks: Build
   }
   // What push and deploy will ship, per function. A project the user cannot write to still builds: it warns.
   const builtAt = new Date().toISOString();
-  for (const target of targets) {
+  for (const target of plan.debug ? [] : targets) {
     const built: BuiltVariant[] = result.images
       .filter((i) => i.function === target.function)
       .map((i) => ({ variant: i.variant as VariantName, image: i.tag, id: i.id, arch, builtAt }));
@@ -440,9 +456,16 @@ async function resolveRieSource(dir: string, config: Config, cliValue?: string):
   return { kind: 'file', path: file };
 }
 
-function generatedEntries(spec: RenderSpec, rieFile?: string): GeneratedEntry[] {
+function generatedEntries(spec: RenderSpec, rieFile?: string, debug?: BuildPlan['debug']): GeneratedEntry[] {
   const files = renderVariantFiles(spec);
-  const entries: GeneratedEntry[] = [{ name: 'Dockerfile', mode: 0o644, content: files.Dockerfile }];
+  const dockerfile = debug
+    ? renderDebugDockerfile(
+        spec,
+        debug.delveFile ? { kind: 'context', path: DELVE_CONTEXT_PATH } : { kind: 'install', version: DELVE_VERSION },
+      )
+    : files.Dockerfile;
+  const entries: GeneratedEntry[] = [{ name: 'Dockerfile', mode: 0o644, content: dockerfile }];
+  if (debug?.delveFile) entries.push({ name: DELVE_CONTEXT_PATH, mode: 0o755, file: debug.delveFile });
   if (files['entry.sh']) entries.push({ name: 'entry.sh', mode: 0o755, content: files['entry.sh'] });
   if (rieFile && spec.rie?.kind === 'context') entries.push({ name: RIE_CONTEXT_PATH, mode: 0o755, file: rieFile });
   return entries;

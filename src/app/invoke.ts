@@ -36,6 +36,8 @@ import { inspectFunctionImage, type FunctionImage } from '../emulator/function-i
 import { planNetwork } from '../emulator/network.js';
 import { NetworkSpares } from '../emulator/netns.js';
 import { sweepOrphans } from '../emulator/owners.js';
+import { DebugProxy } from '../emulator/debug-proxy.js';
+import { DELVE_PATH } from '../render/debug.js';
 
 export interface FunctionOptions {
   dir?: string;
@@ -59,6 +61,8 @@ export interface FunctionOptions {
   namespacesAhead?: boolean;
   /** Tenant isolation (PER_TENANT) without a config (`--image`); default: the config's tenantIsolationMode. */
   tenantIsolation?: boolean;
+  /** `--debug[=port]` (0: any free port), `--debug-wait`: the runtime under delve, one invoke at a time. */
+  debug?: { port: number; wait: boolean };
 }
 
 export interface LocalFunction {
@@ -69,6 +73,8 @@ export interface LocalFunction {
   /** AWS_REGION of the function (and of the front's domain names). */
   region: string;
   pool: SandboxPool;
+  /** Under --debug: the port a delve client attaches to (127.0.0.1). */
+  debugPort?: number;
 }
 
 export interface PlatformHooks {
@@ -96,6 +102,8 @@ export interface FunctionSettings {
   namespacesAhead: boolean;
   /** The config's tenantIsolationMode PER_TENANT: invokes without a tenant id are refused, as Lambda refuses them. */
   tenantIsolation: boolean;
+  /** See FunctionOptions.debug. */
+  debug?: { port: number; wait: boolean };
 }
 
 /**
@@ -243,8 +251,14 @@ function settingsOf(
       );
   }
   const region = opts.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1';
+  const debug = opts.debug;
+  if (debug && (opts.concurrency ?? 1) > 1)
+    throw new LambdaImageError('INVALID_INPUT', '--debug serves one invoke at a time: leave --concurrency out', {
+      hint: 'one delve session holds one environment',
+    });
   const concurrency = Math.max(1, opts.concurrency ?? 1);
-  const namespacesAhead = opts.namespacesAhead ?? true;
+  // A debugged environment publishes delve's port: it needs a namespace of its own, made at its start.
+  const namespacesAhead = debug ? false : (opts.namespacesAhead ?? true);
   return {
     config,
     image,
@@ -259,6 +273,7 @@ function settingsOf(
     concurrency,
     namespacesAhead,
     tenantIsolation: opts.tenantIsolation ?? config?.tenantIsolationMode === 'PER_TENANT',
+    ...(debug ? { debug } : {}),
   };
 }
 
@@ -296,6 +311,20 @@ export async function prepareFunction(
     throw err;
   }
   const handler = config?.handler ?? facts.cmd[0] ?? 'bootstrap';
+  let proxy: DebugProxy | undefined;
+  let debugPort: number | undefined;
+  if (plan.debug) {
+    proxy = new DebugProxy();
+    debugPort = await proxy.listen(plan.debug.port).catch((err: NodeJS.ErrnoException) => {
+      throw new LambdaImageError(
+        'INVALID_INPUT',
+        `--debug: cannot listen on 127.0.0.1:${plan.debug!.port} (${err.code ?? err.message})`,
+        {
+          hint: 'give another port with --debug=<port>',
+        },
+      );
+    });
+  }
   const pool = new SandboxPool(
     engine,
     containers,
@@ -319,6 +348,7 @@ export async function prepareFunction(
       timeoutSec,
       namespacesAhead,
       tenantIsolation: plan.tenantIsolation,
+      ...(proxy ? { debug: { proxy, wait: plan.debug!.wait, delvePath: DELVE_PATH } } : {}),
     },
     plan.concurrency,
     {
@@ -329,7 +359,18 @@ export async function prepareFunction(
     },
     spares,
   );
-  return { facts, name, timeoutSec, memoryMb, region, pool };
+  if (proxy) {
+    // The proxy outlives the pool's environments; it goes with the pool.
+    const close = pool.close.bind(pool);
+    pool.close = async () => {
+      try {
+        await close();
+      } finally {
+        await proxy.close();
+      }
+    };
+  }
+  return { facts, name, timeoutSec, memoryMb, region, pool, debugPort };
 }
 
 /**
@@ -408,6 +449,7 @@ export function platformLines(o: PoolInvoke, memoryMb: number, timeoutSec: numbe
       maxMemoryMb,
       initMs: o.initMs,
       status: o.timedOut ? 'timeout' : runtimeEnd ? 'error' : undefined,
+      pausedMs: o.pausedMs,
       errorType: runtimeEnd,
     }),
   );

@@ -134,13 +134,26 @@ export function registerCommands(program: Command): void {
       .option('--env-file <file>', 'environment variables from a file of KEY=value lines')
       .option('--concurrency <n>', 'warm environments to run at once', '1');
 
-  functionOptions(
-    program
-      .command('invoke')
-      .description(
-        'run the image locally as Lambda runs it and invoke it: response on stdout, logs and REPORT lines on stderr',
-      ),
+  addBuildOptions(
+    functionOptions(
+      program
+        .command('invoke')
+        .description(
+          'run the image locally as Lambda runs it and invoke it: response on stdout, logs and REPORT lines on stderr',
+        ),
+    ),
+    'with --debug: ',
   )
+    .option(
+      '--debug [port]',
+      'build the debug variant and run the function under delve, a client attaching on 127.0.0.1:<port> (default 2345)',
+    )
+    .option('--debug-wait', 'with --debug: hold the function before its init() until a client continues')
+    .option(
+      '--delve-from <path>',
+      "with --debug: a static delve of the image's architecture (offline), not the pinned release",
+    )
+    .option('--json', 'with --debug: print the port, delve and the attach settings as JSON on stdout first')
     .option('--event <file>', 'event JSON from a file, or - for stdin')
     .option(
       '-d, --data <json>',

@@ -23,6 +23,17 @@ import {
   listEventExamples,
 } from '../app/invoke-payload.js';
 import { connectEngine } from '../docker/engine.js';
+import { planBuild } from '../app/build.js';
+import {
+  attachFacts,
+  buildDebugImage,
+  type DebugAttachFacts,
+  debugJson,
+  debugPortFlag,
+  golandSettings,
+  vscodeLaunch,
+} from '../app/debug-launch.js';
+import { type BuildGroupCliOptions, buildOptionsFrom, givenBuildFlag } from './build-options.js';
 import { EXIT_CODES, LambdaImageError, withCleanupFailure } from '../errors.js';
 import { checkedFlag, parsePairs, positiveInt, typedPath, wholeNumberFlag } from './args.js';
 import { formatTable } from './format.js';
@@ -51,7 +62,11 @@ export interface FunctionCliOptions {
   concurrency?: string;
 }
 
-export interface InvokeCliOptions extends FunctionCliOptions {
+export interface InvokeCliOptions extends FunctionCliOptions, BuildGroupCliOptions {
+  debug?: string | boolean;
+  debugWait?: boolean;
+  delveFrom?: string;
+  json?: boolean;
   event?: string;
   data?: string;
   dataBinary?: string;
@@ -67,8 +82,37 @@ export interface InvokeCliOptions extends FunctionCliOptions {
 
 export async function runInvoke(dir: string, opts: InvokeCliOptions): Promise<void> {
   const repeat = positiveInt(opts.repeat ?? '1', '--repeat', MAX_REPEAT);
+  const debugPort = debugPortFlag(opts.debug);
+  const debugOnly =
+    (
+      [
+        ['debugWait', '--debug-wait'],
+        ['delveFrom', '--delve-from'],
+        ['json', '--json'],
+      ] as const
+    ).find(([k]) => opts[k] !== undefined)?.[1] ?? givenBuildFlag(opts);
+  if (debugPort === undefined && debugOnly)
+    throw new LambdaImageError('INVALID_INPUT', `${debugOnly} goes with --debug`, {
+      hint: 'lambda-image invoke --debug builds the debug variant and runs it under delve',
+    });
+  if (debugPort !== undefined && (opts.image !== undefined || opts.rie))
+    throw new LambdaImageError(
+      'INVALID_INPUT',
+      "--debug builds the project's debug variant: leave out --image and --rie",
+      {
+        hint: 'run it in the project folder',
+      },
+    );
+  const debug = debugPort !== undefined ? { port: debugPort, wait: opts.debugWait === true } : undefined;
   // The one plan; environments start at once here: each makes its own network namespace (one container less).
-  const plan = await resolveFunctionSettings(functionOptions(dir, opts, { namespacesAhead: false }), 'invoke'); // bad input fails here, before any engine is asked
+  const plan = await resolveFunctionSettings(functionOptions(dir, opts, { namespacesAhead: false, debug }), 'invoke'); // bad input fails here, before any engine is asked
+  const debugBuild = debug
+    ? await planBuild(dir, {
+        ...buildOptionsFrom(opts),
+        functions: opts.function,
+        debug: { delveFrom: opts.delveFrom },
+      })
+    : undefined;
   const { concurrency } = plan;
   const front = opts.httpEvent ?? 'url';
   const payload = await invokePayload(opts, opts.httpEvent, { name: plan.name, region: plan.region });
@@ -80,7 +124,14 @@ export async function runInvoke(dir: string, opts: InvokeCliOptions): Promise<vo
     if (out.status !== 200) throw functionFailed(`the emulator answered HTTP ${out.status}`);
     return;
   }
+  if (debugBuild) {
+    process.stderr.write('building the debug variant (no optimisations, symbols, delve)...\n');
+    plan.image = await buildDebugImage(engine, debugBuild, {
+      onWarning: (w) => process.stderr.write(`warning: ${printable(w)}\n`),
+    });
+  }
   const fn = await prepareFunction(engine, plan, stderrHooks());
+  if (debugBuild && fn.debugPort !== undefined) printAttach(attachFacts(debugBuild, fn.debugPort), opts);
   await withCleanup(fn, async () => {
     const result = await invokeRepeatedly(fn, payload, repeat, concurrency, opts.tenantId);
     await fn.pool.settled(); // every REPORT line before the summary
@@ -123,6 +174,21 @@ export async function runEvents(name: string | undefined, opts: { set?: string[]
     return;
   }
   ui.out(JSON.stringify(eventExample(name, opts.set ?? []), null, 2));
+}
+
+/** Where a client attaches: JSON on stdout with --json (before any response), else settings on stderr. */
+function printAttach(facts: DebugAttachFacts, opts: InvokeCliOptions): void {
+  if (opts.json) {
+    process.stdout.write(`${JSON.stringify(debugJson(facts))}\n`);
+    return;
+  }
+  const lines = [
+    `delve listens on 127.0.0.1:${facts.port} (dlv connect 127.0.0.1:${facts.port})${opts.debugWait ? '; the function waits for a client before its init' : ''}`,
+    'VS Code launch.json configuration:',
+    JSON.stringify(vscodeLaunch(facts), null, 2),
+    ...golandSettings(facts),
+  ];
+  process.stderr.write(`${lines.join('\n')}\n`);
 }
 
 /** A response as the runtime sent it, byte for byte (never decoded as text), then a newline between responses. */
@@ -188,7 +254,7 @@ async function withCleanup(
 export function functionOptions(
   dir: string,
   opts: FunctionCliOptions,
-  extra: { namespacesAhead?: boolean } = {},
+  extra: { namespacesAhead?: boolean; debug?: FunctionOptions['debug'] } = {},
 ): FunctionOptions {
   const number = (value: string | undefined, flag: string, rule: typeof TIMEOUT_RULE, example: number) =>
     value === undefined ? undefined : wholeNumberFlag(value, flag, rule, example);

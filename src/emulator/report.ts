@@ -9,6 +9,8 @@ export interface ReportFacts {
   /** Cold invokes only. */
   initMs?: number;
   status?: 'timeout' | 'error';
+  /** Under --debug: how long the debugger held the function (not counted against its timeout). */
+  pausedMs?: number;
   errorType?: string;
 }
 
@@ -29,6 +31,7 @@ export function reportLine(f: ReportFacts): string {
     `Max Memory Used: ${f.maxMemoryMb === undefined ? '-' : f.maxMemoryMb} MB`,
   ];
   if (f.initMs !== undefined) parts.push(`Init Duration: ${f.initMs.toFixed(2)} ms`);
+  if (f.pausedMs !== undefined) parts.push(`Debugger Paused: ${f.pausedMs.toFixed(2)} ms`);
   if (f.status) parts.push(`Status: ${f.status}`);
   if (f.errorType) parts.push(`Error Type: ${f.errorType}`);
   return parts.join('\t') + '\t';

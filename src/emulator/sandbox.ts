@@ -8,6 +8,9 @@ import type { ContainerClient, ContainerHandle, ContainerSpec } from '../docker/
 import type { Engine } from '../docker/engine.js';
 import { LambdaImageError } from '../errors.js';
 import { debug } from '../util/debug.js';
+import { type DebugPauses, runningTimeout } from './debug-pauses.js';
+import type { DebugProxy } from './debug-proxy.js';
+import { DELVE_PORT, debugSpec } from './debug-spec.js';
 import { environmentSpec, type InitializationType, logStreamName } from './environment-spec.js';
 import type { FunctionImage } from './function-image.js';
 import { parseOutputLine } from './init-shell.js';
@@ -65,7 +68,12 @@ export interface SandboxOptions {
    * its first invoke is not a cold start (no Init Duration). Default `on-demand`.
    */
   initializationType?: InitializationType;
+  /** `--debug`: the runtime runs under delve, reached through the proxy; timeouts count running time only. */
+  debug?: { proxy: DebugProxy; wait: boolean; delvePath: string };
 }
+
+/** A debugger far deadline: what the function sees while it may be held at a breakpoint. */
+const DEBUG_DEADLINE_MS = 24 * 3600 * 1000;
 
 export interface InvokeExtra {
   requestId?: string;
@@ -90,6 +98,8 @@ export interface InvokeOutcome {
   initMs?: number;
   /** The environment's peak memory, read after the answer so the caller does not wait for it. */
   maxMemoryMb: Promise<number | undefined>;
+  /** Under --debug: how long the debugger held the function during this invoke. */
+  pausedMs?: number;
 }
 
 export class Sandbox {
@@ -125,6 +135,8 @@ export class Sandbox {
   private readonly instanceId = randomBytes(16).toString('hex');
   private currentRequest?: string;
   initMs?: number;
+  /** Under --debug: this environment's pause clock (set once delve is reachable). */
+  private pauses?: DebugPauses;
   /** Containers the engine could not remove (it went away): reported by the pool. */
   readonly leftBehind: string[] = [];
   /** Rejects when the engine goes away: init and the invoke in progress end with that error. */
@@ -198,27 +210,32 @@ export class Sandbox {
     // /tmp outside the function's memory needs the cgroup's files, read on this machine.
     const tmpOutsideMemory = this.opts.isolated && !this.engine.desktop && (await localMemoryCgroups());
     const network = this.network;
+    const debugging = this.opts.debug;
     const spec = (withoutInit: boolean) =>
-      environmentSpec({
-        identity: id,
-        memoryMb: this.opts.memoryMb,
-        region: this.opts.region,
-        ephemeralMb: this.opts.ephemeralMb,
-        tmpOutsideMemory,
-        engineKind: this.engine.kind,
-        isolated: this.opts.isolated,
-        session: this.opts.session,
-        ownerLabels: ownerLabels(),
-        image: this.facts,
-        network,
-        runtimeApi: network.runtimeApi(port),
-        netHolderId: this.netHolder?.id,
-        logStreamName: logStreamName(id.version, new Date(), randomBytes(16).toString('hex')),
-        credentials: credentialsFromEnv(),
-        env: this.opts.env,
-        initializationType: this.initializationType,
-        withoutInit,
-      });
+      withDebugger(
+        environmentSpec({
+          identity: id,
+          memoryMb: this.opts.memoryMb,
+          region: this.opts.region,
+          ephemeralMb: this.opts.ephemeralMb,
+          tmpOutsideMemory,
+          engineKind: this.engine.kind,
+          isolated: this.opts.isolated,
+          session: this.opts.session,
+          ownerLabels: ownerLabels(),
+          image: this.facts,
+          network,
+          runtimeApi: network.runtimeApi(port),
+          netHolderId: this.netHolder?.id,
+          logStreamName: logStreamName(id.version, new Date(), randomBytes(16).toString('hex')),
+          credentials: credentialsFromEnv(),
+          env: this.opts.env,
+          initializationType: this.initializationType,
+          withoutInit,
+        }),
+      );
+    const withDebugger = (c: ContainerSpec) =>
+      debugging ? debugSpec(c, { delvePath: debugging.delvePath, wait: debugging.wait }) : c;
     // A namespace made ahead already has its address; a container's own comes with its start.
     if (this.netHolder) this.setOwnAddress(addressOf(this.netHolder));
     try {
@@ -234,6 +251,15 @@ export class Sandbox {
     }
     const container = this.container as ContainerHandle;
     if (!this.netHolder) this.setOwnAddress(addressOf(container));
+    if (debugging) {
+      const info = await container.inspect();
+      const published = info.NetworkSettings.Ports?.[`${DELVE_PORT}/tcp`]?.[0]?.HostPort;
+      if (!published)
+        throw new LambdaImageError('CONTAINER_FAILED', "the engine did not publish delve's port", {
+          hint: '--debug needs an environment of its own (not a shared namespace)',
+        });
+      this.pauses = debugging.proxy.retarget({ host: '127.0.0.1', port: Number(published) }, debugging.wait);
+    }
     if (tmpOutsideMemory) {
       this.fnMemory = await FunctionMemory.find(container.id);
       if (this.fnMemory) void this.holdMemory(this.fnMemory);
@@ -392,7 +418,11 @@ export class Sandbox {
   /** Waits for init (runtime and extensions ready), within Lambda's 10 s. */
   async waitForInit(): Promise<{ ok: true } | { ok: false; errorType: string; body: Buffer; initMs: number }> {
     let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<void>((r) => (timer = setTimeout(r, INIT_TIMEOUT_MS)));
+    // Under a debugger, init's limit counts running time only (--debug-wait holds init until a client continues).
+    const held = this.pauses ? runningTimeout(this.pauses, INIT_TIMEOUT_MS) : undefined;
+    const timeout = held
+      ? held.done.then(() => undefined)
+      : new Promise<void>((r) => (timer = setTimeout(r, INIT_TIMEOUT_MS)));
     const watching = { on: true };
     if (this.facts.extensions.length) void this.watchExtensionsDuringInit(watching);
     let outcome: Awaited<ReturnType<LambdaApiServer['waitForInit']>> | undefined;
@@ -401,6 +431,7 @@ export class Sandbox {
     } finally {
       watching.on = false;
       clearTimeout(timer);
+      held?.cancel();
     }
     const initMs = performance.now() - this.startedAt;
     const initDone = (status: 'success' | 'error' | 'timeout', errorType?: string) => {
@@ -449,7 +480,9 @@ export class Sandbox {
   async invoke(payload: Buffer, timeoutSec: number, extra: InvokeExtra = {}): Promise<InvokeOutcome> {
     const requestId = extra.requestId ?? randomUUID();
     const cold = this.invokes++ === 0;
-    const deadlineMs = Date.now() + timeoutSec * 1000;
+    // Under a debugger the function sees a far deadline: a breakpoint must not make it give up.
+    const deadlineMs = Date.now() + (this.pauses ? DEBUG_DEADLINE_MS : timeoutSec * 1000);
+    const pausedBefore = this.pauses?.pausedMs() ?? 0;
     const traceId = traceIdFor(extra.traceId);
     const tracing = { type: 'X-Amzn-Trace-Id', value: traceId };
     this.currentRequest = requestId;
@@ -458,7 +491,9 @@ export class Sandbox {
     this.telemetry.platform('platform.start', { requestId, version: this.opts.identity.version, tracing });
     const began = performance.now();
     let timer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), timeoutSec * 1000)));
+    const held = this.pauses ? runningTimeout(this.pauses, timeoutSec * 1000) : undefined;
+    const timedOut =
+      held?.done ?? new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), timeoutSec * 1000)));
     const request = {
       payload,
       deadlineMs,
@@ -474,8 +509,10 @@ export class Sandbox {
       answer = await Promise.race([this.api.invoke(request), timedOut, this.engineLost]);
     } finally {
       clearTimeout(timer);
+      held?.cancel();
     }
     const durationMs = performance.now() - began;
+    const pausedMs = this.pauses ? this.pauses.pausedMs() - pausedBefore : undefined;
     this.currentRequest = undefined;
     let result: InvokeResult;
     if (answer === 'timeout') {
@@ -529,7 +566,7 @@ export class Sandbox {
         tracing,
       }),
     );
-    return { requestId, traceId, result, durationMs, timedOut: answer === 'timeout', initMs, maxMemoryMb };
+    return { requestId, traceId, result, durationMs, timedOut: answer === 'timeout', initMs, maxMemoryMb, pausedMs };
   }
 
   /**
