@@ -136,6 +136,21 @@ describe.skipIf(!dockerEnv.available)('HTTP fronts and response streaming on a r
     expect(event.requestContext.domainName).toBe(`${event.requestContext.apiId}.lambda-url.us-east-1.on.aws`);
     expect(event.requestContext.http.userAgent).toMatch(/^curl\//);
     expect(event.requestContext.time).toMatch(/^\d\d\/[A-Z][a-z]{2}\/\d{4}:\d\d:\d\d:\d\d \+0000$/);
+    // One id for a function URL request: the event's, the response's and the invocation's.
+    const [rid] = header(echo, 'x-amzn-requestid');
+    expect(rid).toMatch(/^[0-9a-f-]{36}$/);
+    expect(event.requestContext.requestId).toBe(rid);
+    expect(s.stderr()).toContain(`START RequestId: ${rid} `);
+    // The headers the real URL adds: its domain over HTTPS on 443, a trace id, the TLS session.
+    expect(event.headers).toMatchObject({
+      host: event.requestContext.domainName,
+      'x-forwarded-proto': 'https',
+      'x-forwarded-port': '443',
+      'x-forwarded-for': '127.0.0.1',
+      'x-amzn-tls-version': 'TLSv1.3',
+      'x-amzn-tls-cipher-suite': 'TLS_AES_128_GCM_SHA256',
+    });
+    expect(event.headers['x-amzn-trace-id']).toMatch(/^Root=1-[0-9a-f]{8}-[0-9a-f]{24};Parent=[0-9a-f]{16};Sampled=0$/);
 
     // A form post arrives base64-encoded; plain JSON without statusCode is a 200 application/json.
     const form = JSON.parse((await curl(['-d', 'a=1&b=2', `${s.base}/form`])).body);
@@ -200,6 +215,10 @@ describe.skipIf(!dockerEnv.available)('HTTP fronts and response streaming on a r
       expect(bad.status, q).toBe(502);
       expect(bad.body, q).toBe('Internal Server Error');
       expect(header(bad, 'inj'), q).toEqual([]);
+      // The 502 before the first byte still names the invocation.
+      const [rid] = header(bad, 'x-amzn-requestid');
+      expect(rid, q).toMatch(/^[0-9a-f-]{36}$/);
+      expect(s.stderr(), q).toContain(`START RequestId: ${rid} `);
     }
     expect(s.stderr()).not.toMatch(/Task timed out/);
     expect(s.stderr()).toMatch(
@@ -277,8 +296,19 @@ describe.skipIf(!dockerEnv.available)('HTTP fronts and response streaming on a r
 
     const httpApi = await startFronted([dir, '--http-event', 'http-api']);
     stops.push(httpApi.stop);
-    const h = JSON.parse((await curl([`${httpApi.base}/a/b`])).body);
+    const hr = await curl([`${httpApi.base}/a/b`]);
+    const h = JSON.parse(hr.body);
     expect(h).toMatchObject({ routeKey: 'ANY /{proxy+}', pathParameters: { proxy: 'a/b' } });
+    // API Gateway's own request id, in the event and its apigw-requestid header; Lambda's invocation has another.
+    expect(header(hr, 'apigw-requestid')).toEqual([h.requestContext.requestId]);
+    expect(httpApi.stderr()).not.toContain(`START RequestId: ${h.requestContext.requestId}`);
+    expect(h.headers).toMatchObject({
+      host: h.requestContext.domainName,
+      'x-forwarded-proto': 'https',
+      'x-forwarded-port': '443',
+    });
+    expect(h.headers['x-amzn-trace-id']).toMatch(/^Root=1-/);
+    expect(h.headers['x-amzn-tls-version']).toBeUndefined();
     const err = await curl([`${httpApi.base}/?mode=error`]);
     expect(err.status).toBe(500);
     expect(JSON.parse(err.body)).toEqual({ message: 'Internal Server Error' });

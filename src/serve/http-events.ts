@@ -21,8 +21,10 @@ export interface HttpRequestFacts {
   time: Date;
   /** The front's own request id (requestContext.requestId). */
   requestId: string;
-  /** The port the front listens on (x-forwarded-port). */
+  /** The port the front listens on (kept for callers; the event carries the real front's 443). */
   localPort?: number;
+  /** The X-Amzn-Trace-Id the front gives the request (function URLs and HTTP APIs add one). */
+  traceId?: string;
 }
 
 /** Who the front is: the ids and names that appear in the event's requestContext. */
@@ -122,13 +124,28 @@ function proxyParameter(rawPath: string): string | undefined {
   return p ? p : undefined;
 }
 
+/** The TLS headers a function URL adds (its endpoint negotiates TLS 1.3 with a current client). */
+const URL_TLS: Array<[string, string]> = [
+  ['x-amzn-tls-cipher-suite', 'TLS_AES_128_GCM_SHA256'],
+  ['x-amzn-tls-version', 'TLSv1.3'],
+];
+
 /** The event of a request to a function URL or an HTTP API route `ANY /{proxy+}` (payload format 2.0). */
 function payload2(front: 'url' | 'http-api', req: HttpRequestFacts, id: FrontIdentity): Record<string, unknown> {
   const { rawPath, rawQueryString } = splitTarget(req.target);
-  // The front adds what a proxy adds: who asked, over what (here plain HTTP on the local port).
-  const headerPairs = req.headers.filter(([k]) => !/^(cookie|x-forwarded-(for|proto|port))$/i.test(k));
-  headerPairs.push(['x-forwarded-for', req.sourceIp], ['x-forwarded-proto', 'http']);
-  if (req.localPort) headerPairs.push(['x-forwarded-port', String(req.localPort)]);
+  const domainName =
+    front === 'url'
+      ? `${id.apiId}.lambda-url.${id.region}.on.aws`
+      : `${id.apiId}.execute-api.${id.region}.amazonaws.com`;
+  // The front adds what the real one adds: its own host, HTTPS on 443, who asked, the trace id
+  // and (function URLs) the TLS session's version and cipher suite; a client's own copies are replaced.
+  const headerPairs = req.headers.filter(
+    ([k]) => !/^(cookie|host|x-forwarded-(for|proto|port)|x-amzn-trace-id|x-amzn-tls-(version|cipher-suite))$/i.test(k),
+  );
+  headerPairs.push(['host', domainName]);
+  if (front === 'url') headerPairs.push(...URL_TLS);
+  if (req.traceId) headerPairs.push(['x-amzn-trace-id', req.traceId]);
+  headerPairs.push(['x-forwarded-for', req.sourceIp], ['x-forwarded-port', '443'], ['x-forwarded-proto', 'https']);
   const cookies = req.headers
     .filter(([k]) => k.toLowerCase() === 'cookie')
     .flatMap(([, v]) => v.split(';'))
@@ -138,10 +155,6 @@ function payload2(front: 'url' | 'http-api', req: HttpRequestFacts, id: FrontIde
   // `/{proxy+}` needs at least one segment: API Gateway sends the root to the `$default` route.
   const proxy = front === 'http-api' ? proxyParameter(rawPath) : undefined;
   const routeKey = front === 'url' || !proxy ? '$default' : 'ANY /{proxy+}';
-  const domainName =
-    front === 'url'
-      ? `${id.apiId}.lambda-url.${id.region}.on.aws`
-      : `${id.apiId}.execute-api.${id.region}.amazonaws.com`;
   // A text type whose bytes are not valid UTF-8 cannot be JSON text: it is base64, as Lambda sends it.
   const text = isTextContentType(headerValue(req, 'content-type')) && isUtf8(req.body);
   const event: Record<string, unknown> = { version: '2.0', routeKey, rawPath, rawQueryString };

@@ -4,6 +4,7 @@
 // The events and mappings are pure (src/fronts); this is the HTTP side.
 import { createHash, randomUUID } from 'node:crypto';
 import http from 'node:http';
+import { traceIdFor } from '../emulator/trace-id.js';
 import { buildHttpEvent, type FrontIdentity, type HttpFront } from './http-events.js';
 import {
   type CorsSettings,
@@ -133,15 +134,18 @@ export function httpEventHandler(
   return async (req, res, target = req.url ?? '/') => {
     const time = new Date();
     const { body } = await readCappedBody(req, MAX_PAYLOAD_BYTES);
-    const origin = typeof req.headers.origin === 'string' ? req.headers.origin : undefined;
-    const requestId = randomUUID();
-    const own: Array<[string, string]> = [[front === 'http-api' ? 'Apigw-Requestid' : 'x-amzn-RequestId', requestId]];
-    if (opts.draining()) return send(res, unavailable(front), [...own, ['Connection', 'close']]);
-    if (body === undefined) return send(res, frontTooLarge(front), own);
     const header = (name: string) => {
       const v = req.headers[name];
       return Array.isArray(v) ? v.join(',') : v;
     };
+    const origin = typeof req.headers.origin === 'string' ? req.headers.origin : undefined;
+    // A function URL's request id is the invocation's (START/END/REPORT, Lambda-Runtime-Aws-Request-Id);
+    // API Gateway's is its own, and Lambda's invocation gets another.
+    const requestId = randomUUID();
+    const traceId = front === 'rest-api' ? undefined : traceIdFor(header('x-amzn-trace-id'));
+    const own: Array<[string, string]> = [[front === 'http-api' ? 'Apigw-Requestid' : 'x-amzn-RequestId', requestId]];
+    if (opts.draining()) return send(res, unavailable(front), [...own, ['Connection', 'close']]);
+    if (body === undefined) return send(res, frontTooLarge(front), own);
     const preflight = corsPreflight(cors, req.method ?? 'GET', header);
     if (preflight) return send(res, preflight, own);
     const event = buildHttpEvent(
@@ -156,15 +160,17 @@ export function httpEventHandler(
         time,
         requestId,
         localPort: opts.port(),
+        traceId,
       },
       identity,
     );
     const payload = Buffer.from(JSON.stringify(event));
     // The event, with a base64 body, must fit Lambda's synchronous payload limit too.
     if (payload.length > MAX_PAYLOAD_BYTES) return send(res, frontTooLarge(front), own);
+    const invokeIds = { ...(front === 'url' ? { requestId } : {}), ...(traceId ? { traceId } : {}) };
     const answerHeaders = (h: Array<[string, string]>) => [...withCorsHeaders(cors, origin, h), ...own];
     if (!streaming) {
-      const o = await invokeOr503(fn, payload, {}, opts.fatal);
+      const o = await invokeOr503(fn, payload, invokeIds, opts.fatal);
       if (!o) return send(res, unavailable(front), own);
       const a = failed(o) ? frontFailure(front) : mapFunctionAnswer(front, o.result.body);
       if (a.problem) opts.note?.(`${req.method} ${target}: ${a.status}: ${a.problem}`);
@@ -173,7 +179,7 @@ export function httpEventHandler(
     const stream = new StreamedAnswer(res, answerHeaders, (problem) =>
       opts.note?.(`${req.method} ${target}: 502: ${problem}`),
     );
-    const o = await invokeOr503(fn, payload, { stream: stream.sink }, opts.fatal);
+    const o = await invokeOr503(fn, payload, { ...invokeIds, stream: stream.sink }, opts.fatal);
     stream.finish(o);
   };
 }
@@ -188,7 +194,7 @@ function unavailable(front: HttpFront): HttpAnswer {
 async function invokeOr503(
   fn: FrontFunction,
   payload: Buffer,
-  extra: { stream?: ResponseSink },
+  extra: { stream?: ResponseSink; requestId?: string; traceId?: string },
   fatal: (err: unknown) => void,
 ): Promise<PoolInvoke | undefined> {
   try {
@@ -286,7 +292,12 @@ class StreamedAnswer {
       if (this.broken !== undefined) this.note(this.broken);
       else if (this.prelude && !failed(o)) this.note('the stream ended before its prelude did (8 NUL bytes)');
       if (failed(o) || this.broken !== undefined || this.prelude) {
-        send(res, frontFailure('url'));
+        // The 502 before the first byte still names the request, as the real front's does.
+        send(
+          res,
+          frontFailure('url'),
+          this.headers([]).filter(([k]) => /^x-amzn-requestid$/i.test(k)),
+        );
         return;
       }
       // Streamed without a body byte: the held status and headers, and an empty body.
