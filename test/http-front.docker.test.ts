@@ -293,6 +293,56 @@ describe.skipIf(!dockerEnv.available)('HTTP fronts and response streaming on a r
     const bad = await curl([`${rest.base}/?mode=plain`]);
     expect(bad.status).toBe(502);
     expect(JSON.parse(bad.body)).toEqual({ message: 'Internal server error' });
+    // API Gateway's request id in the event and x-amzn-RequestId; the invocation has its own.
+    expect(header(r, 'x-amzn-requestid')).toEqual([e.requestContext.requestId]);
+    expect(rest.stderr()).not.toContain(`START RequestId: ${e.requestContext.requestId}`);
+    expect(e.headers).toMatchObject({
+      Host: e.requestContext.domainName,
+      'X-Forwarded-Proto': 'https',
+      'X-Forwarded-Port': '443',
+    });
+    expect(e.headers['X-Amzn-Trace-Id']).toMatch(/^Root=1-/);
+
+    // Without binaryMediaTypes (a new REST API): a binary body arrives as text, a base64 answer stays base64 text.
+    const raw = path.join(dir, 'li-fronts-body.bin');
+    writeFileSync(raw, Buffer.from([0x89, 0x50, 0x4e, 0x47, 0xff]));
+    const octet = ['-H', 'Content-Type: application/octet-stream', '--data-binary', `@${raw}`];
+    // curl's output is read as latin1: the event's JSON is UTF-8.
+    const asText = JSON.parse(Buffer.from((await curl([...octet, `${rest.base}/up`])).body, 'latin1').toString());
+    expect(asText).toMatchObject({ isBase64Encoded: false, body: '\ufffdPNG\ufffd' });
+    const b64 = await curl(['-H', 'Accept: application/octet-stream', `${rest.base}/?mode=binary`]);
+    expect(b64.body).toBe('AAEC/w==');
+
+    // With them: a listed Content-Type arrives base64; a base64 answer is bytes when the first Accept type is listed.
+    const configFile = path.join(dir, 'lambda-image.json');
+    const saved = readFileSync(configFile, 'utf8');
+    writeFileSync(
+      configFile,
+      JSON.stringify({
+        ...JSON.parse(saved),
+        restApi: { binaryMediaTypes: ['application/octet-stream', 'image/*'] },
+        url: { domain: 'api.example.test' },
+      }),
+    );
+    const binRest = await startFronted([dir, '--http-event', 'rest-api']).finally(() =>
+      writeFileSync(configFile, saved),
+    );
+    stops.push(binRest.stop);
+    const asB64 = JSON.parse((await curl([...octet, `${binRest.base}/up`])).body);
+    expect(asB64).toMatchObject({
+      isBase64Encoded: true,
+      body: Buffer.from([0x89, 0x50, 0x4e, 0x47, 0xff]).toString('base64'),
+    });
+    expect(asB64.headers.Host).toBe('api.example.test');
+    expect(asB64.requestContext).toMatchObject({ domainName: 'api.example.test', domainPrefix: 'api' });
+    const json = JSON.parse(
+      (await curl(['-H', 'Content-Type: application/json', '-d', '{"a":1}', `${binRest.base}/up`])).body,
+    );
+    expect(json).toMatchObject({ isBase64Encoded: false, body: '{"a":1}' });
+    const bytes = await curl(['-H', 'Accept: image/png, text/html', `${binRest.base}/?mode=binary`]);
+    expect([...Buffer.from(bytes.body, 'latin1')]).toEqual([0, 1, 2, 255]);
+    const notFirst = await curl(['-H', 'Accept: text/html, image/png', `${binRest.base}/?mode=binary`]);
+    expect(notFirst.body).toBe('AAEC/w==');
 
     const httpApi = await startFronted([dir, '--http-event', 'http-api']);
     stops.push(httpApi.stop);

@@ -157,6 +157,17 @@ const corsToken = v.pipe(
 /** A function URL's settings: `deploy --url` and `start --http-port` (Lambda's FunctionUrlConfig). */
 export const urlSchema = v.strictObject({
   authType: v.optional(oneOf(URL_AUTH_TYPES)),
+  /** The domain `start --http-port` names in events (host, requestContext.domainName); local only. */
+  domain: v.optional(
+    v.pipe(
+      v.string(),
+      v.maxLength(253, 'must be at most 253 characters'),
+      v.regex(
+        /^(?=[^.]{1,63}(\.|$))[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*$/i,
+        'must be a domain name such as api.example.com',
+      ),
+    ),
+  ),
   invokeMode: v.optional(oneOf(INVOKE_MODES)),
   /** The URL's Cors, camel-cased: allowOrigins, allowMethods, allowHeaders, exposeHeaders, maxAge, allowCredentials. */
   cors: v.optional(
@@ -170,6 +181,20 @@ export const urlSchema = v.strictObject({
       ),
       allowCredentials: v.optional(v.boolean('must be true or false')),
     }),
+  ),
+});
+
+/** A REST API's settings `start --http-event rest-api` follows (API Gateway's RestApi). */
+export const restApiSchema = v.strictObject({
+  /** Media types the API treats as binary (`image/png`, `image/*`, or all with a star over a star); a new REST API has none. */
+  binaryMediaTypes: v.optional(
+    v.pipe(
+      v.array(
+        v.pipe(v.string(), v.regex(/^[\w.+*-]+\/[\w.+*-]+$/, 'must be a media type such as image/png or image/*')),
+        'must be a list of media types',
+      ),
+      v.maxLength(100, 'may hold at most 100 entries'),
+    ),
   ),
 });
 
@@ -207,6 +232,7 @@ export const functionSchema = v.strictObject({
   /** Overrides the project's deploy settings (default functionName: the function's name). */
   deploy: v.optional(deploySchema),
   url: v.optional(urlSchema),
+  restApi: v.optional(restApiSchema),
 });
 
 export const configSchema = v.strictObject({
@@ -255,6 +281,7 @@ export const configSchema = v.strictObject({
   extensions: v.optional(v.array(extensionSchema), []),
   deploy: v.optional(deploySchema),
   url: v.optional(urlSchema),
+  restApi: v.optional(restApiSchema),
   /** Several functions in one module: name -> main package and own settings. Absent: one function. */
   functions: v.optional(
     v.record(

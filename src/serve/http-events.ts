@@ -35,6 +35,32 @@ export interface FrontIdentity {
   apiId: string;
   /** The REST API's stage (HTTP APIs use `$default`). */
   stage?: string;
+  /** The front's domain (config url.domain); default the AWS-made one of the URL or API id. */
+  domainName?: string;
+  /** REST APIs: the API's binaryMediaTypes (config restApi.binaryMediaTypes); a new API has none. */
+  binaryMediaTypes?: readonly string[];
+}
+
+/** The domain a front answers on: the configured one, else the name AWS gives the URL or API. */
+export function frontDomain(front: HttpFront, id: FrontIdentity): string {
+  if (id.domainName) return id.domainName;
+  return front === 'url'
+    ? `${id.apiId}.lambda-url.${id.region}.on.aws`
+    : `${id.apiId}.execute-api.${id.region}.amazonaws.com`;
+}
+
+/**
+ * Whether a media type (a Content-Type or one Accept entry, parameters ignored) is one of a
+ * REST API's binaryMediaTypes: exact, a `type/` wildcard or the all-types one, case-insensitive, as API Gateway matches.
+ */
+export function isBinaryMediaType(mediaType: string | undefined, types: readonly string[] | undefined): boolean {
+  if (!mediaType || !types?.length) return false;
+  const t = mediaType.split(';')[0]!.trim().toLowerCase();
+  const [major] = t.split('/');
+  return types.some((b) => {
+    const w = b.trim().toLowerCase();
+    return w === t || w === '*/*' || w === `${major}/*`;
+  });
 }
 
 /** The REST API stage a local run uses, as SAM's `start-api` does. */
@@ -133,10 +159,7 @@ const URL_TLS: Array<[string, string]> = [
 /** The event of a request to a function URL or an HTTP API route `ANY /{proxy+}` (payload format 2.0). */
 function payload2(front: 'url' | 'http-api', req: HttpRequestFacts, id: FrontIdentity): Record<string, unknown> {
   const { rawPath, rawQueryString } = splitTarget(req.target);
-  const domainName =
-    front === 'url'
-      ? `${id.apiId}.lambda-url.${id.region}.on.aws`
-      : `${id.apiId}.execute-api.${id.region}.amazonaws.com`;
+  const domainName = frontDomain(front, id);
   // The front adds what the real one adds: its own host, HTTPS on 443, who asked, the trace id
   // and (function URLs) the TLS session's version and cipher suite; a client's own copies are replaced.
   const headerPairs = req.headers.filter(
@@ -165,7 +188,7 @@ function payload2(front: 'url' | 'http-api', req: HttpRequestFacts, id: FrontIde
     accountId: front === 'url' ? 'anonymous' : id.accountId,
     apiId: id.apiId,
     domainName,
-    domainPrefix: id.apiId,
+    domainPrefix: domainName.split('.')[0],
     http: {
       method: req.method,
       path: decode(rawPath.replace(/\+/g, '%2B')),
@@ -189,12 +212,21 @@ function payload2(front: 'url' | 'http-api', req: HttpRequestFacts, id: FrontIde
 function payload1(req: HttpRequestFacts, id: FrontIdentity): Record<string, unknown> {
   const { rawPath, rawQueryString } = splitTarget(req.target);
   const stage = id.stage ?? REST_STAGE;
-  const headers = group(req.headers);
   const query = group(queryPairs(rawQueryString));
   const path = decode(rawPath.replace(/\+/g, '%2B'));
   const proxy = proxyParameter(rawPath);
   // The root is not `/{proxy+}` (it needs a segment): it is the API's root resource `/`.
   const resource = proxy ? '/{proxy+}' : '/';
+  // What API Gateway adds on the way in (in its own header case); a client's own copies are replaced.
+  const added: Array<[string, string]> = [['Host', frontDomain('rest-api', id)]];
+  if (req.traceId) added.push(['X-Amzn-Trace-Id', req.traceId]);
+  added.push(['X-Forwarded-For', req.sourceIp], ['X-Forwarded-Port', '443'], ['X-Forwarded-Proto', 'https']);
+  const headers = group([
+    ...req.headers.filter(([k]) => !/^(host|x-forwarded-(for|proto|port)|x-amzn-trace-id)$/i.test(k)),
+    ...added,
+  ]);
+  // A body whose Content-Type is one of the API's binaryMediaTypes is base64; any other is UTF-8 text.
+  const binary = isBinaryMediaType(headerValue(req, 'content-type'), id.binaryMediaTypes);
   return {
     resource,
     path,
@@ -206,8 +238,8 @@ function payload1(req: HttpRequestFacts, id: FrontIdentity): Record<string, unkn
     requestContext: {
       accountId: id.accountId,
       apiId: id.apiId,
-      domainName: `${id.apiId}.execute-api.${id.region}.amazonaws.com`,
-      domainPrefix: id.apiId,
+      domainName: frontDomain('rest-api', id),
+      domainPrefix: frontDomain('rest-api', id).split('.')[0],
       extendedRequestId: req.requestId,
       httpMethod: req.method,
       identity: {
@@ -235,9 +267,8 @@ function payload1(req: HttpRequestFacts, id: FrontIdentity): Record<string, unkn
     },
     pathParameters: proxy ? { proxy } : null,
     stageVariables: null,
-    // Without binary media types on the API (the default), REST APIs pass the body as text.
-    body: req.body.length ? req.body.toString('utf8') : null,
-    isBase64Encoded: false,
+    body: req.body.length ? req.body.toString(binary ? 'base64' : 'utf8') : null,
+    isBase64Encoded: binary && req.body.length > 0,
   };
 }
 

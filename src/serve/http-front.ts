@@ -43,6 +43,10 @@ export interface HttpFrontSettings {
   invokeMode: InvokeMode;
   /** Function URLs only: the URL's CORS configuration (config `url.cors`). */
   cors?: CorsSettings;
+  /** The domain the front's events name (host, requestContext.domainName): config url.domain. */
+  domain?: string;
+  /** REST APIs only: the API's binaryMediaTypes (config restApi.binaryMediaTypes). */
+  binaryMediaTypes?: readonly string[];
 }
 
 /** A URL id as Lambda's look (32 lower-case letters and digits), stable for a function name. */
@@ -53,11 +57,17 @@ export function localUrlId(name: string, length = 32): string {
 }
 
 /** The ids a front puts in its events for this function. */
-export function frontIdentity(fn: Pick<FrontFunction, 'name'> & { region?: string }, front: HttpFront): FrontIdentity {
+export function frontIdentity(
+  fn: Pick<FrontFunction, 'name'> & { region?: string },
+  front: HttpFront,
+  settings: Pick<HttpFrontSettings, 'domain' | 'binaryMediaTypes'> = {},
+): FrontIdentity {
   return {
     region: fn.region ?? 'us-east-1',
     accountId: '000000000000',
     apiId: front === 'url' ? localUrlId(fn.name) : localUrlId(fn.name, 10),
+    ...(settings.domain ? { domainName: settings.domain } : {}),
+    ...(front === 'rest-api' && settings.binaryMediaTypes ? { binaryMediaTypes: settings.binaryMediaTypes } : {}),
   };
 }
 
@@ -127,7 +137,7 @@ export function httpEventHandler(
 ): (req: http.IncomingMessage, res: http.ServerResponse, target?: string) => Promise<void> {
   const { front } = settings;
   const cors = front === 'url' ? settings.cors : undefined;
-  const identity = frontIdentity(fn, front);
+  const identity = frontIdentity(fn, front, settings);
   const streaming = front === 'url' && settings.invokeMode === 'RESPONSE_STREAM';
 
   // `target`: the path the function sees (a shared front strips the function's /<name> prefix).
@@ -142,7 +152,7 @@ export function httpEventHandler(
     // A function URL's request id is the invocation's (START/END/REPORT, Lambda-Runtime-Aws-Request-Id);
     // API Gateway's is its own, and Lambda's invocation gets another.
     const requestId = randomUUID();
-    const traceId = front === 'rest-api' ? undefined : traceIdFor(header('x-amzn-trace-id'));
+    const traceId = traceIdFor(header('x-amzn-trace-id'));
     const own: Array<[string, string]> = [[front === 'http-api' ? 'Apigw-Requestid' : 'x-amzn-RequestId', requestId]];
     if (opts.draining()) return send(res, unavailable(front), [...own, ['Connection', 'close']]);
     if (body === undefined) return send(res, frontTooLarge(front), own);
@@ -172,7 +182,12 @@ export function httpEventHandler(
     if (!streaming) {
       const o = await invokeOr503(fn, payload, invokeIds, opts.fatal);
       if (!o) return send(res, unavailable(front), own);
-      const a = failed(o) ? frontFailure(front) : mapFunctionAnswer(front, o.result.body);
+      const a = failed(o)
+        ? frontFailure(front)
+        : mapFunctionAnswer(front, o.result.body, {
+            accept: header('accept'),
+            binaryMediaTypes: identity.binaryMediaTypes,
+          });
       if (a.problem) opts.note?.(`${req.method} ${target}: ${a.status}: ${a.problem}`);
       return send(res, { ...a, headers: answerHeaders(a.headers) }, [], front);
     }
