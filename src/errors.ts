@@ -60,3 +60,17 @@ export class LambdaImageError extends Error {
 export function isLambdaImageError(err: unknown): err is LambdaImageError {
   return err instanceof LambdaImageError;
 }
+
+/**
+ * A command's failure with a cleanup failure after it (containers the engine could not remove):
+ * the first failure stays the message, the cleanup's becomes a detail line and its hint joins.
+ */
+export function withCleanupFailure(failure: unknown, cleanup: unknown): unknown {
+  if (failure === undefined) return cleanup;
+  if (!(failure instanceof LambdaImageError) || !(cleanup instanceof LambdaImageError)) return failure;
+  return new LambdaImageError(failure.code, failure.message, {
+    details: [...(failure.details ?? []), cleanup.message],
+    hint: [failure.hint, cleanup.hint].filter(Boolean).join('; '),
+    cause: failure.cause,
+  });
+}

@@ -86,6 +86,13 @@ describe('the environment spec (no engine)', () => {
     );
   });
 
+  it('names a process limit on Podman, which drops its defaults once any ulimit is given', () => {
+    const names = (kind?: 'podman') =>
+      environmentSpec({ ...base, engineKind: kind }).hostConfig?.Ulimits?.map((u) => u.Name);
+    expect(names()).toEqual(['nofile']);
+    expect(names('podman')).toEqual(['nofile', 'nproc']);
+  });
+
   it("is Lambda's environment: user 993, read-only root, /tmp of the ephemeral size, memory limit, labels, variables", () => {
     const spec = environmentSpec(base);
     expect(spec.user).toBe(LAMBDA_USER);

@@ -15,7 +15,7 @@ import {
   TIMEOUT_RULE,
 } from '../config/value-rules.js';
 import { connectEngine } from '../docker/engine.js';
-import { EXIT_CODES, LambdaImageError } from '../errors.js';
+import { EXIT_CODES, LambdaImageError, withCleanupFailure } from '../errors.js';
 import { checkedFlag, parsePairs, positiveInt, typedPath, wholeNumberFlag } from './args.js';
 
 /** Each environment is a container; each invoke keeps its outcome for the summary. */
@@ -195,19 +195,10 @@ async function withCleanup(
       if (closed.status === 'fulfilled') continue;
       // Containers the engine could not remove: the first failure stays the message, the rest is detail.
       const cleanup: unknown = closed.reason;
-      failure = failure === undefined ? cleanup : withCleanupFailure(failure, cleanup);
+      failure = withCleanupFailure(failure, cleanup);
     }
   }
   if (failure !== undefined) throw failure;
-}
-
-function withCleanupFailure(failure: unknown, cleanup: unknown): unknown {
-  if (!(failure instanceof LambdaImageError) || !(cleanup instanceof LambdaImageError)) return failure;
-  return new LambdaImageError(failure.code, failure.message, {
-    details: [...(failure.details ?? []), cleanup.message],
-    hint: [failure.hint, cleanup.hint].filter(Boolean).join('; '),
-    cause: failure.cause,
-  });
 }
 
 /** The flags of `invoke` and `start`, each checked by the rule of the config key it overrides (the app adds the config and defaults). */

@@ -6,7 +6,7 @@ import { type Session, startSession } from '../app/start.js';
 import { planStart, type StartFlags, type StartPlan } from '../app/start-plan.js';
 import { type CompileMode, type InvokeMode, PORT_RULE } from '../app/inputs.js';
 import { connectEngine } from '../docker/engine.js';
-import { EXIT_CODES, LambdaImageError } from '../errors.js';
+import { EXIT_CODES, LambdaImageError, withCleanupFailure } from '../errors.js';
 import type { VariantName } from '../app/inputs.js';
 import { createUi } from '../ui.js';
 import { wholeNumberFlag } from './args.js';
@@ -158,7 +158,7 @@ export async function runStart(dir: string, opts: StartCliOptions): Promise<void
   try {
     await session.closePools();
   } catch (err) {
-    if (failure === undefined) failure = err;
+    failure = withCleanupFailure(failure, err);
   }
   if (failure !== undefined) throw failure;
 }

@@ -7,6 +7,7 @@ import { debug } from '../util/debug.js';
 import { firstHost } from '../util/ipv4.js';
 import { lineWriter } from '../util/lines.js';
 import { demuxStream } from './demux-stream.js';
+import { EngineRefusalError } from './engine.js';
 
 const log = debug('docker');
 const REMOVE_ATTEMPTS = 10;
@@ -254,11 +255,15 @@ function handle(container: Dockerode.Container): ContainerHandle {
  * CAP_SYS_RESOURCE (rootful Podman cannot raise its default open-file/process limits) the fix.
  */
 export function startRefusal(err: unknown): unknown {
-  if (isLambdaImageError(err)) return err;
+  // The engine connection frames every refusal (EngineRefusalError); a container's is read here.
+  const refused = err instanceof EngineRefusalError;
+  if (isLambdaImageError(err) && !refused) return err;
   const status = (err as { statusCode?: number }).statusCode;
   if (status === undefined) return err;
   const json = (err as { json?: { message?: string } }).json;
-  const message = (json?.message ?? (err as Error).message.replace(/^\(HTTP code \d+\) [^-]*- /, '')).trim();
+  const message = refused
+    ? err.engineMessage.trim()
+    : (json?.message ?? (err as Error).message.replace(/^\(HTTP code \d+\) [^-]*- /, '')).trim();
   if (/setting rlimit/i.test(message)) {
     return new LambdaImageError(
       'CONTAINER_FAILED',

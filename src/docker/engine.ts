@@ -478,6 +478,8 @@ function engineCallError(
 export class EngineRefusalError extends LambdaImageError {
   readonly statusCode: number;
   readonly call: string;
+  /** The engine's own words, without lambda-image's framing. */
+  readonly engineMessage: string;
 
   constructor(call: string, statusCode: number, message: string, cause: unknown) {
     const code = /^POST \/build\b/.test(call)
@@ -497,6 +499,7 @@ export class EngineRefusalError extends LambdaImageError {
     this.name = 'EngineRefusalError';
     this.statusCode = statusCode;
     this.call = call;
+    this.engineMessage = message;
   }
 }
 

@@ -30,6 +30,9 @@ export interface BuiltImageFacts {
 export function classifyLayer(createdBy: string): Exclude<keyof SizeBreakdown, 'base'> {
   if (/aws-lambda-rie/.test(createdBy)) return 'rie';
   if (/\/var\/runtime\/bootstrap\b/.test(createdBy) && /COPY/.test(createdBy)) return 'binary';
+  // The reproducible tree copied whole onto /: BuildKit names it (`COPY /tree/<fn>/ /`), the
+  // classic builder only as `COPY dir:<hash> in /`; nothing else of ours is copied to / itself.
+  if (/COPY (\/tree\/\S+|dir:[0-9a-f]+ in) \/(\s|$)/.test(createdBy)) return 'binary';
   if (/COPY .* \/opt\/?(\s|$)/.test(createdBy)) return 'extensions';
   return 'other';
 }

@@ -6,7 +6,7 @@ import type { ContainerSpec } from '../docker/containers.js';
 import { type FunctionImage, SESSION_LABEL } from './function-image.js';
 import { EXTENSIONS_INIT, INIT_SHELL_NAME } from './init-shell.js';
 import type { FunctionIdentity } from './lambda-state.js';
-import { LAMBDA_NOFILE_LIMIT, LAMBDA_PIDS_LIMIT } from './limits.js';
+import { LAMBDA_NOFILE_LIMIT, LAMBDA_PIDS_LIMIT, PODMAN_NPROC_LIMIT } from './limits.js';
 import type { NetworkPlan } from './network.js';
 
 /** Lambda's execution user (sbx_user1051). */
@@ -96,7 +96,10 @@ export function environmentSpec(input: EnvironmentSpecInput): ContainerSpec {
     Memory: memory,
     MemorySwap: memory,
     PidsLimit: LAMBDA_PIDS_LIMIT,
-    Ulimits: [{ Name: 'nofile', Soft: LAMBDA_NOFILE_LIMIT, Hard: LAMBDA_NOFILE_LIMIT }],
+    Ulimits: [
+      { Name: 'nofile', Soft: LAMBDA_NOFILE_LIMIT, Hard: LAMBDA_NOFILE_LIMIT },
+      ...(input.engineKind === 'podman' ? [{ Name: 'nproc', Soft: PODMAN_NPROC_LIMIT, Hard: PODMAN_NPROC_LIMIT }] : []),
+    ],
     Init: input.withoutInit ? undefined : true,
     IpcMode: 'none',
   };

@@ -34,6 +34,13 @@ export const EVENT_DRAIN_MS = 60_000;
 export const LAMBDA_PIDS_LIMIT = 1024;
 /** Lambda's limit on open files per execution environment (the nofile ulimit, soft and hard). */
 export const LAMBDA_NOFILE_LIMIT = 1024;
+/**
+ * Not Lambda's number but Podman's need: given any ulimit, Podman drops its containers.conf
+ * defaults and, rootful, raises the process limit to the kernel's maximum, which a host without
+ * CAP_SYS_RESOURCE refuses. So environments on Podman name one it may keep (the processes
+ * themselves are capped at LAMBDA_PIDS_LIMIT by the pids cgroup).
+ */
+export const PODMAN_NPROC_LIMIT = 32768;
 /** Lambda's limit on the init phase. */
 export const INIT_TIMEOUT_MS = 10_000;
 /** Shutdown budget with external extensions, then SIGKILL. */

@@ -244,7 +244,7 @@ export class SandboxPool {
     // An idle environment of this tenant; one whose runtime died between invokes is replaced, not handed out.
     for (let i = this.idle.length - 1; i >= 0; i--) {
       const warm = this.idle[i]!;
-      if (warm.alive && this.tenants.get(warm) !== tenant) continue;
+      if (warm.alive && (this.tenants.get(warm) ?? '') !== tenant) continue;
       this.idle.splice(i, 1);
       if (warm.alive) return { sandbox: warm, cold: false };
       this.release(warm);
@@ -354,6 +354,8 @@ export class SandboxPool {
     for (const { sandbox } of ready) {
       this.generations.set(sandbox, this.generation);
       this.settingsOf.set(sandbox, this.settings);
+      // Initialised ahead for no tenant: what provisioned concurrency serves is an untenanted invoke.
+      this.tenants.set(sandbox, '');
       this.all.add(sandbox);
       this.release(sandbox);
     }
