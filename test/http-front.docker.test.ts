@@ -136,6 +136,21 @@ describe.skipIf(!dockerEnv.available)('HTTP fronts and response streaming on a r
     expect(event.requestContext.domainName).toBe(`${event.requestContext.apiId}.lambda-url.us-east-1.on.aws`);
     expect(event.requestContext.http.userAgent).toMatch(/^curl\//);
     expect(event.requestContext.time).toMatch(/^\d\d\/[A-Z][a-z]{2}\/\d{4}:\d\d:\d\d:\d\d \+0000$/);
+    // One id for a function URL request: the event's, the response's and the invocation's.
+    const [rid] = header(echo, 'x-amzn-requestid');
+    expect(rid).toMatch(/^[0-9a-f-]{36}$/);
+    expect(event.requestContext.requestId).toBe(rid);
+    expect(s.stderr()).toContain(`START RequestId: ${rid} `);
+    // The headers the real URL adds: its domain over HTTPS on 443, a trace id, the TLS session.
+    expect(event.headers).toMatchObject({
+      host: event.requestContext.domainName,
+      'x-forwarded-proto': 'https',
+      'x-forwarded-port': '443',
+      'x-forwarded-for': '127.0.0.1',
+      'x-amzn-tls-version': 'TLSv1.3',
+      'x-amzn-tls-cipher-suite': 'TLS_AES_128_GCM_SHA256',
+    });
+    expect(event.headers['x-amzn-trace-id']).toMatch(/^Root=1-[0-9a-f]{8}-[0-9a-f]{24};Parent=[0-9a-f]{16};Sampled=0$/);
 
     // A form post arrives base64-encoded; plain JSON without statusCode is a 200 application/json.
     const form = JSON.parse((await curl(['-d', 'a=1&b=2', `${s.base}/form`])).body);
@@ -200,6 +215,10 @@ describe.skipIf(!dockerEnv.available)('HTTP fronts and response streaming on a r
       expect(bad.status, q).toBe(502);
       expect(bad.body, q).toBe('Internal Server Error');
       expect(header(bad, 'inj'), q).toEqual([]);
+      // The 502 before the first byte still names the invocation.
+      const [rid] = header(bad, 'x-amzn-requestid');
+      expect(rid, q).toMatch(/^[0-9a-f-]{36}$/);
+      expect(s.stderr(), q).toContain(`START RequestId: ${rid} `);
     }
     expect(s.stderr()).not.toMatch(/Task timed out/);
     expect(s.stderr()).toMatch(
@@ -274,11 +293,72 @@ describe.skipIf(!dockerEnv.available)('HTTP fronts and response streaming on a r
     const bad = await curl([`${rest.base}/?mode=plain`]);
     expect(bad.status).toBe(502);
     expect(JSON.parse(bad.body)).toEqual({ message: 'Internal server error' });
+    // API Gateway's request id in the event and x-amzn-RequestId; the invocation has its own.
+    expect(header(r, 'x-amzn-requestid')).toEqual([e.requestContext.requestId]);
+    expect(rest.stderr()).not.toContain(`START RequestId: ${e.requestContext.requestId}`);
+    expect(e.headers).toMatchObject({
+      Host: e.requestContext.domainName,
+      'X-Forwarded-Proto': 'https',
+      'X-Forwarded-Port': '443',
+    });
+    expect(e.headers['X-Amzn-Trace-Id']).toMatch(/^Root=1-/);
+
+    // Without binaryMediaTypes (a new REST API): a binary body arrives as text, a base64 answer stays base64 text.
+    const raw = path.join(dir, 'li-fronts-body.bin');
+    writeFileSync(raw, Buffer.from([0x89, 0x50, 0x4e, 0x47, 0xff]));
+    const octet = ['-H', 'Content-Type: application/octet-stream', '--data-binary', `@${raw}`];
+    // curl's output is read as latin1: the event's JSON is UTF-8.
+    const asText = JSON.parse(Buffer.from((await curl([...octet, `${rest.base}/up`])).body, 'latin1').toString());
+    expect(asText).toMatchObject({ isBase64Encoded: false, body: '\ufffdPNG\ufffd' });
+    const b64 = await curl(['-H', 'Accept: application/octet-stream', `${rest.base}/?mode=binary`]);
+    expect(b64.body).toBe('AAEC/w==');
+
+    // With them: a listed Content-Type arrives base64; a base64 answer is bytes when the first Accept type is listed.
+    const configFile = path.join(dir, 'lambda-image.json');
+    const saved = readFileSync(configFile, 'utf8');
+    writeFileSync(
+      configFile,
+      JSON.stringify({
+        ...JSON.parse(saved),
+        restApi: { binaryMediaTypes: ['application/octet-stream', 'image/*'] },
+        url: { domain: 'api.example.test' },
+      }),
+    );
+    const binRest = await startFronted([dir, '--http-event', 'rest-api']).finally(() =>
+      writeFileSync(configFile, saved),
+    );
+    stops.push(binRest.stop);
+    const asB64 = JSON.parse((await curl([...octet, `${binRest.base}/up`])).body);
+    expect(asB64).toMatchObject({
+      isBase64Encoded: true,
+      body: Buffer.from([0x89, 0x50, 0x4e, 0x47, 0xff]).toString('base64'),
+    });
+    expect(asB64.headers.Host).toBe('api.example.test');
+    expect(asB64.requestContext).toMatchObject({ domainName: 'api.example.test', domainPrefix: 'api' });
+    const json = JSON.parse(
+      (await curl(['-H', 'Content-Type: application/json', '-d', '{"a":1}', `${binRest.base}/up`])).body,
+    );
+    expect(json).toMatchObject({ isBase64Encoded: false, body: '{"a":1}' });
+    const bytes = await curl(['-H', 'Accept: image/png, text/html', `${binRest.base}/?mode=binary`]);
+    expect([...Buffer.from(bytes.body, 'latin1')]).toEqual([0, 1, 2, 255]);
+    const notFirst = await curl(['-H', 'Accept: text/html, image/png', `${binRest.base}/?mode=binary`]);
+    expect(notFirst.body).toBe('AAEC/w==');
 
     const httpApi = await startFronted([dir, '--http-event', 'http-api']);
     stops.push(httpApi.stop);
-    const h = JSON.parse((await curl([`${httpApi.base}/a/b`])).body);
+    const hr = await curl([`${httpApi.base}/a/b`]);
+    const h = JSON.parse(hr.body);
     expect(h).toMatchObject({ routeKey: 'ANY /{proxy+}', pathParameters: { proxy: 'a/b' } });
+    // API Gateway's own request id, in the event and its apigw-requestid header; Lambda's invocation has another.
+    expect(header(hr, 'apigw-requestid')).toEqual([h.requestContext.requestId]);
+    expect(httpApi.stderr()).not.toContain(`START RequestId: ${h.requestContext.requestId}`);
+    expect(h.headers).toMatchObject({
+      host: h.requestContext.domainName,
+      'x-forwarded-proto': 'https',
+      'x-forwarded-port': '443',
+    });
+    expect(h.headers['x-amzn-trace-id']).toMatch(/^Root=1-/);
+    expect(h.headers['x-amzn-tls-version']).toBeUndefined();
     const err = await curl([`${httpApi.base}/?mode=error`]);
     expect(err.status).toBe(500);
     expect(JSON.parse(err.body)).toEqual({ message: 'Internal Server Error' });

@@ -498,3 +498,33 @@ describe('the new flags refuse bad input before any engine is asked', () => {
     expect(choice.stderr).toMatch(/Allowed choices are url, http-api, rest-api/);
   });
 });
+
+describe("REST API binaryMediaTypes: API Gateway's matching", () => {
+  it('matches exact types, type/* and */*, ignoring parameters and case; none without a list', async () => {
+    const { isBinaryMediaType } = await import('../src/serve/http-events.js');
+    expect(isBinaryMediaType('image/png', ['image/png'])).toBe(true);
+    expect(isBinaryMediaType('Image/PNG; q=1', ['image/*'])).toBe(true);
+    expect(isBinaryMediaType('application/json', ['*/*'])).toBe(true);
+    expect(isBinaryMediaType('application/json', ['image/*'])).toBe(false);
+    expect(isBinaryMediaType('image/png', [])).toBe(false);
+    expect(isBinaryMediaType(undefined, ['*/*'])).toBe(false);
+  });
+
+  it('decodes a base64 answer only for a listed first Accept type', async () => {
+    const { mapFunctionAnswer } = await import('../src/serve/http-responses.js');
+    const answer = Buffer.from(JSON.stringify({ statusCode: 200, body: 'AAEC/w==', isBase64Encoded: true }));
+    const types = ['application/octet-stream'];
+    expect([
+      ...mapFunctionAnswer('rest-api', answer, { accept: 'application/octet-stream', binaryMediaTypes: types }).body,
+    ]).toEqual([0, 1, 2, 255]);
+    expect(
+      mapFunctionAnswer('rest-api', answer, {
+        accept: 'text/html, application/octet-stream',
+        binaryMediaTypes: types,
+      }).body.toString(),
+    ).toBe('AAEC/w==');
+    expect(mapFunctionAnswer('rest-api', answer).body.toString()).toBe('AAEC/w==');
+    // Payload 2.0 fronts always decode.
+    expect([...mapFunctionAnswer('url', answer).body]).toEqual([0, 1, 2, 255]);
+  });
+});

@@ -46,6 +46,27 @@ describe.skipIf(!dockerEnv.available)('nothing lost, nothing altered (real engin
       expect(Buffer.concat(out)).toEqual(Buffer.from([0xff, 0xfe, 0x00, 0xc3, 0x0a]));
     });
 
+    it("invoke shows a function's terminal controls as escapes (no screen clear, OSC 52, forged REPORT); --raw keeps them", async () => {
+      const run = async (extra: string[]) => {
+        const child = spawn(BIN, ['invoke', '--image', image, '--data', '{"action":"hostile"}', ...extra], {
+          env: { ...process.env, CI: 'true' },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
+        let err = '';
+        child.stderr.on('data', (d: Buffer) => (err += d.toString('latin1')));
+        const code = await new Promise((r) => child.on('close', r));
+        expect(code).toBe(0);
+        return err;
+      };
+      const shown = await run([]);
+      expect(shown).not.toMatch(/[\u001b\u0007\r]/);
+      expect(shown).toContain('\\e[2J\\e]52;c;aGk=\\x07cleared\\rREPORT RequestId: forged');
+      // Only the platform's own REPORT line starts a line.
+      expect(shown.split('\n').filter((l) => l.startsWith('REPORT '))).toHaveLength(1);
+      const raw = await run(['--raw']);
+      expect(raw).toContain('\u001b]52;c;aGk=\u0007cleared\rREPORT RequestId: forged');
+    });
+
     it("start: an unterminated last line is in that invoke's Tail, before END, and not glued to the next invoke", async () => {
       const cli = await startCliUntil(['start', '--image', image, '--port', '0'], /curl .*127\.0\.0\.1:(\d+)\//);
       try {

@@ -84,7 +84,18 @@ export function planStart(flags: StartFlags, project: ProjectState): StartPlan {
         `--invoke-mode RESPONSE_STREAM is a function URL mode, not ${front}'s${settings.length > 1 ? ` (function ${plan.name})` : ''}`,
         { hint: 'use --http-event url to stream, or leave the invoke mode BUFFERED' },
       );
-    return { ...plan, http: { front, invokeMode, cors: url?.cors, tenantIdHeader: url?.tenantIdHeader } };
+    const binaryMediaTypes = plan.config?.restApi?.binaryMediaTypes;
+    return {
+      ...plan,
+      http: {
+        front,
+        invokeMode,
+        cors: url?.cors,
+        tenantIdHeader: url?.tenantIdHeader,
+        ...(url?.domain ? { domain: url.domain } : {}),
+        ...(binaryMediaTypes ? { binaryMediaTypes } : {}),
+      },
+    };
   });
   const watch = flags.watch && {
     ...flags.watch,
@@ -112,6 +123,9 @@ export function settingsChanged(before: FunctionPlan, after: FunctionPlan): stri
   if (JSON.stringify(before.env) !== JSON.stringify(after.env)) changed.push('environment');
   if (JSON.stringify(before.http?.cors) !== JSON.stringify(after.http?.cors)) changed.push('url.cors');
   if (before.http?.invokeMode !== after.http?.invokeMode) changed.push('url.invokeMode');
+  if (before.http?.domain !== after.http?.domain) changed.push('url.domain');
+  if (JSON.stringify(before.http?.binaryMediaTypes) !== JSON.stringify(after.http?.binaryMediaTypes))
+    changed.push('restApi.binaryMediaTypes');
   return changed;
 }
 

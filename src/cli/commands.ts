@@ -132,7 +132,11 @@ export function registerCommands(program: Command): void {
       .option('--region <region>', 'AWS_REGION for the function (default: AWS_REGION, else us-east-1)')
       .option('--env <K=V>', 'environment variable for the function (repeatable)', collect)
       .option('--env-file <file>', 'environment variables from a file of KEY=value lines')
-      .option('--concurrency <n>', 'warm environments to run at once', '1');
+      .option('--concurrency <n>', 'warm environments to run at once', '1')
+      .option(
+        '--raw',
+        "print the function's output and log lines byte for byte (default: control characters shown as escapes)",
+      );
 
   addBuildOptions(
     functionOptions(

@@ -39,7 +39,7 @@ import { checkedFlag, parsePairs, positiveInt, typedPath, wholeNumberFlag } from
 import { formatTable } from './format.js';
 import { createUi } from '../ui.js';
 import { onInterrupt } from './interrupt.js';
-import { printable } from '../util/printable.js';
+import { printable, printableLines } from '../util/printable.js';
 import { readFileCapped } from '../util/read-capped.js';
 
 export { httpRequestBody, httpStatusLine } from '../app/invoke-payload.js';
@@ -50,6 +50,8 @@ const MAX_REPEAT = 100_000;
 
 export interface FunctionCliOptions {
   image?: string;
+  /** `--raw`: the function's output printed byte for byte, control characters not escaped. */
+  raw?: boolean;
   /** `--function <name>` (repeatable): the project's functions to run. */
   function?: string[];
   functionName?: string;
@@ -119,8 +121,8 @@ export async function runInvoke(dir: string, opts: InvokeCliOptions): Promise<vo
   const engine = await connectEngine();
   if (opts.rie) {
     const { invokeThroughRie } = await import('../app/invoke-rie.js');
-    const out = await invokeThroughRie(engine, plan, payload, (line: string) => process.stderr.write(line + '\n'));
-    writeResponse(out.body);
+    const out = await invokeThroughRie(engine, plan, payload, outputLine(opts.raw));
+    writeResponse(out.body, opts.raw);
     if (out.status !== 200) throw functionFailed(`the emulator answered HTTP ${out.status}`);
     return;
   }
@@ -130,7 +132,7 @@ export async function runInvoke(dir: string, opts: InvokeCliOptions): Promise<vo
       onWarning: (w) => process.stderr.write(`warning: ${printable(w)}\n`),
     });
   }
-  const fn = await prepareFunction(engine, plan, stderrHooks());
+  const fn = await prepareFunction(engine, plan, stderrHooks(opts.raw));
   if (debugBuild && fn.debugPort !== undefined) printAttach(attachFacts(debugBuild, fn.debugPort), opts);
   await withCleanup(fn, async () => {
     const result = await invokeRepeatedly(fn, payload, repeat, concurrency, opts.tenantId);
@@ -138,7 +140,7 @@ export async function runInvoke(dir: string, opts: InvokeCliOptions): Promise<vo
     for (const o of result.outcomes) {
       // What the front would answer, on stderr; the function's own answer stays on stdout.
       if (opts.http !== undefined) process.stderr.write(`${httpStatusLine(front, o)}\n`);
-      writeResponse(o.result.body);
+      writeResponse(o.result.body, opts.raw);
     }
     if (repeat > 1) {
       const row = (label: string, s?: { count: number; p50: number; p95: number; max: number }) =>
@@ -191,15 +193,26 @@ function printAttach(facts: DebugAttachFacts, opts: InvokeCliOptions): void {
   process.stderr.write(`${lines.join('\n')}\n`);
 }
 
-/** A response as the runtime sent it, byte for byte (never decoded as text), then a newline between responses. */
-function writeResponse(body: Buffer): void {
-  process.stdout.write(Buffer.concat([body, Buffer.from('\n')]));
+/**
+ * A response as the runtime sent it, byte for byte (never decoded as text), then a newline
+ * between responses. On a terminal (without --raw) its control characters are shown as escapes:
+ * a function cannot clear the screen, set the clipboard (OSC 52) or forge a line.
+ */
+function writeResponse(body: Buffer, raw = false): void {
+  const shown = raw || !process.stdout.isTTY ? body : Buffer.from(printableLines(body.toString('utf8')));
+  process.stdout.write(Buffer.concat([shown, Buffer.from('\n')]));
 }
 
-function stderrHooks() {
+/** A line of the function's output (or a platform line) on stderr: control characters escaped unless --raw. */
+export function outputLine(raw = false): (line: string) => void {
+  return (line) => process.stderr.write(`${raw ? line : printable(line)}\n`);
+}
+
+function stderrHooks(raw = false) {
+  const write = outputLine(raw);
   return {
-    onPlatformLine: (line: string) => process.stderr.write(line + '\n'),
-    onOutput: (line: string) => process.stderr.write(line + '\n'),
+    onPlatformLine: write,
+    onOutput: write,
   };
 }
 

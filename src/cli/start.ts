@@ -14,6 +14,7 @@ import { type BuildGroupCliOptions, buildOptionsFrom, givenBuildFlag } from './b
 import { type FunctionCliOptions, functionOptions } from './invoke.js';
 import { onInterrupt } from './interrupt.js';
 import { watchPrinter } from './watch-lines.js';
+import { printable } from '../util/printable.js';
 import { isIP } from 'node:net';
 
 type HttpFront = 'url' | 'http-api' | 'rest-api';
@@ -102,7 +103,8 @@ export async function runStart(dir: string, opts: StartCliOptions): Promise<void
       {
         linesFor: (name) => {
           const prefix = plan.functions.length > 1 ? `${name.padEnd(width)} | ` : '';
-          return (line) => process.stderr.write(`${prefix}${line}\n`);
+          // A function's output reaches the terminal escaped (no screen clearing, clipboard writes, forged REPORT lines) unless --raw.
+          return (line) => process.stderr.write(`${prefix}${opts.raw ? line : printable(line)}\n`);
         },
         onEvent: emit,
         onNote: (line) => ui.warn(line),

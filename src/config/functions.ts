@@ -127,5 +127,6 @@ function functionConfig(config: Config, name: string, entry: FunctionEntry): Con
       ...(Object.keys(environment).length ? { environment } : {}),
     },
     url: entry.url ?? project.url,
+    restApi: entry.restApi ?? project.restApi,
   };
 }

@@ -177,6 +177,17 @@ export const loggingSchema = v.pipe(
 /** A function URL's settings: `deploy --url` and `start --http-port` (Lambda's FunctionUrlConfig). */
 export const urlSchema = v.strictObject({
   authType: v.optional(oneOf(URL_AUTH_TYPES)),
+  /** The domain `start --http-port` names in events (host, requestContext.domainName); local only. */
+  domain: v.optional(
+    v.pipe(
+      v.string(),
+      v.maxLength(253, 'must be at most 253 characters'),
+      v.regex(
+        /^(?=[^.]{1,63}(\.|$))[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*$/i,
+        'must be a domain name such as api.example.com',
+      ),
+    ),
+  ),
   invokeMode: v.optional(oneOf(INVOKE_MODES)),
   /** The URL's Cors, camel-cased: allowOrigins, allowMethods, allowHeaders, exposeHeaders, maxAge, allowCredentials. */
   cors: v.optional(
@@ -194,6 +205,20 @@ export const urlSchema = v.strictObject({
   /** `start --http-port`: the request header that carries the invoke's tenant id (tenant isolation). */
   tenantIdHeader: v.optional(
     v.pipe(v.string(), v.regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, 'must be an HTTP header name')),
+  ),
+});
+
+/** A REST API's settings `start --http-event rest-api` follows (API Gateway's RestApi). */
+export const restApiSchema = v.strictObject({
+  /** Media types the API treats as binary (`image/png`, `image/*`, or all with a star over a star); a new REST API has none. */
+  binaryMediaTypes: v.optional(
+    v.pipe(
+      v.array(
+        v.pipe(v.string(), v.regex(/^[\w.+*-]+\/[\w.+*-]+$/, 'must be a media type such as image/png or image/*')),
+        'must be a list of media types',
+      ),
+      v.maxLength(100, 'may hold at most 100 entries'),
+    ),
   ),
 });
 
@@ -238,6 +263,7 @@ export const functionSchema = v.strictObject({
   /** Overrides the project's deploy settings (default functionName: the function's name). */
   deploy: v.optional(deploySchema),
   url: v.optional(urlSchema),
+  restApi: v.optional(restApiSchema),
 });
 
 export const configSchema = v.strictObject({
@@ -293,6 +319,7 @@ export const configSchema = v.strictObject({
   extensions: v.optional(v.array(extensionSchema), []),
   deploy: v.optional(deploySchema),
   url: v.optional(urlSchema),
+  restApi: v.optional(restApiSchema),
   /** Several functions in one module: name -> main package and own settings. Absent: one function. */
   functions: v.optional(
     v.record(

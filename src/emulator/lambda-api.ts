@@ -12,7 +12,13 @@ import {
   type ResponseSink,
   type Waiter,
 } from './lambda-state.js';
-import { MAX_PAYLOAD_BYTES, MAX_RESPONSE_BYTES, MAX_STREAMED_RESPONSE_BYTES } from './limits.js';
+import {
+  MAX_PAYLOAD_BYTES,
+  MAX_RESPONSE_BYTES,
+  MAX_RUNTIME_API_CONNECTIONS,
+  MAX_STREAMED_RESPONSE_BYTES,
+  RUNTIME_API_IDLE_MS,
+} from './limits.js';
 import { TelemetryHub } from './telemetry.js';
 import { chunkReleaser } from '../util/memory.js';
 
@@ -93,7 +99,12 @@ export interface LambdaApiOptions {
 export class LambdaApiServer {
   readonly state: LambdaState;
   readonly telemetry: TelemetryHub;
-  private server = http.createServer((req, res) => void this.route(req, res));
+  private server = http.createServer(
+    // An idle connection (no request headers) is closed, checked every second.
+    { headersTimeout: RUNTIME_API_IDLE_MS, connectionsCheckingInterval: 1000 },
+    (req, res) => void this.route(req, res),
+  );
+  private open = 0;
   port = 0;
 
   constructor(
@@ -104,6 +115,19 @@ export class LambdaApiServer {
   ) {
     this.state = new LambdaState(identity, externalExtensions);
     this.telemetry = opts.telemetry ?? new TelemetryHub(async (host, port) => ({ host, port }));
+    // The peer is checked at accept, and the connections one environment holds are bounded,
+    // so idle sockets from elsewhere (or a flood from the function) cannot take the port offline.
+    this.server.on('connection', (socket) => {
+      if (this.open >= MAX_RUNTIME_API_CONNECTIONS) return void socket.destroy();
+      this.open++;
+      socket.once('close', () => this.open--);
+      const allow = this.opts.allowPeer;
+      if (!allow) return;
+      void Promise.resolve(allow(socket.remoteAddress ?? '')).then(
+        (ok) => ok || socket.destroy(),
+        () => socket.destroy(),
+      );
+    });
   }
 
   async listen(host = '127.0.0.1'): Promise<number> {

@@ -53,3 +53,11 @@ export const INTERNAL_SHUTDOWN_BUDGET_MS = 500;
  * runtime neither asks nor exits by then is replaced rather than handed the next invoke.
  */
 export const RUNTIME_NEXT_GRACE_MS = 2_000;
+
+/**
+ * Runtime API connections one environment may hold at once (lambda-image's bound, not a Lambda
+ * number: a runtime and its extensions use a handful); past it new connections are closed.
+ */
+export const MAX_RUNTIME_API_CONNECTIONS = 64;
+/** A Runtime API connection that sends no request headers within this is closed (ms). */
+export const RUNTIME_API_IDLE_MS = 10_000;

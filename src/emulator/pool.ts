@@ -198,10 +198,7 @@ export class SandboxPool {
   }
 
   /** One invoke on a free (or new) environment. `traceId` is the caller's X-Amzn-Trace-Id, if any. */
-  async invoke(
-    payload: Buffer,
-    extra: Omit<InvokeExtra, 'requestId'> & { background?: boolean } = {},
-  ): Promise<PoolInvoke> {
+  async invoke(payload: Buffer, extra: InvokeExtra & { background?: boolean } = {}): Promise<PoolInvoke> {
     if (this.opts.tenantIsolation && !extra.tenantId) throw new TenantIdRequiredError(this.opts.identity.functionName);
     const { sandbox, cold } = await this.acquire(extra.background ?? false, extra.tenantId ?? '');
     if (cold) {
@@ -227,7 +224,8 @@ export class SandboxPool {
     }
     // The previous invoke's END and REPORT come before this one's START, as in the environment's log on Lambda.
     await this.lastReport.get(sandbox);
-    const requestId = randomUUID();
+    // A function URL's request id is the invocation's: the front names it before the invoke.
+    const requestId = extra.requestId || randomUUID();
     const log = new InvokeLog();
     this.logs.set(requestId, log);
     this.emit(this.hooks.startLines?.(requestId) ?? [], log, 'start');

@@ -21,8 +21,10 @@ export interface HttpRequestFacts {
   time: Date;
   /** The front's own request id (requestContext.requestId). */
   requestId: string;
-  /** The port the front listens on (x-forwarded-port). */
+  /** The port the front listens on (kept for callers; the event carries the real front's 443). */
   localPort?: number;
+  /** The X-Amzn-Trace-Id the front gives the request (function URLs and HTTP APIs add one). */
+  traceId?: string;
 }
 
 /** Who the front is: the ids and names that appear in the event's requestContext. */
@@ -33,6 +35,32 @@ export interface FrontIdentity {
   apiId: string;
   /** The REST API's stage (HTTP APIs use `$default`). */
   stage?: string;
+  /** The front's domain (config url.domain); default the AWS-made one of the URL or API id. */
+  domainName?: string;
+  /** REST APIs: the API's binaryMediaTypes (config restApi.binaryMediaTypes); a new API has none. */
+  binaryMediaTypes?: readonly string[];
+}
+
+/** The domain a front answers on: the configured one, else the name AWS gives the URL or API. */
+export function frontDomain(front: HttpFront, id: FrontIdentity): string {
+  if (id.domainName) return id.domainName;
+  return front === 'url'
+    ? `${id.apiId}.lambda-url.${id.region}.on.aws`
+    : `${id.apiId}.execute-api.${id.region}.amazonaws.com`;
+}
+
+/**
+ * Whether a media type (a Content-Type or one Accept entry, parameters ignored) is one of a
+ * REST API's binaryMediaTypes: exact, a `type/` wildcard or the all-types one, case-insensitive, as API Gateway matches.
+ */
+export function isBinaryMediaType(mediaType: string | undefined, types: readonly string[] | undefined): boolean {
+  if (!mediaType || !types?.length) return false;
+  const t = mediaType.split(';')[0]!.trim().toLowerCase();
+  const [major] = t.split('/');
+  return types.some((b) => {
+    const w = b.trim().toLowerCase();
+    return w === t || w === '*/*' || w === `${major}/*`;
+  });
 }
 
 /** The REST API stage a local run uses, as SAM's `start-api` does. */
@@ -122,13 +150,25 @@ function proxyParameter(rawPath: string): string | undefined {
   return p ? p : undefined;
 }
 
+/** The TLS headers a function URL adds (its endpoint negotiates TLS 1.3 with a current client). */
+const URL_TLS: Array<[string, string]> = [
+  ['x-amzn-tls-cipher-suite', 'TLS_AES_128_GCM_SHA256'],
+  ['x-amzn-tls-version', 'TLSv1.3'],
+];
+
 /** The event of a request to a function URL or an HTTP API route `ANY /{proxy+}` (payload format 2.0). */
 function payload2(front: 'url' | 'http-api', req: HttpRequestFacts, id: FrontIdentity): Record<string, unknown> {
   const { rawPath, rawQueryString } = splitTarget(req.target);
-  // The front adds what a proxy adds: who asked, over what (here plain HTTP on the local port).
-  const headerPairs = req.headers.filter(([k]) => !/^(cookie|x-forwarded-(for|proto|port))$/i.test(k));
-  headerPairs.push(['x-forwarded-for', req.sourceIp], ['x-forwarded-proto', 'http']);
-  if (req.localPort) headerPairs.push(['x-forwarded-port', String(req.localPort)]);
+  const domainName = frontDomain(front, id);
+  // The front adds what the real one adds: its own host, HTTPS on 443, who asked, the trace id
+  // and (function URLs) the TLS session's version and cipher suite; a client's own copies are replaced.
+  const headerPairs = req.headers.filter(
+    ([k]) => !/^(cookie|host|x-forwarded-(for|proto|port)|x-amzn-trace-id|x-amzn-tls-(version|cipher-suite))$/i.test(k),
+  );
+  headerPairs.push(['host', domainName]);
+  if (front === 'url') headerPairs.push(...URL_TLS);
+  if (req.traceId) headerPairs.push(['x-amzn-trace-id', req.traceId]);
+  headerPairs.push(['x-forwarded-for', req.sourceIp], ['x-forwarded-port', '443'], ['x-forwarded-proto', 'https']);
   const cookies = req.headers
     .filter(([k]) => k.toLowerCase() === 'cookie')
     .flatMap(([, v]) => v.split(';'))
@@ -138,10 +178,6 @@ function payload2(front: 'url' | 'http-api', req: HttpRequestFacts, id: FrontIde
   // `/{proxy+}` needs at least one segment: API Gateway sends the root to the `$default` route.
   const proxy = front === 'http-api' ? proxyParameter(rawPath) : undefined;
   const routeKey = front === 'url' || !proxy ? '$default' : 'ANY /{proxy+}';
-  const domainName =
-    front === 'url'
-      ? `${id.apiId}.lambda-url.${id.region}.on.aws`
-      : `${id.apiId}.execute-api.${id.region}.amazonaws.com`;
   // A text type whose bytes are not valid UTF-8 cannot be JSON text: it is base64, as Lambda sends it.
   const text = isTextContentType(headerValue(req, 'content-type')) && isUtf8(req.body);
   const event: Record<string, unknown> = { version: '2.0', routeKey, rawPath, rawQueryString };
@@ -152,7 +188,7 @@ function payload2(front: 'url' | 'http-api', req: HttpRequestFacts, id: FrontIde
     accountId: front === 'url' ? 'anonymous' : id.accountId,
     apiId: id.apiId,
     domainName,
-    domainPrefix: id.apiId,
+    domainPrefix: domainName.split('.')[0],
     http: {
       method: req.method,
       path: decode(rawPath.replace(/\+/g, '%2B')),
@@ -176,12 +212,21 @@ function payload2(front: 'url' | 'http-api', req: HttpRequestFacts, id: FrontIde
 function payload1(req: HttpRequestFacts, id: FrontIdentity): Record<string, unknown> {
   const { rawPath, rawQueryString } = splitTarget(req.target);
   const stage = id.stage ?? REST_STAGE;
-  const headers = group(req.headers);
   const query = group(queryPairs(rawQueryString));
   const path = decode(rawPath.replace(/\+/g, '%2B'));
   const proxy = proxyParameter(rawPath);
   // The root is not `/{proxy+}` (it needs a segment): it is the API's root resource `/`.
   const resource = proxy ? '/{proxy+}' : '/';
+  // What API Gateway adds on the way in (in its own header case); a client's own copies are replaced.
+  const added: Array<[string, string]> = [['Host', frontDomain('rest-api', id)]];
+  if (req.traceId) added.push(['X-Amzn-Trace-Id', req.traceId]);
+  added.push(['X-Forwarded-For', req.sourceIp], ['X-Forwarded-Port', '443'], ['X-Forwarded-Proto', 'https']);
+  const headers = group([
+    ...req.headers.filter(([k]) => !/^(host|x-forwarded-(for|proto|port)|x-amzn-trace-id)$/i.test(k)),
+    ...added,
+  ]);
+  // A body whose Content-Type is one of the API's binaryMediaTypes is base64; any other is UTF-8 text.
+  const binary = isBinaryMediaType(headerValue(req, 'content-type'), id.binaryMediaTypes);
   return {
     resource,
     path,
@@ -193,8 +238,8 @@ function payload1(req: HttpRequestFacts, id: FrontIdentity): Record<string, unkn
     requestContext: {
       accountId: id.accountId,
       apiId: id.apiId,
-      domainName: `${id.apiId}.execute-api.${id.region}.amazonaws.com`,
-      domainPrefix: id.apiId,
+      domainName: frontDomain('rest-api', id),
+      domainPrefix: frontDomain('rest-api', id).split('.')[0],
       extendedRequestId: req.requestId,
       httpMethod: req.method,
       identity: {
@@ -222,9 +267,8 @@ function payload1(req: HttpRequestFacts, id: FrontIdentity): Record<string, unkn
     },
     pathParameters: proxy ? { proxy } : null,
     stageVariables: null,
-    // Without binary media types on the API (the default), REST APIs pass the body as text.
-    body: req.body.length ? req.body.toString('utf8') : null,
-    isBase64Encoded: false,
+    body: req.body.length ? req.body.toString(binary ? 'base64' : 'utf8') : null,
+    isBase64Encoded: binary && req.body.length > 0,
   };
 }
 

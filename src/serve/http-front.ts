@@ -4,6 +4,7 @@
 // The events and mappings are pure (src/fronts); this is the HTTP side.
 import { createHash, randomUUID } from 'node:crypto';
 import http from 'node:http';
+import { traceIdFor } from '../emulator/trace-id.js';
 import { buildHttpEvent, type FrontIdentity, type HttpFront } from './http-events.js';
 import {
   type CorsSettings,
@@ -47,6 +48,10 @@ export interface HttpFrontSettings {
    * API Gateway integration maps a client header to X-Amz-Tenant-Id; absent: no tenant id.
    */
   tenantIdHeader?: string;
+  /** The domain the front's events name (host, requestContext.domainName): config url.domain. */
+  domain?: string;
+  /** REST APIs only: the API's binaryMediaTypes (config restApi.binaryMediaTypes). */
+  binaryMediaTypes?: readonly string[];
 }
 
 /** A URL id as Lambda's look (32 lower-case letters and digits), stable for a function name. */
@@ -57,11 +62,17 @@ export function localUrlId(name: string, length = 32): string {
 }
 
 /** The ids a front puts in its events for this function. */
-export function frontIdentity(fn: Pick<FrontFunction, 'name'> & { region?: string }, front: HttpFront): FrontIdentity {
+export function frontIdentity(
+  fn: Pick<FrontFunction, 'name'> & { region?: string },
+  front: HttpFront,
+  settings: Pick<HttpFrontSettings, 'domain' | 'binaryMediaTypes'> = {},
+): FrontIdentity {
   return {
     region: fn.region ?? 'us-east-1',
     accountId: '000000000000',
     apiId: front === 'url' ? localUrlId(fn.name) : localUrlId(fn.name, 10),
+    ...(settings.domain ? { domainName: settings.domain } : {}),
+    ...(front === 'rest-api' && settings.binaryMediaTypes ? { binaryMediaTypes: settings.binaryMediaTypes } : {}),
   };
 }
 
@@ -131,22 +142,25 @@ export function httpEventHandler(
 ): (req: http.IncomingMessage, res: http.ServerResponse, target?: string) => Promise<void> {
   const { front } = settings;
   const cors = front === 'url' ? settings.cors : undefined;
-  const identity = frontIdentity(fn, front);
+  const identity = frontIdentity(fn, front, settings);
   const streaming = front === 'url' && settings.invokeMode === 'RESPONSE_STREAM';
 
   // `target`: the path the function sees (a shared front strips the function's /<name> prefix).
   return async (req, res, target = req.url ?? '/') => {
     const time = new Date();
     const { body } = await readCappedBody(req, MAX_PAYLOAD_BYTES);
-    const origin = typeof req.headers.origin === 'string' ? req.headers.origin : undefined;
-    const requestId = randomUUID();
-    const own: Array<[string, string]> = [[front === 'http-api' ? 'Apigw-Requestid' : 'x-amzn-RequestId', requestId]];
-    if (opts.draining()) return send(res, unavailable(front), [...own, ['Connection', 'close']]);
-    if (body === undefined) return send(res, frontTooLarge(front), own);
     const header = (name: string) => {
       const v = req.headers[name];
       return Array.isArray(v) ? v.join(',') : v;
     };
+    const origin = typeof req.headers.origin === 'string' ? req.headers.origin : undefined;
+    // A function URL's request id is the invocation's (START/END/REPORT, Lambda-Runtime-Aws-Request-Id);
+    // API Gateway's is its own, and Lambda's invocation gets another.
+    const requestId = randomUUID();
+    const traceId = traceIdFor(header('x-amzn-trace-id'));
+    const own: Array<[string, string]> = [[front === 'http-api' ? 'Apigw-Requestid' : 'x-amzn-RequestId', requestId]];
+    if (opts.draining()) return send(res, unavailable(front), [...own, ['Connection', 'close']]);
+    if (body === undefined) return send(res, frontTooLarge(front), own);
     const preflight = corsPreflight(cors, req.method ?? 'GET', header);
     if (preflight) return send(res, preflight, own);
     const event = buildHttpEvent(
@@ -161,12 +175,14 @@ export function httpEventHandler(
         time,
         requestId,
         localPort: opts.port(),
+        traceId,
       },
       identity,
     );
     const payload = Buffer.from(JSON.stringify(event));
     // The event, with a base64 body, must fit Lambda's synchronous payload limit too.
     if (payload.length > MAX_PAYLOAD_BYTES) return send(res, frontTooLarge(front), own);
+    const invokeIds = { ...(front === 'url' ? { requestId } : {}), ...(traceId ? { traceId } : {}) };
     const answerHeaders = (h: Array<[string, string]>) => [...withCorsHeaders(cors, origin, h), ...own];
     const tenantId = settings.tenantIdHeader ? header(settings.tenantIdHeader.toLowerCase()) || undefined : undefined;
     if (fn.pool.tenantIsolation && !tenantId) {
@@ -178,16 +194,21 @@ export function httpEventHandler(
       return send(res, { ...refused, headers: answerHeaders(refused.headers) }, [], front);
     }
     if (!streaming) {
-      const o = await invokeOr503(fn, payload, { tenantId }, opts.fatal);
+      const o = await invokeOr503(fn, payload, { ...invokeIds, tenantId }, opts.fatal);
       if (!o) return send(res, unavailable(front), own);
-      const a = failed(o) ? frontFailure(front) : mapFunctionAnswer(front, o.result.body);
+      const a = failed(o)
+        ? frontFailure(front)
+        : mapFunctionAnswer(front, o.result.body, {
+            accept: header('accept'),
+            binaryMediaTypes: identity.binaryMediaTypes,
+          });
       if (a.problem) opts.note?.(`${req.method} ${target}: ${a.status}: ${a.problem}`);
       return send(res, { ...a, headers: answerHeaders(a.headers) }, [], front);
     }
     const stream = new StreamedAnswer(res, answerHeaders, (problem) =>
       opts.note?.(`${req.method} ${target}: 502: ${problem}`),
     );
-    const o = await invokeOr503(fn, payload, { stream: stream.sink, tenantId }, opts.fatal);
+    const o = await invokeOr503(fn, payload, { ...invokeIds, stream: stream.sink, tenantId }, opts.fatal);
     stream.finish(o);
   };
 }
@@ -202,7 +223,7 @@ function unavailable(front: HttpFront): HttpAnswer {
 async function invokeOr503(
   fn: FrontFunction,
   payload: Buffer,
-  extra: { stream?: ResponseSink; tenantId?: string },
+  extra: { stream?: ResponseSink; tenantId?: string; requestId?: string; traceId?: string },
   fatal: (err: unknown) => void,
 ): Promise<PoolInvoke | undefined> {
   try {
@@ -300,7 +321,12 @@ class StreamedAnswer {
       if (this.broken !== undefined) this.note(this.broken);
       else if (this.prelude && !failed(o)) this.note('the stream ended before its prelude did (8 NUL bytes)');
       if (failed(o) || this.broken !== undefined || this.prelude) {
-        send(res, frontFailure('url'));
+        // The 502 before the first byte still names the request, as the real front's does.
+        send(
+          res,
+          frontFailure('url'),
+          this.headers([]).filter(([k]) => /^x-amzn-requestid$/i.test(k)),
+        );
         return;
       }
       // Streamed without a body byte: the held status and headers, and an empty body.

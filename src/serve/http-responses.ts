@@ -1,7 +1,7 @@
 // The function's answer as each HTTP front turns it into a response: payload 2.0 (function
 // URLs, HTTP APIs, with the inference for plain JSON), payload 1.0 (REST APIs), the error
 // responses of each front, function URL CORS, and the streaming integration prelude. Pure.
-import type { HttpFront } from './http-events.js';
+import { type HttpFront, isBinaryMediaType } from './http-events.js';
 
 export interface HttpAnswer {
   status: number;
@@ -80,11 +80,17 @@ function headerPairs(value: unknown): Array<[string, string]> | undefined {
   return out;
 }
 
-function bodyOf(value: Record<string, unknown>): Buffer | undefined {
+function bodyOf(value: Record<string, unknown>, decode = true): Buffer | undefined {
   const body = value.body;
   if (body === undefined || body === null) return Buffer.alloc(0);
   const text = typeof body === 'string' ? body : JSON.stringify(body);
-  return value.isBase64Encoded === true ? Buffer.from(text, 'base64') : Buffer.from(text);
+  return decode && value.isBase64Encoded === true ? Buffer.from(text, 'base64') : Buffer.from(text);
+}
+
+/** What a REST API needs of the request to answer: its Accept header and the API's binaryMediaTypes. */
+export interface RestAnswerContext {
+  accept?: string;
+  binaryMediaTypes?: readonly string[];
 }
 
 /** Payload 2.0 (function URLs, HTTP APIs): a `statusCode` object is mapped, other valid JSON is a 200 application/json body. */
@@ -118,7 +124,7 @@ const MALFORMED =
   'Malformed Lambda proxy response: only statusCode, headers, multiValueHeaders, body and isBase64Encoded are allowed';
 
 /** Payload 1.0 (REST APIs): only a proxy response object is accepted; `multiValueHeaders` win over `headers`. */
-function mapPayload1(payload: Buffer): HttpAnswer {
+function mapPayload1(payload: Buffer, ctx: RestAnswerContext): HttpAnswer {
   let value: unknown;
   try {
     value = JSON.parse(payload.toString('utf8'));
@@ -141,14 +147,17 @@ function mapPayload1(payload: Buffer): HttpAnswer {
   }
   const multiNames = new Set(multi.map(([k]) => k.toLowerCase()));
   const headers = [...single.filter(([k]) => !multiNames.has(k.toLowerCase())), ...multi];
-  const body = bodyOf(value);
+  // A base64 answer is decoded only when the client's first Accept type is a binary media type
+  // of the API; otherwise the client gets the base64 text, as from API Gateway.
+  const firstAccept = ctx.accept?.split(',')[0];
+  const body = bodyOf(value, isBinaryMediaType(firstAccept, ctx.binaryMediaTypes));
   if (!body) return frontFailure('rest-api', MALFORMED);
   return checked('rest-api', { status, headers, body });
 }
 
 /** A successful invoke's payload as `front` answers it. */
-export function mapFunctionAnswer(front: HttpFront, payload: Buffer): HttpAnswer {
-  return front === 'rest-api' ? mapPayload1(payload) : mapPayload2(front, payload);
+export function mapFunctionAnswer(front: HttpFront, payload: Buffer, rest: RestAnswerContext = {}): HttpAnswer {
+  return front === 'rest-api' ? mapPayload1(payload, rest) : mapPayload2(front, payload);
 }
 
 // ---- function URL CORS ----
