@@ -233,7 +233,14 @@ function fakeEngine(
   const image = (ref: string) => ({
     inspect: async () => {
       if (!ids.has(ref)) throw Object.assign(new Error('no such image'), { statusCode: 404 });
-      return { Id: ids.get(ref), Os: 'linux', Architecture: 'amd64', Size: 100, RootFS: { Layers: ['a'] } };
+      return {
+        Id: ids.get(ref),
+        Os: 'linux',
+        Architecture: 'amd64',
+        Size: 100,
+        RootFS: { Layers: ['a'] },
+        Created: '1970-01-01T00:00:00Z',
+      };
     },
     history: async () => [{ CreatedBy: 'COPY /out/x /var/runtime/bootstrap', Size: 100 }],
   });

@@ -27,6 +27,8 @@ function engine(ids: Map<string, string>): Engine {
           Architecture: 'amd64',
           Size: 100,
           RootFS: { Layers: ['a'] },
+          // As a reproducible build leaves it (config time fixed): nothing to rewrite.
+          Created: '1970-01-01T00:00:00Z',
         }),
         history: async () => [{ CreatedBy: 'COPY /out/x /var/runtime/bootstrap', Size: 100 }],
       }),
