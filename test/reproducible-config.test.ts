@@ -2,7 +2,8 @@
 // and the same bytes whatever the build's clock and host were.
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { configTime, reproducibleConfig } from '../src/docker/reproducible-image.js';
+import type { Engine } from '../src/docker/engine.js';
+import { configTime, makeImageReproducible, reproducibleConfig } from '../src/docker/reproducible-image.js';
 
 function built(clock: string, host: string): string {
   return JSON.stringify({
@@ -42,5 +43,38 @@ describe('reproducibleConfig', () => {
     const a = reproducibleConfig(built('2026-12-08T01:39:24Z', 'x'), 1_700_000_000);
     expect(JSON.parse(a.toString()).created).toBe('2023-11-14T22:13:20Z');
     expect(digest(a)).not.toBe(digest(reproducibleConfig(built('2026-12-08T01:39:24Z', 'x'), 0)));
+  });
+});
+
+describe('which images the build rewrites', () => {
+  const engineWith = (inspect: Record<string, unknown>, calls: string[]) =>
+    ({
+      docker: {
+        getImage: (ref: string) => ({
+          inspect: async () => (calls.push(`inspect ${ref}`), inspect),
+          get: async () => {
+            calls.push(`save ${ref}`);
+            throw new Error('docker save asked for');
+          },
+        }),
+      },
+    }) as unknown as Pick<Engine, 'docker'>;
+
+  it('leaves an image of the containerd store (inspect has a Descriptor) as its BuildKit made it', async () => {
+    const calls: string[] = [];
+    const id = `sha256:${'c'.repeat(64)}`;
+    const engine = engineWith(
+      { Id: id, Created: '2026-12-08T02:00:00Z', Descriptor: { mediaType: 'application/vnd.oci.image.index.v1+json' } },
+      calls,
+    );
+    expect(await makeImageReproducible(engine, 'fn:1', 0)).toMatchObject({ id, rewritten: false });
+    expect(calls).toEqual(['inspect fn:1']);
+  });
+
+  it('reads the classic store image whose time is the build clock (docker save)', async () => {
+    const calls: string[] = [];
+    const engine = engineWith({ Id: `sha256:${'d'.repeat(64)}`, Created: '2026-12-08T02:00:00Z' }, calls);
+    await expect(makeImageReproducible(engine, 'fn:1', 0)).rejects.toThrow('docker save asked for');
+    expect(calls.some((c) => c.startsWith('save '))).toBe(true);
   });
 });

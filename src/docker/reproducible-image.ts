@@ -63,6 +63,13 @@ export async function makeImageReproducible(
   const { docker } = engine;
   const info = await docker.getImage(ref).inspect();
   const time = configTime(epochSeconds);
+  // The containerd image store (a `Descriptor` in the inspect): the ID is the manifest's digest
+  // and its BuildKit honours the SOURCE_DATE_EPOCH the build passes; a config-only load (the
+  // classic store's way below) has no meaning there, so the image is left as its builder made it.
+  if ((info as { Descriptor?: unknown }).Descriptor) {
+    log(`${ref}: containerd image store, times left to BuildKit's SOURCE_DATE_EPOCH`);
+    return { id: info.Id, rewritten: false, ms: performance.now() - started };
+  }
   if (
     info.Created === time &&
     !info.Container &&
