@@ -166,7 +166,7 @@ describe.skipIf(!dockerEnv.available)('push and deploy (real engine, real regist
         '--json',
       ]);
       expect(fourth.code, fourth.stderr).toBe(0);
-      const held = JSON.parse(fourth.stdout) as PushJson & { unchanged: boolean };
+      const held = only(fourth.stdout) as PushJson & { unchanged: boolean };
       expect(held).toMatchObject({ pushed: false, unchanged: true, digest: out.digest, layersPushed: 0 });
     });
 
