@@ -26,6 +26,8 @@ export async function forEachFunction<P extends { function?: string }, R>(
       results.push(result);
       done.push({ name, outcome: outcomeOf(result) });
     } catch (err) {
+      // Where the command stopped says something only when other functions were done or left.
+      if (plans.length === 1) throw err;
       throw stoppedAt(
         err,
         name,
