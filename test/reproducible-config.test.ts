@@ -71,6 +71,16 @@ describe('which images the build rewrites', () => {
     expect(calls).toEqual(['inspect fn:1']);
   });
 
+  it('leaves an image built by Podman (which loads only whole archives) as its builder made it', async () => {
+    const calls: string[] = [];
+    const engine = {
+      ...engineWith({ Id: `sha256:${'e'.repeat(64)}`, Created: '2026-12-08T02:00:00Z' }, calls),
+      kind: 'podman' as const,
+    };
+    expect(await makeImageReproducible(engine, 'fn:1', 0)).toMatchObject({ rewritten: false });
+    expect(calls).toEqual(['inspect fn:1']);
+  });
+
   it('reads the classic store image whose time is the build clock (docker save)', async () => {
     const calls: string[] = [];
     const engine = engineWith({ Id: `sha256:${'d'.repeat(64)}`, Created: '2026-12-08T02:00:00Z' }, calls);

@@ -54,7 +54,7 @@ export interface ReproducibleOutcome {
  * otherwise it is removed when nothing else names it.
  */
 export async function makeImageReproducible(
-  engine: Pick<Engine, 'docker'>,
+  engine: Pick<Engine, 'docker'> & Partial<Pick<Engine, 'kind'>>,
   ref: string,
   epochSeconds: number,
   opts: { keepOld?: boolean } = {},
@@ -66,6 +66,12 @@ export async function makeImageReproducible(
   // The containerd image store (a `Descriptor` in the inspect): the ID is the manifest's digest
   // and its BuildKit honours the SOURCE_DATE_EPOCH the build passes; a config-only load (the
   // classic store's way below) has no meaning there, so the image is left as its builder made it.
+  // Podman loads only whole archives (every layer's tar), so a config-only load is refused
+  // there: its images keep the builder's config (their layers are still reproducible).
+  if (engine.kind === 'podman') {
+    log(`${ref}: Podman, the config is left as its builder made it`);
+    return { id: info.Id, rewritten: false, ms: performance.now() - started };
+  }
   if ((info as { Descriptor?: unknown }).Descriptor) {
     log(`${ref}: containerd image store, times left to BuildKit's SOURCE_DATE_EPOCH`);
     return { id: info.Id, rewritten: false, ms: performance.now() - started };
